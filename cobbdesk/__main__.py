@@ -1,0 +1,7 @@
+"""``python -m cobbdesk`` is the ``cobbdesk`` command."""
+
+import sys
+
+from cobbdesk.cli import main
+
+sys.exit(main())

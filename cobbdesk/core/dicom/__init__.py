@@ -1,0 +1,1 @@
+"""Reading radiographs and turning their pixels into display images."""

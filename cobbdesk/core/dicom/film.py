@@ -1,0 +1,131 @@
+"""The in-memory film: pixels after the Modality LUT plus what display and measurement need.
+
+Coordinate conventions (the same everywhere in CobbDesk, after highdicom ``spatial``):
+
+* image coordinates are ``(x, y) = (column, row)``, origin at the **centre** of the
+  top-left pixel, x to the right, y down;
+* ``spacing_mm`` is ``(row_spacing, column_spacing)`` in millimetres, in the order of DICOM
+  Pixel Spacing (0028,0030): the first value is the distance between rows (vertical), the
+  second between columns (horizontal);
+* ``spacing_source`` says where the spacing came from, and is ``"none"`` when the film is
+  uncalibrated (then ``spacing_mm`` is ``None`` and measurements are in pixels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+
+class SpacingSource(StrEnum):
+    """Where a film's physical pixel size came from."""
+
+    PIXEL_SPACING = "PixelSpacing"
+    """(0028,0030): calibrated in the patient plane (or by the modality)."""
+    IMAGER = "ImagerPixelSpacing"
+    """(0018,1164): detector plane, so distances are magnified; angles are unaffected."""
+    IMAGER_ERMF = "ImagerPixelSpacing/ERMF"
+    """(0018,1164) divided by EstimatedRadiographicMagnificationFactor (0018,1114)."""
+    NONE = "none"
+    """No usable spacing: measurements are in pixels and labelled so."""
+
+
+class VoiFunction(StrEnum):
+    """VOI LUT Function (0028,1056); LINEAR is the default when absent."""
+
+    LINEAR = "LINEAR"
+    LINEAR_EXACT = "LINEAR_EXACT"
+    SIGMOID = "SIGMOID"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A VOI window in modality units (after the Modality LUT)."""
+
+    center: float
+    width: float
+    function: VoiFunction = VoiFunction.LINEAR
+    explanation: str = ""
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.center) or not np.isfinite(self.width):
+            raise ValueError(f"window centre/width must be finite, got {self.center}/{self.width}")
+        minimum = 0.0 if self.function is VoiFunction.LINEAR_EXACT else 1.0
+        if self.width < minimum or (self.width <= 0):
+            raise ValueError(f"window width must be > {minimum:g} for {self.function}: {self.width}")
+
+
+@dataclass(frozen=True)
+class VoiLut:
+    """One item of the VOI LUT Sequence (0028,3010): ``table[v - first_mapped]`` per value."""
+
+    first_mapped: int
+    table: npt.NDArray[np.uint16]
+    bits: int
+    explanation: str = ""
+
+
+@dataclass
+class Film:
+    """A decoded radiograph ready for display and measurement.
+
+    ``pixels`` is the 2-D array of the displayed frame after the Modality LUT (rescale
+    slope/intercept or Modality LUT Sequence): an integer array when the mapping keeps values
+    integral, ``float32`` otherwise.
+    """
+
+    path: Path
+    pixels: npt.NDArray[np.generic]
+    rows: int
+    columns: int
+    bits_stored: int
+    bits_allocated: int
+    pixel_representation: int
+    photometric: str
+    transfer_syntax: str
+    transfer_syntax_name: str
+    windows: list[Window]
+    voi_luts: list[VoiLut]
+    voi_function: VoiFunction
+    presentation_lut_shape: str
+    spacing_mm: tuple[float, float] | None
+    spacing_source: SpacingSource
+    pixel_sha256: str
+    pixel_range: tuple[float, float]
+    patient_id: str = ""
+    patient_name: str = ""
+    patient_birth_date: str = ""
+    patient_sex: str = ""
+    study_date: str = ""
+    study_instance_uid: str = ""
+    series_instance_uid: str = ""
+    sop_instance_uid: str = ""
+    modality: str = ""
+    body_part_examined: str = ""
+    view_position: str = ""
+    series_description: str = ""
+    number_of_frames: int = 1
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def calibrated(self) -> bool:
+        """True when distances can be given in mm."""
+        return self.spacing_mm is not None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.rows, self.columns)
+
+    @property
+    def inverted(self) -> bool:
+        """True when high values must display dark: MONOCHROME1, or Presentation LUT INVERSE.
+
+        Inversion is applied exactly once, after VOI.  The DX IOD (PS3.3 C.8.11.6.1.2) requires
+        MONOCHROME1 films to carry Presentation LUT Shape INVERSE: both say the same thing, so
+        they must not cancel or compound (the "double inversion" trap).
+        """
+        return self.photometric == "MONOCHROME1" or self.presentation_lut_shape == "INVERSE"

@@ -1,0 +1,70 @@
+"""One error hierarchy for everything CobbDesk reports to a user.
+
+Every error names the file it concerns (when there is one) and says what is wrong:
+which tag, what value, what was expected, which decoder is missing.  ``str(error)``
+is a complete, single-line message suitable for a dialog or a CLI line.
+
+>>> err = DicomHeaderError("/data/a.dcm", "Rows (0028,0010) is 0; expected 1..16384")
+>>> str(err)
+'a.dcm: Rows (0028,0010) is 0; expected 1..16384'
+>>> isinstance(err, CobbdeskError)
+True
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+
+class CobbdeskError(Exception):
+    """Base class: a problem the user can understand and act on."""
+
+    def __init__(self, path: str | PathLike[str] | None, problem: str) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.path.name}: {self.problem}" if self.path is not None else self.problem
+
+
+class FilmError(CobbdeskError):
+    """A radiograph could not be opened or displayed."""
+
+
+class NotDicomError(FilmError):
+    """The file is not DICOM (or is so damaged that no DICOM structure can be read)."""
+
+
+class MissingFileMetaError(FilmError):
+    """A legacy file without preamble/File Meta: readable only with an explicit ``force``."""
+
+
+class DicomHeaderError(FilmError):
+    """A required attribute is missing or has an impossible value."""
+
+
+class PixelDataError(FilmError):
+    """Pixel data are absent, truncated, oversized or cannot be decoded."""
+
+
+class UnsupportedTransferSyntaxError(PixelDataError):
+    """No available decoder handles the file's transfer syntax."""
+
+
+class GeometryError(CobbdeskError):
+    """Points that do not define a measurement (e.g. a zero-length line)."""
+
+
+class StoreError(CobbdeskError):
+    """The study database refused an operation or is damaged."""
+
+
+class ValidationError(CobbdeskError):
+    """A value (lab value, CSV row, argument) is outside what is possible."""
+
+
+class ExportError(CobbdeskError):
+    """An export could not be written."""

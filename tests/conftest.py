@@ -68,7 +68,7 @@ def make_dataset(
     elif pixels.ndim == 3:
         ds.NumberOfFrames = pixels.shape[0]
     ds.PhotometricInterpretation = photometric
-    rows, cols = (pixels.shape[1:3] if (pixels.ndim == 3 and not is_color) else pixels.shape[:2])
+    rows, cols = pixels.shape[1:3] if (pixels.ndim == 3 and not is_color) else pixels.shape[:2]
     ds.Rows, ds.Columns = int(rows), int(cols)
     ds.BitsAllocated = pixels.dtype.itemsize * 8
     ds.BitsStored = bits_stored or ds.BitsAllocated
@@ -94,3 +94,9 @@ def dicom_factory(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return factory
+
+
+@pytest.fixture
+def make_ds() -> Callable[..., Dataset]:
+    """The :func:`make_dataset` builder, for tests that edit a dataset before saving it."""
+    return make_dataset

@@ -56,7 +56,9 @@ class Window:
             raise ValueError(f"window centre/width must be finite, got {self.center}/{self.width}")
         minimum = 0.0 if self.function is VoiFunction.LINEAR_EXACT else 1.0
         if self.width < minimum or (self.width <= 0):
-            raise ValueError(f"window width must be > {minimum:g} for {self.function}: {self.width}")
+            raise ValueError(
+                f"window width must be > {minimum:g} for {self.function}: {self.width}"
+            )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,396 @@
+"""Paired comparison of two visits: Wilcoxon signed-rank test (primary), paired t-test.
+
+Differences are always ``after - before`` on complete pairs.  The signed-rank statistic,
+its tie-corrected variance and its exact null distribution are computed here from the
+definitions (see :mod:`cobbdesk.core.stats.ranks`); the tests check them against scipy.
+
+>>> r = wilcoxon_signed_rank([1, 2, 3, 4, 5, 6], [2, 4, 6, 8, 10, 12])
+>>> r.w_plus, r.w_minus, r.p_exact
+(21.0, 0.0, 0.03125)
+>>> round(r.z, 4), round(r.p, 4), r.z_based_on
+(-2.2014, 0.0277, 'negative ranks')
+>>> wilcoxon_signed_rank([1, 2, 3], [1, 2, 3]).reason
+'not computable: all 3 differences are zero'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from cobbdesk.core.stats.descriptive import Descriptive, describe
+from cobbdesk.core.stats.ranks import (
+    EXACT_MAX_N,
+    average_ranks,
+    exact_two_sided_p,
+    tie_sum,
+    walsh_averages,
+    walsh_ci_order,
+)
+from cobbdesk.core.stats.results import (
+    MIN_N_ASYMPTOTIC,
+    CaseId,
+    FloatArray,
+    Pairs,
+    StatResult,
+    UnusableInputError,
+    Values,
+    as_vector,
+    complete_pairs,
+    fmt,
+    not_computable,
+)
+
+TIE_DECIMALS = 9
+"""Differences are rounded to this many decimals before ranking, so that angles recorded
+to 0.1° tie as they do on paper (10.3 - 10.2 and 5.2 - 5.1 differ in binary floating
+point); it also makes 0.3 - 0.1 - 0.2 a zero difference."""
+
+WILCOXON_METHOD = (
+    "Wilcoxon signed-rank test on complete pairs, differences after − before; "
+    "zero differences dropped (Wilcoxon's method, as SPSS); tied |differences| get average "
+    "ranks; two-sided p from the asymptotic normal approximation with tie correction "
+    "Σ(t³−t)/48 in the variance and no continuity correction (as SPSS NPAR TESTS; equals "
+    "scipy.stats.wilcoxon(zero_method='wilcox', correction=False, method='approx')). "
+    "W = min(T+, T−) (scipy's two-sided statistic); Z = (W − n(n+1)/4)/σ, hence ≤ 0, as "
+    "printed by SPSS with the footnote 'based on negative/positive ranks' naming the smaller "
+    "sum; z_directional = (T+ − n(n+1)/4)/σ is positive when values rise. "
+    "Effect size r = |Z|/√N with N = number of complete pairs (zeros included). "
+    "Hodges–Lehmann estimate = median of the Walsh averages of all complete-pair "
+    "differences, with the distribution-free CI from the signed-rank distribution."
+)
+PAIRED_T_METHOD = (
+    "paired t-test on complete pairs, differences after − before: t = mean/(SD/√n), "
+    "df = n − 1, two-sided p, CI = mean ± t(1−α/2, df)·SD/√n (Student 1908)"
+)
+HL_METHOD = (
+    "Hodges–Lehmann estimate: median of the n(n+1)/2 Walsh averages of the differences; "
+    "CI [W(c), W(M+1−c)] with c from the signed-rank null distribution (Hollander, Wolfe & "
+    "Chicken 2014, sec. 3.3; as R wilcox.test conf.int)"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairedTResult(StatResult):
+    """Paired t-test of ``after - before``."""
+
+    n: int = 0
+    mean_diff: float | None = None
+    sd_diff: float | None = None
+    t: float | None = None
+    df: int | None = None
+    p: float | None = None
+    confidence: float = 0.95
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HodgesLehmann(StatResult):
+    """Hodges–Lehmann median difference with its distribution-free confidence interval.
+
+    ``ci_reason`` says why there is no interval (too few pairs for the confidence level);
+    ``achieved_confidence`` is the exact coverage when the exact distribution was used.
+    """
+
+    n: int = 0
+    estimate: float | None = None
+    confidence: float = 0.95
+    ci_low: float | None = None
+    ci_high: float | None = None
+    achieved_confidence: float | None = None
+    ci_exact: bool | None = None
+    ci_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WilcoxonResult(StatResult):
+    """Wilcoxon signed-rank test of ``after - before`` (see ``WILCOXON_METHOD``).
+
+    Counts: ``n_total`` cases given, ``n_pairs`` complete, ``excluded_ids`` the others;
+    ``zeros`` zero differences (dropped), ``n_used = n_positive + n_negative``.
+    Descriptives are given on complete pairs and on all available values of each visit.
+    """
+
+    before_label: str = "before"
+    after_label: str = "after"
+    n_total: int = 0
+    n_pairs: int = 0
+    n_excluded: int = 0
+    excluded_ids: tuple[CaseId, ...] = ()
+    zeros: int = 0
+    n_used: int = 0
+    n_positive: int = 0
+    n_negative: int = 0
+    w_plus: float | None = None
+    w_minus: float | None = None
+    w: float | None = None
+    mean_rank_positive: float | None = None
+    mean_rank_negative: float | None = None
+    tie_correction: float | None = None
+    expected_w: float | None = None
+    sd_w: float | None = None
+    z: float | None = None
+    z_based_on: str = ""
+    z_directional: float | None = None
+    p: float | None = None
+    p_exact: float | None = None
+    p_exact_reason: str = ""
+    median_diff: float | None = None
+    hodges_lehmann: HodgesLehmann | None = None
+    effect_r: float | None = None
+    before_complete: Descriptive | None = None
+    after_complete: Descriptive | None = None
+    before_available: Descriptive | None = None
+    after_available: Descriptive | None = None
+    t_test: PairedTResult | None = None
+
+
+def paired_t_test(
+    before: Values,
+    after: Values,
+    *,
+    ids: Sequence[CaseId] | None = None,
+    confidence: float = 0.95,
+) -> PairedTResult:
+    """Paired t-test of ``after - before`` on complete pairs (see ``PAIRED_T_METHOD``).
+
+    Not computable with fewer than 2 pairs or when all differences are equal (SD = 0).
+    """
+    try:
+        pairs = complete_pairs(before, after, ids, ("before", "after"))
+    except UnusableInputError as exc:
+        return PairedTResult(method=PAIRED_T_METHOD, computable=False, reason=exc.reason)
+    return _paired_t(pairs.y - pairs.x, confidence)
+
+
+def _paired_t(d: FloatArray, confidence: float) -> PairedTResult:
+    """Paired t-test on the differences ``d`` of complete pairs."""
+    n = int(d.size)
+    base = PairedTResult(method=PAIRED_T_METHOD, computable=False, n=n, confidence=confidence)
+    if n < 2:
+        return replace(base, reason=not_computable(f"{n} complete pair(s); need at least 2"))
+    mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
+    if sd <= 1e-12 * max(1.0, abs(mean)):
+        why = f"all {n} differences equal {fmt(mean, 6)}, so SD = 0 and t is undefined"
+        return replace(base, reason=not_computable(why), mean_diff=mean, sd_diff=0.0)
+    se = sd / math.sqrt(n)
+    t = mean / se
+    half = float(sps.t.ppf(0.5 + confidence / 2.0, n - 1)) * se
+    return replace(
+        base,
+        computable=True,
+        mean_diff=mean,
+        sd_diff=sd,
+        t=t,
+        df=n - 1,
+        p=float(2.0 * sps.t.sf(abs(t), n - 1)),
+        ci_low=mean - half,
+        ci_high=mean + half,
+    )
+
+
+def hodges_lehmann(differences: Values, confidence: float = 0.95) -> HodgesLehmann:
+    """Hodges–Lehmann estimate and CI from paired differences (see ``HL_METHOD``).
+
+    Missing (NaN/None) differences are ignored.
+
+    >>> h = hodges_lehmann([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    >>> h.estimate, h.ci_low, h.ci_high, h.achieved_confidence
+    (3.5, 1.0, 6.0, 0.96875)
+    """
+    base = HodgesLehmann(method=HL_METHOD, computable=False, confidence=confidence)
+    try:
+        d = as_vector(differences, "differences")
+    except UnusableInputError as exc:
+        return replace(base, reason=exc.reason)
+    d = d[~np.isnan(d)]
+    n = int(d.size)
+    base = replace(base, n=n)
+    if n == 0:
+        return replace(base, reason=not_computable("no differences"))
+    walsh = walsh_averages(d)
+    base = replace(base, computable=True, estimate=float(np.median(walsh)))
+    if len(np.unique(d)) < n:
+        base = replace(base, notes=("ties among the differences: CI coverage is approximate",))
+    order = walsh_ci_order(n, confidence)
+    if order.c < 1:
+        why = f"{n} differences are too few for a {confidence:.0%} distribution-free CI"
+        return replace(base, ci_reason=why, ci_exact=order.exact)
+    return replace(
+        base,
+        ci_low=float(walsh[order.c - 1]),
+        ci_high=float(walsh[walsh.size - order.c]),
+        achieved_confidence=order.achieved_confidence,
+        ci_exact=order.exact,
+    )
+
+
+@dataclass(frozen=True)
+class _RankSums:
+    """Signed-rank sums of the non-zero differences."""
+
+    n_used: int
+    n_positive: int
+    n_negative: int
+    w_plus: float
+    w_minus: float
+    tie_term: float
+    has_ties: bool
+
+
+def _rank_sums(d: FloatArray) -> _RankSums:
+    """Rank |d| of the non-zero differences (average ties) and sum by sign."""
+    nonzero = d[d != 0]
+    if nonzero.size == 0:
+        return _RankSums(0, 0, 0, 0.0, 0.0, 0.0, False)
+    ranks, tie_sizes = average_ranks(np.abs(nonzero))
+    positive = nonzero > 0
+    return _RankSums(
+        n_used=int(nonzero.size),
+        n_positive=int(np.sum(positive)),
+        n_negative=int(np.sum(~positive)),
+        w_plus=float(np.sum(ranks[positive])),
+        w_minus=float(np.sum(ranks[~positive])),
+        tie_term=tie_sum(tie_sizes),
+        has_ties=bool(np.any(tie_sizes > 1)),
+    )
+
+
+def _describe_visits(pairs: Pairs, labels: tuple[str, str]) -> dict[str, Any]:
+    """Descriptives of both visits, on complete pairs and on all available values."""
+    return {
+        "before_complete": describe(pairs.x, name=f"{labels[0]} (complete pairs)"),
+        "after_complete": describe(pairs.y, name=f"{labels[1]} (complete pairs)"),
+        "before_available": describe(pairs.x_all, name=f"{labels[0]} (all available)"),
+        "after_available": describe(pairs.y_all, name=f"{labels[1]} (all available)"),
+    }
+
+
+def _asymptotic(sums: _RankSums, n_pairs: int) -> dict[str, Any]:
+    """Tie-corrected normal approximation, SPSS's Z, p and effect size r."""
+    n = sums.n_used
+    mean = n * (n + 1) / 4.0
+    tie_correction = sums.tie_term / 48.0
+    sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - tie_correction)
+    w = min(sums.w_plus, sums.w_minus)
+    z = (w - mean) / sd
+    if sums.w_plus == sums.w_minus:
+        based_on = "equal sums of negative and positive ranks"
+    else:
+        based_on = "negative ranks" if sums.w_minus < sums.w_plus else "positive ranks"
+    return {
+        "w": w,
+        "tie_correction": tie_correction,
+        "expected_w": mean,
+        "sd_w": sd,
+        "z": z,
+        "z_based_on": based_on,
+        "z_directional": (sums.w_plus - mean) / sd,
+        "p": min(1.0, float(2.0 * sps.norm.sf(abs(z)))),
+        "effect_r": abs(z) / math.sqrt(n_pairs),
+    }
+
+
+def _exact(sums: _RankSums, zeros: int) -> tuple[float | None, str]:
+    """Exact two-sided p, or None and the reason it is not given."""
+    if zeros:
+        return None, f"not given: {zeros} zero difference(s) (exact distribution assumes none)"
+    if sums.has_ties:
+        return None, "not given: tied |differences| (exact distribution assumes no ties)"
+    if sums.n_used > EXACT_MAX_N:
+        return None, f"not given: n = {sums.n_used} > {EXACT_MAX_N}; asymptotic p applies"
+    return exact_two_sided_p(round(min(sums.w_plus, sums.w_minus)), sums.n_used), ""
+
+
+def wilcoxon_signed_rank(
+    before: Values,
+    after: Values,
+    *,
+    ids: Sequence[CaseId] | None = None,
+    before_label: str = "before",
+    after_label: str = "after",
+    confidence: float = 0.95,
+) -> WilcoxonResult:
+    """Wilcoxon signed-rank test of ``after - before`` on complete pairs.
+
+    Parameters
+    ----------
+    before, after
+        Values of each case at the two visits (NaN/None for missing).
+    ids
+        Case ids, reported for excluded cases (positions 0, 1, ... when omitted).
+    before_label, after_label
+        Visit names used in the descriptives and messages.
+    confidence
+        Level of the Hodges–Lehmann interval.
+
+    Returns
+    -------
+    WilcoxonResult
+        Not computable with no complete pair, all differences zero, or fewer than
+        ``MIN_N_ASYMPTOTIC`` non-zero differences.  See ``WILCOXON_METHOD`` for the
+        conventions (Wilcoxon 1945; SPSS Statistics Algorithms, NPAR TESTS WILCOXON).
+    """
+    base = WilcoxonResult(
+        method=WILCOXON_METHOD,
+        computable=False,
+        before_label=before_label,
+        after_label=after_label,
+    )
+    try:
+        pairs = complete_pairs(before, after, ids, (before_label, after_label))
+    except UnusableInputError as exc:
+        return replace(base, reason=exc.reason)
+    base = replace(
+        base,
+        n_total=pairs.n_total,
+        n_pairs=pairs.n,
+        n_excluded=len(pairs.excluded_ids),
+        excluded_ids=pairs.excluded_ids,
+        **_describe_visits(pairs, (before_label, after_label)),
+    )
+    if pairs.n == 0:
+        return replace(base, reason=not_computable(f"no complete pairs among {pairs.n_total}"))
+    return _test_differences(base, np.round(pairs.y - pairs.x, TIE_DECIMALS), confidence)
+
+
+def _test_differences(base: WilcoxonResult, d: FloatArray, confidence: float) -> WilcoxonResult:
+    """Fill ``base`` with the test on the complete-pair differences ``d``."""
+    sums = _rank_sums(d)
+    zeros = int(d.size - sums.n_used)
+    base = replace(
+        base,
+        zeros=zeros,
+        n_used=sums.n_used,
+        n_positive=sums.n_positive,
+        n_negative=sums.n_negative,
+        w_plus=sums.w_plus,
+        w_minus=sums.w_minus,
+        mean_rank_positive=sums.w_plus / sums.n_positive if sums.n_positive else None,
+        mean_rank_negative=sums.w_minus / sums.n_negative if sums.n_negative else None,
+        median_diff=float(np.median(d)),
+        t_test=_paired_t(d, confidence),
+    )
+    if sums.n_used == 0:
+        return replace(base, reason=not_computable(f"all {d.size} differences are zero"))
+    if sums.n_used < MIN_N_ASYMPTOTIC:
+        why = (
+            f"only {sums.n_used} non-zero difference(s) ({zeros} zero); the normal "
+            f"approximation needs at least {MIN_N_ASYMPTOTIC}"
+        )
+        return replace(base, reason=not_computable(why))
+    p_exact, p_exact_reason = _exact(sums, zeros)
+    return replace(
+        base,
+        computable=True,
+        **_asymptotic(sums, int(d.size)),
+        p_exact=p_exact,
+        p_exact_reason=p_exact_reason,
+        hodges_lehmann=hodges_lehmann(d, confidence),
+    )

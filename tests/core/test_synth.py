@@ -15,7 +15,8 @@ import pytest
 from pydicom.encaps import generate_frames
 from scipy.ndimage import map_coordinates
 
-from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine, write_dicom
+from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine
+from cobbdesk.core.synth_dicom import write_dicom
 
 DX_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.1.1"
 JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70"

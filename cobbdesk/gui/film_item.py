@@ -1,0 +1,61 @@
+"""The film as a QGraphicsItem: scene coordinates are image coordinates (pixel centres at
+integers), and painting draws the pyramid level that matches the zoom."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from cobbdesk.core.dicom.display import Voi, default_voi, render
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.viewing import level_for_scale, pyramid
+from cobbdesk.gui.image_bridge import to_qimage
+
+
+class FilmItem(QGraphicsItem):
+    """Draws a film with a VOI and inversion; re-renders only the visible pyramid level."""
+
+    def __init__(self, film: Film) -> None:
+        super().__init__()
+        self.film = film
+        self.levels = pyramid(film.pixels)
+        self.voi: Voi = default_voi(film)
+        self.user_invert = False
+        self._cache: dict[int, tuple[np.ndarray, QImage]] = {}
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-0.5, -0.5, self.film.columns, self.film.rows)
+
+    def set_display(self, voi: Voi, user_invert: bool) -> None:
+        """Change VOI/inversion; the next paint renders the level it needs."""
+        self.voi, self.user_invert = voi, user_invert
+        self._cache.clear()
+        self.update()
+
+    def image_for_level(self, level: int) -> QImage:
+        """The rendered QImage of pyramid ``level`` (cached until the display changes)."""
+        if level not in self._cache:
+            inverted = self.film.inverted != self.user_invert
+            array = render(self.levels[level], self.voi, inverted=inverted)
+            self._cache[level] = (array, to_qimage(array))
+        return self._cache[level][1]
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        scale = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
+        level = level_for_scale(scale, len(self.levels))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
+        painter.drawImage(self.boundingRect(), self.image_for_level(level))
+
+    def value_at(self, x: float, y: float) -> Any:
+        """Modality value of the pixel nearest to image point (x, y), or None outside."""
+        column, row = round(x), round(y)
+        if 0 <= row < self.film.rows and 0 <= column < self.film.columns:
+            return self.film.pixels[row, column].item()
+        return None

@@ -30,6 +30,7 @@ class Tool(Protocol):
 class FilmView(QGraphicsView):
     cursorMoved = Signal(float, float)  # image coordinates
     displayChanged = Signal()  # VOI, inversion, zoom or orientation changed
+    filmChanged = Signal()  # a new scene holds the new film (overlays rebuild themselves)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,9 +49,14 @@ class FilmView(QGraphicsView):
 
     # --- film and display -------------------------------------------------------------
     def set_film(self, film: Film | None) -> None:
-        self.scene().clear()
+        """Show ``film`` in a fresh scene (None: empty view); emits ``filmChanged``."""
+        old = self.scene()
+        self.setScene(QGraphicsScene(self))
+        old.deleteLater()
         self.item = None
+        self.orientation = Orientation()
         if film is None:
+            self.filmChanged.emit()
             return
         self.item = FilmItem(film)
         self.item.setZValue(-1)
@@ -59,6 +65,7 @@ class FilmView(QGraphicsView):
         margin = max(rect.width(), rect.height())
         self.scene().setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
         self.fit()
+        self.filmChanged.emit()
 
     @property
     def film(self) -> Film | None:

@@ -25,6 +25,10 @@ class CobbdeskError(Exception):
         self.problem = problem
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[type[CobbdeskError], tuple[Path | None, str]]:
+        """Errors cross process boundaries (the isolated reader) intact."""
+        return (type(self), (self.path, self.problem))
+
     @property
     def message(self) -> str:
         return f"{self.path.name}: {self.problem}" if self.path is not None else self.problem

@@ -44,7 +44,7 @@ DECODABLE = frozenset(
 )
 
 
-def read_film(path: str | os.PathLike[str], *, force: bool = False) -> Film:
+def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
     """Read a radiograph and return it ready for display and measurement.
 
     Parameters

@@ -256,3 +256,18 @@ def test_metadata_fields(dicom_factory: Factory) -> None:
     assert film.view_position == "LL" and film.series_description == "C-spine lat"
     assert film.study_instance_uid and film.series_instance_uid and film.sop_instance_uid
     assert film.transfer_syntax == "1.2.840.10008.1.2.1"
+
+
+def test_jpeg2000_lossy(
+    reference: np.ndarray, make_ds: Callable[..., Dataset], tmp_path: Path
+) -> None:
+    ds = make_ds(reference, bits_stored=12)
+    encoded = imagecodecs.jpeg2k_encode(reference, level=60, reversible=False, bitspersample=12)
+    ds.PixelData = encapsulate([encoded])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.91"
+    ds.save_as(tmp_path / "j2k-lossy.dcm", enforce_file_format=True)
+    film = read_film(tmp_path / "j2k-lossy.dcm")
+    expected = imagecodecs.jpeg2k_decode(encoded)
+    np.testing.assert_array_equal(film.pixels, expected)
+    assert 0 < np.abs(film.pixels.astype(int) - reference).mean() < 10

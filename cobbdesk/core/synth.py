@@ -94,8 +94,9 @@ class _Raster:
         return self.spacing[0] * self.scale[0], self.spacing[1] * self.scale[1]
 
 
-def _edge_distances(pts: anat.Vec, xs: F32, ys: F32, raster: _Raster,
-                    cortex: list[float]) -> tuple[F32, F32]:
+def _edge_distances(
+    pts: anat.Vec, xs: F32, ys: F32, raster: _Raster, cortex: list[float]
+) -> tuple[F32, F32]:
     """Signed distance (px, inside > 0) to a convex polygon, and the same minus the cortex
     (``cortex[i]`` mm thick along edge ``i``)."""
     area = np.sum(pts[:, 0] * np.roll(pts[:, 1], -1) - np.roll(pts[:, 0], -1) * pts[:, 1])
@@ -116,7 +117,7 @@ def _edge_distances(pts: anat.Vec, xs: F32, ys: F32, raster: _Raster,
 
 def _cut_distance(cut: anat.Circle, xs: F32, ys: F32, raster: _Raster) -> F32:
     """Signed distance (px, outside the circle > 0) to a circle, an ellipse in pixels."""
-    (cx, cy), = raster.to_px(np.array([cut.center]))
+    ((cx, cy),) = raster.to_px(np.array([cut.center]))
     rs, cs = raster.px_mm
     rx, ry = cut.radius / cs, cut.radius / rs
     dx, dy = (xs[None, :] - cx) / rx, (ys[:, None] - cy) / ry
@@ -150,9 +151,15 @@ def _draw(poly: Poly, raster: _Raster, out: F32, trab: F32 | None) -> None:
         trab[y0:y1, x0:x1] += poly.inner * core
 
 
-def _place(region: Region, column: list[Segment], shape: tuple[int, int],
-           spacing: tuple[float, float], *, facing: Facing,
-           rng: np.random.Generator) -> _Raster:
+def _place(
+    region: Region,
+    column: list[Segment],
+    shape: tuple[int, int],
+    spacing: tuple[float, float],
+    *,
+    facing: Facing,
+    rng: np.random.Generator,
+) -> _Raster:
     """Centre the template levels in the field of view (with a little seeded jitter)."""
     sign = 1.0 if facing == "right" else -1.0
     pts = np.array([p for s in column for p in (s.sup_post, s.sup_ant, s.inf_ant, s.inf_post)])
@@ -166,18 +173,26 @@ def _place(region: Region, column: list[Segment], shape: tuple[int, int],
     raster = _Raster(origin, sign, spacing)
     corners = raster.to_px(np.array([p for k in (upper, lower) for p in ends[k]]))
     margin = 5.0 / min(spacing)
-    if (corners.min() < margin or np.any(corners.max(axis=0) > np.array(shape[::-1]) - margin)):
-        raise ValueError(f"a {shape[0]}x{shape[1]} film at {spacing} mm is too small for the "
-                         f"{region} spine ({width:.0f} x {height:.0f} mm)")
+    if corners.min() < margin or np.any(corners.max(axis=0) > np.array(shape[::-1]) - margin):
+        raise ValueError(
+            f"a {shape[0]}x{shape[1]} film at {spacing} mm is too small for the "
+            f"{region} spine ({width:.0f} x {height:.0f} mm)"
+        )
     return raster
 
 
-def _background(region: Region, column: list[Segment], raster: _Raster,
-                shape: tuple[int, int], rng: np.random.Generator) -> F32:
+def _background(
+    region: Region,
+    column: list[Segment],
+    raster: _Raster,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+) -> F32:
     """Soft tissue and large overlays, drawn at low resolution and resized to full size."""
     small = (math.ceil(shape[0] / _LOW_RES), math.ceil(shape[1] / _LOW_RES))
-    low = _Raster(raster.origin, raster.sign, raster.spacing,
-                  (shape[0] / small[0], shape[1] / small[1]))
+    low = _Raster(
+        raster.origin, raster.sign, raster.spacing, (shape[0] / small[0], shape[1] / small[1])
+    )
     ys, xs = np.mgrid[0 : small[0], 0 : small[1]].astype(np.float64)
     rs, cs = low.px_mm
     a = ((xs + 0.5) * cs - 0.5 * raster.spacing[1] - raster.origin[0]) * raster.sign
@@ -204,12 +219,12 @@ def _draw_curve(curve: anat.Curve, raster: _Raster, out: F32) -> None:
     out += layer.astype(np.float32) * np.float32(curve.density / 255.0)
 
 
-def _texture(shape: tuple[int, int], spacing: tuple[float, float],
-             rng: np.random.Generator) -> F32:
+def _texture(shape: tuple[int, int], spacing: tuple[float, float], rng: np.random.Generator) -> F32:
     """Blobby trabecular texture (grain about 0.7 mm) with roughly unit variance."""
     step = max(1.0, 0.7 / min(spacing))
-    small = rng.standard_normal((math.ceil(shape[0] / step) + 1, math.ceil(shape[1] / step) + 1),
-                                dtype=np.float32)
+    small = rng.standard_normal(
+        (math.ceil(shape[0] / step) + 1, math.ceil(shape[1] / step) + 1), dtype=np.float32
+    )
     grain: F32 = cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
     grain *= np.float32(1.0 / max(float(grain.std()), 1e-6))
     return grain
@@ -224,13 +239,15 @@ def _endplates_px(column: list[Segment], raster: _Raster) -> dict[str, Endplate]
     return out
 
 
-def signed_angle_mm(upper: Endplate, lower: Endplate, spacing: tuple[float, float],
-                    facing: Facing) -> float:
+def signed_angle_mm(
+    upper: Endplate, lower: Endplate, spacing: tuple[float, float], facing: Facing
+) -> float:
     """Signed Cobb angle (deg, lordosis > 0) of two endplates given in pixels.
 
     >>> signed_angle_mm(((0, 0), (10, 1)), ((0, 20), (10, 19)), (1.0, 1.0), "left")
     11.421186274...
     """
+
     def alpha(line: Endplate) -> float:
         (xa, ya), (xp, yp) = line
         da = (xa - xp) * spacing[1] * (1.0 if facing == "right" else -1.0)
@@ -276,8 +293,18 @@ def make_lateral_spine(
     ends = _endplates_px(column, raster)
     upper, lower = anat.TEMPLATE_ENDPLATES[region]
     angle = signed_angle_mm(ends[upper], ends[lower], spacing, facing)
-    return SyntheticSpine(pixels, region, spacing, facing, ends, angle, _TEMPLATE[region],
-                          float(lordosis_deg), bits_stored, seed)
+    return SyntheticSpine(
+        pixels,
+        region,
+        spacing,
+        facing,
+        ends,
+        angle,
+        _TEMPLATE[region],
+        float(lordosis_deg),
+        bits_stored,
+        seed,
+    )
 
 
 def _bone_polys(region: Region, column: list[Segment]) -> list[Poly]:
@@ -292,8 +319,9 @@ def _bone_polys(region: Region, column: list[Segment]) -> list[Poly]:
     return polys
 
 
-def _finish(image: F32, rng: np.random.Generator, noise: float, blur: float,
-            bits_stored: int) -> npt.NDArray[np.uint16]:
+def _finish(
+    image: F32, rng: np.random.Generator, noise: float, blur: float, bits_stored: int
+) -> npt.NDArray[np.uint16]:
     """Detector blur, signal-dependent noise, then quantisation to ``bits_stored`` bits."""
     if blur > 0:
         image = cv2.GaussianBlur(image, (0, 0), blur)

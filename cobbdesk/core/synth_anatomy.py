@@ -82,15 +82,26 @@ class Segment:
 # (name, depth, height, disc height below) in mm; sacral "discs" are fused remnants.
 _LEVELS: dict[str, list[tuple[str, float, float, float]]] = {
     "cervical": [
-        ("C2", 16.0, 17.0, 4.6), ("C3", 15.5, 13.5, 5.0), ("C4", 15.5, 13.5, 5.2),
-        ("C5", 16.0, 13.6, 5.5), ("C6", 16.5, 13.8, 5.5), ("C7", 17.0, 14.5, 5.2),
+        ("C2", 16.0, 17.0, 4.6),
+        ("C3", 15.5, 13.5, 5.0),
+        ("C4", 15.5, 13.5, 5.2),
+        ("C5", 16.0, 13.6, 5.5),
+        ("C6", 16.5, 13.8, 5.5),
+        ("C7", 17.0, 14.5, 5.2),
         ("T1", 18.0, 16.0, 4.5),
     ],
     "lumbar": [
-        ("T12", 33.0, 24.0, 7.5), ("L1", 36.0, 26.0, 9.0), ("L2", 38.0, 27.0, 10.0),
-        ("L3", 40.0, 28.0, 11.0), ("L4", 42.0, 28.0, 12.0), ("L5", 44.0, 27.0, 11.0),
-        ("S1", 46.0, 27.0, 2.0), ("S2", 36.0, 22.0, 1.6), ("S3", 28.0, 18.0, 1.4),
-        ("S4", 21.0, 14.0, 1.2), ("S5", 15.0, 11.0, 0.0),
+        ("T12", 33.0, 24.0, 7.5),
+        ("L1", 36.0, 26.0, 9.0),
+        ("L2", 38.0, 27.0, 10.0),
+        ("L3", 40.0, 28.0, 11.0),
+        ("L4", 42.0, 28.0, 12.0),
+        ("L5", 44.0, 27.0, 11.0),
+        ("S1", 46.0, 27.0, 2.0),
+        ("S2", 36.0, 22.0, 1.6),
+        ("S3", 28.0, 18.0, 1.4),
+        ("S4", 21.0, 14.0, 1.2),
+        ("S5", 15.0, 11.0, 0.0),
     ],
 }
 # Share of the requested lordosis taken by each element of the template (body, disc, ...).
@@ -106,14 +117,27 @@ _TEMPLATE_WEIGHTS: dict[str, tuple[list[str], list[float]]] = {
 }
 # Fixed wedges (deg) of the elements outside the template; the sacrum curves kyphotically.
 _FIXED_WEDGES = {
-    "C2": 2.0, "C7-T1": 3.0, "T1": -2.0, "T12": -3.0, "T12-L1": 0.0,
-    "S1": -5.0, "S1-S2": -2.0, "S2": -8.0, "S2-S3": -2.0, "S3": -9.0, "S3-S4": -2.0,
-    "S4": -10.0, "S4-S5": -2.0, "S5": -10.0,
+    "C2": 2.0,
+    "C7-T1": 3.0,
+    "T1": -2.0,
+    "T12": -3.0,
+    "T12-L1": 0.0,
+    "S1": -5.0,
+    "S1-S2": -2.0,
+    "S2": -8.0,
+    "S2-S3": -2.0,
+    "S3": -9.0,
+    "S3-S4": -2.0,
+    "S4": -10.0,
+    "S4-S5": -2.0,
+    "S5": -10.0,
 }
 # Orientation of the first template endplate is ``_BASE_TILT - lordosis / 2`` (+ jitter).
 _BASE_TILT = {"cervical": 10.0, "lumbar": 15.0}
-TEMPLATE_ENDPLATES = {"cervical": ("C2_inferior", "C7_inferior"),
-                      "lumbar": ("L1_superior", "S1_superior")}
+TEMPLATE_ENDPLATES = {
+    "cervical": ("C2_inferior", "C7_inferior"),
+    "lumbar": ("L1_superior", "S1_superior"),
+}
 MIN_HEIGHT_MM = 0.8
 
 
@@ -175,9 +199,18 @@ def build_column(region: Region, lordosis_deg: float, rng: np.random.Generator) 
             raise ValueError(f"lordosis {lordosis_deg:g}° collapses {name}; use a smaller angle")
         end_post = post + post_h * _n(alpha + wedge / 2)
         if "-" not in name:
-            column.append(Segment(name, post, post + depth * _e(alpha),
-                                  end_post + depth * _e(alpha + wedge), end_post,
-                                  float(alpha), float(alpha + wedge), float(size)))
+            column.append(
+                Segment(
+                    name,
+                    post,
+                    post + depth * _e(alpha),
+                    end_post + depth * _e(alpha + wedge),
+                    end_post,
+                    float(alpha),
+                    float(alpha + wedge),
+                    float(size),
+                )
+            )
         post, alpha = end_post, alpha + wedge
     return column
 
@@ -224,11 +257,11 @@ def body_polys(seg: Segment, region: Region) -> list[Poly]:
     centre = seg.sup_ant + wall / 2 + (radius - depth) * outward
     cuts = (Circle((float(centre[0]), float(centre[1])), float(radius)),) if depth else ()
     plate, side = (0.8, 0.45) if cervical else (1.3, 0.7)
-    polys = [Poly(corners, 0.31, 0.22, plate, cuts, texture=True,
-                  edge_cortex=(plate, side, plate, side))]
+    polys = [
+        Poly(corners, 0.31, 0.22, plate, cuts, texture=True, edge_cortex=(plate, side, plate, side))
+    ]
     if seg.name == "C2":
-        dens = [(0.27, 0.1), (0.7, 0.1), (0.66, -0.6), (0.55, -0.88), (0.42, -0.9),
-                (0.3, -0.62)]
+        dens = [(0.27, 0.1), (0.7, 0.1), (0.66, -0.6), (0.55, -0.88), (0.42, -0.9), (0.3, -0.62)]
         pts = np.array([seg.local(u * seg.depth, v * seg.height) for u, v in dens])
         polys.append(Poly(pts, 0.28, 0.2, 0.7, texture=True, edge_mm=0.3))
     return polys
@@ -242,17 +275,37 @@ def sacrum_polys(column: list[Segment]) -> list[Poly]:
     hull = _convex_hull(pts)
     polys = [Poly(hull, 0.26, 0.19, 1.0, texture=True, edge_mm=0.4)]
     for s in segs:
-        ridge = np.array([s.local(0.0, -1.2), s.local(s.depth, -1.2),
-                          s.local(s.depth, 0.4), s.local(0.0, 0.4)])
+        ridge = np.array(
+            [s.local(0.0, -1.2), s.local(s.depth, -1.2), s.local(s.depth, 0.4), s.local(0.0, 0.4)]
+        )
         polys.append(Poly(ridge, -0.05, -0.05, 0.1, edge_mm=0.6))
-    crest = np.array([s.local(u, v * s.height) for s in [s1, *segs[:2]]
-                      for u, v in ((-6.0, 0.0), (-20.0, 0.1), (-20.0, 0.9), (-6.0, 1.0))])
+    crest = np.array(
+        [
+            s.local(u, v * s.height)
+            for s in [s1, *segs[:2]]
+            for u, v in ((-6.0, 0.0), (-20.0, 0.1), (-20.0, 0.9), (-6.0, 1.0))
+        ]
+    )
     polys.append(Poly(_convex_hull(crest), 0.13, 0.08, 1.0, edge_mm=1.0))
     h = s1.height
-    polys.append(Poly(oval(s1, 0.35 * s1.depth, 0.35 * h, 0.45 * s1.depth, 0.3 * h),
-                      0.07, 0.05, 0.8, edge_mm=1.0))
-    polys.append(Poly(_quad(s1, [(-12.0, -0.45), (-22.0, -0.45), (-24.0, 0.3), (-12.0, 0.3)]),
-                      0.17, 0.1, 1.0, edge_mm=0.5))
+    polys.append(
+        Poly(
+            oval(s1, 0.35 * s1.depth, 0.35 * h, 0.45 * s1.depth, 0.3 * h),
+            0.07,
+            0.05,
+            0.8,
+            edge_mm=1.0,
+        )
+    )
+    polys.append(
+        Poly(
+            _quad(s1, [(-12.0, -0.45), (-22.0, -0.45), (-24.0, 0.3), (-12.0, 0.3)]),
+            0.17,
+            0.1,
+            1.0,
+            edge_mm=0.5,
+        )
+    )
     return polys
 
 
@@ -288,8 +341,12 @@ def posterior_polys(seg: Segment, region: Region) -> list[Poly]:
             [(0.5, 0.15), (-6.0, 0.15), (-6.0, 0.55), (0.5, 0.6)],
             [(-5.0, -0.22), (-13.0, 0.1), (-13.5, 1.0), (-5.0, 0.7)],
             [(-12.0, 0.25), (-17.0, 0.35), (-17.0, 0.95), (-12.0, 0.9)],
-            [(-16.0, 0.4), (-16.0 - spin, 0.45 + drop), (-16.0 - spin, 0.45 + drop + 3.5 / h),
-             (-16.0, 0.92)],
+            [
+                (-16.0, 0.4),
+                (-16.0 - spin, 0.45 + drop),
+                (-16.0 - spin, 0.45 + drop + 3.5 / h),
+                (-16.0, 0.92),
+            ],
         ]
         dens, inner = (0.17, 0.1)
     else:
@@ -297,8 +354,7 @@ def posterior_polys(seg: Segment, region: Region) -> list[Poly]:
         shapes = [
             [(1.0, 0.06), (-16.0, 0.08), (-16.0, 0.5), (1.0, 0.5)],
             [(-13.0, -0.25), (-21.0, -0.3), (-27.0, 1.05), (-18.0, 1.1)],
-            [(-24.0, 0.2), (-24.0 - spin, 0.25 + drop), (-26.0 - spin, 0.85 + drop),
-             (-24.0, 0.95)],
+            [(-24.0, 0.2), (-24.0 - spin, 0.25 + drop), (-26.0 - spin, 0.85 + drop), (-24.0, 0.95)],
         ]
         dens, inner = (0.17, 0.1)
     polys = [Poly(_quad(seg, s), dens, inner, 0.9, edge_mm=0.5) for s in shapes]
@@ -313,9 +369,17 @@ def atlas_polys(c2: Segment) -> list[Poly]:
     return [
         Poly(oval(c2, d + 4.0, -11.5, 3.2, 5.5), 0.3, 0.17, 1.0),
         Poly(oval(c2, 0.4 * d, -12.0, 10.0, 5.5), 0.1, 0.07, 0.8),
-        Poly(np.array([c2.local(u, v) for u, v in
-                       [(-9.0, -15.0), (-30.0, -14.0), (-30.0, -8.0), (-9.0, -9.0)]]),
-             0.22, 0.12, 1.0),
+        Poly(
+            np.array(
+                [
+                    c2.local(u, v)
+                    for u, v in [(-9.0, -15.0), (-30.0, -14.0), (-30.0, -8.0), (-9.0, -9.0)]
+                ]
+            ),
+            0.22,
+            0.12,
+            1.0,
+        ),
         Poly(oval(c2, -33.0, -11.0, 4.5, 5.5), 0.22, 0.12, 1.0),
     ]
 
@@ -365,8 +429,9 @@ class Curve:
     edge_mm: float
 
 
-def overlay_polys(region: Region, column: list[Segment],
-                  rng: np.random.Generator) -> tuple[list[Poly], list[Curve]]:
+def overlay_polys(
+    region: Region, column: list[Segment], rng: np.random.Generator
+) -> tuple[list[Poly], list[Curve]]:
     """Large, smooth structures (skull base, mandible, shoulders, pelvis, ribs, bowel gas):
     they are rendered at low resolution."""
     if region == "cervical":
@@ -377,12 +442,15 @@ def overlay_polys(region: Region, column: list[Segment],
         Poly(oval(s1, 5.0, -10.0, 85.0, 60.0, n=40), 0.07, 0.06, 2.0, edge_mm=6.0),
         Poly(oval(s1, s1.depth + 30.0, 125.0, 25.0, 25.0, n=32), 0.14, 0.09, 3.0, edge_mm=1.5),
     ]
-    curves = [Curve(_arc(s1, (-70.0, -60.0), (60.0, -55.0), 30.0), 3.0, 0.07, 1.5),
-              Curve(_arc(s1, (-10.0, 60.0), (60.0, 30.0), -12.0), 2.5, 0.06, 1.5)]
+    curves = [
+        Curve(_arc(s1, (-70.0, -60.0), (60.0, -55.0), 30.0), 3.0, 0.07, 1.5),
+        Curve(_arc(s1, (-10.0, 60.0), (60.0, 30.0), -12.0), 2.5, 0.06, 1.5),
+    ]
     for k in range(3):
         start = (-70.0 - 8.0 * k, -40.0 + 32.0 * k)
-        curves.append(Curve(_arc(t12, start, (start[0] + 150.0, start[1] + 25.0), 25.0),
-                            9.0, 0.05, 2.0))
+        curves.append(
+            Curve(_arc(t12, start, (start[0] + 150.0, start[1] + 25.0), 25.0), 9.0, 0.05, 2.0)
+        )
     for _ in range(int(rng.integers(6, 12))):
         seg = column[int(rng.integers(1, 7))]
         u, v = seg.depth + rng.uniform(20.0, 140.0), rng.uniform(-20.0, 40.0)
@@ -391,8 +459,9 @@ def overlay_polys(region: Region, column: list[Segment],
     return polys, curves
 
 
-def _arc(seg: Segment, start: tuple[float, float], end: tuple[float, float],
-         bulge: float, n: int = 24) -> Vec:
+def _arc(
+    seg: Segment, start: tuple[float, float], end: tuple[float, float], bulge: float, n: int = 24
+) -> Vec:
     """A circular-ish arc in ``seg``'s body frame from ``start`` to ``end``, bowed cranially by
     ``bulge`` mm at its middle."""
     t = np.linspace(0.0, 1.0, n)
@@ -413,9 +482,21 @@ def _head_and_shoulders(column: list[Segment]) -> tuple[list[Poly], list[Curve]]
         Poly(oval(t1, -30.0, 35.0, 60.0, 50.0, n=32), 0.08, 0.07, 3.0, edge_mm=25.0),
         Poly(oval(t1, 25.0, 55.0, 60.0, 50.0, n=32), 0.08, 0.07, 3.0, edge_mm=25.0),
     ]
-    mandible = np.array([c2.local(u, v) for u, v in
-                         [(d + 18.0, -60.0), (d + 20.0, -25.0), (d + 19.0, 2.0),
-                          (d + 26.0, 12.0), (d + 45.0, 10.0), (d + 110.0, -2.0)]])
-    curves = [Curve(mandible, 11.0, 0.13, 1.2),
-              Curve(_arc(t1, (-60.0, 5.0), (90.0, 30.0), 10.0), 9.0, 0.07, 3.0)]
+    mandible = np.array(
+        [
+            c2.local(u, v)
+            for u, v in [
+                (d + 18.0, -60.0),
+                (d + 20.0, -25.0),
+                (d + 19.0, 2.0),
+                (d + 26.0, 12.0),
+                (d + 45.0, 10.0),
+                (d + 110.0, -2.0),
+            ]
+        ]
+    )
+    curves = [
+        Curve(mandible, 11.0, 0.13, 1.2),
+        Curve(_arc(t1, (-60.0, 5.0), (90.0, 30.0), 10.0), 9.0, 0.07, 3.0),
+    ]
     return polys, curves

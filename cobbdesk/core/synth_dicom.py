@@ -52,16 +52,24 @@ def write_dicom(
     by the ERMF recovers the anatomy's spacing).  ``window`` (centre, width) is written as given;
     by default it covers the anatomy.  UIDs not given are derived from the pixels and arguments.
     """
-    ds = _dataset(spine, photometric, patient_id=patient_id, patient_name=patient_name,
-                  study_date=study_date, view_position=view_position)
+    ds = _dataset(
+        spine,
+        photometric,
+        patient_id=patient_id,
+        patient_name=patient_name,
+        study_date=study_date,
+        view_position=view_position,
+    )
     digest = pixel_digest(spine)
-    ds.SOPInstanceUID = sop_instance_uid or _uid("sop", digest, photometric, transfer_syntax,
-                                                  spacing_tag, ermf, patient_id)
+    ds.SOPInstanceUID = sop_instance_uid or _uid(
+        "sop", digest, photometric, transfer_syntax, spacing_tag, ermf, patient_id
+    )
     ds.StudyInstanceUID = _uid("study", patient_id, study_date, spine.seed)
     ds.SeriesInstanceUID = _uid("series", ds.StudyInstanceUID, spine.region, digest)
     ds.BodyPartExamined = body_part or ("CSPINE" if spine.region == "cervical" else "LSPINE")
     ds.SeriesDescription = series_description or (
-        f"Synthetic lateral {'C' if spine.region == 'cervical' else 'L'}-spine")
+        f"Synthetic lateral {'C' if spine.region == 'cervical' else 'L'}-spine"
+    )
     _set_spacing(ds, spine, spacing_tag, ermf)
     stored = spine.pixels
     centre, width = window or spine.default_window()
@@ -76,8 +84,15 @@ def write_dicom(
     return out
 
 
-def _dataset(spine: SyntheticSpine, photometric: str, *, patient_id: str, patient_name: str,
-             study_date: str, view_position: str) -> Dataset:
+def _dataset(
+    spine: SyntheticSpine,
+    photometric: str,
+    *,
+    patient_id: str,
+    patient_name: str,
+    study_date: str,
+    view_position: str,
+) -> Dataset:
     """Patient, study, series, equipment and DX image attributes (no UIDs, no pixels)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -107,8 +122,7 @@ def _dataset(spine: SyntheticSpine, photometric: str, *, patient_id: str, patien
     return ds
 
 
-def _set_spacing(ds: Dataset, spine: SyntheticSpine, tag: str | None,
-                 ermf: float | None) -> None:
+def _set_spacing(ds: Dataset, spine: SyntheticSpine, tag: str | None, ermf: float | None) -> None:
     """PixelSpacing, or ImagerPixelSpacing (detector plane), and the optional ERMF."""
     factor = ermf if (ermf and tag == "ImagerPixelSpacing") else 1.0
     values = [f"{v * factor:.6g}" for v in spine.spacing_mm]
@@ -134,8 +148,9 @@ def _set_pixels(ds: Dataset, stored: npt.NDArray[np.uint16], bits: int, syntax: 
     elif syntax == "jpeg-lossless":
         import imagecodecs
 
-        frame = imagecodecs.jpeg8_encode(np.ascontiguousarray(stored), lossless=True,
-                                         bitspersample=bits, predictor=1)
+        frame = imagecodecs.jpeg8_encode(
+            np.ascontiguousarray(stored), lossless=True, bitspersample=bits, predictor=1
+        )
         ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
         ds.PixelData = encapsulate([bytes(frame)])
         ds["PixelData"].VR = "OB"

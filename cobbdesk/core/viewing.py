@@ -11,13 +11,12 @@ Kept out of Qt so it is tested without widgets and shared by every view (single 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
-
-import cv2
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from cobbdesk.core.dicom.film import VoiFunction, Window
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: Window change per screen pixel dragged, as a fraction of the data range.
 DRAG_SENSITIVITY = 1 / 512
@@ -84,6 +83,9 @@ def pyramid(pixels: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
     Level ``k`` pixel ``(i, j)`` covers full-resolution pixels ``[2^k i, 2^k (i + 1))``, so a
     level drawn over the full image rectangle lines up with the original exactly.
     """
+    import cv2
+    import numpy as np
+
     levels = [pixels]
     work = pixels if pixels.dtype in (np.uint8, np.uint16, np.int16, np.float32) else None
     if work is None:

@@ -2,31 +2,55 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+import platformdirs
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-from cobbdesk import __version__
+from cobbdesk.gui.main_window import MainWindow
 
 
-class MainWindow(QMainWindow):
-    """The main window (the viewer grows here)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(f"CobbDesk {__version__}")
-        self.resize(1280, 860)
-        placeholder = QLabel("Open lateral spine films to measure Cobb angles.")
-        self.setCentralWidget(placeholder)
-        self.statusBar().showMessage("Ready")
+def _setup_logging() -> None:
+    """Rotating log in the user log directory; messages never contain patient identifiers."""
+    folder = Path(os.environ.get("COBBDESK_LOG_DIR") or platformdirs.user_log_dir("cobbdesk"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(
+            folder / "cobbdesk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("cobbdesk")
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
 
 
 def run(files: Sequence[Path] = (), demo: bool = False) -> int:
     """Start the GUI; returns the process exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CobbDesk")
+    _setup_logging()
     window = MainWindow()
     window.show()
+    paths = list(files)
+    if demo:
+        from cobbdesk.core.demo import write_demo_films
+
+        folder = Path(tempfile.mkdtemp(prefix="cobbdesk-demo-"))
+        paths = write_demo_films(folder) + paths
+        window.confirm_close = False
+    if paths:
+        window.open_paths(paths)
+    quit_after = os.environ.get("COBBDESK_QUIT_AFTER_MS")  # smoke tests of the real start-up
+    if quit_after:
+        QTimer.singleShot(int(quit_after), window.close)
+        QTimer.singleShot(int(quit_after) + 50, app.quit)
     return int(app.exec())

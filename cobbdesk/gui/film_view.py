@@ -7,16 +7,18 @@ pans.  Left-button events go to ``tool`` (the measurement tool) in image coordin
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from cobbdesk.core.dicom.display import Voi, auto_window, default_voi
 from cobbdesk.core.dicom.film import Film, Window
 from cobbdesk.core.viewing import ZOOM_STEP, Orientation, clamp_zoom, drag_window, fit_scale
-from cobbdesk.gui.film_item import FilmItem
+
+if TYPE_CHECKING:  # array code loads with the first film, not before the first paint
+    from cobbdesk.core.dicom.display import Voi
+    from cobbdesk.gui.film_item import FilmItem
 
 
 class Tool(Protocol):
@@ -40,6 +42,8 @@ class FilmView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.setBackgroundBrush(Qt.GlobalColor.black)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
         self.item: FilmItem | None = None
         self.tool: Tool | None = None
@@ -58,6 +62,8 @@ class FilmView(QGraphicsView):
         if film is None:
             self.filmChanged.emit()
             return
+        from cobbdesk.gui.film_item import FilmItem
+
         self.item = FilmItem(film)
         self.item.setZValue(-1)
         self.scene().addItem(self.item)
@@ -77,10 +83,14 @@ class FilmView(QGraphicsView):
             self.displayChanged.emit()
 
     def reset_window(self) -> None:
+        from cobbdesk.core.dicom.display import default_voi
+
         if self.item:
             self.set_voi(default_voi(self.item.film))
 
     def auto_window(self) -> None:
+        from cobbdesk.core.dicom.display import auto_window
+
         if self.item:
             self.set_voi(auto_window(self.item.film.pixels, self.item.film.voi_function))
 
@@ -156,8 +166,11 @@ class FilmView(QGraphicsView):
         if tool is not None and tool.press(point.x(), point.y(), event.modifiers()):
             event.accept()
             return
-        if button in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton,
-                      Qt.MouseButton.LeftButton):
+        if button in (
+            Qt.MouseButton.RightButton,
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
             self._drag = (button, event.position())
             event.accept()
             return
@@ -189,8 +202,10 @@ class FilmView(QGraphicsView):
             event.accept()
             return
         point = self._image_point(event)
-        if self.tool is not None and event.button() == Qt.MouseButton.LeftButton:
-            self.tool.release(point.x(), point.y())
+        tool = self.tool if event.button() == Qt.MouseButton.LeftButton else None
+        if tool is not None and tool.release(point.x(), point.y()):
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
 
     def contextMenuEvent(self, event: object) -> None:  # right button is window/level
@@ -201,5 +216,7 @@ class FilmView(QGraphicsView):
             return
         current = self.item.voi
         if not isinstance(current, Window):  # a VOI LUT: start from the automatic window
+            from cobbdesk.core.dicom.display import auto_window
+
             current = auto_window(self.item.film.pixels)
         self.set_voi(drag_window(current, dx=dx, dy=dy, pixel_range=self.item.film.pixel_range))

@@ -13,12 +13,15 @@ Coordinate conventions (the same everywhere in CobbDesk, after highdicom ``spati
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy stays out of start-up: the GUI's first paint needs no arrays
+    import numpy as np
+    import numpy.typing as npt
 
 
 class SpacingSource(StrEnum):
@@ -52,7 +55,7 @@ class Window:
     explanation: str = ""
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.center) or not np.isfinite(self.width):
+        if not math.isfinite(self.center) or not math.isfinite(self.width):
             raise ValueError(f"window centre/width must be finite, got {self.center}/{self.width}")
         minimum = 0.0 if self.function is VoiFunction.LINEAR_EXACT else 1.0
         if self.width < minimum or (self.width <= 0):

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.dicom.reader import read_film
 from cobbdesk.core.errors import PixelDataError
 
 T = TypeVar("T")
@@ -34,11 +33,24 @@ DEFAULT_TIMEOUT = 120.0
 
 
 def _limit_memory(limit: int) -> None:  # pragma: no cover - runs in the worker
+    _die_with_parent()
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
+        pass
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the worker
+    """Linux: end the worker when the app dies, even by SIGKILL (no orphaned decoders)."""
+    try:
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+    except (OSError, AttributeError):
         pass
 
 
@@ -103,7 +115,9 @@ class IsolatedReader:
         force: bool = False,
         timeout: float | None = DEFAULT_TIMEOUT,
     ) -> Film:
-        """:func:`read_film` in the worker process."""
+        """:func:`~cobbdesk.core.dicom.reader.read_film` in the worker process."""
+        from cobbdesk.core.dicom.reader import read_film
+
         return self.call(Path(path), read_film, Path(path), force, timeout=timeout)
 
     def close(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,3 +50,22 @@ def test_hung_worker_is_stopped(reader: IsolatedReader, dicom_factory: Callable[
         reader.call(Path("slow.dcm"), time.sleep, 30, timeout=1)
     assert time.monotonic() - start < 20
     assert reader.read(dicom_factory(np.zeros((4, 4), np.uint16))).rows == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_worker_does_not_outlive_a_killed_app() -> None:
+    code = (
+        "import os, sys\n"
+        "from cobbdesk.core.dicom.isolated import IsolatedReader\n"
+        "r = IsolatedReader(); r.start().result(timeout=60)\n"
+        "print(next(iter(r._pool._processes)), flush=True)\n"
+        "os._exit(0)\n"  # no clean-up: as if the app were killed
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    worker = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and Path(f"/proc/{worker}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker}").exists(), "worker process outlived the app"

@@ -1,0 +1,156 @@
+"""Viewer benchmarks: window/level frame time, and application start to first paint.
+
+1. Window/level in the real :class:`FilmView` on a 7.5 MP film (3000 × 2500, 12 bit): the
+   median time of ``view.set_voi(new_window)`` + ``view.viewport().repaint()`` (that includes
+   rendering the QImage of the pyramid level on screen), with the view fitted in ~1280 × 860
+   and at 1:1 zoom.  Goal: <= 8 ms per frame.
+2. Start to first paint: a fresh ``python -c`` process that imports Qt, builds the window,
+   shows it and stops at the first paint event, for CobbDesk's ``MainWindow()`` and for a bare
+   ``QMainWindow``; medians of several runs each.  Goal: CobbDesk <= 3 × the bare window.
+
+Run: ``python benchmarks/bench_view.py [--frames N] [--runs N]`` (headless: the offscreen
+platform is used when there is no display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from _films import film_pixels, write_dx
+from PySide6.QtWidgets import QApplication
+
+from cobbdesk.core.dicom.film import Window
+from cobbdesk.core.dicom.reader import read_film
+from cobbdesk.gui.film_view import FilmView
+
+FRAME_GOAL_MS = 8.0
+START_GOAL_RATIO = 3.0
+
+_CHILD = """
+import sys, time
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and app.property("painted") is None:
+            app.setProperty("painted", True)
+            with open(sys.argv[1], "w") as out:
+                out.write(repr(time.time()))
+            app.quit()
+        return False
+spy = FirstPaint()
+app.installEventFilter(spy)
+{build}
+window.show()
+app.exec()
+window.close()
+"""
+BUILD = {
+    "cobbdesk": "from cobbdesk.gui.app import MainWindow\nwindow = MainWindow()",
+    "bare": "from PySide6.QtWidgets import QMainWindow\n"
+            "window = QMainWindow()\nwindow.resize(1280, 860)",
+}  # fmt: skip
+
+
+def frame_times(view: FilmView, frames: int) -> list[float]:
+    """Milliseconds per window change + synchronous repaint, alternating several windows."""
+    app = QApplication.instance()
+    assert app is not None
+    samples = []
+    for i in range(frames + 3):
+        window = Window(center=1500.0 + 40.0 * (i % 10), width=1800.0 + 60.0 * (i % 7))
+        start = time.perf_counter()
+        view.set_voi(window)
+        view.viewport().repaint()
+        elapsed = (time.perf_counter() - start) * 1000
+        app.processEvents()
+        if i >= 3:  # warm-up: pyramid level caches, first paint
+            samples.append(elapsed)
+    return samples
+
+
+def bench_window_level(frames: int) -> None:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory() as folder:
+        film = read_film(write_dx(Path(folder) / "film.dcm", film_pixels(2500, 3000)))
+    view = FilmView()
+    view.resize(1280, 860)
+    view.show()
+    app.processEvents()
+    view.set_film(film)
+    app.processEvents()
+    print(f"Window/level on a {film.columns} × {film.rows} film "
+          f"({film.rows * film.columns / 1e6:.1f} MP), view {view.viewport().width()} × "
+          f"{view.viewport().height()}, platform {app.platformName()}:")  # fmt: skip
+    for label, setup in (("fitted", view.fit), ("1:1", view.one_to_one)):
+        setup()
+        app.processEvents()
+        samples = frame_times(view, frames)
+        median = statistics.median(samples)
+        verdict = "meets" if median <= FRAME_GOAL_MS else "MISSES"
+        print(f"  {label:>6} (zoom {view.zoom:.3f}): median {median:6.2f} ms, "
+              f"p90 {statistics.quantiles(samples, n=10)[-1]:6.2f} ms per frame "
+              f"-> {verdict} the goal of <= {FRAME_GOAL_MS:g} ms")  # fmt: skip
+    view.close()
+
+
+def start_to_paint(kind: str) -> float:
+    """Seconds from spawning ``python -c`` to its first paint event.
+
+    The child writes the time of its first paint to a file, then quits normally (the main
+    window may own worker processes); its whole process group is ended afterwards.
+    """
+    code = _CHILD.format(build=BUILD[kind])
+    with tempfile.TemporaryDirectory() as folder:
+        stamp = Path(folder) / "painted"
+        start = time.time()
+        child = subprocess.Popen([sys.executable, "-c", code, str(stamp)], start_new_session=True,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            child.wait(timeout=120)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            child.wait()
+        return float(stamp.read_text()) - start
+
+
+def bench_start(runs: int) -> None:
+    print(f"Start to first paint (fresh processes, median of {runs} runs after a warm-up):")
+    medians = {}
+    for kind in BUILD:
+        start_to_paint(kind)  # warm the file cache
+        samples = [start_to_paint(kind) for _ in range(runs)]
+        medians[kind] = statistics.median(samples)
+        print(f"  {kind:>8}: median {medians[kind] * 1000:7.1f} ms "
+              f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})")  # fmt: skip
+    ratio = medians["cobbdesk"] / medians["bare"]
+    verdict = "meets" if ratio <= START_GOAL_RATIO else "MISSES"
+    print(f"  ratio CobbDesk / bare QMainWindow = {ratio:.2f} "
+          f"-> {verdict} the goal of <= {START_GOAL_RATIO:g}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    bench_window_level(args.frames)
+    bench_start(max(args.runs, 5))
+
+
+if __name__ == "__main__":
+    main()

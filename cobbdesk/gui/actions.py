@@ -1,0 +1,160 @@
+"""Menus, toolbar and keyboard shortcuts of the main window, declared as one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from cobbdesk import __version__
+from cobbdesk.core.measurement import CONVENTION, Template
+from cobbdesk.gui import settings
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.main_window import MainWindow
+
+Spec = tuple[str, str, str, str, Callable[["MainWindow"], None]]  # name, menu, text, keys, slot
+
+SPECS: tuple[Spec, ...] = (
+    ("open", "&File", "&Open films…", "Ctrl+O", lambda w: w.open_files_dialog()),
+    ("open_folder", "&File", "Open &folder…", "Ctrl+Shift+O", lambda w: w.open_folder_dialog()),
+    (
+        "save",
+        "&File",
+        "&Save measurements next to films",
+        "Ctrl+S",
+        lambda w: w.save_measurements(),
+    ),
+    ("export", "&File", "&Export measurements as CSV…", "Ctrl+E", lambda w: w.export_csv()),
+    ("quit", "&File", "&Quit", "Ctrl+Q", lambda w: w.close()),
+    (
+        "delete",
+        "&Edit",
+        "&Delete measurement",
+        "Delete",
+        lambda w: _controller(w, "delete_selected"),
+    ),
+    ("cancel", "&Edit", "&Cancel placement", "Esc", lambda w: _controller(w, "cancel_placement")),
+    ("c2c7", "&Measure", "C2–C7 cervical lordosis", "C", lambda w: w.panel.start(Template.C2_C7)),
+    ("l1s1", "&Measure", "L1–S1 lumbar lordosis", "L", lambda w: w.panel.start(Template.L1_S1)),
+    ("free", "&Measure", "Free two-line Cobb", "M", lambda w: w.panel.start(Template.FREE)),
+    ("snap", "&Measure", "Toggle endplate snapping", "S", lambda w: w.panel.snapping.toggle()),
+    ("fit", "&View", "&Fit to window", "F", lambda w: w.view.fit()),
+    ("one", "&View", "Actual pixels (1:1)", "1", lambda w: w.view.one_to_one()),
+    ("zoom_in", "&View", "Zoom in", "+", lambda w: w.view.zoom_in()),
+    ("zoom_out", "&View", "Zoom out", "-", lambda w: w.view.zoom_out()),
+    ("invert", "&View", "&Invert", "I", lambda w: w.view.toggle_invert()),
+    ("auto", "&View", "&Auto window", "A", lambda w: w.view.auto_window()),
+    ("reset", "&View", "File &window", "W", lambda w: w.view.reset_window()),
+    ("rotate_cw", "&View", "Rotate 90° clockwise", "R", lambda w: w.view.rotate_quarter(1)),
+    (
+        "rotate_ccw",
+        "&View",
+        "Rotate 90° counter-clockwise",
+        "Shift+R",
+        lambda w: w.view.rotate_quarter(-1),
+    ),
+    ("flip_h", "&View", "Flip horizontally", "H", lambda w: w.view.flip(True)),
+    ("flip_v", "&View", "Flip vertically", "V", lambda w: w.view.flip(False)),
+    ("next", "&View", "Next film", "PgDown", lambda w: w.step_film(1)),
+    ("previous", "&View", "Previous film", "PgUp", lambda w: w.step_film(-1)),
+    ("shortcuts", "&Help", "&Keyboard shortcuts", "F1", lambda w: show_shortcuts(w)),  # noqa: PLW0108 (defined below)
+    ("about", "&Help", "&About CobbDesk", "", lambda w: show_about(w)),  # noqa: PLW0108
+)
+TOOLBAR = (
+    ("open", "Open"),
+    ("save", "Save"),
+    ("c2c7", "C2–C7"),
+    ("l1s1", "L1–S1"),
+    ("free", "Free Cobb"),
+    ("fit", "Fit"),
+    ("one", "1:1"),
+    ("auto", "Auto W/L"),
+    ("invert", "Invert"),
+    ("rotate_cw", "Rotate"),
+    ("flip_h", "Flip"),
+)
+MOUSE_HELP = (
+    "Wheel: zoom about the cursor · Right-drag: window/level · "
+    "Middle-drag (or left-drag on empty film): pan · Left-click: measure, select, drag"
+)
+
+
+def _controller(window: MainWindow, method: str) -> None:
+    entry = window.current
+    if entry is not None and entry.controller is not None:
+        getattr(entry.controller, method)()
+
+
+def build_actions(window: MainWindow) -> dict[str, QAction]:
+    """Create every action with its shortcut, in menus and (some) on the toolbar."""
+    menus: dict[str, QMenu] = {}
+    actions: dict[str, QAction] = {}
+    for name, menu, text, keys, slot in SPECS:
+        if menu not in menus:
+            menus[menu] = window.menuBar().addMenu(menu)
+        if name == "delete":
+            _add_undo_redo(window, menus[menu], actions)
+        action = QAction(text, window)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(lambda _=False, s=slot: s(window))
+        menus[menu].addAction(action)
+        actions[name] = action
+    actions["recent"] = _recent_menu(window, menus["&File"])
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("Main")
+    for name, short in TOOLBAR:
+        actions[name].setIconText(short)
+        toolbar.addAction(actions[name])
+    return actions
+
+
+def _add_undo_redo(window: MainWindow, menu: QMenu, actions: dict[str, QAction]) -> None:
+    undo = window.undo_group.createUndoAction(window, "&Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    redo = window.undo_group.createRedoAction(window, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    menu.addAction(undo)
+    menu.addAction(redo)
+    actions["undo"], actions["redo"] = undo, redo
+
+
+def _recent_menu(window: MainWindow, file_menu: QMenu) -> QAction:
+    menu = QMenu("Open &recent", window)
+    holder = file_menu.insertMenu(file_menu.actions()[2], menu)
+
+    def fill() -> None:
+        menu.clear()
+        for path in settings.recent_files():
+            menu.addAction(path, lambda p=path: window.open_paths([Path(p)]))
+        if menu.isEmpty():
+            menu.addAction("(none)").setEnabled(False)
+
+    menu.aboutToShow.connect(fill)
+    return holder
+
+
+def shortcut_lines() -> list[str]:
+    return [f"{keys:>12}   {text.replace('&', '')}" for _, _, text, keys, _ in SPECS if keys]
+
+
+def show_shortcuts(window: MainWindow) -> None:
+    text = "\n".join([*shortcut_lines(), "Ctrl+Z / Ctrl+Shift+Z   Undo / redo", "", MOUSE_HELP])
+    box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=window)
+    box.setStyleSheet("QLabel { font-family: monospace; }")
+    box.open()
+
+
+def show_about(window: MainWindow) -> None:
+    QMessageBox.about(
+        window,
+        "About CobbDesk",
+        f"<b>CobbDesk {__version__}</b><br>Signed lordotic Cobb angles on lateral spine "
+        f"radiographs.<br><br>Sign convention: {CONVENTION}.<br>Angles are computed in mm "
+        "using the film's (row, column) spacing, in pixels when the film is uncalibrated."
+        "<br><br>MIT licence. Third-party licences: see README.",
+    )

@@ -1,0 +1,257 @@
+"""The main window: film list, film view, measurement panel, status bar, menus."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QUndoGroup,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+)
+
+from cobbdesk import __version__
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.measurement import load_sidecar, save_sidecar, write_measurements_csv
+from cobbdesk.gui import errors, settings
+from cobbdesk.gui.actions import build_actions
+from cobbdesk.gui.film_view import FilmView
+from cobbdesk.gui.measure_panel import MeasurePanel
+from cobbdesk.gui.measure_tool import MeasureController
+from cobbdesk.gui.status import StatusBar, cursor_text, spacing_text
+from cobbdesk.gui.workers import FilmLoader
+
+DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ""}
+
+
+@dataclass
+class OpenFilm:
+    """A film in the session: loaded (film + controller) or failed (error)."""
+
+    path: Path
+    film: Film | None = None
+    controller: MeasureController | None = None
+    error: str = ""
+
+
+def files_in(paths: list[Path]) -> list[Path]:
+    """Files to open: the files given, and the DICOM-looking files under folders given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in DICOM_SUFFIXES
+                    and not p.name.startswith(".")
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, rater: str | None = None, loader: FilmLoader | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(f"CobbDesk {__version__}")
+        self.resize(1400, 900)
+        self.setAcceptDrops(True)
+        self.confirm_close = True
+        self.films: list[OpenFilm] = []
+        self.current: OpenFilm | None = None
+        self.rater = rater or str(settings.settings().value("rater", "")) or getpass.getuser()
+        self.undo_group = QUndoGroup(self)
+        self.loader = loader or FilmLoader(isolated=True, parent=self)
+        self.loader.loaded.connect(self._loaded)
+        self.loader.failed.connect(self._failed)
+        self.view = FilmView(self)
+        self.setCentralWidget(self.view)
+        self.film_list = QListWidget()
+        self.film_list.currentRowChanged.connect(self._show_row)
+        self._dock("Films", self.film_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.panel = MeasurePanel(self.rater)
+        self.panel.raterChanged.connect(self._set_rater)
+        self._dock("Measurements", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.loader.pendingChanged.connect(self.status.set_loading)
+        self.view.cursorMoved.connect(self._cursor)
+        self.actions_by_name: dict[str, QAction] = build_actions(self)
+        self.status.showMessage("Open lateral spine films (Ctrl+O) or drop them here.")
+
+    def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)  # type: ignore[arg-type]
+        self.addDockWidget(area, dock)
+
+    # --- opening ------------------------------------------------------------------------
+    def open_paths(self, paths: list[Path], force: bool = False) -> None:
+        new = [p for p in files_in(paths) if all(p != f.path for f in self.films)]
+        for path in new:
+            self.films.append(OpenFilm(path))
+            item = QListWidgetItem(f"{path.name} — loading…")
+            item.setToolTip(str(path))
+            self.film_list.addItem(item)
+            self.loader.load(path, force)
+        if new:
+            self.actions_by_name["recent"].setData(settings.add_recent(new))
+
+    def open_files_dialog(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Open films", "", "DICOM (*.dcm *.dicom);;All files (*)"
+        )
+        self.open_paths([Path(n) for n in names])
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of films")
+        if folder:
+            self.open_paths([Path(folder)])
+
+    def _row_of(self, path: str) -> int:
+        return next(i for i, f in enumerate(self.films) if str(f.path) == path)
+
+    def _loaded(self, path: str, film: Film) -> None:
+        row = self._row_of(path)
+        entry = self.films[row]
+        entry.film = film
+        entry.controller = MeasureController(film, self.rater, self)
+        try:
+            entry.controller.load(load_sidecar(entry.path))
+        except (CobbdeskError, OSError, ValueError) as exc:
+            errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
+        self.undo_group.addStack(entry.controller.undo_stack)
+        calibrated = "" if film.calibrated else "  [uncalibrated]"
+        self.film_list.item(row).setText(f"{entry.path.name}{calibrated}")
+        for notice in film.notices:
+            self.status.showMessage(f"{entry.path.name}: {notice}", 8000)
+        if self.film_list.currentRow() in (-1, row) or self.current is None:
+            self.film_list.setCurrentRow(row)
+            self._show_row(row)
+
+    def _failed(self, path: str, message: str) -> None:
+        row = self._row_of(path)
+        self.films[row].error = message
+        item = self.film_list.item(row)
+        item.setText(f"{self.films[row].path.name} — cannot open")
+        item.setForeground(Qt.GlobalColor.red)
+        item.setToolTip(message)
+        errors.present(self, "Opening a film failed", message)
+
+    # --- showing ------------------------------------------------------------------------
+    def _show_row(self, row: int) -> None:
+        entry = self.films[row] if 0 <= row < len(self.films) else None
+        if entry is self.current and entry is not None and self.view.film is entry.film:
+            return
+        if self.current is not None and self.current.controller is not None:
+            self.current.controller.detach()
+        self.current = entry
+        film = entry.film if entry else None
+        self.view.set_film(film)
+        controller = entry.controller if entry else None
+        if controller is not None:
+            controller.attach(self.view)
+            self.undo_group.setActiveStack(controller.undo_stack)
+        self.panel.set_controller(controller)
+        self.status.spacing.setText(spacing_text(film))
+        if entry is not None and entry.error:
+            self.status.showMessage(entry.error)
+
+    def step_film(self, delta: int) -> None:
+        if self.films:
+            self.film_list.setCurrentRow((self.film_list.currentRow() + delta) % len(self.films))
+
+    def _cursor(self, x: float, y: float) -> None:
+        item = self.view.item
+        value = item.value_at(x, y) if item else None
+        self.status.cursor.setText(cursor_text(self.view.film, x, y, value))
+
+    def _set_rater(self, rater: str) -> None:
+        self.rater = rater.strip() or getpass.getuser()
+        settings.settings().setValue("rater", self.rater)
+        for entry in self.films:
+            if entry.controller is not None:
+                entry.controller.rater = self.rater
+
+    # --- saving -------------------------------------------------------------------------
+    def save_measurements(self) -> int:
+        """Write each film's measurements next to it (``<film>.cobbdesk.json``)."""
+        saved = 0
+        for entry in self.films:
+            if entry.controller is None or entry.controller.undo_stack.isClean():
+                continue
+            try:
+                save_sidecar(list(entry.controller.measurements.values()), entry.path)
+            except (OSError, CobbdeskError) as exc:
+                errors.report(self, exc, f"Saving measurements of {entry.path.name}")
+                continue
+            entry.controller.undo_stack.setClean()
+            saved += 1
+        self.status.showMessage(f"Saved measurements of {saved} film(s).", 5000)
+        return saved
+
+    def export_csv(self, path: Path | None = None) -> Path | None:
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Export measurements", "cobb_measurements.csv", "CSV (*.csv)"
+            )
+            if not name:
+                return None
+            path = Path(name)
+        rows = [m for e in self.films if e.controller for m in e.controller.measurements.values()]
+        try:
+            written = write_measurements_csv(rows, path)
+        except (OSError, CobbdeskError) as exc:
+            errors.report(self, exc, "Exporting measurements")
+            return None
+        self.status.showMessage(f"Exported {len(rows)} measurement(s) to {written.name}.", 5000)
+        return written
+
+    # --- window events ------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.open_paths(_local_paths(event.mimeData()))
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        dirty = [e for e in self.films if e.controller and not e.controller.undo_stack.isClean()]
+        if dirty and self.confirm_close:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved measurements",
+                f"{len(dirty)} film(s) have unsaved measurements. Save them next to the films?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Save:
+                self.save_measurements()
+        self.loader.close()
+        event.accept()
+
+
+def _local_paths(mime: QMimeData) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]

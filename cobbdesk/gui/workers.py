@@ -1,0 +1,62 @@
+"""Loading films off the UI thread (and, by default, in a crash-isolated worker process)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.dicom.isolated import IsolatedReader
+from cobbdesk.core.errors import CobbdeskError
+
+
+class FilmLoader(QObject):
+    """Queue of film reads; results arrive as signals on the UI thread.
+
+    ``isolated=True`` decodes in a separate process (a decoder crash costs one file, not the
+    app); ``False`` decodes in a background thread (faster start-up, used by tests).
+    """
+
+    loaded = Signal(str, object)  # path, Film
+    failed = Signal(str, str)  # path, user-facing message
+    pendingChanged = Signal(int)  # number of files still loading
+
+    def __init__(self, isolated: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-load")
+        self._isolated = IsolatedReader() if isolated else None
+        self._pending = 0
+        if self._isolated is not None:
+            self._isolated.start()
+
+    def _read(self, path: Path, force: bool) -> Film:
+        if self._isolated is not None:
+            return self._isolated.read(path, force=force)
+        from cobbdesk.core.dicom.reader import read_film
+
+        return read_film(path, force=force)
+
+    def load(self, path: Path, force: bool = False) -> None:
+        self._pending += 1
+        self.pendingChanged.emit(self._pending)
+        future = self._threads.submit(self._read, path, force)
+        future.add_done_callback(lambda f, p=path: self._done(p, f))
+
+    def _done(self, path: Path, future: Future[Film]) -> None:  # runs on the worker thread
+        self._pending -= 1
+        self.pendingChanged.emit(self._pending)
+        try:
+            self.loaded.emit(str(path), future.result())
+        except CobbdeskError as exc:
+            self.failed.emit(str(path), exc.message)
+        except Exception as exc:  # never let a load take the app down
+            self.failed.emit(
+                str(path), f"{path.name}: internal error ({type(exc).__name__}: {exc})"
+            )
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        if self._isolated is not None:
+            self._isolated.close()

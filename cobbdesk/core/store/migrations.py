@@ -1,0 +1,58 @@
+"""Schema versions: ordered migrations, each run after a backup of the file.
+
+The version lives in the ``meta`` table (portable, unlike SQLite's ``user_version``).
+Version 1 was the first study format; version 2 added each film's pixel dimensions and an
+index on the pixel hash (used to relink moved films).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, inspect, select, text
+
+from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import dialect
+from cobbdesk.core.store.schema import SCHEMA_VERSION, meta
+
+
+def _to_v2(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE films ADD COLUMN pixel_rows INTEGER"))
+    conn.execute(text("ALTER TABLE films ADD COLUMN pixel_columns INTEGER"))
+    conn.execute(text("CREATE INDEX ix_films_pixel_sha256 ON films (pixel_sha256)"))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
+
+
+def stored_version(conn: Connection, path: Path) -> int:
+    if not inspect(conn).has_table("meta"):
+        raise StoreError(path, "this is not a CobbDesk study (no 'meta' table)")
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise StoreError(path, f"the study's schema version {value!r} is unreadable") from None
+
+
+def migrate(engine: Engine, path: Path) -> Path | None:
+    """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current)."""
+    with engine.connect() as conn:
+        version = stored_version(conn, path)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            path,
+            f"this study was written by a newer CobbDesk (schema {version}; this version "
+            f"reads up to {SCHEMA_VERSION}); update CobbDesk to open it",
+        )
+    if version == SCHEMA_VERSION:
+        return None
+    saved = dialect.backup(path, f"v{version}")
+    with engine.begin() as conn:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[target](conn)
+        conn.execute(
+            meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+        )
+    return saved

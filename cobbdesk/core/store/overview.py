@@ -1,0 +1,51 @@
+"""The study at a glance: each patient's visits, films, measurement and lab counts.
+
+Built from five set queries whatever the study size (no per-patient queries), so the patient
+list of a 10,000-patient study fills in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, select
+
+from cobbdesk.core.store.records import PatientOverview, Region, VisitOverview
+from cobbdesk.core.store.schema import labs, measurements, visits
+
+if TYPE_CHECKING:
+    from cobbdesk.core.store.study import Study
+
+
+def _counts(conn: Connection, key: Any, deleted: Any) -> dict[int, int]:
+    query = select(key, func.count()).where(deleted.is_(None)).group_by(key)
+    return {int(k): int(n) for k, n in conn.execute(query).all()}
+
+
+def study_overview(study: Study) -> list[PatientOverview]:
+    from cobbdesk.core.store.study import _visit
+
+    with study.engine.connect() as conn:
+        counts = _counts(conn, measurements.c.film_id, measurements.c.deleted_utc)
+        lab_counts = _counts(conn, labs.c.visit_id, labs.c.deleted_utc)
+        visit_rows = (
+            conn.execute(
+                select(visits)
+                .where(visits.c.deleted_utc.is_(None))
+                .order_by(visits.c.visit_date, visits.c.id)
+            )
+            .mappings()
+            .all()
+        )
+    films_by_visit = defaultdict(list)
+    for film in study.films():
+        films_by_visit[film.visit_id].append(film)
+    per_patient: dict[int, list[VisitOverview]] = defaultdict(list)
+    for row in visit_rows:
+        overview = VisitOverview(_visit(row), labs=lab_counts.get(row["id"], 0))
+        for film in films_by_visit.get(row["id"], []):
+            overview.films.setdefault(Region(film.region), []).append(film)
+            overview.measured[film.id] = counts.get(film.id, 0)
+        per_patient[row["patient_id"]].append(overview)
+    return [PatientOverview(p, per_patient.get(p.id, [])) for p in study.patients()]

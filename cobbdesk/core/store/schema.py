@@ -1,0 +1,150 @@
+"""The study schema (SQLAlchemy Core; portable SQL only — SQLite specifics live in ``dialect``).
+
+Times are UTC ISO-8601 strings; dates ISO ``YYYY-MM-DD``.  Rows are never deleted: a deletion
+sets ``deleted_utc`` (and is audited with its reason).  ``measurements.angle_deg`` is a cache of
+the angle recomputed from the stored points by ``algorithm_version``; the points are the truth.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: Version written by this code; ``migrations`` brings older files up to it.
+SCHEMA_VERSION = 2
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", String(64), nullable=False, unique=True),
+    Column("dicom_patient_id", String(64), index=True),
+    Column("name", Text),
+    Column("mrn", String(64)),
+    Column("birth_date", String(10)),
+    Column("sex", String(1), CheckConstraint("sex IN ('F', 'M', 'O')")),
+    Column("dose_mg_kg_day", Float, CheckConstraint("dose_mg_kg_day >= 0")),
+    Column("duration_months", Float, CheckConstraint("duration_months >= 0")),
+    Column("created_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+)
+
+visits = Table(
+    "visits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", Integer, ForeignKey("patients.id"), nullable=False, index=True),
+    Column(
+        "kind",
+        String(16),
+        CheckConstraint("kind IN ('admission', 'month3', 'other')"),
+        nullable=False,
+    ),
+    Column("label", String(64), nullable=False, default=""),
+    Column("visit_date", String(10)),
+    Column("created_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+    UniqueConstraint("patient_id", "kind", "label", name="uq_visit_kind"),
+)
+
+films = Table(
+    "films",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("visit_id", Integer, ForeignKey("visits.id"), nullable=False, index=True),
+    Column("sop_instance_uid", String(64), nullable=False, unique=True),
+    Column("pixel_sha256", String(64)),
+    Column("path", Text, nullable=False),
+    Column(
+        "region",
+        String(16),
+        CheckConstraint("region IN ('cervical', 'lumbar', 'unknown')"),
+        nullable=False,
+    ),
+    Column("view", String(16), nullable=False, default=""),
+    Column("study_date", String(10)),
+    Column("created_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+    # version 2
+    Column("pixel_rows", Integer),
+    Column("pixel_columns", Integer),
+)
+Index("ix_films_pixel_sha256", films.c.pixel_sha256)  # version 2
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
+    Column("rater", String(64), nullable=False),
+    Column("template", String(8), nullable=False),
+    *(
+        Column(f"{line}_{end}_{axis}", Float, nullable=False)
+        for line in ("upper", "lower")
+        for end in ("anterior", "posterior")
+        for axis in ("x", "y")
+    ),
+    Column("spacing_row_mm", Float),
+    Column("spacing_col_mm", Float),
+    Column("spacing_source", String(32), nullable=False),
+    Column("angle_deg", Float, nullable=False),
+    Column("algorithm_version", String(16), nullable=False),
+    Column("created_utc", String(32), nullable=False),
+    Column("updated_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+)
+
+labs = Table(
+    "labs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("visit_id", Integer, ForeignKey("visits.id"), nullable=False, index=True),
+    Column("name", String(16), nullable=False),
+    Column("value_num", Float),
+    Column("value_text", String(16)),
+    Column("unit", String(16), nullable=False, default=""),
+    Column("updated_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+    UniqueConstraint("visit_id", "name", name="uq_lab_per_visit"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("utc", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("rater", String(64), nullable=False, default=""),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("reason", Text, nullable=False, default=""),
+    Column("app_version", String(16), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: Columns added by migration to version 2 (kept for the migration code and its test).
+V2_FILM_COLUMNS = (films.c.pixel_rows, films.c.pixel_columns)

@@ -1,0 +1,352 @@
+"""A study: one SQLite file holding patients, visits, films, measurements, labs and the audit.
+
+Every public method that writes is one transaction (``BEGIN IMMEDIATE … COMMIT``) including its
+audit rows, so a crash leaves either the whole user action or none of it.
+
+>>> import tempfile, pathlib
+>>> study = Study.create(pathlib.Path(tempfile.mkdtemp()) / "demo.cobbdesk", actor="nurse")
+>>> pid = study.add_patient("P001", sex="F")
+>>> vid = study.add_visit(pid, "admission", visit_date="20260105")
+>>> study.visits(pid)[0].visit_date
+'2026-01-05'
+>>> study.verify_audit().ok
+True
+>>> study.close()
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from cobbdesk.core.errors import StoreError, ValidationError
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store import dialect
+from cobbdesk.core.store.clinical import ClinicalRecords
+from cobbdesk.core.store.migrations import migrate
+from cobbdesk.core.store.overview import study_overview
+from cobbdesk.core.store.records import (
+    FilmRecord,
+    Patient,
+    PatientOverview,
+    Region,
+    Visit,
+    VisitKind,
+    iso_date,
+)
+from cobbdesk.core.store.schema import SCHEMA_VERSION, films, meta, metadata, patients, visits
+
+_PATIENT_FIELDS = (
+    "dicom_patient_id",
+    "name",
+    "mrn",
+    "birth_date",
+    "sex",
+    "dose_mg_kg_day",
+    "duration_months",
+)
+_FILM_FIELDS = (
+    "path",
+    "region",
+    "view",
+    "study_date",
+    "pixel_sha256",
+    "pixel_rows",
+    "pixel_columns",
+    "visit_id",
+)
+
+
+def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
+    if isinstance(actor, audit_log.Actor):
+        return actor
+    user = getpass.getuser()
+    return audit_log.Actor(user, actor or user)
+
+
+class Study(ClinicalRecords):
+    def __init__(self, path: Path, actor: audit_log.Actor | str | None = None) -> None:
+        self.path = path
+        self.actor = _actor(actor)
+        self.engine = dialect.engine_for(path)
+        self.backup_made: Path | None = None
+
+    @classmethod
+    def create(
+        cls, path: str | os.PathLike[str], actor: audit_log.Actor | str | None = None
+    ) -> Study:
+        target = Path(path)
+        dialect.create_file(target)
+        study = cls(target, actor)
+        with study.transaction() as conn:
+            metadata.create_all(conn)
+            conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            audit_log.record(conn, study.actor, "study", target.name, {"created": (None, "v2")})
+        return study
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], actor: audit_log.Actor | str | None = None
+    ) -> Study:
+        target = Path(path)
+        if not target.is_file():
+            raise StoreError(target, "no such study file")
+        study = cls(target, actor)
+        try:
+            dialect.quick_check(study.engine, target)
+            study.backup_made = migrate(study.engine, target)
+        except Exception:
+            study.close()
+            raise
+        return study
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def set_rater(self, rater: str) -> None:
+        self.actor = audit_log.Actor(self.actor.user, rater.strip() or self.actor.user)
+
+    def overview(self) -> list[PatientOverview]:
+        """Every patient with visits, films and counts, for the study browser."""
+        return study_overview(self)
+
+    def verify_audit(self) -> audit_log.Verification:
+        with self.engine.connect() as conn:
+            return audit_log.verify(conn)
+
+    # --- patients ---------------------------------------------------------------------
+    @staticmethod
+    def _clean_patient(fields: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(fields) - set(_PATIENT_FIELDS)
+        if unknown:
+            raise ValidationError(None, f"unknown patient field(s): {', '.join(sorted(unknown))}")
+        clean = dict(fields)
+        if "birth_date" in clean:
+            clean["birth_date"] = iso_date(clean["birth_date"], "birth date")
+        sex = clean.get("sex")
+        if sex not in (None, ""):
+            clean["sex"] = str(sex).strip().upper()[:1]
+            if clean["sex"] not in ("F", "M", "O"):
+                raise ValidationError(None, f"sex {sex!r} must be F, M or O")
+        for key in ("dose_mg_kg_day", "duration_months"):
+            if clean.get(key) is not None and float(clean[key]) < 0:
+                raise ValidationError(None, f"{key} {clean[key]} must not be negative")
+        return {k: (None if v == "" else v) for k, v in clean.items()}
+
+    def _next_study_id(self, conn: Connection) -> str:
+        count = conn.execute(select(func.count()).select_from(patients)).scalar_one()
+        return f"P{count + 1:04d}"
+
+    def add_patient(self, study_id: str | None = None, **fields: Any) -> int:
+        clean = self._clean_patient(fields)
+        with self.transaction() as conn:
+            sid = (study_id or "").strip() or self._next_study_id(conn)
+            taken = conn.execute(select(patients.c.id).where(patients.c.study_id == sid)).first()
+            if taken:
+                raise ValidationError(None, f"study ID {sid!r} is already used")
+            new_id = conn.execute(
+                patients.insert().values(study_id=sid, created_utc=audit_log.utc_now(), **clean)
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit_log.record(conn, self.actor, "patient", new_id, {"study_id": (None, sid)})
+        return int(new_id)
+
+    def update_patient(self, patient_id: int, reason: str = "", **fields: Any) -> None:
+        clean = self._clean_patient(fields)
+        with self.transaction() as conn:
+            row = conn.execute(select(patients).where(patients.c.id == patient_id)).mappings().one()
+            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
+            if changes:
+                conn.execute(patients.update().where(patients.c.id == patient_id).values(**clean))
+                audit_log.record(conn, self.actor, "patient", patient_id, changes, reason=reason)
+
+    def patients(self) -> list[Patient]:
+        query = (
+            select(patients).where(patients.c.deleted_utc.is_(None)).order_by(patients.c.study_id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Patient(**{k: r[k] for k in ("id", "study_id", *_PATIENT_FIELDS)})
+                for r in conn.execute(query).mappings()
+            ]
+
+    def patient_by_dicom_id(self, dicom_patient_id: str) -> int | None:
+        query = select(patients.c.id).where(patients.c.dicom_patient_id == dicom_patient_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def patient_by_study_id(self, study_id: str) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(patients.c.id).where(patients.c.study_id == study_id)
+            ).scalar()
+
+    # --- visits -----------------------------------------------------------------------
+    def add_visit(
+        self, patient_id: int, kind: VisitKind | str, *, visit_date: Any = None, label: str = ""
+    ) -> int:
+        kind = VisitKind(kind)
+        day = iso_date(visit_date, "visit date")
+        with self.transaction() as conn:
+            new_id = conn.execute(
+                visits.insert().values(
+                    patient_id=patient_id,
+                    kind=kind.value,
+                    label=label,
+                    visit_date=day,
+                    created_utc=audit_log.utc_now(),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit_log.record(
+                conn,
+                self.actor,
+                "visit",
+                new_id,
+                {"kind": (None, kind.value), "visit_date": (None, day)},
+            )
+        return int(new_id)
+
+    def update_visit(self, visit_id: int, reason: str = "", **fields: Any) -> None:
+        clean = dict(fields)
+        if "kind" in clean:
+            clean["kind"] = VisitKind(clean["kind"]).value
+        if "visit_date" in clean:
+            clean["visit_date"] = iso_date(clean["visit_date"], "visit date")
+        with self.transaction() as conn:
+            row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
+            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
+            if changes:
+                conn.execute(visits.update().where(visits.c.id == visit_id).values(**clean))
+                audit_log.record(conn, self.actor, "visit", visit_id, changes, reason=reason)
+
+    def visits(self, patient_id: int) -> list[Visit]:
+        query = (
+            select(visits)
+            .where(visits.c.patient_id == patient_id, visits.c.deleted_utc.is_(None))
+            .order_by(visits.c.visit_date, visits.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_visit(r) for r in conn.execute(query).mappings()]
+
+    def visit(self, patient_id: int, kind: VisitKind | str, label: str = "") -> Visit | None:
+        query = select(visits).where(
+            visits.c.patient_id == patient_id,
+            visits.c.kind == VisitKind(kind).value,
+            visits.c.label == label,
+            visits.c.deleted_utc.is_(None),
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _visit(row) if row else None
+
+    # --- films ------------------------------------------------------------------------
+    def add_film(
+        self,
+        visit_id: int,
+        *,
+        sop_instance_uid: str,
+        path: str | Path,
+        region: Region | str = Region.UNKNOWN,
+        **fields: Any,
+    ) -> int:
+        clean = _film_fields({"path": str(path), "region": region, **fields})
+        with self.transaction() as conn:
+            new_id = conn.execute(
+                films.insert().values(
+                    visit_id=visit_id,
+                    sop_instance_uid=sop_instance_uid,
+                    created_utc=audit_log.utc_now(),
+                    **clean,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            audit_log.record(
+                conn,
+                self.actor,
+                "film",
+                new_id,
+                {"sop_instance_uid": (None, sop_instance_uid), "region": (None, clean["region"])},
+            )
+        return int(new_id)
+
+    def update_film(self, film_id: int, reason: str = "", **fields: Any) -> None:
+        clean = _film_fields(fields)
+        with self.transaction() as conn:
+            row = conn.execute(select(films).where(films.c.id == film_id)).mappings().one()
+            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
+            if changes:
+                conn.execute(films.update().where(films.c.id == film_id).values(**clean))
+                audit_log.record(conn, self.actor, "film", film_id, changes, reason=reason)
+
+    def films(self, visit_id: int | None = None) -> list[FilmRecord]:
+        query = select(films).where(films.c.deleted_utc.is_(None)).order_by(films.c.id)
+        if visit_id is not None:
+            query = query.where(films.c.visit_id == visit_id)
+        with self.engine.connect() as conn:
+            return [_film(r) for r in conn.execute(query).mappings()]
+
+    def film_by_sop(self, sop_instance_uid: str) -> FilmRecord | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(films).where(films.c.sop_instance_uid == sop_instance_uid))
+                .mappings()
+                .first()
+            )
+        return _film(row) if row else None
+
+    def films_by_hash(self, pixel_sha256: str) -> list[FilmRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(films).where(films.c.pixel_sha256 == pixel_sha256)
+            ).mappings()
+            return [_film(r) for r in rows]
+
+
+def _visit(row: Any) -> Visit:
+    return Visit(
+        row["id"], row["patient_id"], VisitKind(row["kind"]), row["label"], row["visit_date"]
+    )
+
+
+def _film(row: Any) -> FilmRecord:
+    return FilmRecord(
+        row["id"],
+        row["visit_id"],
+        row["sop_instance_uid"],
+        row["pixel_sha256"],
+        row["path"],
+        Region(row["region"]),
+        row["view"],
+        row["study_date"],
+        row["pixel_rows"],
+        row["pixel_columns"],
+    )
+
+
+def _film_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(_FILM_FIELDS)
+    if unknown:
+        raise ValidationError(None, f"unknown film field(s): {', '.join(sorted(unknown))}")
+    clean = dict(fields)
+    if "region" in clean:
+        clean["region"] = Region(clean["region"]).value
+    if "study_date" in clean:
+        clean["study_date"] = iso_date(clean["study_date"], "study date")
+    if "path" in clean:
+        clean["path"] = str(clean["path"])
+    return clean

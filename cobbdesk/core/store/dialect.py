@@ -72,7 +72,7 @@ def quick_check(engine: Engine, path: Path) -> None:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
     except Exception as exc:  # sqlite3.DatabaseError: file is not a database, etc.
-        rows = [str(exc)]
+        rows = [str(getattr(exc, "orig", exc)).splitlines()[0]]
     if rows != ["ok"]:
         backup = newest_backup(path)
         offer = f" The newest backup is {backup.name}." if backup else " No backup was found."

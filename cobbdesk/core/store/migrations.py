@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from cobbdesk.core.errors import StoreError
-from cobbdesk.core.store import dialect
+from cobbdesk.core.store import audit, dialect
 from cobbdesk.core.store.schema import SCHEMA_VERSION, meta
 
 
@@ -36,7 +36,7 @@ def stored_version(conn: Connection, path: Path) -> int:
         raise StoreError(path, f"the study's schema version {value!r} is unreadable") from None
 
 
-def migrate(engine: Engine, path: Path) -> Path | None:
+def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
     """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current)."""
     with engine.connect() as conn:
         version = stored_version(conn, path)
@@ -52,6 +52,14 @@ def migrate(engine: Engine, path: Path) -> Path | None:
     with engine.begin() as conn:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
+        audit.record(
+            conn,
+            actor,
+            "study",
+            path.name,
+            {"schema_version": (version, SCHEMA_VERSION)},
+            reason=f"automatic migration; backup {saved.name}",
+        )
         conn.execute(
             meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
         )

@@ -100,7 +100,7 @@ class Study(ClinicalRecords):
         study = cls(target, actor)
         try:
             dialect.quick_check(study.engine, target)
-            study.backup_made = migrate(study.engine, target)
+            study.backup_made = migrate(study.engine, target, study.actor)
         except Exception:
             study.close()
             raise

@@ -1,0 +1,85 @@
+"""A study written by schema version 1 opens: backed up first, migrated, data intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import Study
+from cobbdesk.core.store.schema import SCHEMA_VERSION
+
+FROZEN_V1 = Path(__file__).resolve().parents[2] / "data" / "study_v1.sql"
+
+
+@pytest.fixture
+def v1_file(tmp_path: Path) -> Path:
+    path = tmp_path / "legacy.cobbdesk"
+    con = sqlite3.connect(path)
+    con.executescript(FROZEN_V1.read_text(encoding="utf-8"))
+    con.close()
+    return path
+
+
+def test_frozen_file_is_version_1(v1_file: Path) -> None:
+    con = sqlite3.connect(v1_file)
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
+    columns = [r[1] for r in con.execute("PRAGMA table_info(films)")]
+    con.close()
+    assert "pixel_rows" not in columns
+
+
+def test_v1_study_is_backed_up_then_migrated(v1_file: Path) -> None:
+    original = v1_file.read_bytes()
+    study = Study.open(v1_file, actor="dr_b")
+    try:
+        assert study.backup_made is not None and study.backup_made.exists()
+        assert study.backup_made.name.startswith("legacy.v1.")
+        backup = sqlite3.connect(study.backup_made)
+        assert backup.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (
+            "1",
+        )
+        backup.close()
+        with study.engine.connect() as conn:
+            version = conn.execute(
+                text("SELECT value FROM meta WHERE key='schema_version'")
+            ).scalar()
+            columns = {c["name"] for c in inspect(conn).get_columns("films")}
+            indexes = {i["name"] for i in inspect(conn).get_indexes("films")}
+        assert version == str(SCHEMA_VERSION)
+        assert {"pixel_rows", "pixel_columns"} <= columns and "ix_films_pixel_sha256" in indexes
+        (patient,) = study.patients()
+        assert patient.name == "Legacy^Patient" and patient.dose_mg_kg_day == 0.5
+        (m,) = study.measurements()
+        assert round(m.angle, 2) == 27.9 and m.rater == "rater_a"
+        visit = study.visits(patient.id)[0]
+        assert study.labs(visit.id)["nlr"] == pytest.approx(5.1 / 1.7)
+        verification = study.verify_audit()
+        assert verification.ok, verification
+        with study.engine.connect() as conn:
+            last = conn.execute(
+                text("SELECT field, old_value, new_value FROM audit ORDER BY seq DESC LIMIT 1")
+            ).one()
+        assert tuple(last) == ("schema_version", "1", "2")
+    finally:
+        study.close()
+    assert original != v1_file.read_bytes()
+
+
+def test_reopening_a_current_study_makes_no_backup(v1_file: Path) -> None:
+    Study.open(v1_file).close()
+    again = Study.open(v1_file)
+    assert again.backup_made is None
+    again.close()
+
+
+def test_newer_study_is_refused(v1_file: Path) -> None:
+    con = sqlite3.connect(v1_file)
+    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="newer CobbDesk"):
+        Study.open(v1_file)

@@ -100,3 +100,28 @@ def dicom_factory(tmp_path: Path) -> Callable[..., Path]:
 def make_ds() -> Callable[..., Dataset]:
     """The :func:`make_dataset` builder, for tests that edit a dataset before saving it."""
     return make_dataset
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tear Qt down while the QApplication is alive.
+
+    Widgets left for the interpreter's final garbage collection can crash PySide6 during
+    finalization (after every test has passed); deleting them here avoids that.
+    """
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()

@@ -10,10 +10,11 @@ from PySide6.QtCore import QObject, Signal
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.dicom.isolated import IsolatedReader
 from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.gui.dispatch import UiDispatcher
 
 
 class FilmLoader(QObject):
-    """Queue of film reads; results arrive as signals on the UI thread.
+    """Queue of film reads; results arrive as signals emitted on the UI thread.
 
     ``isolated=True`` decodes in a separate process (a decoder crash costs one file, not the
     app); ``False`` decodes in a background thread (faster start-up, used by tests).
@@ -28,6 +29,7 @@ class FilmLoader(QObject):
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-load")
         self._isolated = IsolatedReader() if isolated else None
         self._pending = 0
+        self._dispatch = UiDispatcher(self)
         if self._isolated is not None:
             self._isolated.start()
 
@@ -38,14 +40,25 @@ class FilmLoader(QObject):
 
         return read_film(path, force=force)
 
+    def read_blocking(self, path: Path, force: bool = False) -> Film:
+        """Read one film now, from any thread (crash-isolated when the loader is)."""
+        return self._read(path, force)
+
     def load(self, path: Path, force: bool = False) -> None:
+        # Import the reader here, on the UI thread: a first import on a worker thread races
+        # PySide6's import hook.  (It is not imported at start-up, to keep the first paint fast.)
+        import cobbdesk.core.dicom.reader  # noqa: F401
+
         self._pending += 1
         self.pendingChanged.emit(self._pending)
+        self._dispatch.expect()
         future = self._threads.submit(self._read, path, force)
-        future.add_done_callback(lambda f, p=path: self._done(p, f))
+        # The callback runs on the worker thread: it only queues; Qt is touched on the UI thread.
+        future.add_done_callback(lambda f, p=path: self._dispatch.post(self._done, p, f))
 
-    def _done(self, path: Path, future: Future[Film]) -> None:  # runs on the worker thread
+    def _done(self, path: Path, future: Future[Film]) -> None:  # UI thread
         self._pending -= 1
+        self._dispatch.done()
         self.pendingChanged.emit(self._pending)
         try:
             self.loaded.emit(str(path), future.result())

@@ -1,4 +1,9 @@
-"""Plain records the store returns (frozen dataclasses; no database handles inside)."""
+"""Plain records the store returns (immutable; no database handles inside).
+
+Rows that come in bulk (patients, visits, films) are NamedTuples: a 10,000-patient study
+creates ~70,000 of them for its overview, and tuples are built several times faster than
+frozen dataclasses.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from cobbdesk.core.errors import ValidationError
 
@@ -40,8 +45,7 @@ def iso_date(value: Any, name: str) -> str | None:
         ) from None
 
 
-@dataclass(frozen=True)
-class Patient:
+class Patient(NamedTuple):
     id: int
     study_id: str
     dicom_patient_id: str | None = None
@@ -53,8 +57,7 @@ class Patient:
     duration_months: float | None = None
 
 
-@dataclass(frozen=True)
-class Visit:
+class Visit(NamedTuple):
     id: int
     patient_id: int
     kind: VisitKind
@@ -62,8 +65,7 @@ class Visit:
     visit_date: str | None = None
 
 
-@dataclass(frozen=True)
-class FilmRecord:
+class FilmRecord(NamedTuple):
     id: int
     visit_id: int
     sop_instance_uid: str

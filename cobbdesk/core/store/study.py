@@ -242,7 +242,7 @@ class Study(ClinicalRecords):
             .order_by(visits.c.visit_date, visits.c.id)
         )
         with self.engine.connect() as conn:
-            return [_visit(r) for r in conn.execute(query).mappings()]
+            return [_visit(r) for r in conn.execute(query)]
 
     def visit(self, patient_id: int, kind: VisitKind | str, label: str = "") -> Visit | None:
         query = select(visits).where(
@@ -252,7 +252,7 @@ class Study(ClinicalRecords):
             visits.c.deleted_utc.is_(None),
         )
         with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(query).first()
         return _visit(row) if row else None
 
     # --- films ------------------------------------------------------------------------
@@ -298,44 +298,34 @@ class Study(ClinicalRecords):
         if visit_id is not None:
             query = query.where(films.c.visit_id == visit_id)
         with self.engine.connect() as conn:
-            return [_film(r) for r in conn.execute(query).mappings()]
+            return [_film(r) for r in conn.execute(query)]
 
     def film_by_sop(self, sop_instance_uid: str) -> FilmRecord | None:
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(select(films).where(films.c.sop_instance_uid == sop_instance_uid))
-                .mappings()
-                .first()
-            )
+            query = select(films).where(films.c.sop_instance_uid == sop_instance_uid)
+            row = conn.execute(query).first()
         return _film(row) if row else None
 
     def films_by_hash(self, pixel_sha256: str) -> list[FilmRecord]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(films).where(films.c.pixel_sha256 == pixel_sha256)
-            ).mappings()
+            rows = conn.execute(select(films).where(films.c.pixel_sha256 == pixel_sha256))
             return [_film(r) for r in rows]
 
 
+_KINDS = {kind.value: kind for kind in VisitKind}  # dict look-ups: Enum() is slow in bulk
+_REGIONS = {region.value: region for region in Region}
+
+
 def _visit(row: Any) -> Visit:
-    return Visit(
-        row["id"], row["patient_id"], VisitKind(row["kind"]), row["label"], row["visit_date"]
-    )
+    """A Visit from a result row (attribute access: plain rows are faster than mappings)."""
+    return Visit(row.id, row.patient_id, _KINDS[row.kind], row.label, row.visit_date)
 
 
 def _film(row: Any) -> FilmRecord:
     return FilmRecord(
-        row["id"],
-        row["visit_id"],
-        row["sop_instance_uid"],
-        row["pixel_sha256"],
-        row["path"],
-        Region(row["region"]),
-        row["view"],
-        row["study_date"],
-        row["pixel_rows"],
-        row["pixel_columns"],
-    )
+        row.id, row.visit_id, row.sop_instance_uid, row.pixel_sha256, row.path,
+        _REGIONS[row.region], row.view, row.study_date, row.pixel_rows, row.pixel_columns,
+    )  # fmt: skip
 
 
 def _film_fields(fields: dict[str, Any]) -> dict[str, Any]:

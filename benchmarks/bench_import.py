@@ -1,0 +1,214 @@
+"""Import benchmark: header scan of 1,000 generated DICOM films, and a full study import.
+
+The films carry realistic DX headers (patient/study/series modules, request and procedure
+sequences, windowing, private groups before and after the image module) and a small pixel
+payload.  Measured in the same run, warm (files in the page cache) and, where the OS allows
+evicting them (``posix_fadvise``), cold:
+
+* the anchor: a plain ``pydicom.dcmread(path, stop_before_pixels=True)`` loop, bare and with
+  the same fields extracted as :class:`~cobbdesk.core.importer_scan.HeaderInfo`;
+* :func:`~cobbdesk.core.importer_scan.scan_headers` (threads read ahead, one thread parses),
+  and the same parse run in a 2-process pool including its start-up;
+* the raw Pixel Data SHA-256 that was considered for duplicate detection;
+* :func:`~cobbdesk.core.importer.import_paths` into a new study, and the per-film
+  ``Study.add_film`` loop that the bulk write replaces.
+
+Prints figures and ratios; asserts nothing.
+
+    python benchmarks/bench_import.py [--files 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from cobbdesk.core.importer import import_paths
+from cobbdesk.core.importer_scan import read_header, scan_headers
+from cobbdesk.core.store import Study
+from cobbdesk.core.synth import make_lateral_spine
+from cobbdesk.core.synth_dicom import write_dicom
+
+FIELDS = (
+    "SOPInstanceUID", "PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyDate",
+    "BodyPartExamined", "SeriesDescription", "ViewPosition", "Rows", "Columns", "Modality",
+)  # fmt: skip
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def realistic_template(folder: Path) -> Dataset:
+    """A synthetic lateral film with the header clutter of a real DX export."""
+    spine = make_lateral_spine("cervical", 20.0, rows=256, columns=200, spacing_mm=(0.6, 0.6))
+    ds = pydicom.dcmread(write_dicom(spine, folder / "template.dcm", patient_name="Doe^Jane"))
+    ds.InstitutionName, ds.StationName = "Synthetic General Hospital", "DXROOM2"
+    ds.ReferringPhysicianName, ds.OperatorsName = "Ref^Doctor", "Tech^One"
+    ds.ProtocolName, ds.StudyDescription = "C-SPINE LAT", "XR CERVICAL SPINE 2 VIEWS"
+    ds.AnatomicRegionSequence = Sequence([_code("T-D1600", "SRT", "Cervical spine")])
+    ds.ProcedureCodeSequence = Sequence([_code("RPID2516", "RADLEX", "XR C-spine 2 views")])
+    request = Dataset()
+    request.RequestedProcedureID, request.ScheduledProcedureStepID = "RP1234", "SPS5678"
+    request.ScheduledProtocolCodeSequence = Sequence([_code("C-LAT", "99LOCAL", "C lateral")])
+    ds.RequestAttributesSequence = Sequence([request])
+    ds.KVP, ds.ExposureTime, ds.XRayTubeCurrent = "75", "40", "200"
+    ds.DistanceSourceToDetector, ds.Exposure = "1800", "8"
+    for group, count in ((0x0009, 12), (0x0019, 30), (0x0029, 8)):
+        block = ds.private_block(group, "SYNTH VENDOR", create=True)
+        for offset in range(count):
+            block.add_new(offset, "LO", f"vendor value {group:04x}-{offset}")
+    ds.private_block(0x0029, "SYNTH VENDOR").add_new(0x40, "OB", os.urandom(6000))
+    ds.WindowCenterWidthExplanation = "NORMAL"
+    ds.PerformedProcedureStepStartDate, ds.PerformedProcedureStepID = "20260105", "PPS1"
+    return ds
+
+
+def write_films(folder: Path, count: int) -> list[Path]:
+    ds = realistic_template(folder)
+    (folder / "template.dcm").unlink()
+    paths = []
+    for i in range(count):
+        ds.SOPInstanceUID = f"1.2.826.0.1.3680043.10.4242.{i + 1}"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.PatientID = f"BENCH-{i // 4:04d}"
+        ds.StudyDate = ("20260105", "20260406")[(i // 2) % 2]
+        path = folder / f"film{i:05d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def evict(paths: list[Path]) -> bool:
+    """Drop the files from the page cache (Linux/BSD); False when the OS cannot."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
+def timed(action: Callable[[], object], repeat: int, before: Callable[[], object]) -> float:
+    action()  # warm-up: imports, caches
+    times = []
+    for _ in range(repeat):
+        before()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def plain(paths: list[Path]) -> None:
+    for path in paths:
+        pydicom.dcmread(path, stop_before_pixels=True)
+
+
+def plain_fields(paths: list[Path]) -> None:
+    for path in paths:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        [str(ds.get(k, "")) for k in FIELDS]
+
+
+def _chunk(paths: list[Path]) -> int:
+    return sum(1 for p in paths if not isinstance(read_header(p), tuple))
+
+
+def process_pool(paths: list[Path]) -> None:
+    context = multiprocessing.get_context("spawn")
+    chunks = [paths[i : i + 100] for i in range(0, len(paths), 100)]
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        list(pool.map(_chunk, chunks))
+
+
+def raw_hash(paths: list[Path]) -> None:
+    for path in paths:
+        hashlib.sha256(pydicom.dcmread(path).PixelData).hexdigest()
+
+
+def import_once(paths: list[Path], folder: Path) -> float:
+    target = Path(tempfile.mkdtemp(dir=folder.parent)) / "bench.cobbdesk"
+    with Study.create(target, actor="bench") as study:
+        start = time.perf_counter()
+        report = import_paths(study, [folder])
+        elapsed = time.perf_counter() - start
+    assert len(report.imported) == len(paths), report.errors[:3]
+    return elapsed
+
+
+def add_film_loop(paths: list[Path], folder: Path) -> float:
+    target = Path(tempfile.mkdtemp(dir=folder.parent)) / "loop.cobbdesk"
+    with Study.create(target, actor="bench") as study:
+        patient = study.add_patient(dicom_patient_id="LOOP")
+        visit = study.add_visit(patient, "admission", visit_date="20260105")
+        start = time.perf_counter()
+        for i, path in enumerate(paths):
+            study.add_film(visit, sop_instance_uid=f"9.{i}", path=path, region="cervical")
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "films"
+        folder.mkdir()
+        paths = write_films(folder, args.files)
+        size = sum(p.stat().st_size for p in paths) / len(paths) / 1024
+        print(f"{len(paths)} films, {size:.0f} KiB each, {os.cpu_count()} CPU(s)")
+        can_evict = evict(paths)
+        for label, before in (("warm", lambda: None), ("cold", lambda: evict(paths))):
+            if label == "cold" and not can_evict:
+                print("cold: the OS cannot evict files from its cache; skipped")
+                continue
+            report(label, paths, folder, args.repeat, before)
+        loop = add_film_loop(paths, folder)
+        print(f"Study.add_film loop (one transaction per film): {loop:.2f} s")
+
+
+def report(
+    label: str, paths: list[Path], folder: Path, repeat: int, before: Callable[[], object]
+) -> None:
+    n = len(paths)
+    base = timed(lambda: plain(paths), repeat, before)
+    base_fields = timed(lambda: plain_fields(paths), repeat, before)
+    scan = timed(lambda: scan_headers([folder]), repeat, before)
+    serial = timed(lambda: scan_headers([folder], workers=1), repeat, before)
+    procs = timed(lambda: process_pool(paths), repeat, before)
+    hashed = timed(lambda: raw_hash(paths), max(1, repeat // 2), before)
+    before()
+    imported = import_once(paths, folder)
+    print(f"--- {label} cache ---")
+    print(f"plain dcmread loop:            {n / base:8.0f} files/s")
+    print(f"plain loop + field extraction: {n / base_fields:8.0f} files/s")
+    print(f"scan_headers (default):        {n / scan:8.0f} files/s   ratio to plain "
+          f"{base / scan:.2f}, to plain+fields {base_fields / scan:.2f}")  # fmt: skip
+    print(f"scan_headers (1 I/O thread):   {n / serial:8.0f} files/s   ratio {base / serial:.2f}")
+    print(f"2-process pool (incl. start):  {n / procs:8.0f} files/s   ratio {base / procs:.2f}")
+    print(f"raw Pixel Data SHA-256:        {n / hashed:8.0f} files/s   "
+          f"({hashed / scan:.1f}x the scan, on small films)")  # fmt: skip
+    print(f"import_paths into a new study: {imported:.2f} s ({n / imported:.0f} films/s)")
+
+
+if __name__ == "__main__":
+    main()

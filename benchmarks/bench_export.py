@@ -1,0 +1,132 @@
+"""Export + statistics benchmark: a 10,000-patient study (2 visits × 2 films, angles, labs).
+
+Times ``cobbdesk export STUDY --format wide`` followed by ``cobbdesk stats STUDY --json``,
+called in one process through ``cobbdesk.cli.main`` (the import of the modules is done once
+before timing, as in a running app; a whole-process figure is printed as well).  Goal ≤ 2 s.
+
+    python benchmarks/bench_export.py [--patients N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cobbdesk.cli import main as cli_main
+from cobbdesk.core.labs import LAB_SPECS
+from cobbdesk.core.store import Study
+from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
+
+NOW = "2026-01-01T00:00:00.000000Z"
+POINTS = [f"{line}_{end}_{axis}" for line in ("upper", "lower")
+          for end in ("anterior", "posterior") for axis in ("x", "y")]  # fmt: skip
+LAB_MEANS = {"vas": 5, "neutrophil": 5, "lymphocyte": 2, "cpk": 120, "creatinine": 0.9,
+             "crp": 10, "esr": 20, "alt": 25, "ast": 25}  # fmt: skip
+
+
+def generate(path: Path, n: int, seed: int = 0) -> None:
+    """Bulk-insert the synthetic study; rater B re-measures every 10th patient."""
+    rng = np.random.default_rng(seed)
+    study = Study.create(path, actor="bench")
+    with study.transaction() as conn:
+        conn.execute(patients.insert(), [
+            {"id": i + 1, "study_id": f"S{i:05d}", "sex": "FM"[i % 2], "created_utc": NOW,
+             "birth_date": f"{1940 + i % 50}-0{1 + i % 9}-15", "dose_mg_kg_day": 0.5,
+             "duration_months": 12.0}
+            for i in range(n)
+        ])  # fmt: skip
+        conn.execute(visits.insert(), [
+            {"id": 2 * i + k + 1, "patient_id": i + 1, "kind": kind, "label": "",
+             "visit_date": date, "created_utc": NOW}
+            for i in range(n) for k, (kind, date) in enumerate(
+                (("admission", "2026-01-10"), ("month3", "2026-04-10")))
+        ])  # fmt: skip
+        conn.execute(films.insert(), [
+            {"id": 2 * v + r + 1, "visit_id": v + 1, "sop_instance_uid": f"1.2.{v}.{r}",
+             "path": f"/f/{v}.{r}.dcm", "region": region, "view": "", "created_utc": NOW}
+            for v in range(2 * n) for r, region in enumerate(("cervical", "lumbar"))
+        ])  # fmt: skip
+        conn.execute(measurements.insert(), _measurements(rng, n))
+        conn.execute(labs.insert(), _labs(rng, n))
+    study.close()
+
+
+def _measurements(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
+    rows = []
+    angles = rng.normal(25.0, 12.0, 4 * n)
+    for f in range(4 * n):
+        raters = ("A", "B") if (f // 4) % 10 == 0 else ("A",)
+        for rater in raters:
+            angle = angles[f] + (rng.normal(0, 1.5) if rater == "B" else 0.0)
+            rows.append({"id": f"{rater}-{f:08d}", "film_id": f + 1, "rater": rater,
+                         "template": "C2-C7", **dict.fromkeys(POINTS, 1.0),
+                         "spacing_source": "PixelSpacing", "spacing_row_mm": 0.15,
+                         "spacing_col_mm": 0.15, "angle_deg": float(angle),
+                         "algorithm_version": "cobbdesk-cobb-1", "created_utc": NOW,
+                         "updated_utc": NOW})  # fmt: skip
+    return rows
+
+
+def _labs(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for v in range(2 * n):
+        for name, mean in LAB_MEANS.items():
+            value = round(float(abs(rng.normal(mean, mean / 3))), 2)
+            value = min(value, 10.0) if name == "vas" else value
+            rows.append({"visit_id": v + 1, "name": name, "value_num": value,
+                         "value_text": None, "unit": LAB_SPECS[name].unit,
+                         "updated_utc": NOW})  # fmt: skip
+        rows.append({"visit_id": v + 1, "name": "ana", "value_num": None,
+                     "value_text": "negative", "unit": "", "updated_utc": NOW})  # fmt: skip
+    return rows
+
+
+def run_both(study: Path, out: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``export --format wide`` then ``stats --json``."""
+    start, cpu = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["export", str(study), "--format", "wide", "-o", str(out)]) == 0
+        assert cli_main(["stats", str(study), "--json"]) == 0
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        study, out = Path(tmp) / "bench.cobbdesk", Path(tmp) / "wide.csv"
+        start = time.perf_counter()
+        generate(study, args.patients)
+        made = time.perf_counter() - start
+        run_both(study, out)  # warm-up: imports
+        times = [run_both(study, out) for _ in range(args.repeat)]
+        code = (
+            f"from cobbdesk.cli import main; main(['export', {str(study)!r}, '--format', "
+            f"'wide', '-o', {str(out)!r}]); main(['stats', {str(study)!r}, '--json'])"
+        )
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        whole = time.perf_counter() - start
+    wall = statistics.median(t[0] for t in times)
+    cpu = statistics.median(t[1] for t in times)
+    print(f"study: {args.patients} patients, 2 visits x 2 films, generated in {made:.1f} s")
+    print(
+        f"export wide + stats --json, in process: {wall:.2f} s wall, {cpu:.2f} s CPU "
+        f"(median of {args.repeat}; goal <= 2 s)"
+    )
+    print(f"same, one fresh Python process (imports included): {whole:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""``cobbdesk export`` and ``cobbdesk stats``: study exports and statistics from the shell.
+
+cobbdesk export STUDY --format wide|long|xlsx|sav|codebook -o PATH [--identified]
+                      [--convention-comment] [--reason TEXT]
+cobbdesk stats STUDY [--json] [--report report.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+COMMANDS = ("export", "stats")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cobbdesk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="write the study as CSV, XLSX, SPSS or a codebook")
+    export.add_argument("study", type=Path)
+    export.add_argument(
+        "--format", required=True, choices=("wide", "long", "xlsx", "sav", "codebook")
+    )
+    export.add_argument("-o", "--output", type=Path, required=True)
+    export.add_argument(
+        "--identified",
+        action="store_true",
+        help="include names, MRNs, birth dates and visit dates (recorded in the audit trail)",
+    )
+    export.add_argument(
+        "--convention-comment",
+        action="store_true",
+        help="first CSV line: '# Cobb angle sign convention: ...' (off for a clean CSV)",
+    )
+    export.add_argument("--reason", default="", help="why the export is made (audit trail)")
+    stats = sub.add_parser("stats", help="paired tests, correlations, reliability")
+    stats.add_argument("study", type=Path)
+    stats.add_argument("--json", action="store_true", help="print machine-readable results")
+    stats.add_argument("--report", type=Path, help="write a self-contained HTML report")
+    return parser
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"cobbdesk: error: {text}\n")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from cobbdesk.core.export.writers import export_study
+    from cobbdesk.core.store import Study
+
+    with Study.open(args.study) as study:
+        result = export_study(
+            study,
+            args.format,
+            args.output,
+            identified=args.identified,
+            convention_comment=args.convention_comment,
+            reason=args.reason,
+        )
+    kind = "IDENTIFIED" if result.identified else "de-identified"
+    _out(f"{result.path}: {result.rows} rows, {kind} {result.format}, sha256 {result.sha256}")
+    return 0
+
+
+def _summary(data: dict[str, Any]) -> list[str]:
+    lines = [f"{data['n_patients']} patients; {data['notes'][0]}", *data["notes"][1:]]
+    for w in data["wilcoxon"]:
+        if w["computable"]:
+            lines.append(
+                f"{w['measure']}: n = {w['n']} pairs ({w['zeros']} zero), "
+                f"W = {w['w']:g}, Z = {w['z']:.3f}, p = {w['p']:.4f}, "
+                f"median Δ = {w['median_diff']:g}"
+            )
+        else:
+            lines.append(f"{w['measure']}: {w['reason']}")
+        if w["excluded_ids"]:
+            lines.append(f"  excluded: {', '.join(w['excluded_ids'])}")
+    for s in data["spearman"]:
+        result = f"rho = {s['rho']:.3f}, p = {s['p']:.4f}" if s["computable"] else s["reason"]
+        lines.append(f"{s['x']} vs {s['y']} ({s['visit']}, n = {s['n']}): {result}")
+    for icc in data["icc"]:
+        value = f"{icc['icc']:.3f}" if icc["computable"] else icc["reason"]
+        lines.append(f"ICC(A,1) {icc['region']}: {value}")
+    return lines
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from cobbdesk.core.export.analysis import analyse
+    from cobbdesk.core.export.dataset import load_long
+    from cobbdesk.core.store import Study
+
+    with Study.open(args.study) as study:
+        analysis = analyse(load_long(study))
+    data = analysis.to_dict()
+    if args.report:
+        from cobbdesk.core.export.report import write_report
+
+        written = write_report(analysis, args.report, title=f"Statistics: {args.study.name}")
+        if not args.json:
+            _out(f"report: {written[0]} ({len(written) - 1} plot files)")
+    if args.json:
+        _out(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False))
+    else:
+        _out("\n".join(_summary(data)))
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    from cobbdesk.core.errors import CobbdeskError
+
+    args = build_parser().parse_args(list(argv))
+    try:
+        return _export(args) if args.command == "export" else _stats(args)
+    except (CobbdeskError, OSError) as exc:
+        _err(str(exc))
+        return 1

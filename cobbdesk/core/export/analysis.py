@@ -1,0 +1,295 @@
+"""The study's statistics, computed with :mod:`cobbdesk.core.stats` on the export dataset.
+
+* One value per patient and visit: the angle is the **mean over raters** (each rater's most
+  recent measurement, see :mod:`~cobbdesk.core.export.dataset`); labs are per visit.
+* Wilcoxon signed-rank (primary) and paired t-test (secondary), month 3 vs admission, on
+  complete pairs, for both regions and every numeric lab value.
+* Spearman rho between VAS and each numeric lab (incl. NLR) at each visit and pooled over
+  both visits (pooled observations of one patient are not independent: descriptive only).
+* Descriptives (n, min, max, mean, SD) of every numeric variable at each visit.
+* Reliability per region when at least two raters measured: ICC(A,1) over films
+  (patient × visit) with every rater's value, Bland–Altman of the first two raters (by
+  name), SEM/MDC95 with the SD of all ratings of the complete films, and the month-3
+  changes (mean over raters) smaller than the MDC95.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cobbdesk.core.export.columns import EVENTS, MEASURES, NUMERIC_LABS, REGIONS
+from cobbdesk.core.export.dataset import per_visit_values
+from cobbdesk.core.export.large_n import wilcoxon_any_n
+from cobbdesk.core.stats import (
+    BlandAltmanResult,
+    Descriptive,
+    IccResult,
+    MdcFlags,
+    SemMdc,
+    SpearmanResult,
+    StatResult,
+    WilcoxonResult,
+    bland_altman,
+    describe,
+    flag_changes_below_mdc,
+    icc_a1,
+    sem_mdc,
+    spearman,
+)
+from cobbdesk.core.stats.results import FloatArray, jsonable, not_computable
+
+LABELS = {m.name: m.label for m in MEASURES}
+UNITS = {m.name: m.unit for m in MEASURES}
+PAIRED_MEASURES = (*(f"{r}_cobb" for r in REGIONS), *NUMERIC_LABS)
+SPEARMAN_Y = tuple(name for name in NUMERIC_LABS if name != "vas")
+RATER_MEAN_NOTE = (
+    "one value per patient and visit: the mean over raters of each rater's most recent measurement"
+)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Inter-rater reliability of one region."""
+
+    region: str
+    raters: tuple[str, ...]
+    icc: IccResult
+    bland_altman: BlandAltmanResult | None
+    sem: SemMdc | None
+    mdc_flags: MdcFlags | None
+    below_mdc_ids: tuple[str, ...] = ()
+    ba_pairs: tuple[tuple[float, float], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "raters": list(self.raters),
+            "method": self.icc.method,
+            "computable": self.icc.computable,
+            "reason": self.icc.reason,
+            "n_subjects": self.icc.n_subjects,
+            "n_raters": self.icc.n_raters,
+            "icc": jsonable(self.icc.icc),
+            "ci_low": jsonable(self.icc.ci_low),
+            "ci_high": jsonable(self.icc.ci_high),
+            "detail": self.icc.to_dict(),
+            "bland_altman": self.bland_altman.to_dict() if self.bland_altman else None,
+            "sem_mdc": self.sem.to_dict() if self.sem else None,
+            "mdc_flags": self.mdc_flags.to_dict() if self.mdc_flags else None,
+            "below_mdc_ids": list(self.below_mdc_ids),
+        }
+
+
+@dataclass(frozen=True)
+class StudyAnalysis:
+    """Every result of ``cobbdesk stats``; ``to_dict()`` is the ``--json`` output."""
+
+    n_patients: int
+    values: pd.DataFrame  # index (record_id, event), one column per measure
+    wilcoxon: dict[str, WilcoxonResult]
+    spearman: list[SpearmanResult]
+    descriptives: list[tuple[str, str, Descriptive]]
+    reliability: list[Reliability]
+    statements: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_patients": self.n_patients,
+            "notes": [RATER_MEAN_NOTE, *self.statements],
+            "wilcoxon": [wilcoxon_dict(m, r) for m, r in self.wilcoxon.items()],
+            "spearman": [spearman_dict(r) for r in self.spearman],
+            "descriptives": [descriptive_dict(v, e, d) for v, e, d in self.descriptives],
+            "icc": [r.to_dict() for r in self.reliability],
+            "excluded": {m: [str(i) for i in r.excluded_ids] for m, r in self.wilcoxon.items()},
+        }
+
+
+def _common(result: StatResult) -> dict[str, Any]:
+    return {"method": result.method, "computable": result.computable, "reason": result.reason}
+
+
+def wilcoxon_dict(measure: str, r: WilcoxonResult) -> dict[str, Any]:
+    hl = r.hodges_lehmann
+    t = r.t_test
+    return {
+        "measure": measure,
+        "label": LABELS[measure],
+        **_common(r),
+        "n": r.n_pairs,
+        "n_total": r.n_total,
+        "n_excluded": r.n_excluded,
+        "excluded_ids": [str(i) for i in r.excluded_ids],
+        "zeros": r.zeros,
+        "w": jsonable(r.w),
+        "z": jsonable(r.z),
+        "p": jsonable(r.p),
+        "p_exact": jsonable(r.p_exact),
+        "median_diff": jsonable(r.median_diff),
+        "hl_estimate": jsonable(hl.estimate) if hl else None,
+        "hl_ci_low": jsonable(hl.ci_low) if hl else None,
+        "hl_ci_high": jsonable(hl.ci_high) if hl else None,
+        "effect_r": jsonable(r.effect_r),
+        "mean_sd_admission": r.before_complete.mean_sd if r.before_complete else "",
+        "mean_sd_month3": r.after_complete.mean_sd if r.after_complete else "",
+        "t_test": t.to_dict() if t else None,
+        "detail": r.to_dict(),
+    }
+
+
+def spearman_dict(r: SpearmanResult) -> dict[str, Any]:
+    return {
+        "x": r.x_name,
+        "y": r.y_name,
+        "visit": r.visit,
+        **_common(r),
+        "n": r.n,
+        "rho": jsonable(r.rho),
+        "p": jsonable(r.p),
+        "n_excluded": r.n_excluded,
+        "excluded_ids": [str(i) for i in r.excluded_ids],
+    }
+
+
+def descriptive_dict(variable: str, visit: str, d: Descriptive) -> dict[str, Any]:
+    keys = ("n", "missing", "minimum", "maximum", "mean", "sd", "mean_sd")
+    return {
+        "variable": variable,
+        "visit": visit,
+        **_common(d),
+        **{k: jsonable(getattr(d, k)) for k in keys},
+    }
+
+
+def _by_event(values: pd.DataFrame, ids: list[str]) -> dict[str, pd.DataFrame]:
+    """Per event, one row per id (in ``ids`` order; NaN when the visit is missing)."""
+    names = [m.name for m in MEASURES]
+    if values.empty:
+        empty = pd.DataFrame(np.nan, index=pd.Index(ids), columns=names)
+        return dict.fromkeys(EVENTS, empty)
+    return {e: values.xs(e, level="event").reindex(ids)[names] for e in EVENTS}
+
+
+def _column(frames: dict[str, pd.DataFrame], event: str, name: str) -> FloatArray:
+    return np.asarray(frames[event][name].to_numpy(dtype=np.float64), dtype=np.float64)
+
+
+def _named(result: Any, ids: Sequence[str]) -> Any:
+    """``result`` with excluded/dropped case positions replaced by study IDs.
+
+    The statistics are called without ids (positions are cheap for 10,000 cases).
+    """
+    for name in ("excluded_ids", "dropped_ids"):
+        if hasattr(result, name):
+            result = replace(result, **{name: tuple(ids[i] for i in getattr(result, name))})
+    return result
+
+
+def _paired(frames: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, WilcoxonResult]:
+    return {
+        name: _named(
+            wilcoxon_any_n(_column(frames, "admission", name), _column(frames, "month3", name)),
+            ids,
+        )
+        for name in PAIRED_MEASURES
+    }
+
+
+def _correlations(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[SpearmanResult]:
+    results = []
+    pooled_ids = [f"{i} ({e})" for e in EVENTS for i in ids]
+    for y in SPEARMAN_Y:
+        for event in EVENTS:
+            x_values, y_values = _column(frames, event, "vas"), _column(frames, event, y)
+            r = spearman(x_values, y_values, x_name="vas", y_name=y, visit=event)
+            results.append(_named(r, ids))
+        x_all = np.concatenate([_column(frames, e, "vas") for e in EVENTS])
+        y_all = np.concatenate([_column(frames, e, y) for e in EVENTS])
+        pooled = spearman(x_all, y_all, x_name="vas", y_name=y, visit="pooled")
+        results.append(_named(pooled, pooled_ids))
+    return results
+
+
+def _descriptives(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, Descriptive]]:
+    rows = []
+    for measure in MEASURES:
+        if measure.kind != "number":
+            continue
+        for event in EVENTS:
+            data = _column(frames, event, measure.name)
+            name = f"{measure.label}, {event}"
+            rows.append((measure.name, event, describe(data, name=name, unit=measure.unit)))
+    return rows
+
+
+def _ratings(long: pd.DataFrame, region: str) -> pd.DataFrame:
+    """Films (record_id, event) × raters of one region's angles."""
+    rated = long[(long["rater"] != "") & long[f"{region}_cobb"].notna()]
+    return rated.pivot_table(
+        index=["record_id", "event"], columns="rater", values=f"{region}_cobb", aggfunc="first"
+    )
+
+
+def _reliability(
+    long: pd.DataFrame, frames: dict[str, pd.DataFrame], ids: list[str]
+) -> list[Reliability]:
+    results = []
+    for region in REGIONS:
+        table = _ratings(long, region)
+        if table.shape[1] < 2:
+            continue
+        raters = tuple(str(c) for c in table.columns)
+        film_ids = [f"{i} ({e})" for i, e in table.index]
+        icc = _named(icc_a1(table.to_numpy(dtype=np.float64)), film_ids)
+        a, b = table.iloc[:, 0].to_numpy(), table.iloc[:, 1].to_numpy()
+        ba = _named(bland_altman(a, b, a_name=raters[0], b_name=raters[1]), film_ids)
+        both = ~(np.isnan(a) | np.isnan(b))
+        result = Reliability(
+            region, raters, icc, ba, None, None,
+            ba_pairs=tuple(zip(a[both].tolist(), b[both].tolist(), strict=True)),
+        )  # fmt: skip
+        results.append(_with_mdc(result, table, frames, ids))
+    return results
+
+
+def _with_mdc(
+    result: Reliability, table: pd.DataFrame, frames: dict[str, pd.DataFrame], ids: list[str]
+) -> Reliability:
+    if not result.icc.computable or result.icc.icc is None:
+        return result
+    complete = table.dropna().to_numpy(dtype=np.float64)
+    sd = float(np.std(complete, ddof=1)) if complete.size > 1 else float("nan")
+    sem = sem_mdc(result.icc.icc, sd)
+    if not sem.computable or sem.mdc95 is None:
+        return replace(result, sem=sem)
+    name = f"{result.region}_cobb"
+    delta = _column(frames, "month3", name) - _column(frames, "admission", name)
+    flags = flag_changes_below_mdc(delta, sem.mdc95)
+    below = tuple(i for i, f in zip(ids, flags.flags, strict=False) if f is True)
+    return replace(result, sem=sem, mdc_flags=flags, below_mdc_ids=below)
+
+
+def analyse(long: pd.DataFrame) -> StudyAnalysis:
+    """All statistics from the long export frame (see the module docstring)."""
+    values = per_visit_values(long)
+    ids = sorted(long["record_id"].unique().tolist())
+    statements = []
+    if not ids:
+        statements.append(not_computable("the study has no patients"))
+    frames = _by_event(values, ids)
+    analysis = StudyAnalysis(
+        n_patients=len(ids),
+        values=values,
+        wilcoxon=_paired(frames, ids),
+        spearman=_correlations(frames, ids),
+        descriptives=_descriptives(frames),
+        reliability=_reliability(long, frames, ids),
+        statements=statements,
+    )
+    if ids and not analysis.reliability:
+        analysis.statements.append("reliability: only one rater measured; ICC not computed")
+    return analysis

@@ -1,0 +1,254 @@
+"""The one source of export column names, labels, units, types and codings.
+
+Every writer (CSV, XLSX, SAV, codebook) and the dataset builder take their columns from here,
+so a name, a label or a unit is defined exactly once.  Two layouts:
+
+* **wide** — one row per patient and rater: ``<measure>_admission``, ``<measure>_month3`` and
+  (for numeric measures) ``<measure>_delta`` = month 3 − admission.
+* **long** — one row per patient × visit × rater (REDCap style ``record_id`` and ``event``).
+
+>>> [c.name for c in wide_columns()][:8]
+['study_id', 'rater', 'sex', 'age_admission', 'age_90plus', 'dose_mg_kg_day', \
+'duration_months', 'month3_day']
+>>> column("cervical_cobb_delta").unit
+'°'
+>>> [c.name for c in long_columns()][:4]
+['record_id', 'event', 'rater', 'visit_day']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cobbdesk.core.labs import LAB_SPECS, NLR
+from cobbdesk.core.measurement import CONVENTION
+
+Kind = Literal["text", "integer", "number", "binary"]
+Level = Literal["scale", "nominal", "ordinal"]
+
+EVENTS = ("admission", "month3")
+"""Visit kinds exported, in order (``other`` visits are not exported)."""
+REGIONS = ("cervical", "lumbar")
+AGE_CAP = 90
+"""Ages above 89 are exported as 90 with ``age_90plus`` = 1 (HIPAA Safe Harbor)."""
+ANGLE_DECIMALS = 4
+DERIVED_DECIMALS = 4
+DELTA_DECIMALS = 6
+BINARY_CODING = {0: "negative", 1: "positive"}
+SEX_CODING = {"F": "female", "M": "male", "O": "other"}
+SPACING_CODING = (
+    "PixelSpacing = patient plane; ImagerPixelSpacing = detector plane; "
+    "ImagerPixelSpacing/ERMF = detector spacing / magnification factor; "
+    "none = uncalibrated (pixel-based angle)"
+)
+CONVENTION_COMMENT = f"# Cobb angle sign convention: {CONVENTION}"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One exported column: machine name, human label, unit, type, range, coding, level."""
+
+    name: str
+    label: str
+    unit: str = ""
+    kind: Kind = "number"
+    allowed_range: str = ""
+    coding: str = ""
+    level: Level = "scale"
+    identifying: bool = False
+    value_labels: tuple[tuple[str | int, str], ...] = ()
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text"
+
+    @property
+    def spss_label(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """A value measured at each visit (an angle or a lab value)."""
+
+    name: str
+    label: str
+    unit: str
+    kind: Kind
+    allowed_range: str
+    coding: str = ""
+
+    def column(self, suffix: str | None) -> ColumnSpec:
+        """The column of this measure at one visit (``suffix`` = event), or the long column."""
+        name = self.name if suffix is None else f"{self.name}_{suffix}"
+        label = self.label if suffix is None else f"{self.label}, {_EVENT_LABELS[suffix]}"
+        if self.kind == "binary":
+            return ColumnSpec(
+                name, label, "", "binary", "0, 1", _binary_coding(), "nominal",
+                value_labels=tuple(BINARY_CODING.items()),
+            )  # fmt: skip
+        return ColumnSpec(name, label, self.unit, self.kind, self.allowed_range, self.coding)
+
+    def delta(self) -> ColumnSpec:
+        coding = "month 3 − admission" + (f"; {self.coding}" if self.coding else "")
+        return ColumnSpec(f"{self.name}_delta", f"{self.label}, change", self.unit, coding=coding)
+
+
+_EVENT_LABELS = {"admission": "admission", "month3": "month 3", "delta": "change"}
+
+
+def _binary_coding() -> str:
+    return "; ".join(f"{k} = {v}" for k, v in BINARY_CODING.items())
+
+
+def _cobb(region: str, template: str) -> MeasureSpec:
+    label = f"{region.capitalize()} Cobb angle {template}"
+    return MeasureSpec(f"{region}_cobb", label, "°", "number", "−180 to 180", CONVENTION)
+
+
+def _lab(name: str) -> MeasureSpec:
+    spec = NLR if name == "nlr" else LAB_SPECS[name]
+    kind: Kind = "binary" if spec.kind == "binary" else "number"
+    coding = "neutrophil / lymphocyte, derived" if name == "nlr" else ""
+    return MeasureSpec(name, spec.label, spec.unit, kind, spec.describe_range(), coding)
+
+
+LAB_ORDER = (
+    "vas", "neutrophil", "lymphocyte", "nlr", "cpk", "creatinine", "crp", "esr", "alt", "ast",
+    "ana", "rf",
+)  # fmt: skip
+MEASURES: tuple[MeasureSpec, ...] = (
+    _cobb("cervical", "C2–C7"),
+    _cobb("lumbar", "L1–S1"),
+    *(_lab(name) for name in LAB_ORDER),
+)
+NUMERIC_LABS = tuple(m.name for m in MEASURES[2:] if m.kind == "number")
+BINARY_LABS = tuple(m.name for m in MEASURES if m.kind == "binary")
+
+
+def _spacing(region: str, suffix: str | None) -> ColumnSpec:
+    name = f"{region}_spacing_source" + (f"_{suffix}" if suffix else "")
+    label = f"{region.capitalize()} film pixel spacing source"
+    label += f", {_EVENT_LABELS[suffix]}" if suffix else ""
+    return ColumnSpec(name, label, "", "text", "", SPACING_CODING, "nominal")
+
+
+_SEX = ColumnSpec(
+    "sex", "Sex", "", "text", "F, M, O", "F = female; M = male; O = other", "nominal",
+    value_labels=tuple(SEX_CODING.items()),
+)  # fmt: skip
+PATIENT_COLUMNS = (
+    ColumnSpec("rater", "Rater who measured the angles", kind="text", level="nominal",
+               coding="empty when no angle was measured for the patient"),
+    _SEX,
+    ColumnSpec("age_admission", "Age at admission", "years", "integer", "0–90",
+               f"whole years; ages above {AGE_CAP - 1} are given as {AGE_CAP}"),
+    ColumnSpec("age_90plus", f"Age above {AGE_CAP - 1} (age capped at {AGE_CAP})", "",
+               "binary", "0, 1", "0 = no; 1 = yes", "nominal",
+               value_labels=((0, "no"), (1, "yes"))),
+    ColumnSpec("dose_mg_kg_day", "Dose", "mg/kg/day", "number", "≥ 0"),
+    ColumnSpec("duration_months", "Treatment duration", "months", "number", "≥ 0"),
+)  # fmt: skip
+IDENTIFYING_PATIENT = (
+    ColumnSpec("name", "Patient name", kind="text", level="nominal", identifying=True),
+    ColumnSpec("mrn", "Medical record number", kind="text", level="nominal", identifying=True),
+    ColumnSpec("birth_date", "Birth date", "", "text", "YYYY-MM-DD", "ISO 8601 date",
+               "nominal", identifying=True),
+    ColumnSpec("dicom_patient_id", "DICOM Patient ID", kind="text", level="nominal",
+               identifying=True),
+)  # fmt: skip
+
+
+def _date_column(name: str, label: str) -> ColumnSpec:
+    return ColumnSpec(name, label, "", "text", "YYYY-MM-DD", "ISO 8601 date", "nominal", True)
+
+
+def wide_columns(identified: bool = False) -> list[ColumnSpec]:
+    """Columns of the wide layout, in order."""
+    cols = [
+        ColumnSpec("study_id", "Study ID", kind="text", level="nominal"),
+        *PATIENT_COLUMNS,
+        ColumnSpec("month3_day", "Days from admission to month 3 visit", "days", "integer",
+                   "≥ 0", "visit date offset; admission = day 0"),
+    ]  # fmt: skip
+    for measure in MEASURES:
+        cols += [measure.column(event) for event in EVENTS]
+        if measure.kind == "number":
+            cols.append(measure.delta())
+        if measure.name.endswith("_cobb"):
+            region = measure.name.removesuffix("_cobb")
+            cols += [_spacing(region, event) for event in EVENTS]
+    if identified:
+        cols += [
+            *IDENTIFYING_PATIENT,
+            _date_column("admission_date", "Admission visit date"),
+            _date_column("month3_date", "Month 3 visit date"),
+        ]
+    return cols
+
+
+def long_columns(identified: bool = False) -> list[ColumnSpec]:
+    """Columns of the long layout (one row per patient × visit × rater), in order."""
+    cols = [
+        ColumnSpec("record_id", "Study ID", kind="text", level="nominal"),
+        ColumnSpec("event", "Visit", "", "text", "admission, month3",
+                   "admission; month3 = month 3 visit", "nominal"),
+        PATIENT_COLUMNS[0],
+        ColumnSpec("visit_day", "Days from admission", "days", "integer", "≥ 0",
+                   "visit date offset; admission = day 0; empty when the visit is missing"),
+        *PATIENT_COLUMNS[1:],
+    ]  # fmt: skip
+    for measure in MEASURES:
+        cols.append(measure.column(None))
+        if measure.name.endswith("_cobb"):
+            cols.append(_spacing(measure.name.removesuffix("_cobb"), None))
+    if identified:
+        cols += [*IDENTIFYING_PATIENT, _date_column("visit_date", "Visit date")]
+    return cols
+
+
+def _all_columns() -> dict[str, ColumnSpec]:
+    return {c.name: c for c in (*long_columns(True), *wide_columns(True))}
+
+
+_BY_NAME = _all_columns()
+
+
+def column(name: str) -> ColumnSpec:
+    """The spec of any exported column by name (KeyError when unknown)."""
+    return _BY_NAME[name]
+
+
+CODEBOOK_FIELDS = (
+    "name", "layout", "label", "unit", "type", "allowed_range", "coding", "measurement_level",
+    "identifying",
+)  # fmt: skip
+
+
+def codebook_rows(identified: bool = False) -> list[dict[str, str]]:
+    """The data dictionary: every wide column, then the columns only in the long layout."""
+    wide = wide_columns(identified)
+    long = long_columns(identified)
+    wide_names = {c.name for c in wide}
+    long_names = {c.name for c in long}
+    rows = []
+    for spec in [*wide, *(c for c in long if c.name not in wide_names)]:
+        layout = "both" if spec.name in wide_names and spec.name in long_names else None
+        layout = layout or ("wide" if spec.name in wide_names else "long")
+        rows.append(_codebook_row(spec, layout))
+    return rows
+
+
+def _codebook_row(spec: ColumnSpec, layout: str) -> dict[str, str]:
+    return {
+        "name": spec.name,
+        "layout": layout,
+        "label": spec.label,
+        "unit": spec.unit,
+        "type": spec.kind,
+        "allowed_range": spec.allowed_range,
+        "coding": spec.coding,
+        "measurement_level": spec.level,
+        "identifying": "yes" if spec.identifying else "no",
+    }

@@ -1,0 +1,230 @@
+"""A study as two pandas DataFrames (long and wide), built with a few set-based SQL queries.
+
+Rules (documented in the README's export section and the codebook):
+
+* Only ``admission`` and ``month3`` visits are exported; when a patient has several visits of
+  one kind (different labels), the first created is used.
+* Angles come from cervical/lumbar films.  When a rater measured the same visit and region
+  more than once (one film measured twice, or two films), the **most recently created**
+  measurement is used (ties broken by id).  Angles are rounded to 4 decimals.
+* Every patient has one row per rater who measured any of their films (one row with an empty
+  rater when no angle was measured); labs are per visit and repeated on each rater's row.
+* The long layout has a row for both visits of every patient × rater; a missing visit shows
+  as empty values (so the wide layout has empty month-3 columns).
+* De-identified by default: the study ID only; dates become day offsets from admission; age
+  is whole years at admission, capped at 90 with ``age_90plus`` = 1.  ``identified=True``
+  adds name, MRN, birth date, DICOM patient ID and visit dates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, case, func, select
+
+from cobbdesk.core.export.columns import (
+    AGE_CAP,
+    ANGLE_DECIMALS,
+    BINARY_LABS,
+    DELTA_DECIMALS,
+    DERIVED_DECIMALS,
+    EVENTS,
+    MEASURES,
+    REGIONS,
+    ColumnSpec,
+    long_columns,
+    wide_columns,
+)
+from cobbdesk.core.labs import LAB_SPECS
+from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
+from cobbdesk.core.store.study import Study
+
+_KEYS = ["record_id", "rater"]
+
+
+def load_long(study: Study, *, identified: bool = False) -> pd.DataFrame:
+    """The long layout: one row per patient × visit × rater, columns of ``long_columns``."""
+    with study.engine.connect() as conn:
+        people = _patients(conn)
+        visit_rows = _visits(conn)
+        angles = _angles(conn, visit_rows)
+        lab_values = _labs(conn)
+    frame = _skeleton(people, angles)
+    frame = frame.merge(visit_rows, on=["patient_id", "event"], how="left")
+    for region in REGIONS:
+        part = angles[angles["region"] == region].drop(columns="region")
+        part = part.rename(
+            columns={"angle": f"{region}_cobb", "spacing": f"{region}_spacing_source"}
+        )
+        frame = frame.merge(part, on=["visit_id", "rater"], how="left")
+    frame = frame.merge(lab_values, left_on="visit_id", right_index=True, how="left")
+    frame = _dates_and_ages(frame, identified)
+    frame["event"] = pd.Categorical(frame["event"], categories=list(EVENTS), ordered=True)
+    frame = frame.sort_values(["record_id", "rater", "event"], kind="stable")
+    frame["event"] = frame["event"].astype(str)
+    return conform(frame.reset_index(drop=True), long_columns(identified))
+
+
+def load_wide(study: Study, *, identified: bool = False) -> pd.DataFrame:
+    """The wide layout (one row per patient and rater)."""
+    return long_to_wide(load_long(study, identified=identified), identified=identified)
+
+
+def _patients(conn: Connection) -> pd.DataFrame:
+    p = patients.c
+    query = select(
+        p.id.label("patient_id"), p.study_id.label("record_id"), p.name, p.mrn, p.birth_date,
+        p.dicom_patient_id, p.sex, p.dose_mg_kg_day, p.duration_months,
+    ).where(p.deleted_utc.is_(None))  # fmt: skip
+    return _frame(conn, query)
+
+
+def _visits(conn: Connection) -> pd.DataFrame:
+    v = visits.c
+    query = (
+        select(v.id.label("visit_id"), v.patient_id, v.kind.label("event"), v.visit_date)
+        .where(v.deleted_utc.is_(None), v.kind.in_(EVENTS))
+        .order_by(v.id)
+    )
+    return _frame(conn, query).drop_duplicates(["patient_id", "event"], keep="first")
+
+
+def _angles(conn: Connection, visit_rows: pd.DataFrame) -> pd.DataFrame:
+    """The most recent measurement per visit, region and rater (by ``created_utc``, id)."""
+    m, f = measurements.c, films.c
+    query = (
+        select(
+            f.visit_id,
+            f.region,
+            m.rater,
+            m.angle_deg.label("angle"),
+            m.spacing_source.label("spacing"),
+        )
+        .join_from(measurements, films, f.id == m.film_id)
+        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None), f.region.in_(REGIONS))
+        .order_by(m.created_utc, m.id)
+    )
+    rows = _frame(conn, query)
+    rows = rows[rows["visit_id"].isin(visit_rows["visit_id"])]
+    rows = rows.drop_duplicates(["visit_id", "region", "rater"], keep="last")
+    rows["angle"] = rows["angle"].astype(float).round(ANGLE_DECIMALS)
+    rows = rows.merge(visit_rows[["visit_id", "patient_id"]], on="visit_id")
+    return rows[["patient_id", "visit_id", "region", "rater", "angle", "spacing"]]
+
+
+def _labs(conn: Connection) -> pd.DataFrame:
+    """One row per visit id, one column per lab (binary labs coded 0/1), plus ``nlr``.
+
+    Pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit).
+    """
+    lab = labs.c
+    pivot = [func.max(_lab_value(name)).filter(lab.name == name).label(name) for name in LAB_SPECS]
+    query = select(lab.visit_id, *pivot).where(lab.deleted_utc.is_(None)).group_by(lab.visit_id)
+    table = _frame(conn, query).set_index("visit_id")
+    table = table.reindex(columns=list(LAB_SPECS)).astype(float)
+    lymph = table["lymphocyte"].where(table["lymphocyte"] > 0)
+    table["nlr"] = (table["neutrophil"] / lymph).round(DERIVED_DECIMALS)
+    return table
+
+
+def _lab_value(name: str) -> Any:
+    """The stored value of lab ``name`` as a number (binary: positive 1, negative 0)."""
+    lab = labs.c
+    if LAB_SPECS[name].kind != "binary":
+        return lab.value_num
+    return case((lab.value_text == "positive", 1.0), (lab.value_text == "negative", 0.0))
+
+
+def _frame(conn: Connection, query: Any) -> pd.DataFrame:
+    result = conn.execute(query)
+    columns = list(result.keys())
+    rows = [tuple(row) for row in result.fetchall()]  # plain tuples: fast DataFrame build
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _skeleton(people: pd.DataFrame, angles: pd.DataFrame) -> pd.DataFrame:
+    """Patients × their raters (or one empty rater) × both events."""
+    raters = angles[["patient_id", "rater"]].drop_duplicates()
+    frame = people.merge(raters, on="patient_id", how="left")
+    frame["rater"] = frame["rater"].fillna("").astype(str)
+    return frame.merge(pd.DataFrame({"event": list(EVENTS)}), how="cross")
+
+
+def _dates_and_ages(frame: pd.DataFrame, identified: bool) -> pd.DataFrame:
+    """``visit_day`` from admission, whole-year age at admission, capped unless identified."""
+    day = pd.to_datetime(frame["visit_date"], format="%Y-%m-%d", errors="coerce")
+    admission = day.where(frame["event"] == "admission")
+    admission = admission.groupby(frame["patient_id"]).transform("max")
+    frame["visit_day"] = (day - admission).dt.days.astype("Int64")
+    birth = pd.to_datetime(frame["birth_date"], format="%Y-%m-%d", errors="coerce")
+    before_birthday = (admission.dt.month * 100 + admission.dt.day) < (
+        birth.dt.month * 100 + birth.dt.day
+    )
+    age = admission.dt.year - birth.dt.year - before_birthday.astype(int)
+    age = age.where(admission.notna() & birth.notna()).astype("Int64")
+    frame["age_90plus"] = (age >= AGE_CAP).astype("Int64").where(age.notna())
+    frame["age_admission"] = age if identified else age.clip(upper=AGE_CAP)
+    return frame
+
+
+def conform(frame: pd.DataFrame, columns: list[ColumnSpec]) -> pd.DataFrame:
+    """Exactly ``columns`` in order, typed: text → str ("" missing), integer/binary → Int64."""
+    out = frame.reindex(columns=[c.name for c in columns])
+    for spec in columns:
+        series = out[spec.name]
+        if spec.is_text:
+            out[spec.name] = series.astype(object).where(series.notna(), "").astype(str)
+        elif spec.kind in ("integer", "binary"):
+            out[spec.name] = pd.to_numeric(series).round().astype("Int64")
+        else:
+            out[spec.name] = pd.to_numeric(series).astype(float)
+    return out
+
+
+def long_to_wide(long: pd.DataFrame, *, identified: bool = False) -> pd.DataFrame:
+    """The wide layout from the long one (also used to check the long export round-trips)."""
+    long = long.copy()
+    long["rater"] = long["rater"].fillna("").astype(str)
+    keys = long[_KEYS].drop_duplicates().set_index(_KEYS).index
+    by_event = {
+        event: long[long["event"] == event].drop_duplicates(_KEYS).set_index(_KEYS).reindex(keys)
+        for event in EVENTS
+    }
+    first = long.drop_duplicates(_KEYS).set_index(_KEYS).reindex(keys)
+    wide = pd.DataFrame(index=keys)
+    for name in ("sex", "age_admission", "age_90plus", "dose_mg_kg_day", "duration_months"):
+        wide[name] = first[name]
+    wide["month3_day"] = by_event["month3"]["visit_day"]
+    for measure in MEASURES:
+        for event in EVENTS:
+            wide[f"{measure.name}_{event}"] = by_event[event][measure.name]
+        if measure.kind == "number":
+            change = pd.to_numeric(by_event["month3"][measure.name]) - pd.to_numeric(
+                by_event["admission"][measure.name]
+            )
+            wide[f"{measure.name}_delta"] = change.astype(float).round(DELTA_DECIMALS)
+        if measure.name.endswith("_cobb"):
+            spacing = measure.name.replace("_cobb", "_spacing_source")
+            for event in EVENTS:
+                wide[f"{spacing}_{event}"] = by_event[event][spacing]
+    if identified:
+        for name in ("name", "mrn", "birth_date", "dicom_patient_id"):
+            wide[name] = first[name]
+        for event in EVENTS:
+            wide[f"{event}_date"] = by_event[event]["visit_date"]
+    wide = wide.reset_index().rename(columns={"record_id": "study_id"})
+    return conform(wide, wide_columns(identified))
+
+
+def per_visit_values(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient and visit: angles averaged over raters, labs (equal per rater).
+
+    Index (record_id, event); the mean ignores raters without a value.
+    """
+    names = [m.name for m in MEASURES]
+    values = long[["record_id", "event", *names]].copy()
+    values[list(BINARY_LABS)] = values[list(BINARY_LABS)].astype(float)
+    grouped = values.groupby(["record_id", "event"], sort=True)[names].mean()
+    return grouped.astype(np.float64)

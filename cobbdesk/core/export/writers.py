@@ -1,0 +1,236 @@
+"""Write exports (CSV wide/long, XLSX, SPSS .sav, codebook CSV) and audit every one.
+
+CSV: UTF-8 with BOM, ``\\n`` line ends, ISO dates, ``.`` decimals, empty cells for missing.
+Text cells that start with ``= + - @``, tab or CR get a leading ``'`` in CSV and XLSX
+(OWASP CSV injection); numeric cells are never touched, so −3.5 stays a number.  XLSX cells
+are typed (numbers numeric, text text, never formulas).  SAV is uncompressed with variable
+labels, value labels and measurement levels; its text is written unchanged (SPSS has no
+formulas).  Every export — de-identified or identified — appends audit rows (entity
+``export``) with the format, file name, row count, SHA-256 of the file and ``identified``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.export.columns import (
+    CODEBOOK_FIELDS,
+    CONVENTION_COMMENT,
+    ColumnSpec,
+    codebook_rows,
+    long_columns,
+    wide_columns,
+)
+from cobbdesk.core.export.dataset import load_long, long_to_wide
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.study import Study
+
+Format = Literal["wide", "long", "xlsx", "sav", "codebook"]
+FORMATS: tuple[Format, ...] = ("wide", "long", "xlsx", "sav", "codebook")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+class ExportError(CobbdeskError):
+    """An export could not be written."""
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula.
+
+    >>> neutralise("=HYPERLINK(1)"), neutralise("-2"), neutralise("P001"), neutralise("")
+    ("'=HYPERLINK(1)", "'-2", 'P001', '')
+    """
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> pd.DataFrame:
+    out = frame.copy()
+    for spec in columns:
+        if spec.is_text:
+            out[spec.name] = out[spec.name].map(neutralise)
+    return out
+
+
+def csv_text(frame: pd.DataFrame, columns: list[ColumnSpec], *, comment: str = "") -> str:
+    """The CSV document (without BOM): optional ``#`` comment line, header, rows."""
+    body = str(_safe_text(frame, columns).to_csv(index=False, lineterminator="\n", na_rep=""))
+    return (comment + "\n" if comment else "") + body
+
+
+def write_csv(
+    frame: pd.DataFrame, columns: list[ColumnSpec], path: Path, *, comment: str = ""
+) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(BOM + csv_text(frame, columns, comment=comment))
+
+
+def write_codebook(path: Path, *, identified: bool = False) -> int:
+    """The data dictionary as CSV (UTF-8 with BOM); returns the number of rows."""
+    rows = codebook_rows(identified)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CODEBOOK_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(BOM + buffer.getvalue())
+    return len(rows)
+
+
+def _cell(value: Any) -> Any:
+    """A Python value for openpyxl: None for missing, float/int for numbers."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _xlsx_text(text: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return str(ILLEGAL_CHARACTERS_RE.sub("", neutralise(text)))
+
+
+def _sheet(workbook: Any, title: str, frame: pd.DataFrame, columns: list[ColumnSpec]) -> None:
+    sheet = workbook.create_sheet(title)
+    sheet.append([c.name for c in columns])
+    text = [c.is_text for c in columns]
+    for row in frame.itertuples(index=False, name=None):
+        sheet.append([_xlsx_text(v) if t else _cell(v) for v, t in zip(row, text, strict=True)])
+
+
+def write_xlsx(long: pd.DataFrame, path: Path, *, identified: bool = False) -> int:
+    """Sheets ``wide``, ``long`` and ``codebook``; returns the number of wide rows."""
+    from openpyxl import Workbook
+
+    wide = long_to_wide(long, identified=identified)
+    workbook = Workbook(write_only=True)
+    _sheet(workbook, "wide", wide, wide_columns(identified))
+    _sheet(workbook, "long", long, long_columns(identified))
+    book = workbook.create_sheet("codebook")
+    book.append(list(CODEBOOK_FIELDS))
+    for entry in codebook_rows(identified):
+        book.append([_xlsx_text(entry[k]) for k in CODEBOOK_FIELDS])
+    workbook.save(path)
+    return len(wide)
+
+
+def write_sav(wide: pd.DataFrame, path: Path, *, identified: bool = False) -> int:
+    """The wide layout as an uncompressed SPSS .sav file; returns the number of rows."""
+    import pyreadstat
+
+    columns = wide_columns(identified)
+    frame = wide.copy()
+    for spec in columns:
+        if not spec.is_text:
+            frame[spec.name] = frame[spec.name].astype("float64")
+        else:
+            frame[spec.name] = frame[spec.name].astype(object)
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels={c.name: c.spss_label for c in columns},
+        variable_value_labels=_value_labels(columns),
+        variable_measure={c.name: c.level for c in columns},
+        compress=False,
+    )
+    return len(frame)
+
+
+def _value_labels(columns: list[ColumnSpec]) -> dict[str, Any]:
+    """SPSS value labels: numeric codes as floats, string codes unchanged."""
+    labels: dict[str, Any] = {}  # pyreadstat accepts string codes despite its stub
+    for spec in columns:
+        if spec.value_labels:
+            labels[spec.name] = {
+                float(k) if isinstance(k, int) else k: v for k, v in spec.value_labels
+            }
+    return labels
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, as recorded in the audit trail."""
+
+    path: Path
+    format: Format
+    rows: int
+    sha256: str
+    identified: bool
+    export_id: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write(
+    study: Study, fmt: Format, path: Path, identified: bool, convention_comment: bool
+) -> int:
+    if fmt == "codebook":
+        return write_codebook(path, identified=identified)
+    long = load_long(study, identified=identified)
+    if fmt == "xlsx":
+        return write_xlsx(long, path, identified=identified)
+    comment = CONVENTION_COMMENT if convention_comment else ""
+    if fmt == "long":
+        write_csv(long, long_columns(identified), path, comment=comment)
+        return len(long)
+    wide = long_to_wide(long, identified=identified)
+    if fmt == "sav":
+        return write_sav(wide, path, identified=identified)
+    write_csv(wide, wide_columns(identified), path, comment=comment)
+    return len(wide)
+
+
+def export_study(
+    study: Study,
+    fmt: Format,
+    path: str | Path,
+    *,
+    identified: bool = False,
+    convention_comment: bool = False,
+    reason: str = "",
+) -> ExportResult:
+    """Write ``study`` in ``fmt`` to ``path`` and record the export in the audit trail."""
+    if fmt not in FORMATS:
+        raise ValidationError(None, f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
+    target = Path(path)
+    try:
+        rows = _write(study, fmt, target, identified, convention_comment)
+    except OSError as exc:
+        raise ExportError(target, f"cannot write the export: {exc.strerror or exc}") from exc
+    result = ExportResult(target, fmt, rows, sha256_of(target), identified, uuid.uuid4().hex)
+    _audit(study, result, reason)
+    return result
+
+
+def _audit(study: Study, result: ExportResult, reason: str) -> None:
+    why = reason or ("identified export (names, MRNs, dates)" if result.identified else "")
+    changes = {
+        "format": (None, result.format),
+        "file": (None, result.path.name),
+        "rows": (None, result.rows),
+        "sha256": (None, result.sha256),
+        "identified": (None, result.identified),
+    }
+    with study.transaction() as conn:
+        audit_log.record(conn, study.actor, "export", result.export_id, changes, reason=why)

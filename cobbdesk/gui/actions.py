@@ -30,6 +30,25 @@ SPECS: tuple[Spec, ...] = (
     ),
     ("export", "&File", "&Export measurements as CSV…", "Ctrl+E", lambda w: w.export_csv()),
     ("quit", "&File", "&Quit", "Ctrl+Q", lambda w: w.close()),
+    ("new_study", "&Study", "&New study…", "", lambda w: w.session.new_study_dialog()),
+    ("open_study", "&Study", "&Open study…", "", lambda w: w.session.open_study_dialog()),
+    (
+        "import",
+        "&Study",
+        "&Import films into study…",
+        "",
+        lambda w: w.session.import_films_dialog(),
+    ),
+    ("labs", "&Study", "Enter &labs for visit…", "Ctrl+L", lambda w: w.session.enter_labs()),
+    (
+        "compare",
+        "&Study",
+        "&Compare admission and month 3…",
+        "Ctrl+K",
+        lambda w: w.session.compare(),
+    ),
+    ("rater", "&Study", "&Rater…", "", lambda w: w.session.choose_rater()),
+    ("verify", "&Study", "&Verify audit trail", "", lambda w: w.session.verify_audit()),
     (
         "delete",
         "&Edit",
@@ -62,6 +81,7 @@ SPECS: tuple[Spec, ...] = (
     ("next", "&View", "Next film", "PgDown", lambda w: w.step_film(1)),
     ("previous", "&View", "Previous film", "PgUp", lambda w: w.step_film(-1)),
     ("shortcuts", "&Help", "&Keyboard shortcuts", "F1", lambda w: show_shortcuts(w)),  # noqa: PLW0108 (defined below)
+    ("welcome", "&Help", "&Welcome…", "", lambda w: show_welcome(w)),  # noqa: PLW0108
     ("about", "&Help", "&About CobbDesk", "", lambda w: show_about(w)),  # noqa: PLW0108
 )
 TOOLBAR = (
@@ -105,6 +125,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         menus[menu].addAction(action)
         actions[name] = action
     actions["recent"] = _recent_menu(window, menus["&File"])
+    actions["recent_studies"] = _recent_studies_menu(window, menus["&Study"])
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("Main")
     for name, short in TOOLBAR:
@@ -138,6 +159,23 @@ def _recent_menu(window: MainWindow, file_menu: QMenu) -> QAction:
     return holder
 
 
+def _recent_studies_menu(window: MainWindow, study_menu: QMenu) -> QAction:
+    from cobbdesk.gui.study_session import recent_studies
+
+    menu = QMenu("Open &recent study", window)
+    holder = study_menu.insertMenu(study_menu.actions()[2], menu)
+
+    def fill() -> None:
+        menu.clear()
+        for path in recent_studies():
+            menu.addAction(path, lambda p=path: window.session.open_study(Path(p)))
+        if menu.isEmpty():
+            menu.addAction("(none)").setEnabled(False)
+
+    menu.aboutToShow.connect(fill)
+    return holder
+
+
 def shortcut_lines() -> list[str]:
     return [f"{keys:>12}   {text.replace('&', '')}" for _, _, text, keys, _ in SPECS if keys]
 
@@ -149,6 +187,12 @@ def show_shortcuts(window: MainWindow) -> None:
     box.open()
 
 
+def show_welcome(window: MainWindow) -> None:
+    from cobbdesk.gui.welcome import WelcomeDialog
+
+    WelcomeDialog(window).open()
+
+
 def show_about(window: MainWindow) -> None:
     QMessageBox.about(
         window,
@@ -156,5 +200,21 @@ def show_about(window: MainWindow) -> None:
         f"<b>CobbDesk {__version__}</b><br>Signed lordotic Cobb angles on lateral spine "
         f"radiographs.<br><br>Sign convention: {CONVENTION}.<br>Angles are computed in mm "
         "using the film's (row, column) spacing, in pixels when the film is uncalibrated."
-        "<br><br>MIT licence. Third-party licences: see README.",
+        "<br><br>CobbDesk is MIT-licensed. It uses: " + ", ".join(THIRD_PARTY) + ".",
     )
+
+
+THIRD_PARTY = (
+    "Qt for Python / PySide6 (LGPL-3.0)",
+    "pydicom (MIT)",
+    "imagecodecs with libjpeg-turbo, CharLS and OpenJPEG (BSD)",
+    "NumPy (BSD-3)",
+    "OpenCV (Apache-2.0)",
+    "pandas (BSD-3)",
+    "SciPy (BSD-3)",
+    "SQLAlchemy (MIT)",
+    "openpyxl (MIT)",
+    "pyreadstat (Apache-2.0)",
+    "matplotlib (PSF-based)",
+    "platformdirs (MIT)",
+)

@@ -33,6 +33,7 @@ from cobbdesk.gui.film_view import FilmView
 from cobbdesk.gui.measure_panel import MeasurePanel
 from cobbdesk.gui.measure_tool import MeasureController
 from cobbdesk.gui.status import StatusBar, cursor_text, spacing_text
+from cobbdesk.gui.study_session import StudySession
 from cobbdesk.gui.workers import FilmLoader
 
 DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ""}
@@ -93,14 +94,19 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.loader.pendingChanged.connect(self.status.set_loading)
         self.view.cursorMoved.connect(self._cursor)
+        self.session = StudySession(self)  # the open study: browser, autosave, labs
+        self.session.mount(
+            self._dock("Study", self.session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        )
         self.actions_by_name: dict[str, QAction] = build_actions(self)
         self.status.showMessage("Open lateral spine films (Ctrl+O) or drop them here.")
 
-    def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)  # type: ignore[arg-type]
         self.addDockWidget(area, dock)
+        return dock
 
     # --- opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path], force: bool = False) -> None:
@@ -125,16 +131,20 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_paths([Path(folder)])
 
-    def _row_of(self, path: str) -> int:
-        return next(i for i, f in enumerate(self.films) if str(f.path) == path)
+    def _row_of(self, path: str) -> int | None:
+        """Row of a film this window asked for (a shared loader may report others)."""
+        return next((i for i, f in enumerate(self.films) if str(f.path) == path), None)
 
     def _loaded(self, path: str, film: Film) -> None:
         row = self._row_of(path)
+        if row is None:
+            return
         entry = self.films[row]
         entry.film = film
         entry.controller = MeasureController(film, self.rater, self)
         try:
-            entry.controller.load(load_sidecar(entry.path))
+            if not self.session.adopt(entry):  # a study film: its measurements, autosaved
+                entry.controller.load(load_sidecar(entry.path))
         except (CobbdeskError, OSError, ValueError) as exc:
             errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
         self.undo_group.addStack(entry.controller.undo_stack)
@@ -148,6 +158,8 @@ class MainWindow(QMainWindow):
 
     def _failed(self, path: str, message: str) -> None:
         row = self._row_of(path)
+        if row is None:
+            return
         self.films[row].error = message
         item = self.film_list.item(row)
         item.setText(f"{self.films[row].path.name} — cannot open")
@@ -250,6 +262,7 @@ class MainWindow(QMainWindow):
             if answer == QMessageBox.StandardButton.Save:
                 self.save_measurements()
         self.loader.close()
+        self.session.shutdown()  # every measurement is already in the study
         event.accept()
 
 

@@ -1,0 +1,215 @@
+"""Lab values of one visit: one field per lab with its unit, checked as you type.
+
+All rules come from :mod:`cobbdesk.core.labs`: an impossible value (``validate_lab`` refuses
+it) turns its field red with the reason as tooltip and blocks Save; an unusual but possible
+value (``plausibility_warning``) turns it amber and is allowed.  The NLR is derived live.
+Save writes every value with one :meth:`Study.set_labs` call (one transaction); changing or
+clearing a saved value first asks for a reason (``ask_reason``, replaceable in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.labs import LAB_SPECS, NLR, nlr, plausibility_warning, validate_lab
+from cobbdesk.core.store import Study
+from cobbdesk.gui import errors
+
+ReasonPrompt = Callable[[QWidget | None, str], str | None]
+BINARY_CHOICES = ("—", "positive", "negative")
+ERROR_STYLE = "border: 2px solid #c62828; background: #fdecea;"
+WARNING_STYLE = "border: 2px solid #e09b00; background: #fff6dc;"
+ERROR_COLOUR, WARNING_COLOUR = "#c62828", "#9a6700"
+LabValue = float | str | None
+
+
+def _reason_dialog(parent: QWidget | None, what: str) -> str | None:
+    text, ok = QInputDialog.getText(
+        parent, "Reason for the change", f"{what}\n\nReason (kept in the audit trail):"
+    )
+    return text.strip() if ok and text.strip() else None
+
+
+#: Asks why a saved value changes; None means the user declined.  Replaced in tests.
+ask_reason: ReasonPrompt = _reason_dialog
+
+
+def format_value(value: LabValue) -> str:
+    return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+
+
+class LabForm(QDialog):
+    """Enter or correct the labs of one visit (``title`` names it by study ID, never by name)."""
+
+    def __init__(
+        self,
+        study: Study,
+        visit_id: int,
+        title: str,
+        parent: QWidget | None = None,
+        reason_prompt: ReasonPrompt | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Labs — {title}")
+        self.study, self.visit_id = study, visit_id
+        self.reason_prompt = reason_prompt
+        self.saved = study.labs(visit_id)
+        self.warnings: list[str] = []
+        self.fields: dict[str, QLineEdit | QComboBox] = {}
+        self.problems: dict[str, str] = {}
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<b>{title}</b>")
+        layout.addWidget(heading)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        for row, name in enumerate(LAB_SPECS):
+            self._add_field(grid, row, name)
+        self.nlr = QLineEdit()
+        self.nlr.setReadOnly(True)
+        self.nlr.setStyleSheet("background: #f0f0f0; color: #333;")
+        self.nlr.setToolTip("Neutrophils ÷ lymphocytes, derived from the values above")
+        grid.addWidget(QLabel(NLR.label), len(LAB_SPECS), 0)
+        grid.addWidget(self.nlr, len(LAB_SPECS), 1)
+        layout.addLayout(grid)
+        self._add_footer(layout)
+        self._revalidate()
+
+    def _add_footer(self, layout: QVBoxLayout) -> None:
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(36)
+        layout.addWidget(self.message)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _add_field(self, grid: QGridLayout, row: int, name: str) -> None:
+        spec = LAB_SPECS[name]
+        saved = self.saved.get(name)
+        editor: QLineEdit | QComboBox
+        if spec.kind == "binary":
+            editor = QComboBox()
+            editor.addItems(BINARY_CHOICES)
+            editor.setCurrentIndex(BINARY_CHOICES.index(saved) if saved in BINARY_CHOICES else 0)
+            editor.currentIndexChanged.connect(self._revalidate)
+        else:
+            editor = QLineEdit(format_value(saved))
+            editor.setPlaceholderText("not measured")
+            editor.textChanged.connect(self._revalidate)
+        editor.setMinimumWidth(120)
+        self.fields[name] = editor
+        label = QLabel(spec.label)
+        label.setBuddy(editor)
+        grid.addWidget(label, row, 0)
+        grid.addWidget(editor, row, 1)
+        grid.addWidget(QLabel(spec.unit), row, 2)
+        hint = QLabel(f"possible {spec.describe_range()}" if spec.kind == "number" else "")
+        hint.setStyleSheet("color: #777;")
+        grid.addWidget(hint, row, 3)
+
+    # --- values and validation ------------------------------------------------------------
+    def raw(self, name: str) -> str | None:
+        editor = self.fields[name]
+        if isinstance(editor, QComboBox):
+            return None if editor.currentIndex() == 0 else editor.currentText()
+        return editor.text()
+
+    def set_raw(self, name: str, text: str) -> None:
+        """Type ``text`` into a lab's field (or choose it in a combo), as a user would."""
+        editor = self.fields[name]
+        if isinstance(editor, QComboBox):
+            editor.setCurrentIndex(BINARY_CHOICES.index(text) if text in BINARY_CHOICES else 0)
+        else:
+            editor.setText(text)
+
+    def values(self) -> dict[str, LabValue]:
+        """The validated value of every field (invalid ones are left out; see ``problems``)."""
+        result: dict[str, LabValue] = {}
+        for name in LAB_SPECS:
+            try:
+                result[name] = validate_lab(name, self.raw(name))
+            except ValidationError:
+                continue
+        return result
+
+    def _revalidate(self, *_: object) -> None:
+        self.problems, self.warnings = {}, []
+        for name, editor in self.fields.items():
+            spec = LAB_SPECS[name]
+            try:
+                value = validate_lab(name, self.raw(name))
+            except ValidationError as exc:
+                self.problems[name] = exc.message
+                editor.setStyleSheet(ERROR_STYLE)
+                editor.setToolTip(exc.message)
+                continue
+            warning = plausibility_warning(name, value)
+            if warning:
+                self.warnings.append(warning)
+            editor.setStyleSheet(WARNING_STYLE if warning else "")
+            editor.setToolTip(warning or f"{spec.label}: {spec.describe_range()}")
+        self._show_nlr()
+        self._show_message()
+
+    def _show_nlr(self) -> None:
+        values = self.values()
+        n, ly = values.get("neutrophil"), values.get("lymphocyte")
+        ratio = nlr(n if isinstance(n, float) else None, ly if isinstance(ly, float) else None)
+        self.nlr.setText("—" if ratio is None else f"{ratio:.2f}")
+
+    def _show_message(self) -> None:
+        lines = [f"<span style='color:{ERROR_COLOUR}'>✖ {p}</span>" for p in self.problems.values()]
+        lines += [f"<span style='color:{WARNING_COLOUR}'>⚠ {w}</span>" for w in self.warnings]
+        self.message.setText("<br>".join(lines))
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save.setEnabled(not self.problems)
+        save.setToolTip("Correct the values marked red first" if self.problems else "")
+
+    # --- saving -----------------------------------------------------------------------------
+    def edited(self) -> list[str]:
+        """Labs whose saved value would change or be cleared (these need a reason)."""
+        values = self.values()
+        return [
+            n for n in LAB_SPECS if self.saved.get(n) is not None and self.saved[n] != values.get(n)
+        ]
+
+    def save(self) -> bool:
+        """Write the values (one transaction); False when refused or when no reason was given."""
+        if self.problems:
+            self._show_message()
+            return False
+        reason = ""
+        edited = self.edited()
+        if edited:
+            labels = ", ".join(LAB_SPECS[n].label for n in edited)
+            prompt = self.reason_prompt or ask_reason
+            reason = prompt(self, f"You are changing saved lab values: {labels}.") or ""
+            if not reason:
+                self.message.setText(
+                    f"<span style='color:{ERROR_COLOUR}'>Not saved: changing "
+                    "saved values needs a reason.</span>"
+                )
+                return False
+        try:
+            self.study.set_labs(self.visit_id, self.values(), reason=reason)
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Saving lab values")
+            return False
+        self.accept()
+        return True

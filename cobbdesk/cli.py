@@ -16,7 +16,7 @@ from typing import Any
 
 from cobbdesk import __version__
 
-SUBCOMMANDS = ("inspect", "render")
+SUBCOMMANDS = ("inspect", "render", "export", "stats", "import", "labs", "measure", "verify")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -134,6 +134,18 @@ def _render(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("import", "labs", "measure", "verify"):
+        from cobbdesk.cli_study import main as study_main
+
+        return study_main(argv)
+    from cobbdesk import cli_tools
+
+    if argv and argv[0] in cli_tools.COMMANDS:
+        return cli_tools.main(argv)
+    if argv and argv[0] in ("export", "stats"):
+        from cobbdesk.cli_export import main as export_main
+
+        return export_main(argv)
     if argv and argv[0] in SUBCOMMANDS:
         args = _sub_parser().parse_args(argv)
         return {"inspect": _inspect, "render": _render}[args.command](args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -14,7 +13,9 @@ import platformdirs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from cobbdesk.gui import settings
 from cobbdesk.gui.main_window import MainWindow
+from cobbdesk.gui.welcome import WelcomeDialog, open_demo_study
 
 
 def _setup_logging() -> None:
@@ -40,15 +41,13 @@ def run(files: Sequence[Path] = (), demo: bool = False) -> int:
     _setup_logging()
     window = MainWindow()
     window.show()
-    paths = list(files)
     if demo:
-        from cobbdesk.core.demo import write_demo_films
-
-        folder = Path(tempfile.mkdtemp(prefix="cobbdesk-demo-"))
-        paths = write_demo_films(folder) + paths
-        window.confirm_close = False
-    if paths:
-        window.open_paths(paths)
+        open_demo_study(window)
+    elif not files and not settings.settings().value("welcome_shown", False, type=bool):
+        settings.settings().setValue("welcome_shown", True)
+        WelcomeDialog(window).open()
+    if files:
+        window.open_paths(list(files))
     quit_after = os.environ.get("COBBDESK_QUIT_AFTER_MS")  # smoke tests of the real start-up
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)

@@ -25,15 +25,20 @@ from cobbdesk.core.interaction import (
 )
 from cobbdesk.core.measurement import CobbMeasurement, LineName, PointName
 
-FILM = FilmContext(rows=3000, columns=2500, spacing=(0.143, 0.143),
-                   spacing_source=SpacingSource.PIXEL_SPACING)
+FILM = FilmContext(
+    rows=3000, columns=2500, spacing=(0.143, 0.143), spacing_source=SpacingSource.PIXEL_SPACING
+)
 
 
 def placed(offset: float = 0.0) -> CobbMeasurement:
     gen = place_measurement("C2-C7", FILM)
     next(gen)
-    clicks = [(800 + offset, 900), (1000 + offset, 930),
-              (820 + offset, 2000), (1010 + offset, 1960)]
+    clicks = [
+        (800 + offset, 900),
+        (1000 + offset, 930),
+        (820 + offset, 2000),
+        (1010 + offset, 1960),
+    ]
     step = None
     for click in clicks:
         step = gen.send(click)
@@ -63,8 +68,10 @@ def time_drag(target: PointName | LineName, moves: int) -> list[float]:
 def report(name: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p99 = ordered[int(0.99 * (len(ordered) - 1))]
-    print(f"{name:<28} mean {statistics.fmean(samples):.4f} ms  median "
-          f"{statistics.median(samples):.4f} ms  p99 {p99:.4f} ms  max {ordered[-1]:.4f} ms")
+    print(
+        f"{name:<28} mean {statistics.fmean(samples):.4f} ms  median "
+        f"{statistics.median(samples):.4f} ms  p99 {p99:.4f} ms  max {ordered[-1]:.4f} ms"
+    )
 
 
 def main() -> None:

@@ -55,11 +55,15 @@ def main() -> None:
         copy = median_seconds(lambda: np.copy(pixels), repeat)
     print(f"film: 3000x2500 12-bit DX, medians of {repeat} runs")
     print(f"dcmdjpeg whole process (anchor):     {dcmtk * 1000:7.1f} ms")
-    print(f"open JPEG-lossless -> display uint8: {open_jls * 1000:7.1f} ms  "
-          f"ratio to dcmdjpeg {open_jls / dcmtk:.2f} (goal <= 0.5)")
+    print(
+        f"open JPEG-lossless -> display uint8: {open_jls * 1000:7.1f} ms  "
+        f"ratio to dcmdjpeg {open_jls / dcmtk:.2f} (goal <= 0.5)"
+    )
     print(f"open uncompressed -> display uint8:  {open_raw * 1000:7.1f} ms  (goal <= 60 ms)")
-    print(f"window/level change -> uint8:        {wl * 1000:7.2f} ms  "
-          f"ratio to numpy.copy {wl / copy:.1f} (copy {copy * 1000:.2f} ms; goal <= 8 ms)")
+    print(
+        f"window/level change -> uint8:        {wl * 1000:7.2f} ms  "
+        f"ratio to numpy.copy {wl / copy:.1f} (copy {copy * 1000:.2f} ms; goal <= 8 ms)"
+    )
 
 
 if __name__ == "__main__":

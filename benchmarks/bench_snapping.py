@@ -66,9 +66,11 @@ def line_error(a: EndplateLine, b: EndplateLine) -> float:
 
 
 def summary(name: str, before: list[float], after: list[float], failed: int) -> None:
-    print(f"{name}: n={len(before)}  without snapping mean {np.mean(before):.3f}° "
-          f"max {np.max(before):.3f}°  |  with snapping mean {np.mean(after):.3f}° "
-          f"max {np.max(after):.3f}°  (not snapped: {failed})")
+    print(
+        f"{name}: n={len(before)}  without snapping mean {np.mean(before):.3f}° "
+        f"max {np.max(before):.3f}°  |  with snapping mean {np.mean(after):.3f}° "
+        f"max {np.max(after):.3f}°  (not snapped: {failed})"
+    )
 
 
 def endplate_phantoms(n: int, rng: np.random.Generator) -> None:
@@ -77,9 +79,13 @@ def endplate_phantoms(n: int, rng: np.random.Generator) -> None:
         tilt = rng.uniform(-30, 30)
         body: Body = (*rng.uniform(100, 156, 2), tilt, rng.uniform(60, 100), rng.uniform(40, 70))
         step = body[4] + rng.uniform(8, 20)
-        below: Body = (body[0] - step * math.sin(math.radians(tilt)),
-                       body[1] + step * math.cos(math.radians(tilt)),
-                       tilt + rng.uniform(-8, 8), body[3], body[4])
+        below: Body = (
+            body[0] - step * math.sin(math.radians(tilt)),
+            body[1] + step * math.cos(math.radians(tilt)),
+            tilt + rng.uniform(-8, 8),
+            body[3],
+            body[4],
+        )
         image = render((256, 256), [body, below], rng)
         true = inferior(body, facing_left=i % 2 == 0)
         click = jitter(true, rng)
@@ -121,18 +127,29 @@ def synthetic_films(n: int, rng: np.random.Generator) -> None:
     for region in ("cervical", "lumbar"):
         before, after, failed = [], [], 0
         for seed in range(n):
-            spine = make_lateral_spine(region, float(rng.uniform(-10, 50)), seed=seed,
-                                       facing="left" if seed % 2 else "right")
+            spine = make_lateral_spine(
+                region,
+                float(rng.uniform(-10, 50)),
+                seed=seed,
+                facing="left" if seed % 2 else "right",
+            )
             sides = Template(spine.template).bone_sides
             truth, spacing = spine.true_angle_deg, spine.spacing_mm
             clicks = [jitter(EndplateLine(*line), rng) for line in spine.template_endplates]
-            snapped = [snap_endplate(spine.pixels, c, radius_px=12, bone_side=side)
-                       for c, side in zip(clicks, sides, strict=True)]
+            snapped = [
+                snap_endplate(spine.pixels, c, radius_px=12, bone_side=side)
+                for c, side in zip(clicks, sides, strict=True)
+            ]
             failed += sum(not s.snapped for s in snapped)
-            before.append(abs(cobb_angle(clicks[0].as_tuple(), clicks[1].as_tuple(), spacing)
-                              - truth))
-            after.append(abs(cobb_angle(snapped[0].line.as_tuple(), snapped[1].line.as_tuple(),
-                                        spacing) - truth))
+            before.append(
+                abs(cobb_angle(clicks[0].as_tuple(), clicks[1].as_tuple(), spacing) - truth)
+            )
+            after.append(
+                abs(
+                    cobb_angle(snapped[0].line.as_tuple(), snapped[1].line.as_tuple(), spacing)
+                    - truth
+                )
+            )
         summary(f"Cobb angle, synthetic {region} films ({spine.template})", before, after, failed)
 
 

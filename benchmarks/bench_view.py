@@ -139,8 +139,10 @@ def bench_start(runs: int) -> None:
               f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})")  # fmt: skip
     ratio = medians["cobbdesk"] / medians["bare"]
     verdict = "meets" if ratio <= START_GOAL_RATIO else "MISSES"
-    print(f"  ratio CobbDesk / bare QMainWindow = {ratio:.2f} "
-          f"-> {verdict} the goal of <= {START_GOAL_RATIO:g}×")
+    print(
+        f"  ratio CobbDesk / bare QMainWindow = {ratio:.2f} "
+        f"-> {verdict} the goal of <= {START_GOAL_RATIO:g}×"
+    )
 
 
 def main() -> None:

@@ -34,11 +34,24 @@ TEMPLATE = {"cervical": ("C2_inferior", "C7_inferior"), "lumbar": ("L1_superior"
 
 
 @cache
-def film(region: str, lordosis: float, facing: str = "left", aniso: bool = False, *,
-         noise: float = 0.012, seed: int = 0) -> SyntheticSpine:
+def film(
+    region: str,
+    lordosis: float,
+    facing: str = "left",
+    aniso: bool = False,
+    *,
+    noise: float = 0.012,
+    seed: int = 0,
+) -> SyntheticSpine:
     size = (ANISO if aniso else SMALL)[region]
-    return make_lateral_spine(region, lordosis, facing=facing, noise=noise, seed=seed,  # type: ignore[arg-type]
-                              **size)  # type: ignore[arg-type]
+    return make_lateral_spine(
+        region,
+        lordosis,
+        facing=facing,
+        noise=noise,
+        seed=seed,  # type: ignore[arg-type]
+        **size,
+    )  # type: ignore[arg-type]
 
 
 def _mm(point: tuple[float, float], spacing: tuple[float, float]) -> np.ndarray:
@@ -70,8 +83,7 @@ def test_determinism_and_seed() -> None:
 @pytest.mark.parametrize("lordosis", [-10.0, 0.0, 10.0, 35.0, 45.0])
 @pytest.mark.parametrize("facing", ["left", "right"])
 @pytest.mark.parametrize("aniso", [False, True])
-def test_true_angle_equals_request(region: str, lordosis: float, facing: str,
-                                   aniso: bool) -> None:
+def test_true_angle_equals_request(region: str, lordosis: float, facing: str, aniso: bool) -> None:
     spine = film(region, lordosis, facing, aniso)
     upper, lower = (spine.endplates[k] for k in TEMPLATE[region])
     assert spine.template == ("C2-C7" if region == "cervical" else "L1-S1")
@@ -106,8 +118,9 @@ def test_all_endplates_listed() -> None:
     assert "S1_superior" in lumbar.endplates
 
 
-def _profile(spine: SyntheticSpine, point: np.ndarray, inward: np.ndarray,
-             t_mm: np.ndarray) -> np.ndarray:
+def _profile(
+    spine: SyntheticSpine, point: np.ndarray, inward: np.ndarray, t_mm: np.ndarray
+) -> np.ndarray:
     """Image values along ``point + t * inward`` (mm), bilinear."""
     rs, cs = spine.spacing_mm
     xs = point[0] + t_mm * inward[0] / cs
@@ -124,9 +137,15 @@ def _inward(name: str, line, spacing) -> np.ndarray:
     return caudal if name.endswith("_superior") else -caudal
 
 
-@pytest.mark.parametrize(("region", "facing", "aniso"),
-                         [("cervical", "left", False), ("lumbar", "right", False),
-                          ("cervical", "right", True), ("lumbar", "left", True)])
+@pytest.mark.parametrize(
+    ("region", "facing", "aniso"),
+    [
+        ("cervical", "left", False),
+        ("lumbar", "right", False),
+        ("cervical", "right", True),
+        ("lumbar", "left", True),
+    ],
+)
 def test_endplates_lie_on_the_cortical_edge(region: str, facing: str, aniso: bool) -> None:
     """Inside the body (bright) vs just outside in the disc (dark), and the half-way crossing
     of the edge profile within 0.25 mm of the reported line."""
@@ -146,18 +165,25 @@ def test_endplates_lie_on_the_cortical_edge(region: str, facing: str, aniso: boo
 
 
 def test_pixel_values_respect_bits_stored() -> None:
-    spine = make_lateral_spine("cervical", 20.0, bits_stored=10,  # type: ignore[arg-type]
-                               **SMALL["cervical"])
+    spine = make_lateral_spine(
+        "cervical",
+        20.0,
+        bits_stored=10,  # type: ignore[arg-type]
+        **SMALL["cervical"],
+    )
     assert spine.pixels.dtype == np.uint16
     assert int(spine.pixels.max()) < 1024
     assert int(spine.pixels.max()) - int(spine.pixels.min()) > 500
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"region": "thoracic", "lordosis_deg": 10.0},
-    {"region": "lumbar", "lordosis_deg": 95.0},
-    {"region": "lumbar", "lordosis_deg": 10.0, "rows": 200, "columns": 200},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"region": "thoracic", "lordosis_deg": 10.0},
+        {"region": "lumbar", "lordosis_deg": 95.0},
+        {"region": "lumbar", "lordosis_deg": 10.0, "rows": 200, "columns": 200},
+    ],
+)
 def test_impossible_requests_raise(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         make_lateral_spine(**kwargs)
@@ -208,8 +234,9 @@ def test_jpeg_lossless_round_trips(tmp_path: Path) -> None:
 @pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
 def test_dcmtk_accepts_jpeg_lossless(tmp_path: Path, photometric: str) -> None:
     spine = film("cervical", 30.0)
-    src = write_dicom(spine, tmp_path / "j.dcm", transfer_syntax="jpeg-lossless",
-                      photometric=photometric)  # type: ignore[arg-type]
+    src = write_dicom(
+        spine, tmp_path / "j.dcm", transfer_syntax="jpeg-lossless", photometric=photometric
+    )  # type: ignore[arg-type]
     out = tmp_path / "native.dcm"
     subprocess.run(["dcmdjpeg", str(src), str(out)], check=True, capture_output=True)
     expected = spine.pixels if photometric == "MONOCHROME2" else 4095 - spine.pixels
@@ -217,22 +244,26 @@ def test_dcmtk_accepts_jpeg_lossless(tmp_path: Path, photometric: str) -> None:
 
 
 def test_uncalibrated_file_has_no_spacing(tmp_path: Path) -> None:
-    ds = pydicom.dcmread(write_dicom(film("cervical", 25.0), tmp_path / "u.dcm",
-                                     spacing_tag=None))
-    for keyword in ("PixelSpacing", "ImagerPixelSpacing",
-                    "EstimatedRadiographicMagnificationFactor"):
+    ds = pydicom.dcmread(write_dicom(film("cervical", 25.0), tmp_path / "u.dcm", spacing_tag=None))
+    for keyword in (
+        "PixelSpacing",
+        "ImagerPixelSpacing",
+        "EstimatedRadiographicMagnificationFactor",
+    ):
         assert keyword not in ds
 
 
 def test_imager_spacing_and_ermf(tmp_path: Path) -> None:
     spine = film("lumbar", 40.0, "left", True)
-    plain = pydicom.dcmread(write_dicom(spine, tmp_path / "i.dcm",
-                                        spacing_tag="ImagerPixelSpacing"))
+    plain = pydicom.dcmread(
+        write_dicom(spine, tmp_path / "i.dcm", spacing_tag="ImagerPixelSpacing")
+    )
     assert "PixelSpacing" not in plain
     assert [float(v) for v in plain.ImagerPixelSpacing] == [0.4, 0.5]
     assert "EstimatedRadiographicMagnificationFactor" not in plain
-    magnified = pydicom.dcmread(write_dicom(spine, tmp_path / "e.dcm",
-                                            spacing_tag="ImagerPixelSpacing", ermf=1.2))
+    magnified = pydicom.dcmread(
+        write_dicom(spine, tmp_path / "e.dcm", spacing_tag="ImagerPixelSpacing", ermf=1.2)
+    )
     assert float(magnified.EstimatedRadiographicMagnificationFactor) == pytest.approx(1.2)
     detector = [float(v) for v in magnified.ImagerPixelSpacing]
     assert detector == pytest.approx([0.48, 0.6])
@@ -254,9 +285,18 @@ def test_files_are_deterministic_and_uids_distinct(tmp_path: Path) -> None:
 
 
 def test_write_options(tmp_path: Path) -> None:
-    ds = pydicom.dcmread(write_dicom(
-        film("lumbar", 40.0), tmp_path / "o.dcm", patient_id="P-9", patient_name="Doe^Jane",
-        body_part="SPINE", view_position="RL", series_description="Demo", window=(1000, 500)))
+    ds = pydicom.dcmread(
+        write_dicom(
+            film("lumbar", 40.0),
+            tmp_path / "o.dcm",
+            patient_id="P-9",
+            patient_name="Doe^Jane",
+            body_part="SPINE",
+            view_position="RL",
+            series_description="Demo",
+            window=(1000, 500),
+        )
+    )
     assert (ds.PatientID, str(ds.PatientName), ds.BodyPartExamined) == ("P-9", "Doe^Jane", "SPINE")
     assert (ds.ViewPosition, ds.SeriesDescription) == ("RL", "Demo")
     assert (float(ds.WindowCenter), float(ds.WindowWidth)) == (1000.0, 500.0)

@@ -335,8 +335,9 @@ def test_screenshots_cervical(qtbot, setup, tmp_path: Path) -> None:
     assert controller.overlay(mid).levels[LineName.UPPER].text == "C2 inf"
 
 
-@pytest.mark.parametrize(("lordosis", "spacing_tag"), [(45.0, "PixelSpacing"), (-12.0, None),
-                                                       (2.0, "PixelSpacing")])
+@pytest.mark.parametrize(
+    ("lordosis", "spacing_tag"), [(45.0, "PixelSpacing"), (-12.0, None), (2.0, "PixelSpacing")]
+)
 def test_screenshots_lumbar(qtbot, tmp_path: Path, lordosis: float,
                             spacing_tag: str | None) -> None:  # fmt: skip
     sp = spine("lumbar", lordosis)

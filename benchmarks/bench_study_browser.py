@@ -144,14 +144,13 @@ def main() -> None:
         print(f"generated {args.patients:,} patients in {time.perf_counter() - t0:.1f} s")
         runs = [fill_once(path) for _ in range(args.repeat)]
     assert app is not None
-    for label, values in zip(
-        ("Study.open", "overview()", "fill browser"), zip(*runs, strict=True), strict=True
-    ):
+    labels = ("Study.open", "overview()", "fill browser")
+    for label, values in zip(labels, list(zip(*runs, strict=True))[:3], strict=True):
         print(f"{label:>14}: median {statistics.median(values) * 1000:7.1f} ms")
     totals = [sum(r[:3]) for r in runs]
     print(
         f"{'total':>14}: median {statistics.median(totals) * 1000:7.1f} ms "
-        f"(max {max(totals) * 1000:.1f} ms) for {runs[0][3]:,} patient rows"
+        f"(max {max(totals) * 1000:.1f} ms) for {runs[0][3]:,} patient rows; goal <= 1 s"
     )
 
 

@@ -1,7 +1,7 @@
 """``cobbdesk export`` and ``cobbdesk stats``: study exports and statistics from the shell.
 
 cobbdesk export STUDY --format wide|long|xlsx|sav|codebook -o PATH [--identified]
-                      [--convention-comment] [--reason TEXT]
+                      [--convention-comment] [--reason TEXT] [--stats-json FILE]
 cobbdesk stats STUDY [--json] [--report report.html]
 """
 
@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="first CSV line: '# Cobb angle sign convention: ...' (off for a clean CSV)",
     )
     export.add_argument("--reason", default="", help="why the export is made (audit trail)")
+    export.add_argument(
+        "--stats-json",
+        type=Path,
+        metavar="FILE",
+        help="also write the full statistics (as 'cobbdesk stats --json') from the same data",
+    )
     stats = sub.add_parser("stats", help="paired tests, correlations, reliability")
     stats.add_argument("study", type=Path)
     stats.add_argument("--json", action="store_true", help="print machine-readable results")
@@ -53,10 +59,13 @@ def _err(text: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from cobbdesk.core.export.dataset import load_long
     from cobbdesk.core.export.writers import export_study
     from cobbdesk.core.store import Study
 
     with Study.open(args.study) as study:
+        shared = args.stats_json is not None and args.format != "codebook"
+        long = load_long(study, identified=args.identified) if shared else None
         result = export_study(
             study,
             args.format,
@@ -64,10 +73,21 @@ def _export(args: argparse.Namespace) -> int:
             identified=args.identified,
             convention_comment=args.convention_comment,
             reason=args.reason,
+            long=long,
         )
+        if args.stats_json is not None:
+            _write_stats_json(args.stats_json, long if long is not None else load_long(study))
     kind = "IDENTIFIED" if result.identified else "de-identified"
     _out(f"{result.path}: {result.rows} rows, {kind} {result.format}, sha256 {result.sha256}")
     return 0
+
+
+def _write_stats_json(path: Path, long: Any) -> None:
+    from cobbdesk.core.export.analysis import analyse
+
+    text = json.dumps(analyse(long).to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    _out(f"{path}: statistics (JSON)")
 
 
 def _summary(data: dict[str, Any]) -> list[str]:

@@ -160,14 +160,12 @@ def _recent_menu(window: MainWindow, file_menu: QMenu) -> QAction:
 
 
 def _recent_studies_menu(window: MainWindow, study_menu: QMenu) -> QAction:
-    from cobbdesk.gui.study_session import recent_studies
-
     menu = QMenu("Open &recent study", window)
     holder = study_menu.insertMenu(study_menu.actions()[2], menu)
 
     def fill() -> None:
         menu.clear()
-        for path in recent_studies():
+        for path in settings.recent_studies():
             menu.addAction(path, lambda p=path: window.session.open_study(Path(p)))
         if menu.isEmpty():
             menu.addAction("(none)").setEnabled(False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import (
@@ -33,8 +34,10 @@ from cobbdesk.gui.film_view import FilmView
 from cobbdesk.gui.measure_panel import MeasurePanel
 from cobbdesk.gui.measure_tool import MeasureController
 from cobbdesk.gui.status import StatusBar, cursor_text, spacing_text
-from cobbdesk.gui.study_session import StudySession
 from cobbdesk.gui.workers import FilmLoader
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.study_session import StudySession
 
 DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ""}
 
@@ -94,12 +97,24 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.loader.pendingChanged.connect(self.status.set_loading)
         self.view.cursorMoved.connect(self._cursor)
-        self.session = StudySession(self)  # the open study: browser, autosave, labs
-        self.session.mount(
-            self._dock("Study", self.session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
-        )
+        self._session: StudySession | None = None  # created on first use (loads the store)
         self.actions_by_name: dict[str, QAction] = build_actions(self)
         self.status.showMessage("Open lateral spine films (Ctrl+O) or drop them here.")
+
+    @property
+    def session(self) -> StudySession:
+        """The open study (browser, autosave, labs), created on first use.
+
+        Creating it imports the study store (SQLAlchemy): deferring it keeps it out of the
+        time to the first paint.
+        """
+        if self._session is None:
+            from cobbdesk.gui.study_session import StudySession
+
+            self._session = StudySession(self)
+            dock = self._dock("Study", self._session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+            self._session.mount(dock)
+        return self._session
 
     def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -143,7 +158,7 @@ class MainWindow(QMainWindow):
         entry.film = film
         entry.controller = MeasureController(film, self.rater, self)
         try:
-            if not self.session.adopt(entry):  # a study film: its measurements, autosaved
+            if self._session is None or not self._session.adopt(entry):  # study film?
                 entry.controller.load(load_sidecar(entry.path))
         except (CobbdeskError, OSError, ValueError) as exc:
             errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
@@ -262,7 +277,8 @@ class MainWindow(QMainWindow):
             if answer == QMessageBox.StandardButton.Save:
                 self.save_measurements()
         self.loader.close()
-        self.session.shutdown()  # every measurement is already in the study
+        if self._session is not None:
+            self._session.shutdown()  # every measurement is already in the study
         event.accept()
 
 

@@ -35,3 +35,15 @@ def add_recent(paths: list[Path]) -> list[str]:
     recent = [str(p) for p in paths] + [r for r in recent_files() if r not in map(str, paths)]
     settings().setValue("recent_files", recent[:MAX_RECENT])
     return recent[:MAX_RECENT]
+
+
+def recent_studies() -> list[str]:
+    value = settings().value("recent_studies", [])
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if v]
+
+
+def add_recent_study(path: Path) -> list[str]:
+    recent = [str(path), *(r for r in recent_studies() if r != str(path))][:MAX_RECENT]
+    settings().setValue("recent_studies", recent)
+    return recent

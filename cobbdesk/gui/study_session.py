@@ -50,18 +50,6 @@ logger = logging.getLogger("cobbdesk.gui.study")
 STUDY_FILTER = "CobbDesk study (*.cobbdesk)"
 
 
-def recent_studies() -> list[str]:
-    value = settings.settings().value("recent_studies", [])
-    items = value if isinstance(value, list) else [value]
-    return [str(v) for v in items if v]
-
-
-def add_recent_study(path: Path) -> list[str]:
-    recent = [str(path), *(r for r in recent_studies() if r != str(path))][: settings.MAX_RECENT]
-    settings.settings().setValue("recent_studies", recent)
-    return recent
-
-
 @dataclass
 class FilmLink:
     """A study film open in the window: what the store holds for it, by viewer id."""
@@ -113,7 +101,7 @@ class StudySession(StudyJobs, QObject):
             return False
         self.close_study()
         self.study, self.started = study, utc_now()
-        add_recent_study(path)
+        settings.add_recent_study(path)
         self.window.setWindowTitle(f"CobbDesk {__version__} — {path.name}")
         logger.info("Opened study %s", path.name)
         if study.backup_made is not None:

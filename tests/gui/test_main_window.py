@@ -220,3 +220,27 @@ def test_demo_command_starts_and_quits(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "logs" / "cobbdesk.log").exists()
+
+
+def test_first_paint_needs_no_heavy_modules() -> None:
+    """Start-up stays fast: the array, DICOM and database stacks load after the first paint."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from cobbdesk.gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "heavy = ('sqlalchemy', 'numpy', 'pydicom', 'cv2', 'pandas', 'scipy', 'matplotlib')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "w.loader.close()\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -14,6 +14,7 @@ Coordinate conventions (the same everywhere in CobbDesk, after highdicom ``spati
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -99,7 +100,8 @@ class Film:
     presentation_lut_shape: str
     spacing_mm: tuple[float, float] | None
     spacing_source: SpacingSource
-    pixel_sha256: str
+    digest: Future[str] | str
+    """SHA-256 of the decoded pixels, computed in the background (read ``pixel_sha256``)."""
     pixel_range: tuple[float, float]
     patient_id: str = ""
     patient_name: str = ""
@@ -115,6 +117,19 @@ class Film:
     series_description: str = ""
     number_of_frames: int = 1
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def pixel_sha256(self) -> str:
+        """SHA-256 of the decoded stored values (the film's identity; waits for the hash)."""
+        if not isinstance(self.digest, str):
+            self.digest = self.digest.result()
+        return self.digest
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (e.g. from the isolated reader's process) with the hash resolved."""
+        state = dict(self.__dict__)
+        state["digest"] = self.pixel_sha256
+        return state
 
     @property
     def calibrated(self) -> bool:

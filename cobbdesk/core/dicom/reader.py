@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import struct
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from cobbdesk.core.errors import (
 logger = logging.getLogger(__name__)
 
 _DEFER = 256 * 1024  # values larger than this are read only after the header checks
+#: Hashing releases the GIL, so it runs beside rendering; one thread keeps memory bounded.
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-hash")
 _PARSE_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, struct.error, AttributeError)
 
 codecs.register()
@@ -82,7 +85,7 @@ def _read(path: Path, force: bool) -> Film:
     if stored.ndim == 3:
         stored = _luminance(stored)
         notices.append(f"{hdr.photometric} colour image converted to luminance (greyscale)")
-    digest = _pixel_hash(stored)
+    digest = _HASHER.submit(_pixel_hash, stored)  # overlaps the rest of opening and display
     pixels = _modality(stored, ds, path)
     return _build_film(path=path, ds=ds, hdr=hdr, pixels=pixels, digest=digest, notices=notices)
 
@@ -220,7 +223,7 @@ def _build_film(
     ds: Any,
     hdr: header.ImageHeader,
     pixels: npt.NDArray[Any],
-    digest: str,
+    digest: Future[str],
     notices: list[str],
 ) -> Film:
     spacing = spacing_of(ds)
@@ -245,7 +248,7 @@ def _build_film(
         presentation_lut_shape=_text(ds, "PresentationLUTShape").upper(),
         spacing_mm=spacing.spacing_mm,
         spacing_source=spacing.source,
-        pixel_sha256=digest,
+        digest=digest,
         pixel_range=(low, high),
         number_of_frames=hdr.frames,
         notices=notices,

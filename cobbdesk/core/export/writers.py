@@ -183,11 +183,18 @@ def sha256_of(path: Path) -> str:
 
 
 def _write(
-    study: Study, fmt: Format, path: Path, identified: bool, convention_comment: bool
+    study: Study,
+    fmt: Format,
+    path: Path,
+    *,
+    identified: bool,
+    convention_comment: bool,
+    long: pd.DataFrame | None,
 ) -> int:
     if fmt == "codebook":
         return write_codebook(path, identified=identified)
-    long = load_long(study, identified=identified)
+    if long is None:
+        long = load_long(study, identified=identified)
     if fmt == "xlsx":
         return write_xlsx(long, path, identified=identified)
     comment = CONVENTION_COMMENT if convention_comment else ""
@@ -209,13 +216,25 @@ def export_study(
     identified: bool = False,
     convention_comment: bool = False,
     reason: str = "",
+    long: pd.DataFrame | None = None,
 ) -> ExportResult:
-    """Write ``study`` in ``fmt`` to ``path`` and record the export in the audit trail."""
+    """Write ``study`` in ``fmt`` to ``path`` and record the export in the audit trail.
+
+    ``long`` is the study's long frame when the caller has already loaded it (with the same
+    ``identified`` setting), so one load can serve an export and the statistics.
+    """
     if fmt not in FORMATS:
         raise ValidationError(None, f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
     target = Path(path)
     try:
-        rows = _write(study, fmt, target, identified, convention_comment)
+        rows = _write(
+            study,
+            fmt,
+            target,
+            identified=identified,
+            convention_comment=convention_comment,
+            long=long,
+        )
     except OSError as exc:
         raise ExportError(target, f"cannot write the export: {exc.strerror or exc}") from exc
     result = ExportResult(target, fmt, rows, sha256_of(target), identified, uuid.uuid4().hex)

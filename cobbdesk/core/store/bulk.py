@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.records import FilmRecord, Visit, VisitKind
 from cobbdesk.core.store.schema import films, patients, visits
-from cobbdesk.core.store.study import Study, _film, _film_fields
+from cobbdesk.core.store.study import FILM_COLUMNS, Study, _film, _film_fields
 
 _CHUNK = 500  # SQL variables per IN (...) query
 
@@ -56,8 +56,8 @@ def films_by_sop(study: Study, sop_instance_uids: Iterable[str]) -> dict[str, Fi
     with study.engine.connect() as conn:
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            rows = conn.execute(select(films).where(films.c.sop_instance_uid.in_(chunk)))
-            found.update({r["sop_instance_uid"]: _film(r) for r in rows.mappings()})
+            query = select(*FILM_COLUMNS).where(films.c.sop_instance_uid.in_(chunk))
+            found.update({film.sop_instance_uid: film for film in map(_film, conn.execute(query))})
     return found
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DDL, Engine, create_engine, event, text
+from sqlalchemy import DDL, Connection, Engine, create_engine, event, text
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store.schema import audit
 
 SUFFIX = ".cobbdesk"
+WRITE_OPTION = "cobbdesk_write"
 BUSY_TIMEOUT_MS = 10_000
 
 # The audit table is append-only: the database itself refuses UPDATE and DELETE.
@@ -56,10 +59,28 @@ def engine_for(path: Path) -> Engine:
     """A SQLAlchemy engine on the study file with WAL, synchronous=FULL and foreign keys."""
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _on_connect)
-    # SQLAlchemy's pysqlite driver starts transactions lazily; BEGIN IMMEDIATE on write.
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
     event.listen(engine, "connect", _autocommit_driver)
+    event.listen(engine, "begin", _begin)
     return engine
+
+
+def _begin(conn: Connection) -> None:
+    """Writes take the write lock up front (no deadlock upgrading a read); reads never do.
+
+    A read transaction (WAL) sees a consistent snapshot and never blocks a writer, so a long
+    export from the command line cannot stall the viewer's autosave, nor the reverse.
+    """
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (``BEGIN IMMEDIATE … COMMIT``, rolled back on error)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:

@@ -49,7 +49,7 @@ def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
     if version == SCHEMA_VERSION:
         return None
     saved = dialect.backup(path, f"v{version}")
-    with engine.begin() as conn:
+    with dialect.writing(engine) as conn:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
         audit.record(

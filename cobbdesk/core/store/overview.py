@@ -44,13 +44,13 @@ def study_overview(study: Study) -> list[PatientOverview]:
 
 
 def _build(study: Study) -> list[PatientOverview]:
-    from cobbdesk.core.store.study import _visit
+    from cobbdesk.core.store.study import VISIT_COLUMNS, _visit
 
     with study.engine.connect() as conn:
         counts = _counts(conn, measurements.c.film_id, measurements.c.deleted_utc)
         lab_counts = _counts(conn, labs.c.visit_id, labs.c.deleted_utc)
         visit_rows = conn.execute(
-            select(visits)
+            select(*VISIT_COLUMNS)
             .where(visits.c.deleted_utc.is_(None))
             .order_by(visits.c.visit_date, visits.c.id)
         ).all()
@@ -59,9 +59,10 @@ def _build(study: Study) -> list[PatientOverview]:
         films_by_visit[film.visit_id].append(film)
     per_patient: dict[int, list[VisitOverview]] = defaultdict(list)
     for row in visit_rows:
-        overview = VisitOverview(_visit(row), labs=lab_counts.get(row.id, 0))
-        for film in films_by_visit.get(row.id, ()):
+        visit = _visit(row)
+        overview = VisitOverview(visit, labs=lab_counts.get(visit.id, 0))
+        for film in films_by_visit.get(visit.id, ()):
             overview.films.setdefault(film.region, []).append(film)
             overview.measured[film.id] = counts.get(film.id, 0)
-        per_patient[row.patient_id].append(overview)
+        per_patient[visit.patient_id].append(overview)
     return [PatientOverview(p, per_patient.get(p.id, [])) for p in study.patients()]

@@ -221,3 +221,27 @@ def test_overview_shows_what_is_missing(study: Study, film_id: int) -> None:
     study.set_labs(visit.visit.id, {"vas": 3})
     assert study.overview()[0].visits[0].missing() == ["lumbar film"]
     assert not study.overview()[0].complete
+
+
+def test_a_long_read_does_not_block_a_write(study: Study, film_id: int) -> None:
+    """Reads start deferred (a WAL snapshot), so a concurrent save goes straight through."""
+    with study.engine.connect() as reader:
+        before = reader.execute(text("SELECT count(*) FROM measurements")).scalar()
+        other = Study.open(study.path, actor="dr_b")  # another process or window
+        try:
+            other.save_measurement(film_id, _measurement(rater="dr_b"))  # no 'database is locked'
+        finally:
+            other.close()
+        assert reader.execute(text("SELECT count(*) FROM measurements")).scalar() == before
+    assert len(study.measurements(film_id)) == 1
+
+
+def test_write_transactions_take_the_lock_up_front(study: Study) -> None:
+    with study.transaction() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+        other = sqlite3.connect(study.path, timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()

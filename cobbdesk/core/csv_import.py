@@ -175,12 +175,14 @@ def number(cells: dict[str, str], column: str, problems: list[str]) -> float:
 def import_labs(study: Study, csv_path: str | Path, *, reason: str = "") -> LabsReport:
     """Import lab values per patient visit (see the module rules); returns the report."""
     path = Path(csv_path)
-    table = read_table(path)
+    table, ignored = _as_labs_table(read_table(path))
     known = [*ID_COLUMNS, "visit", *LAB_SPECS, "nlr"]
     check_columns(path, table.columns, known)
     if not any(c in table.columns for c in ID_COLUMNS) or "visit" not in table.columns:
         raise ValidationError(path, "needs a patient_id or study_id column and a visit column")
     report = LabsReport(file=str(path), rows=len(table.rows), notes=list(table.notes))
+    if ignored:
+        report.notes.append(f"columns of a CobbDesk export ignored: {', '.join(ignored)}")
     if "nlr" in table.columns:
         report.notes.append("the nlr column was ignored: NLR is derived from the counts")
     labs = [c for c in table.columns if c in LAB_SPECS]
@@ -190,6 +192,28 @@ def import_labs(study: Study, csv_path: str | Path, *, reason: str = "") -> Labs
         except ValidationError as exc:
             report.errors.append(RowIssue(row, exc.problem))
     return report
+
+
+#: The long export's names for the identifying columns (what it writes, this import reads).
+LAB_ALIASES = {"record_id": "study_id", "event": "visit"}
+
+
+def _export_only_columns() -> set[str]:
+    """Columns a CobbDesk long export writes that are not lab inputs (angles, ages, …)."""
+    from cobbdesk.core.export.columns import long_columns
+
+    names = {c.name for c in long_columns(identified=True)}
+    return names - {*ID_COLUMNS, "visit", *LAB_SPECS, "nlr", *LAB_ALIASES}
+
+
+def _as_labs_table(table: CsvTable) -> tuple[CsvTable, list[str]]:
+    """Rename the export's ``record_id``/``event`` and drop its non-lab columns."""
+    drop = _export_only_columns() if "record_id" in table.columns else set()
+    ignored = [c for c in table.columns if c in drop]
+    columns = [LAB_ALIASES.get(c, c) for c in table.columns if c not in drop]
+    rows = [(number, {LAB_ALIASES.get(k, k): v for k, v in cells.items() if k not in drop})
+            for number, cells in table.rows]  # fmt: skip
+    return CsvTable(columns, rows, table.notes), ignored
 
 
 def _import_lab_row(
@@ -227,9 +251,14 @@ def _import_lab_row(
         report.visits_created.append(f"{sid} {kind} (undated)")
     else:
         visit_id = visit.id
-    warnings = study.set_labs(visit_id, values, reason=reason)
+    saved = study.labs(visit_id)
+    changed = {name: value for name, value in values.items() if saved.get(name) != value}
+    if not changed:  # e.g. a long export read back: the same values are already there
+        report.unchanged += 1
+        return
+    warnings = study.set_labs(visit_id, changed, reason=reason)
     report.imported += 1
-    report.values += len(values)
+    report.values += len(changed)
     report.warnings.extend(RowIssue(row, w) for w in warnings)
 
 

@@ -236,3 +236,34 @@ def test_replacing_a_saved_measurement_by_id_needs_a_reason(
 def test_points_file_needs_its_columns(study: Study, tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="missing column"):
         import_points(study, write(tmp_path, "sop_instance_uid,template\n1.2,C2-C7\n"))
+
+
+def test_long_export_reads_back_as_labs(tmp_path: Path) -> None:
+    """What the long export writes, the labs import reads back (issue: round trip)."""
+    from cobbdesk.core.export.writers import export_study
+
+    def study_with_visits(path: Path) -> tuple[Study, list[int]]:
+        study = Study.create(path, actor="t")
+        visit_ids = []
+        for sid in ("P0001", "P0002"):
+            patient = study.add_patient(sid, sex="F")
+            visit_ids += [study.add_visit(patient, "admission", visit_date="2026-01-05"),
+                          study.add_visit(patient, "month3", visit_date="2026-04-06")]  # fmt: skip
+        return study, visit_ids
+
+    source, visits = study_with_visits(tmp_path / "a.cobbdesk")
+    entered = [{"vas": 7, "neutrophil": 6.4, "lymphocyte": 3.2, "crp": 12.5, "ana": "positive"},
+               {"vas": 3, "neutrophil": 4.0, "rf": "negative"}, {"esr": 30}, {}]  # fmt: skip
+    for visit, labs in zip(visits, entered, strict=True):
+        if labs:
+            source.set_labs(visit, labs)
+    export_study(source, "long", tmp_path / "long.csv")
+    target, target_visits = study_with_visits(tmp_path / "b.cobbdesk")
+    report = import_labs(target, tmp_path / "long.csv")
+    assert not report.errors and report.imported == 3
+    for a, b in zip(visits, target_visits, strict=True):
+        assert target.labs(b) == source.labs(a)
+    again = import_labs(target, tmp_path / "long.csv")
+    assert (again.imported, again.values) == (0, 0)  # the same values: nothing written
+    source.close()
+    target.close()

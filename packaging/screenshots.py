@@ -21,9 +21,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from cobbdesk.core.demo_study import _SHAPE, film_specs, write_demo_study
+from cobbdesk.core.demo_study import film_specs, spine_for, write_demo_study
 from cobbdesk.core.measurement import Template
-from cobbdesk.core.synth import make_lateral_spine
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.workers import FilmLoader
 
@@ -71,17 +70,7 @@ def true_corners(patient: int, visit: str, region: str) -> list[tuple[float, flo
     spec = next(
         s for s in film_specs() if (s.patient, s.visit, s.region) == (patient, visit, region)
     )
-    shape, spacing = _SHAPE[spec.region]
-    spine = make_lateral_spine(
-        spec.region,
-        spec.lordosis,
-        rows=shape[0],
-        columns=shape[1],
-        spacing_mm=spacing,
-        facing="left" if patient % 2 else "right",
-        seed=spec.seed,
-    )
-    upper, lower = spine.template_endplates
+    upper, lower = spine_for(spec).template_endplates
     return [*upper, *lower]
 
 

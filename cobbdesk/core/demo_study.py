@@ -142,9 +142,10 @@ def _measurement(
     )
 
 
-def _write_film(spec: DemoFilmSpec, folder: Path, when: date) -> tuple[SyntheticSpine, Path]:
+def spine_for(spec: DemoFilmSpec) -> SyntheticSpine:
+    """The synthetic spine of a demo film (deterministic: its true endplates included)."""
     shape, spacing = _SHAPE[spec.region]
-    spine = make_lateral_spine(
+    return make_lateral_spine(
         spec.region,
         spec.lordosis,
         rows=shape[0],
@@ -153,6 +154,10 @@ def _write_film(spec: DemoFilmSpec, folder: Path, when: date) -> tuple[Synthetic
         facing="left" if spec.patient % 2 else "right",
         seed=spec.seed,
     )
+
+
+def _write_film(spec: DemoFilmSpec, folder: Path, when: date) -> tuple[SyntheticSpine, Path]:
+    spine = spine_for(spec)
     name = f"P{spec.patient:02d}_{spec.visit}_{spec.region}.dcm"
     path = write_dicom(
         spine,

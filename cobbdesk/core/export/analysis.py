@@ -24,7 +24,6 @@ import pandas as pd
 
 from cobbdesk.core.export.columns import EVENTS, MEASURES, NUMERIC_LABS, REGIONS
 from cobbdesk.core.export.dataset import per_visit_values
-from cobbdesk.core.export.large_n import wilcoxon_any_n
 from cobbdesk.core.stats import (
     BlandAltmanResult,
     Descriptive,
@@ -40,6 +39,7 @@ from cobbdesk.core.stats import (
     icc_a1,
     sem_mdc,
     spearman,
+    wilcoxon_signed_rank,
 )
 from cobbdesk.core.stats.results import FloatArray, jsonable, not_computable
 
@@ -192,7 +192,12 @@ def _named(result: Any, ids: Sequence[str]) -> Any:
 def _paired(frames: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, WilcoxonResult]:
     return {
         name: _named(
-            wilcoxon_any_n(_column(frames, "admission", name), _column(frames, "month3", name)),
+            wilcoxon_signed_rank(
+                _column(frames, "admission", name),
+                _column(frames, "month3", name),
+                before_label="admission",
+                after_label="month3",
+            ),
             ids,
         )
         for name in PAIRED_MEASURES

@@ -16,7 +16,7 @@ definitions (see :mod:`cobbdesk.core.stats.ranks`); the tests check them against
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +45,7 @@ from cobbdesk.core.stats.results import (
     fmt,
     not_computable,
 )
+from cobbdesk.core.stats.walsh import kth_walsh
 
 TIE_DECIMALS = 9
 """Differences are rounded to this many decimals before ranking, so that angles recorded
@@ -195,7 +196,14 @@ def _paired_t(d: FloatArray, confidence: float) -> PairedTResult:
     )
 
 
-def hodges_lehmann(differences: Values, confidence: float = 0.95) -> HodgesLehmann:
+SORT_MAX_N = 2000
+"""Above this many differences the Walsh order statistics are found by selection."""
+SELECTION_NOTE = "Hodges–Lehmann order statistics found by selection (no full Walsh sort)"
+
+
+def hodges_lehmann(
+    differences: Values, confidence: float = 0.95, *, sort_max_n: int = SORT_MAX_N
+) -> HodgesLehmann:
     """Hodges–Lehmann estimate and CI from paired differences (see ``HL_METHOD``).
 
     Missing (NaN/None) differences are ignored.
@@ -214,21 +222,33 @@ def hodges_lehmann(differences: Values, confidence: float = 0.95) -> HodgesLehma
     base = replace(base, n=n)
     if n == 0:
         return replace(base, reason=not_computable("no differences"))
-    walsh = walsh_averages(d)
-    base = replace(base, computable=True, estimate=float(np.median(walsh)))
+    kth = _walsh_order_statistic(d, sort_max_n)
+    m = n * (n + 1) // 2
+    median = kth((m + 1) // 2) if m % 2 else (kth(m // 2) + kth(m // 2 + 1)) / 2.0
+    notes = [] if n <= sort_max_n else [SELECTION_NOTE]
     if len(np.unique(d)) < n:
-        base = replace(base, notes=("ties among the differences: CI coverage is approximate",))
+        notes.insert(0, "ties among the differences: CI coverage is approximate")
+    base = replace(base, computable=True, estimate=float(median), notes=tuple(notes))
     order = walsh_ci_order(n, confidence)
     if order.c < 1:
         why = f"{n} differences are too few for a {confidence:.0%} distribution-free CI"
         return replace(base, ci_reason=why, ci_exact=order.exact)
     return replace(
         base,
-        ci_low=float(walsh[order.c - 1]),
-        ci_high=float(walsh[walsh.size - order.c]),
+        ci_low=kth(order.c),
+        ci_high=kth(m + 1 - order.c),
         achieved_confidence=order.achieved_confidence,
         ci_exact=order.exact,
     )
+
+
+def _walsh_order_statistic(d: FloatArray, sort_max_n: int) -> Callable[[int], float]:
+    """k -> the k-th smallest (1-based) Walsh average: a full sort for small n, else selection."""
+    if d.size <= sort_max_n:
+        walsh = walsh_averages(d)
+        return lambda k: float(walsh[k - 1])
+    ordered = np.sort(d)
+    return lambda k: kth_walsh(ordered, k)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,6 @@ import pytest
 
 from cobbdesk.cli import main
 from cobbdesk.core.export import analyse, load_long
-from cobbdesk.core.export.large_n import wilcoxon_any_n
 from cobbdesk.core.stats import (
     hodges_lehmann,
     icc_a1,
@@ -132,19 +130,20 @@ def test_no_complete_pairs_and_small_n(tmp_path: Path) -> None:
     assert "NaN" not in text
 
 
-def test_large_n_path_equals_core() -> None:
+def test_selection_path_equals_full_sort() -> None:
+    """Above SORT_MAX_N the Walsh order statistics come from selection: identical results."""
     rng = np.random.default_rng(7)
     before = np.round(rng.normal(20, 8, 400), 1)
     after = np.round(before + rng.normal(1, 3, 400), 1)  # many ties
     after[:5] = before[:5]  # zeros
-    core = wilcoxon_signed_rank(before, after, before_label="admission", after_label="month3")
-    fast = wilcoxon_any_n(before, after, core_max_n=10)
-    for f in fields(core):
-        if f.name != "hodges_lehmann":
-            assert getattr(fast, f.name) == getattr(core, f.name), f.name
     d = after - before
-    for values in (d, np.round(d * 3) / 3, rng.normal(size=51)):
-        hl = hodges_lehmann(np.round(values, 9))  # the test rounds differences to 1e-9
-        got = wilcoxon_any_n(np.zeros(values.size), values, core_max_n=10).hodges_lehmann
-        assert got is not None
-        assert (got.estimate, got.ci_low, got.ci_high) == (hl.estimate, hl.ci_low, hl.ci_high)
+    for raw in (d, np.round(d * 3) / 3, rng.normal(size=51)):
+        values = np.round(raw, 9)
+        full = hodges_lehmann(values)
+        fast = hodges_lehmann(values, sort_max_n=10)
+        assert (fast.estimate, fast.ci_low, fast.ci_high) == (
+            full.estimate,
+            full.ci_low,
+            full.ci_high,
+        )
+        assert any("selection" in note for note in fast.notes)

@@ -32,7 +32,9 @@ def _median_run(command: list[str], env: dict[str, str], runs: int = 5) -> float
 
 
 def _size_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    """Bytes on disk, each file once (Qt's library symlinks would count twice)."""
+    files = (p for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    return sum(p.stat().st_size for p in files) / 1e6
 
 
 def main() -> None:

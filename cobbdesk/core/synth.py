@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cobbdesk.core import synth_anatomy as anat
+from cobbdesk.core import synth_overlays as overlays
 from cobbdesk.core.synth_anatomy import Poly, Region, Segment
 
 Facing = Literal["left", "right"]
@@ -197,9 +198,9 @@ def _background(
     rs, cs = low.px_mm
     a = ((xs + 0.5) * cs - 0.5 * raster.spacing[1] - raster.origin[0]) * raster.sign
     c = (ys + 0.5) * rs - 0.5 * raster.spacing[0] - raster.origin[1]
-    tissue = anat.soft_tissue(region, column, a, c)
+    tissue = overlays.soft_tissue(region, column, a, c)
     tissue *= np.float32(1.0) + np.float32(0.06) * ((ys / small[0]) - 0.5).astype(np.float32)
-    polys, curves = anat.overlay_polys(region, column, rng)
+    polys, curves = overlays.overlay_polys(region, column, rng)
     for poly in polys:
         _draw(poly, low, tissue, None)
     for curve in curves:
@@ -208,7 +209,7 @@ def _background(
     return full
 
 
-def _draw_curve(curve: anat.Curve, raster: _Raster, out: F32) -> None:
+def _draw_curve(curve: overlays.Curve, raster: _Raster, out: F32) -> None:
     """Add a thick, soft polyline to ``out`` in place."""
     pts = np.rint(raster.to_px(curve.points) * 16).astype(np.int32)
     mask = np.zeros(out.shape, np.uint8)

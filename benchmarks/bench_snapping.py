@@ -15,54 +15,14 @@ import math
 import sys
 import time
 
-import cv2
 import numpy as np
 
 from cobbdesk.core.geometry import cobb_angle
 from cobbdesk.core.measurement import EndplateLine, Template
 from cobbdesk.core.snapping import snap_endplate
+from cobbdesk.core.synth_phantom import Body, endplate, jitter, line_error, render
 
-Body = tuple[float, float, float, float, float]  # centre x, centre y, tilt°, width, height
 CLICK_NOISE_PX = 5.0
-
-
-def render(shape: tuple[int, int], bodies: list[Body], rng: np.random.Generator) -> np.ndarray:
-    """Bright rectangles with a 3 px cortical rim, supersampled ×4, blurred, noisy (12 bit)."""
-    ss = 4
-    ys = (np.arange(shape[0] * ss) + 0.5) / ss - 0.5
-    xs = (np.arange(shape[1] * ss) + 0.5) / ss - 0.5
-    xx, yy = np.meshgrid(xs, ys)
-    image = np.full(xx.shape, 400.0)
-    for cx, cy, tilt, w, h in bodies:
-        c, s = math.cos(math.radians(tilt)), math.sin(math.radians(tilt))
-        u = (xx - cx) * c + (yy - cy) * s
-        v = -(xx - cx) * s + (yy - cy) * c
-        inside = (np.abs(u) <= w / 2) & (np.abs(v) <= h / 2)
-        rim = inside & ((w / 2 - np.abs(u) < 3) | (h / 2 - np.abs(v) < 3))
-        image[inside], image[rim] = 1100.0, 1700.0
-    image = cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
-    image = cv2.GaussianBlur(image, (0, 0), 1.2) + rng.normal(0, 60.0, image.shape)
-    return np.clip(image, 0, 4095).astype(np.uint16)
-
-
-def inferior(body: Body, facing_left: bool) -> EndplateLine:
-    cx, cy, tilt, w, h = body
-    c, s = math.cos(math.radians(tilt)), math.sin(math.radians(tilt))
-    ends = [(cx + u * c - h / 2 * s, cy + u * s + h / 2 * c) for u in (-w / 2, w / 2)]
-    return EndplateLine(*ends) if facing_left else EndplateLine(ends[1], ends[0])
-
-
-def jitter(line: EndplateLine, rng: np.random.Generator) -> EndplateLine:
-    a = np.add(line.anterior, rng.uniform(-CLICK_NOISE_PX, CLICK_NOISE_PX, 2))
-    p = np.add(line.posterior, rng.uniform(-CLICK_NOISE_PX, CLICK_NOISE_PX, 2))
-    return EndplateLine((float(a[0]), float(a[1])), (float(p[0]), float(p[1])))
-
-
-def line_error(a: EndplateLine, b: EndplateLine) -> float:
-    da = math.atan2(a.posterior[1] - a.anterior[1], a.posterior[0] - a.anterior[0])
-    db = math.atan2(b.posterior[1] - b.anterior[1], b.posterior[0] - b.anterior[0])
-    d = math.degrees(da - db) % 180.0
-    return min(d, 180.0 - d)
 
 
 def summary(name: str, before: list[float], after: list[float], failed: int) -> None:
@@ -87,8 +47,8 @@ def endplate_phantoms(n: int, rng: np.random.Generator) -> None:
             body[4],
         )
         image = render((256, 256), [body, below], rng)
-        true = inferior(body, facing_left=i % 2 == 0)
-        click = jitter(true, rng)
+        true = endplate(body, facing_left=i % 2 == 0)
+        click = jitter(true, rng, CLICK_NOISE_PX)
         t0 = time.perf_counter()
         result = snap_endplate(image, click, radius_px=10, bone_side="above")
         times.append((time.perf_counter() - t0) * 1000)
@@ -107,9 +67,9 @@ def cobb_pairs(n: int, rng: np.random.Generator) -> None:
         lower: Body = (128 + rng.uniform(-10, 10), 195, t_low, rng.uniform(60, 90), 50)
         image = render((270, 256), [upper, lower], rng)
         left = i % 2 == 0
-        true_u, true_l = inferior(upper, left), inferior(lower, left)
+        true_u, true_l = endplate(upper, "inferior", left), endplate(lower, "inferior", left)
         truth = cobb_angle(true_u.as_tuple(), true_l.as_tuple())
-        cu, cl = jitter(true_u, rng), jitter(true_l, rng)
+        cu, cl = jitter(true_u, rng, CLICK_NOISE_PX), jitter(true_l, rng, CLICK_NOISE_PX)
         su = snap_endplate(image, cu, radius_px=10, bone_side="above")
         sl = snap_endplate(image, cl, radius_px=10, bone_side="above")
         failed += (not su.snapped) + (not sl.snapped)
@@ -135,7 +95,10 @@ def synthetic_films(n: int, rng: np.random.Generator) -> None:
             )
             sides = Template(spine.template).bone_sides
             truth, spacing = spine.true_angle_deg, spine.spacing_mm
-            clicks = [jitter(EndplateLine(*line), rng) for line in spine.template_endplates]
+            clicks = [
+                jitter(EndplateLine(*line), rng, CLICK_NOISE_PX)
+                for line in spine.template_endplates
+            ]
             snapped = [
                 snap_endplate(spine.pixels, c, radius_px=12, bone_side=side)
                 for c, side in zip(clicks, sides, strict=True)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from cobbdesk.core.errors import StoreError, ValidationError
 from cobbdesk.core.store import audit as audit_log
@@ -120,6 +120,17 @@ class Study(ClinicalRecords):
         with dialect.writing(self.engine) as conn:
             yield conn
 
+    def _update(
+        self, table: Table, entity: str, row_id: int, values: dict[str, Any], reason: str
+    ) -> None:
+        """Change one row's fields in one transaction, auditing each field that changed."""
+        with self.transaction() as conn:
+            row = conn.execute(select(table).where(table.c.id == row_id)).mappings().one()
+            changes = {k: (row[k], v) for k, v in values.items() if row[k] != v}
+            if changes:
+                conn.execute(table.update().where(table.c.id == row_id).values(**values))
+                audit_log.record(conn, self.actor, entity, row_id, changes, reason=reason)
+
     def set_rater(self, rater: str) -> None:
         self.actor = audit_log.Actor(self.actor.user, rater.strip() or self.actor.user)
 
@@ -169,12 +180,7 @@ class Study(ClinicalRecords):
 
     def update_patient(self, patient_id: int, reason: str = "", **fields: Any) -> None:
         clean = self._clean_patient(fields)
-        with self.transaction() as conn:
-            row = conn.execute(select(patients).where(patients.c.id == patient_id)).mappings().one()
-            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
-            if changes:
-                conn.execute(patients.update().where(patients.c.id == patient_id).values(**clean))
-                audit_log.record(conn, self.actor, "patient", patient_id, changes, reason=reason)
+        self._update(patients, "patient", patient_id, clean, reason)
 
     def patients(self) -> list[Patient]:
         columns = [patients.c[name] for name in Patient._fields]  # the record's order
@@ -226,12 +232,7 @@ class Study(ClinicalRecords):
             clean["kind"] = VisitKind(clean["kind"]).value
         if "visit_date" in clean:
             clean["visit_date"] = iso_date(clean["visit_date"], "visit date")
-        with self.transaction() as conn:
-            row = conn.execute(select(visits).where(visits.c.id == visit_id)).mappings().one()
-            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
-            if changes:
-                conn.execute(visits.update().where(visits.c.id == visit_id).values(**clean))
-                audit_log.record(conn, self.actor, "visit", visit_id, changes, reason=reason)
+        self._update(visits, "visit", visit_id, clean, reason)
 
     def visits(self, patient_id: int) -> list[Visit]:
         query = (
@@ -284,12 +285,7 @@ class Study(ClinicalRecords):
 
     def update_film(self, film_id: int, reason: str = "", **fields: Any) -> None:
         clean = _film_fields(fields)
-        with self.transaction() as conn:
-            row = conn.execute(select(films).where(films.c.id == film_id)).mappings().one()
-            changes = {k: (row[k], v) for k, v in clean.items() if row[k] != v}
-            if changes:
-                conn.execute(films.update().where(films.c.id == film_id).values(**clean))
-                audit_log.record(conn, self.actor, "film", film_id, changes, reason=reason)
+        self._update(films, "film", film_id, clean, reason)
 
     def films(self, visit_id: int | None = None) -> list[FilmRecord]:
         query = select(*FILM_COLUMNS).where(films.c.deleted_utc.is_(None)).order_by(films.c.id)

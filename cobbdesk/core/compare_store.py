@@ -17,36 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from sqlalchemy import select
-
 from cobbdesk.core.compare import measurement_changes
 from cobbdesk.core.measurement import CobbMeasurement
 from cobbdesk.core.store import Study
-from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store.clinical import measurement_row
-from cobbdesk.core.store.schema import measurements
 
 ADJUST_REASON = "adjusted in compare view"
 UNDO_REASON = "undone in compare view (made in the same session)"
 RESTORE_REASON = "restored in compare view (deletion undone)"
 
 AskReason = Callable[[CobbMeasurement], str | None]
-
-
-def restore_measurement(study: Study, film_id: int, m: CobbMeasurement, reason: str) -> None:
-    """Clear the soft deletion of ``m`` and store its current points (one audited transaction)."""
-    with study.transaction() as conn:
-        old = conn.execute(select(measurements.c.deleted_utc).where(measurements.c.id == m.id))
-        row = old.first()
-        changes: dict[str, tuple[object, object]]
-        if row is None:
-            conn.execute(measurements.insert().values(film_id=film_id, **measurement_row(m)))
-            changes = {"angle_deg": (None, round(m.angle, 4))}
-        else:
-            values = {**measurement_row(m), "deleted_utc": None}
-            conn.execute(measurements.update().where(measurements.c.id == m.id).values(**values))
-            changes = {"deleted_utc": (row[0], None)}
-        audit_log.record(conn, study.actor, "measurement", m.id, changes, reason=reason)
 
 
 class FilmSaver:
@@ -63,7 +42,7 @@ class FilmSaver:
         changes = measurement_changes(self.saved, current)
         for m in changes.added:
             if m.id in self.deleted:
-                restore_measurement(self.study, self.film_id, m, RESTORE_REASON)
+                self.study.restore_measurement(self.film_id, m, RESTORE_REASON)
                 self.deleted.discard(m.id)
             else:
                 self.study.save_measurement(self.film_id, m)

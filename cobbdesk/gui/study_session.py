@@ -10,8 +10,8 @@ transaction, so closing the window or a crash loses nothing):
 * Once you switch to another film (or re-open the study), the measurement is settled:
   changing or deleting it asks for a reason.  Declining puts the film back to its saved
   state (and clears that film's undo history).
-* A measurement deleted and then brought back by Redo is stored under a fresh id (the store
-  keeps the deletion in the audit trail); the viewer keeps its own id.
+* A measurement deleted and then brought back by Undo/Redo is restored under its own id
+  (:meth:`Study.restore_measurement`; the deletion and the restore are both audited).
 
 The window title names the study file only; patients appear by study ID everywhere except
 in the browser's "Show identifiers" mode.  Log lines name films by number, never patients.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import getpass
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from cobbdesk import __version__
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.measurement import CobbMeasurement, new_id, utc_now
+from cobbdesk.core.measurement import CobbMeasurement, utc_now
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.schema import measurements as measurements_table
 from cobbdesk.gui import errors, lab_form, settings
@@ -58,7 +58,6 @@ class FilmLink:
     controller: MeasureController
     saved: dict[str, CobbMeasurement]
     fresh: set[str] = field(default_factory=set)  # created while on screen: no reason needed
-    store_ids: dict[str, str] = field(default_factory=dict)  # viewer id -> stored id
     deleted: set[str] = field(default_factory=set)
     asking: bool = False
 
@@ -270,22 +269,24 @@ class StudySession(StudyJobs, QObject):
 
     def _store(self, link: FilmLink, m: CobbMeasurement, reason: str) -> None:
         assert self.study is not None
-        if m.id in link.deleted:  # brought back by Redo after its deletion was saved
-            link.deleted.discard(m.id)
-            link.store_ids[m.id] = new_id()
-        stored_id = link.store_ids.get(m.id, m.id)
+        restored = m.id in link.deleted  # brought back by Undo/Redo after its deletion was saved
         try:
-            self.study.save_measurement(link.record.id, replace(m, id=stored_id), reason=reason)
+            if restored:
+                why = reason or f"deletion undone while measuring (session {self.started})"
+                self.study.restore_measurement(link.record.id, m, why)
+                link.deleted.discard(m.id)
+            else:
+                self.study.save_measurement(link.record.id, m, reason=reason)
         except Exception as exc:
             errors.report(self.window, exc, f"Saving a measurement of film #{link.record.id}")
             return
         link.saved[m.id] = m
-        self._saved(link, f"saved measurement {stored_id[:8]}")
+        self._saved(link, f"{'restored' if restored else 'saved'} measurement {m.id[:8]}")
 
     def _delete(self, link: FilmLink, mid: str, reason: str) -> None:
         assert self.study is not None
         try:
-            self.study.delete_measurement(link.store_ids.get(mid, mid), reason)
+            self.study.delete_measurement(mid, reason)
         except Exception as exc:
             errors.report(self.window, exc, f"Deleting a measurement of film #{link.record.id}")
             return

@@ -123,6 +123,30 @@ class ClinicalRecords:
                 reason=reason,
             )
 
+    def restore_measurement(self, film_id: int, m: CobbMeasurement, reason: str) -> None:
+        """Undo the soft deletion of ``m`` (e.g. Redo/Undo in a viewer), storing its points.
+
+        Needs a reason like any change to a saved angle; a measurement never stored is
+        inserted.  One audited transaction.
+        """
+        if not reason.strip():
+            raise ValidationError(None, "restoring a deleted measurement needs a reason")
+        with self.transaction() as conn:
+            found = conn.execute(
+                select(measurements.c.deleted_utc).where(measurements.c.id == m.id)
+            )
+            row = found.first()
+            if row is None:
+                conn.execute(measurements.insert().values(film_id=film_id, **measurement_row(m)))
+                changes: dict[str, tuple[object, object]] = {"angle_deg": (None, round(m.angle, 4))}
+            else:
+                values = {**measurement_row(m), "deleted_utc": None}
+                conn.execute(
+                    measurements.update().where(measurements.c.id == m.id).values(**values)
+                )
+                changes = {"deleted_utc": (row[0], None)}
+            audit_log.record(conn, self.actor, "measurement", m.id, changes, reason=reason)
+
     def measurements(self, film_id: int | None = None) -> list[CobbMeasurement]:
         query = (
             select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)

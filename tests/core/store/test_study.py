@@ -245,3 +245,18 @@ def test_write_transactions_take_the_lock_up_front(study: Study) -> None:
                 other.execute("BEGIN IMMEDIATE")
         finally:
             other.close()
+
+
+def test_a_deleted_measurement_can_be_restored_with_a_reason(study: Study, film_id: int) -> None:
+    m = _measurement()
+    study.save_measurement(film_id, m)
+    study.delete_measurement(m.id, reason="clicked delete by mistake")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        study.restore_measurement(film_id, m, reason="")
+    study.restore_measurement(film_id, m, reason="deletion undone")
+    assert [x.id for x in study.measurements(film_id)] == [m.id]
+    with study.engine.connect() as conn:
+        last = conn.execute(text("SELECT field, new_value, reason FROM audit "
+                                 "ORDER BY seq DESC LIMIT 1")).one()  # fmt: skip
+    assert tuple(last) == ("deleted_utc", None, "deletion undone")
+    assert study.verify_audit().ok

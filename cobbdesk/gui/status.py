@@ -45,5 +45,5 @@ class StatusBar(QStatusBar):
         self.progress.setFormat(f"Loading {pending}")
         if pending:
             self.showMessage(f"Loading {pending} film(s)…")
-        else:
-            self.clearMessage()
+        elif self.currentMessage().startswith("Loading "):
+            self.clearMessage()  # only its own message: a hint shown meanwhile stays

@@ -31,7 +31,24 @@ def open_demo_study(window: MainWindow) -> Path | None:
     window.status.showMessage("Generating the demo study…")
     path = write_demo_study(Path(tempfile.mkdtemp(prefix="cobbdesk-demo-")))
     window.confirm_close = False
-    return path if window.session.open_study(path) else None
+    if not window.session.open_study(path):
+        return None
+    _show_a_film_to_measure(window)
+    return path
+
+
+def _show_a_film_to_measure(window: MainWindow) -> None:
+    """Open the first unmeasured film so a newcomer can try the tool at once."""
+    overview = window.session.study.overview() if window.session.study else []
+    films = [f for p in overview for v in p.visits for fs in v.films.values() for f in fs
+             if not v.measured.get(f.id)]  # fmt: skip
+    if films:
+        window.session.open_film(films[0])
+    window.status.showMessage(
+        "Demo study: 12 synthetic patients. Press C (C2–C7) or L (L1–S1) and click the "
+        "endplate corners; Ctrl+K compares a patient's two visits.",
+        15000,
+    )
 
 
 class WelcomeDialog(QDialog):

@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / "cobbdesk")
     bundle = parser.parse_args().bundle
-    from cobbdesk.core.demo_study import write_demo_study
+    from cobbdesk.synth.demo_study import write_demo_study
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import QApplication
 
 from cobbdesk.core.dicom.reader import read_film
 from cobbdesk.core.store import Study
-from cobbdesk.core.synth import make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
-from cobbdesk.gui.compare_view import CompareView
+from cobbdesk.gui.compare.view import CompareView
 from cobbdesk.gui.workers import FilmLoader
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import make_lateral_spine
 
 ROWS, COLUMNS = 3000, 2500
 SWITCH_GOAL_S = 0.5
@@ -121,7 +121,7 @@ def memory(study_path: Path) -> tuple[float, float]:
         view.resize(1500, 900)
         view.show()
         import cobbdesk.core.dicom.reader  # (count code as part of the empty app)
-        import cobbdesk.gui.film_item  # noqa: F401
+        import cobbdesk.gui.viewer.film_item  # noqa: F401
 
         flush(app)
         empty = rss_mib()

@@ -1,6 +1,6 @@
 """Handle-drag update time of the Qt-free core (goal: <= 2 ms per mouse move).
 
-Drives :func:`cobbdesk.core.interaction.drag` with simulated moves, as the viewer does, and
+Drives :func:`cobbdesk.core.measure.interaction.drag` with simulated moves, as the viewer does, and
 times each ``send`` (preview measurement + signed angle), plus hit-testing among several
 measurements.  Run: ``python benchmarks/bench_drag.py [moves]``.
 """
@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from cobbdesk.core.dicom.film import SpacingSource
-from cobbdesk.core.interaction import (
+from cobbdesk.core.measure.interaction import (
     EventKind,
     FilmContext,
     Hit,
@@ -23,7 +23,7 @@ from cobbdesk.core.interaction import (
     hit_test,
     place_measurement,
 )
-from cobbdesk.core.measurement import CobbMeasurement, LineName, PointName
+from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, PointName
 
 FILM = FilmContext(
     rows=3000, columns=2500, spacing=(0.143, 0.143), spacing_source=SpacingSource.PIXEL_SPACING

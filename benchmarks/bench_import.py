@@ -6,11 +6,11 @@ payload.  Measured in the same run, warm (files in the page cache) and, where th
 evicting them (``posix_fadvise``), cold:
 
 * the anchor: a plain ``pydicom.dcmread(path, stop_before_pixels=True)`` loop, bare and with
-  the same fields extracted as :class:`~cobbdesk.core.importer_scan.HeaderInfo`;
-* :func:`~cobbdesk.core.importer_scan.scan_headers` (threads read ahead, one thread parses),
+  the same fields extracted as :class:`~cobbdesk.core.importing.scan.HeaderInfo`;
+* :func:`~cobbdesk.core.importing.scan.scan_headers` (threads read ahead, one thread parses),
   and the same parse run in a 2-process pool including its start-up;
 * the raw Pixel Data SHA-256 that was considered for duplicate detection;
-* :func:`~cobbdesk.core.importer.import_paths` into a new study, and the per-film
+* :func:`~cobbdesk.core.importing.importer.import_paths` into a new study, and the per-film
   ``Study.add_film`` loop that the bulk write replaces.
 
 Prints figures and ratios; asserts nothing.
@@ -35,11 +35,11 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from cobbdesk.core.importer import import_paths
-from cobbdesk.core.importer_scan import read_header, scan_headers
+from cobbdesk.core.importing.importer import import_paths
+from cobbdesk.core.importing.scan import read_header, scan_headers
 from cobbdesk.core.store import Study
-from cobbdesk.core.synth import make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import make_lateral_spine
 
 FIELDS = (
     "SOPInstanceUID", "PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyDate",

@@ -3,7 +3,7 @@
 1. Random phantoms (a vertebral body with a cortical rim above a disc space and the next body,
    blurred and noisy): clicks on the inferior endplate corners with ±5 px uniform noise.
 2. C2–C7-like pairs (two bodies with known tilts): Cobb-angle error from noisy clicks.
-3. When :mod:`cobbdesk.core.synth` is available: realistic synthetic lateral cervical and lumbar
+3. When :mod:`cobbdesk.synth.spine` is available: realistic synthetic lateral cervical and lumbar
    films, template endplates clicked with ±5 px noise, Cobb error vs the drawn truth.
 
 Run: ``python benchmarks/bench_snapping.py [n_phantoms]`` (default 300).
@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
-from cobbdesk.core.geometry import cobb_angle
-from cobbdesk.core.measurement import EndplateLine, Template
-from cobbdesk.core.snapping import snap_endplate
-from cobbdesk.core.synth_phantom import Body, endplate, jitter, line_error, render
+from cobbdesk.core.measure.geometry import cobb_angle
+from cobbdesk.core.measure.measurement import EndplateLine, Template
+from cobbdesk.core.measure.snapping import snap_endplate
+from cobbdesk.synth.phantom import Body, endplate, jitter, line_error, render
 
 CLICK_NOISE_PX = 5.0
 
@@ -80,9 +80,9 @@ def cobb_pairs(n: int, rng: np.random.Generator) -> None:
 
 def synthetic_films(n: int, rng: np.random.Generator) -> None:
     try:
-        from cobbdesk.core.synth import make_lateral_spine
+        from cobbdesk.synth.spine import make_lateral_spine
     except ImportError:
-        print("cobbdesk.core.synth not available: realistic films skipped")
+        print("cobbdesk.synth.spine not available: realistic films skipped")
         return
     for region in ("cervical", "lumbar"):
         before, after, failed = [], [], 0

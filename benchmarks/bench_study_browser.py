@@ -111,7 +111,7 @@ def generate(path: Path, n: int) -> None:
 
 
 def fill_once(path: Path) -> tuple[float, float, float, int]:
-    from cobbdesk.gui.study_browser import StudyBrowser
+    from cobbdesk.gui.study.browser import StudyBrowser
 
     browser = StudyBrowser()
     browser.resize(900, 700)

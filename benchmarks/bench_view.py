@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication
 
 from cobbdesk.core.dicom.film import Window
 from cobbdesk.core.dicom.reader import read_film
-from cobbdesk.gui.film_view import FilmView
+from cobbdesk.gui.viewer.film_view import FilmView
 
 # An installed app has bytecode caches; sandboxes often set PYTHONDONTWRITEBYTECODE, which
 # would make every start recompile every module.  The warm-up run writes the caches.

@@ -20,7 +20,7 @@ __all__ = ["CobbdeskError", "__version__", "cobb_angle", "read_film", "render_fi
 _LAZY = {
     "read_film": ("cobbdesk.core.dicom.reader", "read_film"),
     "render_film": ("cobbdesk.core.dicom.display", "render_film"),
-    "cobb_angle": ("cobbdesk.core.geometry", "cobb_angle"),
+    "cobb_angle": ("cobbdesk.core.measure.geometry", "cobb_angle"),
     "CobbdeskError": ("cobbdesk.core.errors", "CobbdeskError"),
 }
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from cobbdesk.core.dicom.display import render_film
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
-    from cobbdesk.core.geometry import cobb_angle
+    from cobbdesk.core.measure.geometry import cobb_angle
 
 
 def __getattr__(name: str) -> Any:

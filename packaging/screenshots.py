@@ -21,10 +21,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from cobbdesk.core.demo_study import film_specs, spine_for, write_demo_study
-from cobbdesk.core.measurement import Template
+from cobbdesk.core.measure.measurement import Template
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.workers import FilmLoader
+from cobbdesk.synth.demo_study import film_specs, spine_for, write_demo_study
 
 WIDTH = 1100  # pictures are scaled to this width for the README
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from cobbdesk import __version__
-from cobbdesk.core.measurement import CONVENTION, Template
+from cobbdesk.core.measure.measurement import CONVENTION, Template
 from cobbdesk.gui import settings
 
 if TYPE_CHECKING:

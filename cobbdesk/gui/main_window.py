@@ -27,17 +27,17 @@ from PySide6.QtWidgets import (
 from cobbdesk import __version__
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
-from cobbdesk.core.measurement import load_sidecar, save_sidecar, write_measurements_csv
+from cobbdesk.core.measure.measurement import load_sidecar, save_sidecar, write_measurements_csv
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.actions import build_actions
-from cobbdesk.gui.film_view import FilmView
-from cobbdesk.gui.measure_panel import MeasurePanel
-from cobbdesk.gui.measure_tool import MeasureController
-from cobbdesk.gui.status import StatusBar, cursor_text, spacing_text
+from cobbdesk.gui.viewer.film_view import FilmView
+from cobbdesk.gui.viewer.measure_panel import MeasurePanel
+from cobbdesk.gui.viewer.measure_tool import MeasureController
+from cobbdesk.gui.viewer.status import StatusBar, cursor_text, spacing_text
 from cobbdesk.gui.workers import FilmLoader
 
 if TYPE_CHECKING:
-    from cobbdesk.gui.study_session import StudySession
+    from cobbdesk.gui.study.session import StudySession
 
 DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ""}
 
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         time to the first paint.
         """
         if self._session is None:
-            from cobbdesk.gui.study_session import StudySession
+            from cobbdesk.gui.study.session import StudySession
 
             self._session = StudySession(self)
             dock = self._dock("Study", self._session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)

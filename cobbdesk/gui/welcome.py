@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout
 
 from cobbdesk import __version__
-from cobbdesk.core.measurement import CONVENTION
+from cobbdesk.core.measure.measurement import CONVENTION
 
 if TYPE_CHECKING:
     from cobbdesk.gui.main_window import MainWindow
@@ -26,7 +26,7 @@ INTRO = (
 
 def open_demo_study(window: MainWindow) -> Path | None:
     """Generate the demo study in a fresh temporary folder and open it (about 5 s)."""
-    from cobbdesk.core.demo_study import write_demo_study
+    from cobbdesk.synth.demo_study import write_demo_study
 
     window.status.showMessage("Generating the demo study…")
     path = write_demo_study(Path(tempfile.mkdtemp(prefix="cobbdesk-demo-")))

@@ -1,4 +1,4 @@
-"""cobbdesk.core.compare and compare_store: sync maths, the difference, reading order, labels,
+"""cobbdesk.core.compare.model and compare_store: sync maths, the difference, reading order, labels,
 and saving compare-view edits (without Qt)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cobbdesk.core import compare as c
-from cobbdesk.core.compare_store import ADJUST_REASON, UNDO_REASON, FilmSaver
+from cobbdesk.core.compare import model as c
+from cobbdesk.core.compare.saver import ADJUST_REASON, UNDO_REASON, FilmSaver
 from cobbdesk.core.dicom.film import Window
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
 from cobbdesk.core.store import Patient, PatientOverview, Region, Study, Visit, VisitKind
 from cobbdesk.core.store.records import FilmRecord, VisitOverview
 from cobbdesk.core.store.schema import audit

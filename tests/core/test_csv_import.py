@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 import cobbdesk
-from cobbdesk.core.csv_import import import_labs, import_points, read_table
 from cobbdesk.core.errors import ValidationError
-from cobbdesk.core.importer import import_paths
+from cobbdesk.core.importing.csv_import import import_labs, import_points, read_table
+from cobbdesk.core.importing.importer import import_paths
 from cobbdesk.core.store import Study
-from cobbdesk.core.synth import make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import make_lateral_spine
 
 LABS_HEADER = "patient_id,visit,vas,neutrophil,lymphocyte,crp,ana"
 

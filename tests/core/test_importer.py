@@ -13,16 +13,16 @@ import pydicom
 import pytest
 from pydicom.fileset import FileSet
 
-from cobbdesk.core.importer import (
+from cobbdesk.core.importing.importer import (
     ImportReport,
     assign_visits,
     guess_region,
     import_paths,
 )
-from cobbdesk.core.importer_scan import HeaderInfo, read_header, scan_headers
+from cobbdesk.core.importing.scan import HeaderInfo, read_header, scan_headers
 from cobbdesk.core.store import Region, Study, VisitKind
-from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 

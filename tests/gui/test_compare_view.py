@@ -16,19 +16,19 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QLabel
 
-from cobbdesk.core.compare import delta_text
-from cobbdesk.core.demo_study import write_demo_study
+from cobbdesk.core.compare.model import delta_text
 from cobbdesk.core.dicom.film import Window
 from cobbdesk.core.dicom.reader import read_film
 from cobbdesk.core.store import Region, Study
-from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
 from cobbdesk.gui import errors
-from cobbdesk.gui.compare_side import CompareSide
-from cobbdesk.gui.compare_sync import view_center
-from cobbdesk.gui.compare_view import CompareView
-from cobbdesk.gui.compare_window import open_compare
+from cobbdesk.gui.compare.side import CompareSide
+from cobbdesk.gui.compare.sync import view_center
+from cobbdesk.gui.compare.view import CompareView
+from cobbdesk.gui.compare.window import open_compare
 from cobbdesk.gui.workers import FilmLoader
+from cobbdesk.synth.demo_study import write_demo_study
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
 
 SHOTS = Path("/tmp/cobbdesk_shots")
 Pt = tuple[float, float]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.store import Study
 from cobbdesk.gui import errors
-from cobbdesk.gui.lab_form import ERROR_STYLE, WARNING_STYLE, LabForm
+from cobbdesk.gui.study.lab_form import ERROR_STYLE, WARNING_STYLE, LabForm
 
 SHOTS = Path(os.environ.get("COBBDESK_SCREENSHOTS", "/tmp/cobbdesk_shots"))
 

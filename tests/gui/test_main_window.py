@@ -18,11 +18,11 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from cobbdesk.core.dicom.film import Window
-from cobbdesk.core.synth import make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
 from cobbdesk.gui import errors
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.workers import FilmLoader
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import make_lateral_spine
 
 SHOTS = Path(os.environ.get("COBBDESK_SCREENSHOTS", "/tmp/cobbdesk_shots"))
 

@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from cobbdesk.core.commands import MovePoint
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.dicom.reader import read_film
-from cobbdesk.core.geometry import cobb_angle
-from cobbdesk.core.measurement import CobbMeasurement, LineName, PointName, Template
-from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
-from cobbdesk.gui.film_view import FilmView
-from cobbdesk.gui.measure_items import angle_text, level_text
-from cobbdesk.gui.measure_tool import MeasureController
-from cobbdesk.gui.undo import CoreCommand
+from cobbdesk.core.measure.commands import MovePoint
+from cobbdesk.core.measure.geometry import cobb_angle
+from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, PointName, Template
+from cobbdesk.gui.viewer.film_view import FilmView
+from cobbdesk.gui.viewer.measure_items import angle_text, level_text
+from cobbdesk.gui.viewer.measure_tool import MeasureController
+from cobbdesk.gui.viewer.undo import CoreCommand
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
 
 Pt = tuple[float, float]
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine, Template
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
 from cobbdesk.core.store import FilmRecord, Study
-from cobbdesk.gui.study_browser import StudyBrowser
-from cobbdesk.gui.study_model import (
+from cobbdesk.gui.study.browser import StudyBrowser
+from cobbdesk.gui.study.model import (
     COL_CERVICAL,
     COL_ID,
     COL_LABS,

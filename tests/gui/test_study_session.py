@@ -12,17 +12,17 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cobbdesk import __version__
-from cobbdesk.core.commands import MovePoint
 from cobbdesk.core.dicom.reader import read_film
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine, PointName, Template
+from cobbdesk.core.measure.commands import MovePoint
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, PointName, Template
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.schema import audit
-from cobbdesk.core.synth import SyntheticSpine, make_lateral_spine
-from cobbdesk.core.synth_dicom import write_dicom
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.main_window import MainWindow
-from cobbdesk.gui.study_model import MEASURED
+from cobbdesk.gui.study.model import MEASURED
 from cobbdesk.gui.workers import FilmLoader
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
 
 SHOTS = Path(os.environ.get("COBBDESK_SCREENSHOTS", "/tmp/cobbdesk_shots"))
 NAME, MRN, BIRTH = "Doe^Jane", "MRN-99812", "1961-07-23"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cobbdesk.core.labs import LAB_SPECS, NLR
-from cobbdesk.core.measurement import CONVENTION
+from cobbdesk.core.measure.measurement import CONVENTION
 
 Kind = Literal["text", "integer", "number", "binary"]
 Level = Literal["scale", "nominal", "ordinal"]

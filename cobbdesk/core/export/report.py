@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from cobbdesk.core.export.analysis import LABELS, StudyAnalysis
-from cobbdesk.core.measurement import CONVENTION
+from cobbdesk.core.measure.measurement import CONVENTION
 from cobbdesk.core.stats import WilcoxonResult
 
 CSS = """

@@ -1,7 +1,8 @@
 """Measurements, lab values and the study overview (mixed into :class:`Study`).
 
-The viewer's :class:`~cobbdesk.core.measurement.CobbMeasurement` is stored unchanged: its four
-points, spacing and source, rater, template, algorithm version and times.  Changing or deleting
+The viewer's :class:`~cobbdesk.core.measure.measurement.CobbMeasurement` is stored unchanged:
+its four points, spacing and source, rater, template, algorithm version and times.
+Changing or deleting
 a saved angle or a lab value needs a reason; deletions are soft and audited.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.labs import LAB_SPECS, nlr, plausibility_warning, validate_lab
-from cobbdesk.core.measurement import CobbMeasurement
+from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.schema import films, labs, measurements
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
 from cobbdesk.core.store import Study
 
 T0 = "2026-02-01T08:00:00.000000+00:00"

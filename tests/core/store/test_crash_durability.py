@@ -23,7 +23,7 @@ from cobbdesk.core.store import Study
 
 CHILD = r"""
 import sys, uuid
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine, Template
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
 from cobbdesk.core.store import Study
 study = Study.open(sys.argv[1], actor="crash-test")
 film = int(sys.argv[2])

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from cobbdesk.core.errors import StoreError, ValidationError
-from cobbdesk.core.measurement import CobbMeasurement, EndplateLine, Template
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
 from cobbdesk.core.store import Region, Study, VisitKind
 from cobbdesk.core.store.dialect import pragma
 

@@ -1,0 +1,1 @@
+"""Bringing data into a study: film header scans, the film importer and CSV imports."""

@@ -1,0 +1,412 @@
+"""Importing lab values and measurement points from CSV files (e.g. saved from a spreadsheet).
+
+Reading rules, both imports:
+
+* UTF-8 with or without BOM; a file that is not UTF-8 is read as Windows-1252 (Excel's
+  "CSV (comma delimited)") and a note says so.
+* The delimiter is the one of ``,`` ``;`` and tab that occurs most in the header line (header
+  cells hold names only, so a decimal comma cannot mislead it, which ``csv.Sniffer`` can be on
+  short files); decimal commas in values are accepted (``3,5`` = 3.5).
+* Column names are matched case-insensitively, spaces and hyphens read as ``_``.  An unknown
+  column rejects the whole file (a :class:`ValidationError` listing the known ones) before
+  anything is written.
+* Rows are numbered as a spreadsheet shows them: the header is row 1.  Empty rows are ignored.
+  Each row is validated completely first; a row with any problem is rejected with every
+  reason and nothing of it is written; each accepted row is written in one transaction.
+
+Labs (:func:`import_labs`): ``patient_id`` (DICOM Patient ID) and/or ``study_id``, ``visit``
+(``admission`` or ``month3``) and any lab columns of :data:`~cobbdesk.core.labs.LAB_SPECS`.
+An ``nlr`` column is ignored (it is derived).  Empty cells are left alone — they never clear a
+saved value (clearing is done in the viewer, with a reason).  A row that would change a saved
+value needs ``reason``.  When the patient exists but the visit does not, an undated visit of
+that kind is created (a later film import dates it).
+
+Points (:func:`import_points`): see :data:`POINT_COLUMNS`.  The angle is always computed by
+CobbDesk from the points with the film's spacing, read from the film's DICOM header (the study
+stores no spacing), so the film file must be reachable; an angle or spacing column in the
+file is ignored with a note.  An identical measurement already saved is skipped; an ``id``
+column naming a saved measurement replaces it, which needs ``reason``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.dicom.spacing import spacing_of
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.labs import LAB_SPECS, is_missing, validate_lab
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
+from cobbdesk.core.store.records import FilmRecord, VisitKind
+from cobbdesk.core.store.study import Study
+
+_EXTRA = "\0extra"  # marks a row with more cells than the header
+ID_COLUMNS = ("patient_id", "study_id")
+LAB_VISITS = (VisitKind.ADMISSION.value, VisitKind.MONTH3.value)
+POINT_COORDINATES = tuple(
+    f"{line}_{end}_{axis}"
+    for line in ("upper", "lower")
+    for end in ("anterior", "posterior")
+    for axis in ("x", "y")
+)
+#: Required, then optional columns of a points file (coordinates in image pixels, x = column).
+POINT_COLUMNS = ("sop_instance_uid", "template", *POINT_COORDINATES)
+POINT_OPTIONAL = ("rater", "id")
+#: Columns of CobbDesk's own measurement CSV that are informative only: ignored with a note.
+POINT_IGNORED = (
+    "angle", "angle_deg", "spacing_row_mm", "spacing_col_mm", "spacing_source", "units",
+    "convention", "algorithm_version", "pixel_sha256", "created_utc", "updated_utc",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    row: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
+
+
+@dataclass
+class CsvReport:
+    file: str
+    rows: int = 0
+    imported: int = 0
+    unchanged: int = 0
+    errors: list[RowIssue] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ok"] = self.ok
+        return data
+
+
+@dataclass
+class LabsReport(CsvReport):
+    values: int = 0
+    visits_created: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PointsReport(CsvReport):
+    measurements: list[dict[str, Any]] = field(default_factory=list)  # row, film_id, id, angle
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, cells by column)
+    notes: list[str]
+
+
+def read_table(path: str | Path) -> CsvTable:
+    """The header and non-empty rows of a CSV file (see the module's reading rules)."""
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ValidationError(source, f"cannot be read: {exc.strerror or exc}") from None
+    notes: list[str] = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        notes.append("the file is not UTF-8; it was read as Windows-1252")
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if not records or not any(c.strip() for c in records[0]):
+        raise ValidationError(source, "the file is empty (no header row)")
+    columns = [c.strip().lower().replace(" ", "_").replace("-", "_") for c in records[0]]
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, cells in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = dict(zip(columns, (c.strip() for c in cells), strict=False))
+        if any(c.strip() for c in cells[len(columns) :]):
+            record[_EXTRA] = "yes"
+        rows.append((number, record))
+    return CsvTable(columns, rows, notes)
+
+
+def check_columns(path: Path, columns: list[str], known: list[str]) -> None:
+    """Reject the file when a column is unknown or repeated."""
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ValidationError(
+            path, f"unknown column(s) {', '.join(repr(c) for c in unknown)}; known columns: "
+            f"{', '.join(known)}"
+        )  # fmt: skip
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ValidationError(path, f"column(s) {', '.join(repeated)} appear more than once")
+
+
+def row_shape_error(cells: dict[str, str]) -> str | None:
+    return "the row has more cells than the header has columns" if _EXTRA in cells else None
+
+
+def number(cells: dict[str, str], column: str, problems: list[str]) -> float:
+    """A finite number from ``cells[column]`` (decimal comma accepted); NaN and a problem
+    when it is missing or not a number."""
+    text = cells.get(column, "")
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        problems.append(f"{column} = {text!r} is not a number" if text else f"{column} is empty")
+    return value
+
+
+# --- labs -------------------------------------------------------------------------------
+def import_labs(study: Study, csv_path: str | Path, *, reason: str = "") -> LabsReport:
+    """Import lab values per patient visit (see the module rules); returns the report."""
+    path = Path(csv_path)
+    table, ignored = _as_labs_table(read_table(path))
+    known = [*ID_COLUMNS, "visit", *LAB_SPECS, "nlr"]
+    check_columns(path, table.columns, known)
+    if not any(c in table.columns for c in ID_COLUMNS) or "visit" not in table.columns:
+        raise ValidationError(path, "needs a patient_id or study_id column and a visit column")
+    report = LabsReport(file=str(path), rows=len(table.rows), notes=list(table.notes))
+    if ignored:
+        report.notes.append(f"columns of a CobbDesk export ignored: {', '.join(ignored)}")
+    if "nlr" in table.columns:
+        report.notes.append("the nlr column was ignored: NLR is derived from the counts")
+    labs = [c for c in table.columns if c in LAB_SPECS]
+    for row, cells in table.rows:
+        try:
+            _import_lab_row(study, cells, labs, reason=reason, report=report, row=row)
+        except ValidationError as exc:
+            report.errors.append(RowIssue(row, exc.problem))
+    return report
+
+
+#: The long export's names for the identifying columns (what it writes, this import reads).
+LAB_ALIASES = {"record_id": "study_id", "event": "visit"}
+
+
+def _export_only_columns() -> set[str]:
+    """Columns a CobbDesk long export writes that are not lab inputs (angles, ages, …)."""
+    from cobbdesk.core.export.columns import long_columns
+
+    names = {c.name for c in long_columns(identified=True)}
+    return names - {*ID_COLUMNS, "visit", *LAB_SPECS, "nlr", *LAB_ALIASES}
+
+
+def _as_labs_table(table: CsvTable) -> tuple[CsvTable, list[str]]:
+    """Rename the export's ``record_id``/``event`` and drop its non-lab columns."""
+    drop = _export_only_columns() if "record_id" in table.columns else set()
+    ignored = [c for c in table.columns if c in drop]
+    columns = [LAB_ALIASES.get(c, c) for c in table.columns if c not in drop]
+    rows = [(number, {LAB_ALIASES.get(k, k): v for k, v in cells.items() if k not in drop})
+            for number, cells in table.rows]  # fmt: skip
+    return CsvTable(columns, rows, table.notes), ignored
+
+
+def _import_lab_row(
+    study: Study,
+    cells: dict[str, str],
+    labs: list[str],
+    *,
+    reason: str,
+    report: LabsReport,
+    row: int,
+) -> None:
+    problems = [p for p in (row_shape_error(cells),) if p]
+    patient = _lab_patient(study, cells, problems)
+    kind = cells.get("visit", "").strip().lower().replace(" ", "").replace("_", "")
+    if kind not in LAB_VISITS:
+        problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
+    values: dict[str, Any] = {}
+    for name in labs:
+        if is_missing(cells.get(name)):
+            continue
+        try:
+            values[name] = validate_lab(name, cells[name])
+        except ValidationError as exc:
+            problems.append(exc.problem)
+    if problems or patient is None:
+        raise ValidationError(None, "; ".join(problems))
+    if not values:
+        report.unchanged += 1
+        report.warnings.append(RowIssue(row, "no lab values in this row; nothing to import"))
+        return
+    visit = study.visit(patient, kind)
+    if visit is None:
+        visit_id = study.add_visit(patient, kind)
+        sid = next(p.study_id for p in study.patients() if p.id == patient)
+        report.visits_created.append(f"{sid} {kind} (undated)")
+    else:
+        visit_id = visit.id
+    saved = study.labs(visit_id)
+    changed = {name: value for name, value in values.items() if saved.get(name) != value}
+    if not changed:  # e.g. a long export read back: the same values are already there
+        report.unchanged += 1
+        return
+    warnings = study.set_labs(visit_id, changed, reason=reason)
+    report.imported += 1
+    report.values += len(changed)
+    report.warnings.extend(RowIssue(row, w) for w in warnings)
+
+
+def _lab_patient(study: Study, cells: dict[str, str], problems: list[str]) -> int | None:
+    """The patient a row names; a problem when unknown or when its two IDs disagree."""
+    study_id, dicom_id = cells.get("study_id", ""), cells.get("patient_id", "")
+    by_study = study.patient_by_study_id(study_id) if study_id else None
+    by_dicom = study.patient_by_dicom_id(dicom_id) if dicom_id else None
+    if not study_id and not dicom_id:
+        problems.append("no patient_id or study_id")
+    elif study_id and by_study is None:
+        problems.append(f"unknown patient: no study ID {study_id!r} in this study")
+    elif dicom_id and by_dicom is None:
+        problems.append("unknown patient: no patient with this DICOM Patient ID in this study")
+    elif study_id and dicom_id and by_study != by_dicom:
+        problems.append(f"patient_id and study_id {study_id!r} name different patients")
+    else:
+        return by_study if by_study is not None else by_dicom
+    return None
+
+
+# --- points -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _FilmGeometry:
+    spacing: tuple[float, float] | None
+    source: SpacingSource
+    rows: int
+    columns: int
+
+
+def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> PointsReport:
+    """Import measurement points (see the module rules); returns the report."""
+    path = Path(csv_path)
+    table = read_table(path)
+    check_columns(path, table.columns, [*POINT_COLUMNS, *POINT_OPTIONAL, *POINT_IGNORED])
+    missing = [c for c in POINT_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValidationError(path, f"missing column(s): {', '.join(missing)}")
+    report = PointsReport(file=str(path), rows=len(table.rows), notes=list(table.notes))
+    ignored = [c for c in table.columns if c in POINT_IGNORED]
+    if ignored:
+        report.notes.append(
+            f"column(s) {', '.join(ignored)} ignored: angles are computed by CobbDesk from the "
+            "points with the film's own spacing"
+        )
+    geometry: dict[str, _FilmGeometry | str] = {}
+    for row, cells in table.rows:
+        try:
+            _import_point_row(study, cells, geometry, reason=reason, report=report, row=row)
+        except CobbdeskError as exc:
+            report.errors.append(RowIssue(row, exc.problem))
+    return report
+
+
+def _import_point_row(
+    study: Study,
+    cells: dict[str, str],
+    geometry: dict[str, _FilmGeometry | str],
+    *,
+    reason: str,
+    report: PointsReport,
+    row: int,
+) -> None:
+    problems = [p for p in (row_shape_error(cells),) if p]
+    sop = cells.get("sop_instance_uid", "")
+    film = study.film_by_sop(sop) if sop else None
+    if film is None:
+        problems.append(f"no film with SOP Instance UID {sop!r} in this study")
+    template = cells.get("template", "").upper()
+    if template not in {t.value for t in Template}:
+        problems.append(f"template {cells.get('template', '')!r} must be C2-C7, L1-S1 or FREE")
+    xy = [number(cells, c, problems) for c in POINT_COORDINATES]
+    geo = _geometry(film, geometry) if film is not None else None
+    if isinstance(geo, str):
+        problems.append(geo)
+    elif geo is not None:
+        problems += _outside(geo, xy)
+    if problems or film is None or not isinstance(geo, _FilmGeometry):
+        raise ValidationError(None, "; ".join(problems))
+    m = _measurement(
+        film, Template(template), xy, geo, cells=cells, default_rater=study.actor.rater
+    )
+    if _already_saved(study, film.id, m):
+        report.unchanged += 1
+        return
+    study.save_measurement(film.id, m, reason=reason)
+    report.imported += 1
+    report.measurements.append({"row": row, "film_id": film.id, "id": m.id, "angle": m.angle})
+
+
+def _measurement(
+    film: FilmRecord,
+    template: Template,
+    xy: list[float],
+    geo: _FilmGeometry,
+    *,
+    cells: dict[str, str],
+    default_rater: str,
+) -> CobbMeasurement:
+    return CobbMeasurement(
+        sop_instance_uid=film.sop_instance_uid,
+        pixel_sha256=film.pixel_sha256 or "",
+        template=template,
+        upper=EndplateLine((xy[0], xy[1]), (xy[2], xy[3])),
+        lower=EndplateLine((xy[4], xy[5]), (xy[6], xy[7])),
+        spacing=geo.spacing,
+        spacing_source=geo.source,
+        rater=cells.get("rater", "") or default_rater,
+        **({"id": cells["id"]} if cells.get("id") else {}),
+    )
+
+
+def _geometry(film: FilmRecord, cache: dict[str, _FilmGeometry | str]) -> _FilmGeometry | str:
+    """The film's spacing and size from its header (read once per film), or why not."""
+    if film.path not in cache:
+        cache[film.path] = _read_geometry(Path(film.path))
+    return cache[film.path]
+
+
+def _read_geometry(path: Path) -> _FilmGeometry | str:
+    import pydicom
+
+    if not path.is_file():
+        return f"the film file {path} is missing, so its pixel spacing cannot be read"
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        spacing = spacing_of(ds)
+        return _FilmGeometry(spacing.spacing_mm, spacing.source, int(ds.Rows), int(ds.Columns))
+    except Exception as exc:  # any header failure rejects the row, never the import
+        return f"the header of film file {path.name} cannot be read: {exc}"
+
+
+def _outside(geo: _FilmGeometry, xy: list[float]) -> list[str]:
+    """Points outside the image (pixel centres run from 0 to size - 1; edges at ±0.5)."""
+    problems = []
+    for name, value, size in zip(POINT_COORDINATES, xy, [geo.columns, geo.rows] * 4, strict=True):
+        if math.isfinite(value) and not -0.5 <= value <= size - 0.5:
+            axis = "columns" if name.endswith("_x") else "rows"
+            problems.append(f"{name} = {value:g} is outside the image ({size} {axis})")
+    return problems
+
+
+def _already_saved(study: Study, film_id: int, m: CobbMeasurement) -> bool:
+    """An identical measurement (rater, template, points) is already saved for the film."""
+    for saved in study.measurements(film_id):
+        if saved.id == m.id:
+            return saved.upper == m.upper and saved.lower == m.lower
+        same = (saved.rater, saved.template, saved.upper, saved.lower)
+        if same == (m.rater, m.template, m.upper, m.lower):
+            return True
+    return False

@@ -1,0 +1,392 @@
+"""The measurement model: frozen, validated values that the study database persists unchanged.
+
+A :class:`CobbMeasurement` stores the clicked (or snapped) endplate points, never the angle:
+:attr:`CobbMeasurement.angle` is recomputed from the points by
+:func:`~cobbdesk.core.measure.geometry.cobb_angle` every time, so an angle can never
+disagree with the points it came from.
+
+>>> m = CobbMeasurement(
+...     sop_instance_uid="1.2.3", pixel_sha256="", template="C2-C7",
+...     upper=EndplateLine((100, 100), (140, 110)), lower=EndplateLine((100, 300), (140, 290)),
+...     spacing=None, rater="ab")
+>>> m.template, round(m.angle, 2), m.units
+(<Template.C2_C7: 'C2-C7'>, 28.07, 'pixel-based; uncalibrated')
+>>> CobbMeasurement.from_dict(m.to_dict()) == m
+True
+>>> m.template.prompts[0]
+'C2 inferior endplate: click the anterior corner'
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.measure.geometry import Point, cobb_angle, validate_line
+
+ALGORITHM_VERSION = "cobbdesk-cobb-1"
+"""Identifies the angle construction; bump if :func:`cobb_angle` ever changes meaning."""
+CONVENTION = "positive = lordosis (endplate lines converge posteriorly); negative = kyphosis"
+SIDECAR_SUFFIX = ".cobbdesk.json"
+SIDECAR_FORMAT = "cobbdesk-measurements"
+SIDECAR_VERSION = 1
+CSV_COLUMNS = (
+    "sop_instance_uid", "pixel_sha256", "template", "rater",
+    "upper_anterior_x", "upper_anterior_y", "upper_posterior_x", "upper_posterior_y",
+    "lower_anterior_x", "lower_anterior_y", "lower_posterior_x", "lower_posterior_y",
+    "spacing_row_mm", "spacing_col_mm", "spacing_source", "angle_deg", "units", "convention",
+    "algorithm_version", "created_utc", "updated_utc",
+)  # fmt: skip
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class Template(StrEnum):
+    """Which endplates a measurement uses."""
+
+    C2_C7 = "C2-C7"
+    """Inferior endplate of C2 to inferior endplate of C7."""
+    L1_S1 = "L1-S1"
+    """Superior endplate of L1 to superior endplate of S1."""
+    FREE = "FREE"
+    """Any two lines."""
+
+    @property
+    def levels(self) -> tuple[str, str]:
+        """Labels of the upper and lower endplates."""
+        return _LEVELS[self]
+
+    @property
+    def bone_sides(self) -> tuple[str | None, str | None]:
+        """Where the vertebral body lies relative to each line ("above"/"below"/None)."""
+        return _BONE_SIDES[self]
+
+    @property
+    def prompts(self) -> tuple[str, str, str, str]:
+        """Guided prompt for each of the four clicks, in click order."""
+        upper, lower = self.levels
+        return (
+            f"{upper}: click the anterior corner",
+            f"{upper}: click the posterior corner",
+            f"{lower}: click the anterior corner",
+            f"{lower}: click the posterior corner",
+        )
+
+
+_LEVELS = {
+    Template.C2_C7: ("C2 inferior endplate", "C7 inferior endplate"),
+    Template.L1_S1: ("L1 superior endplate", "S1 superior endplate"),
+    Template.FREE: ("Upper line", "Lower line"),
+}
+_BONE_SIDES: dict[Template, tuple[str | None, str | None]] = {
+    Template.C2_C7: ("above", "above"),
+    Template.L1_S1: ("below", "below"),
+    Template.FREE: (None, None),
+}
+
+
+class PointName(StrEnum):
+    """The four handles of a measurement."""
+
+    UPPER_ANTERIOR = "upper.anterior"
+    UPPER_POSTERIOR = "upper.posterior"
+    LOWER_ANTERIOR = "lower.anterior"
+    LOWER_POSTERIOR = "lower.posterior"
+
+    @property
+    def line(self) -> LineName:
+        return LineName(self.value.split(".")[0])
+
+    @property
+    def end(self) -> str:
+        """``"anterior"`` or ``"posterior"``."""
+        return self.value.split(".")[1]
+
+    @property
+    def partner(self) -> PointName:
+        """The other end of the same line."""
+        other = "posterior" if self.end == "anterior" else "anterior"
+        return PointName(f"{self.line.value}.{other}")
+
+
+class LineName(StrEnum):
+    UPPER = "upper"
+    LOWER = "lower"
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with offset, to the microsecond."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _point(value: Any, name: str) -> Point:
+    try:
+        x, y = value
+        point = (float(x), float(y))
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(None, f"{name} must be an (x, y) pair, got {value!r}") from exc
+    return point
+
+
+def _iso_utc(value: str, name: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(None, f"{name} must be an ISO 8601 time, got {value!r}") from exc
+    if parsed.utcoffset() is None:
+        raise ValidationError(None, f"{name} must carry a UTC offset, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class EndplateLine:
+    """An endplate: its anterior and posterior corners in image coordinates (px)."""
+
+    anterior: Point
+    posterior: Point
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "anterior", _point(self.anterior, "anterior point"))
+        object.__setattr__(self, "posterior", _point(self.posterior, "posterior point"))
+
+    def as_tuple(self) -> tuple[Point, Point]:
+        return (self.anterior, self.posterior)
+
+    def translated(self, dx: float, dy: float) -> EndplateLine:
+        (ax, ay), (px, py) = self.anterior, self.posterior
+        return EndplateLine((ax + dx, ay + dy), (px + dx, py + dy))
+
+
+@dataclass(frozen=True)
+class CobbMeasurement:
+    """One signed Cobb measurement on one film.
+
+    Validated at construction: ``template`` and ``spacing_source`` accept their string values;
+    both lines must have non-zero length; ``spacing`` is None exactly when the source is
+    ``"none"``.  Raises :class:`ValidationError` (or :class:`GeometryError` for the lines).
+    """
+
+    sop_instance_uid: str
+    pixel_sha256: str
+    template: Template
+    upper: EndplateLine
+    lower: EndplateLine
+    spacing: tuple[float, float] | None = None
+    spacing_source: SpacingSource = SpacingSource.NONE
+    rater: str = ""
+    id: str = field(default_factory=new_id)
+    created_utc: str = field(default_factory=utc_now)
+    updated_utc: str = ""
+    algorithm_version: str = ALGORITHM_VERSION
+
+    def __post_init__(self) -> None:
+        setter = object.__setattr__
+        try:
+            setter(self, "template", Template(self.template))
+            setter(self, "spacing_source", SpacingSource(self.spacing_source))
+        except ValueError as exc:
+            raise ValidationError(None, str(exc)) from exc
+        for name in ("sop_instance_uid", "pixel_sha256", "rater", "id", "algorithm_version"):
+            if not isinstance(getattr(self, name), str):
+                raise ValidationError(None, f"{name} must be a string")
+        if not self.id:
+            raise ValidationError(None, "measurement id must not be empty")
+        if self.pixel_sha256 and not _SHA256.fullmatch(self.pixel_sha256):
+            raise ValidationError(None, "pixel_sha256 must be 64 lowercase hex digits")
+        self._check_spacing()
+        for name in ("upper", "lower"):
+            line = getattr(self, name)
+            if not isinstance(line, EndplateLine):
+                raise ValidationError(None, f"{name} must be an EndplateLine, got {line!r}")
+            validate_line(line.as_tuple(), f"{self.template.levels[name == 'lower']} line")
+        setter(self, "updated_utc", self.updated_utc or self.created_utc)
+        _iso_utc(self.created_utc, "created_utc")
+        _iso_utc(self.updated_utc, "updated_utc")
+
+    def _check_spacing(self) -> None:
+        spacing = self.spacing
+        if spacing is not None:
+            row, col = _point(spacing, "spacing")
+            if not (row > 0 and col > 0 and row < float("inf") and col < float("inf")):
+                raise ValidationError(None, f"spacing must be positive mm values: {spacing}")
+            object.__setattr__(self, "spacing", (row, col))
+        if (spacing is None) != (self.spacing_source is SpacingSource.NONE):
+            raise ValidationError(
+                None, f"spacing {spacing} contradicts spacing_source {self.spacing_source.value!r}"
+            )
+
+    @property
+    def angle(self) -> float:
+        """Signed Cobb angle in degrees, recomputed from the points (positive = lordosis)."""
+        return cobb_angle(self.upper.as_tuple(), self.lower.as_tuple(), self.spacing)
+
+    @property
+    def units(self) -> str:
+        return "mm-based" if self.spacing is not None else "pixel-based; uncalibrated"
+
+    @property
+    def convention(self) -> str:
+        return CONVENTION
+
+    def line(self, name: LineName | str) -> EndplateLine:
+        return self.upper if LineName(name) is LineName.UPPER else self.lower
+
+    def point(self, which: PointName | str) -> Point:
+        which = PointName(which)
+        return getattr(self.line(which.line), which.end)  # type: ignore[no-any-return]
+
+    def with_lines(self, upper: EndplateLine, lower: EndplateLine) -> CobbMeasurement:
+        """A copy with new lines and a fresh ``updated_utc``."""
+        return replace(self, upper=upper, lower=lower, updated_utc=utc_now())
+
+    def with_point(self, which: PointName | str, point: Point) -> CobbMeasurement:
+        which = PointName(which)
+        line = replace(self.line(which.line), **{which.end: point})
+        if which.line is LineName.UPPER:
+            return self.with_lines(line, self.lower)
+        return self.with_lines(self.upper, line)
+
+    def with_line_moved(self, name: LineName | str, dx: float, dy: float) -> CobbMeasurement:
+        if LineName(name) is LineName.UPPER:
+            return self.with_lines(self.upper.translated(dx, dy), self.lower)
+        return self.with_lines(self.upper, self.lower.translated(dx, dy))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; ``angle_deg``/``units``/``convention`` are informative only."""
+        return {
+            "id": self.id,
+            "sop_instance_uid": self.sop_instance_uid,
+            "pixel_sha256": self.pixel_sha256,
+            "template": self.template.value,
+            "upper": {"anterior": list(self.upper.anterior),
+                      "posterior": list(self.upper.posterior)},
+            "lower": {"anterior": list(self.lower.anterior),
+                      "posterior": list(self.lower.posterior)},
+            "spacing": None if self.spacing is None else list(self.spacing),
+            "spacing_source": self.spacing_source.value,
+            "rater": self.rater,
+            "created_utc": self.created_utc,
+            "updated_utc": self.updated_utc,
+            "algorithm_version": self.algorithm_version,
+            "angle_deg": self.angle,
+            "units": self.units,
+            "convention": self.convention,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CobbMeasurement:
+        """Inverse of :meth:`to_dict`; raises :class:`ValidationError` on missing keys."""
+        try:
+            spacing = data["spacing"]
+            return cls(
+                id=data["id"],
+                sop_instance_uid=data["sop_instance_uid"],
+                pixel_sha256=data["pixel_sha256"],
+                template=data["template"],
+                upper=EndplateLine(data["upper"]["anterior"], data["upper"]["posterior"]),
+                lower=EndplateLine(data["lower"]["anterior"], data["lower"]["posterior"]),
+                spacing=None if spacing is None else (spacing[0], spacing[1]),
+                spacing_source=data["spacing_source"],
+                rater=data["rater"],
+                created_utc=data["created_utc"],
+                updated_utc=data["updated_utc"],
+                algorithm_version=data["algorithm_version"],
+            )
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValidationError(None, f"measurement record is incomplete: {exc!r}") from exc
+
+
+def csv_row(m: CobbMeasurement) -> dict[str, str | float]:
+    """One CSV row (see :data:`CSV_COLUMNS`); empty spacing cells when uncalibrated."""
+    row_mm, col_mm = m.spacing if m.spacing is not None else ("", "")
+    return {
+        "sop_instance_uid": m.sop_instance_uid, "pixel_sha256": m.pixel_sha256,
+        "template": m.template.value, "rater": m.rater,
+        "upper_anterior_x": m.upper.anterior[0], "upper_anterior_y": m.upper.anterior[1],
+        "upper_posterior_x": m.upper.posterior[0], "upper_posterior_y": m.upper.posterior[1],
+        "lower_anterior_x": m.lower.anterior[0], "lower_anterior_y": m.lower.anterior[1],
+        "lower_posterior_x": m.lower.posterior[0], "lower_posterior_y": m.lower.posterior[1],
+        "spacing_row_mm": row_mm, "spacing_col_mm": col_mm,
+        "spacing_source": m.spacing_source.value, "angle_deg": round(m.angle, 4),
+        "units": m.units, "convention": m.convention,
+        "algorithm_version": m.algorithm_version,
+        "created_utc": m.created_utc, "updated_utc": m.updated_utc,
+    }  # fmt: skip
+
+
+def write_measurements_csv(measurements: Iterable[CobbMeasurement], path: str | Path) -> Path:
+    """Write one row per measurement (UTF-8, header :data:`CSV_COLUMNS`); return the path."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for m in measurements:
+            writer.writerow(csv_row(m))
+    return path
+
+
+def sidecar_path(film_path: str | Path) -> Path:
+    """``<film>.cobbdesk.json`` next to the film.
+
+    >>> sidecar_path("/data/a.dcm").name
+    'a.dcm.cobbdesk.json'
+    """
+    film_path = Path(film_path)
+    return film_path.with_name(film_path.name + SIDECAR_SUFFIX)
+
+
+def save_sidecar(measurements: Iterable[CobbMeasurement], film_path: str | Path) -> Path:
+    """Atomically write the film's measurements to its JSON sidecar; return the sidecar path."""
+    target = sidecar_path(film_path)
+    document = {
+        "format": SIDECAR_FORMAT,
+        "version": SIDECAR_VERSION,
+        "saved_utc": utc_now(),
+        "measurements": [m.to_dict() for m in measurements],
+    }
+    fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False, indent=2)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_sidecar(film_path: str | Path) -> list[CobbMeasurement]:
+    """The measurements saved next to ``film_path`` (empty list when there is no sidecar)."""
+    source = sidecar_path(film_path)
+    if not source.exists():
+        return []
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(source, f"cannot read measurement sidecar: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
+        raise ValidationError(source, f"not a {SIDECAR_FORMAT} file")
+    if document.get("version") != SIDECAR_VERSION:
+        raise ValidationError(source, f"unsupported sidecar version {document.get('version')!r}")
+    records = document.get("measurements")
+    if not isinstance(records, list):
+        raise ValidationError(source, "'measurements' must be a list")
+    try:
+        return [CobbMeasurement.from_dict(record) for record in records]
+    except ValidationError as exc:
+        raise ValidationError(source, exc.problem) from exc

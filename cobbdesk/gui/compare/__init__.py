@@ -1,0 +1,1 @@
+"""The admission vs month-3 compare view and its window."""

@@ -1,0 +1,390 @@
+"""Compare view: a patient's admission and month-3 films of one region side by side.
+
+Each side has its own measurement tool (undo, snapping); zoom and pan follow each other in mm
+(pixels if a film is uncalibrated), window/level optionally; the two angles and their
+difference (month 3 − admission) update live.  Keys (also while the mouse is over a film):
+
+=====================  =====================================================
+Alt+Right / Alt+Left   next / previous patient (cervical pairs, then lumbar)
+Alt+Down / Alt+Up      the other region of the same patient
+M                      measure on the active side (the one last clicked)
+Ctrl+Z / Ctrl+Shift+Z  undo / redo on the active side
+(click a film)          makes its side the active one (highlighted)
+=====================  =====================================================
+
+Edits are saved at once: new measurements as they are; changed ones with the reason
+"adjusted in compare view"; deleting a saved measurement asks for a reason (tests set
+:attr:`CompareView.delete_reason` to skip the dialog).  Only study IDs are ever shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPixmap
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QSplitter, QVBoxLayout, QWidget
+
+from cobbdesk.core.compare.model import (
+    Slot,
+    delta,
+    delta_text,
+    next_item,
+    other_region,
+    rater_measured_films,
+    side_title,
+    slots,
+    template_for,
+)
+from cobbdesk.core.measure.measurement import CobbMeasurement
+from cobbdesk.core.store import PatientOverview, Region, Study
+from cobbdesk.gui import errors
+from cobbdesk.gui.compare.cache import FilmCache, key
+from cobbdesk.gui.compare.chrome import CompareHeader, CompareToolbar
+from cobbdesk.gui.compare.side import CompareSide
+from cobbdesk.gui.compare.sync import Aligner, ViewSync
+from cobbdesk.gui.viewer.measure_items import angle_text
+from cobbdesk.gui.workers import FilmLoader
+
+EXPORT_SCALE = 2.0
+"""Device pixel ratio of exported figures (sharper text and lines)."""
+
+
+class CompareView(QWidget):
+    importRequested = Signal(int)  # patient id
+    patientChanged = Signal(int, str)  # patient id, region value
+    messageChanged = Signal(str)  # status-bar text
+
+    def __init__(self, study: Study, rater: str, loader: FilmLoader,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.study, self.rater = study, rater
+        self.patient_id: int | None = None
+        self.region = Region.CERVICAL
+        self.deidentified = True
+        self.blinded = False
+        self.delete_reason: str | None = None  # set (tests) to skip the reason dialog
+        self.overview: list[PatientOverview] = []
+        self.measured: set[int] = set()
+        self.active = 0
+        self.cache = FilmCache(loader, self)
+        self.cache.ready.connect(self._film_ready)
+        self.sides = (CompareSide(study, rater), CompareSide(study, rater))
+        self.sync = ViewSync((self.sides[0].view, self.sides[1].view), self)
+        self.aligner = Aligner(self.sides, self.sync, self)
+        self.toolbar = CompareToolbar(self)
+        self.header = CompareHeader()
+        self._build()
+        self._connect()
+        self.refresh()
+
+    # --- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        self.figure = QWidget()  # what export_png draws: header and both films
+        figure = QVBoxLayout(self.figure)
+        figure.setContentsMargins(0, 0, 0, 0)
+        figure.setSpacing(2)
+        figure.addWidget(self.header)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for side in self.sides:
+            splitter.addWidget(side)
+        figure.addWidget(splitter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.figure, 1)
+        self.figure.setStyleSheet("background: #101418;")
+        self.set_active(0)
+
+    def _connect(self) -> None:
+        bar = self.toolbar
+        bar.next_button.clicked.connect(self.next_patient)
+        bar.previous_button.clicked.connect(self.previous_patient)
+        bar.region.currentIndexChanged.connect(self._region_picked)
+        bar.sync_zoom.toggled.connect(self.set_sync_zoom)
+        bar.sync_window.toggled.connect(self.set_sync_window)
+        bar.blinded.toggled.connect(self.set_blinded)
+        bar.deidentified.toggled.connect(self.set_deidentified)
+        bar.align.toggled.connect(self.set_align_mode)
+        bar.measure.clicked.connect(self.measure)
+        bar.snapping.toggled.connect(self._set_snapping)
+        bar.export.clicked.connect(self._export_dialog)
+        self.sync.unitsChanged.connect(self.header.set_sync)
+        self.aligner.messageChanged.connect(self.messageChanged)
+        self.aligner.finished.connect(lambda: self.set_align_mode(False))
+        for index, side in enumerate(self.sides):
+            side.activated.connect(lambda i=index: self.set_active(i))
+            side.anglesChanged.connect(self._angles_changed)
+            side.messageChanged.connect(self.messageChanged)
+            side.importRequested.connect(self._import_requested)
+            side.ask_reason = self._ask_delete_reason
+        self._shortcut("Alt+Right", self.next_patient)
+        self._shortcut("Alt+Left", self.previous_patient)
+        self._shortcut("Alt+Down", self.switch_region)
+        self._shortcut("Alt+Up", self.switch_region)
+        self._shortcut("M", self.measure)
+        self._shortcut(QKeySequence.StandardKey.Undo, lambda: self._undo(redo=False))
+        self._shortcut(QKeySequence.StandardKey.Redo, lambda: self._undo(redo=True))
+
+    def _shortcut(self, keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # --- study and navigation -------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the study overview (patients, films, who measured what)."""
+        self.overview = self.study.overview()
+        self.measured = rater_measured_films(self.overview, self.study.measurements(), self.rater)
+
+    def _patient(self, patient_id: int | None) -> PatientOverview | None:
+        return next((po for po in self.overview if po.patient.id == patient_id), None)
+
+    def show_patient(self, patient_id: int, region: Region | str) -> None:
+        """Show ``patient_id``'s admission and month-3 films of ``region``."""
+        po = self._patient(patient_id)
+        if po is None:
+            self.refresh()
+            po = self._patient(patient_id)
+        if po is None:
+            self.messageChanged.emit("That patient is not in the study")
+            return
+        self.set_align_mode(False)
+        self.patient_id, self.region = patient_id, Region(region)
+        self.toolbar.show_region(self.region)
+        pair = slots(po, self.region)
+        for side, one in zip(self.sides, pair, strict=True):
+            side.show_slot(one, one.missing(self.region))
+        self.sync.set_anchors(None, None)
+        self._prefetch(po, pair)
+        for one in pair:
+            if one.film is not None:
+                self._film_ready(key(one.film.path))
+        self._update_titles()
+        self._angles_changed()
+        self.patientChanged.emit(patient_id, self.region.value)
+
+    def _prefetch(self, po: PatientOverview, pair: tuple[Slot, Slot]) -> None:
+        groups = [(po.patient.id, [s.film.path for s in pair if s.film is not None])]
+        upcoming = self._step(1)
+        if upcoming is not None and (after := self._patient(upcoming[0])) is not None:
+            films = [s.film.path for s in slots(after, upcoming[1]) if s.film is not None]
+            groups.append((after.patient.id, films))
+        self.cache.want(groups)
+
+    def _step(self, step: int) -> tuple[int, Region] | None:
+        skip = self.toolbar.skip_complete.isChecked()
+        return next_item(self.overview, self.patient_id, self.region, skip,
+                         step=step, measured=self.measured)  # fmt: skip
+
+    def _go(self, step: int) -> None:
+        target = self._step(step)
+        if target is None:
+            end = "last" if step > 0 else "first"
+            self.messageChanged.emit(f"This is the {end} patient to read")
+            return
+        self.show_patient(*target)
+
+    def next_patient(self) -> None:
+        self._go(1)
+
+    def previous_patient(self) -> None:
+        self._go(-1)
+
+    def switch_region(self) -> None:
+        if self.patient_id is not None:
+            self.show_patient(self.patient_id, other_region(self.region))
+
+    def _region_picked(self, index: int) -> None:
+        region = self.toolbar.region.itemData(index)
+        if self.patient_id is not None and region != self.region:
+            self.show_patient(self.patient_id, region)
+
+    def _import_requested(self) -> None:
+        if self.patient_id is not None:
+            self.importRequested.emit(self.patient_id)
+
+    # --- films ------------------------------------------------------------------------------
+    def _film_ready(self, path: str) -> None:
+        value = self.cache.get(path)
+        if value is None:
+            return
+        shown = False
+        for side in self.sides:
+            record = side.slot.film if side.slot is not None else None
+            if record is None or key(record.path) != path or side.film is not None or side.error:
+                continue
+            if isinstance(value, str):
+                side.set_error(value)
+            else:
+                side.set_film(value)
+                shown = True
+        if shown:
+            self.sync.fit_both()
+            self.set_blinded(self.blinded)
+            self._set_snapping(self.toolbar.snapping.isChecked())
+            self.header.set_sync(self.sync.describe())
+
+    def films_shown(self) -> bool:
+        """True when every side that has a film shows it (or its error)."""
+        return all(s.slot is None or s.slot.film is None or s.film is not None or bool(s.error)
+                   for s in self.sides)  # fmt: skip
+
+    # --- angles -----------------------------------------------------------------------------
+    def angles(self) -> tuple[float | None, float | None]:
+        return self.sides[0].angle(), self.sides[1].angle()
+
+    def difference(self) -> float | None:
+        """Month 3 − admission of the counted measurements (None when one is missing)."""
+        return delta(*self.angles())
+
+    def _angle_text(self, index: int) -> str:
+        side = self.sides[index]
+        if self.blinded and index != self.active:
+            return "hidden (blinded)"
+        angle = side.angle()
+        if angle is None:
+            return "not measured" if side.film is not None else "—"
+        return angle_text(angle, side.film is not None and side.film.calibrated).replace("\n", " ")
+
+    def _angles_changed(self) -> None:
+        self._update_measured()
+        texts = [self._angle_text(i) for i in (0, 1)]
+        calibrated = all(s.film is None or s.film.calibrated for s in self.sides)
+        shown = "hidden (blinded)" if self.blinded else delta_text(self.difference(), calibrated)
+        study_id = self._patient(self.patient_id)
+        title = f"{study_id.patient.study_id} · {self.region.value}" if study_id else "No patient"
+        self.header.set_numbers(title, texts, shown)
+
+    def _update_measured(self) -> None:
+        for side in self.sides:
+            record = side.slot.film if side.slot is not None else None
+            if record is None or side.controller is None:
+                continue
+            if side.counted() is not None:
+                self.measured.add(record.id)
+            else:
+                self.measured.discard(record.id)
+
+    def _update_titles(self) -> None:
+        admission = self.sides[0].slot.visit if self.sides[0].slot else None
+        for side in self.sides:
+            if side.slot is not None:
+                side.title.setText(side_title(side.slot, admission, self.rater,
+                                              deidentified=self.deidentified,
+                                              blinded=self.blinded))  # fmt: skip
+
+    # --- toggles ----------------------------------------------------------------------------
+    def set_active(self, index: int) -> None:
+        self.active = index
+        for i, side in enumerate(self.sides):
+            side.set_active(i == index)
+        if self.blinded:
+            self.set_blinded(True)
+
+    def set_sync_zoom(self, on: bool) -> None:
+        self.toolbar.sync_zoom.setChecked(on)
+        self.sync.zoom_pan = on
+        if on:
+            self.sync.follow(self.active)
+        self.header.set_sync(self.sync.describe())
+
+    def set_sync_window(self, on: bool) -> None:
+        self.toolbar.sync_window.setChecked(on)
+        self.sync.window = on
+
+    def set_blinded(self, on: bool) -> None:
+        """Blinded reading: the other visit's measurements, angle, the difference and all
+        dates are hidden; the active side (last clicked) is the one being read."""
+        self.blinded = on
+        self.toolbar.blinded.setChecked(on)
+        for index, side in enumerate(self.sides):
+            side.set_overlays_visible(not on or index == self.active)
+        self._update_titles()
+        self._angles_changed()
+
+    def set_deidentified(self, on: bool) -> None:
+        """Show dates as day offsets from admission (on) or as dates (off)."""
+        self.deidentified = on
+        self.toolbar.deidentified.setChecked(on)
+        self._update_titles()
+
+    def _set_snapping(self, on: bool) -> None:
+        for side in self.sides:
+            if side.controller is not None:
+                side.controller.set_snapping(on)
+
+    # --- measuring --------------------------------------------------------------------------
+    def measure(self) -> None:
+        """Start a measurement (the region's template) on the active side."""
+        side = self.sides[self.active]
+        if side.controller is None:
+            self.messageChanged.emit("No film to measure on this side")
+            return
+        self.set_align_mode(False)
+        side.controller.start_placement(template_for(self.region))
+        side.view.setFocus()
+
+    def _undo(self, redo: bool) -> None:
+        controller = self.sides[self.active].controller
+        if controller is not None:
+            (controller.undo_stack.redo if redo else controller.undo_stack.undo)()
+
+    def _ask_delete_reason(self, m: CobbMeasurement) -> str | None:
+        if self.delete_reason is not None:
+            return self.delete_reason
+        prompt = f"Reason for deleting this {m.template.value} angle:"
+        text, ok = QInputDialog.getText(self, "Delete a saved measurement", prompt)
+        return text if ok and text.strip() else None
+
+    # --- alignment on a vertebra --------------------------------------------------------------
+    def set_align_mode(self, on: bool) -> None:
+        """On: click the same landmark on both films; pan then keeps it level in both."""
+        started = self.aligner.start() if on else False
+        if not on:
+            self.aligner.stop()
+        self.toolbar.align.blockSignals(True)
+        self.toolbar.align.setChecked(started)
+        self.toolbar.align.blockSignals(False)
+
+    def set_align(self, a: tuple[float, float] | None, b: tuple[float, float] | None,
+                  leader: int = 0) -> None:  # fmt: skip
+        """Align the films on landmarks ``a`` and ``b`` (None: on the film centres)."""
+        self.aligner.set_align(a, b, leader)
+
+    # --- export ---------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        """Save both films with their measurements and the numbers as a PNG figure."""
+        target = Path(path)
+        size = self.figure.size()
+        pixmap = QPixmap(QSize(int(size.width() * EXPORT_SCALE),
+                               int(size.height() * EXPORT_SCALE)))  # fmt: skip
+        pixmap.setDevicePixelRatio(EXPORT_SCALE)
+        pixmap.fill(Qt.GlobalColor.black)
+        for side in self.sides:  # no "active side" frame in a figure
+            side.set_active(False)
+        self.figure.render(pixmap)
+        self.set_active(self.active)
+        if not pixmap.save(str(target), "PNG"):
+            raise OSError(f"could not write {target}")
+        return target
+
+    def _export_dialog(self) -> None:
+        po = self._patient(self.patient_id)
+        name = f"{po.patient.study_id}_{self.region.value}_compare.png" if po else "compare.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export comparison", name, "PNG (*.png)")
+        if path:
+            try:
+                self.messageChanged.emit(f"Saved {self.export_png(path).name}")
+            except OSError as exc:
+                errors.report(self, exc, "Exporting the comparison")
+
+    def close_films(self) -> None:
+        """Release both films and the cache (the window is closing)."""
+        self.set_align_mode(False)
+        for side in self.sides:
+            side.clear()
+        self.cache.want([])

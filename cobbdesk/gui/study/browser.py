@@ -1,0 +1,148 @@
+"""The study browser dock: filter, completeness tree (:mod:`.study_model`), summary, actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cobbdesk.core.store import PatientOverview
+from cobbdesk.gui.study.model import (
+    COL_CERVICAL,
+    COL_ID,
+    COL_LABS,
+    COL_LUMBAR,
+    COL_VISIT,
+    FILM,
+    LEGEND,
+    PATIENT,
+    VISIT,
+    StudyModel,
+    _Node,
+)
+
+
+class StudyBrowser(QWidget):
+    """Filter box, completeness tree and a summary; double-click a film to open it."""
+
+    filmActivated = Signal(object)  # FilmRecord
+    labsRequested = Signal(int)  # visit id
+    compareRequested = Signal(int)  # patient id: open admission vs month 3 side by side
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = StudyModel(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._controls())
+        self.tree = QTreeView()
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.activated.connect(self._activated)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        for column, width in ((COL_ID, 170), (COL_VISIT, 150)):
+            header.resizeSection(column, width)
+        for column in (COL_CERVICAL, COL_LUMBAR, COL_LABS):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, 64)
+        layout.addWidget(self.tree, 1)
+        self.summary = QLabel("No study open. Study ▸ New study… or Open study…")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        legend = QLabel(LEGEND)
+        legend.setStyleSheet("color: #555")
+        layout.addWidget(legend)
+        buttons = QHBoxLayout()
+        self.labs_button = QPushButton("Enter labs…")
+        self.labs_button.setToolTip("Enter the lab values of the selected visit")
+        self.labs_button.clicked.connect(self._labs_clicked)
+        self.compare_button = QPushButton("Compare visits…")
+        self.compare_button.setToolTip("Admission and month 3 of the selected patient side by side")
+        self.compare_button.clicked.connect(self._compare_clicked)
+        buttons.addWidget(self.labs_button)
+        buttons.addWidget(self.compare_button)
+        layout.addLayout(buttons)
+
+    def _controls(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by study ID…")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._refilter)
+        row.addWidget(self.filter, 1)
+        self.incomplete = QCheckBox("Only incomplete")
+        self.incomplete.toggled.connect(self._refilter)
+        row.addWidget(self.incomplete)
+        self.identifiers = QCheckBox("Show identifiers")
+        self.identifiers.setToolTip("Show patient names in this list (never in titles or logs)")
+        self.identifiers.toggled.connect(self._show_identifiers)
+        row.addWidget(self.identifiers)
+        return row
+
+    def set_overview(self, overview: list[PatientOverview]) -> None:
+        self.model.set_overview(overview)
+        self._update_summary()
+
+    def clear(self) -> None:
+        self.set_overview([])
+        self.summary.setText("No study open. Study ▸ New study… or Open study…")
+
+    def _refilter(self, *_: object) -> None:
+        self.model.set_filter(self.filter.text(), self.incomplete.isChecked())
+        self._update_summary()
+
+    def _show_identifiers(self, on: bool) -> None:
+        self.model.show_identifiers = on
+        self.filter.setPlaceholderText(
+            "Filter by study ID or name…" if on else "Filter by study ID…"
+        )
+        self._refilter()
+
+    def _update_summary(self) -> None:
+        total, incomplete, shown = self.model.counts()
+        text = f"{total:,} patient{'s' * (total != 1)} · {incomplete:,} incomplete"
+        self.summary.setText(text + (f" · showing {shown:,}" if shown != total else ""))
+
+    def selected_node(self) -> _Node | None:
+        return self.model.node(self.tree.currentIndex())
+
+    def selected_visit_id(self) -> int | None:
+        node = self.selected_node()
+        while node is not None and node.kind == FILM:
+            node = node.parent
+        return node.item.visit.id if node is not None and node.kind == VISIT else None
+
+    def selected_patient_id(self) -> int | None:
+        node = self.selected_node()
+        while node is not None and node.kind != PATIENT:
+            node = node.parent
+        return node.item.patient.id if node is not None else None
+
+    def _activated(self, index: QModelIndex) -> None:
+        node = self.model.node(index)
+        if node is not None and node.kind == FILM:
+            self.filmActivated.emit(node.item)
+
+    def _compare_clicked(self) -> None:
+        patient = self.selected_patient_id()
+        if patient is not None:
+            self.compareRequested.emit(patient)
+
+    def _labs_clicked(self) -> None:
+        visit_id = self.selected_visit_id()
+        if visit_id is not None:
+            self.labsRequested.emit(visit_id)

@@ -1,0 +1,225 @@
+"""Background work of an open study, off the UI thread: relinking moved films and importing.
+
+Each job runs in the session's worker thread with a progress dialog and Cancel; its result
+(or error) comes back on the UI thread.  Film decoding for relinking goes through the
+window's crash-isolated loader.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.gui import errors
+from cobbdesk.gui.dispatch import UiDispatcher
+
+if TYPE_CHECKING:
+    from cobbdesk.core.importing.importer import ImportReport
+    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.study.browser import StudyBrowser
+
+logger = logging.getLogger("cobbdesk.gui.study")
+Progress = Callable[[int, int], None]
+Cancel = Callable[[], bool]
+Job = Callable[[Progress, Cancel], Any]
+
+
+def find_film(
+    paths: list[Path],
+    record: FilmRecord,
+    read: Callable[[Path], Film],
+    progress: Progress,
+    cancel: Cancel,
+) -> Any:
+    """The first file holding the film (see :func:`same_film`); runs off the UI thread.
+
+    ``read`` is the window loader's crash-isolated reader: a damaged candidate costs itself.
+    """
+    for done, path in enumerate(paths, 1):
+        if cancel():
+            return None
+        try:
+            if same_film(record, read(path)):
+                return path
+        except CobbdeskError:
+            pass
+        progress(done, len(paths))
+    return None
+
+
+def same_film(record: FilmRecord, film: Film) -> bool:
+    """Same decoded-pixel hash; for a film imported from its header and never opened (so
+    never hashed), the same SOP Instance UID."""
+    if record.pixel_sha256 is not None:
+        return film.pixel_sha256 == record.pixel_sha256
+    return film.sop_instance_uid == record.sop_instance_uid
+
+
+class BackgroundJob(QObject):
+    """``job(progress, cancel)`` in a worker thread; its signals are emitted on the UI thread.
+
+    The worker thread never touches Qt: progress and the outcome go through a
+    :class:`~cobbdesk.gui.dispatch.UiDispatcher` created with the job (on the UI thread).
+    """
+
+    progressed = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job, self.cancelled = job, threading.Event()
+        self._dispatch = UiDispatcher(self)
+        self._dispatch.expect()
+
+    def _progress(self, done: int, total: int) -> None:  # worker thread
+        self._dispatch.post(self.progressed.emit, done, total)
+
+    def _finish(self, signal: Any, value: Any) -> None:  # UI thread
+        self._dispatch.done()
+        signal.emit(value)
+
+    def run(self) -> None:  # worker thread
+        try:
+            result = self.job(self._progress, self.cancelled.is_set)
+        except Exception as exc:  # reported on the UI thread
+            self._dispatch.post(self._finish, self.failed, exc)
+            return
+        self._dispatch.post(self._finish, self.finished, result)
+
+
+class StudyJobs:
+    """Relink and import for :class:`~cobbdesk.gui.study.session.StudySession` (a mixin)."""
+
+    window: MainWindow
+    study: Study | None
+    browser: StudyBrowser
+    jobs: list[BackgroundJob]
+    _pool: ThreadPoolExecutor
+
+    def open_film(self, record: FilmRecord) -> None:  # provided by StudySession
+        raise NotImplementedError
+
+    def refresh(self) -> None:  # provided by StudySession
+        raise NotImplementedError
+
+    def start_job(self, title: str, job: Job, done: Callable[[Any], None]) -> BackgroundJob:
+        """Run ``job`` off the UI thread with a progress dialog and Cancel."""
+        worker = BackgroundJob(job, self)
+        dialog = QProgressDialog(title, "Cancel", 0, 0, self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.canceled.connect(worker.cancelled.set)
+
+        def progressed(done: int, total: int) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+
+        worker.progressed.connect(progressed)
+
+        def finish(result: Any = None, error: BaseException | None = None) -> None:
+            dialog.reset()
+            dialog.deleteLater()
+            self.jobs.remove(worker)
+            if error is not None:
+                errors.report(self.window, error, title.rstrip("…"))
+            else:
+                done(result)
+
+        worker.finished.connect(finish)
+        worker.failed.connect(lambda e: finish(error=e))
+        self.jobs.append(worker)
+        self._pool.submit(worker.run)
+        return worker
+
+    def relink_dialog(self, record: FilmRecord) -> None:
+        """The film's file is gone: ask for the folder it moved to (searched recursively)."""
+        title = f"Film #{record.id} was moved: choose the folder that now holds it"
+        chosen = QFileDialog.getExistingDirectory(self.window, title)
+        if chosen:
+            self.relink(record, [Path(chosen)])
+
+    def relink(self, record: FilmRecord, paths: list[Path]) -> BackgroundJob | None:
+        """Match the film by pixel hash among ``paths`` (files or folders), then update it."""
+        from cobbdesk.gui.main_window import files_in
+
+        name = Path(record.path).name
+        candidates = sorted(files_in(paths), key=lambda p: p.name != name)  # same name first
+        return self.start_job(
+            f"Looking for film #{record.id} among {len(candidates)} file(s)…",
+            lambda progress, cancel: find_film(
+                candidates, record, self.window.loader.read_blocking, progress, cancel
+            ),
+            lambda found: self._relinked(record, found, len(candidates)),
+        )
+
+    def _relinked(self, record: FilmRecord, found: Path | None, searched: int) -> None:
+        if found is None or self.study is None:
+            errors.present(
+                self.window,
+                "Relink failed",
+                f"None of {searched} file(s) holds the pixels of film #{record.id}.",
+            )
+            return
+        self.study.update_film(record.id, reason="file moved", path=str(found))
+        logger.info("Film #%d relinked (file moved)", record.id)
+        moved = record._replace(path=str(found))
+        self.browser.model.replace_film(moved)
+        self.open_film(moved)
+
+    def import_films_dialog(self) -> None:
+        if self.study is None:
+            errors.present(self.window, "Import films", "Open or create a study first.")
+            return
+        folder = QFileDialog.getExistingDirectory(self.window, "Import films into the study")
+        if folder:
+            self.import_films([Path(folder)])
+
+    def import_films(self, paths: list[Path]) -> BackgroundJob | None:
+        study = self.study
+        if study is None:
+            return None
+        return self.start_job(
+            "Importing films into the study…",
+            lambda progress, cancel: run_import(study, paths, progress, cancel),
+            self._imported,
+        )
+
+    def _imported(self, report: ImportReport) -> None:
+        self.refresh()
+        self._inform("Import finished", import_summary(report))
+
+    def _inform(self, title: str, text: str) -> None:
+        self.window.status.showMessage(text, 8000)
+        QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window).open()
+
+
+def run_import(study: Study, paths: list[Path], progress: Progress, cancel: Cancel) -> Any:
+    """The DICOM import (:func:`~...importer.import_paths`), off the UI thread."""
+    from cobbdesk.core.importing.importer import import_paths
+
+    return import_paths(study, paths, progress=progress, cancel=cancel)
+
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, by study ID (the report never holds names)."""
+    lines = [
+        f"{len(report.imported)} film(s) imported from {report.files} file(s)"
+        + (" — cancelled, nothing written" if report.cancelled else ""),
+        f"{len(report.duplicates)} already in the study, {len(report.skipped)} not films, "
+        f"{len(report.errors)} error(s)",
+    ]
+    if report.new_patients:
+        lines.append(f"New patients: {', '.join(report.new_patients)}")
+    lines += [f"{e.path.name}: {e.message}" for e in report.errors[:10]]
+    return "\n".join(lines + report.warnings[:10])

@@ -1,0 +1,222 @@
+"""FilmView: one film on screen — zoom, pan, window/level, invert, rotate, flip.
+
+Event bindings (the usual viewer ones): wheel zooms about the cursor; right-drag changes the
+window (horizontal = width, vertical = centre); middle-drag (or left-drag with no tool active)
+pans.  Left-button events go to ``tool`` (the measurement tool) in image coordinates.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+
+from cobbdesk.core.dicom.film import Film, Window
+from cobbdesk.core.viewing import ZOOM_STEP, Orientation, clamp_zoom, drag_window, fit_scale
+
+if TYPE_CHECKING:  # array code loads with the first film, not before the first paint
+    from cobbdesk.core.dicom.display import Voi
+    from cobbdesk.gui.viewer.film_item import FilmItem
+
+
+class Tool(Protocol):
+    """What the view forwards left-button events to (image coordinates)."""
+
+    def press(self, x: float, y: float, modifiers: Qt.KeyboardModifier) -> bool: ...
+    def move(self, x: float, y: float, buttons: Qt.MouseButton) -> bool: ...
+    def release(self, x: float, y: float) -> bool: ...
+
+
+class FilmView(QGraphicsView):
+    cursorMoved = Signal(float, float)  # image coordinates
+    displayChanged = Signal()  # VOI, inversion, zoom or orientation changed
+    filmChanged = Signal()  # a new scene holds the new film (overlays rebuild themselves)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setBackgroundBrush(Qt.GlobalColor.black)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)
+        self.item: FilmItem | None = None
+        self.tool: Tool | None = None
+        self.zoom = 1.0
+        self.orientation = Orientation()
+        self._drag: tuple[Qt.MouseButton, QPointF] | None = None
+
+    # --- film and display -------------------------------------------------------------
+    def set_film(self, film: Film | None) -> None:
+        """Show ``film`` in a fresh scene (None: empty view); emits ``filmChanged``."""
+        old = self.scene()
+        self.setScene(QGraphicsScene(self))
+        old.deleteLater()
+        self.item = None
+        self.orientation = Orientation()
+        if film is None:
+            self.filmChanged.emit()
+            return
+        from cobbdesk.gui.viewer.film_item import FilmItem
+
+        self.item = FilmItem(film)
+        self.item.setZValue(-1)
+        self.scene().addItem(self.item)
+        rect = self.item.boundingRect()
+        margin = max(rect.width(), rect.height())
+        self.scene().setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
+        self.fit()
+        self.filmChanged.emit()
+
+    @property
+    def film(self) -> Film | None:
+        return self.item.film if self.item else None
+
+    def set_voi(self, voi: Voi) -> None:
+        if self.item:
+            self.item.set_display(voi, self.item.user_invert)
+            self.displayChanged.emit()
+
+    def reset_window(self) -> None:
+        from cobbdesk.core.dicom.display import default_voi
+
+        if self.item:
+            self.set_voi(default_voi(self.item.film))
+
+    def auto_window(self) -> None:
+        from cobbdesk.core.dicom.display import auto_window
+
+        if self.item:
+            self.set_voi(auto_window(self.item.film.pixels, self.item.film.voi_function))
+
+    def toggle_invert(self) -> None:
+        if self.item:
+            self.item.set_display(self.item.voi, not self.item.user_invert)
+            self.displayChanged.emit()
+
+    # --- geometry ----------------------------------------------------------------------
+    def _apply_transform(self) -> None:
+        o = self.orientation
+        sx = -self.zoom if o.flip_horizontal else self.zoom
+        sy = -self.zoom if o.flip_vertical else self.zoom
+        self.setTransform(QTransform().rotate(90 * o.quarter_turns) * QTransform.fromScale(sx, sy))
+        self.displayChanged.emit()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Set screen pixels per image pixel, keeping scene point ``anchor`` where it is."""
+        if anchor is not None:
+            before = self.mapFromScene(anchor)
+        self.zoom = clamp_zoom(zoom)
+        self._apply_transform()
+        if anchor is not None:
+            shift = self.mapFromScene(anchor) - before
+            h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+            h.setValue(h.value() + shift.x())
+            v.setValue(v.value() + shift.y())
+
+    def fit(self) -> None:
+        if not self.item:
+            return
+        rect = self.item.boundingRect()
+        size = (rect.width(), rect.height())
+        if self.orientation.quarter_turns % 2:
+            size = size[::-1]
+        viewport = self.viewport().size()
+        self.zoom = fit_scale(size, (viewport.width() - 4, viewport.height() - 4))
+        self._apply_transform()
+        self.centerOn(rect.center())
+
+    def one_to_one(self) -> None:
+        self.set_zoom(1.0, self.mapToScene(self.viewport().rect().center()))
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * ZOOM_STEP, self.mapToScene(self.viewport().rect().center()))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / ZOOM_STEP, self.mapToScene(self.viewport().rect().center()))
+
+    def rotate_quarter(self, turns: int) -> None:
+        self.orientation = self.orientation.rotated(turns)
+        self.fit()
+
+    def flip(self, horizontal: bool) -> None:
+        self.orientation = self.orientation.flipped(horizontal)
+        self._apply_transform()
+
+    # --- events ------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            anchor = self.mapToScene(event.position().toPoint())
+            self.set_zoom(self.zoom * ZOOM_STEP**steps, anchor)
+        event.accept()
+
+    def _image_point(self, event: QMouseEvent) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        point = self._image_point(event)
+        button = event.button()
+        tool = self.tool if button == Qt.MouseButton.LeftButton else None
+        if tool is not None and tool.press(point.x(), point.y(), event.modifiers()):
+            event.accept()
+            return
+        if button in (
+            Qt.MouseButton.RightButton,
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
+            self._drag = (button, event.position())
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        point = self._image_point(event)
+        self.cursorMoved.emit(point.x(), point.y())
+        if self._drag is not None:
+            button, last = self._drag
+            delta = event.position() - last
+            self._drag = (button, event.position())
+            if button == Qt.MouseButton.RightButton:
+                self._window_drag(delta.x(), delta.y())
+            else:
+                h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+                h.setValue(h.value() - round(delta.x()))
+                v.setValue(v.value() - round(delta.y()))
+            event.accept()
+            return
+        if self.tool is not None and self.tool.move(point.x(), point.y(), event.buttons()):
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag is not None and self._drag[0] == event.button():
+            self._drag = None
+            event.accept()
+            return
+        point = self._image_point(event)
+        tool = self.tool if event.button() == Qt.MouseButton.LeftButton else None
+        if tool is not None and tool.release(point.x(), point.y()):
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event: object) -> None:  # right button is window/level
+        return
+
+    def _window_drag(self, dx: float, dy: float) -> None:
+        if not self.item:
+            return
+        current = self.item.voi
+        if not isinstance(current, Window):  # a VOI LUT: start from the automatic window
+            from cobbdesk.core.dicom.display import auto_window
+
+            current = auto_window(self.item.film.pixels)
+        self.set_voi(drag_window(current, dx=dx, dy=dy, pixel_range=self.item.film.pixel_range))

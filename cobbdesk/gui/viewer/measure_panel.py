@@ -1,0 +1,141 @@
+"""The measurement panel: templates, snapping, the guided prompt and the film's measurements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement, Template
+from cobbdesk.gui.viewer.measure_tool import MeasureController
+
+TEMPLATE_BUTTONS = (
+    (Template.C2_C7, "C2–C7"),
+    (Template.L1_S1, "L1–S1"),
+    (Template.FREE, "Free Cobb"),
+)
+
+
+def angle_text(m: CobbMeasurement) -> str:
+    word = "lordosis" if m.angle > 0 else ("kyphosis" if m.angle < 0 else "")
+    return f"{m.angle:+.1f}° {word}".strip()
+
+
+class MeasurePanel(QWidget):
+    raterChanged = Signal(str)
+
+    def __init__(self, rater: str) -> None:
+        super().__init__()
+        self.controller: MeasureController | None = None
+        self._connections: list[tuple[Any, Any]] = []
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Rater:"))
+        self.rater = QLineEdit(rater)
+        self.rater.editingFinished.connect(lambda: self.raterChanged.emit(self.rater.text()))
+        row.addWidget(self.rater)
+        layout.addLayout(row)
+        buttons = QHBoxLayout()
+        self.template_buttons: dict[Template, QPushButton] = {}
+        for template, label in TEMPLATE_BUTTONS:
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, t=template: self.start(t))
+            buttons.addWidget(button)
+            self.template_buttons[template] = button
+        layout.addLayout(buttons)
+        self.snapping = QCheckBox("Snap lines to endplate edges")
+        self.snapping.setChecked(True)
+        self.snapping.toggled.connect(self._snapping_toggled)
+        layout.addWidget(self.snapping)
+        self.prompt = QLabel("Choose a template, then click on the film.")
+        self.prompt.setWordWrap(True)
+        self.prompt.setStyleSheet("font-weight: bold")
+        layout.addWidget(self.prompt)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Levels", "Angle", "Rater"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._table_selection)
+        layout.addWidget(self.table, 1)
+        self.delete = QPushButton("Delete selected")
+        self.delete.clicked.connect(self._delete)
+        layout.addWidget(self.delete)
+        note = QLabel(f"Sign: {CONVENTION}.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: gray")
+        layout.addWidget(note)
+        self.setEnabled(False)
+
+    def set_controller(self, controller: MeasureController | None) -> None:
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+        self._connections = []
+        self.controller = controller
+        self.setEnabled(controller is not None)
+        if controller is None:
+            self.table.setRowCount(0)
+            return
+        self._connections = [
+            (controller.measurementsChanged, self.refresh),
+            (controller.selectionChanged, self.refresh),
+            (controller.promptChanged, self.prompt.setText),
+            (controller.messageChanged, self.message.setText),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+        controller.set_snapping(self.snapping.isChecked())
+        self.refresh()
+
+    def start(self, template: Template) -> None:
+        if self.controller is not None:
+            self.controller.start_placement(template)
+
+    def _snapping_toggled(self, on: bool) -> None:
+        if self.controller is not None:
+            self.controller.set_snapping(on)
+
+    def _delete(self) -> None:
+        if self.controller is not None:
+            self.controller.delete_selected()
+
+    def refresh(self, *_: object) -> None:
+        if self.controller is None:
+            return
+        items = list(self.controller.measurements.values())
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(items))
+        for row, m in enumerate(items):
+            levels = "Free" if m.template is Template.FREE else m.template.value.replace("-", "–")
+            angle = angle_text(m) + ("" if m.spacing is not None else " (px)")
+            for column, text in enumerate((levels, angle, m.rater)):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, m.id)
+                self.table.setItem(row, column, cell)
+            if m.id == self.controller.selected_id:
+                self.table.selectRow(row)
+        if self.controller.selected_id is None:
+            self.table.clearSelection()
+        self.table.blockSignals(False)
+        self.delete.setEnabled(self.controller.selected_id is not None)
+
+    def _table_selection(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if self.controller is not None and rows:
+            self.controller.select(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))

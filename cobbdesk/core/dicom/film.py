@@ -34,6 +34,10 @@ class SpacingSource(StrEnum):
     """(0018,1164): detector plane, so distances are magnified; angles are unaffected."""
     IMAGER_ERMF = "ImagerPixelSpacing/ERMF"
     """(0018,1164) divided by EstimatedRadiographicMagnificationFactor (0018,1114)."""
+    NOMINAL_SCANNED = "NominalScannedPixelSpacing"
+    """(0018,2010): the scanner's nominal spacing of a digitised film (Secondary Capture)."""
+    USER = "user calibration"
+    """A line the user drew over an object of known length (stored per film in the study)."""
     NONE = "none"
     """No usable spacing: measurements are in pixels and labelled so."""
 
@@ -117,6 +121,12 @@ class Film:
     series_description: str = ""
     number_of_frames: int = 1
     notices: list[str] = field(default_factory=list)
+    pixel_aspect: tuple[float, float] | None = None
+    """Pixel Aspect Ratio (0028,0034) as ``(vertical, horizontal)`` when the film has no spacing
+    and its pixels are not square: angles honour it, lengths stay in pixels."""
+    patient_orientation: tuple[str, str] | None = None
+    """Patient Orientation (0020,0020): the patient directions of the row (left → right) and
+    column (top → bottom) axes, e.g. ``("A", "F")``; None when absent."""
 
     @property
     def pixel_sha256(self) -> str:

@@ -41,7 +41,7 @@ from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.labs import LAB_SPECS, is_missing, validate_lab
-from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord, VisitKind
 from cobbdesk.core.store.study import Study
 
@@ -367,7 +367,7 @@ def _measurement(
         spacing=geo.spacing,
         spacing_source=geo.source,
         rater=cells.get("rater", "") or default_rater,
-        **({"id": cells["id"]} if cells.get("id") else {}),
+        id=cells.get("id") or new_id(),
     )
 
 

@@ -193,6 +193,13 @@ class CobbMeasurement:
     created_utc: str = field(default_factory=utc_now)
     updated_utc: str = ""
     algorithm_version: str = ALGORITHM_VERSION
+    pixel_aspect: tuple[float, float] | None = None
+    """``(vertical, horizontal)`` pixel shape of an uncalibrated film (Pixel Aspect Ratio): the
+    angle honours it while lengths stay in pixels.  None for square pixels or calibrated films."""
+    upper_snapped: bool = False
+    """True when the upper line's points were moved by endplate snapping."""
+    lower_snapped: bool = False
+    """True when the lower line's points were moved by endplate snapping."""
 
     def __post_init__(self) -> None:
         setter = object.__setattr__
@@ -209,6 +216,7 @@ class CobbMeasurement:
         if self.pixel_sha256 and not _SHA256.fullmatch(self.pixel_sha256):
             raise ValidationError(None, "pixel_sha256 must be 64 lowercase hex digits")
         self._check_spacing()
+        self._check_aspect()
         for name in ("upper", "lower"):
             line = getattr(self, name)
             if not isinstance(line, EndplateLine):
@@ -230,10 +238,26 @@ class CobbMeasurement:
                 None, f"spacing {spacing} contradicts spacing_source {self.spacing_source.value!r}"
             )
 
+    def _check_aspect(self) -> None:
+        aspect = self.pixel_aspect
+        if aspect is None:
+            return
+        row, col = _point(aspect, "pixel_aspect")
+        if not (0 < row < float("inf") and 0 < col < float("inf")):
+            raise ValidationError(None, f"pixel_aspect must be two positive numbers: {aspect}")
+        if self.spacing is not None:
+            raise ValidationError(None, "pixel_aspect is only for films without a spacing")
+        object.__setattr__(self, "pixel_aspect", None if row == col else (row, col))
+
+    @property
+    def angle_spacing(self) -> tuple[float, float] | None:
+        """The spacing the angle is computed with: mm, else the pixel aspect ratio, else None."""
+        return self.spacing if self.spacing is not None else self.pixel_aspect
+
     @property
     def angle(self) -> float:
         """Signed Cobb angle in degrees, recomputed from the points (positive = lordosis)."""
-        return cobb_angle(self.upper.as_tuple(), self.lower.as_tuple(), self.spacing)
+        return cobb_angle(self.upper.as_tuple(), self.lower.as_tuple(), self.angle_spacing)
 
     @property
     def units(self) -> str:
@@ -283,6 +307,9 @@ class CobbMeasurement:
             "created_utc": self.created_utc,
             "updated_utc": self.updated_utc,
             "algorithm_version": self.algorithm_version,
+            "pixel_aspect": None if self.pixel_aspect is None else list(self.pixel_aspect),
+            "upper_snapped": self.upper_snapped,
+            "lower_snapped": self.lower_snapped,
             "angle_deg": self.angle,
             "units": self.units,
             "convention": self.convention,
@@ -306,9 +333,18 @@ class CobbMeasurement:
                 created_utc=data["created_utc"],
                 updated_utc=data["updated_utc"],
                 algorithm_version=data["algorithm_version"],
+                pixel_aspect=_optional_pair(data.get("pixel_aspect")),
+                upper_snapped=bool(data.get("upper_snapped", False)),
+                lower_snapped=bool(data.get("lower_snapped", False)),
             )
         except (KeyError, TypeError, IndexError) as exc:
             raise ValidationError(None, f"measurement record is incomplete: {exc!r}") from exc
+
+
+def _optional_pair(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    return (float(value[0]), float(value[1]))
 
 
 def csv_row(m: CobbMeasurement) -> dict[str, str | float]:

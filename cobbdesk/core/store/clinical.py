@@ -44,6 +44,10 @@ def measurement_row(m: CobbMeasurement) -> dict[str, Any]:
         algorithm_version=m.algorithm_version,
         created_utc=m.created_utc,
         updated_utc=m.updated_utc,
+        upper_snapped=int(m.upper_snapped),
+        lower_snapped=int(m.lower_snapped),
+        pixel_aspect_row=m.pixel_aspect[0] if m.pixel_aspect else None,
+        pixel_aspect_col=m.pixel_aspect[1] if m.pixel_aspect else None,
     )
     return row
 
@@ -65,6 +69,13 @@ def measurement_from_row(row: Any, sop: str, sha: str | None) -> CobbMeasurement
             "algorithm_version": row["algorithm_version"],
             "created_utc": row["created_utc"],
             "updated_utc": row["updated_utc"],
+            "pixel_aspect": (
+                (row["pixel_aspect_row"], row["pixel_aspect_col"])
+                if row["pixel_aspect_row"]
+                else None
+            ),
+            "upper_snapped": bool(row["upper_snapped"]),
+            "lower_snapped": bool(row["lower_snapped"]),
         }
     )
 

@@ -2,7 +2,9 @@
 
 The version lives in the ``meta`` table (portable, unlike SQLite's ``user_version``).
 Version 1 was the first study format; version 2 added each film's pixel dimensions and an
-index on the pixel hash (used to relink moved films).
+index on the pixel hash (used to relink moved films); version 3 added each film's facing (with
+its source) and pixel aspect ratio, each measurement's snapping flags and pixel aspect ratio, and
+the ``calibrations`` table of user calibrations.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import audit, dialect
-from cobbdesk.core.store.schema import SCHEMA_VERSION, meta
+from cobbdesk.core.store.schema import SCHEMA_VERSION, calibrations, meta
 
 
 def _to_v2(conn: Connection) -> None:
@@ -23,7 +25,18 @@ def _to_v2(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_films_pixel_sha256 ON films (pixel_sha256)"))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2}
+def _to_v3(conn: Connection) -> None:
+    for column in ("facing VARCHAR(8)", "facing_source VARCHAR(16)",
+                   "pixel_aspect_row FLOAT", "pixel_aspect_col FLOAT"):  # fmt: skip
+        conn.execute(text(f"ALTER TABLE films ADD COLUMN {column}"))
+    for column in ("upper_snapped INTEGER NOT NULL DEFAULT 0",
+                   "lower_snapped INTEGER NOT NULL DEFAULT 0",
+                   "pixel_aspect_row FLOAT", "pixel_aspect_col FLOAT"):  # fmt: skip
+        conn.execute(text(f"ALTER TABLE measurements ADD COLUMN {column}"))
+    calibrations.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def stored_version(conn: Connection, path: Path) -> int:

@@ -76,6 +76,10 @@ class FilmRecord(NamedTuple):
     study_date: str | None = None
     pixel_rows: int | None = None
     pixel_columns: int | None = None
+    facing: str | None = None
+    """``"left"`` or ``"right"``: the side of the image the patient's anterior points to."""
+    facing_source: str | None = None
+    """``"user"``, ``"dicom"`` (Patient Orientation) or ``"estimate"``; None when unknown."""
 
 
 @dataclass

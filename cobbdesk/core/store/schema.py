@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 #: Version written by this code; ``migrations`` brings older files up to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -88,6 +88,11 @@ films = Table(
     # version 2
     Column("pixel_rows", Integer),
     Column("pixel_columns", Integer),
+    # version 3: which way the patient faces, and the pixel shape when there is no spacing
+    Column("facing", String(8), CheckConstraint("facing IN ('left', 'right')")),
+    Column("facing_source", String(16)),
+    Column("pixel_aspect_row", Float),
+    Column("pixel_aspect_col", Float),
 )
 Index("ix_films_pixel_sha256", films.c.pixel_sha256)  # version 2
 
@@ -111,6 +116,30 @@ measurements = Table(
     Column("algorithm_version", String(16), nullable=False),
     Column("created_utc", String(32), nullable=False),
     Column("updated_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+    # version 3: snapping provenance and the pixel shape of uncalibrated films
+    Column("upper_snapped", Integer, nullable=False, default=0, server_default="0"),
+    Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
+    Column("pixel_aspect_row", Float),
+    Column("pixel_aspect_col", Float),
+)
+
+#: A user's calibration of a film: a line over an object of known length (version 3).
+calibrations = Table(
+    "calibrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # "ruler", "ball", ...
+    Column("x1", Float, nullable=False),
+    Column("y1", Float, nullable=False),
+    Column("x2", Float, nullable=False),
+    Column("y2", Float, nullable=False),
+    Column("length_mm", Float, CheckConstraint("length_mm > 0"), nullable=False),
+    Column("spacing_row_mm", Float, nullable=False),
+    Column("spacing_col_mm", Float, nullable=False),
+    Column("rater", String(64), nullable=False),
+    Column("created_utc", String(32), nullable=False),
     Column("deleted_utc", String(32)),
 )
 
@@ -148,3 +177,11 @@ audit = Table(
 
 #: Columns added by migration to version 2 (kept for the migration code and its test).
 V2_FILM_COLUMNS = (films.c.pixel_rows, films.c.pixel_columns)
+#: Columns added by migration to version 3.
+V3_FILM_COLUMNS = (
+    films.c.facing, films.c.facing_source, films.c.pixel_aspect_row, films.c.pixel_aspect_col,
+)  # fmt: skip
+V3_MEASUREMENT_COLUMNS = (
+    measurements.c.upper_snapped, measurements.c.lower_snapped,
+    measurements.c.pixel_aspect_row, measurements.c.pixel_aspect_col,
+)  # fmt: skip

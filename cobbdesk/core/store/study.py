@@ -60,7 +60,13 @@ _FILM_FIELDS = (
     "pixel_rows",
     "pixel_columns",
     "visit_id",
+    "facing",
+    "facing_source",
+    "pixel_aspect_row",
+    "pixel_aspect_col",
 )
+_FACINGS = (None, "left", "right")
+_FACING_SOURCES = (None, "user", "dicom", "estimate")
 
 
 def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
@@ -330,13 +336,16 @@ def _visit(row: Any) -> Visit:
 FILM_COLUMNS = (
     films.c.id, films.c.visit_id, films.c.sop_instance_uid, films.c.pixel_sha256, films.c.path,
     films.c.region, films.c.view, films.c.study_date, films.c.pixel_rows, films.c.pixel_columns,
+    films.c.facing, films.c.facing_source,
 )  # fmt: skip
 
 
 def _film(row: Any) -> FilmRecord:
     """A FilmRecord from a row selected with ``FILM_COLUMNS``."""
     r = tuple(row)
-    return FilmRecord(r[0], r[1], r[2], r[3], r[4], _REGIONS[r[5]], r[6], r[7], r[8], r[9])
+    return FilmRecord(
+        r[0], r[1], r[2], r[3], r[4], _REGIONS[r[5]], r[6], r[7], r[8], r[9], r[10], r[11]
+    )
 
 
 def _film_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -350,4 +359,10 @@ def _film_fields(fields: dict[str, Any]) -> dict[str, Any]:
         clean["study_date"] = iso_date(clean["study_date"], "study date")
     if "path" in clean:
         clean["path"] = str(clean["path"])
+    if clean.get("facing") not in _FACINGS:
+        raise ValidationError(None, f"facing must be 'left' or 'right', got {clean['facing']!r}")
+    if clean.get("facing_source") not in _FACING_SOURCES:
+        raise ValidationError(
+            None, f"facing source must be user, dicom or estimate, got {clean['facing_source']!r}"
+        )
     return clean

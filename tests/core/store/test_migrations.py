@@ -49,8 +49,15 @@ def test_v1_study_is_backed_up_then_migrated(v1_file: Path) -> None:
             ).scalar()
             columns = {c["name"] for c in inspect(conn).get_columns("films")}
             indexes = {i["name"] for i in inspect(conn).get_indexes("films")}
+            m_columns = {c["name"] for c in inspect(conn).get_columns("measurements")}
+            tables = set(inspect(conn).get_table_names())
         assert version == str(SCHEMA_VERSION)
         assert {"pixel_rows", "pixel_columns"} <= columns and "ix_films_pixel_sha256" in indexes
+        assert {"facing", "facing_source", "pixel_aspect_row", "pixel_aspect_col"} <= columns
+        assert {"upper_snapped", "lower_snapped", "pixel_aspect_row"} <= m_columns
+        assert "calibrations" in tables
+        (film,) = study.films()
+        assert film.facing is None and film.facing_source is None
         (patient,) = study.patients()
         assert patient.name == "Legacy^Patient" and patient.dose_mg_kg_day == 0.5
         (m,) = study.measurements()
@@ -63,7 +70,7 @@ def test_v1_study_is_backed_up_then_migrated(v1_file: Path) -> None:
             last = conn.execute(
                 text("SELECT field, old_value, new_value FROM audit ORDER BY seq DESC LIMIT 1")
             ).one()
-        assert tuple(last) == ("schema_version", "1", "2")
+        assert tuple(last) == ("schema_version", "1", str(SCHEMA_VERSION))
     finally:
         study.close()
     assert original != v1_file.read_bytes()

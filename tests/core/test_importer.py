@@ -269,7 +269,7 @@ def test_import_three_patients_with_admission_month3_and_other(
             regions = sorted(f.region.value for f in study.films(visit.id))
             assert regions == ["cervical", "lumbar"]
     patient = next(p for p in study.patients() if p.study_id == "P0001")
-    assert (patient.dicom_patient_id, patient.name) == ("MRN-1", "Doe, Jane")
+    assert (patient.dicom_patient_id, patient.name) == ("MRN-1", "Doe^Jane")
     films = study.films()
     assert all(
         f.pixel_sha256 is None and (f.pixel_rows, f.pixel_columns) == (400, 320) for f in films

@@ -11,8 +11,9 @@ Rules (:func:`import_paths`):
   included), or seen earlier in the same import, is skipped and reported with the film it
   duplicates.
 * Films are linked to patients by DICOM Patient ID (0010,0020).  A new patient gets the next
-  study-ID pseudonym (``P0001``…) and the header's name, birth date and sex as optional
-  identifiers; an existing patient is never changed.  A film without Patient ID is an error.
+  study-ID pseudonym (``P0001``…) and the header's name (the decoded PN value with all its
+  component groups), birth date and sex as optional identifiers; an existing patient is
+  never changed.  A film without Patient ID is an error.
 * Visits come from :func:`assign_visits` applied, per patient, to the study dates of the new
   films together with the dates of the patient's existing visits.  Existing visits win: a
   film dated like an existing visit joins it; an existing *undated* visit of the chosen kind
@@ -36,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from cobbdesk.core.dicom.person_name import normalise_person_name
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.importing.scan import (
     Cancel,
@@ -61,18 +63,21 @@ _LUMBAR = re.compile(
 _NEITHER = re.compile(r"THORACOLUMB|\bTL[ _-]?SPINE\b|WHOLE[ _-]?SPINE")
 
 
-def guess_region(body_part: str, series_description: str = "", view: str = "") -> Region:
+def guess_region(
+    body_part: str, series_description: str = "", view: str = "", study_description: str = ""
+) -> Region:
     """Cervical or lumbar from the header's words, else unknown.
 
     Body Part Examined decides when it names a region, then the Series Description, then the
-    view.  Cervical: CSPINE, C-SPINE, C SPINE, CTSPINE, NECK, "cervical" (any language that
-    says cervic…), HWS.  Lumbar: LSPINE, L-SPINE, LSSPINE, L-S SPINE, LUMBAR, lumbosacral,
-    LS, LWS, "Lenden…".  Text naming both, or thoraco-lumbar/whole-spine films: unknown.
+    Study Description, then the view.  Cervical: CSPINE, C-SPINE, C SPINE, CTSPINE, NECK,
+    "cervical" (any language that says cervic…), HWS.  Lumbar: LSPINE, L-SPINE, LSSPINE,
+    L-S SPINE, LUMBAR, lumbosacral, LS, LWS, "Lenden…".  Text naming both, or
+    thoraco-lumbar/whole-spine films: unknown.
 
     >>> guess_region("C-SPINE"), guess_region("", "Lat lumbar spine"), guess_region("CHEST")
     (<Region.CERVICAL: 'cervical'>, <Region.LUMBAR: 'lumbar'>, <Region.UNKNOWN: 'unknown'>)
     """
-    for text in (body_part, series_description, view):
+    for text in (body_part, series_description, study_description, view):
         words = (text or "").upper()
         if not words.strip() or _NEITHER.search(words):
             continue
@@ -278,7 +283,10 @@ def _who(study: Study, pid: int | None) -> str:
 
 
 def _film(header: HeaderInfo) -> dict[str, Any]:
-    region = guess_region(header.body_part, header.series_description, header.view_position)
+    region = guess_region(
+        header.body_part, header.series_description, header.view_position,
+        header.study_description,
+    )  # fmt: skip
     try:
         study_date = iso_date(header.study_date, "study date")
     except ValidationError:
@@ -296,11 +304,15 @@ def _film(header: HeaderInfo) -> dict[str, Any]:
 
 
 def _identifiers(header: HeaderInfo) -> dict[str, Any]:
-    """Name, birth date and sex for a new patient; unusable values are left out."""
+    """Name, birth date and sex for a new patient; unusable values are left out.
+
+    The name is the decoded PN value, every component group kept (``Yamada^Tarou=山田^太郎``;
+    :func:`~cobbdesk.core.dicom.person_name.name_groups` splits it), normalised.
+    """
     found: dict[str, Any] = {}
-    parts = [p.strip() for p in header.patient_name.split("^")[:3] if p.strip()]
-    if parts:
-        found["name"] = ", ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
+    name = normalise_person_name(header.patient_name)
+    if name:
+        found["name"] = name
     with contextlib.suppress(ValidationError):  # an invalid birth date is left out
         found["birth_date"] = iso_date(header.birth_date, "birth date")
     sex = header.sex.strip().upper()[:1]

@@ -5,8 +5,12 @@ Rules:
 * ``paths`` may mix files and folders; folders are walked recursively (sorted, so results are
   reproducible).  A file named ``DICOMDIR`` (any case) is not an image: the files it references
   (Referenced File ID, relative to the DICOMDIR's folder, matched case-insensitively because CDs
-  mounted on POSIX often show lower-case names) are scanned instead.  Every file is scanned once
-  even when reached both through a folder and a DICOMDIR.
+  mounted on POSIX often show lower-case names; see :mod:`~cobbdesk.core.importing.dicomdir`)
+  are scanned instead.  A reference that leaves the DICOMDIR's folder is refused and reported
+  as an error naming the DICOMDIR and the record.  Every file is scanned once even when
+  reached both through a folder and a DICOMDIR.
+* Text attributes are decoded with the file's Specific Character Set (0008,0005) by pydicom
+  (ISO 2022 escape sequences included); see :func:`_text`.
 * Only the header is read, and only up to Columns (0028,0011) — the last attribute the import
   needs — so pixel data, LUTs and trailing private groups are never parsed; large values seen
   on the way are skipped (``defer_size``), not read.
@@ -45,6 +49,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
+from cobbdesk.core.importing.dicomdir import dicomdir_references
+
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 
@@ -57,6 +63,7 @@ _LAST_NEEDED = int(LAST_NEEDED_TAG)
 HEAD_BYTES = 16 * 1024
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _FIRST_GROUPS = (0x0000, 0x0002, 0x0008)  # how a DICOM stream without preamble starts
+ESC = b"\x1b"  # starts an ISO 2022 escape sequence (code extension, PS3.5 §6.1.2.5.3)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class HeaderInfo:
     study_date: str = ""
     body_part: str = ""
     series_description: str = ""
+    study_description: str = ""
     view_position: str = ""
     rows: int | None = None
     columns: int | None = None
@@ -141,40 +149,23 @@ def _add(path: Path, seen: dict[Path, None], errors: list[ScanIssue]) -> None:
         seen.setdefault(path.resolve(), None)
         return
     try:
-        referenced = dicomdir_files(path)
+        references = dicomdir_references(path)
     except Exception as exc:  # any parser failure: report it, never stop the scan
         errors.append(ScanIssue(path, f"the DICOMDIR cannot be read: {exc}"))
         return
-    for target in referenced:
-        if target.is_file():
-            seen.setdefault(target.resolve(), None)
+    for ref in references:
+        if ref.path is None:
+            errors.append(
+                ScanIssue(
+                    path,
+                    f"{ref.record}: Referenced File ID (0004,1500) {ref.file_id!r} "
+                    f"{ref.problem}; refused",
+                )
+            )
+        elif ref.path.is_file():
+            seen.setdefault(ref.path.resolve(), None)
         else:
-            errors.append(ScanIssue(target, f"referenced by {path} but missing"))
-
-
-def dicomdir_files(dicomdir: Path) -> list[Path]:
-    """The files a DICOMDIR references (Referenced File ID relative to its folder)."""
-    ds = pydicom.dcmread(dicomdir, defer_size=DEFER_SIZE, force=True)
-    found: list[Path] = []
-    for record in ds.get("DirectoryRecordSequence", []):
-        ref = record.get("ReferencedFileID")
-        if not ref:
-            continue
-        parts = [ref] if isinstance(ref, str) else [str(p) for p in ref]
-        found.append(_resolve_case(dicomdir.parent, parts))
-    return found
-
-
-def _resolve_case(base: Path, parts: list[str]) -> Path:
-    """``base/parts…``, matching each component case-insensitively when not found as is."""
-    current = base
-    for part in parts:
-        candidate = current / part
-        if not candidate.exists() and current.is_dir():
-            matches = [c for c in current.iterdir() if c.name.upper() == part.upper()]
-            candidate = matches[0] if matches else candidate
-        current = candidate
-    return current
+            errors.append(ScanIssue(ref.path, f"referenced by {path} ({ref.record}) but missing"))
 
 
 # --- reading one header -------------------------------------------------------------------
@@ -256,17 +247,28 @@ def _legacy_or_not_dicom(path: Path, head: bytes) -> NoReturn:
 
 
 def _text(ds: Any, keyword: str) -> str:
-    """A text attribute ("" when absent); plain ASCII values skip pydicom's value conversion
-    (a third of the scan time), anything else goes through it (character sets)."""
+    """A text attribute decoded with the Specific Character Set (0008,0005); "" when absent.
+
+    Values of ASCII bytes without an ESC (0x1B) skip pydicom's value conversion (a third of
+    the scan time): every character set pydicom knows decodes such bytes as ASCII (checked in
+    the tests).  Anything else — non-ASCII bytes, ISO 2022 escape sequences (PS3.5 §6.1.2.5),
+    which are ASCII-only bytes — goes through pydicom, as do person names, which it splits
+    into component groups before decoding (PS3.5 §6.2.1.2).
+    """
     raw = ds.get_item(keyword)
     value = getattr(raw, "value", None)
-    if isinstance(raw, RawDataElement) and isinstance(value, bytes) and value.isascii():
+    if isinstance(raw, RawDataElement) and isinstance(value, bytes) and _plain_ascii(value):
         return value.decode("ascii").strip(" \x00")
     try:
         converted = ds.get(keyword, "")
         return "" if converted is None else str(converted).strip()
     except Exception:  # undecodable character sets must not stop a scan
         return ""
+
+
+def _plain_ascii(value: bytes) -> bool:
+    """True for bytes that decode to the same text under every character set."""
+    return value.isascii() and ESC not in value
 
 
 def _dimension(ds: Any, keyword: str, tag: str) -> int | None:
@@ -308,6 +310,7 @@ def _header_info(path: Path, ds: Any, complete: bool) -> HeaderInfo:
         study_date=_text(ds, "StudyDate"),
         body_part=_text(ds, "BodyPartExamined"),
         series_description=_text(ds, "SeriesDescription"),
+        study_description=_text(ds, "StudyDescription"),
         view_position=_text(ds, "ViewPosition"),
         rows=rows,
         columns=columns,

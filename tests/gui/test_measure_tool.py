@@ -276,9 +276,9 @@ def test_uncalibrated_labels(qtbot, tmp_path: Path) -> None:
 
 
 def test_label_texts() -> None:
-    assert angle_text(23.44, True) == "+23.4° lordosis"
-    assert angle_text(-8.2, True) == "\u22128.2° kyphosis"
-    assert angle_text(0.01, False) == "0.0° parallel\n(px, uncalibrated)"
+    assert angle_text(23.44) == "+23.4° lordosis"
+    assert angle_text(-8.2) == "\u22128.2° kyphosis"
+    assert angle_text(0.01, calibrated=False, separator="\n") == "0.0° parallel\n(px, uncalibrated)"
     assert level_text("C2 inferior endplate") == "C2 inf"
     assert level_text("S1 superior endplate") == "S1 sup"
 

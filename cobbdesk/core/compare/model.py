@@ -43,6 +43,7 @@ from datetime import date
 from typing import Literal
 
 from cobbdesk.core.dicom.film import Film, Window
+from cobbdesk.core.measure.formatting import day_text
 from cobbdesk.core.measure.measurement import CobbMeasurement, Template
 from cobbdesk.core.store.records import FilmRecord, PatientOverview, Region, Visit, VisitKind
 
@@ -283,10 +284,7 @@ def day_offset(visit_date: str | None, admission_date: str | None) -> int | None
 
 def day_label(visit_date: str | None, admission_date: str | None) -> str:
     """``"day 0"``, ``"day +88"``, or ``"day ?"`` when a date is missing."""
-    days = day_offset(visit_date, admission_date)
-    if days is None:
-        return "day ?"
-    return "day 0" if days == 0 else f"day {days:+d}"
+    return day_text(day_offset(visit_date, admission_date))
 
 
 def date_label(

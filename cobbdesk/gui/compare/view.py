@@ -36,6 +36,7 @@ from cobbdesk.core.compare.model import (
     slots,
     template_for,
 )
+from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import PatientOverview, Region, Study
 from cobbdesk.gui import errors
@@ -43,7 +44,6 @@ from cobbdesk.gui.compare.cache import FilmCache, key
 from cobbdesk.gui.compare.chrome import CompareHeader, CompareToolbar
 from cobbdesk.gui.compare.side import CompareSide
 from cobbdesk.gui.compare.sync import Aligner, ViewSync
-from cobbdesk.gui.viewer.measure_items import angle_text
 from cobbdesk.gui.workers import FilmLoader
 
 EXPORT_SCALE = 2.0
@@ -248,7 +248,7 @@ class CompareView(QWidget):
         angle = side.angle()
         if angle is None:
             return "not measured" if side.film is not None else "—"
-        return angle_text(angle, side.film is not None and side.film.calibrated).replace("\n", " ")
+        return angle_text(angle, calibrated=side.film is not None and side.film.calibrated)
 
     def _angles_changed(self) -> None:
         self._update_measured()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cobbdesk.core.measure.formatting import day_text
 from cobbdesk.core.store import FilmRecord, PatientOverview, Region, VisitKind, VisitOverview
 
 Index = QModelIndex | QPersistentModelIndex
@@ -307,7 +308,7 @@ class StudyModel(QAbstractItemModel):
         if admission is None or visit.kind is VisitKind.ADMISSION:
             return visit.visit_date  # type: ignore[no-any-return]
         days = (date.fromisoformat(visit.visit_date) - date.fromisoformat(admission)).days
-        return f"{visit.visit_date}  (day {days:+d})"
+        return f"{visit.visit_date}  ({day_text(days)})"
 
     def _film_text(self, node: _Node, column: int) -> str:
         film: FilmRecord = node.item

@@ -17,6 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.geometry import Point, cobb_construction
 from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, PointName
 
@@ -33,18 +34,6 @@ def cosmetic_pen(color: QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.S
     pen = QPen(color, width, style, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     pen.setCosmetic(True)
     return pen
-
-
-def angle_text(angle: float, calibrated: bool) -> str:
-    """``"+23.4° lordosis"`` / ``"−8.2° kyphosis"``, with a second line when uncalibrated."""
-    magnitude = f"{abs(angle):.1f}"
-    if magnitude == "0.0":
-        text = "0.0° parallel"
-    elif angle > 0:
-        text = f"+{magnitude}° lordosis"
-    else:
-        text = f"\u2212{magnitude}° kyphosis"
-    return text if calibrated else f"{text}\n(px, uncalibrated)"
 
 
 def level_text(level: str) -> str:
@@ -293,7 +282,7 @@ class MeasurementItem(OverlayItem):
             label.set_label(text, QColor(Qt.GlobalColor.white), color, direction)
         self.angle_label.setPos(d.anchor)
         self.angle_label.set_label(
-            angle_text(m.angle, m.spacing is not None),
+            angle_text(m.angle, calibrated=m.spacing is not None, separator="\n"),
             color,
             color,
             _screen_direction(self.view_transform, d.direction),

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement, Template
+from cobbdesk.core.measure.formatting import angle_text
+from cobbdesk.core.measure.measurement import CONVENTION, Template
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 
 TEMPLATE_BUTTONS = (
@@ -26,11 +27,6 @@ TEMPLATE_BUTTONS = (
     (Template.L1_S1, "L1–S1"),
     (Template.FREE, "Free Cobb"),
 )
-
-
-def angle_text(m: CobbMeasurement) -> str:
-    word = "lordosis" if m.angle > 0 else ("kyphosis" if m.angle < 0 else "")
-    return f"{m.angle:+.1f}° {word}".strip()
 
 
 class MeasurePanel(QWidget):
@@ -123,7 +119,7 @@ class MeasurePanel(QWidget):
         self.table.setRowCount(len(items))
         for row, m in enumerate(items):
             levels = "Free" if m.template is Template.FREE else m.template.value.replace("-", "–")
-            angle = angle_text(m) + ("" if m.spacing is not None else " (px)")
+            angle = angle_text(m.angle, calibrated=m.spacing is not None)
             for column, text in enumerate((levels, angle, m.rater)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, m.id)

@@ -196,6 +196,8 @@ def _mergeable(previous: Command, new: Command) -> bool:
         return (previous.measurement_id, previous.which) == (new.measurement_id, new.which)
     if isinstance(previous, MoveLine) and isinstance(new, MoveLine):
         return (previous.measurement_id, previous.line) == (new.measurement_id, new.line)
+    if isinstance(previous, ReplaceMeasurement) and isinstance(new, ReplaceMeasurement):
+        return (previous.measurement.id, previous.label) == (new.measurement.id, new.label)
     return False
 
 
@@ -234,6 +236,16 @@ class History:
     @property
     def redo_text(self) -> str:
         return self._redo[-1].label if self._redo else ""
+
+    @property
+    def next_undo(self) -> Command | None:
+        """The command :meth:`undo` would apply (None when there is none)."""
+        return self._undo[-1].inverse if self._undo else None
+
+    @property
+    def next_redo(self) -> Command | None:
+        """The command :meth:`redo` would apply (None when there is none)."""
+        return self._redo[-1].command if self._redo else None
 
     def push(self, command: Command, *, merge: bool = False) -> MeasurementSet:
         """Apply ``command`` as a new undo step (or merged into the last one); return the state."""

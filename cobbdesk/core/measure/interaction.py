@@ -60,6 +60,8 @@ class FilmContext:
     spacing: tuple[float, float] | None = None
     spacing_source: SpacingSource = SpacingSource.NONE
     rater: str = ""
+    pixel_aspect: tuple[float, float] | None = None
+    """``(vertical, horizontal)`` pixel shape of a film without spacing (Film.pixel_aspect)."""
 
     @classmethod
     def from_film(cls, film: Any, rater: str = "") -> FilmContext:
@@ -68,6 +70,7 @@ class FilmContext:
             rows=film.rows, columns=film.columns, sop_instance_uid=film.sop_instance_uid,
             pixel_sha256=film.pixel_sha256, spacing=film.spacing_mm,
             spacing_source=film.spacing_source, rater=rater,
+            pixel_aspect=getattr(film, "pixel_aspect", None),
         )  # fmt: skip
 
     def contains(self, point: Point) -> bool:
@@ -155,6 +158,7 @@ def place_measurement(
         template=template, upper=EndplateLine(points[0], points[1]),
         lower=EndplateLine(points[2], points[3]), spacing=film.spacing,
         spacing_source=film.spacing_source, rater=film.rater,
+        pixel_aspect=None if film.spacing is not None else film.pixel_aspect,
     )  # fmt: skip
     yield PlacementStep("", "", tuple(points), AddMeasurement(measurement))
 

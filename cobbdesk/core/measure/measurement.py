@@ -279,16 +279,20 @@ class CobbMeasurement:
         return replace(self, upper=upper, lower=lower, updated_utc=utc_now())
 
     def with_point(self, which: PointName | str, point: Point) -> CobbMeasurement:
+        """A copy with one handle moved by hand (that line is no longer snapped)."""
         which = PointName(which)
         line = replace(self.line(which.line), **{which.end: point})
         if which.line is LineName.UPPER:
-            return self.with_lines(line, self.lower)
-        return self.with_lines(self.upper, line)
+            return replace(self.with_lines(line, self.lower), upper_snapped=False)
+        return replace(self.with_lines(self.upper, line), lower_snapped=False)
 
     def with_line_moved(self, name: LineName | str, dx: float, dy: float) -> CobbMeasurement:
+        """A copy with one line shifted by hand (that line is no longer snapped)."""
         if LineName(name) is LineName.UPPER:
-            return self.with_lines(self.upper.translated(dx, dy), self.lower)
-        return self.with_lines(self.upper, self.lower.translated(dx, dy))
+            moved = self.with_lines(self.upper.translated(dx, dy), self.lower)
+            return replace(moved, upper_snapped=False)
+        moved = self.with_lines(self.upper, self.lower.translated(dx, dy))
+        return replace(moved, lower_snapped=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict; ``angle_deg``/``units``/``convention`` are informative only."""

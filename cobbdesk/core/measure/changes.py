@@ -1,0 +1,123 @@
+"""What a measuring session writes and reports: the store protocol, changes, outcomes.
+
+:class:`MeasurementStore` is implemented by a study film (``core.compare.saver``), a sidecar
+file (the GUI) and :class:`MemoryStore` (tests, doctests).
+
+>>> store = MemoryStore()
+>>> store.set_facing(Facing.LEFT, FacingSource.USER, "")
+>>> store.log
+[('facing', 'left/user', '')]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from cobbdesk.core.measure.commands import MeasurementSet
+from cobbdesk.core.measure.facing import Facing, FacingSource
+from cobbdesk.core.measure.interaction import PlacementStep
+from cobbdesk.core.measure.measurement import CobbMeasurement
+
+
+class MeasurementStore(Protocol):
+    """Where a session writes (a study film, a sidecar, a test).  Errors propagate."""
+
+    def save(self, m: CobbMeasurement, reason: str) -> None: ...
+
+    def delete(self, measurement_id: str, reason: str) -> None: ...
+
+    def restore(self, m: CobbMeasurement, reason: str) -> None: ...
+
+    def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None: ...
+
+
+@dataclass
+class MemoryStore:
+    """A :class:`MeasurementStore` keeping everything in memory, with a log of the calls."""
+
+    saved: dict[str, CobbMeasurement] = field(default_factory=dict)
+    log: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def save(self, m: CobbMeasurement, reason: str) -> None:
+        self.saved[m.id] = m
+        self.log.append(("save", m.id, reason))
+
+    def delete(self, measurement_id: str, reason: str) -> None:
+        del self.saved[measurement_id]
+        self.log.append(("delete", measurement_id, reason))
+
+    def restore(self, m: CobbMeasurement, reason: str) -> None:
+        self.saved[m.id] = m
+        self.log.append(("restore", m.id, reason))
+
+    def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
+        self.log.append(("facing", f"{facing.value}/{source.value}", reason))
+
+
+class ChangeKind(StrEnum):
+    ADD = "add"
+    ADJUST = "adjust"
+    DELETE = "delete"
+    RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One measurement's change from an edit: ``before``/``after`` None when absent."""
+
+    kind: ChangeKind
+    before: CobbMeasurement | None
+    after: CobbMeasurement | None
+
+    @property
+    def measurement_id(self) -> str:
+        m = self.after or self.before
+        assert m is not None
+        return m.id
+
+    @property
+    def text(self) -> str:
+        """``"C2-C7: +28.1° → +50.9°"`` / ``"C2-C7 +28.1°: deleted"`` (for the reason prompt)."""
+        m = self.after or self.before
+        assert m is not None
+        if self.before is not None and self.after is not None:
+            return f"{m.template.value}: {self.before.angle:+.1f}° → {self.after.angle:+.1f}°"
+        what = "deleted" if self.after is None else "restored"
+        return f"{m.template.value} {m.angle:+.1f}°: {what}"
+
+
+def changes_between(old: MeasurementSet, new: MeasurementSet, deleted: set[str]) -> list[Change]:
+    """What an edit from ``old`` to ``new`` changes (``deleted``: ids soft-deleted in the store)."""
+    found = []
+    for mid, m in new.items():
+        if mid not in old:
+            kind = ChangeKind.RESTORE if mid in deleted else ChangeKind.ADD
+            found.append(Change(kind, None, m))
+        elif old[mid] != m:
+            found.append(Change(ChangeKind.ADJUST, old[mid], m))
+    found += [Change(ChangeKind.DELETE, m, None) for mid, m in old.items() if mid not in new]
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: ``message`` says why it was refused, or what happened."""
+
+    ok: bool
+    message: str = ""
+    measurement_id: str | None = None
+    needs_facing: bool = False
+    needs_snap_confirmation: bool = False
+    step: PlacementStep | None = None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A saved angle that differs from its recomputation with the film's current calibration."""
+
+    measurement_id: str
+    stored_deg: float
+    recomputed_deg: float
+    reason: str

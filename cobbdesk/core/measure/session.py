@@ -1,0 +1,421 @@
+"""One film's measuring session without Qt: what the viewer and the compare view both drive.
+
+A :class:`MeasurementSession` owns the film's identity (:class:`FilmContext`, facing and its
+source), its measurements and their undo history, placing and dragging
+(:mod:`~cobbdesk.core.measure.interaction`), snapping with its confirmation threshold, the
+geometric guards (:mod:`~cobbdesk.core.measure.guards`) and **one save policy**:
+
+* what is on screen is what is stored: every accepted edit (undo and redo included) is
+  written through a :class:`MeasurementStore` before the session's state changes; when the
+  store fails or a reason is refused, nothing changes;
+* a measurement made in this sitting (:attr:`fresh`) may be adjusted or removed without a
+  reason (the automatic reason names the sitting); once :meth:`settle`\\ d (another film shown,
+  the study reopened) changing, deleting or restoring it needs a reason from ``ask_reason``
+  (:meth:`needs_reason` is the rule, identical in every view);
+* each endplate line's anterior end is assigned from the film's facing
+  (:func:`~cobbdesk.core.measure.facing.orient_measurement`), never from the click order; a
+  measurement finished on a film of unknown facing waits (:attr:`pending`) until
+  :meth:`set_facing`;
+* ``|angle| >= 90°``, short, coincident and crossing lines are refused with a message
+  (:class:`~cobbdesk.core.measure.guards.GuardError`); implausible values are kept but
+  flagged (:meth:`flag`);
+* snapping reports how far it moved each line (:class:`SnapMove`); a move larger than
+  :attr:`snap_threshold_deg` is held in :attr:`pending_snap` until :meth:`confirm_snap`.
+
+>>> from cobbdesk.core.measure.facing import Facing
+>>> film = FilmContext(rows=400, columns=300, sop_instance_uid="1.2")
+>>> s = MeasurementSession(film, MemoryStore(), facing=Facing.LEFT)
+>>> _ = s.start_placement("C2-C7")
+>>> for p in ((140, 110), (100, 100), (140, 290), (100, 300)):   # posterior corners first
+...     outcome = s.click(p)
+>>> outcome.ok, round(s.measurements[outcome.measurement_id].angle, 2)
+(True, 28.07)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from cobbdesk.core.errors import CobbdeskError, GeometryError
+from cobbdesk.core.measure import guards
+from cobbdesk.core.measure.changes import (
+    Change,
+    ChangeKind,
+    Discrepancy,
+    MeasurementStore,
+    MemoryStore,
+    Outcome,
+    changes_between,
+)
+from cobbdesk.core.measure.commands import (
+    AddMeasurement,
+    Command,
+    History,
+    MeasurementSet,
+    MoveLine,
+    MovePoint,
+    ReplaceMeasurement,
+    apply,
+)
+from cobbdesk.core.measure.facing import Facing, FacingSource, orient_measurement
+from cobbdesk.core.measure.geometry import Point, cobb_angle
+from cobbdesk.core.measure.interaction import (
+    DragUpdate,
+    EventKind,
+    FilmContext,
+    Hit,
+    PlacementStep,
+    PointerEvent,
+    delete_command,
+    drag,
+    hit_test,
+    place_measurement,
+)
+from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, CobbMeasurement, Template, utc_now
+from cobbdesk.core.measure.session_snap import SnapMove, snap_moves
+
+__all__ = [
+    "Change",
+    "ChangeKind",
+    "Discrepancy",
+    "MeasurementSession",
+    "MeasurementStore",
+    "MemoryStore",
+    "Outcome",
+    "SnapMove",
+]
+
+DEFAULT_SNAP_THRESHOLD_DEG = 2.0
+"""A snap turning a line by more than this is not applied without confirmation."""
+STALE_TOLERANCE_DEG = 0.05
+"""A stored angle further than this from its recomputation is reported."""
+
+
+AskReason = Callable[[Sequence[Change]], "str | None"]
+
+
+class MeasurementSession:
+    """The measurements of one film, edited under one policy (see the module docstring)."""
+
+    def __init__(
+        self,
+        film: FilmContext,
+        store: MeasurementStore,
+        measurements: Iterable[CobbMeasurement] = (),
+        *,
+        facing: Facing | str | None = None,
+        facing_source: FacingSource | str | None = None,
+        ask_reason: AskReason | None = None,
+    ) -> None:
+        self.film, self.store = film, store
+        self.history = History(MeasurementSet(measurements))
+        self.facing = Facing(facing) if facing else None
+        self.facing_source = FacingSource(facing_source or "user") if facing else None
+        self.ask_reason: AskReason = ask_reason or (lambda changes: None)
+        self.started = utc_now()
+        self.fresh: set[str] = set()
+        self.deleted: set[str] = set()
+        self.snapping = True
+        self.snap_threshold_deg = DEFAULT_SNAP_THRESHOLD_DEG
+        self.snap_radius_px = 10.0
+        self.pixels: Any = None
+        self.bone_bright = True
+        self.pending: CobbMeasurement | None = None
+        self.pending_snap: ReplaceMeasurement | None = None
+        self.snap_report: dict[str, tuple[SnapMove, SnapMove]] = {}
+        self._placing: Generator[PlacementStep, Any, None] | None = None
+        self._drag: Generator[DragUpdate, PointerEvent, None] | None = None
+
+    # --- state ------------------------------------------------------------------------------
+    @property
+    def measurements(self) -> MeasurementSet:
+        return self.history.state
+
+    @property
+    def placing(self) -> bool:
+        return self._placing is not None
+
+    def load(self, measurements: Iterable[CobbMeasurement]) -> None:
+        """Start again from what the store holds: no history, nothing fresh."""
+        self.history.clear(MeasurementSet(measurements))
+        self.fresh.clear()
+        self.pending = self.pending_snap = None
+
+    def settle(self) -> None:
+        """The sitting is over: changing any measurement now needs a reason."""
+        self.fresh.clear()
+
+    def needs_reason(self, change: Change) -> bool:
+        """The rule of every view: only a measurement of this sitting changes without one."""
+        return change.kind is not ChangeKind.ADD and change.measurement_id not in self.fresh
+
+    def flag(self, m: CobbMeasurement) -> str | None:
+        """Why the angle of ``m`` is implausible for its template (None when plausible)."""
+        return guards.plausibility_flag(m.template, m.angle)
+
+    # --- the one write path ---------------------------------------------------------------------
+    def execute(self, command: Command, *, merge: bool = False) -> Outcome:
+        """Apply ``command`` as one undo step, under the policy (guards, reasons, store)."""
+        outcome, command = self._admit(command)
+        if not outcome.ok:
+            return outcome
+        self.history.push(command, merge=merge)
+        return outcome
+
+    def undo(self) -> Outcome:
+        return self._step(self.history.next_undo, self.history.undo, "undo")
+
+    def redo(self) -> Outcome:
+        return self._step(self.history.next_redo, self.history.redo, "redo")
+
+    def _step(self, command: Command | None, run: Callable[[], object], what: str) -> Outcome:
+        if command is None:
+            return Outcome(False, f"nothing to {what}")
+        outcome, _ = self._admit(command, oriented=False)
+        if outcome.ok:
+            run()
+        return outcome
+
+    def _admit(self, command: Command, *, oriented: bool = True) -> tuple[Outcome, Command]:
+        """Check and store ``command``'s effect; returns the (possibly reoriented) command."""
+        try:
+            new_state, _ = apply(self.measurements, command)
+            if oriented:
+                command, new_state = self._oriented(command, new_state)
+            if isinstance(command, MovePoint | MoveLine):  # the exact value that is stored
+                command = ReplaceMeasurement(new_state[command.measurement_id], command.label)
+            changes = changes_between(self.measurements, new_state, self.deleted)
+            for change in changes:
+                if change.after is not None:
+                    guards.check_measurement(change.after)
+        except CobbdeskError as exc:
+            return Outcome(False, _one_line(exc)), command
+        reason = self._reason(changes)
+        if reason is None:
+            return Outcome(False, "Not changed: a saved measurement needs a reason"), command
+        try:
+            self._write(changes, reason)
+        except CobbdeskError as exc:
+            return Outcome(False, f"Not saved: {_one_line(exc)}"), command
+        mid = changes[0].measurement_id if changes else None
+        return Outcome(True, "", mid), command
+
+    def _oriented(self, command: Command, state: MeasurementSet) -> tuple[Command, MeasurementSet]:
+        """Relabel anterior/posterior ends by the facing after an edit that moved points."""
+        if self.facing is None or isinstance(command, ReplaceMeasurement):
+            return command, state
+        for mid, m in state.items():
+            if mid in self.measurements and self.measurements[mid] == m:
+                continue
+            oriented, notices = orient_measurement(m, self.facing)
+            if notices:
+                state = state.replaced(oriented)
+                if not isinstance(command, AddMeasurement):
+                    command = ReplaceMeasurement(oriented, command.label)
+                else:
+                    command = AddMeasurement(oriented, command.index)
+        return command, state
+
+    def _reason(self, changes: Sequence[Change]) -> str | None:
+        """The reason to store with: "" / automatic, the user's, or None when refused."""
+        asked = [c for c in changes if self.needs_reason(c)]
+        if not asked:
+            return ""
+        reason = (self.ask_reason(asked) or "").strip()
+        return reason or None
+
+    def _write(self, changes: Sequence[Change], reason: str) -> None:
+        sitting = f"while measuring (session {self.started})"
+        for change in changes:
+            mid = change.measurement_id
+            if change.kind is ChangeKind.ADD:
+                self.store.save(_must(change.after), "")
+                self.fresh.add(mid)
+            elif change.kind is ChangeKind.ADJUST:
+                self.store.save(_must(change.after), reason or f"adjusted {sitting}")
+            elif change.kind is ChangeKind.RESTORE:
+                self.store.restore(_must(change.after), reason or f"deletion undone {sitting}")
+                self.deleted.discard(mid)
+            else:
+                self.store.delete(mid, reason or f"removed {sitting}")
+                self.deleted.add(mid)
+
+    def delete(self, measurement_id: str | None) -> Outcome:
+        command = delete_command(self.measurements, measurement_id)
+        return Outcome(False, "nothing selected") if command is None else self.execute(command)
+
+    # --- placing ------------------------------------------------------------------------------
+    def start_placement(self, template: Template | str) -> PlacementStep:
+        """Begin a measurement; send clicks with :meth:`click`."""
+        self.cancel_placement()
+        self._placing = place_measurement(template, self.film)
+        return next(self._placing)
+
+    def cancel_placement(self) -> None:
+        if self._placing is not None:
+            self._placing.close()
+        self._placing = None
+
+    def click(self, point: Point) -> Outcome:
+        """One corner click; the fourth finishes (or waits for the facing, see :attr:`pending`)."""
+        if self._placing is None:
+            return Outcome(False, "no measurement is being placed")
+        step = self._placing.send(point)
+        if step.command is None:
+            return Outcome(not step.message, step.message, step=step)
+        self._placing = None
+        return self.finish(step.command.measurement, step)
+
+    def finish(self, m: CobbMeasurement, step: PlacementStep | None = None) -> Outcome:
+        """Add a placed measurement: orient by the facing, guard, store, then snap."""
+        if self.facing is None:
+            self.pending = m
+            return Outcome(False, "Which way does the patient face?", needs_facing=True,
+                           step=step)  # fmt: skip
+        self.pending = None
+        try:
+            m, _ = orient_measurement(m, self.facing)
+        except GeometryError as exc:
+            return Outcome(False, _one_line(exc), step=step)
+        outcome = self.execute(AddMeasurement(m))
+        if not outcome.ok:
+            return replace(outcome, step=step)
+        return replace(self._snap(self.measurements[m.id]), step=step)
+
+    # --- dragging ------------------------------------------------------------------------------
+    def press(self, point: Point, tolerance_px: float) -> Hit | None:
+        """Grab the handle or line under ``point`` (None: nothing there)."""
+        self.cancel_drag()
+        hit = hit_test(self.measurements.values(), point, tolerance_px)
+        if hit is not None:
+            self._drag = drag(self.measurements[hit.measurement_id], hit, point, self.film)
+            next(self._drag)
+        return hit
+
+    def drag_to(self, point: Point) -> DragUpdate | None:
+        """The live preview (nothing is stored until :meth:`release`)."""
+        if self._drag is None:
+            return None
+        return self._drag.send(PointerEvent(EventKind.MOVE, point))
+
+    def release(self, point: Point) -> Outcome:
+        """End the drag: its one command goes through :meth:`execute` (or is refused)."""
+        if self._drag is None:
+            return Outcome(False, "nothing is being dragged")
+        final = self._drag.send(PointerEvent(EventKind.RELEASE, point))
+        self.cancel_drag()
+        if final.command is None:
+            return Outcome(True, final.message)
+        return self.execute(final.command)
+
+    def cancel_drag(self) -> None:
+        if self._drag is not None:
+            self._drag.close()
+        self._drag = None
+
+    # --- facing -------------------------------------------------------------------------------
+    def set_facing(self, facing: Facing | str, source: FacingSource | str = FacingSource.USER,
+                   reason: str = "") -> Outcome:  # fmt: skip
+        """Store the film's facing; re-label existing measurements; finish a pending one."""
+        facing, source = Facing(facing), FacingSource(source)
+        if facing is not self.facing:
+            relabel = self._relabelled(facing)
+            if relabel is None:
+                return Outcome(False, "Facing not changed: a saved measurement needs a reason")
+            try:
+                self.store.set_facing(facing, source, reason)
+                for m in relabel:
+                    self.store.save(m, reason or "facing set")
+            except CobbdeskError as exc:
+                return Outcome(False, f"Not saved: {_one_line(exc)}")
+            self.history.clear(MeasurementSet(
+                next((r for r in relabel if r.id == mid), m) for mid, m in self.measurements.items()
+            ))  # fmt: skip
+        self.facing, self.facing_source = facing, source
+        if self.pending is not None:
+            return self.finish(self.pending)
+        return Outcome(True)
+
+    def _relabelled(self, facing: Facing) -> list[CobbMeasurement] | None:
+        """Measurements whose ends swap under ``facing`` (None when a needed reason is refused)."""
+        relabel = []
+        for m in self.measurements.values():
+            try:
+                oriented, notices = orient_measurement(m, facing)
+            except GeometryError:
+                continue
+            if notices:
+                relabel.append(oriented)
+        changes = [Change(ChangeKind.ADJUST, self.measurements[m.id], m) for m in relabel]
+        return relabel if self._reason(changes) is not None else None
+
+    # --- snapping -----------------------------------------------------------------------------
+    def _snap(self, m: CobbMeasurement) -> Outcome:
+        if not self.snapping or self.pixels is None:
+            return Outcome(True, "", m.id)
+        from cobbdesk.core.measure.snapping import snap_measurement
+
+        command, results = snap_measurement(self.pixels, m, radius_px=self.snap_radius_px,
+                                            bone_bright=self.bone_bright)  # fmt: skip
+        moves = snap_moves(m, results, self.film.spacing)
+        self.snap_report[m.id] = moves
+        if command is None:
+            return Outcome(True, moves[0].summary(moves[1]), m.id)
+        snapped = replace(command.measurement, upper_snapped=results[0].snapped,
+                          lower_snapped=results[1].snapped)  # fmt: skip
+        self.pending_snap = ReplaceMeasurement(snapped, "Snap endplates")
+        if max(mv.angle_deg for mv in moves) > self.snap_threshold_deg:
+            return Outcome(True, moves[0].summary(moves[1]), m.id, needs_snap_confirmation=True)
+        return self.confirm_snap()
+
+    def confirm_snap(self) -> Outcome:
+        """Apply the held snap (one undo step back to the clicks)."""
+        command, self.pending_snap = self.pending_snap, None
+        if command is None:
+            return Outcome(False, "no snap is waiting")
+        outcome = self.execute(command)
+        moves = self.snap_report.get(command.measurement.id)
+        return replace(outcome, message=moves[0].summary(moves[1]) if moves else outcome.message)
+
+    def reject_snap(self) -> None:
+        """Keep the clicked points."""
+        if self.pending_snap is not None:
+            self.snap_report.pop(self.pending_snap.measurement.id, None)
+        self.pending_snap = None
+
+    # --- stale angles -------------------------------------------------------------------------
+    def discrepancies(self, stored: dict[str, float] | None = None) -> list[Discrepancy]:
+        """Measurements whose stored angle (``stored``: id → angle_deg, else the value implied
+        by the measurement's own spacing) differs from the angle recomputed with the film's
+        current calibration by the current :data:`ALGORITHM_VERSION`."""
+        spacing = self.film.spacing if self.film.spacing is not None else self.film.pixel_aspect
+        found = []
+        for m in self.measurements.values():
+            now = cobb_angle(m.upper.as_tuple(), m.lower.as_tuple(), spacing)
+            then = (stored or {}).get(m.id, m.angle)
+            why = _stale_reason(m, now, then, self.film)
+            if why:
+                found.append(Discrepancy(m.id, then, now, why))
+        return found
+
+
+def _stale_reason(m: CobbMeasurement, now: float, then: float, film: FilmContext) -> str:
+    if m.algorithm_version != ALGORITHM_VERSION:
+        return f"measured with {m.algorithm_version}, now {ALGORITHM_VERSION}"
+    if not math.isclose(now, then, abs_tol=STALE_TOLERANCE_DEG):
+        if m.spacing != film.spacing:
+            return f"the film's calibration changed since (was {m.spacing}, now {film.spacing})"
+        return "the stored angle differs from its points"
+    return ""
+
+
+def _must(m: CobbMeasurement | None) -> CobbMeasurement:
+    assert m is not None
+    return m
+
+
+def _one_line(exc: CobbdeskError) -> str:
+    return str(getattr(exc, "problem", None) or exc).splitlines()[0]

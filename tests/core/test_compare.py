@@ -3,16 +3,18 @@ and saving compare-view edits (without Qt)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cobbdesk.core.compare import model as c
-from cobbdesk.core.compare.saver import ADJUST_REASON, UNDO_REASON, FilmSaver
+from cobbdesk.core.compare.saver import StudyFilmStore
 from cobbdesk.core.dicom.film import Window
+from cobbdesk.core.measure.commands import AddMeasurement, DeleteMeasurement, MoveLine
+from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
+from cobbdesk.core.measure.session import MeasurementSession
 from cobbdesk.core.store import Patient, PatientOverview, Region, Study, Visit, VisitKind
 from cobbdesk.core.store.records import FilmRecord, VisitOverview
 from cobbdesk.core.store.schema import audit
@@ -201,23 +203,23 @@ def reasons(study: Study) -> list[str]:
         return [r.reason for r in conn.execute(audit.select()) if r.entity == "measurement"]
 
 
-def test_saver_adds_adjusts_deletes_and_restores(study: Study) -> None:
+def test_study_film_store_under_the_session_policy(study: Study) -> None:
     film_id = study.films()[0].id
     saved = measurement("r", "1", mid="old")
     study.save_measurement(film_id, saved)
-    saver = FilmSaver(study, film_id, [saved])
+    film = FilmContext(400, 300, sop_instance_uid="1.2.3", rater="r")
+    s = MeasurementSession(film, StudyFilmStore(study, film_id), [saved], facing="left")
     new = measurement("r", "2", mid="new")
-    assert saver.sync({"old": saved, "new": new}, lambda m: None) == []
-    moved = measurement("r", "1", 9, mid="old")
-    saver.sync({"old": moved, "new": new}, lambda m: None)
-    assert math.isclose(study.measurements(film_id)[0].angle, moved.angle)
-    assert ADJUST_REASON in reasons(study)
-    assert saver.sync({"new": new}, lambda m: None) == ["old"]  # no reason: refused
-    assert len(study.measurements(film_id)) == 2
-    assert saver.sync({"new": new}, lambda m: "duplicate") == []
-    assert [m.id for m in study.measurements(film_id)] == ["new"]
-    saver.sync({}, lambda m: pytest.fail("a measurement of this session needs no reason"))
-    assert study.measurements(film_id) == [] and UNDO_REASON in reasons(study)
-    saver.sync({"new": new}, lambda m: None)  # redo: the soft-deleted row comes back
-    assert [m.id for m in study.measurements(film_id)] == ["new"]
+    assert s.execute(AddMeasurement(new)).ok
+    assert not s.execute(MoveLine("old", "upper", 0, 9)).ok  # settled: no reason, refused
+    s.ask_reason = lambda changes: "re-read"
+    assert s.execute(MoveLine("old", "upper", 0, 9)).ok
+    assert {m.id: m for m in study.measurements(film_id)} == dict(s.measurements)
+    assert "re-read" in reasons(study)
+    s.ask_reason = lambda changes: pytest.fail("a measurement of this session needs no reason")
+    assert s.execute(DeleteMeasurement("new")).ok
+    assert [m.id for m in study.measurements(film_id)] == ["old"]
+    assert s.undo().ok  # the soft-deleted row comes back
+    assert sorted(m.id for m in study.measurements(film_id)) == ["new", "old"]
+    assert any(r.startswith("deletion undone") for r in reasons(study))
     assert study.verify_audit().ok

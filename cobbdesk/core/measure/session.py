@@ -60,7 +60,14 @@ from cobbdesk.core.measure.commands import (
     ReplaceMeasurement,
     apply,
 )
-from cobbdesk.core.measure.facing import Facing, FacingSource, orient_measurement
+from cobbdesk.core.measure.facing import (
+    Facing,
+    FacingEstimate,
+    FacingSource,
+    estimate_facing,
+    facing_from_orientation,
+    orient_measurement,
+)
 from cobbdesk.core.measure.geometry import Point, cobb_angle
 from cobbdesk.core.measure.interaction import (
     DragUpdate,
@@ -86,6 +93,7 @@ __all__ = [
     "MemoryStore",
     "Outcome",
     "SnapMove",
+    "suggested_facing",
 ]
 
 DEFAULT_SNAP_THRESHOLD_DEG = 2.0
@@ -400,6 +408,21 @@ class MeasurementSession:
             if why:
                 found.append(Discrepancy(m.id, then, now, why))
         return found
+
+
+def suggested_facing(film: Any) -> FacingEstimate:
+    """What the facing prompt offers first: DICOM Patient Orientation (0020,0020) when it
+    names A or P, else the image estimate (:func:`estimate_facing`).  ``film`` is a
+    :class:`~cobbdesk.core.dicom.film.Film` (duck-typed: ``patient_orientation``, ``pixels``,
+    ``inverted``)."""
+    orientation = getattr(film, "patient_orientation", None)
+    from_header = facing_from_orientation(orientation)
+    if from_header is not None:
+        return FacingEstimate(from_header, 1.0, f"DICOM Patient Orientation {orientation}")
+    try:
+        return estimate_facing(film.pixels, photometric_inverted=bool(film.inverted))
+    except (ValueError, AttributeError) as exc:
+        return FacingEstimate(None, 0.0, f"no estimate: {exc}")
 
 
 def _stale_reason(m: CobbMeasurement, now: float, then: float, film: FilmContext) -> str:

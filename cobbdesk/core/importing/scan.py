@@ -49,6 +49,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
+from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
 
 Progress = Callable[[int, int], None]
@@ -253,15 +254,15 @@ def _text(ds: Any, keyword: str) -> str:
     the scan time): every character set pydicom knows decodes such bytes as ASCII (checked in
     the tests).  Anything else — non-ASCII bytes, ISO 2022 escape sequences (PS3.5 §6.1.2.5),
     which are ASCII-only bytes — goes through pydicom, as do person names, which it splits
-    into component groups before decoding (PS3.5 §6.2.1.2).
+    into component groups before decoding (PS3.5 §6.2.1.2); see
+    :func:`~cobbdesk.core.dicom.text.element_text`.
     """
     raw = ds.get_item(keyword)
     value = getattr(raw, "value", None)
     if isinstance(raw, RawDataElement) and isinstance(value, bytes) and _plain_ascii(value):
         return value.decode("ascii").strip(" \x00")
     try:
-        converted = ds.get(keyword, "")
-        return "" if converted is None else str(converted).strip()
+        return element_text(ds, keyword)
     except Exception:  # undecodable character sets must not stop a scan
         return ""
 

@@ -127,6 +127,9 @@ class Film:
     patient_orientation: tuple[str, str] | None = None
     """Patient Orientation (0020,0020): the patient directions of the row (left → right) and
     column (top → bottom) axes, e.g. ``("A", "F")``; None when absent."""
+    spacing_calibration: str = ""
+    """Pixel Spacing Calibration Type (0028,0A02) and Description (0028,0A04), "" when absent;
+    or how a user calibration was made (e.g. "ruler 100 mm")."""
 
     @property
     def pixel_sha256(self) -> str:

@@ -24,7 +24,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, pixel_array
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from cobbdesk.core.dicom import codecs, header, voi
+from cobbdesk.core.dicom import codecs, header, photo, voi
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import (
@@ -53,7 +53,8 @@ def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
     Parameters
     ----------
     path
-        The DICOM file.
+        The DICOM file, or a JPEG/PNG/TIFF photo or scan of a film (recognised by its magic
+        bytes; see :mod:`.photo`).
     force
         Open a legacy file that lacks the DICOM preamble and File Meta header (ACR-NEMA style).
         Never applied silently: without it such files raise :class:`MissingFileMetaError`.
@@ -65,6 +66,8 @@ def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
     """
     path = Path(path)
     try:
+        if photo.image_format(path) is not None:  # JPEG/PNG/TIFF photo or scan of a film
+            return photo.read_photo(path)
         return _read(path, force)
     except FilmError:
         raise
@@ -252,6 +255,8 @@ def _build_film(
         pixel_range=(low, high),
         number_of_frames=hdr.frames,
         notices=notices,
+        pixel_aspect=spacing.pixel_aspect,
+        spacing_calibration=spacing.calibration,
     )
     for field, keyword in _TEXT_FIELDS:
         setattr(film, field, _text(ds, keyword))

@@ -22,10 +22,12 @@ value needs ``reason``.  When the patient exists but the visit does not, an unda
 that kind is created (a later film import dates it).
 
 Points (:func:`import_points`): see :data:`POINT_COLUMNS`.  The angle is always computed by
-CobbDesk from the points with the film's spacing, read from the film's DICOM header (the study
-stores no spacing), so the film file must be reachable; an angle or spacing column in the
-file is ignored with a note.  An identical measurement already saved is skipped; an ``id``
-column naming a saved measurement replaces it, which needs ``reason``.
+CobbDesk from the points with the film's spacing, read from the film's DICOM header (and its
+Pixel Aspect Ratio when it has no spacing), or the user calibration stored in the study for
+that film, which wins; the film file must be reachable (photos and scans are read for their
+size); an angle or spacing column in the file is ignored with a note.  An identical
+measurement already saved is skipped; an ``id`` column naming a saved measurement replaces
+it, which needs ``reason``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.dicom.photo import image_format, read_photo
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.labs import LAB_SPECS, is_missing, validate_lab
@@ -287,6 +290,7 @@ class _FilmGeometry:
     source: SpacingSource
     rows: int
     columns: int
+    pixel_aspect: tuple[float, float] | None = None
 
 
 def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> PointsReport:
@@ -331,7 +335,7 @@ def _import_point_row(
     if template not in {t.value for t in Template}:
         problems.append(f"template {cells.get('template', '')!r} must be C2-C7, L1-S1 or FREE")
     xy = [number(cells, c, problems) for c in POINT_COORDINATES]
-    geo = _geometry(film, geometry) if film is not None else None
+    geo = _geometry(study, film, geometry) if film is not None else None
     if isinstance(geo, str):
         problems.append(geo)
     elif geo is not None:
@@ -366,15 +370,23 @@ def _measurement(
         lower=EndplateLine((xy[4], xy[5]), (xy[6], xy[7])),
         spacing=geo.spacing,
         spacing_source=geo.source,
+        pixel_aspect=geo.pixel_aspect if geo.spacing is None else None,
         rater=cells.get("rater", "") or default_rater,
         id=cells.get("id") or new_id(),
     )
 
 
-def _geometry(film: FilmRecord, cache: dict[str, _FilmGeometry | str]) -> _FilmGeometry | str:
-    """The film's spacing and size from its header (read once per film), or why not."""
+def _geometry(
+    study: Study, film: FilmRecord, cache: dict[str, _FilmGeometry | str]
+) -> _FilmGeometry | str:
+    """The film's spacing and size from its header (read once per film), or why not; a user
+    calibration stored in the study replaces the header's spacing."""
     if film.path not in cache:
-        cache[film.path] = _read_geometry(Path(film.path))
+        geo = _read_geometry(Path(film.path))
+        calibration = study.film_calibration(film.id)
+        if isinstance(geo, _FilmGeometry) and calibration is not None:
+            geo = _FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)
+        cache[film.path] = geo
     return cache[film.path]
 
 
@@ -384,9 +396,15 @@ def _read_geometry(path: Path) -> _FilmGeometry | str:
     if not path.is_file():
         return f"the film file {path} is missing, so its pixel spacing cannot be read"
     try:
+        if image_format(path) is not None:  # a photo/scan: no header, uncalibrated
+            film = read_photo(path)
+            return _FilmGeometry(None, SpacingSource.NONE, film.rows, film.columns)
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         spacing = spacing_of(ds)
-        return _FilmGeometry(spacing.spacing_mm, spacing.source, int(ds.Rows), int(ds.Columns))
+        rows, columns = int(ds.Rows), int(ds.Columns)
+        return _FilmGeometry(
+            spacing.spacing_mm, spacing.source, rows, columns, spacing.pixel_aspect
+        )
     except Exception as exc:  # any header failure rejects the row, never the import
         return f"the header of film file {path.name} cannot be read: {exc}"
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Table, func, select
 from cobbdesk.core.errors import StoreError, ValidationError
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import dialect
+from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.migrations import migrate
 from cobbdesk.core.store.overview import study_overview
@@ -76,7 +77,7 @@ def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
     return audit_log.Actor(user, actor or user)
 
 
-class Study(ClinicalRecords):
+class Study(CalibrationRecords, ClinicalRecords):
     def __init__(self, path: Path, actor: audit_log.Actor | str | None = None) -> None:
         self.path = path
         self.actor = _actor(actor)

@@ -39,9 +39,9 @@ BANDS = 16
 """Number of horizontal bands the film is cut into."""
 MIN_SKEW = 0.25
 """Least |skewness| of a band's bone-mass profile for the band to vote."""
-MIN_VOTES = 4
+MIN_VOTES = 9
 """Least number of voting bands for an estimate."""
-MIN_AGREEMENT = 0.8
+MIN_AGREEMENT = 0.9
 """Least fraction of votes agreeing for an estimate."""
 MAX_COLUMN_DRIFT = 0.25
 """Largest horizontal distance (fraction of the width) between the peaks of consecutive

@@ -171,3 +171,39 @@ def test_orient_measurement_uses_the_pixel_aspect() -> None:
         orient_measurement(m, Facing.LEFT)
     flat = measurement(line, ((0.0, 100.0), (30.0, 100.0)))
     assert orient_measurement(flat, Facing.LEFT)[1] == ()
+
+
+@pytest.mark.parametrize("region", ["cervical", "lumbar"])
+@pytest.mark.parametrize("lordosis", [-15.0, 35.0])
+def test_estimate_is_right_or_abstains_on_synthetic_films(region: str, lordosis: float) -> None:
+    from cobbdesk.core.measure.facing import estimate_facing
+    from cobbdesk.synth.spine import make_lateral_spine
+
+    shape = (1000, 800) if region == "cervical" else (1300, 1000)
+    answered = 0
+    for facing in Facing:
+        spine = make_lateral_spine(
+            region, lordosis, rows=shape[0], columns=shape[1], spacing_mm=(0.3, 0.3),
+            facing=facing.value, seed=5,
+        )  # fmt: skip
+        for truth, pixels in ((facing, spine.pixels), (facing.opposite, spine.pixels[:, ::-1])):
+            guess = estimate_facing(pixels)
+            assert guess.facing in (truth, None), guess
+            assert (guess.facing is None) == (guess.confidence == 0.0)
+            answered += guess.facing is not None
+            # MONOCHROME1: the inverted film read as inverted gives the same answer
+            inverted = estimate_facing(pixels.max() - pixels, photometric_inverted=True)
+            assert inverted == guess
+    if region == "lumbar":
+        assert answered >= 2  # the estimator is not a permanent abstention
+
+
+def test_estimate_abstains_on_structureless_images() -> None:
+    from cobbdesk.core.measure.facing import estimate_facing
+
+    rng = np.random.default_rng(7)
+    for pixels in (np.zeros((300, 200)), rng.normal(1000, 50, (400, 300)), np.eye(64) * 4000):
+        guess = estimate_facing(pixels)
+        assert guess.facing is None and guess.confidence == 0.0 and guess.reason
+    with pytest.raises(ValueError, match="2-D image"):
+        estimate_facing(np.zeros((3, 40, 40)))

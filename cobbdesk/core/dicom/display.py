@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from cobbdesk.core.dicom import faults
 from cobbdesk.core.dicom.film import Film, VoiFunction, VoiLut, Window
 
 Voi = Window | VoiLut
@@ -37,6 +38,18 @@ U8 = npt.NDArray[np.uint8]
 #: Percentiles of the auto window (robust to collimator edges and burned-in labels).
 AUTO_PERCENTILES = (0.5, 99.5)
 _MAX_VALUE_LUT = 1 << 20  # value-indexed LUTs are used up to this many distinct values
+_MIN_CV_PIXELS = 64
+
+
+def _function(voi: Window) -> VoiFunction:
+    """The formula used: LINEAR narrower than 1 (float data) is evaluated as LINEAR_EXACT.
+
+    PS3.3 C.11.2.1.2.1's LINEAR divides by ``width − 1``, undefined below width 1; the window
+    classes accept any width > 0 (see :class:`~cobbdesk.core.dicom.film.Window`).
+    """
+    if voi.function is VoiFunction.LINEAR and voi.width < 1:
+        return VoiFunction.LINEAR_EXACT
+    return voi.function
 
 
 def voi_unit(values: npt.NDArray[Any], voi: Voi) -> npt.NDArray[np.floating[Any]]:
@@ -46,16 +59,17 @@ def voi_unit(values: npt.NDArray[Any], voi: Voi) -> npt.NDArray[np.floating[Any]
         index = np.clip(np.rint(x) - voi.first_mapped, 0, voi.table.size - 1).astype(np.intp)
         return np.asarray(voi.table[index] / float((1 << voi.bits) - 1), dtype=np.float64)
     c, w = voi.center, voi.width
-    if voi.function is VoiFunction.SIGMOID:
+    function = _function(voi)
+    if function is VoiFunction.SIGMOID:
         return 0.5 * (1.0 + np.tanh(2.0 * (x - c) / w))  # = 1 / (1 + exp(-4 (x - c) / w))
-    if voi.function is VoiFunction.LINEAR_EXACT:
+    if function is VoiFunction.LINEAR_EXACT:
         return np.clip((x - c) / w + 0.5, 0.0, 1.0)
     return np.clip((x - (c - 0.5)) / (w - 1) + 0.5, 0.0, 1.0) if w > 1 else (x > c - 0.5) * 1.0
 
 
 def _linear_coefficients(voi: Window) -> tuple[float, float]:
     """``alpha, beta`` with output = alpha * x + beta (before clipping to 0..255)."""
-    if voi.function is VoiFunction.LINEAR_EXACT:
+    if _function(voi) is VoiFunction.LINEAR_EXACT:
         alpha = 255.0 / voi.width
         return alpha, 255.0 * (0.5 - voi.center / voi.width)
     alpha = 255.0 / (voi.width - 1)
@@ -70,8 +84,10 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
     clamp is ``k = ceil(-beta / alpha)``; pixels below ``k`` then map to ``alpha k + beta``,
     which is below 0.5 (hence 0) when ``alpha <= 0.5``, and are zeroed by a mask otherwise.
     """
-    step = voi.function is VoiFunction.LINEAR and voi.width <= 1  # a threshold, not a ramp
+    step = voi.function is VoiFunction.LINEAR and voi.width == 1  # a threshold, not a ramp
     if voi.function is VoiFunction.SIGMOID or step or pixels.dtype.itemsize > 4:
+        return None
+    if pixels.ndim != 2 or pixels.size < _MIN_CV_PIXELS:  # OpenCV reads tiny arrays as scalars
         return None
     if pixels.dtype == np.uint32:  # not an OpenCV depth
         return None
@@ -101,7 +117,7 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
     fast = _fast_linear(pixels, voi) if isinstance(voi, Window) else None
     if fast is not None:
         return np.asarray(cv2.bitwise_not(fast, dst=fast) if inverted else fast, dtype=np.uint8)
-    if pixels.dtype.kind in "iu":
+    if pixels.dtype.kind in "iu" and pixels.ndim == 2 and pixels.size >= _MIN_CV_PIXELS:
         low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
         if high - low < _MAX_VALUE_LUT:
             table = _table(voi, low, high, inverted)
@@ -121,18 +137,36 @@ def _as_cv(pixels: npt.NDArray[Any]) -> npt.NDArray[Any]:
     )
 
 
-def auto_window(pixels: npt.NDArray[Any], function: VoiFunction = VoiFunction.LINEAR) -> Window:
+def auto_window(
+    pixels: npt.NDArray[Any],
+    function: VoiFunction = VoiFunction.LINEAR,
+    padding: npt.NDArray[np.bool_] | None = None,
+) -> Window:
     """A window spanning the robust range (``AUTO_PERCENTILES``) of the data.
 
-    A constant image gets a width-1 window centred on its value (no division by zero).
+    Pixels marked in ``padding`` (Pixel Padding Value, PS3.3 C.7.5.1.1.2) are left out.  Integer
+    data get a LINEAR window one wider than the range (C.11.2.1.2.1 maps ``c ± (w − 1)/2``); a
+    constant image gets width 1.  Float data (a rescale to e.g. 0.24…0.73) get a LINEAR_EXACT
+    window exactly as wide as their range, so any range, however small, has full contrast.
     """
     step = max(1, int(math.sqrt(pixels.size / 250_000)))
-    sample = np.asarray(pixels[::step, ::step], dtype=np.float64).ravel()
-    low, high = np.percentile(sample, AUTO_PERCENTILES) if sample.size else (0.0, 0.0)
+    sample = np.asarray(pixels[::step, ::step], dtype=np.float64)
+    if padding is not None:
+        sample = sample[~padding[::step, ::step]]
+    sample = sample.ravel()
+    if sample.size == 0:
+        sample = np.asarray(pixels, dtype=np.float64).ravel()
+    low, high = (float(v) for v in np.percentile(sample, AUTO_PERCENTILES))
+    if pixels.dtype.kind == "f":
+        if high - low <= 0:
+            low, high = float(sample.min()), float(sample.max())
+        exact = VoiFunction.SIGMOID if function is VoiFunction.SIGMOID else VoiFunction.LINEAR_EXACT
+        width = high - low if high > low else max(abs(high) * 1e-6, 1e-6)
+        return Window((low + high) / 2, width, exact, "auto")
     if high - low < 1:
         low, high = float(sample.min()), float(sample.max())
-    width = max(float(high - low), 1.0) + (1.0 if function is VoiFunction.LINEAR else 0.0)
-    center = (float(low) + float(high)) / 2 + (0.5 if function is VoiFunction.LINEAR else 0.0)
+    width = max(high - low, 1.0) + (1.0 if function is VoiFunction.LINEAR else 0.0)
+    center = (low + high) / 2 + (0.5 if function is VoiFunction.LINEAR else 0.0)
     return Window(center, width, function, "auto")
 
 
@@ -152,7 +186,7 @@ def default_voi(film: Film) -> Voi:
             return window
     if film.voi_luts:
         return film.voi_luts[0]
-    return auto_window(film.pixels, film.voi_function)
+    return auto_window(film.pixels, film.voi_function, film.padding)
 
 
 def voi_presets(film: Film) -> list[tuple[str, Voi]]:
@@ -162,7 +196,7 @@ def voi_presets(film: Film) -> list[tuple[str, Voi]]:
         presets.append((window.explanation or f"File window {i}", window))
     for i, lut in enumerate(film.voi_luts, 1):
         presets.append((lut.explanation or f"File VOI LUT {i}", lut))
-    presets.append(("Auto", auto_window(film.pixels, film.voi_function)))
+    presets.append(("Auto", auto_window(film.pixels, film.voi_function, film.padding)))
     return presets
 
 
@@ -178,7 +212,19 @@ def fit_size(image: U8, max_size: int | None) -> U8:
 def render_film(
     film: Film, voi: Voi | None = None, *, invert: bool = False, max_size: int | None = None
 ) -> U8:
-    """Display image of ``film``: its default VOI unless given; ``invert`` flips once more."""
-    chosen = voi if voi is not None else default_voi(film)
-    image = render(film.pixels, chosen, inverted=film.inverted != invert)
-    return fit_size(image, max_size)
+    """Display image of ``film``: its default VOI unless given; ``invert`` flips once more.
+
+    Padding pixels (``film.padding``) are drawn as background, black (PS3.3 C.7.5.1.1.2).
+    Shape ``(rows, columns)`` ``uint8`` (shrunk to ``max_size``).  Raises only
+    :class:`~cobbdesk.core.errors.FilmError`: a film that cannot be shown says why.
+    """
+    try:
+        chosen = voi if voi is not None else default_voi(film)
+        image = render(film.pixels, chosen, inverted=film.inverted != invert)
+        if film.padding is not None and film.padding.shape == image.shape:
+            image[film.padding] = 0
+        return fit_size(image, max_size)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        raise faults.film_error(film.path, exc, "the display image") from None

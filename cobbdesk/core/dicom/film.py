@@ -60,13 +60,17 @@ class Window:
     explanation: str = ""
 
     def __post_init__(self) -> None:
+        """Centre and width must be finite and the width > 0, for every function.
+
+        PS3.3 C.11.2.1.2 asks for width ≥ 1 with LINEAR, a bound meant for integer data; for
+        float modality values (a rescale slope mapping the data to 0.24…0.73) a narrower window
+        is the only way to show them, so any width > 0 is accepted and a LINEAR window
+        narrower than 1 is evaluated with the LINEAR_EXACT formula (see ``display.voi_unit``).
+        """
         if not math.isfinite(self.center) or not math.isfinite(self.width):
             raise ValueError(f"window centre/width must be finite, got {self.center}/{self.width}")
-        minimum = 0.0 if self.function is VoiFunction.LINEAR_EXACT else 1.0
-        if self.width < minimum or (self.width <= 0):
-            raise ValueError(
-                f"window width must be > {minimum:g} for {self.function}: {self.width}"
-            )
+        if self.width <= 0:
+            raise ValueError(f"window width must be > 0: {self.width}")
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,8 @@ class Film:
     pixel_aspect: tuple[float, float] | None = None
     """Pixel Aspect Ratio (0028,0034) as ``(vertical, horizontal)`` when the film has no spacing
     and its pixels are not square: angles honour it, lengths stay in pixels."""
+    padding: npt.NDArray[np.bool_] | None = None
+    """Pixels that are Pixel Padding Value (0028,0120/0121), not image (None: no padding)."""
     patient_orientation: tuple[str, str] | None = None
     """Patient Orientation (0020,0020): the patient directions of the row (left → right) and
     column (top → bottom) axes, e.g. ``("A", "F")``; None when absent."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import struct
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,13 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_modality_lut, pixel_array
 from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from cobbdesk.core.dicom import codecs, header, photo, voi
+from cobbdesk.core.dicom import codecs, faults, header, photo, pixels, voi
 from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.dicom.pixels import value_range
 from cobbdesk.core.dicom.spacing import spacing_of
+from cobbdesk.core.dicom.stored import padding_mask
 from cobbdesk.core.errors import (
     FilmError,
     MissingFileMetaError,
@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 _DEFER = 256 * 1024  # values larger than this are read only after the header checks
 #: Hashing releases the GIL, so it runs beside rendering; one thread keeps memory bounded.
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-hash")
-_PARSE_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, struct.error, AttributeError)
 
 codecs.register()
 DECODABLE = frozenset(
@@ -75,6 +74,8 @@ def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
         raise NotDicomError(path, "data elements are nested too deeply to read safely") from None
     except MemoryError:
         raise PixelDataError(path, "not enough memory to decode the image") from None
+    except Exception as exc:  # any parser/decoder exception becomes one line naming the element
+        raise faults.film_error(path, exc) from None
 
 
 def _read(path: Path, force: bool) -> Film:
@@ -82,15 +83,26 @@ def _read(path: Path, force: bool) -> Film:
     hdr = header.check_header(ds, path)
     header.check_transfer_syntax(path, hdr.transfer_syntax, DECODABLE)
     header.check_pixel_data(ds, path, hdr)
-    stored = _decode_first_frame(ds, path, hdr)
+    stored = pixels.decode_first_frame(ds, path, hdr)
     if hdr.frames > 1:
         notices.append(f"multi-frame image ({hdr.frames} frames): only the first frame is shown")
     if stored.ndim == 3:
         stored = _luminance(stored)
         notices.append(f"{hdr.photometric} colour image converted to luminance (greyscale)")
     digest = _HASHER.submit(_pixel_hash, stored)  # overlaps the rest of opening and display
-    pixels = _modality(stored, ds, path)
-    return _build_film(path=path, ds=ds, hdr=hdr, pixels=pixels, digest=digest, notices=notices)
+    signed = hdr.pixel_representation == 1
+    padding, note = padding_mask(stored, ds, hdr.bits_allocated, hdr.bits_stored, signed)
+    notices.extend([note] if note else [])
+    mapped, voi_signed = pixels.modality(stored, ds, path, hdr, notices)
+    return _build_film(
+        path=path,
+        ds=ds,
+        hdr=hdr,
+        pixels=mapped,
+        digest=digest,
+        notices=notices,
+        extra={"padding": padding, "voi_signed": voi_signed},
+    )
 
 
 def _open_dataset(path: Path, force: bool) -> tuple[Any, list[str]]:
@@ -107,8 +119,8 @@ def _open_dataset(path: Path, force: bool) -> tuple[Any, list[str]]:
             "opened without DICOM File Meta (forced); transfer syntax assumed "
             f"{ds.file_meta.TransferSyntaxUID.name}"
         )
-    except _PARSE_ERRORS as exc:
-        raise NotDicomError(path, f"the DICOM structure cannot be read: {exc}") from None
+    except Exception as exc:  # zlib.error, NotImplementedError, BytesLengthException …
+        raise faults.film_error(path, exc) from None
     if not ds.get("file_meta") or "TransferSyntaxUID" not in ds.file_meta:
         raise MissingFileMetaError(path, "the File Meta header has no Transfer Syntax UID")
     return ds, notices
@@ -119,7 +131,7 @@ def _no_meta_error(path: Path) -> FilmError:
     try:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=True, defer_size=_DEFER)
         looks_dicom = any(tag.group in (0x0008, 0x0010, 0x0028) for tag in ds.keys())  # noqa: SIM118 (tags, not elements)
-    except (*_PARSE_ERRORS, RecursionError):
+    except Exception:  # any failure means: not readable as DICOM
         looks_dicom = False
     if looks_dicom:
         return MissingFileMetaError(
@@ -133,8 +145,8 @@ def _no_meta_error(path: Path) -> FilmError:
 def _forced(path: Path) -> Any:
     try:
         ds = pydicom.dcmread(path, force=True, defer_size=_DEFER)
-    except _PARSE_ERRORS as exc:
-        raise NotDicomError(path, f"the DICOM structure cannot be read: {exc}") from None
+    except Exception as exc:
+        raise faults.film_error(path, exc) from None
     implicit, little = ds.original_encoding
     ts = (
         ImplicitVRLittleEndian
@@ -144,25 +156,6 @@ def _forced(path: Path) -> Any:
     ds.ensure_file_meta()
     ds.file_meta.TransferSyntaxUID = ts
     return ds
-
-
-def _decode_first_frame(ds: Any, path: Path, hdr: header.ImageHeader) -> npt.NDArray[Any]:
-    ts = hdr.transfer_syntax
-    plugin = codecs.PLUGIN if ts in codecs.SUPPORTED else ""
-    try:
-        arr = pixel_array(ds, index=0 if hdr.frames > 1 else None, decoding_plugin=plugin)
-    except (MemoryError, RecursionError):
-        raise
-    except Exception as exc:  # decoders raise anything: report it, never crash
-        decoder = plugin or "pydicom"
-        raise PixelDataError(
-            path, f"{ts.name} pixel data could not be decoded ({decoder}): {exc}"
-        ) from None
-    expected = (hdr.rows, hdr.columns) + ((3,) if hdr.samples == 3 else ())
-    if arr.shape != expected:
-        raise PixelDataError(path, f"decoded image is {arr.shape}, expected {expected}")
-    native: npt.NDArray[Any] = arr.astype(arr.dtype.newbyteorder("="), copy=False)
-    return native  # big endian → native byte order
 
 
 def _luminance(rgb: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -182,36 +175,6 @@ def _pixel_hash(stored: npt.NDArray[Any]) -> str:
     return h.hexdigest()
 
 
-def _modality(stored: npt.NDArray[Any], ds: Any, path: Path) -> npt.NDArray[Any]:
-    """Apply the Modality LUT Sequence or Rescale Slope/Intercept (PS3.3 C.11.1)."""
-    if "ModalityLUTSequence" in ds:
-        try:
-            return np.asarray(apply_modality_lut(stored, ds))
-        except Exception as exc:
-            raise PixelDataError(
-                path, f"Modality LUT Sequence (0028,3000) is invalid: {exc}"
-            ) from None
-    try:
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    except (TypeError, ValueError):
-        raise PixelDataError(
-            path, "Rescale Slope/Intercept (0028,1053/1052) are not numbers"
-        ) from None
-    if slope == 1 and intercept == 0:
-        return stored
-    if slope.is_integer() and intercept.is_integer():
-        ends = [int(stored.min()) * int(slope) + int(intercept)]
-        ends.append(int(stored.max()) * int(slope) + int(intercept))
-        dtype = np.result_type(np.min_scalar_type(min(ends)), np.min_scalar_type(max(ends)))
-        dtype = dtype if dtype.itemsize <= 4 else np.dtype(np.int64)
-        mapped: npt.NDArray[Any] = stored.astype(dtype) * int(slope) + dtype.type(intercept)
-        return mapped.astype(dtype)
-    return (stored.astype(np.float32) * np.float32(slope) + np.float32(intercept)).astype(
-        np.float32
-    )
-
-
 def _text(ds: Any, keyword: str) -> str:
     try:
         value = ds.get(keyword, "")
@@ -228,11 +191,14 @@ def _build_film(
     pixels: npt.NDArray[Any],
     digest: Future[str],
     notices: list[str],
+    extra: dict[str, Any],
 ) -> Film:
     spacing = spacing_of(ds)
     notices.extend(spacing.notices)
     function = voi.voi_function(ds, notices)
-    low, high = float(pixels.min()), float(pixels.max())
+    padding = extra["padding"]
+    low, high = value_range(pixels, padding)
+    little = hdr.transfer_syntax.is_little_endian
     ts = UID(hdr.transfer_syntax)
     film = Film(
         path=path,
@@ -246,7 +212,7 @@ def _build_film(
         transfer_syntax=str(ts),
         transfer_syntax_name=ts.name,
         windows=voi.windows(ds, function, notices),
-        voi_luts=voi.voi_luts(ds, notices),
+        voi_luts=voi.voi_luts(ds, notices, extra["voi_signed"], little),
         voi_function=function,
         presentation_lut_shape=_text(ds, "PresentationLUTShape").upper(),
         spacing_mm=spacing.spacing_mm,
@@ -255,6 +221,7 @@ def _build_film(
         pixel_range=(low, high),
         number_of_frames=hdr.frames,
         notices=notices,
+        padding=padding,
         pixel_aspect=spacing.pixel_aspect,
         spacing_calibration=spacing.calibration,
     )

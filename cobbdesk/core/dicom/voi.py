@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
+from cobbdesk.core.dicom.lut import read_lut
 
 
 def _values(raw: Any) -> list[Any]:
@@ -35,9 +34,13 @@ def voi_function(ds: Any, notices: list[str]) -> VoiFunction:
 
 def windows(ds: Any, function: VoiFunction, notices: list[str]) -> list[Window]:
     """All Window Center/Width pairs (0028,1050/1051) with their explanations."""
-    centers = _values(ds.get("WindowCenter"))
-    widths = _values(ds.get("WindowWidth"))
-    explanations = _values(ds.get("WindowCenterWidthExplanation"))
+    try:
+        centers = _values(ds.get("WindowCenter"))
+        widths = _values(ds.get("WindowWidth"))
+        explanations = _values(ds.get("WindowCenterWidthExplanation"))
+    except Exception:  # a damaged DS value: the film still displays, with the auto window
+        notices.append("Window Center/Width (0028,1050/1051) cannot be read; ignored")
+        return []
     if len(centers) != len(widths):
         notices.append(
             f"Window Center has {len(centers)} value(s) but Window Width has {len(widths)}; "
@@ -49,29 +52,35 @@ def windows(ds: Any, function: VoiFunction, notices: list[str]) -> list[Window]:
         try:
             result.append(Window(float(center), float(width), function, text))
         except (TypeError, ValueError) as exc:
-            notices.append(f"window {index + 1} ({center}/{width}) ignored: {exc}")
+            notices.append(f"Window Center/Width (0028,1050/1051) pair {index + 1} ignored: {exc}")
     return result
 
 
-def _lut_item(item: Any, index: int, notices: list[str]) -> VoiLut | None:
+def _lut_item(
+    item: Any, index: int, notices: list[str], signed_input: bool, little_endian: bool
+) -> VoiLut | None:
     try:
-        entries, first, bits = (int(v) for v in item.LUTDescriptor)
-        data = item.LUTData
-        table = np.asarray(data if not isinstance(data, bytes) else np.frombuffer(data, "<u2"))
-        entries = entries or 65536
-        if table.size < entries or not 8 <= bits <= 16:
-            raise ValueError(f"{table.size} values for {entries} entries of {bits} bits")
-        # The first-mapped value is signed when pixel data are signed (PS3.3 C.11.2.1.1).
-        first = first - 65536 if first > 32767 else first
+        parsed = read_lut(item, signed_input, little_endian)
+        if not 1 <= parsed.bits <= 16:
+            raise ValueError(f"entries of {parsed.bits} bits")
+        notices.extend(f"VOI LUT Sequence item {index + 1}: {n}" for n in parsed.notices)
         text = str(item.get("LUTExplanation", "") or "")
-        return VoiLut(first, table[:entries].astype(np.uint16), bits, text)
-    except (AttributeError, TypeError, ValueError) as exc:
-        notices.append(f"VOI LUT Sequence item {index + 1} ignored: {exc}")
+        return VoiLut(parsed.first_mapped, parsed.table, parsed.bits, text)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        notices.append(f"VOI LUT Sequence (0028,3010) item {index + 1} ignored: {exc}")
         return None
 
 
-def voi_luts(ds: Any, notices: list[str]) -> list[VoiLut]:
-    """The usable items of the VOI LUT Sequence (0028,3010)."""
+def voi_luts(
+    ds: Any, notices: list[str], signed_input: bool = False, little_endian: bool = True
+) -> list[VoiLut]:
+    """The usable items of the VOI LUT Sequence (0028,3010).
+
+    ``signed_input`` is the sign of the values the LUTs map (see :mod:`.lut`): it decides how
+    the first-mapped value of each LUT Descriptor is read (PS3.3 C.11.2.1.1).
+    """
     items = ds.get("VOILUTSequence") or []
-    parsed = (_lut_item(item, i, notices) for i, item in enumerate(items))
+    parsed = (
+        _lut_item(item, i, notices, signed_input, little_endian) for i, item in enumerate(items)
+    )
     return [lut for lut in parsed if lut is not None]

@@ -16,7 +16,9 @@ from typing import Any
 
 from cobbdesk import __version__
 
-SUBCOMMANDS = ("inspect", "render", "export", "stats", "import", "labs", "measure", "verify")
+SUBCOMMANDS = (
+    "inspect", "render", "export", "stats", "import", "labs", "measure", "verify", "calibrate",
+)  # fmt: skip
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -56,9 +58,12 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
 
     try:
         film = read_film(path, force=force)
+        voi = default_voi(film)
     except CobbdeskError as exc:
         return {"file": str(path), "ok": False, "error": exc.message}
-    voi = default_voi(film)
+    except Exception as exc:  # never let one file hide the records of the others
+        error = f"{path.name}: internal error ({type(exc).__name__})"
+        return {"file": str(path), "ok": False, "error": error}
     window: dict[str, Any] = (
         {
             "center": voi.center,
@@ -83,6 +88,9 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
         "view_position": film.view_position,
         "spacing_mm": list(film.spacing_mm) if film.spacing_mm else None,
         "spacing_source": film.spacing_source.value,
+        "spacing_calibration": film.spacing_calibration,
+        "pixel_aspect": list(film.pixel_aspect) if film.pixel_aspect else None,
+        "sop_instance_uid": film.sop_instance_uid,
         "window": window,
         "frames": film.number_of_frames,
         "notices": film.notices,
@@ -142,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv and argv[0] in cli_tools.COMMANDS:
         return cli_tools.main(argv)
+    if argv and argv[0] == "calibrate":
+        from cobbdesk.cli.calibrate import main as calibrate_main
+
+        return calibrate_main(argv)
     if argv and argv[0] in ("export", "stats"):
         from cobbdesk.cli.export import main as export_main
 

@@ -31,11 +31,15 @@ def drag_window(
 ) -> Window:
     """The usual viewer binding: right = wider window, up = brighter (lower centre).
 
-    Widths stay ≥ 2 so that LINEAR remains a ramp; the function becomes LINEAR unless the
-    window was LINEAR_EXACT (a dragged SIGMOID window is a user choice, not the file's).
+    Windows are floating point: the step follows the data's range (a rescale to 0.24…0.73
+    drags in steps of about 0.0025) and the width stays above 1/1000 of that range, never 0
+    (any width > 0 is valid, see ``Window``).  The function becomes LINEAR unless the window
+    was LINEAR_EXACT (a dragged SIGMOID window is a user choice, not the file's).
     """
-    step = max(pixel_range[1] - pixel_range[0], 64.0) * DRAG_SENSITIVITY
-    width = max(2.0, window.width + dx * step)
+    span = pixel_range[1] - pixel_range[0]
+    span = span if span > 0 else max(abs(pixel_range[1]), 1.0)
+    step = span * DRAG_SENSITIVITY
+    width = max(span * 1e-3, window.width + dx * step)
     center = window.center + dy * step
     function = (
         window.function if window.function is VoiFunction.LINEAR_EXACT else VoiFunction.LINEAR

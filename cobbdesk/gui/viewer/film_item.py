@@ -42,6 +42,9 @@ class FilmItem(QGraphicsItem):
         if level not in self._cache:
             inverted = self.film.inverted != self.user_invert
             array = render(self.levels[level], self.voi, inverted=inverted)
+            padding = self.film.padding
+            if padding is not None and padding.shape == array.shape:
+                array[padding] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
             self._cache[level] = (array, to_qimage(array))
         return self._cache[level][1]
 

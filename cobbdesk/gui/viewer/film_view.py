@@ -62,9 +62,17 @@ class FilmView(QGraphicsView):
         if film is None:
             self.filmChanged.emit()
             return
+        from cobbdesk.gui import errors
         from cobbdesk.gui.viewer.film_item import FilmItem
 
-        self.item = FilmItem(film)
+        try:  # a film that cannot be shown says why instead of appearing loaded and blank
+            item = FilmItem(film)
+            item.image_for_level(len(item.levels) - 1)
+        except Exception as exc:
+            errors.report(self, exc, f"Showing {film.path.name}")
+            self.filmChanged.emit()
+            return
+        self.item = item
         self.item.setZValue(-1)
         self.scene().addItem(self.item)
         rect = self.item.boundingRect()
@@ -92,7 +100,8 @@ class FilmView(QGraphicsView):
         from cobbdesk.core.dicom.display import auto_window
 
         if self.item:
-            self.set_voi(auto_window(self.item.film.pixels, self.item.film.voi_function))
+            film = self.item.film
+            self.set_voi(auto_window(film.pixels, film.voi_function, film.padding))
 
     def toggle_invert(self) -> None:
         if self.item:

@@ -27,7 +27,10 @@ Pixel Aspect Ratio when it has no spacing), or the user calibration stored in th
 that film, which wins; the film file must be reachable (photos and scans are read for their
 size); an angle or spacing column in the file is ignored with a note.  An identical
 measurement already saved is skipped; an ``id`` column naming a saved measurement replaces
-it, which needs ``reason``.
+it, which needs ``reason``.  The anterior/posterior labels are checked against the film's
+facing and the line pair against the measurement guards
+(:mod:`cobbdesk.core.importing.point_checks`): contradicting labels are swapped with a
+warning, impossible pairs (short, coincident, crossing, ≥ 90°) refuse the row.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.dicom.photo import image_format, read_photo
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.importing.point_checks import checked_measurement, film_facing
 from cobbdesk.core.labs import LAB_SPECS, is_missing, validate_lab
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord, VisitKind
@@ -345,6 +349,8 @@ def _import_point_row(
     m = _measurement(
         film, Template(template), xy, geo, cells=cells, default_rater=study.actor.rater
     )
+    m, notes = checked_measurement(film, m, *film_facing(film))
+    report.warnings.extend(RowIssue(row, note) for note in notes)
     if _already_saved(study, film.id, m):
         report.unchanged += 1
         return

@@ -1,0 +1,136 @@
+"""`cobbdesk measure`/import_points: corner labels checked against the film's facing, guards."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from cobbdesk.core.importing.csv_import import import_points
+from cobbdesk.core.importing.importer import import_paths
+from cobbdesk.core.measure.geometry import cobb_angle
+from cobbdesk.core.store import Study
+from cobbdesk.synth.dicom import write_dicom
+from cobbdesk.synth.spine import make_lateral_spine
+
+HEADER = (
+    "sop_instance_uid,template,upper_anterior_x,upper_anterior_y,upper_posterior_x,"
+    "upper_posterior_y,lower_anterior_x,lower_anterior_y,lower_posterior_x,lower_posterior_y"
+)
+UPPER = ((100.0, 100.0), (140.0, 110.0))
+LOWER = ((100.0, 300.0), (140.0, 290.0))
+# hand-computed on a film facing left: each line is atan(10/40) off horizontal, converging
+# posteriorly, in pixels; with spacing (row 0.5, column 0.8) mm: atan(5/32) each
+REFERENCE = 2 * math.degrees(math.atan((10 * 0.5) / (40 * 0.8)))
+SOP = "1.2.3.4.5"
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Iterator[Study]:
+    s = Study.create(tmp_path / "study.cobbdesk", actor="tester")
+    s.add_visit(s.add_patient(dicom_patient_id="MRN-1"), "admission", visit_date="20260105")
+    yield s
+    s.close()
+
+
+def add_film(study: Study, tmp_path: Path, *, orientation: bool = True) -> int:
+    """A left-facing film (Patient Orientation P\\F unless ``orientation`` is False)."""
+    spine = make_lateral_spine("cervical", 20.0, rows=400, columns=320, spacing_mm=(0.5, 0.8))
+    (tmp_path / "films").mkdir(exist_ok=True)
+    path = write_dicom(spine, tmp_path / "films" / "f.dcm", sop_instance_uid=SOP,
+                       patient_id="MRN-1", study_date="20260105")  # fmt: skip
+    if not orientation:
+        ds = pydicom.dcmread(path)
+        del ds.PatientOrientation
+        ds.save_as(path)
+    assert import_paths(study, [path]).ok
+    film = study.film_by_sop(SOP)
+    assert film is not None
+    return film.id
+
+
+def run(study: Study, tmp_path: Path, *pairs):
+    rows = [
+        ",".join([SOP, "C2-C7", *(repr(c) for line in pair for point in line for c in point)])
+        for pair in pairs
+    ]
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return import_points(study, path)
+
+
+def test_labels_agreeing_with_the_facing_import_silently(study: Study, tmp_path: Path) -> None:
+    add_film(study, tmp_path)
+    report = run(study, tmp_path, (UPPER, LOWER))
+    assert report.ok and report.imported == 1 and report.warnings == []
+    (saved,) = study.measurements()
+    assert saved.angle == pytest.approx(REFERENCE)
+
+
+@pytest.mark.parametrize(("flip_upper", "flip_lower"), [(True, False), (False, True), (1, 1)])
+def test_contradicting_labels_are_swapped_with_a_warning(
+    study: Study, tmp_path: Path, flip_upper: bool, flip_lower: bool
+) -> None:
+    film = add_film(study, tmp_path)
+    upper = UPPER[::-1] if flip_upper else UPPER
+    lower = LOWER[::-1] if flip_lower else LOWER
+    report = run(study, tmp_path, (upper, lower))
+    assert report.ok and report.imported == 1
+    (saved,) = study.measurements()
+    assert saved.angle == pytest.approx(REFERENCE)  # never the opposite sign
+    warned = " | ".join(str(w) for w in report.warnings)
+    for flipped, name in ((flip_upper, "C2 inferior"), (flip_lower, "C7 inferior")):
+        assert (f"row 2: film #{film}: {name} endplate: corners were labelled" in warned) == bool(
+            flipped
+        )
+    assert "swapped to match the film's facing (left)" in warned
+
+
+def test_the_users_facing_wins_over_the_header(study: Study, tmp_path: Path) -> None:
+    film = add_film(study, tmp_path)
+    study.set_facing(film, "right", "user", reason="the header is wrong")
+    report = run(study, tmp_path, (UPPER, LOWER))
+    assert report.ok and len(report.warnings) == 2
+    (saved,) = study.measurements()
+    flipped = cobb_angle(UPPER[::-1], LOWER[::-1], (0.5, 0.8))
+    assert saved.angle == pytest.approx(flipped) and flipped == pytest.approx(-REFERENCE)
+
+
+def test_an_estimated_facing_never_rewrites_labels(study: Study, tmp_path: Path) -> None:
+    film = add_film(study, tmp_path)
+    study.set_facing(film, "right", "estimate", reason="estimate")
+    report = run(study, tmp_path, (UPPER, LOWER), (UPPER[::-1], LOWER[::-1]))
+    assert [e.row for e in report.errors] == [2]
+    assert "contradict the film's estimated facing (right)" in report.errors[0].message
+    assert report.imported == 1 and report.warnings == []
+
+
+def test_unknown_facing_takes_labels_as_given_with_a_warning(study: Study, tmp_path: Path) -> None:
+    add_film(study, tmp_path, orientation=False)
+    report = run(study, tmp_path, (UPPER, LOWER))
+    assert report.ok and report.imported == 1
+    assert "facing is unknown" in str(report.warnings[0])
+    # one line labelled the other way: 90° or more apart, refused even without a facing
+    refused = run(study, tmp_path, (UPPER, LOWER[::-1]))
+    assert "a Cobb angle is under 90°" in refused.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("upper", "lower", "message"),
+    [
+        (UPPER, ((100.0, 300.0), (100.0 + 1e-9, 300.0)), "C7 inferior endplate is 0.0 mm long"),
+        (UPPER, UPPER, "lie on top of each other"),
+        (((100.0, 100.0), (200.0, 150.0)), ((100.0, 160.0), (200.0, 120.0)), "cross between"),
+        (((100.0, 100.0), (110.0, 300.0)), LOWER, "within 30° of vertical"),
+    ],
+)
+def test_impossible_pairs_refuse_the_row(study: Study, tmp_path: Path, upper, lower, message):
+    film = add_film(study, tmp_path)
+    report = run(study, tmp_path, (UPPER, LOWER), (upper, lower))
+    assert report.imported == 1 and [e.row for e in report.errors] == [3]
+    assert str(report.errors[0]).startswith(f"row 3: film #{film}: ")
+    assert message in report.errors[0].message
+    assert len(study.measurements()) == 1

@@ -38,6 +38,16 @@ class Reference:
     path: Path | None
     problem: str = ""
 
+    @property
+    def shown_id(self) -> str:
+        r"""The file ID for a one-line message: quoted, control characters as ``\xNN``.
+
+        >>> print(Reference("record 1 (IMAGE)", "IMAGES\\IM\n1", None).shown_id)
+        'IMAGES\IM\x0a1'
+        """
+        printable = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in self.file_id)
+        return f"'{printable}'"
+
 
 def dicomdir_references(dicomdir: Path) -> list[Reference]:
     """Every record's file (see the module rules), in record order.
@@ -59,6 +69,8 @@ def dicomdir_references(dicomdir: Path) -> list[Reference]:
             path = resolve_reference(root, parts)
         except ValueError as exc:
             found.append(Reference(label, file_id, None, str(exc)))
+        except OSError as exc:  # permission denied, I/O error while matching names
+            found.append(Reference(label, file_id, None, f"cannot be checked: {exc.strerror}"))
         else:
             found.append(Reference(label, file_id, path))
     return found
@@ -67,7 +79,8 @@ def dicomdir_references(dicomdir: Path) -> list[Reference]:
 def resolve_reference(root: Path, parts: list[str]) -> Path:
     """The file a Referenced File ID names under ``root`` (it may not exist).
 
-    Raises ValueError, saying why, when the reference leaves ``root``.
+    Raises ValueError, saying why, when the reference leaves ``root`` or cannot name a file;
+    OSError when a folder on the way cannot be listed.
     """
     components: list[str] = []
     if len(parts) > 1 and not parts[0].strip():
@@ -76,13 +89,18 @@ def resolve_reference(root: Path, parts: list[str]) -> Path:
         if PurePosixPath(part).is_absolute() or PureWindowsPath(part).anchor:
             raise ValueError("is an absolute path")
         components += [c for c in _SEPARATORS.split(part.strip()) if c not in ("", ".")]
+    if any(ord(c) < 0x20 for part in components for c in part):
+        raise ValueError("holds a control character")
     if ".." in components:
         raise ValueError("climbs out of the file-set's folder with '..'")
     if not components:
         raise ValueError("names no file")
     target = _match_case(root, components)
-    real_root = root.resolve()
-    if not target.resolve().is_relative_to(real_root):
+    try:
+        inside = target.resolve().is_relative_to(root.resolve())
+    except RuntimeError:  # Python 3.11 raises it for a symbolic-link loop
+        raise ValueError("is a symbolic-link loop") from None
+    if not inside:
         raise ValueError("leads outside the file-set's folder through a symbolic link")
     return target
 

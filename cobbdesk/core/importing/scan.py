@@ -159,7 +159,7 @@ def _add(path: Path, seen: dict[Path, None], errors: list[ScanIssue]) -> None:
             errors.append(
                 ScanIssue(
                     path,
-                    f"{ref.record}: Referenced File ID (0004,1500) {ref.file_id!r} "
+                    f"{ref.record}: Referenced File ID (0004,1500) {ref.shown_id} "
                     f"{ref.problem}; refused",
                 )
             )

@@ -28,6 +28,21 @@ class Region(StrEnum):
     UNKNOWN = "unknown"
 
 
+_TEMPLATE_REGIONS = {"C2-C7": Region.CERVICAL, "L1-S1": Region.LUMBAR}
+
+
+def template_region(template: str) -> Region:
+    """The film region a measurement template belongs to; ``UNKNOWN`` for ``FREE``.
+
+    A measurement counts as its film's region angle only when this equals the film's region
+    (C2–C7 on a cervical film, L1–S1 on a lumbar film); anything else is a region mismatch.
+
+    >>> template_region("C2-C7"), template_region("FREE")
+    (<Region.CERVICAL: 'cervical'>, <Region.UNKNOWN: 'unknown'>)
+    """
+    return _TEMPLATE_REGIONS.get(str(template), Region.UNKNOWN)
+
+
 def iso_date(value: Any, name: str) -> str | None:
     """``YYYY-MM-DD`` from an ISO date, a DICOM ``YYYYMMDD`` date, a ``date`` or None."""
     if value is None or value == "":
@@ -88,8 +103,14 @@ class VisitOverview:
 
     visit: Visit
     films: dict[Region, list[FilmRecord]] = field(default_factory=dict)
-    measured: dict[int, int] = field(default_factory=dict)  # film id -> measurements
+    measured: dict[int, int] = field(default_factory=dict)
+    """Film id → measurements whose template matches the film's region (C2–C7 on cervical,
+    L1–S1 on lumbar; FREE on a region-unknown film)."""
     labs: int = 0
+    mismatched: dict[int, int] = field(default_factory=dict)
+    """Film id → measurements whose template does not match the film's region (e.g. C2–C7
+    on a lumbar or region-unknown film); only films with at least one are listed.  They are
+    not counted in ``measured`` and the export leaves them out of the region columns."""
 
     def missing(self) -> list[str]:
         gaps = [

@@ -1,6 +1,7 @@
 """Study subcommands: import films, import labs and points from CSV, verify a study file.
 
 cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into the study
+    [--patient ID --visit admission|month3 [--region cervical|lumbar]]   with photos/scans
 cobbdesk labs STUDY labs.csv [--reason T]   lab values per patient visit
 cobbdesk measure STUDY points.csv [--reason T]   endplate points; CobbDesk computes the angles
 cobbdesk verify STUDY                      database integrity check and audit hash chain
@@ -35,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("study", type=Path)
     imp.add_argument("paths", nargs="+", type=Path, help="files, folders or DICOMDIRs")
     imp.add_argument("--create", action="store_true", help="create the study file if needed")
+    photo = imp.add_argument_group(
+        "photos and scans of films (JPEG, PNG, TIFF: no header, so say whose they are)"
+    )
+    photo.add_argument("--patient", metavar="ID", help="study ID or hospital patient ID")
+    photo.add_argument("--visit", choices=("admission", "month3"))
+    photo.add_argument("--region", choices=("cervical", "lumbar"), default="unknown")
     for name, what in (("labs", "lab values"), ("measure", "measurement points")):
         cmd = sub.add_parser(name, parents=[common], help=f"import {what} from a CSV file")
         cmd.add_argument("study", type=Path)
@@ -104,9 +111,16 @@ def _emit_json(data: dict[str, Any]) -> None:
 # --- import ------------------------------------------------------------------------------
 def _import(args: argparse.Namespace) -> int:
     from cobbdesk.core.importing.importer import import_paths
+    from cobbdesk.core.importing.photos import PhotoTarget
 
+    photos = None
+    if args.patient or args.visit:
+        if not (args.patient and args.visit):
+            _say("error", "photos need both --patient and --visit")
+            return 2
+        photos = PhotoTarget(args.patient, args.visit, args.region)
     with _open(args, create=args.create) as study:
-        report = import_paths(study, args.paths, progress=_progress())
+        report = import_paths(study, args.paths, progress=_progress(), photos=photos)
     for issue in report.errors:
         _say("error", str(issue))
     for warning in report.warnings:

@@ -39,6 +39,7 @@ from typing import Any
 
 from cobbdesk.core.dicom.person_name import normalise_person_name
 from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.importing.photos import PhotoTarget, take_photos
 from cobbdesk.core.importing.scan import (
     Cancel,
     HeaderInfo,
@@ -159,13 +160,20 @@ def import_paths(
     *,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
+    photos: PhotoTarget | None = None,
 ) -> ImportReport:
-    """Import the films under ``paths`` into ``study`` (see the module rules)."""
+    """Import the films under ``paths`` into ``study`` (see the module rules).
+
+    JPEG/PNG/TIFF photos and scans of films found among them are imported for the patient,
+    visit and region of ``photos``, or skipped with a hint when it is None
+    (:mod:`~cobbdesk.core.importing.photos`).
+    """
     scan = scan_headers(paths, progress=progress, cancel=cancel)
     report = ImportReport(errors=list(scan.errors), skipped=list(scan.skipped), files=scan.total)
     if scan.cancelled:
         report.cancelled = True
         return report
+    take_photos(study, report, photos)
     fresh = _new_films(study, scan, report)
     items = _plan(study, fresh, report)
     if not items:
@@ -183,8 +191,8 @@ def import_paths(
                 region=str(item.film["region"]),
             )
         )
-    report.new_patients = [result.study_ids[pid] for pid in result.new_patients]
-    report.new_visits = [_describe(result.study_ids, v) for v in result.new_visits]
+    report.new_patients += [result.study_ids[pid] for pid in result.new_patients]
+    report.new_visits += [_describe(result.study_ids, v) for v in result.new_visits]
     report.new_visits += [_describe(result.study_ids, v, "dated") for v in result.dated_visits]
     return report
 

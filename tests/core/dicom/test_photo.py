@@ -116,7 +116,7 @@ def test_magic_bytes_not_names(tmp_path: Path) -> None:
 def test_damaged_photo_is_a_film_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
-    with pytest.raises(PixelDataError, match="broken.jpg.*JPEG image cannot be decoded"):
+    with pytest.raises(PixelDataError, match=r"broken\.jpg.*JPEG image cannot be decoded"):
         read_film(path)
 
 

@@ -59,7 +59,9 @@ def test_field_case_pixel_aspect_end_to_end(shared_data: Path) -> None:
 
 
 def test_synthetic_aspect_ratio_film(dicom_factory: Callable[..., Path]) -> None:
-    path = dicom_factory(np.zeros((300, 250), np.uint16), pixel_spacing=None, PixelAspectRatio=[3, 2])
+    path = dicom_factory(
+        np.zeros((300, 250), np.uint16), pixel_spacing=None, PixelAspectRatio=[3, 2]
+    )
     film = read_film(path)
     assert film.pixel_aspect == (3.0, 2.0)
     assert _place(FilmContext.from_film(film)) == pytest.approx(reference_angle((3, 2)))

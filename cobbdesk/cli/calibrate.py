@@ -1,0 +1,115 @@
+"""``cobbdesk calibrate``: a film's user calibration from a line of known length.
+
+cobbdesk calibrate STUDY UID X1 Y1 X2 Y2 --length-mm MM [--kind ruler] [--reason TEXT]
+cobbdesk calibrate STUDY UID              show the film's calibration in force
+
+UID is the film's SOP Instance UID (photos and scans: the ``2.25.…`` UID CobbDesk derived
+from their pixels, shown by ``cobbdesk inspect``).  The points are image coordinates in pixels
+(x = column, y = row, origin at the centre of the top-left pixel).  The spacing becomes
+``length_mm / length_px`` (honouring the film's pixel shape), is stored with its provenance,
+audited, and applied to the film's saved measurements (see
+:mod:`cobbdesk.core.store.calibration`).  Replacing a calibration, or changing saved
+measurements that had another spacing, needs ``--reason``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.errors import CobbdeskError
+
+COMMANDS = ("calibrate",)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cobbdesk calibrate",
+        description="Calibrate a study film on an object of known length (ruler, ball).",
+    )
+    parser.add_argument("study", type=Path)
+    parser.add_argument("uid", help="the film's SOP Instance UID")
+    parser.add_argument(
+        "points", nargs="*", type=float, metavar="X1 Y1 X2 Y2", help="the line, in pixels"
+    )
+    parser.add_argument("--length-mm", type=float, metavar="MM", help="the object's length")
+    parser.add_argument("--kind", default="ruler", choices=("ruler", "ball", "marker", "other"))
+    parser.add_argument("--reason", default="", help="why a calibration or saved angle changes")
+    parser.add_argument("--rater", metavar="NAME", help="who calibrates (default: the OS user)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv)[1:])
+    if args.points and (len(args.points) != 4 or args.length_mm is None):
+        _say("give four coordinates X1 Y1 X2 Y2 and --length-mm")
+        return 2
+    try:
+        return _run(args)
+    except CobbdeskError as exc:
+        _say(exc.message)
+        return 1
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"cobbdesk: error: {text}\n")
+
+
+def _shape(path: str) -> tuple[float, float] | None:
+    """The pixel shape from the film file when it can be read (else the stored one is used)."""
+    from cobbdesk.core.dicom.reader import read_film
+    from cobbdesk.core.store.calibration import film_shape
+
+    try:
+        return film_shape(read_film(path))
+    except CobbdeskError:
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cobbdesk.core.store import Study
+
+    with Study.open(args.study, actor=args.rater) as study:
+        film = study.film_by_sop(args.uid)
+        if film is None:
+            _say(f"{args.study.name}: no film with SOP Instance UID {args.uid}")
+            return 1
+        if args.points:
+            x1, y1, x2, y2 = args.points
+            study.calibrate_film(
+                film.id, (x1, y1), (x2, y2), args.length_mm, kind=args.kind,
+                reason=args.reason, pixel_shape=_shape(film.path),
+            )  # fmt: skip
+        calibration = study.film_calibration(film.id)
+        measured = len(study.measurements(film.id))
+    result: dict[str, Any] = {"film_id": film.id, "sop_instance_uid": film.sop_instance_uid}
+    if calibration is None:
+        result.update(calibrated=False)
+    else:
+        result.update(
+            calibrated=True, spacing_mm=list(calibration.spacing_mm),
+            spacing_source=calibration.source.value, kind=calibration.kind,
+            points=[list(calibration.p1), list(calibration.p2)],
+            length_mm=calibration.length_mm, rater=calibration.rater,
+            created_utc=calibration.created_utc, measurements=measured,
+        )  # fmt: skip
+    _print(result, calibration, args.json)
+    return 0
+
+
+def _print(result: dict[str, Any], calibration: Any, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    elif calibration is None:
+        sys.stdout.write(f"film {result['film_id']}: not calibrated by the user\n")
+    else:
+        row, col = calibration.spacing_mm
+        sys.stdout.write(
+            f"film {result['film_id']}: spacing {row:.6g} × {col:.6g} mm (user calibration: "
+            f"{calibration.description}); {result['measurements']} measurement(s) use it\n"
+        )

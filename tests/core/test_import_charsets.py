@@ -305,3 +305,21 @@ def _sav_names(path: Path) -> list[str]:
     frame, _meta = pyreadstat.read_sav(str(path))
     assert isinstance(frame, pd.DataFrame)
     return [str(v) for v in frame["name"]]
+
+
+@pytest.mark.parametrize(
+    ("charset", "raw", "expected"),
+    [
+        (["ISO_IR 192"], "Müller^Jürgen".encode("latin-1"), "M\ufffdller^J\ufffdrgen"),
+        (["ISO_IR 999"], "Müller^Jürgen".encode("latin-1"), "Müller^Jürgen"),  # unknown: default
+    ],
+)
+def test_undecodable_or_unknown_character_sets_never_stop_an_import(
+    study: Study, tmp_path: Path, charset: list[str], raw: bytes, expected: str
+) -> None:
+    """pydicom's fallbacks: replacement characters for bytes the declared set lacks; the
+    default repertoire (read as ISO 8859-1 by pydicom) for a term it does not know."""
+    write_film(tmp_path / "in", "a", charset, raw, patient_id="MRN-1")
+    report = import_paths(study, [tmp_path / "in"])
+    assert report.ok and len(report.imported) == 1
+    assert study.patients()[0].name == expected

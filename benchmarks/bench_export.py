@@ -60,6 +60,14 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
     study.close()
 
 
+def _points(angle: float) -> dict[str, float]:
+    """Endplate points whose signed Cobb angle is ``angle`` (the export recomputes it)."""
+    rad = np.radians(angle)
+    coords = (100.0, 100.0, 300.0, 100.0,
+              100.0, 400.0, 100.0 + 200 * np.cos(rad), 400.0 - 200 * np.sin(rad))  # fmt: skip
+    return dict(zip(POINTS, (float(c) for c in coords), strict=True))
+
+
 def _measurements(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
     rows = []
     angles = rng.normal(25.0, 12.0, 4 * n)
@@ -68,7 +76,7 @@ def _measurements(rng: np.random.Generator, n: int) -> list[dict[str, object]]:
         for rater in raters:
             angle = angles[f] + (rng.normal(0, 1.5) if rater == "B" else 0.0)
             rows.append({"id": f"{rater}-{f:08d}", "film_id": f + 1, "rater": rater,
-                         "template": "C2-C7", **dict.fromkeys(POINTS, 1.0),
+                         "template": ("C2-C7", "L1-S1")[f % 2], **_points(float(angle)),
                          "spacing_source": "PixelSpacing", "spacing_row_mm": 0.15,
                          "spacing_col_mm": 0.15, "angle_deg": float(angle),
                          "algorithm_version": "cobbdesk-cobb-1", "created_utc": NOW,

@@ -134,6 +134,45 @@ def _spacing(region: str, suffix: str | None) -> ColumnSpec:
     return ColumnSpec(name, label, "", "text", "", SPACING_CODING, "nominal")
 
 
+STALE_CODING = (
+    "empty = the stored angle was current; otherwise the reasons, separated by ';': "
+    "angle = the stored angle differed from the angle recomputed from the points (the "
+    "recomputed angle is exported); algorithm = stored by an older angle algorithm; "
+    "spacing = the film was calibrated to another pixel spacing after measuring"
+)
+FLAG_CODING = (
+    "empty = plausible; otherwise why the angle should be looked at again (outside "
+    "−40…+60° for C2–C7, −20…+90° for L1–S1); the angle is exported unchanged"
+)
+MISMATCH_CODING = (
+    "measurements by this rater at this visit left out of the angle columns because their "
+    "template does not match the film's region (e.g. C2–C7 on a lumbar or region-unknown film)"
+)
+
+
+def _region_notes(region: str, suffix: str | None) -> list[ColumnSpec]:
+    """Per region: plausibility flag, stale-cache reasons and snapped lines of the angle."""
+    name = f"{region.capitalize()} Cobb angle"
+    when = f", {_EVENT_LABELS[suffix]}" if suffix else ""
+    end = f"_{suffix}" if suffix else ""
+    return [
+        ColumnSpec(f"{region}_cobb_flag{end}", f"{name}: plausibility flag{when}", "", "text",
+                   "", FLAG_CODING, "nominal"),
+        ColumnSpec(f"{region}_cobb_stale{end}", f"{name}: stored angle was stale{when}", "",
+                   "text", "angle, algorithm, spacing", STALE_CODING, "nominal"),
+        ColumnSpec(f"{region}_snapped{end}", f"{name}: endplate lines snapped{when}", "",
+                   "integer", "0–2", "number of the two endplate lines moved by snapping",
+                   "ordinal"),
+    ]  # fmt: skip
+
+
+def _mismatch(suffix: str | None) -> ColumnSpec:
+    name = "region_mismatch" + (f"_{suffix}" if suffix else "")
+    label = "Measurements on a film of another region"
+    label += f", {_EVENT_LABELS[suffix]}" if suffix else ""
+    return ColumnSpec(name, label, "", "integer", "≥ 0", MISMATCH_CODING, "scale")
+
+
 _SEX = ColumnSpec(
     "sex", "Sex", "", "text", "F, M, O", "F = female; M = male; O = other", "nominal",
     value_labels=tuple(SEX_CODING.items()),
@@ -179,6 +218,9 @@ def wide_columns(identified: bool = False) -> list[ColumnSpec]:
         if measure.name.endswith("_cobb"):
             region = measure.name.removesuffix("_cobb")
             cols += [_spacing(region, event) for event in EVENTS]
+            cols += [c for event in EVENTS for c in _region_notes(region, event)]
+            if region == REGIONS[-1]:
+                cols += [_mismatch(event) for event in EVENTS]
     if identified:
         cols += [
             *IDENTIFYING_PATIENT,
@@ -202,7 +244,10 @@ def long_columns(identified: bool = False) -> list[ColumnSpec]:
     for measure in MEASURES:
         cols.append(measure.column(None))
         if measure.name.endswith("_cobb"):
-            cols.append(_spacing(measure.name.removesuffix("_cobb"), None))
+            region = measure.name.removesuffix("_cobb")
+            cols += [_spacing(region, None), *_region_notes(region, None)]
+            if region == REGIONS[-1]:
+                cols.append(_mismatch(None))
     if identified:
         cols += [*IDENTIFYING_PATIENT, _date_column("visit_date", "Visit date")]
     return cols

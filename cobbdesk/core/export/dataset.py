@@ -18,6 +18,7 @@ Rules (documented in the README's export section and the codebook):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,10 +39,28 @@ from cobbdesk.core.export.columns import (
     wide_columns,
 )
 from cobbdesk.core.labs import LAB_SPECS
+from cobbdesk.core.measure.guards import plausibility_flag
+from cobbdesk.core.store.checks import (
+    POINT_COLUMNS,
+    angle_spacing,
+    current_calibrations,
+    recompute_angle,
+    stale_reasons,
+)
+from cobbdesk.core.store.records import template_region
 from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 from cobbdesk.core.store.study import Study
 
 _KEYS = ["record_id", "rater"]
+_PER_EVENT = (
+    *(
+        f"{r}_{n}"
+        for r in REGIONS
+        for n in ("spacing_source", "cobb_flag", "cobb_stale", "snapped")
+    ),
+    "region_mismatch",
+)
+"""Long columns that become one wide column per event (besides the measures)."""
 
 
 def load_long(study: Study, *, identified: bool = False) -> pd.DataFrame:
@@ -49,16 +68,25 @@ def load_long(study: Study, *, identified: bool = False) -> pd.DataFrame:
     with study.engine.connect() as conn:
         people = _patients(conn)
         visit_rows = _visits(conn)
-        angles = _angles(conn, visit_rows)
+        measured = _measurements(conn, visit_rows)
+        calibrated = current_calibrations(conn)
         lab_values = _labs(conn)
-    frame = _skeleton(people, angles)
+    angles = _angles(measured, calibrated)
+    mismatches = _mismatches(measured)
+    rated = pd.concat([angles[["patient_id", "rater"]], mismatches[["patient_id", "rater"]]])
+    frame = _skeleton(people, rated)
     frame = frame.merge(visit_rows, on=["patient_id", "event"], how="left")
     for region in REGIONS:
-        part = angles[angles["region"] == region].drop(columns="region")
-        part = part.rename(
-            columns={"angle": f"{region}_cobb", "spacing": f"{region}_spacing_source"}
-        )
+        part = angles[angles["region"] == region].drop(columns=["region", "patient_id"])
+        part = part.rename(columns={
+            "angle": f"{region}_cobb", "spacing": f"{region}_spacing_source",
+            "flag": f"{region}_cobb_flag", "stale": f"{region}_cobb_stale",
+            "snapped": f"{region}_snapped",
+        })  # fmt: skip
         frame = frame.merge(part, on=["visit_id", "rater"], how="left")
+    counts = mismatches.groupby(["visit_id", "rater"]).size().rename("region_mismatch")
+    frame = frame.merge(counts.reset_index(), on=["visit_id", "rater"], how="left")
+    frame["region_mismatch"] = frame["region_mismatch"].fillna(0).where(frame["visit_id"].notna())
     frame = frame.merge(lab_values, left_on="visit_id", right_index=True, how="left")
     frame = _dates_and_ages(frame, identified)
     frame["event"] = pd.Categorical(frame["event"], categories=list(EVENTS), ordered=True)
@@ -91,27 +119,67 @@ def _visits(conn: Connection) -> pd.DataFrame:
     return _frame(conn, query).drop_duplicates(["patient_id", "event"], keep="first")
 
 
-def _angles(conn: Connection, visit_rows: pd.DataFrame) -> pd.DataFrame:
-    """The most recent measurement per visit, region and rater (by ``created_utc``, id)."""
+_SCALE_COLUMNS = ("spacing_row_mm", "spacing_col_mm", "pixel_aspect_row", "pixel_aspect_col")
+
+
+def _measurements(conn: Connection, visit_rows: pd.DataFrame) -> pd.DataFrame:
+    """Every live measurement of an exported visit, oldest first (``created_utc``, id)."""
     m, f = measurements.c, films.c
     query = (
         select(
-            f.visit_id,
-            f.region,
-            m.rater,
-            m.angle_deg.label("angle"),
-            m.spacing_source.label("spacing"),
+            f.visit_id, f.region, m.film_id, m.rater, m.template,
+            *(m[name] for name in (*POINT_COLUMNS, *_SCALE_COLUMNS)),
+            m.angle_deg, m.algorithm_version, m.spacing_source.label("spacing"),
+            (m.upper_snapped + m.lower_snapped).label("snapped"),
         )
         .join_from(measurements, films, f.id == m.film_id)
-        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None), f.region.in_(REGIONS))
+        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
         .order_by(m.created_utc, m.id)
-    )
+    )  # fmt: skip
     rows = _frame(conn, query)
     rows = rows[rows["visit_id"].isin(visit_rows["visit_id"])]
-    rows = rows.drop_duplicates(["visit_id", "region", "rater"], keep="last")
-    rows["angle"] = rows["angle"].astype(float).round(ANGLE_DECIMALS)
     rows = rows.merge(visit_rows[["visit_id", "patient_id"]], on="visit_id")
-    return rows[["patient_id", "visit_id", "region", "rater", "angle", "spacing"]]
+    regions = rows["template"].map(lambda t: template_region(t).value)
+    rows["matches"] = regions.to_numpy() == rows["region"].to_numpy()
+    return rows
+
+
+def _angles(rows: pd.DataFrame, calibrated: dict[int, tuple[float, float]]) -> pd.DataFrame:
+    """The most recent region-matching measurement per visit, region and rater.
+
+    The angle is recomputed from the stored points (never the stored ``angle_deg`` cache);
+    ``stale`` names why the cache could not be trusted, ``flag`` is the plausibility flag.
+    """
+    rows = rows[rows["matches"] & rows["region"].isin(REGIONS)]
+    rows = rows.drop_duplicates(["visit_id", "region", "rater"], keep="last").copy()
+    points = rows[list(POINT_COLUMNS)].to_numpy(dtype=np.float64)
+    scales = rows[list(_SCALE_COLUMNS)].to_numpy(dtype=np.float64)
+    angles, stale, flags = [], [], []
+    for i, (stored, algorithm, film_id, template) in enumerate(
+        zip(rows["angle_deg"], rows["algorithm_version"], rows["film_id"], rows["template"],
+            strict=True)
+    ):  # fmt: skip
+        angle = recompute_angle(points[i], angle_spacing(*scales[i]))
+        spacing = angle_spacing(scales[i][0], scales[i][1])
+        calibration = calibrated.get(int(film_id))
+        angles.append(angle)
+        stale.append(";".join(stale_reasons(stored, angle, algorithm, spacing, calibration)))
+        flags.append(_flag(template, angle))
+    rows["angle"] = np.round(np.asarray(angles, dtype=np.float64), ANGLE_DECIMALS)
+    rows["stale"], rows["flag"] = stale, flags
+    columns = ["patient_id", "visit_id", "region", "rater", "angle", "spacing", "flag", "stale"]
+    return rows[[*columns, "snapped"]]
+
+
+def _flag(template: str, angle: float) -> str:
+    if math.isnan(angle):
+        return "the stored points do not define two endplate lines"
+    return plausibility_flag(template, angle) or ""
+
+
+def _mismatches(rows: pd.DataFrame) -> pd.DataFrame:
+    """Measurements whose template does not match their film's region (never exported)."""
+    return rows.loc[~rows["matches"], ["patient_id", "visit_id", "rater"]]
 
 
 def _labs(conn: Connection) -> pd.DataFrame:
@@ -154,9 +222,13 @@ def _frame(conn: Connection, query: Any) -> pd.DataFrame:
         cursor.close()
 
 
-def _skeleton(people: pd.DataFrame, angles: pd.DataFrame) -> pd.DataFrame:
-    """Patients × their raters (or one empty rater) × both events."""
-    raters = angles[["patient_id", "rater"]].drop_duplicates()
+def _skeleton(people: pd.DataFrame, rated: pd.DataFrame) -> pd.DataFrame:
+    """Patients × their raters (or one empty rater) × both events.
+
+    A rater of a patient is anyone with a measurement of an exported visit (``rated``),
+    whether or not it matched its film's region.
+    """
+    raters = rated[["patient_id", "rater"]].drop_duplicates()
     frame = people.merge(raters, on="patient_id", how="left")
     frame["rater"] = frame["rater"].fillna("").astype(str)
     return frame.merge(pd.DataFrame({"event": list(EVENTS)}), how="cross")
@@ -215,10 +287,9 @@ def long_to_wide(long: pd.DataFrame, *, identified: bool = False) -> pd.DataFram
                 by_event["admission"][measure.name]
             )
             wide[f"{measure.name}_delta"] = change.astype(float).round(DELTA_DECIMALS)
-        if measure.name.endswith("_cobb"):
-            spacing = measure.name.replace("_cobb", "_spacing_source")
-            for event in EVENTS:
-                wide[f"{spacing}_{event}"] = by_event[event][spacing]
+    for name in _PER_EVENT:  # conform() puts them in the codebook's order
+        for event in EVENTS:
+            wide[f"{name}_{event}"] = by_event[event][name]
     if identified:
         for name in ("name", "mrn", "birth_date", "dicom_patient_id"):
             wide[name] = first[name]

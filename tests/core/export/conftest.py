@@ -27,13 +27,19 @@ def angle_lines(angle: float) -> tuple[EndplateLine, EndplateLine]:
 
 
 def measurement(
-    sop: str, angle: float, rater: str, number: int, *, spacing: bool = True
+    sop: str,
+    angle: float,
+    rater: str,
+    number: int,
+    *,
+    spacing: bool = True,
+    template: str = "C2-C7",
 ) -> CobbMeasurement:
     upper, lower = angle_lines(angle)
     m = CobbMeasurement(
         sop_instance_uid=sop,
         pixel_sha256="",
-        template="C2-C7",
+        template=template,
         upper=upper,
         lower=lower,
         spacing=(0.15, 0.15) if spacing else None,
@@ -85,6 +91,8 @@ PATIENTS = (
 RATER_B_OFFSET = {"admission": 1.0, "month3": -0.5}
 """Rater B measures every film of P001, P002, P007, P008 with this offset from rater A."""
 RATER_B_PATIENTS = ("P001", "P002", "P007", "P008")
+TEMPLATES = {"cervical": "C2-C7", "lumbar": "L1-S1"}
+"""Each film region's measurement template (a C2–C7 on a lumbar film is not exported)."""
 REPEATED_OLD_ANGLE = -30.0
 """Rater A measured P001's admission cervical film first at this angle, then re-measured."""
 
@@ -118,16 +126,18 @@ def _add_visits(study: Study, pid: int, index: int, p: FixturePatient, counter: 
             fid = study.add_film(vid, sop_instance_uid=sop, path=f"/films/{sop}.dcm",
                                  region=region)  # fmt: skip
             calibrated = not (region == "lumbar" and index % 3 == 0)
+            template = TEMPLATES[region]
             if p.study_id == "P001" and event == "admission" and region == "cervical":
                 old = measurement(sop, REPEATED_OLD_ANGLE, "A", next(counter))  # type: ignore[call-overload]
                 study.save_measurement(fid, old)
             study.save_measurement(
                 fid,
-                measurement(sop, angle, "A", next(counter), spacing=calibrated),  # type: ignore[call-overload]
+                measurement(sop, angle, "A", next(counter), spacing=calibrated, template=template),  # type: ignore[call-overload]
             )
             if p.study_id in RATER_B_PATIENTS:
                 b_angle = angle + RATER_B_OFFSET[event] + (0.25 if region == "lumbar" else 0.0)
-                study.save_measurement(fid, measurement(sop, b_angle, "B", next(counter)))  # type: ignore[call-overload]
+                b = measurement(sop, b_angle, "B", next(counter), template=template)  # type: ignore[call-overload]
+                study.save_measurement(fid, b)
         study.set_labs(vid, {
             "vas": p.vas[slot], "neutrophil": p.neutrophil[slot],
             "lymphocyte": p.lymphocyte[slot], "crp": p.crp[slot],

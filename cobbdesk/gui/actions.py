@@ -61,6 +61,7 @@ SPECS: tuple[Spec, ...] = (
     ("l1s1", "&Measure", "L1–S1 lumbar lordosis", "L", lambda w: w.panel.start(Template.L1_S1)),
     ("free", "&Measure", "Free two-line Cobb", "M", lambda w: w.panel.start(Template.FREE)),
     ("snap", "&Measure", "Toggle endplate snapping", "S", lambda w: w.panel.snapping.toggle()),
+    ("calibrate", "&Measure", "&Calibrate on a ruler…", "", lambda w: _calibrate(w)),  # noqa: PLW0108
     ("fit", "&View", "&Fit to window", "F", lambda w: w.view.fit()),
     ("one", "&View", "Actual pixels (1:1)", "1", lambda w: w.view.one_to_one()),
     ("zoom_in", "&View", "Zoom in", "+", lambda w: w.view.zoom_in()),
@@ -101,6 +102,12 @@ MOUSE_HELP = (
     "Wheel: zoom about the cursor · Right-drag: window/level · "
     "Middle-drag (or left-drag on empty film): pan · Left-click: measure, select, drag"
 )
+
+
+def _calibrate(window: MainWindow) -> None:
+    from cobbdesk.gui.viewer import calibrate_tool
+
+    window.calibrate_tool = calibrate_tool.start(window)  # type: ignore[attr-defined]
 
 
 def _controller(window: MainWindow, method: str) -> None:

@@ -36,6 +36,9 @@ from cobbdesk.gui.viewer.measure_tool import MeasureController
 from cobbdesk.gui.viewer.status import StatusBar, cursor_text, spacing_text
 from cobbdesk.gui.workers import FilmLoader
 
+#: The formats of cobbdesk.core.dicom.photo (not imported here: numpy loads after first paint).
+PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
+
 if TYPE_CHECKING:
     from cobbdesk.gui.study.session import StudySession
 
@@ -137,7 +140,7 @@ class MainWindow(QMainWindow):
 
     def open_files_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Open films", "", "DICOM (*.dcm *.dicom);;All files (*)"
+            self, "Open films", "", f"DICOM (*.dcm *.dicom);;{PHOTO_FILTER};;All files (*)"
         )
         self.open_paths([Path(n) for n in names])
 

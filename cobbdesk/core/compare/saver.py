@@ -17,6 +17,7 @@ from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.calibration import apply_calibration
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ def film_session(
     saved = study.measurements(record.id)
     if only_rater:
         saved = [m for m in saved if m.rater == rater]
+    calibration = study.film_calibration(record.id)
+    if calibration is not None:  # the user's calibration replaces the header's spacing
+        apply_calibration(film, calibration)
     store: MeasurementStore = StudyFilmStore(study, record.id)
     session = MeasurementSession(
         FilmContext.from_film(film, rater), store, saved,

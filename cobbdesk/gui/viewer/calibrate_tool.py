@@ -1,0 +1,175 @@
+"""Measure ▸ Calibrate…: click both ends of an object of known length, type its length in mm.
+
+The tool borrows the view's left button for two clicks (Escape or a third party cancels),
+then asks the length.  With a study open and the film in it, the calibration is stored with
+its provenance and applied to the film's saved measurements
+(:meth:`~cobbdesk.core.store.calibration.CalibrationRecords.calibrate_film`; a reason is asked
+when one is needed); otherwise it applies to the open film only, until it is closed.  Either
+way the film's spacing source becomes "user calibration" in the status bar, new measurements
+and exports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QLineF, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QPen
+from PySide6.QtWidgets import QGraphicsLineItem, QInputDialog, QWidget
+
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.measure.measurement import utc_now
+from cobbdesk.core.store.calibration import (
+    Calibration,
+    apply_calibration,
+    calibration_spacing,
+    film_shape,
+)
+from cobbdesk.gui import errors
+from cobbdesk.gui.viewer.status import spacing_text
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.viewer.film_view import FilmView
+
+Point = tuple[float, float]
+AskLength = Callable[[QWidget, float], float | None]
+PROMPTS = ("Calibrate: click one end of the ruler or ball", "Calibrate: click the other end")
+
+
+def ask_length(parent: QWidget, length_px: float) -> float | None:
+    """The object's length in mm, or None when cancelled."""
+    value, ok = QInputDialog.getDouble(
+        parent, "Calibrate", f"Length of the line you drew ({length_px:.1f} px), in mm:",
+        100.0, 0.1, 5000.0, 2,
+    )  # fmt: skip
+    return value if ok else None
+
+
+class CalibrateTool(QObject):
+    """Two clicks on ``view`` (the :class:`FilmView` tool protocol), then ``done(p1, p2)``."""
+
+    def __init__(self, view: FilmView, film: Film, done: Callable[[Point, Point], None]) -> None:
+        super().__init__(view)
+        self.view, self.film, self.done = view, film, done
+        self.points: list[Point] = []
+        self._previous = view.tool
+        self._line = QGraphicsLineItem()
+        pen = QPen(Qt.GlobalColor.yellow, 0)
+        pen.setCosmetic(True)
+        self._line.setPen(pen)
+        view.tool = self
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Escape cancels the calibration."""
+        if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+            self.finish()
+            return True
+        return False
+
+    def press(self, x: float, y: float, _modifiers: Qt.KeyboardModifier) -> bool:
+        if not (-0.5 <= x <= self.film.columns - 0.5 and -0.5 <= y <= self.film.rows - 0.5):
+            return True  # outside the film: ignored
+        self.points.append((x, y))
+        if len(self.points) == 1 and self.view.scene() is not None:
+            self.view.scene().addItem(self._line)
+            self._line.setLine(QLineF(x, y, x, y))
+        if len(self.points) == 2:
+            p1, p2 = self.points
+            self.finish()
+            self.done(p1, p2)
+        return True
+
+    def move(self, x: float, y: float, _buttons: Qt.MouseButton) -> bool:
+        if len(self.points) == 1:
+            (x1, y1) = self.points[0]
+            self._line.setLine(QLineF(x1, y1, x, y))
+        return False
+
+    def release(self, _x: float, _y: float) -> bool:
+        return True
+
+    def finish(self) -> None:
+        """Give the view its tool back and remove the rubber band."""
+        self.view.removeEventFilter(self)
+        if self.view.tool is self:
+            self.view.tool = self._previous
+        if self._line.scene() is not None:
+            self._line.scene().removeItem(self._line)
+
+
+def start(window: MainWindow, ask: AskLength = ask_length) -> CalibrateTool | None:
+    """Measure ▸ Calibrate…: start the two clicks on the film on screen."""
+    film = window.view.film
+    if film is None:
+        window.status.showMessage("Open a film first, then calibrate it.", 6000)
+        return None
+
+    def done(p1: Point, p2: Point) -> None:
+        window.status.clearMessage()
+        length = ask(window, math.dist(p1, p2))
+        if length is not None:
+            calibrate(window, film, (p1, p2), length)
+
+    tool = CalibrateTool(window.view, film, done)
+    window.status.showMessage(f"{PROMPTS[0]}; then {PROMPTS[1].split(': ')[1]} (Esc: cancel)")
+    return tool
+
+
+def calibrate(
+    window: MainWindow, film: Film, points: tuple[Point, Point], length_mm: float
+) -> None:
+    """Store (study film) or apply (other films) the calibration; report failures."""
+    try:
+        calibration = _in_study(window, film, points, length_mm)
+        if calibration is None:
+            spacing = calibration_spacing(*points, length_mm, film_shape(film))
+            calibration = Calibration(
+                0, 0, "ruler", *points, length_mm, spacing, window.rater, utc_now()
+            )
+            note = " (not saved: no study is open for this film)"
+        else:
+            note = " (saved to the study)"
+        apply_calibration(film, calibration)
+    except CobbdeskError as exc:
+        errors.report(window, exc, "Calibrating the film")
+        return
+    entry = window.current
+    if entry is not None and entry.controller is not None and entry.film is film:
+        entry.controller.rater = entry.controller.rater  # new measurements use the spacing
+    window.status.spacing.setText(spacing_text(film))
+    window.status.showMessage(f"Calibrated: {calibration.description}{note}", 8000)
+
+
+def _in_study(
+    window: MainWindow, film: Film, points: tuple[Point, Point], length_mm: float
+) -> Calibration | None:
+    session = getattr(window, "_session", None)
+    study = getattr(session, "study", None)
+    link = session.links.get(film.path) if session is not None and study is not None else None
+    if link is None or study is None:
+        return None
+    film_id, shape = link.record.id, film_shape(film)
+    try:
+        study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape)
+    except ValidationError as exc:
+        if "needs a reason" not in exc.problem:
+            raise
+        reason = _ask_reason(window, session, exc.problem)
+        if not reason:
+            raise ValidationError(None, "not calibrated: a reason is needed") from None
+        study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape, reason=reason)
+    if link.controller is not None:
+        link.controller.load(study.measurements(film_id))
+    return study.film_calibration(film_id)
+
+
+def _ask_reason(window: MainWindow, session: object, problem: str) -> str:
+    from cobbdesk.gui.study import lab_form
+
+    prompt = getattr(session, "reason_prompt", None) or lab_form.ask_reason
+    return str(prompt(window, f"Calibrating film: {problem}.") or "").strip()

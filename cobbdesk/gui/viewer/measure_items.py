@@ -207,7 +207,7 @@ def _arc(centre: QPointF, a: QPointF, b: QPointF, radius: float) -> list[Segment
 def _drawing(m: CobbMeasurement, film: QRectF, pixel: float) -> _Drawing:
     """What to draw: endplates, then the perpendiculars (or the extensions to a near meeting)."""
     upper, lower = m.upper.as_tuple(), m.lower.as_tuple()
-    c = cobb_construction(upper, lower, m.spacing)
+    c = cobb_construction(upper, lower, m.angle_spacing)  # pixel shape too (Pixel Aspect Ratio)
     lines = [(_qp(upper[0]), _qp(upper[1])), (_qp(lower[0]), _qp(lower[1]))]
     mids = (_qp(c.upper_mid), _qp(c.lower_mid))
     centre = (mids[0] + mids[1]) / 2.0

@@ -42,6 +42,12 @@ _KINDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one printable line (control characters shown as ``?``), at most ``limit``."""
+    flat = "".join(c if c.isprintable() else "?" for c in text)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def tag_of(exc: BaseException) -> str | None:
     """The first ``gggg,eeee`` tag named in the exception's text, upper case, or None."""
     match = _TAG.search(str(exc))

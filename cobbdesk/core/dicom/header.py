@@ -176,7 +176,8 @@ def check_transfer_syntax(path: Path, ts: UID, decodable: frozenset[str]) -> Non
     """Refuse transfer syntaxes that no installed decoder handles, naming what is missing."""
     if not ts.is_transfer_syntax:
         raise UnsupportedTransferSyntaxError(
-            path, f"Transfer Syntax UID (0002,0010) {ts} is not a known transfer syntax"
+            path,
+            f"Transfer Syntax UID (0002,0010) {str(ts)[:64]!r} is not a known transfer syntax",
         )
     if ts.is_encapsulated and ts not in decodable:
         raise UnsupportedTransferSyntaxError(

@@ -68,8 +68,10 @@ def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
         if photo.image_format(path) is not None:  # JPEG/PNG/TIFF photo or scan of a film
             return photo.read_photo(path)
         return _read(path, force)
-    except FilmError:
-        raise
+    except FilmError as exc:
+        if exc.problem.isprintable():
+            raise
+        raise type(exc)(path, faults.one_line(exc.problem)) from None
     except RecursionError:
         raise NotDicomError(path, "data elements are nested too deeply to read safely") from None
     except MemoryError:

@@ -142,10 +142,12 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
 
 
 def _add_undo_redo(window: MainWindow, menu: QMenu, actions: dict[str, QAction]) -> None:
-    undo = window.undo_group.createUndoAction(window, "&Undo")
+    undo = QAction("&Undo", window, enabled=False)
     undo.setShortcut(QKeySequence("Ctrl+Z"))
-    redo = window.undo_group.createRedoAction(window, "&Redo")
+    undo.triggered.connect(lambda _=False: window.undo(redo=False))
+    redo = QAction("&Redo", window, enabled=False)
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    redo.triggered.connect(lambda _=False: window.undo(redo=True))
     menu.addAction(undo)
     menu.addAction(redo)
     actions["undo"], actions["redo"] = undo, redo

@@ -8,13 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QUndoGroup,
-)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -42,8 +36,6 @@ PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
 if TYPE_CHECKING:
     from cobbdesk.gui.study.session import StudySession
 
-DICOM_SUFFIXES = {".dcm", ".dicom", ".dic", ""}
-
 
 @dataclass
 class OpenFilm:
@@ -56,22 +48,11 @@ class OpenFilm:
 
 
 def files_in(paths: list[Path]) -> list[Path]:
-    """Files to open: the files given, and the DICOM-looking files under folders given."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and p.suffix.lower() in DICOM_SUFFIXES
-                    and not p.name.startswith(".")
-                )
-            )
-        else:
-            found.append(path)
-    return found
+    """Films to open: the files given, and the files under folders given that may be DICOM
+    (the import's walker, :func:`~cobbdesk.core.importing.films.film_files`)."""
+    from cobbdesk.core.importing.films import film_files
+
+    return film_files(paths)[0]
 
 
 class MainWindow(QMainWindow):
@@ -84,7 +65,6 @@ class MainWindow(QMainWindow):
         self.films: list[OpenFilm] = []
         self.current: OpenFilm | None = None
         self.rater = rater or str(settings.settings().value("rater", "")) or getpass.getuser()
-        self.undo_group = QUndoGroup(self)
         self.loader = loader or FilmLoader(isolated=True, parent=self)
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(self._failed)
@@ -165,7 +145,7 @@ class MainWindow(QMainWindow):
                 entry.controller.load(load_sidecar(entry.path))
         except (CobbdeskError, OSError, ValueError) as exc:
             errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
-        self.undo_group.addStack(entry.controller.undo_stack)
+        entry.controller.historyChanged.connect(self.update_undo_actions)
         calibrated = "" if film.calibrated else "  [uncalibrated]"
         self.film_list.item(row).setText(f"{entry.path.name}{calibrated}")
         for notice in film.notices:
@@ -198,11 +178,30 @@ class MainWindow(QMainWindow):
         controller = entry.controller if entry else None
         if controller is not None:
             controller.attach(self.view)
-            self.undo_group.setActiveStack(controller.undo_stack)
         self.panel.set_controller(controller)
+        self.update_undo_actions()
         self.status.spacing.setText(spacing_text(film))
         if entry is not None and entry.error:
             self.status.showMessage(entry.error)
+
+    def undo(self, redo: bool = False) -> None:
+        """Undo (or redo) on the film on screen, under its session's policy."""
+        controller = self.current.controller if self.current is not None else None
+        if controller is not None:
+            (controller.redo if redo else controller.undo)()
+
+    def update_undo_actions(self) -> None:
+        controller = self.current.controller if self.current is not None else None
+        for name, can, text in (
+            ("undo", controller is not None and controller.can_undo, "&Undo"),
+            ("redo", controller is not None and controller.can_redo, "&Redo"),
+        ):
+            action = self.actions_by_name.get(name)
+            if action is not None:
+                what = (controller.undo_text if name == "undo" else controller.redo_text) \
+                    if controller is not None else ""  # fmt: skip
+                action.setEnabled(can)
+                action.setText(f"{text} {what}".strip())
 
     def step_film(self, delta: int) -> None:
         if self.films:
@@ -225,14 +224,14 @@ class MainWindow(QMainWindow):
         """Write each film's measurements next to it (``<film>.cobbdesk.json``)."""
         saved = 0
         for entry in self.films:
-            if entry.controller is None or entry.controller.undo_stack.isClean():
+            if entry.controller is None or entry.controller.is_clean():
                 continue
             try:
                 save_sidecar(list(entry.controller.measurements.values()), entry.path)
             except (OSError, CobbdeskError) as exc:
                 errors.report(self, exc, f"Saving measurements of {entry.path.name}")
                 continue
-            entry.controller.undo_stack.setClean()
+            entry.controller.set_clean()
             saved += 1
         self.status.showMessage(f"Saved measurements of {saved} film(s).", 5000)
         return saved
@@ -264,7 +263,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        dirty = [e for e in self.films if e.controller and not e.controller.undo_stack.isClean()]
+        dirty = [e for e in self.films if e.controller and not e.controller.is_clean()]
         if dirty and self.confirm_close:
             answer = QMessageBox.question(
                 self,

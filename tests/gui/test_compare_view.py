@@ -143,6 +143,10 @@ def measure(qtbot, view: CompareView, index: int, spine: SyntheticSpine) -> None
         for corner in line:
             click(qtbot, side, corner)
     assert not side.controller.placing
+    if side.controller.session.facing is None:  # first measurement: the facing is asked
+        assert side.controller.waiting() and side.controller.session.pending is not None
+        key(qtbot, view, Qt.Key.Key_Left if spine.facing == "left" else Qt.Key.Key_Right)
+    assert not side.controller.waiting()
 
 
 # --- tests ----------------------------------------------------------------------------------------
@@ -256,7 +260,7 @@ def test_measure_both_films_live_difference_undo_and_delete(qtbot, study: Study,
     key(qtbot, view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the drag
     assert view.angles()[1] == pytest.approx(right)
     assert study.measurements(record.id)[0].angle == pytest.approx(right)
-    view.delete_reason = "wrong level"
+    view.reason_prompt = lambda parent, text: "wrong level"
     side.controller.select(m.id)
     qtbot.keyClick(side.view, Qt.Key.Key_Delete)
     assert study.measurements(record.id) == [] and view.angles()[1] is None
@@ -270,7 +274,7 @@ def test_deleting_without_a_reason_is_undone(qtbot, study: Study) -> None:  # ty
     view = make_view(qtbot, study)
     show(qtbot, view, "P0002")
     side = view.sides[0]
-    view.delete_reason = ""  # the dialog was cancelled
+    view.reason_prompt = lambda parent, text: None  # the dialog was cancelled
     side.controller.select(side.counted().id)
     qtbot.keyClick(side.view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: side.counted() is not None)

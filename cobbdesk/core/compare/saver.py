@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.measure.changes import MeasurementStore
-from cobbdesk.core.measure.facing import Facing, FacingSource
+from cobbdesk.core.measure.facing import Facing, FacingSource, facing_from_orientation
 from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
@@ -63,4 +63,5 @@ def film_session(
         facing=record.facing, facing_source=record.facing_source, ask_reason=ask_reason,
     )  # fmt: skip
     session.pixels, session.bone_bright = film.pixels, not film.inverted
+    session.header_facing = facing_from_orientation(film.patient_orientation)
     return session

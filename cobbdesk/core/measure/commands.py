@@ -238,6 +238,11 @@ class History:
         return self._redo[-1].label if self._redo else ""
 
     @property
+    def steps(self) -> int:
+        """How many steps :meth:`undo` can revert."""
+        return len(self._undo)
+
+    @property
     def next_undo(self) -> Command | None:
         """The command :meth:`undo` would apply (None when there is none)."""
         return self._undo[-1].inverse if self._undo else None

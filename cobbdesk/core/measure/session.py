@@ -132,6 +132,9 @@ class MeasurementSession:
         self.pixels: Any = None
         self.bone_bright = True
         self.pending: CobbMeasurement | None = None
+        self.header_facing: Facing | None = None
+        """The facing DICOM Patient Orientation gives (used, with source "dicom", when the
+        film's facing is unknown at its first measurement)."""
         self.pending_snap: ReplaceMeasurement | None = None
         self.snap_report: dict[str, tuple[SnapMove, SnapMove]] = {}
         self._placing: Generator[PlacementStep, Any, None] | None = None
@@ -279,6 +282,9 @@ class MeasurementSession:
 
     def finish(self, m: CobbMeasurement, step: PlacementStep | None = None) -> Outcome:
         """Add a placed measurement: orient by the facing, guard, store, then snap."""
+        if self.facing is None and self.header_facing is not None:
+            self.pending = m  # the header's facing is stored with the first measurement
+            return replace(self.set_facing(self.header_facing, FacingSource.DICOM), step=step)
         if self.facing is None:
             self.pending = m
             return Outcome(False, "Which way does the patient face?", needs_facing=True,

@@ -1,16 +1,17 @@
 """One side of the compare view: a visit's film with its own measurement tool, or what is
 missing (with an "Import…" button), or the film's error.
 
-Only the current rater's measurements are loaded (readers stay independent); every edit is
-saved at once by a :class:`~cobbdesk.core.compare.saver.FilmSaver`.
+Only the current rater's measurements are loaded (readers stay independent); the side measures
+through the film's :class:`~cobbdesk.core.measure.session.MeasurementSession` with the study as
+its store (:func:`~cobbdesk.core.compare.saver.film_session`): the viewer's save policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,11 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from cobbdesk.core.compare.model import Slot, counted_measurement
-from cobbdesk.core.compare.saver import FilmSaver
+from cobbdesk.core.compare.saver import film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import CobbMeasurement
-from cobbdesk.core.store import Study
+from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_tool import MeasureController
@@ -44,7 +46,7 @@ QPushButton { color: #101418; background: #ffc02e; border: none; border-radius: 
               padding: 6px 18px; font-weight: bold; }
 QPushButton:hover { background: #ffd466; }
 """
-AskReason = Callable[[CobbMeasurement], str | None]
+AskReason = Callable[[FilmRecord, Sequence[Change]], str | None]
 
 
 class LandmarkItem(QGraphicsItem):
@@ -101,8 +103,7 @@ class CompareSide(QFrame):
         self.film: Film | None = None
         self.error = ""
         self.controller: MeasureController | None = None
-        self.saver: FilmSaver | None = None
-        self.ask_reason: AskReason = lambda m: None
+        self.ask_reason: AskReason = lambda record, changes: None
         self.live_angle: float | None = None
         self.landmark: tuple[float, float] | None = None
         self._landmark_item: LandmarkItem | None = None
@@ -182,14 +183,14 @@ class CompareSide(QFrame):
         w, h = rect.width(), rect.height()
         self.view.scene().setSceneRect(rect.adjusted(-2 * w, -2 * h, 2 * w, 2 * h))
         record = self.slot.film
-        try:
-            saved = [m for m in self.study.measurements(record.id) if m.rater == self.rater]
-        except CobbdeskError as exc:
-            saved = []
-            errors.report(self, exc, "Reading saved measurements")
-        self.saver = FilmSaver(self.study, record.id, saved)
         controller = self.controller = MeasureController(film, self.rater, self)
-        controller.load(saved)
+        try:
+            controller.bind(film_session(
+                self.study, record, film, self.rater, only_rater=True,
+                ask_reason=lambda changes: self.ask_reason(record, changes),
+            ))  # fmt: skip
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Reading saved measurements")
         controller.measurementsChanged.connect(self._measurements_changed)
         controller.angleChanged.connect(self._dragged)
         controller.messageChanged.connect(self.messageChanged)
@@ -201,7 +202,7 @@ class CompareSide(QFrame):
         if self.controller is not None:
             self.controller.detach()
             self.controller.deleteLater()
-        self.controller, self.saver = None, None
+        self.controller = None
 
     # --- angles and saving ------------------------------------------------------------------
     def counted(self) -> CobbMeasurement | None:
@@ -224,18 +225,8 @@ class CompareSide(QFrame):
             self.anglesChanged.emit()
 
     def _measurements_changed(self) -> None:
+        """Every accepted edit is already in the study (the session stored it first)."""
         self.live_angle = None
-        controller, saver = self.controller, self.saver
-        if controller is None or saver is None:
-            return
-        try:
-            refused = saver.sync(controller.measurements, self.ask_reason)
-        except CobbdeskError as exc:
-            errors.report(self, exc, "Saving the measurement")
-            refused = []
-        if refused:  # put the measurement back (after the delete command has finished)
-            QTimer.singleShot(0, controller.undo_stack.undo)
-            self.messageChanged.emit("Deletion cancelled: a reason is needed")
         self.anglesChanged.emit()
 
     # --- blinding, alignment, activation ----------------------------------------------------

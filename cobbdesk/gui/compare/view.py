@@ -12,18 +12,20 @@ Ctrl+Z / Ctrl+Shift+Z  undo / redo on the active side
 (click a film)          makes its side the active one (highlighted)
 =====================  =====================================================
 
-Edits are saved at once: new measurements as they are; changed ones with the reason
-"adjusted in compare view"; deleting a saved measurement asks for a reason (tests set
-:attr:`CompareView.delete_reason` to skip the dialog).  Only study IDs are ever shown.
+Edits are saved at once under the viewer's policy (the film's
+:class:`~cobbdesk.core.measure.session.MeasurementSession`): a measurement made in this sitting
+changes freely; changing or deleting a settled one asks for a reason with the same prompt as
+the main window (tests set :attr:`CompareView.reason_prompt`).  Only study IDs are ever shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from cobbdesk.core.compare.model import (
     Slot,
@@ -36,14 +38,15 @@ from cobbdesk.core.compare.model import (
     slots,
     template_for,
 )
+from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.formatting import angle_text
-from cobbdesk.core.measure.measurement import CobbMeasurement
-from cobbdesk.core.store import PatientOverview, Region, Study
+from cobbdesk.core.store import FilmRecord, PatientOverview, Region, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.compare.cache import FilmCache, key
 from cobbdesk.gui.compare.chrome import CompareHeader, CompareToolbar
 from cobbdesk.gui.compare.side import CompareSide
 from cobbdesk.gui.compare.sync import Aligner, ViewSync
+from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.workers import FilmLoader
 
 EXPORT_SCALE = 2.0
@@ -63,7 +66,7 @@ class CompareView(QWidget):
         self.region = Region.CERVICAL
         self.deidentified = True
         self.blinded = False
-        self.delete_reason: str | None = None  # set (tests) to skip the reason dialog
+        self.reason_prompt: prompts.ReasonPrompt | None = None  # tests inject answers
         self.overview: list[PatientOverview] = []
         self.measured: set[int] = set()
         self.active = 0
@@ -117,7 +120,7 @@ class CompareView(QWidget):
             side.anglesChanged.connect(self._angles_changed)
             side.messageChanged.connect(self.messageChanged)
             side.importRequested.connect(self._import_requested)
-            side.ask_reason = self._ask_delete_reason
+            side.ask_reason = self._ask_reason
         self._shortcut("Alt+Right", self.next_patient)
         self._shortcut("Alt+Left", self.previous_patient)
         self._shortcut("Alt+Down", self.switch_region)
@@ -331,14 +334,12 @@ class CompareView(QWidget):
     def _undo(self, redo: bool) -> None:
         controller = self.sides[self.active].controller
         if controller is not None:
-            (controller.undo_stack.redo if redo else controller.undo_stack.undo)()
+            (controller.redo if redo else controller.undo)()
 
-    def _ask_delete_reason(self, m: CobbMeasurement) -> str | None:
-        if self.delete_reason is not None:
-            return self.delete_reason
-        prompt = f"Reason for deleting this {m.template.value} angle:"
-        text, ok = QInputDialog.getText(self, "Delete a saved measurement", prompt)
-        return text if ok and text.strip() else None
+    def _ask_reason(self, record: FilmRecord, changes: Sequence[Change]) -> str | None:
+        """The main window's reason prompt, with the same text."""
+        prompt = self.reason_prompt or prompts.ask_reason
+        return prompt(self, prompts.reason_text(f"film #{record.id}", changes))
 
     # --- alignment on a vertebra --------------------------------------------------------------
     def set_align_mode(self, on: bool) -> None:

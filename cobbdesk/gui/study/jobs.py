@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
-from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.importing.films import film_files, find_film
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.dispatch import UiDispatcher
@@ -32,37 +31,6 @@ logger = logging.getLogger("cobbdesk.gui.study")
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 Job = Callable[[Progress, Cancel], Any]
-
-
-def find_film(
-    paths: list[Path],
-    record: FilmRecord,
-    read: Callable[[Path], Film],
-    progress: Progress,
-    cancel: Cancel,
-) -> Any:
-    """The first file holding the film (see :func:`same_film`); runs off the UI thread.
-
-    ``read`` is the window loader's crash-isolated reader: a damaged candidate costs itself.
-    """
-    for done, path in enumerate(paths, 1):
-        if cancel():
-            return None
-        try:
-            if same_film(record, read(path)):
-                return path
-        except CobbdeskError:
-            pass
-        progress(done, len(paths))
-    return None
-
-
-def same_film(record: FilmRecord, film: Film) -> bool:
-    """Same decoded-pixel hash; for a film imported from its header and never opened (so
-    never hashed), the same SOP Instance UID."""
-    if record.pixel_sha256 is not None:
-        return film.pixel_sha256 == record.pixel_sha256
-    return film.sop_instance_uid == record.sop_instance_uid
 
 
 class BackgroundJob(QObject):
@@ -151,10 +119,9 @@ class StudyJobs:
 
     def relink(self, record: FilmRecord, paths: list[Path]) -> BackgroundJob | None:
         """Match the film by pixel hash among ``paths`` (files or folders), then update it."""
-        from cobbdesk.gui.main_window import files_in
-
         name = Path(record.path).name
-        candidates = sorted(files_in(paths), key=lambda p: p.name != name)  # same name first
+        found, _ = film_files(paths)
+        candidates = sorted(found, key=lambda p: p.name != name)  # same name first
         return self.start_job(
             f"Looking for film #{record.id} among {len(candidates)} file(s)…",
             lambda progress, cancel: find_film(

@@ -1,17 +1,16 @@
 """The open study and the main window: browser, autosave, labs, rater, relink, import.
 
-Autosave and reasons (every change is committed the moment it happens, in its own
-transaction, so closing the window or a crash loses nothing):
+Every study film on screen measures through a
+:class:`~cobbdesk.core.measure.session.MeasurementSession` whose store is the study
+(:func:`~cobbdesk.core.compare.saver.film_session`), the same policy as the compare view:
 
-* A new measurement is saved as soon as it is placed (no reason needed).
-* While its film stays on screen, a measurement created in this sitting may be adjusted
-  (snapping, handle drags, undo/redo) or removed without a prompt; each change is saved at
-  once with the automatic reason "adjusted/removed while measuring (session <UTC start>)".
-* Once you switch to another film (or re-open the study), the measurement is settled:
-  changing or deleting it asks for a reason.  Declining puts the film back to its saved
-  state (and clears that film's undo history).
-* A measurement deleted and then brought back by Undo/Redo is restored under its own id
-  (:meth:`Study.restore_measurement`; the deletion and the restore are both audited).
+* every change is committed the moment it happens, in its own transaction (what is on screen
+  is what is stored), so closing the window or a crash loses nothing;
+* a measurement made while its film stays on screen may be adjusted or removed without a
+  prompt (automatic reason naming the sitting); once another film is shown (or the study is
+  re-opened) it is settled, and changing, deleting or restoring it asks for a reason first —
+  declining leaves it as it is;
+* a measurement deleted and brought back by Undo/Redo is restored under its own id.
 
 The window title names the study file only; patients appear by study ID everywhere except
 in the browser's "Show identifiers" mode.  Log lines name films by number, never patients.
@@ -21,25 +20,28 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog
-from sqlalchemy import select
 
 from cobbdesk import __version__
+from cobbdesk.core.compare.saver import film_session
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
+from cobbdesk.core.importing.films import same_film
+from cobbdesk.core.measure.changes import Change
+from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study
-from cobbdesk.core.store.schema import measurements as measurements_table
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
-from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs, same_film
+from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
 from cobbdesk.gui.study.model import visit_label
+from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 from cobbdesk.gui.workers import FilmLoader
 
@@ -53,14 +55,10 @@ STUDY_FILTER = "CobbDesk study (*.cobbdesk)"
 
 @dataclass
 class FilmLink:
-    """A study film open in the window: what the store holds for it, by viewer id."""
+    """A study film open in the window and the controller measuring it."""
 
     record: FilmRecord
     controller: MeasureController
-    saved: dict[str, CobbMeasurement]
-    fresh: set[str] = field(default_factory=set)  # created while on screen: no reason needed
-    deleted: set[str] = field(default_factory=set)
-    asking: bool = False
 
 
 class StudySession(StudyJobs, QObject):
@@ -120,7 +118,7 @@ class StudySession(StudyJobs, QObject):
         self.compare_windows = []
         for link in self.links.values():
             link.controller.measurementsChanged.disconnect(self._on_change)
-            link.controller.undo_stack.setClean()  # everything is in the study already
+            link.controller.set_clean()  # everything is in the study already
         self.links, self._pending = {}, {}
         if self.study is not None:
             logger.info("Closed study %s", self.study.path.name)
@@ -166,7 +164,7 @@ class StudySession(StudyJobs, QObject):
             return
         for row, entry in enumerate(self.window.films):
             if entry.path == path:
-                clean = entry.controller is not None and entry.controller.undo_stack.isClean()
+                clean = entry.controller is not None and entry.controller.is_clean()
                 if path not in self.links and clean:
                     self._pending[path] = record
                     self.adopt(entry)
@@ -188,17 +186,35 @@ class StudySession(StudyJobs, QObject):
             return False
         try:
             record = self._hash_on_first_open(record, entry.film)
-            saved = self.study.measurements(record.id)
+            session = film_session(
+                self.study,
+                record,
+                entry.film,
+                self.window.rater,
+                ask_reason=lambda changes: self._ask(record, changes),
+            )
         except Exception as exc:
             errors.report(self.window, exc, f"Reading the measurements of film #{record.id}")
             return False
-        entry.controller.load(saved)
-        self.links[entry.path] = FilmLink(record, entry.controller, {m.id: m for m in saved})
+        entry.controller.bind(session)
+        entry.controller.set_clean()
+        self.links[entry.path] = FilmLink(record, entry.controller)
         entry.controller.measurementsChanged.connect(self._on_change)
         row = self.window.films.index(entry)
         QTimer.singleShot(0, lambda: self.window.film_list.setCurrentRow(row))
-        logger.info("Film #%d opened with %d saved measurement(s)", record.id, len(saved))
+        count = len(session.measurements)
+        logger.info("Film #%d opened with %d saved measurement(s)", record.id, count)
+        stale = session.discrepancies()
+        if stale:
+            self.window.status.showMessage(
+                f"Film #{record.id}: {len(stale)} saved angle(s) differ from their "
+                f"recomputation ({stale[0].reason})", 15000)  # fmt: skip
         return True
+
+    def _ask(self, record: FilmRecord, changes: Sequence[Change]) -> str | None:
+        """The reason prompt of every view (tests inject :attr:`reason_prompt`)."""
+        prompt = self.reason_prompt or prompts.ask_reason
+        return prompt(self.window, prompts.reason_text(f"film #{record.id}", changes))
 
     def _hash_on_first_open(self, record: FilmRecord, film: Film) -> FilmRecord:
         """Films imported from headers get their pixel hash (for relinking) when first read."""
@@ -218,92 +234,18 @@ class StudySession(StudyJobs, QObject):
         shown = self.window.view.film
         for link in self.links.values():
             if link.controller.film is not shown:
-                link.fresh.clear()
+                link.controller.session.settle()
 
-    # --- autosave -------------------------------------------------------------------------
+    # --- autosave (the session stores every accepted edit) -----------------------------------
     def _on_change(self) -> None:
         controller = self.sender()
         link = next((k for k in self.links.values() if k.controller is controller), None)
-        if link is not None:
-            self.autosave(link)
-
-    def autosave(self, link: FilmLink) -> None:
-        """Save what needs no reason now; ask about settled measurements once the push ends."""
-        current = link.controller.measurements
-        needs_reason = False
-        for mid, m in current.items():
-            old = link.saved.get(mid)
-            if old is None:
-                link.fresh.add(mid)
-                self._store(link, m, "")
-            elif old != m and mid in link.fresh:
-                self._store(link, m, f"adjusted while measuring (session {self.started})")
-            needs_reason |= old is not None and old != m and mid not in link.fresh
-        for mid in [mid for mid in link.saved if mid not in current]:
-            if mid in link.fresh:
-                self._delete(link, mid, f"removed while measuring (session {self.started})")
-            else:
-                needs_reason = True
-        if needs_reason and not link.asking:
-            link.asking = True
-            QTimer.singleShot(0, lambda: self._ask_and_save(link))
-
-    def _ask_and_save(self, link: FilmLink) -> None:
-        current = link.controller.measurements
-        edits = [m for mid, m in current.items() if mid in link.saved and link.saved[mid] != m]
-        gone = [mid for mid in link.saved if mid not in current]
-        lines = [
-            f"{m.template.value}: {link.saved[m.id].angle:+.1f}° → {m.angle:+.1f}°" for m in edits
-        ] + [f"{link.saved[mid].template.value}: deleted" for mid in gone]
-        what = f"You are changing saved measurement(s) of film #{link.record.id}:\n"
-        prompt = self.reason_prompt or lab_form.ask_reason
-        reason = (prompt(self.window, what + "\n".join(lines)) or "") if lines else ""
-        link.asking = False
-        if lines and not reason:
-            link.controller.load(list(link.saved.values()))
-            self.window.status.showMessage("Not changed: a saved measurement needs a reason.", 8000)
+        if link is None:
             return
-        for m in edits:
-            self._store(link, m, reason)
-        for mid in gone:
-            self._delete(link, mid, reason)
-
-    def _store(self, link: FilmLink, m: CobbMeasurement, reason: str) -> None:
-        assert self.study is not None
-        restored = m.id in link.deleted  # brought back by Undo/Redo after its deletion was saved
-        try:
-            if restored:
-                why = reason or f"deletion undone while measuring (session {self.started})"
-                self.study.restore_measurement(link.record.id, m, why)
-                link.deleted.discard(m.id)
-            else:
-                self.study.save_measurement(link.record.id, m, reason=reason)
-        except Exception as exc:
-            errors.report(self.window, exc, f"Saving a measurement of film #{link.record.id}")
-            return
-        link.saved[m.id] = m
-        self._saved(link, f"{'restored' if restored else 'saved'} measurement {m.id[:8]}")
-
-    def _delete(self, link: FilmLink, mid: str, reason: str) -> None:
-        assert self.study is not None
-        try:
-            self.study.delete_measurement(mid, reason)
-        except Exception as exc:
-            errors.report(self.window, exc, f"Deleting a measurement of film #{link.record.id}")
-            return
-        del link.saved[mid]
-        link.deleted.add(mid)
-        self._saved(link, f"deleted measurement {mid[:8]}")
-
-    def _saved(self, link: FilmLink, what: str) -> None:
-        logger.info("Film #%d: %s", link.record.id, what)
-        self.browser.model.set_measured(link.record.id, len(link.saved))
-        self.window.status.showMessage(f"Saved to study ({what}).", 4000)
-        stack = link.controller.undo_stack
-        QTimer.singleShot(0, lambda: stack.setClean() if self._is_saved(link) else None)
-
-    def _is_saved(self, link: FilmLink) -> bool:
-        return dict(link.controller.measurements) == link.saved
+        link.controller.set_clean()
+        count = len(link.controller.measurements)
+        self.browser.model.set_measured(link.record.id, count)
+        self.window.status.showMessage(f"Saved to study (film #{link.record.id}).", 4000)
 
     # --- compare -----------------------------------------------------------------------------
     def compare(self, patient_id: int | None = None) -> CompareWindow | None:
@@ -326,6 +268,7 @@ class StudySession(StudyJobs, QObject):
             "cervical",
             parent=self.window,
         )
+        window.view.reason_prompt = self.reason_prompt
         window.view.importRequested.connect(lambda _patient: self.import_films_dialog())
         window.closed.connect(self.refresh)
         self.compare_windows.append(window)
@@ -363,11 +306,9 @@ class StudySession(StudyJobs, QObject):
             logger.info("Visit #%d: labs saved", visit_id)
 
     def rater_choices(self) -> list[str]:
-        seen: list[str] = []
+        seen: set[str] = set()
         if self.study is not None:
-            query = select(measurements_table.c.rater).distinct()
-            with self.study.engine.connect() as conn:
-                seen = [str(r) for r in conn.execute(query).scalars()]
+            seen = {m.rater for m in self.study.measurements()}
         names = [self.window.rater, *sorted(seen), getpass.getuser()]
         return list(dict.fromkeys(n for n in names if n))
 

@@ -27,6 +27,7 @@ PLACING = QColor("#ff8ad8")
 OUTLINE = QColor(0, 0, 0, 190)
 LABEL_BACKGROUND = QColor(12, 16, 22, 215)
 GHOST = QColor(255, 255, 255, 210)
+FLAGGED = QColor("#ff9f43")
 Segment = tuple[QPointF, QPointF]
 
 
@@ -248,11 +249,19 @@ class MeasurementItem(OverlayItem):
         self.angle_label = LabelItem(self, bold=True, point_size=11.0)
         self.angle_label.gap = 34.0  # clear of the angle arc
         self._drawing: _Drawing | None = None
+        self.notes: dict[LineName, str] = {}
+        self.flag: str | None = None
         self.relayout()
 
     @property
     def color(self) -> QColor:
         return SELECTED if self.selected else LINE
+
+    def set_notes(self, notes: dict[LineName, str], flag: str | None) -> None:
+        """Text under each level label (how far snapping moved it) and a plausibility flag."""
+        if notes != self.notes or flag != self.flag:
+            self.notes, self.flag = dict(notes), flag
+            self.relayout()
 
     def set_measurement(self, m: CobbMeasurement) -> None:
         self.measurement = m
@@ -279,12 +288,14 @@ class MeasurementItem(OverlayItem):
                 self.view_transform, _qp(line.posterior) - _qp(line.anterior)
             )
             text = level_text(m.template.levels[name is LineName.LOWER])
+            text += f"\n{self.notes[name]}" if self.notes.get(name) else ""
             label.set_label(text, QColor(Qt.GlobalColor.white), color, direction)
         self.angle_label.setPos(d.anchor)
+        angle = angle_text(m.angle, calibrated=m.spacing is not None, separator="\n")
         self.angle_label.set_label(
-            angle_text(m.angle, calibrated=m.spacing is not None, separator="\n"),
-            color,
-            color,
+            angle + (f"\n\u26a0 {self.flag}" if self.flag else ""),
+            FLAGGED if self.flag else color,
+            FLAGGED if self.flag else color,
             _screen_direction(self.view_transform, d.direction),
         )
         self.update()

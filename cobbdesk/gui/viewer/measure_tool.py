@@ -1,41 +1,33 @@
 """MeasureController: the per-film measurement tool behind a FilmView.
 
-It turns the view's left-button events (already in image coordinates) into the core's
-steppable generators (:func:`interaction.place_measurement`, :func:`interaction.drag`), keeps the
-film's :class:`MeasurementSet` in a :class:`StateHolder` edited only through a QUndoStack of
-:class:`CoreCommand`\\ s, and keeps one :class:`MeasurementItem` per measurement in the scene.
-All angles, hit-testing, snapping and command semantics come from the core.
+It translates the view's left-button events (already in image coordinates) and keys into calls
+on the film's :class:`~cobbdesk.core.measure.session.MeasurementSession`, which owns the
+measurements, the undo history, facing, snapping, the guards and the save policy; the
+controller only keeps one :class:`MeasurementItem` per measurement in the scene and shows the
+session's questions (facing, snap confirmation) in a :class:`ChoiceBar` over the view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QUndoStack
+from PySide6.QtGui import QKeyEvent
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.measure.commands import Command, MeasurementSet
-from cobbdesk.core.measure.interaction import (
-    DragUpdate,
-    EventKind,
-    FilmContext,
-    PlacementStep,
-    PointerEvent,
-    delete_command,
-    drag,
-    hit_test,
-    place_measurement,
-)
-from cobbdesk.core.measure.measurement import CobbMeasurement, Template
+from cobbdesk.core.measure.interaction import FilmContext, PlacementStep
+from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, Template
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
-from cobbdesk.gui.viewer.undo import CoreCommand, StateHolder
+from cobbdesk.gui.viewer.prompts import ChoiceBar, facing_question
 
-if TYPE_CHECKING:  # snapping (OpenCV) loads on first use, not at start-up
-    from cobbdesk.core.measure.snapping import SnapResult
+if TYPE_CHECKING:  # numpy and OpenCV (facing estimate, snapping) load with the first film
+    from cobbdesk.core.measure.changes import Outcome
+    from cobbdesk.core.measure.facing import Facing
+    from cobbdesk.core.measure.session import MeasurementSession
 
 HIT_TOLERANCE_PX = 8.0
 """Grab distance for handles and lines, in screen pixels."""
@@ -44,21 +36,8 @@ GHOST_MS = 4000
 """How long the clicked points stay visible after snapping moved them."""
 
 
-def snap_summary(m: CobbMeasurement, results: tuple[SnapResult, SnapResult]) -> str:
-    """``"Snapped: C2 moved 1.8°, C7 moved 0.4°"`` or why the clicks were kept."""
-    names = [level.split(" endplate")[0].replace(" inferior", "").replace(" superior", "")
-             for level in m.template.levels]  # fmt: skip
-    pairs = list(zip(names, results, strict=True))
-    moved = [f"{n} moved {r.angle_change_deg:.1f}°" for n, r in pairs if r.snapped]
-    kept = [n for n, r in pairs if not r.snapped]
-    if not moved:
-        return f"Snapping found no clear edge near {' or '.join(kept)}: kept your points"
-    text = "Snapped: " + ", ".join(moved)
-    return text + (f"; no clear edge near {kept[0]}: kept your points" if kept else "")
-
-
 class MeasureController(QObject):
-    """Measures one film: placement, selection, drags and deletion, all undoable.
+    """Measures one film through its session: placement, selection, drags, deletion, undo.
 
     Implements the :class:`~cobbdesk.gui.viewer.film_view.Tool` protocol once :meth:`attach`\\ ed.
     """
@@ -68,40 +47,47 @@ class MeasureController(QObject):
     selectionChanged = Signal(object)  # str | None
     angleChanged = Signal(float)  # live angle while dragging
     measurementsChanged = Signal()  # after every change, undo/redo included
+    historyChanged = Signal()  # undo/redo availability or text changed
 
     def __init__(self, film: Film, rater: str, parent: QObject | None = None) -> None:
+        from cobbdesk.core.measure.changes import MemoryStore
+        from cobbdesk.core.measure.facing import facing_from_orientation
+        from cobbdesk.core.measure.session import MeasurementSession
+
         super().__init__(parent)
         self.film = film
-        self.context = FilmContext.from_film(film, rater)
-        self.holder = StateHolder(self)
-        self.undo_stack = QUndoStack(self)
-        self.snap_radius_px = 10.0
+        self.session = MeasurementSession(FilmContext.from_film(film, rater), MemoryStore())
+        self.session.pixels, self.session.bone_bright = film.pixels, not film.inverted
+        self.session.header_facing = facing_from_orientation(film.patient_orientation)
         self.view: FilmView | None = None
-        self._snapping = True
+        self.bar: ChoiceBar | None = None
+        self._clean = self.session.measurements
         self._selected: str | None = None
         self._items: dict[str, MeasurementItem] = {}
         self._sketch: SketchItem | None = None
         self._ghost: SketchItem | None = None
-        self._placing: Generator[PlacementStep, Any, None] | None = None
         self._placed: list[tuple[float, float]] = []
-        self._drag: tuple[str, Generator[DragUpdate, PointerEvent, None]] | None = None
+        self._dragging: str | None = None
         self._ghost_timer = QTimer(self, singleShot=True, interval=GHOST_MS)
         self._ghost_timer.timeout.connect(self._clear_ghost)
-        self.holder.changed.connect(self._on_state_changed)
 
     # --- state --------------------------------------------------------------------------
     @property
     def rater(self) -> str:
         """Who new measurements belong to."""
-        return self.context.rater
+        return self.session.film.rater
 
     @rater.setter
     def rater(self, rater: str) -> None:
-        self.context = FilmContext.from_film(self.film, rater)
+        self.session.film = FilmContext.from_film(self.film, rater)
+
+    @property
+    def context(self) -> FilmContext:
+        return self.session.film
 
     @property
     def measurements(self) -> MeasurementSet:
-        return self.holder.state
+        return self.session.measurements
 
     @property
     def selected_id(self) -> str | None:
@@ -109,28 +95,100 @@ class MeasureController(QObject):
 
     @property
     def snapping_enabled(self) -> bool:
-        return self._snapping
+        return self.session.snapping
+
+    @property
+    def snap_radius_px(self) -> float:
+        return self.session.snap_radius_px
 
     @property
     def placing(self) -> bool:
-        return self._placing is not None
+        return self.session.placing
 
     def overlay(self, measurement_id: str) -> MeasurementItem | None:
         """The item drawing a measurement in the attached view (None when not shown)."""
         return self._items.get(measurement_id)
 
     def set_snapping(self, enabled: bool) -> None:
-        self._snapping = bool(enabled)
+        self.session.snapping = bool(enabled)
+
+    def set_snap_threshold(self, degrees: float) -> None:
+        self.session.snap_threshold_deg = float(degrees)
+
+    def bind(self, session: MeasurementSession) -> None:
+        """Measure through ``session`` (a study film's) from now on; history starts empty."""
+        session.snapping = self.session.snapping
+        session.snap_threshold_deg = self.session.snap_threshold_deg
+        from cobbdesk.core.measure.facing import facing_from_orientation
+
+        session.pixels, session.bone_bright = self.film.pixels, not self.film.inverted
+        session.header_facing = facing_from_orientation(self.film.patient_orientation)
+        self.session = session
+        self._clean = session.measurements
+        self._changed()
 
     def load(self, measurements: Iterable[CobbMeasurement]) -> None:
         """Start from saved measurements: no undo entry, and the undo history is cleared."""
-        self.undo_stack.clear()
-        self.holder.set_state(MeasurementSet(measurements))
-        self.undo_stack.setClean()
+        self.session.load(measurements)
+        self._clean = self.session.measurements
+        self._changed()
 
-    def push(self, command: Command, *, mergeable: bool = False) -> None:
-        """Apply a core command as one undo step."""
-        self.undo_stack.push(CoreCommand(self.holder, command, mergeable=mergeable))
+    # --- undo and saving state -----------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        return self.session.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.session.history.can_redo
+
+    @property
+    def undo_text(self) -> str:
+        return self.session.history.undo_text
+
+    @property
+    def redo_text(self) -> str:
+        return self.session.history.redo_text
+
+    def undo(self) -> None:
+        self._handle(self.session.undo())
+
+    def redo(self) -> None:
+        self._handle(self.session.redo())
+
+    def is_clean(self) -> bool:
+        """True when nothing changed since :meth:`load` / :meth:`set_clean` (sidecar films)."""
+        return self.session.measurements == self._clean
+
+    def set_clean(self) -> None:
+        self._clean = self.session.measurements
+
+    # --- the one path for edits ----------------------------------------------------------
+    def push(self, command: Command, *, mergeable: bool = False) -> Outcome:
+        """Apply a core command as one undo step, under the session's policy."""
+        outcome = self.session.execute(command, merge=mergeable)
+        self._handle(outcome)
+        return outcome
+
+    def _handle(self, outcome: Outcome) -> None:
+        """Show what an action did or why it was refused, and what the session asks."""
+        if outcome.message:
+            self.messageChanged.emit(outcome.message)
+        if outcome.needs_facing:
+            self._ask_facing()
+        if outcome.needs_snap_confirmation:
+            self._ask_snap(outcome.message)
+        if outcome.ok and outcome.measurement_id in self.measurements:
+            self.select(outcome.measurement_id)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._clear_ghost()  # the clicked-points marker lasts until the next edit
+        self._sync_items()
+        if self._selected is not None and self._selected not in self.measurements:
+            self.select(None)
+        self.measurementsChanged.emit()
+        self.historyChanged.emit()
 
     def select(self, measurement_id: str | None) -> None:
         if measurement_id is not None and measurement_id not in self.measurements:
@@ -143,16 +201,59 @@ class MeasureController(QObject):
         self.selectionChanged.emit(measurement_id)
 
     def delete_selected(self) -> None:
-        command = delete_command(self.measurements, self._selected)
-        if command is not None:
-            self.push(command)
+        if self._selected is not None:
+            self._handle(self.session.delete(self._selected))
 
-    def _on_state_changed(self) -> None:
-        self._clear_ghost()  # the clicked-points marker lasts until the next edit
-        self._sync_items()
-        if self._selected is not None and self._selected not in self.measurements:
-            self.select(None)
-        self.measurementsChanged.emit()
+    # --- facing and snap questions -------------------------------------------------------
+    def _ask_facing(self) -> None:
+        from cobbdesk.core.measure.facing import Facing
+        from cobbdesk.core.measure.session import suggested_facing
+
+        estimate = suggested_facing(self.film)
+        if self.bar is None:
+            self.messageChanged.emit("Which way does the patient face? (attach a view)")
+            return
+        self.bar.ask(facing_question(estimate), [
+            ("\u25c0 Anterior is left", Qt.Key.Key_Left, lambda: self.set_facing(Facing.LEFT)),
+            ("Anterior is right \u25b6", Qt.Key.Key_Right, lambda: self.set_facing(Facing.RIGHT)),
+        ])  # fmt: skip
+        if estimate.facing is not None:
+            self.bar.buttons[0 if estimate.facing is Facing.LEFT else 1].setDefault(True)
+
+    def set_facing(self, facing: Facing | str, reason: str = "") -> None:
+        """The user's answer: stored with source "user"; a waiting measurement is finished."""
+        from cobbdesk.core.measure.facing import FacingSource
+
+        self._handle(self.session.set_facing(facing, FacingSource.USER, reason))
+
+    def _ask_snap(self, summary: str) -> None:
+        if self.bar is None:
+            return
+        threshold = self.session.snap_threshold_deg
+        self.bar.ask(
+            f"<b>Snapping would move your lines more than {threshold:g}°:</b> {summary}",
+            [("Apply snap", Qt.Key.Key_Return, self.confirm_snap),
+             ("Keep my points", Qt.Key.Key_Escape, self.reject_snap)],
+        )  # fmt: skip
+        pending = self.session.pending_snap
+        if pending is not None:  # show where the snap would put the lines
+            self._show_ghost(pending.measurement)
+
+    def confirm_snap(self) -> None:
+        clicked = self.measurements.get(self.session.pending_snap.measurement.id) \
+            if self.session.pending_snap is not None else None  # fmt: skip
+        self._handle(self.session.confirm_snap())
+        if clicked is not None:
+            self._show_ghost(clicked)
+
+    def reject_snap(self) -> None:
+        self.session.reject_snap()
+        self.messageChanged.emit("Kept your points (not snapped)")
+        self._changed()
+
+    def waiting(self) -> bool:
+        """True while the bar asks a question (facing or snap)."""
+        return self.bar is not None and self.bar.isVisible()
 
     # --- view and overlay items ----------------------------------------------------------
     def attach(self, view: FilmView) -> None:
@@ -164,6 +265,7 @@ class MeasureController(QObject):
         view.filmChanged.connect(self._rebuild)
         view.displayChanged.connect(self._on_display_changed)
         view.installEventFilter(self)
+        self.bar = ChoiceBar(view)
         self._rebuild()
 
     def detach(self) -> None:
@@ -182,6 +284,10 @@ class MeasureController(QObject):
         if view.tool is self:
             view.tool = None
         view.viewport().unsetCursor()
+        if self.bar is not None and shiboken6.isValid(self.bar):
+            view.removeEventFilter(self.bar)
+            self.bar.deleteLater()
+        self.bar = None
         self.view = None
 
     def _overlay_items(self) -> list[MeasurementItem | SketchItem]:
@@ -200,7 +306,7 @@ class MeasureController(QObject):
         self._sketch = self._add(SketchItem())
         self._ghost = self._add(SketchItem(ghost=True))
         self._sync_items()
-        if self._placing is not None:
+        if self.session.placing:
             self._sketch.set_points(self._placed)
 
     def _add(self, item: _Overlay) -> _Overlay:
@@ -223,7 +329,20 @@ class MeasureController(QObject):
                 )
             elif item.measurement != m:
                 item.set_measurement(m)
+            item.set_notes(self._notes(m), self.session.flag(m))
             item.set_selected(mid == self._selected)
+
+    def _notes(self, m: CobbMeasurement) -> dict[LineName, str]:
+        """How far snapping moved each line that is still snapped."""
+        moves = self.session.snap_report.get(m.id)
+        if moves is None:
+            return {}
+        notes = {}
+        for name, move, snapped in zip(LineName, moves, (m.upper_snapped, m.lower_snapped),
+                                       strict=True):  # fmt: skip
+            if snapped:
+                notes[name] = f"snapped {move.angle_deg:.1f}°, {move.shift:.1f} {move.units}"
+        return notes
 
     def _on_display_changed(self) -> None:
         if self.view is not None:
@@ -243,17 +362,18 @@ class MeasureController(QObject):
         self._cancel_drag()
         self._clear_ghost()
         self.select(None)
-        self._placing = place_measurement(template, self.context)
-        self._placed = []
-        self._show_step(next(self._placing))
+        self._show_step(self.session.start_placement(template))
         if self.view is not None:
             self.view.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        unknown = self.session.facing is None and self.session.header_facing is None
+        if unknown and not self.waiting():
+            self._ask_facing()  # asked at once; the clicks can go on meanwhile
 
     def cancel_placement(self) -> None:
-        if self._placing is None:
+        if not self.session.placing:
             return
-        self._placing.close()
-        self._placing, self._placed = None, []
+        self.session.cancel_placement()
+        self._placed = []
         if self._sketch is not None:
             self._sketch.set_points([])
         if self.view is not None:
@@ -269,31 +389,17 @@ class MeasureController(QObject):
         self.promptChanged.emit(step.prompt)
 
     def _click(self, x: float, y: float) -> None:
-        assert self._placing is not None
-        step = self._placing.send((x, y))
-        self._show_step(step)
-        if step.command is None:
+        outcome = self.session.click((x, y))
+        if outcome.step is not None and not outcome.step.done:
+            self._show_step(outcome.step)
             return
-        self._placing, self._placed = None, []
+        self._placed = []
         if self._sketch is not None:
             self._sketch.set_points([])
         if self.view is not None:
             self.view.viewport().unsetCursor()
-        self.push(step.command)
-        self.select(step.command.measurement.id)
-        self._snap(step.command.measurement)
-
-    def _snap(self, m: CobbMeasurement) -> None:
-        if not self._snapping:
-            return
-        from cobbdesk.core.measure.snapping import snap_measurement
-
-        command, results = snap_measurement(self.film.pixels, m, radius_px=self.snap_radius_px,
-                                            bone_bright=not self.film.inverted)  # fmt: skip
-        if command is not None:
-            self.push(command)
-            self._show_ghost(m)
-        self.messageChanged.emit(snap_summary(m, results))
+        self.promptChanged.emit("")
+        self._handle(outcome)
 
     def _show_ghost(self, clicked: CobbMeasurement) -> None:
         if self._ghost is not None:
@@ -306,33 +412,30 @@ class MeasureController(QObject):
         return HIT_TOLERANCE_PX / max(zoom, 1e-6)
 
     def press(self, x: float, y: float, modifiers: Qt.KeyboardModifier) -> bool:
-        if self._placing is not None:
+        if self.session.placing:
             self._click(x, y)
             return True
         self._cancel_drag()
-        hit = hit_test(self.measurements.values(), (x, y), self._tolerance())
+        hit = self.session.press((x, y), self._tolerance())
         if hit is None:
             self.select(None)
             return False
         self._clear_ghost()
         self.select(hit.measurement_id)
-        generator = drag(self.measurements[hit.measurement_id], hit, (x, y), self.context)
-        next(generator)
-        self._drag = (hit.measurement_id, generator)
+        self._dragging = hit.measurement_id
         if not hit.is_handle and self.view is not None:
             self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
         return True
 
     def move(self, x: float, y: float, buttons: Qt.MouseButton) -> bool:
-        if self._placing is not None:
+        if self.session.placing:
             if self._sketch is not None:
                 self._sketch.set_pointer((x, y))
             return True
-        if self._drag is not None:
-            mid, generator = self._drag
-            update = generator.send(PointerEvent(EventKind.MOVE, (x, y)))
-            if mid in self._items:
-                self._items[mid].set_measurement(update.preview)
+        update = self.session.drag_to((x, y)) if self._dragging is not None else None
+        if update is not None and self._dragging is not None:
+            if self._dragging in self._items:
+                self._items[self._dragging].set_measurement(update.preview)
             if update.message:
                 self.messageChanged.emit(update.message)
             self.angleChanged.emit(update.angle)
@@ -341,32 +444,30 @@ class MeasureController(QObject):
         return False
 
     def release(self, x: float, y: float) -> bool:
-        if self._drag is None:
+        if self._dragging is None:
             return False
-        mid, generator = self._drag
-        self._drag = None
-        final = generator.send(PointerEvent(EventKind.RELEASE, (x, y)))
-        generator.close()
-        if final.command is not None:
-            self.push(final.command)
-        elif mid in self._items:
+        mid, self._dragging = self._dragging, None
+        outcome = self.session.release((x, y))
+        if mid in self._items and mid in self.measurements:
             self._items[mid].set_measurement(self.measurements[mid])
+        self._handle(outcome)
         if self.view is not None:
             self._hover(x, y)
         return True
 
     def _cancel_drag(self) -> None:
-        if self._drag is None:
+        if self._dragging is None:
             return
-        mid, generator = self._drag
-        self._drag = None
-        generator.close()
+        mid, self._dragging = self._dragging, None
+        self.session.cancel_drag()
         if mid in self._items and mid in self.measurements:
             self._items[mid].set_measurement(self.measurements[mid])
 
     def _hover(self, x: float, y: float) -> None:
         if self.view is None:
             return
+        from cobbdesk.core.measure.interaction import hit_test
+
         hit = hit_test(self.measurements.values(), (x, y), self._tolerance())
         viewport = self.view.viewport()
         if hit is None:
@@ -381,7 +482,9 @@ class MeasureController(QObject):
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         key = event.key()
-        if key == Qt.Key.Key_Escape and (self._placing is not None or self._drag is not None):
+        if self.waiting():
+            return False  # the question bar takes its keys first
+        if key == Qt.Key.Key_Escape and (self.session.placing or self._dragging is not None):
             self.cancel_placement()
             self._cancel_drag()
             return True

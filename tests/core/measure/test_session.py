@@ -260,3 +260,14 @@ def test_discrepancies_report_a_changed_calibration_and_algorithm() -> None:
     assert "calibration" in found[old.id].reason
     assert ALGORITHM_VERSION in found["v0"].reason
     assert session(Facing.LEFT).discrepancies() == []
+
+
+def test_the_header_facing_is_stored_with_the_first_measurement() -> None:
+    store = MemoryStore()
+    s = session(None, store)
+    s.header_facing = Facing.RIGHT
+    c = corners(Facing.RIGHT)
+    outcome = place(s, [c["up"], c["ua"], c["lp"], c["la"]])
+    assert outcome.ok and s.facing is Facing.RIGHT and s.facing_source is FacingSource.DICOM
+    assert s.measurements[outcome.measurement_id].angle == pytest.approx(EXPECTED)
+    assert store.log[0] == ("facing", "right/dicom", "")

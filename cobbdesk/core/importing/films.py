@@ -1,0 +1,88 @@
+"""Finding film files: one walker for opening, dropping, importing and relinking.
+
+:func:`film_files` walks what the user gave exactly as the import does
+(:func:`~cobbdesk.core.importing.scan.collect_files`: folders recursively and sorted,
+DICOMDIRs expanded, each file once) and keeps the files that may be DICOM by their first
+bytes — the ``DICM`` prefix at offset 128 (PS3.10 §7.1), or a first data element of group
+0000, 0002 or 0008 (a file without preamble) — whatever their name: ``.IMA``, ``.dcm`` or a
+bare UID.  So relinking finds every film the import could have taken.
+:func:`same_film` and :func:`find_film` decide whether a decoded file is a study's film.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "1.2.840.5").write_bytes(bytes(128) + b"DICM" + bytes(16))
+>>> _ = (folder / "notes.txt").write_text("hello")
+>>> [p.name for p in film_files([folder])[0]]
+['1.2.840.5']
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.importing.scan import Cancel, Progress, ScanIssue, collect_files
+from cobbdesk.core.store.records import FilmRecord
+
+_FIRST_GROUPS = (0x0000, 0x0002, 0x0008)
+
+
+def may_be_dicom(path: Path) -> bool:
+    """True when the first bytes of ``path`` look like DICOM (see the module docstring)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(132)
+    except OSError:
+        return False
+    if head[128:132] == b"DICM":
+        return True
+    return len(head) >= 8 and struct.unpack("<H", head[:2])[0] in _FIRST_GROUPS
+
+
+def film_files(
+    paths: Iterable[str | Path], cancel: Cancel | None = None
+) -> tuple[list[Path], list[ScanIssue]]:
+    """Files under ``paths`` that may be films (folders walked, DICOMDIRs expanded), and the
+    problems met (missing paths, unreadable DICOMDIRs).  A file given by name is always kept:
+    the user chose it, and opening it says what is wrong."""
+    given = [Path(p) for p in paths]
+    files, issues = collect_files(given, cancel)
+    named = {p.resolve() for p in given if p.is_file() and p.name.upper() != "DICOMDIR"}
+    kept = [p for p in files if p in named or (not p.name.startswith(".") and may_be_dicom(p))]
+    return kept, issues
+
+
+def same_film(record: FilmRecord, film: Film) -> bool:
+    """Same decoded-pixel hash; for a film imported from its header and never opened (so
+    never hashed), the same SOP Instance UID."""
+    if record.pixel_sha256 is not None:
+        return film.pixel_sha256 == record.pixel_sha256
+    return film.sop_instance_uid == record.sop_instance_uid
+
+
+def find_film(
+    paths: list[Path],
+    record: FilmRecord,
+    read: Callable[[Path], Film],
+    progress: Progress,
+    cancel: Cancel,
+) -> Any:
+    """The first of ``paths`` holding the film (see :func:`same_film`), or None.
+
+    ``read`` decodes one file (the GUI passes its crash-isolated reader, so a damaged candidate
+    costs only itself); a candidate that cannot be read is passed over.
+    """
+    for done, path in enumerate(paths, 1):
+        if cancel():
+            return None
+        try:
+            if same_film(record, read(path)):
+                return path
+        except CobbdeskError:
+            pass
+        progress(done, len(paths))
+    return None

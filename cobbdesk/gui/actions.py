@@ -14,7 +14,7 @@ from cobbdesk.core.measure.measurement import CONVENTION, Template
 from cobbdesk.gui import settings
 
 if TYPE_CHECKING:
-    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.host import WindowHost as MainWindow
 
 Spec = tuple[str, str, str, str, Callable[["MainWindow"], None]]  # name, menu, text, keys, slot
 

@@ -13,7 +13,7 @@ from cobbdesk import __version__
 from cobbdesk.core.measure.measurement import CONVENTION
 
 if TYPE_CHECKING:
-    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.host import WindowHost as MainWindow
 
 INTRO = (
     f"<h2>CobbDesk {__version__}</h2>"

@@ -24,7 +24,7 @@ from cobbdesk.gui.dispatch import UiDispatcher
 
 if TYPE_CHECKING:
     from cobbdesk.core.importing.importer import ImportReport
-    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.study.browser import StudyBrowser
 
 logger = logging.getLogger("cobbdesk.gui.study")

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog
@@ -47,7 +47,9 @@ from cobbdesk.gui.workers import FilmLoader
 
 if TYPE_CHECKING:
     from cobbdesk.gui.compare.window import CompareWindow
-    from cobbdesk.gui.main_window import MainWindow, OpenFilm
+    from cobbdesk.gui.host import WindowHost as MainWindow
+
+    OpenFilm = Any  # the window's film entry (path, film, controller, error)
 
 logger = logging.getLogger("cobbdesk.gui.study")
 STUDY_FILTER = "CobbDesk study (*.cobbdesk)"

@@ -32,7 +32,7 @@ from cobbdesk.gui import errors
 from cobbdesk.gui.viewer.status import spacing_text
 
 if TYPE_CHECKING:
-    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.viewer.film_view import FilmView
 
 Point = tuple[float, float]
@@ -169,7 +169,7 @@ def _in_study(
 
 
 def _ask_reason(window: MainWindow, session: object, problem: str) -> str:
-    from cobbdesk.gui.study import lab_form
+    from cobbdesk.gui.viewer import prompts
 
-    prompt = getattr(session, "reason_prompt", None) or lab_form.ask_reason
+    prompt = getattr(session, "reason_prompt", None) or prompts.ask_reason
     return str(prompt(window, f"Calibrating film: {problem}.") or "").strip()

@@ -69,7 +69,11 @@ class FilmView(QGraphicsView):
             item = FilmItem(film)
             item.image_for_level(len(item.levels) - 1)
         except Exception as exc:
-            errors.report(self, exc, f"Showing {film.path.name}")
+            from cobbdesk.core.dicom.faults import film_error
+            from cobbdesk.core.errors import CobbdeskError
+
+            shown = exc if isinstance(exc, CobbdeskError) else film_error(film.path, exc, "film")
+            errors.report(self, shown, f"Showing {film.path.name}")
             self.filmChanged.emit()
             return
         self.item = item

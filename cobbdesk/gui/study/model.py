@@ -26,6 +26,7 @@ COLUMNS = ("Study ID", "Visit", "Cervical", "Lumbar", "Labs", "Missing")
 COL_ID, COL_VISIT, COL_CERVICAL, COL_LUMBAR, COL_LABS, COL_MISSING = range(len(COLUMNS))
 MEASURED, UNMEASURED, MISSING = "✓", "○", "—"
 STATUS_COLOURS = {MEASURED: "#2e7d32", UNMEASURED: "#b26a00", MISSING: "#c62828"}
+FLAG_COLOUR = "#b35c00"
 STATUS_TIPS = {MEASURED: "measured", UNMEASURED: "film not measured yet", MISSING: "missing"}
 VISIT_LABELS = {VisitKind.ADMISSION: "Admission", VisitKind.MONTH3: "Month 3"}
 LEGEND = (
@@ -104,6 +105,7 @@ class StudyModel(QAbstractItemModel):
         self._film_patient: dict[int, _Node] = {}
         self._visit_patient: dict[int, _Node] = {}
         self._exists: dict[int, bool] = {}
+        self.film_flags: dict[int, list[str]] = {}  # film id → flags (core.compare.flags)
         self._filter = ("", False)
         self._bold = QFont()
         self._bold.setBold(True)
@@ -111,6 +113,12 @@ class StudyModel(QAbstractItemModel):
         self._large.setPointSizeF(self._bold.pointSizeF() * 1.25)
 
     # --- contents -------------------------------------------------------------------------
+    def set_flags(self, flags: dict[int, list[str]]) -> None:
+        """Film id → flags (implausible or stale angles, template/region mismatches)."""
+        self.beginResetModel()
+        self.film_flags = flags
+        self.endResetModel()
+
     def set_overview(self, overview: list[PatientOverview]) -> None:
         self._all = [_Node(PATIENT, p, None, -1) for p in overview]
         self._visit_patient = {v.visit.id: n for n in self._all for v in n.item.visits}
@@ -248,6 +256,8 @@ class StudyModel(QAbstractItemModel):
     def _style(self, node: _Node, column: int, role: int) -> Any:
         status = COL_CERVICAL <= column <= COL_LABS
         if role == Qt.ItemDataRole.ForegroundRole:
+            if node.kind == FILM and column == COL_MISSING and self.film_flags.get(node.item.id):
+                return QColor(FLAG_COLOUR)
             text = self._text(node, column)
             colour = STATUS_COLOURS.get("✓" if text == "complete" else text)
             return QColor(colour) if colour else None
@@ -324,6 +334,7 @@ class StudyModel(QAbstractItemModel):
         gaps = [] if self.file_exists(film) else ["file not found — double-click to relink"]
         if film.region is Region.UNKNOWN:
             gaps.append("region not set")
+        gaps += [f"\u26a0 {flag}" for flag in self.film_flags.get(film.id, [])]
         return ", ".join(gaps + ([] if count else ["not measured"]))
 
     def file_exists(self, film: FilmRecord) -> bool:

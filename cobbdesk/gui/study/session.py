@@ -140,7 +140,27 @@ class StudySession(StudyJobs, QObject):
 
     def refresh(self) -> None:
         if self.study is not None:
-            self.browser.set_overview(self.study.overview())
+            overview = self.study.overview()
+            self.browser.set_overview(overview)
+            self.refresh_flags(overview)
+
+    def refresh_flags(self, overview: list[Any] | None = None) -> None:
+        """Flag films in the browser: implausible or stale angles, template/region mismatches."""
+        if self.study is None:
+            return
+        from cobbdesk.core.compare.flags import film_flags
+
+        overview = overview if overview is not None else self.study.overview()
+        visits = [v for po in overview for v in po.visits]
+        uids = {f.sop_instance_uid: f.id for v in visits for fs in v.films.values() for f in fs}
+        mismatched = {fid: n for v in visits for fid, n in v.mismatched.items()}
+        try:
+            flags = film_flags(uids, self.study.measurements(), self.study.angle_discrepancies(),
+                               mismatched)  # fmt: skip
+        except Exception as exc:
+            errors.report(self.window, exc, "Checking the saved angles")
+            return
+        self.browser.model.set_flags(flags)
 
     def new_study_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
@@ -247,6 +267,7 @@ class StudySession(StudyJobs, QObject):
         link.controller.set_clean()
         count = len(link.controller.measurements)
         self.browser.model.set_measured(link.record.id, count)
+        self.refresh_flags()
         self.window.status.showMessage(f"Saved to study (film #{link.record.id}).", 4000)
 
     # --- compare -----------------------------------------------------------------------------

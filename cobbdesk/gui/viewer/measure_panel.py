@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,6 +23,8 @@ from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.measurement import CONVENTION, Template
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 
+FLAG_COLOUR = "#b35c00"
+"""Text colour of a saved angle outside the plausible range (flagged, not refused)."""
 TEMPLATE_BUTTONS = (
     (Template.C2_C7, "C2–C7"),
     (Template.L1_S1, "L1–S1"),
@@ -120,9 +123,14 @@ class MeasurePanel(QWidget):
         for row, m in enumerate(items):
             levels = "Free" if m.template is Template.FREE else m.template.value.replace("-", "–")
             angle = angle_text(m.angle, calibrated=m.spacing is not None)
+            flag = self.controller.session.flag(m)
+            angle += f"  \u26a0 {flag}" if flag else ""
             for column, text in enumerate((levels, angle, m.rater)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, m.id)
+                if flag:
+                    cell.setForeground(QColor(FLAG_COLOUR))
+                    cell.setToolTip(f"Saved, but flagged: {flag}. Check the endplates.")
                 self.table.setItem(row, column, cell)
             if m.id == self.controller.selected_id:
                 self.table.selectRow(row)

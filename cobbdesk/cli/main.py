@@ -8,6 +8,7 @@ cobbdesk render FILE -o OUT.png     the display image as the viewer shows it
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,10 @@ from cobbdesk import __version__
 
 SUBCOMMANDS = (
     "inspect", "render", "export", "stats", "import", "labs", "measure", "verify", "calibrate",
+    "film",
 )  # fmt: skip
+
+_DELEGATES = {"calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film"}
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -150,10 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv and argv[0] in cli_tools.COMMANDS:
         return cli_tools.main(argv)
-    if argv and argv[0] == "calibrate":
-        from cobbdesk.cli.calibrate import main as calibrate_main
-
-        return calibrate_main(argv)
+    if argv and argv[0] in _DELEGATES:  # modules with main(argv), imported on demand
+        return int(importlib.import_module(_DELEGATES[argv[0]]).main(argv))
     if argv and argv[0] in ("export", "stats"):
         from cobbdesk.cli.export import main as export_main
 

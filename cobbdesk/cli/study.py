@@ -4,7 +4,8 @@ cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into th
     [--patient ID --visit admission|month3 [--region cervical|lumbar]]   with photos/scans
 cobbdesk labs STUDY labs.csv [--reason T]   lab values per patient visit
 cobbdesk measure STUDY points.csv [--reason T]   endplate points; CobbDesk computes the angles
-cobbdesk verify STUDY                      database integrity check and audit hash chain
+cobbdesk verify STUDY                      database integrity, audit hash chain, stale stored
+                                           angles (exit 1) and region mismatches (warnings)
 
 Each prints a summary on stdout (``--json``: the machine-readable report instead) and one
 line per error or warning on stderr, and exits 1 when anything was rejected: a file that
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -192,6 +194,8 @@ def _verify(args: argparse.Namespace) -> int:
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
         check = study.verify_audit()
         overview = study.overview()
+        stale = study.angle_discrepancies()
+        mismatches = study.region_mismatches()
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
     result = {
         "study": str(args.study),
@@ -203,15 +207,46 @@ def _verify(args: argparse.Namespace) -> int:
         "patients": len(overview),
         "visits": sum(len(p.visits) for p in overview),
         "films": films,
+        "stale_angles": [_stale_dict(d) for d in stale],
+        "region_mismatches": [_mismatch_dict(m) for m in mismatches],
     }
     if not check.ok:
         _say("error", f"{args.study.name}: audit trail damaged: {check.problem}")
+    for d in stale:
+        _say("error", f"stale angle: {d.describe()}")
+    for m in mismatches:
+        _say("warning", f"region mismatch: {m.describe()}")
     if args.json:
         _emit_json(result)
     else:
         audit = f"ok ({check.rows} rows)" if check.ok else f"DAMAGED ({check.problem})"
         _out(
             f"{args.study.name}: database ok; audit chain {audit}; {result['patients']} "
-            f"patient(s), {result['visits']} visit(s), {films} film(s)"
+            f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
+            f"angle(s); {len(mismatches)} region mismatch(es)"
         )
-    return 0 if check.ok else 1
+    return 0 if check.ok and not stale else 1
+
+
+def _stale_dict(d: Any) -> dict[str, Any]:
+    return {
+        "study_id": d.study_id,
+        "sop_instance_uid": d.sop_instance_uid,
+        "measurement_id": d.measurement_id,
+        "template": d.template,
+        "problems": list(d.problems),
+        "stored_deg": d.stored_deg,
+        "recomputed_deg": d.recomputed_deg if math.isfinite(d.recomputed_deg) else None,
+        "message": d.describe(),
+    }
+
+
+def _mismatch_dict(m: Any) -> dict[str, Any]:
+    return {
+        "study_id": m.study_id,
+        "sop_instance_uid": m.sop_instance_uid,
+        "measurement_id": m.measurement_id,
+        "template": m.template,
+        "film_region": m.film_region,
+        "rater": m.rater,
+    }

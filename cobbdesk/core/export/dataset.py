@@ -39,15 +39,18 @@ from cobbdesk.core.export.columns import (
     wide_columns,
 )
 from cobbdesk.core.labs import LAB_SPECS
-from cobbdesk.core.measure.guards import plausibility_flag
+from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
+from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
 from cobbdesk.core.store.checks import (
+    ANGLE_TOLERANCE_DEG,
     POINT_COLUMNS,
+    FloatArray,
     angle_spacing,
     current_calibrations,
-    recompute_angle,
+    recompute_angles,
     stale_reasons,
 )
-from cobbdesk.core.store.records import template_region
+from cobbdesk.core.store.records import Region, template_region
 from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 from cobbdesk.core.store.study import Study
 
@@ -119,6 +122,7 @@ def _visits(conn: Connection) -> pd.DataFrame:
     return _frame(conn, query).drop_duplicates(["patient_id", "event"], keep="first")
 
 
+_TEMPLATE_REGIONS = {t.value: template_region(t.value).value for t in Template}
 _SCALE_COLUMNS = ("spacing_row_mm", "spacing_col_mm", "pixel_aspect_row", "pixel_aspect_col")
 
 
@@ -139,7 +143,7 @@ def _measurements(conn: Connection, visit_rows: pd.DataFrame) -> pd.DataFrame:
     rows = _frame(conn, query)
     rows = rows[rows["visit_id"].isin(visit_rows["visit_id"])]
     rows = rows.merge(visit_rows[["visit_id", "patient_id"]], on="visit_id")
-    regions = rows["template"].map(lambda t: template_region(t).value)
+    regions = rows["template"].map(_TEMPLATE_REGIONS).fillna(Region.UNKNOWN.value)
     rows["matches"] = regions.to_numpy() == rows["region"].to_numpy()
     return rows
 
@@ -153,28 +157,54 @@ def _angles(rows: pd.DataFrame, calibrated: dict[int, tuple[float, float]]) -> p
     rows = rows[rows["matches"] & rows["region"].isin(REGIONS)]
     rows = rows.drop_duplicates(["visit_id", "region", "rater"], keep="last").copy()
     points = rows[list(POINT_COLUMNS)].to_numpy(dtype=np.float64)
-    scales = rows[list(_SCALE_COLUMNS)].to_numpy(dtype=np.float64)
-    angles, stale, flags = [], [], []
-    for i, (stored, algorithm, film_id, template) in enumerate(
-        zip(rows["angle_deg"], rows["algorithm_version"], rows["film_id"], rows["template"],
-            strict=True)
-    ):  # fmt: skip
-        angle = recompute_angle(points[i], angle_spacing(*scales[i]))
-        spacing = angle_spacing(scales[i][0], scales[i][1])
-        calibration = calibrated.get(int(film_id))
-        angles.append(angle)
-        stale.append(";".join(stale_reasons(stored, angle, algorithm, spacing, calibration)))
-        flags.append(_flag(template, angle))
-    rows["angle"] = np.round(np.asarray(angles, dtype=np.float64), ANGLE_DECIMALS)
-    rows["stale"], rows["flag"] = stale, flags
+    spacing = rows[list(_SCALE_COLUMNS[:2])].to_numpy(dtype=np.float64)
+    aspect = rows[list(_SCALE_COLUMNS[2:])].to_numpy(dtype=np.float64)
+    no_spacing = ~(spacing > 0).all(axis=1)
+    square = ~(aspect > 0).all(axis=1) | (aspect[:, 0] == aspect[:, 1])
+    scales = np.where(no_spacing[:, None], np.where(square[:, None], np.nan, aspect), spacing)
+    angles = recompute_angles(points, scales)
+    rows["angle"] = np.round(angles, ANGLE_DECIMALS)
+    rows["stale"] = _stale(rows, angles, spacing, calibrated)
+    rows["flag"] = _flags(rows["template"].to_numpy(), angles)
     columns = ["patient_id", "visit_id", "region", "rater", "angle", "spacing", "flag", "stale"]
     return rows[[*columns, "snapped"]]
 
 
-def _flag(template: str, angle: float) -> str:
-    if math.isnan(angle):
-        return "the stored points do not define two endplate lines"
-    return plausibility_flag(template, angle) or ""
+def _stale(
+    rows: pd.DataFrame,
+    angles: FloatArray,
+    spacing: FloatArray,
+    calibrated: dict[int, tuple[float, float]],
+) -> list[str]:
+    """:func:`~cobbdesk.core.store.checks.stale_reasons` codes per row, ``;``-joined."""
+    stored = rows["angle_deg"].to_numpy(dtype=np.float64)
+    suspect = ~(np.abs(stored - angles) <= ANGLE_TOLERANCE_DEG)
+    suspect |= rows["algorithm_version"].to_numpy() != ALGORITHM_VERSION
+    film_ids = rows["film_id"].to_numpy()
+    suspect |= np.fromiter((int(f) in calibrated for f in film_ids), bool, len(film_ids))
+    codes = [""] * len(rows)
+    algorithms = rows["algorithm_version"].to_numpy()
+    for i in np.flatnonzero(suspect):  # few rows: the exact per-row rule
+        own = angle_spacing(spacing[i, 0], spacing[i, 1])
+        reasons = stale_reasons(
+            stored[i], angles[i], algorithms[i], own, calibrated.get(int(film_ids[i]))
+        )
+        codes[i] = ";".join(reasons)
+    return codes
+
+
+def _flags(templates: Any, angles: FloatArray) -> list[str]:
+    """:func:`~cobbdesk.core.measure.guards.plausibility_flag` per row ("" when plausible)."""
+    flags = [""] * len(angles)
+    outside = np.isnan(angles)
+    for template, (low, high) in PLAUSIBLE_RANGE.items():
+        outside |= (templates == template.value) & ~((angles >= low) & (angles <= high))
+    for i in np.flatnonzero(outside):  # few rows: the guard's own text
+        if math.isnan(angles[i]):
+            flags[i] = "the stored points do not define two endplate lines"
+        else:
+            flags[i] = plausibility_flag(templates[i], float(angles[i])) or ""
+    return flags
 
 
 def _mismatches(rows: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, Engine, select
 
 from cobbdesk.core.errors import GeometryError
@@ -35,6 +37,7 @@ from cobbdesk.core.measure.measurement import ALGORITHM_VERSION
 from cobbdesk.core.store.records import template_region
 from cobbdesk.core.store.schema import calibrations, films, measurements, patients, visits
 
+FloatArray = npt.NDArray[np.float64]
 ANGLE_TOLERANCE_DEG = 1e-6
 """Largest difference between a stored angle and its recomputation that is not reported."""
 SPACING_RELATIVE_TOLERANCE = 1e-9
@@ -78,6 +81,41 @@ def recompute_angle(points: Sequence[float], scale: tuple[float, float] | None) 
         return cobb_angle(((p[0], p[1]), (p[2], p[3])), ((p[4], p[5]), (p[6], p[7])), scale)
     except GeometryError:
         return math.nan
+
+
+def recompute_angles(points: FloatArray, scales: FloatArray) -> FloatArray:
+    """:func:`recompute_angle` for many measurements at once (numpy; the export's path).
+
+    ``points`` is ``(n, 8)`` in :data:`POINT_COLUMNS` order; ``scales`` is ``(n, 2)``
+    ``(row, col)`` from :func:`angle_spacing` with NaN for square pixels.  The same
+    construction as :func:`cobbdesk.core.measure.geometry.cobb_angle`, step by step (mm
+    vectors, unit directions, the lower-side normal, the convergence sign, atan2 of |cross| and
+    dot); NaN where a line has zero length or a non-finite coordinate.  Agrees with
+    ``cobb_angle`` to ~1e-12° (tested on random pairs).
+    """
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 4, 2)
+    scale = np.asarray(scales, dtype=np.float64).reshape(-1, 2)
+    scale = np.where(np.isnan(scale), 1.0, scale)
+    mm = pts * scale[:, None, ::-1]  # x·col_mm, y·row_mm
+    u_vec, v_vec = mm[:, 1] - mm[:, 0], mm[:, 3] - mm[:, 2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = u_vec / np.hypot(u_vec[:, 0], u_vec[:, 1])[:, None]
+        v = v_vec / np.hypot(v_vec[:, 0], v_vec[:, 1])[:, None]
+        mean = u + v
+        opposite = np.hypot(mean[:, 0], mean[:, 1]) < 1e-9
+        mean[opposite] = (u - v)[opposite]
+        d = mean / np.hypot(mean[:, 0], mean[:, 1])[:, None]
+    normal = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    offset = np.einsum("ij,ij->i", normal, (mm[:, 2] + mm[:, 3]) / 2 - (mm[:, 0] + mm[:, 1]) / 2)
+    normal[offset < 0] *= -1
+    closing = np.einsum("ij,ij->i", normal, u - v)
+    sign = np.where(np.abs(closing) < 1e-12, 0.0, np.sign(closing))
+    cross = u_vec[:, 0] * v_vec[:, 1] - u_vec[:, 1] * v_vec[:, 0]
+    dot = np.einsum("ij,ij->i", u_vec, v_vec)
+    angle = np.where(sign == 0, 0.0, sign * np.degrees(np.arctan2(np.abs(cross), dot)))
+    finite = np.isfinite(pts).all(axis=(1, 2))
+    zero = (pts[:, 0] == pts[:, 1]).all(axis=1) | (pts[:, 2] == pts[:, 3]).all(axis=1)
+    return np.where(finite & ~zero, angle, np.nan)
 
 
 def _same_spacing(stored: tuple[float, float] | None, calibration: tuple[float, float]) -> bool:
@@ -248,5 +286,6 @@ __all__ = [
     "angle_spacing",
     "current_calibrations",
     "recompute_angle",
+    "recompute_angles",
     "stale_reasons",
 ]

@@ -25,8 +25,16 @@ from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.records import FilmRecord, Region, Visit, VisitKind, template_region
-from cobbdesk.core.store.rows import VISIT_COLUMNS, _film_fields, _visit, film_by_id, update_row
-from cobbdesk.core.store.schema import films, measurements, visits
+from cobbdesk.core.store.rows import (
+    FILM_COLUMNS,
+    VISIT_COLUMNS,
+    _film,
+    _film_fields,
+    _visit,
+    film_by_id,
+    update_row,
+)
+from cobbdesk.core.store.schema import calibrations, films, measurements, patients, visits
 
 _LABEL_MAX = 64  # visits.label is String(64)
 
@@ -94,6 +102,88 @@ def _mismatched(conn: Connection, film_id: int, region: Region) -> int:
     return sum(int(n) for template, n in rows if template_region(template) is not region)
 
 
+@dataclass(frozen=True)
+class FilmSummary:
+    """One film for ``cobbdesk film --list``: no patient identifiers, the study ID only.
+
+    ``spacing`` is ``(row_mm, col_mm)`` or None; ``spacing_from`` says where it comes from:
+    ``"calibration (<kind>)"`` (the user calibration in force), ``"last measurement
+    (<source>)"`` (the spacing the newest live measurement was taken with) or ``"none"``
+    (nothing recorded in the study: not calibrated, not measured).  ``measurements`` counts
+    live measurements, ``mismatched`` those whose template does not match the film's region.
+    """
+
+    film_id: int
+    sop_instance_uid: str
+    study_id: str
+    visit: Visit
+    region: Region
+    facing: str | None
+    facing_source: str | None
+    spacing: tuple[float, float] | None
+    spacing_from: str
+    measurements: int
+    mismatched: int
+
+    @property
+    def visit_name(self) -> str:
+        return self.visit.label if self.visit.kind is VisitKind.OTHER else self.visit.kind.value
+
+
+def _spacing_of(calibration: Any, last: Any) -> tuple[tuple[float, float] | None, str]:
+    if calibration is not None:
+        spacing = (float(calibration.spacing_row_mm), float(calibration.spacing_col_mm))
+        return spacing, f"calibration ({calibration.kind})"
+    if last is not None:
+        source = str(last.spacing_source)
+        if last.spacing_row_mm:
+            spacing = (float(last.spacing_row_mm), float(last.spacing_col_mm))
+            return spacing, f"last measurement ({source})"
+        return None, f"last measurement ({source}: uncalibrated)"
+    return None, "none"
+
+
+def film_summaries(engine: Engine) -> list[FilmSummary]:
+    """Every live film, ordered by study ID, visit and SOP Instance UID (a few set queries)."""
+    m, c = measurements.c, calibrations.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*FILM_COLUMNS, patients.c.study_id, *VISIT_COLUMNS)
+            .join_from(films, visits, visits.c.id == films.c.visit_id)
+            .join(patients, patients.c.id == visits.c.patient_id)
+            .where(films.c.deleted_utc.is_(None))
+            .order_by(patients.c.study_id, visits.c.visit_date, visits.c.id, films.c.id)
+        ).all()
+        live = conn.execute(
+            select(m.film_id, m.template, m.spacing_row_mm, m.spacing_col_mm, m.spacing_source)
+            .where(m.deleted_utc.is_(None))
+            .order_by(m.created_utc, m.id)
+        ).all()
+        calibrated = {
+            r.film_id: r
+            for r in conn.execute(
+                select(c.film_id, c.kind, c.spacing_row_mm, c.spacing_col_mm)
+                .where(c.deleted_utc.is_(None))
+                .order_by(c.created_utc, c.id)
+            ).all()
+        }
+    by_film: dict[int, list[Any]] = {}
+    for done_row in live:
+        by_film.setdefault(int(done_row.film_id), []).append(done_row)
+    width = len(FILM_COLUMNS)
+    out = []
+    for row in rows:
+        film, study_id, visit = _film(row[:width]), str(row[width]), _visit(row[width + 1 :])
+        done = by_film.get(film.id, [])
+        spacing, origin = _spacing_of(calibrated.get(film.id), done[-1] if done else None)
+        wrong = sum(1 for r in done if template_region(r.template) is not film.region)
+        out.append(FilmSummary(
+            film.id, film.sop_instance_uid, study_id, visit, film.region, film.facing,
+            film.facing_source, spacing, origin, len(done), wrong,
+        ))  # fmt: skip
+    return out
+
+
 class FilmEditing:
     """Film corrections; needs ``engine``, ``actor`` and ``transaction`` from ``Study``."""
 
@@ -102,6 +192,10 @@ class FilmEditing:
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
         raise NotImplementedError
+
+    def film_summaries(self) -> list[FilmSummary]:
+        """Every live film with its patient's study ID, visit, spacing and measurement counts."""
+        return film_summaries(self.engine)
 
     def film(self, film_id: int) -> FilmRecord:
         """The film ``film_id``; raises :class:`ValidationError` when there is none (or deleted)."""
@@ -214,4 +308,4 @@ class FilmEditing:
         return int(new_id), Visit(int(new_id), current.patient_id, kind, label, None)
 
 
-__all__ = ["FilmChange", "FilmEditing", "visit_key"]
+__all__ = ["FilmChange", "FilmEditing", "FilmSummary", "film_summaries", "visit_key"]

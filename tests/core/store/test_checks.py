@@ -11,12 +11,13 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import text
 
 from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, CobbMeasurement, EndplateLine
 from cobbdesk.core.store import Study
-from cobbdesk.core.store.checks import angle_spacing, recompute_angle
+from cobbdesk.core.store.checks import angle_spacing, recompute_angle, recompute_angles
 from cobbdesk.core.store.schema import calibrations
 
 REFERENCE_DEG = 2 * math.degrees(math.atan(10 / 40))
@@ -137,3 +138,26 @@ def test_region_mismatches(study: Study) -> None:
         "cervical",
     )
     assert found.describe().startswith(f"P0001 film 1.2.3 measurement {lumbar.id}: L1-S1")
+
+
+def test_vectorised_recomputation_equals_cobb_angle() -> None:
+    """The export's numpy path gives geometry.cobb_angle's angle for random pairs."""
+    rng = np.random.default_rng(7)
+    points = rng.uniform(0, 500, (2000, 8))
+    points[:20, 4:8] = points[:20, 0:4] + [0, 80, 0, 80]  # parallel: 0°
+    points[20:25, 2:4] = points[20:25, 0:2]  # zero-length upper line
+    points[25, 7] = np.inf
+    scales = rng.uniform(0.05, 0.5, (2000, 2))
+    scales[::3] = np.nan  # square pixels
+    fast = recompute_angles(points, scales)
+    slow = np.array([
+        recompute_angle(p, None if np.isnan(s).any() else (float(s[0]), float(s[1])))
+        for p, s in zip(points, scales, strict=True)
+    ])  # fmt: skip
+    assert np.array_equal(np.isnan(fast), np.isnan(slow)) and np.isnan(slow).sum() == 6
+    assert np.nanmax(np.abs(fast - slow)) < 1e-9
+    assert np.all(fast[:20] == 0.0)
+    reference = recompute_angles(
+        np.array([[100, 100, 140, 110, 100, 300, 140, 290]]), [[np.nan] * 2]
+    )
+    assert reference[0] == pytest.approx(REFERENCE_DEG, abs=1e-12)

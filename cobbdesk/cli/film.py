@@ -1,0 +1,151 @@
+"""``cobbdesk film``: list a study's films, or correct one film's region, visit and facing.
+
+cobbdesk film STUDY --list [--json]
+cobbdesk film STUDY UID [--region cervical|lumbar|unknown] [--visit admission|month3|LABEL]
+                        [--facing left|right] --reason TEXT
+
+The listing names patients by their pseudonymous study ID only (never a name or MRN).  A
+correction is one audited transaction (old value, new value, reason) and prints what changed;
+nothing to change, an unknown film or value, or a missing reason is reported on stderr with
+exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+
+COMMANDS = ("film",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cobbdesk film",
+        description="List a study's films, or correct one film's region, visit or facing.",
+    )
+    parser.add_argument("study", type=Path)
+    parser.add_argument("uid", nargs="?", help="SOP Instance UID of the film to change")
+    parser.add_argument("--rater", metavar="NAME", help="who acts (default: the OS user)")
+    listing = parser.add_argument_group("listing")
+    listing.add_argument("--list", action="store_true", help="list every film of the study")
+    listing.add_argument("--json", action="store_true", help="the listing as JSON")
+    change = parser.add_argument_group("corrections (audited; need --reason)")
+    change.add_argument("--region", choices=("cervical", "lumbar", "unknown"))
+    change.add_argument(
+        "--visit", metavar="VISIT", help="admission, month3 or another visit's label"
+    )
+    change.add_argument("--facing", choices=("left", "right"), help="side the patient faces")
+    change.add_argument("--reason", default="", help="why the film is changed (audit trail)")
+    # --- further option groups go here (e.g. --calibrate X1 Y1 X2 Y2 --length-mm MM): add
+    # the group, then one step in _change() that calls the study and returns what it changed.
+    return parser
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(kind: str, text: str) -> None:
+    sys.stderr.write(f"cobbdesk: {kind}: {text}\n")
+
+
+def _spacing_text(spacing: tuple[float, float] | None) -> str:
+    return "—" if spacing is None else f"{spacing[0]:g}×{spacing[1]:g} mm"
+
+
+def _summary_dict(s: Any) -> dict[str, Any]:
+    return {
+        "sop_instance_uid": s.sop_instance_uid,
+        "study_id": s.study_id,
+        "visit": s.visit_name,
+        "visit_date": s.visit.visit_date,
+        "region": s.region.value,
+        "facing": s.facing,
+        "facing_source": s.facing_source,
+        "spacing_mm": list(s.spacing) if s.spacing else None,
+        "spacing_from": s.spacing_from,
+        "measurements": s.measurements,
+        "region_mismatches": s.mismatched,
+    }
+
+
+def _list(study: Any, as_json: bool) -> int:
+    rows = [_summary_dict(s) for s in study.film_summaries()]
+    if as_json:
+        _out(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for r in rows:
+        facing = f"{r['facing']} ({r['facing_source']})" if r["facing"] else "unknown"
+        spacing = r["spacing_mm"] and tuple(r["spacing_mm"])
+        line = (
+            f"{r['sop_instance_uid']}  {r['study_id']}  {r['visit']}  {r['region']}  "
+            f"facing {facing}  spacing {_spacing_text(spacing)} [{r['spacing_from']}]  "
+            f"{r['measurements']} measurement(s)"
+        )
+        if r["region_mismatches"]:
+            line += f"; {r['region_mismatches']} on the wrong region (not exported)"
+        _out(line)
+    _out(f"{len(rows)} film(s)")
+    return 0
+
+
+def _show(value: Any, visits: dict[Any, str]) -> str:
+    return "—" if value is None else visits.get(value, str(value))
+
+
+def _change(study: Any, args: argparse.Namespace) -> int:
+    film = study.film_by_sop(args.uid)
+    if film is None:
+        raise ValidationError(None, f"no film with SOP Instance UID {args.uid} in the study")
+    if args.region is None and args.visit is None and args.facing is None:
+        raise ValidationError(None, "nothing to change: give --region, --visit or --facing")
+    result = study.change_film(
+        film.id, reason=args.reason, region=args.region, visit=args.visit, facing=args.facing
+    )
+    names = {
+        result.old_visit.id: _visit_name(result.old_visit),
+        result.visit.id: _visit_name(result.visit),
+    }
+    if result.new_visit is not None:
+        _out(f"new visit: {result.visit.visit_date or 'undated'} {_visit_name(result.visit)}")
+    for field, (old, new) in result.changes.items():
+        label = "visit" if field == "visit_id" else field
+        _out(f"{args.uid}: {label}: {_show(old, names)} → {_show(new, names)}")
+    if not result.changes:
+        _out(f"{args.uid}: nothing changed")
+    if result.mismatched:
+        _err(
+            "warning",
+            f"{args.uid}: {result.mismatched} measurement(s) on this film do not match its "
+            f"region {result.film.region.value} and are left out of exports",
+        )
+    return 0
+
+
+def _visit_name(visit: Any) -> str:
+    return str(visit.label if visit.kind.value == "other" else visit.kind.value)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cobbdesk.core.store import Study
+
+    if args.list == (args.uid is not None):
+        raise ValidationError(None, "give either --list or the SOP Instance UID of one film")
+    with Study.open(args.study, actor=args.rater) as study:
+        return _list(study, args.json) if args.list else _change(study, args)
+
+
+def main(argv: Sequence[str]) -> int:
+    """``cobbdesk film …`` (``argv`` starts with ``film``); returns the exit status."""
+    args = build_parser().parse_args(list(argv)[1:])
+    try:
+        return run(args)
+    except CobbdeskError as exc:
+        _err("error", exc.message)
+        return 1

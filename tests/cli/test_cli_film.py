@@ -1,0 +1,176 @@
+"""``cobbdesk film`` (listing and corrections) and what ``cobbdesk verify`` says about angles.
+
+The measured pair is the hand-computed one of :mod:`cobbdesk.core.measure.geometry`: lines
+(100,100)-(140,110) and (100,300)-(140,290) make 2·atan(10/40) = 28.0725°.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from cobbdesk.cli import SUBCOMMANDS, main
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
+from cobbdesk.core.store import Region, Study, VisitKind
+
+CERVICAL, UNKNOWN, BARE = "1.2.840.1.1", "1.2.840.1.2", "1.2.840.1.3"
+
+
+def _m(sop: str, spacing: tuple[float, float] | None = (0.15, 0.15)) -> CobbMeasurement:
+    return CobbMeasurement(
+        sop_instance_uid=sop, pixel_sha256="", template="C2-C7", rater="A",
+        upper=EndplateLine((100.0, 100.0), (140.0, 110.0)),
+        lower=EndplateLine((100.0, 300.0), (140.0, 290.0)),
+        spacing=spacing, spacing_source="PixelSpacing" if spacing else "none",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def study_path(tmp_path: Path) -> Path:
+    path = tmp_path / "s.cobbdesk"
+    with Study.create(path, actor="tester") as study:
+        pid = study.add_patient("P0001", name="Doe^Jane", mrn="MRN-77", birth_date="1970-01-01")
+        vid = study.add_visit(pid, "admission", visit_date="2026-01-05")
+        first = study.add_film(vid, sop_instance_uid=CERVICAL, path="/f/a.dcm", region="cervical")
+        second = study.add_film(vid, sop_instance_uid=UNKNOWN, path="/f/b.dcm")
+        study.add_film(vid, sop_instance_uid=BARE, path="/f/c.dcm", region="lumbar")
+        study.save_measurement(first, _m(CERVICAL))
+        study.save_measurement(second, _m(UNKNOWN, None))
+    return path
+
+
+def test_film_is_a_registered_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "film" in SUBCOMMANDS
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "film" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["film", "--help"])
+    out = capsys.readouterr().out
+    assert "--list" in out and "--reason" in out and "--visit" in out
+
+
+def test_list_text(study_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["film", str(study_path), "--list"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[-1] == "3 film(s)"
+    assert lines[0] == (
+        f"{CERVICAL}  P0001  admission  cervical  facing unknown  spacing 0.15×0.15 mm "
+        "[last measurement (PixelSpacing)]  1 measurement(s)"
+    )
+    assert lines[1].endswith("1 measurement(s); 1 on the wrong region (not exported)")
+    assert "[last measurement (none: uncalibrated)]" in lines[1]
+    assert "spacing — [none]  0 measurement(s)" in lines[2]
+    assert "Doe" not in out and "MRN" not in out and "1970" not in out
+
+
+def test_list_json_reports_the_calibration_in_force(
+    study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Study.open(study_path) as study, study.transaction() as conn:
+        conn.execute(text(
+            "INSERT INTO calibrations (film_id, kind, x1, y1, x2, y2, length_mm, spacing_row_mm,"
+            " spacing_col_mm, rater, created_utc) VALUES (3, 'ruler', 0, 0, 100, 0, 12, 0.12,"
+            " 0.12, 'A', '2026-01-01T00:00:00Z')"))  # fmt: skip
+    assert main(["film", str(study_path), "--list", "--json"]) == 0
+    rows = {r["sop_instance_uid"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[BARE]["spacing_mm"] == [0.12, 0.12]
+    assert rows[BARE]["spacing_from"] == "calibration (ruler)"
+    assert rows[CERVICAL]["spacing_from"] == "last measurement (PixelSpacing)"
+    assert rows[UNKNOWN] | {"spacing_from": None} == {
+        "sop_instance_uid": UNKNOWN, "study_id": "P0001", "visit": "admission",
+        "visit_date": "2026-01-05", "region": "unknown", "facing": None, "facing_source": None,
+        "spacing_mm": None, "spacing_from": None, "measurements": 1, "region_mismatches": 1,
+    }  # fmt: skip
+
+
+def test_change_region_and_facing(study_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["film", str(study_path), UNKNOWN, "--region", "cervical", "--facing", "left",
+                 "--reason", "lateral c-spine", "--rater", "dr_b"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{UNKNOWN}: region: unknown → cervical",
+        f"{UNKNOWN}: facing: — → left",
+        f"{UNKNOWN}: facing_source: — → user",
+    ]
+    with Study.open(study_path) as study:
+        film = study.film_by_sop(UNKNOWN)
+        assert film is not None
+        assert (film.region, film.facing, film.facing_source) == (Region.CERVICAL, "left", "user")
+        assert study.overview()[0].visits[0].mismatched == {}
+        assert study.verify_audit().ok
+
+
+def test_change_visit_creates_month3(study_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["film", str(study_path), BARE, "--visit", "month3", "--reason", "dated 3 mo"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines() == ["new visit: undated month3", f"{BARE}: visit: admission → month3"]
+    with Study.open(study_path) as study:
+        film = study.film_by_sop(BARE)
+        assert film is not None
+        kinds = {v.id: v.kind for v in study.visits(study.patients()[0].id)}
+        assert kinds[film.visit_id] is VisitKind.MONTH3
+
+
+def test_region_change_warns_about_mismatched_measurements(
+    study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["film", str(study_path), CERVICAL, "--region", "lumbar", "--reason", "x"]) == 0
+    err = capsys.readouterr().err
+    assert "1 measurement(s) on this film do not match its region lumbar" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([CERVICAL, "--region", "lumbar"], "changing a film needs a reason"),
+        ([CERVICAL, "--reason", "why"], "nothing to change"),
+        (["9.9.9", "--region", "lumbar", "--reason", "x"], "no film with SOP Instance UID 9.9.9"),
+        ([CERVICAL, "--visit", "", "--reason", "x"], "name the visit"),
+        ([], "give either --list or the SOP Instance UID"),
+        ([CERVICAL, "--list"], "give either --list or the SOP Instance UID"),
+    ],
+)
+def test_refusals(
+    study_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["film", str(study_path), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cobbdesk: error: ") and message in err
+    with Study.open(study_path) as study:
+        film = study.film_by_sop(CERVICAL)
+        assert film is not None and film.region is Region.CERVICAL
+
+
+def test_verify_reports_stale_angles_and_mismatches(
+    study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", str(study_path)]) == 0  # a mismatch alone is a warning
+    out, err = capsys.readouterr()
+    assert "0 stale angle(s); 1 region mismatch(es)" in out
+    assert f"cobbdesk: warning: region mismatch: P0001 film {UNKNOWN} measurement" in err
+    with Study.open(study_path) as study:
+        mid = study.measurements(1)[0].id
+        with study.transaction() as conn:
+            conn.execute(
+                text("UPDATE measurements SET angle_deg = 33.07 WHERE id = :i"), {"i": mid}
+            )
+    assert main(["verify", str(study_path)]) == 1
+    out, err = capsys.readouterr()
+    stale = [line for line in err.splitlines() if "stale angle" in line]
+    assert stale == [
+        f"cobbdesk: error: stale angle: P0001 film {CERVICAL} measurement {mid} (C2-C7): "
+        "stored angle +33.0700° but its points give +28.0725°"
+    ]
+    assert "Doe" not in out + err and "MRN" not in out + err
+    assert main(["verify", str(study_path), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [d["measurement_id"] for d in report["stale_angles"]] == [mid]
+    assert report["stale_angles"][0]["recomputed_deg"] == pytest.approx(28.0725, abs=5e-5)
+    assert report["region_mismatches"][0]["film_region"] == "unknown"

@@ -297,4 +297,23 @@ def analyse(long: pd.DataFrame) -> StudyAnalysis:
     )
     if ids and not analysis.reliability:
         analysis.statements.append("reliability: only one rater measured; ICC not computed")
+    analysis.statements.extend(data_notes(long))
     return analysis
+
+
+def data_notes(long: pd.DataFrame) -> list[str]:
+    """Statements about angles that were recomputed or left out (see the export codebook)."""
+    notes = []
+    for region in REGIONS:
+        column = f"{region}_cobb_stale"
+        if column in long and (stale := int((long[column].fillna("") != "").sum())):
+            notes.append(
+                f"{region}: {stale} stored angle(s) were stale; the angles recomputed from "
+                "their endplate points are used"
+            )
+    if "region_mismatch" in long and (wrong := int(long["region_mismatch"].fillna(0).sum())):
+        notes.append(
+            f"{wrong} measurement(s) whose template does not match the film's region were "
+            "left out (see cobbdesk verify)"
+        )
+    return notes

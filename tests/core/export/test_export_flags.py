@@ -167,3 +167,19 @@ def test_codebook_documents_the_new_columns() -> None:
     assert rows["region_mismatch"]["layout"] == "long"
     assert "recomputed" in rows["cervical_cobb_stale"]["coding"]
     assert rows["lumbar_snapped_admission"]["allowed_range"] == "0–2"
+
+
+def test_statistics_say_what_was_recomputed_or_left_out(study: Study) -> None:
+    admission, month3 = _patient(study, "P001")
+    study.save_measurement(_film(study, admission, "1.1", "cervical"), _reference("1.1"))
+    study.save_measurement(
+        _film(study, month3, "1.2", "lumbar"), measurement("1.2", 20, "A", 2, template="C2-C7")
+    )
+    before = analyse(load_long(study)).to_dict()["notes"]
+    assert not any("stale" in n for n in before)
+    with study.transaction() as conn:
+        conn.execute(text("UPDATE measurements SET angle_deg = 33.07 WHERE template = 'C2-C7'"))
+    notes = analyse(load_long(study)).to_dict()["notes"]
+    assert "cervical: 1 stored angle(s) were stale; the angles recomputed from their endplate " \
+        "points are used" in notes  # fmt: skip
+    assert any(n.startswith("1 measurement(s) whose template does not match") for n in notes)

@@ -78,7 +78,7 @@ def photo_uid(pixel_sha256: str) -> str:
     """The UUID-derived SOP Instance UID of a photo with this pixel hash (module rules).
 
     >>> photo_uid("0" * 64)
-    '2.25.170141183460469231731687303715884105728'
+    '2.25.604472133179351442128896'
     """
     raw = bytearray(bytes.fromhex(pixel_sha256[:32]))
     raw[6] = (raw[6] & 0x0F) | 0x80  # version 8 (RFC 9562 §5.8)

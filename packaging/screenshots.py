@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/screenshots.py [resources/screenshots]
 
 Every picture is the app as a user sees it: the study browser, a C2–C7 measurement being
-placed and finished (with snapping), the admission vs month-3 compare view, the lab form.
+placed (the facing question over the film) and finished (with snapping), the admission vs
+month-3 compare view, the lab form, and an implausible angle saved but flagged.
 """
 
 from __future__ import annotations
@@ -91,15 +92,44 @@ def measure_unmeasured_film(app: QApplication, window: MainWindow, folder: Path)
     )
     controller = window.current.controller
     corners = true_corners(9, "admission", "cervical")
-    controller.start_placement(Template.C2_C7)
+    controller.session.header_facing = None  # as for a film without Patient Orientation
+    controller.start_placement(Template.C2_C7)  # the film's facing is unknown: the bar asks
     for x, y in corners[:3]:
         click(window, x + 2.5, y - 2.0)  # a rater's clicks are never exact
     app.processEvents()
     save(window, folder, "02_placing_c2_c7.png")
+    save(window.view, folder, "06_facing_prompt.png")
     click(window, corners[3][0] - 2.0, corners[3][1] + 2.5)
+    controller.set_facing(facing_of(9, "admission", "cervical"))  # the user's answer
     wait_until(app, lambda: len(controller.measurements) == 1)
+    if controller.waiting():  # a snap beyond the threshold: the user applies it
+        controller.confirm_snap()
     app.processEvents()
     save(window, folder, "03_measured_with_snapping.png")
+
+
+def flagged_measurement(app: QApplication, window: MainWindow, folder: Path) -> None:
+    """A C2–C7 angle outside the plausible range: saved, flagged on the film and in the panel."""
+    controller = window.current.controller
+    window.panel.snapping.setChecked(False)
+    (ax, ay), (px, _), (bx, by), (qx, _) = true_corners(9, "admission", "cervical")
+    controller.start_placement(Template.C2_C7)
+    # both lines 37° from horizontal (3-4-5), converging posteriorly: about +74° of lordosis
+    for x, y in ((ax, ay), (px, ay + 0.75 * abs(px - ax)), (bx, by),
+                 (qx, by - 0.75 * abs(qx - bx))):  # fmt: skip
+        click(window, x, y)
+    wait_until(app, lambda: len(controller.measurements) == 2)
+    window.view.zoom_out()  # room for the angle label beside the lines
+    app.processEvents()
+    save(window, folder, "07_flagged_value.png")
+    window.panel.snapping.setChecked(True)
+
+
+def facing_of(patient: int, visit: str, region: str) -> str:
+    spec = next(
+        s for s in film_specs() if (s.patient, s.visit, s.region) == (patient, visit, region)
+    )
+    return str(spine_for(spec).facing)
 
 
 def main() -> None:
@@ -116,6 +146,7 @@ def main() -> None:
     app.processEvents()
     save(window, folder, "01_study_browser.png")
     measure_unmeasured_film(app, window, folder)
+    flagged_measurement(app, window, folder)
     compare = window.session.compare(window.session.study.patients()[0].id)
     assert compare is not None
     compare.resize(1500, 900)

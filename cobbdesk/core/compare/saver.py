@@ -65,3 +65,16 @@ def film_session(
     session.pixels, session.bone_bright = film.pixels, not film.inverted
     session.header_facing = facing_from_orientation(film.patient_orientation)
     return session
+
+
+def film_session_of(study: Study, record: FilmRecord, reason: str = "") -> MeasurementSession:
+    """A session on a study film that is not decoded (to change its facing from the browser:
+    only the store, the facing and the measurements are needed).  Every change it asks a
+    reason for gets ``reason``."""
+    film = FilmContext(rows=record.pixel_rows or 1, columns=record.pixel_columns or 1,
+                       sop_instance_uid=record.sop_instance_uid)  # fmt: skip
+    return MeasurementSession(
+        film, StudyFilmStore(study, record.id), study.measurements(record.id),
+        facing=record.facing, facing_source=record.facing_source,
+        ask_reason=lambda changes: reason or None,
+    )  # fmt: skip

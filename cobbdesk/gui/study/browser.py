@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -10,13 +10,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from cobbdesk.core.store import PatientOverview
+from cobbdesk.core.store import FilmRecord, PatientOverview
 from cobbdesk.gui.study.model import (
     COL_CERVICAL,
     COL_ID,
@@ -38,6 +39,7 @@ class StudyBrowser(QWidget):
     filmActivated = Signal(object)  # FilmRecord
     labsRequested = Signal(int)  # visit id
     compareRequested = Signal(int)  # patient id: open admission vs month 3 side by side
+    filmChangeRequested = Signal(object, str, str)  # FilmRecord, "region"|"visit"|"facing", value
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +54,8 @@ class StudyBrowser(QWidget):
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.activated.connect(self._activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
         header.setStretchLastSection(True)
         for column, width in ((COL_ID, 170), (COL_VISIT, 150)):
@@ -137,6 +141,33 @@ class StudyBrowser(QWidget):
         if node is not None and node.kind == FILM:
             self.filmActivated.emit(node.item)
 
+    def film_menu(self, record: FilmRecord) -> QMenu:
+        """Change the film's region, visit or facing (each asks for a reason, audited)."""
+        menu = QMenu(self)
+        for title, what, choices in (
+            ("Region", "region", (("Cervical", "cervical"), ("Lumbar", "lumbar"),
+                                  ("Unknown", "unknown"))),
+            ("Visit", "visit", (("Admission", "admission"), ("Month 3", "month3"),
+                                ("Other visit…", ""))),
+            ("Facing (anterior towards)", "facing", (("Image left", "left"),
+                                                     ("Image right", "right"))),
+        ):  # fmt: skip
+            sub = menu.addMenu(f"Change {title.lower()}")
+            current = _current(record, what)
+            for text, value in choices:
+                action = sub.addAction(text)
+                action.setCheckable(True)
+                action.setChecked(bool(value) and value == current)
+                action.triggered.connect(
+                    lambda _=False, w=what, v=value: self.filmChangeRequested.emit(record, w, v)
+                )
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        node = self.model.node(self.tree.indexAt(pos))
+        if node is not None and node.kind == FILM:
+            self.film_menu(node.item).popup(self.tree.viewport().mapToGlobal(pos))
+
     def _compare_clicked(self) -> None:
         patient = self.selected_patient_id()
         if patient is not None:
@@ -146,3 +177,12 @@ class StudyBrowser(QWidget):
         visit_id = self.selected_visit_id()
         if visit_id is not None:
             self.labsRequested.emit(visit_id)
+
+
+def _current(record: FilmRecord, what: str) -> str:
+    """The film's current region / facing value ("" for the visit, which is a choice)."""
+    if what == "region":
+        return str(record.region.value)
+    if what == "facing":
+        return str(record.facing or "")
+    return ""

@@ -30,8 +30,9 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog
 
 from cobbdesk import __version__
-from cobbdesk.core.compare.saver import film_session
+from cobbdesk.core.compare.saver import film_session, film_session_of
 from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
@@ -81,6 +82,7 @@ class StudySession(StudyJobs, QObject):
         self.browser.filmActivated.connect(self.open_film)
         self.browser.labsRequested.connect(self.enter_labs)
         self.browser.compareRequested.connect(self.compare)
+        self.browser.filmChangeRequested.connect(self.change_film)
         self._compare_loader: FilmLoader | None = None
         self.compare_windows: list[CompareWindow] = []
         window.view.filmChanged.connect(self._settle)
@@ -269,6 +271,49 @@ class StudySession(StudyJobs, QObject):
         self.browser.model.set_measured(link.record.id, count)
         self.refresh_flags()
         self.window.status.showMessage(f"Saved to study (film #{link.record.id}).", 4000)
+
+    # --- film properties ------------------------------------------------------------------
+    def change_film(self, record: FilmRecord, what: str, value: str) -> bool:
+        """Change a film's region, visit or facing, with a reason (audited).  A facing change
+        goes through the film's measuring session, so its measurements are relabelled and
+        stored with the same reason."""
+        if self.study is None:
+            return False
+        if what == "visit" and not value:
+            value, ok = QInputDialog.getText(self.window, "Move film", "Visit label (e.g. week 6):")
+            if not ok or not value.strip():
+                return False
+        prompt = self.reason_prompt or prompts.ask_reason
+        reason = prompt(self.window, f"Change the {what} of film #{record.id} to {value}")
+        if not reason:
+            self.window.status.showMessage("Film not changed: a reason is needed.", 8000)
+            return False
+        try:
+            message = self._change(record, what, value, reason)
+        except CobbdeskError as exc:
+            errors.report(self.window, exc, f"Changing film #{record.id}")
+            return False
+        self.refresh()
+        self.window.status.showMessage(message, 8000)
+        logger.info("Film #%d: %s changed", record.id, what)
+        return True
+
+    def _change(self, record: FilmRecord, what: str, value: str, reason: str) -> str:
+        assert self.study is not None
+        if what != "facing":
+            change = self.study.change_film(record.id, reason=reason, **{what: value})
+            extra = f"; {change.mismatched} measurement(s) now flagged" if change.mismatched else ""
+            return f"Film #{record.id}: {what} changed{extra}."
+        link = next((k for k in self.links.values() if k.record.id == record.id), None)
+        session = link.controller.session if link is not None else film_session_of(
+            self.study, record, reason)  # fmt: skip
+        session.ask_reason = lambda changes: reason
+        outcome = session.set_facing(value, "user", reason)
+        if link is not None:
+            link.controller.load(session.measurements)  # redraw relabelled lines
+        if not outcome.ok:
+            raise ValidationError(None, outcome.message)
+        return f"Film #{record.id}: facing set to anterior {value}."
 
     # --- compare -----------------------------------------------------------------------------
     def compare(self, patient_id: int | None = None) -> CompareWindow | None:

@@ -293,7 +293,7 @@ class MeasurementItem(OverlayItem):
         self.angle_label.setPos(d.anchor)
         angle = angle_text(m.angle, calibrated=m.spacing is not None, separator="\n")
         self.angle_label.set_label(
-            angle + (f"\n\u26a0 {self.flag}" if self.flag else ""),
+            angle + ("\n\u26a0 implausible: check" if self.flag else ""),
             FLAGGED if self.flag else color,
             FLAGGED if self.flag else color,
             _screen_direction(self.view_transform, d.direction),

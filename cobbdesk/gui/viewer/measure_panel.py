@@ -65,14 +65,11 @@ class MeasurePanel(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Levels", "Angle", "Rater"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = _table()
         self.table.itemSelectionChanged.connect(self._table_selection)
         layout.addWidget(self.table, 1)
+        self.flag = _flag_label()
+        layout.addWidget(self.flag)
         self.delete = QPushButton("Delete selected")
         self.delete.clicked.connect(self._delete)
         layout.addWidget(self.delete)
@@ -124,7 +121,7 @@ class MeasurePanel(QWidget):
             levels = "Free" if m.template is Template.FREE else m.template.value.replace("-", "–")
             angle = angle_text(m.angle, calibrated=m.spacing is not None)
             flag = self.controller.session.flag(m)
-            angle += f"  \u26a0 {flag}" if flag else ""
+            angle += "  \u26a0" if flag else ""
             for column, text in enumerate((levels, angle, m.rater)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, m.id)
@@ -136,6 +133,11 @@ class MeasurePanel(QWidget):
                 self.table.selectRow(row)
         if self.controller.selected_id is None:
             self.table.clearSelection()
+        selected = self.controller.measurements.get(self.controller.selected_id or "")
+        flag = self.controller.session.flag(selected) if selected is not None else None
+        self.flag.setText(f"\u26a0 Saved, but flagged: {flag}. Check the endplates." if flag
+                          else "")  # fmt: skip
+        self.flag.setVisible(bool(flag))
         self.table.blockSignals(False)
         self.delete.setEnabled(self.controller.selected_id is not None)
 
@@ -143,3 +145,23 @@ class MeasurePanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if self.controller is not None and rows:
             self.controller.select(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+
+
+def _flag_label() -> QLabel:
+    """Under the table: why the selected angle is flagged (hidden when it is not)."""
+    label = QLabel("")
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {FLAG_COLOUR}; font-weight: bold")
+    label.hide()
+    return label
+
+
+def _table() -> QTableWidget:
+    """The film's measurements: levels, signed angle (⚠ when flagged), rater."""
+    table = QTableWidget(0, 3)
+    table.setHorizontalHeaderLabels(["Levels", "Angle", "Rater"])
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table

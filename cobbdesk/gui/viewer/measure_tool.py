@@ -224,6 +224,7 @@ class MeasureController(QObject):
         """The user's answer: stored with source "user"; a waiting measurement is finished."""
         from cobbdesk.core.measure.facing import FacingSource
 
+        self._close_bar()
         self._handle(self.session.set_facing(facing, FacingSource.USER, reason))
 
     def _ask_snap(self, summary: str) -> None:
@@ -239,7 +240,12 @@ class MeasureController(QObject):
         if pending is not None:  # show where the snap would put the lines
             self._show_ghost(pending.measurement)
 
+    def _close_bar(self) -> None:
+        if self.bar is not None and self.bar.isVisible():
+            self.bar.hide()
+
     def confirm_snap(self) -> None:
+        self._close_bar()
         clicked = self.measurements.get(self.session.pending_snap.measurement.id) \
             if self.session.pending_snap is not None else None  # fmt: skip
         self._handle(self.session.confirm_snap())
@@ -247,6 +253,7 @@ class MeasureController(QObject):
             self._show_ghost(clicked)
 
     def reject_snap(self) -> None:
+        self._close_bar()
         self.session.reject_snap()
         self.messageChanged.emit("Kept your points (not snapped)")
         self._changed()

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QInputDialog, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from cobbdesk.core.measure.changes import Change
@@ -39,9 +47,12 @@ class ChoiceBar(QFrame):
         self.setObjectName("choiceBar")
         self.setStyleSheet(BAR_STYLE)
         self.label = QLabel(wordWrap=True)
-        self.row = QHBoxLayout(self)
-        self.row.setContentsMargins(12, 8, 12, 8)
-        self.row.addWidget(self.label, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(12, 8, 12, 8)
+        column.addWidget(self.label)
+        self.row = QHBoxLayout()
+        self.row.addStretch(1)
+        column.addLayout(self.row)
         self.buttons: list[QPushButton] = []
         self._keys: dict[int, Callable[[], None]] = {}
         parent.installEventFilter(self)
@@ -74,7 +85,8 @@ class ChoiceBar(QFrame):
         if parent is not None:
             width = min(parent.width() - 16, 900)
             self.setFixedWidth(max(width, 320))
-            self.adjustSize()
+            self.setFixedHeight(self.heightForWidth(self.width()) if self.hasHeightForWidth()
+                                else self.sizeHint().height())  # fmt: skip
             self.move((parent.width() - self.width()) // 2, 8)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from cobbdesk import __version__
 from cobbdesk.core.measure.measurement import CONVENTION, Template
@@ -61,6 +61,13 @@ SPECS: tuple[Spec, ...] = (
     ("l1s1", "&Measure", "L1–S1 lumbar lordosis", "L", lambda w: w.panel.start(Template.L1_S1)),
     ("free", "&Measure", "Free two-line Cobb", "M", lambda w: w.panel.start(Template.FREE)),
     ("snap", "&Measure", "Toggle endplate snapping", "S", lambda w: w.panel.snapping.toggle()),
+    (
+        "snap_threshold",
+        "&Measure",
+        "Snap &confirmation threshold…",
+        "",
+        lambda w: ask_snap_threshold(w),  # noqa: PLW0108 (defined below)
+    ),
     ("calibrate", "&Measure", "&Calibrate on a ruler…", "", lambda w: _calibrate(w)),  # noqa: PLW0108
     ("fit", "&View", "&Fit to window", "F", lambda w: w.view.fit()),
     ("one", "&View", "Actual pixels (1:1)", "1", lambda w: w.view.one_to_one()),
@@ -192,6 +199,19 @@ def show_shortcuts(window: MainWindow) -> None:
     box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=window)
     box.setStyleSheet("QLabel { font-family: monospace; }")
     box.open()
+
+
+def ask_snap_threshold(window: MainWindow) -> None:
+    """Snaps turning a line by more than this ask before they are applied (all open films)."""
+    value, ok = QInputDialog.getDouble(
+        window, "Snapping", "Ask before applying a snap that turns a line by more than (°):",
+        settings.snap_threshold_deg(), 0.0, 45.0, 1,
+    )  # fmt: skip
+    if ok:
+        settings.set_snap_threshold_deg(value)
+        for entry in window.films:
+            if entry.controller is not None:
+                entry.controller.set_snap_threshold(value)
 
 
 def show_welcome(window: MainWindow) -> None:

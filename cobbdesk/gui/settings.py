@@ -10,6 +10,9 @@ from PySide6.QtCore import QSettings
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
+DEFAULT_SNAP_THRESHOLD_DEG = 2.0
+"""Same as :data:`cobbdesk.core.measure.session.DEFAULT_SNAP_THRESHOLD_DEG` (not imported:
+settings load before the first paint, the session's numpy after it)."""
 
 
 def settings_path() -> Path:
@@ -47,3 +50,16 @@ def add_recent_study(path: Path) -> list[str]:
     recent = [str(path), *(r for r in recent_studies() if r != str(path))][:MAX_RECENT]
     settings().setValue("recent_studies", recent)
     return recent
+
+
+def snap_threshold_deg() -> float:
+    """Snaps turning a line by more than this many degrees ask for confirmation."""
+    try:
+        value = float(settings().value("snap_threshold_deg", DEFAULT_SNAP_THRESHOLD_DEG))
+    except (TypeError, ValueError):
+        return DEFAULT_SNAP_THRESHOLD_DEG
+    return value if 0.0 <= value <= 45.0 else DEFAULT_SNAP_THRESHOLD_DEG
+
+
+def set_snap_threshold_deg(value: float) -> None:
+    settings().setValue("snap_threshold_deg", float(value))

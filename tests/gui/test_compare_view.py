@@ -397,3 +397,40 @@ def test_export_png_and_open_compare(qtbot, study: Study, tmp_path: Path) -> Non
         assert window.view.export_png(target) == target
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 50_000
     window.close()
+
+
+def test_changing_a_settled_angle_asks_for_a_reason_as_the_main_window_does(
+    qtbot, study: Study
+) -> None:  # type: ignore[no-untyped-def]
+    """The issue: the compare view saved 28.07° → 50.91° with an automatic reason."""
+    from cobbdesk.core.measure.changes import Change, ChangeKind
+    from cobbdesk.gui.viewer.prompts import reason_text
+
+    view = make_view(qtbot, study)
+    show(qtbot, view, "P0002")
+    side = view.sides[0]
+    record, settled = side.slot.film, side.counted()
+    asked: list[str] = []
+    answers: list[str | None] = [None, "re-read the C2 endplate"]
+    view.reason_prompt = lambda parent, text: (asked.append(text), answers.pop(0))[1]
+    handle = screen(side, settled.upper.posterior)
+    viewport = side.view.viewport()
+    for _attempt in range(2):
+        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=handle)
+        qtbot.mouseMove(viewport, pos=handle + QPoint(0, -25))
+        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=handle + QPoint(0, -25))
+        if _attempt == 0:  # declined: the screen and the study keep the saved angle
+            assert side.counted() == settled
+            assert {m.id: m for m in study.measurements(record.id)}[settled.id] == settled
+    moved = side.counted()
+    assert moved is not None and moved.angle != pytest.approx(settled.angle, abs=0.5)
+    expected = reason_text(f"film #{record.id}", [Change(ChangeKind.ADJUST, settled, moved)])
+    assert asked == [expected, expected]  # the main window's prompt, word for word
+    assert expected.startswith(f"You are changing saved measurement(s) of film #{record.id}:")
+    saved = {m.id: m for m in study.measurements(record.id)}[settled.id]
+    assert saved == moved
+    with study.engine.connect() as conn:
+        from cobbdesk.core.store.schema import audit
+
+        reasons = [r.reason for r in conn.execute(audit.select()) if r.entity_id == settled.id]
+    assert reasons[-1] == "re-read the C2 endplate"

@@ -348,3 +348,82 @@ def test_screenshots_lumbar(qtbot, tmp_path: Path, lordosis: float,
     assert abs(controller.measurements[mid].angle - sp.true_angle_deg) < 1.0
     _save(qtbot, view, _shots_dir(tmp_path), f"lumbar_{lordosis:+.0f}_{spacing_tag or 'uncal'}")
     assert math.isfinite(controller.overlay(mid).measurement.angle)
+
+
+# --- the session's questions and refusals, as the user sees them ---------------------------------
+def unknown_facing_view(qtbot, film: Film) -> tuple[FilmView, MeasureController]:  # type: ignore[no-untyped-def]
+    view, controller = make_view(qtbot, film)
+    controller.session.header_facing = None  # a film without Patient Orientation
+    controller.set_snapping(False)
+    return view, controller
+
+
+@pytest.mark.parametrize("posterior_first", [False, True])
+def test_facing_prompt_is_asked_once_and_decides_the_ends(qtbot, film: Film,
+                                                          posterior_first: bool) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    view, controller = unknown_facing_view(qtbot, film)
+    controller.start_placement(Template.C2_C7)
+    assert (
+        controller.waiting() and "Which way does the patient face?" in controller.bar.label.text()
+    )
+    clicks = true_clicks(noise_px=0.0)
+    shown = [landed(view, p) for p in clicks]  # anterior, posterior, anterior, posterior
+    expected = cobb_angle((shown[0], shown[1]), (shown[2], shown[3]), film.spacing_mm)
+    if posterior_first:  # the field report: posterior corners first gave the opposite sign
+        clicks = [clicks[1], clicks[0], clicks[3], clicks[2]]
+    for p in clicks:
+        click(qtbot, view, p)
+    assert len(controller.measurements) == 0 and controller.session.pending is not None
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Left)  # the synthetic spine faces left
+    assert not controller.waiting()
+    (m,) = controller.measurements.values()
+    assert m.angle == pytest.approx(expected, abs=1e-9) and m.angle > 0
+    assert controller.session.facing == "left" and controller.session.facing_source == "user"
+    controller.start_placement(Template.C2_C7)  # known now: not asked again
+    assert not controller.waiting()
+
+
+def test_a_large_snap_asks_before_it_is_applied(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    view, controller = setup
+    controller.set_snap_threshold(0.1)
+    mid = place(qtbot, view, controller, true_clicks(noise_px=4.0, seed=5))
+    clicked = controller.measurements[mid]
+    assert controller.waiting() and "Snapping would move your lines" in controller.bar.label.text()
+    assert not (clicked.upper_snapped or clicked.lower_snapped)  # shown = stored = the clicks
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Escape)  # keep my points
+    assert not controller.waiting() and controller.measurements[mid] == clicked
+    mid2 = place_again(qtbot, view, controller)
+    qtbot.keyClick(view, Qt.Key.Key_Return)  # apply the snap
+    snapped = controller.measurements[mid2]
+    assert snapped.upper_snapped and snapped.lower_snapped
+    assert controller.overlay(mid2).levels[LineName.UPPER].text.startswith("C2 inf\nsnapped ")
+
+
+def place_again(qtbot, view: FilmView, controller: MeasureController) -> str:  # type: ignore[no-untyped-def]
+    before = set(controller.measurements)
+    controller.start_placement(Template.C2_C7)
+    for p in true_clicks(noise_px=4.0, seed=6):
+        click(qtbot, view, p)
+    assert controller.waiting()
+    view.setFocus()
+    (mid,) = set(controller.measurements) - before
+    return mid
+
+
+def test_refusals_are_shown_in_the_panel(qtbot, setup) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.gui.viewer.measure_panel import MeasurePanel
+
+    view, controller = setup
+    panel = MeasurePanel("rater1")
+    qtbot.addWidget(panel)
+    panel.set_controller(controller)
+    controller.set_snapping(False)
+    upper = true_clicks(noise_px=0.0)[:2]
+    controller.start_placement(Template.C2_C7)
+    for p in (*upper, *upper):  # the C7 line drawn over the C2 line
+        click(qtbot, view, p)
+    assert len(controller.measurements) == 0
+    assert "lie on top of each other" in panel.message.text()
+    assert panel.message.text().startswith("C2 inferior endplate and C7 inferior endplate")

@@ -308,3 +308,30 @@ def test_no_patient_identifiers_in_title_or_log(
     for text in [*titles, log, *_env]:
         for secret in ("Doe", "Jane", MRN, BIRTH, "19610723"):
             assert secret not in text
+
+
+def test_browser_context_menu_changes_region_and_facing_with_a_reason(
+    qtbot, window: MainWindow
+) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    record = film_record(window, "cervical")  # holds r0's C2–C7 measurement
+    (m,) = session.study.measurements(record.id)  # type: ignore[union-attr]
+    answers: list[str | None] = [None, "film is lumbar", "mirrored on the scanner"]
+    asked: list[str] = []
+    session.reason_prompt = lambda parent, what: (asked.append(what), answers.pop(0))[1]
+    menu = session.browser.film_menu(record)
+    region_menu = next(a.menu() for a in menu.actions() if a.text() == "Change region")
+    lumbar = next(a for a in region_menu.actions() if a.text() == "Lumbar")
+    lumbar.trigger()  # declined: nothing changes
+    assert film_record(window, "cervical").id == record.id
+    lumbar.trigger()
+    changed = session.study.film(record.id)  # type: ignore[union-attr]
+    assert changed.region.value == "lumbar" and "region of film" in asked[1]
+    model = session.browser.model
+    assert any("another region's template" in f for f in model.film_flags[record.id])
+    before = m.angle
+    assert session.change_film(changed, "facing", "right")  # the other facing relabels
+    (after,) = session.study.measurements(record.id)  # type: ignore[union-attr]
+    assert after.angle == pytest.approx(-before)  # same points, ends swapped by the facing
+    assert session.study.film(record.id).facing == "right"  # type: ignore[union-attr]
+    assert session.study.verify_audit().ok  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.measure.commands import Command, MeasurementSet
 from cobbdesk.core.measure.interaction import FilmContext, PlacementStep
 from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, Template
+from cobbdesk.gui import settings
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
 from cobbdesk.gui.viewer.prompts import ChoiceBar, facing_question
@@ -59,6 +60,7 @@ class MeasureController(QObject):
         self.session = MeasurementSession(FilmContext.from_film(film, rater), MemoryStore())
         self.session.pixels, self.session.bone_bright = film.pixels, not film.inverted
         self.session.header_facing = facing_from_orientation(film.patient_orientation)
+        self.session.snap_threshold_deg = settings.snap_threshold_deg()
         self.view: FilmView | None = None
         self.bar: ChoiceBar | None = None
         self._clean = self.session.measurements

@@ -427,3 +427,17 @@ def test_refusals_are_shown_in_the_panel(qtbot, setup) -> None:  # type: ignore[
     assert len(controller.measurements) == 0
     assert "lie on top of each other" in panel.message.text()
     assert panel.message.text().startswith("C2 inferior endplate and C7 inferior endplate")
+
+
+def test_the_snap_threshold_setting_defaults_to_the_core_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cobbdesk.core.measure import session
+    from cobbdesk.gui import settings
+
+    monkeypatch.setenv("COBBDESK_CONFIG_DIR", str(tmp_path))
+
+    assert settings.DEFAULT_SNAP_THRESHOLD_DEG == session.DEFAULT_SNAP_THRESHOLD_DEG
+    assert settings.snap_threshold_deg() == session.DEFAULT_SNAP_THRESHOLD_DEG
+    settings.set_snap_threshold_deg(5.0)
+    assert settings.snap_threshold_deg() == 5.0

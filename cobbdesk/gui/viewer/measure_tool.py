@@ -19,15 +19,15 @@ from PySide6.QtGui import QKeyEvent
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.measure.commands import Command, MeasurementSet
 from cobbdesk.core.measure.interaction import FilmContext, PlacementStep
-from cobbdesk.core.measure.measurement import CobbMeasurement, LineName, Template
+from cobbdesk.core.measure.measurement import CobbMeasurement, Template
 from cobbdesk.gui import settings
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
-from cobbdesk.gui.viewer.prompts import ChoiceBar, facing_question
+from cobbdesk.gui.viewer.prompts import ChoiceBar
+from cobbdesk.gui.viewer.questions import SessionQuestions
 
 if TYPE_CHECKING:  # numpy and OpenCV (facing estimate, snapping) load with the first film
     from cobbdesk.core.measure.changes import Outcome
-    from cobbdesk.core.measure.facing import Facing
     from cobbdesk.core.measure.session import MeasurementSession
 
 HIT_TOLERANCE_PX = 8.0
@@ -37,7 +37,7 @@ GHOST_MS = 4000
 """How long the clicked points stay visible after snapping moved them."""
 
 
-class MeasureController(QObject):
+class MeasureController(SessionQuestions, QObject):
     """Measures one film through its session: placement, selection, drags, deletion, undo.
 
     Implements the :class:`~cobbdesk.gui.viewer.film_view.Tool` protocol once :meth:`attach`\\ ed.
@@ -206,64 +206,6 @@ class MeasureController(QObject):
         if self._selected is not None:
             self._handle(self.session.delete(self._selected))
 
-    # --- facing and snap questions -------------------------------------------------------
-    def _ask_facing(self) -> None:
-        from cobbdesk.core.measure.facing import Facing
-        from cobbdesk.core.measure.session import suggested_facing
-
-        estimate = suggested_facing(self.film)
-        if self.bar is None:
-            self.messageChanged.emit("Which way does the patient face? (attach a view)")
-            return
-        self.bar.ask(facing_question(estimate), [
-            ("\u25c0 Anterior is left", Qt.Key.Key_Left, lambda: self.set_facing(Facing.LEFT)),
-            ("Anterior is right \u25b6", Qt.Key.Key_Right, lambda: self.set_facing(Facing.RIGHT)),
-        ])  # fmt: skip
-        if estimate.facing is not None:
-            self.bar.buttons[0 if estimate.facing is Facing.LEFT else 1].setDefault(True)
-
-    def set_facing(self, facing: Facing | str, reason: str = "") -> None:
-        """The user's answer: stored with source "user"; a waiting measurement is finished."""
-        from cobbdesk.core.measure.facing import FacingSource
-
-        self._close_bar()
-        self._handle(self.session.set_facing(facing, FacingSource.USER, reason))
-
-    def _ask_snap(self, summary: str) -> None:
-        if self.bar is None:
-            return
-        threshold = self.session.snap_threshold_deg
-        self.bar.ask(
-            f"<b>Snapping would move your lines more than {threshold:g}°:</b> {summary}",
-            [("Apply snap", Qt.Key.Key_Return, self.confirm_snap),
-             ("Keep my points", Qt.Key.Key_Escape, self.reject_snap)],
-        )  # fmt: skip
-        pending = self.session.pending_snap
-        if pending is not None:  # show where the snap would put the lines
-            self._show_ghost(pending.measurement)
-
-    def _close_bar(self) -> None:
-        if self.bar is not None and self.bar.isVisible():
-            self.bar.hide()
-
-    def confirm_snap(self) -> None:
-        self._close_bar()
-        clicked = self.measurements.get(self.session.pending_snap.measurement.id) \
-            if self.session.pending_snap is not None else None  # fmt: skip
-        self._handle(self.session.confirm_snap())
-        if clicked is not None:
-            self._show_ghost(clicked)
-
-    def reject_snap(self) -> None:
-        self._close_bar()
-        self.session.reject_snap()
-        self.messageChanged.emit("Kept your points (not snapped)")
-        self._changed()
-
-    def waiting(self) -> bool:
-        """True while the bar asks a question (facing or snap)."""
-        return self.bar is not None and self.bar.isVisible()
-
     # --- view and overlay items ----------------------------------------------------------
     def attach(self, view: FilmView) -> None:
         """Draw this film's measurements in ``view`` and receive its left-button events."""
@@ -340,18 +282,6 @@ class MeasureController(QObject):
                 item.set_measurement(m)
             item.set_notes(self._notes(m), self.session.flag(m))
             item.set_selected(mid == self._selected)
-
-    def _notes(self, m: CobbMeasurement) -> dict[LineName, str]:
-        """How far snapping moved each line that is still snapped."""
-        moves = self.session.snap_report.get(m.id)
-        if moves is None:
-            return {}
-        notes = {}
-        for name, move, snapped in zip(LineName, moves, (m.upper_snapped, m.lower_snapped),
-                                       strict=True):  # fmt: skip
-            if snapped:
-                notes[name] = f"snapped {move.angle_deg:.1f}°, {move.shift:.1f} {move.units}"
-        return notes
 
     def _on_display_changed(self) -> None:
         if self.view is not None:

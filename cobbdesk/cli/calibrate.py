@@ -71,6 +71,18 @@ def _shape(path: str) -> tuple[float, float] | None:
         return None
 
 
+def calibrate(
+    study: Any, film: Any, points: Sequence[float], length_mm: float, *, kind: str, reason: str
+) -> tuple[float, float]:
+    """Store the film's user calibration (shared by ``calibrate`` and ``film --calibrate``)."""
+    x1, y1, x2, y2 = points
+    spacing: tuple[float, float] = study.calibrate_film(
+        film.id, (x1, y1), (x2, y2), length_mm, kind=kind,
+        reason=reason, pixel_shape=_shape(film.path),
+    )  # fmt: skip
+    return spacing
+
+
 def _run(args: argparse.Namespace) -> int:
     from cobbdesk.core.store import Study
 
@@ -80,11 +92,7 @@ def _run(args: argparse.Namespace) -> int:
             _say(f"{args.study.name}: no film with SOP Instance UID {args.uid}")
             return 1
         if args.points:
-            x1, y1, x2, y2 = args.points
-            study.calibrate_film(
-                film.id, (x1, y1), (x2, y2), args.length_mm, kind=args.kind,
-                reason=args.reason, pixel_shape=_shape(film.path),
-            )  # fmt: skip
+            calibrate(study, film, args.points, args.length_mm, kind=args.kind, reason=args.reason)
         calibration = study.film_calibration(film.id)
         measured = len(study.measurements(film.id))
     result: dict[str, Any] = {"film_id": film.id, "sop_instance_uid": film.sop_instance_uid}

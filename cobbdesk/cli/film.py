@@ -2,7 +2,11 @@
 
 cobbdesk film STUDY --list [--json]
 cobbdesk film STUDY UID [--region cervical|lumbar|unknown] [--visit admission|month3|LABEL]
-                        [--facing left|right] --reason TEXT
+                        [--facing left|right] [--calibrate X1 Y1 X2 Y2 --length-mm MM
+                        [--kind ruler|ball|marker|other]] --reason TEXT
+
+``--calibrate`` stores a user calibration (a line over an object of known length, in image
+pixels) exactly as ``cobbdesk calibrate`` does (see :mod:`cobbdesk.cli.calibrate`).
 
 The listing names patients by their pseudonymous study ID only (never a name or MRN).  A
 correction is one audited transaction (old value, new value, reason) and prints what changed;
@@ -42,8 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     change.add_argument("--facing", choices=("left", "right"), help="side the patient faces")
     change.add_argument("--reason", default="", help="why the film is changed (audit trail)")
-    # --- further option groups go here (e.g. --calibrate X1 Y1 X2 Y2 --length-mm MM): add
-    # the group, then one step in _change() that calls the study and returns what it changed.
+    calib = parser.add_argument_group("user calibration (audited)")
+    calib.add_argument(
+        "--calibrate", nargs=4, type=float, metavar=("X1", "Y1", "X2", "Y2"),
+        help="a line over an object of known length, in image pixels",
+    )  # fmt: skip
+    calib.add_argument("--length-mm", type=float, metavar="MM", help="the object's length")
+    calib.add_argument("--kind", default="ruler", choices=("ruler", "ball", "marker", "other"))
     return parser
 
 
@@ -103,8 +112,16 @@ def _change(study: Any, args: argparse.Namespace) -> int:
     film = study.film_by_sop(args.uid)
     if film is None:
         raise ValidationError(None, f"no film with SOP Instance UID {args.uid} in the study")
+    if (args.calibrate is None) != (args.length_mm is None):
+        raise ValidationError(None, "--calibrate X1 Y1 X2 Y2 and --length-mm MM go together")
+    if args.calibrate is not None:
+        _calibrate(study, film, args)
+        if args.region is None and args.visit is None and args.facing is None:
+            return 0
     if args.region is None and args.visit is None and args.facing is None:
-        raise ValidationError(None, "nothing to change: give --region, --visit or --facing")
+        raise ValidationError(
+            None, "nothing to change: give --region, --visit, --facing or --calibrate"
+        )
     result = study.change_film(
         film.id, reason=args.reason, region=args.region, visit=args.visit, facing=args.facing
     )
@@ -126,6 +143,17 @@ def _change(study: Any, args: argparse.Namespace) -> int:
             f"region {result.film.region.value} and are left out of exports",
         )
     return 0
+
+
+def _calibrate(study: Any, film: Any, args: argparse.Namespace) -> None:
+    from cobbdesk.cli.calibrate import calibrate
+
+    if not args.reason.strip():
+        raise ValidationError(None, "--calibrate needs --reason (the audit trail keeps it)")
+    row, col = calibrate(
+        study, film, args.calibrate, args.length_mm, kind=args.kind, reason=args.reason
+    )
+    _out(f"{args.uid}: spacing → {row:.6g}×{col:.6g} mm (user calibration, {args.kind})")
 
 
 def _visit_name(visit: Any) -> str:

@@ -118,3 +118,26 @@ def test_photo_import_calibrate_measure_export(
     with out.open(encoding="utf-8-sig") as handle:
         exported = list(csv.DictReader(handle))
     assert any("user calibration" in value for row in exported for value in row.values())
+
+
+def test_film_command_calibrates_like_calibrate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``cobbdesk film STUDY UID --calibrate … --length-mm … --reason`` (issue #11's CLI form)."""
+    image = tmp_path / "scan.png"
+    Image.fromarray(np.full((500, 300), 120, dtype=np.uint8)).save(image)
+    study = tmp_path / "s.cobbdesk"
+    args = ["--create", "--patient", "P9", "--visit", "month3", "--region", "lumbar", "--json"]
+    assert main(["import", str(study), str(image), *args]) == 0
+    uid = json.loads(capsys.readouterr().out)["imported"][0]["sop_instance_uid"]
+    film = ["film", str(study), uid, "--calibrate", "10", "40", "10", "240", "--length-mm", "25"]
+    assert main(film) == 1  # a reason is required by `film`
+    assert "--reason" in capsys.readouterr().err
+    assert main([*film, "--reason", "ruler on the cassette"]) == 0
+    assert "0.125×0.125 mm (user calibration, ruler)" in capsys.readouterr().out
+    assert main(["film", str(study), "--list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["spacing_mm"] == pytest.approx([0.125, 0.125])
+    with Study.open(study) as opened, opened.engine.connect() as conn:
+        reasons = conn.execute(select(audit.c.entity, audit.c.reason)).all()
+    assert ("calibration", "ruler on the cassette") in reasons

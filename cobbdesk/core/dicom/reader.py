@@ -24,6 +24,7 @@ from pydicom.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian, Implic
 
 from cobbdesk.core.dicom import codecs, faults, header, photo, pixels, voi
 from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.dicom.orientation import patient_orientation
 from cobbdesk.core.dicom.pixels import value_range
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.stored import padding_mask
@@ -184,35 +185,6 @@ def _text(ds: Any, keyword: str) -> str:
         return "" if value is None else clean_decoded(str(value)).strip()
     except Exception:  # undecodable character sets must not stop a film from opening
         return ""
-
-
-def patient_orientation(ds: Any) -> tuple[str, str] | None:
-    """Patient Orientation (0020,0020) as ``(row direction, column direction)``, or None.
-
-    PS3.3 C.7.6.1.1.1: two values, each a string of the letters A, P, R, L, H, F (the patient
-    direction along increasing column index, then along increasing row index).  A value that
-    is absent, not two items or has other letters gives None (the facing is then asked or
-    estimated, never guessed from a malformed header).
-
-    >>> from pydicom.dataset import Dataset
-    >>> ds = Dataset(); ds.PatientOrientation = ["A", "F"]
-    >>> patient_orientation(ds)
-    ('A', 'F')
-    >>> ds.PatientOrientation = ["X", "F"]; patient_orientation(ds) is None
-    True
-    >>> ds.PatientOrientation = "A"; patient_orientation(ds) is None
-    True
-    """
-    try:
-        value = ds.get("PatientOrientation")
-        if value is None or isinstance(value, str | bytes):
-            value = [] if not value else [value]
-        items = [str(v).strip().upper() for v in value]
-    except Exception:  # a malformed element is the same as an absent one here
-        return None
-    if len(items) != 2 or not all(item and set(item) <= set("APRLHF") for item in items):
-        return None
-    return (items[0], items[1])
 
 
 def _build_film(

@@ -48,6 +48,7 @@ from cobbdesk.core.importing.scan import (
     ScanResult,
     scan_headers,
 )
+from cobbdesk.core.measure.facing import FacingSource, facing_from_orientation
 from cobbdesk.core.store.bulk import FilmItem, add_films_bulk, films_by_sop
 from cobbdesk.core.store.records import Region, Visit, VisitKind, iso_date
 from cobbdesk.core.store.study import Study
@@ -308,7 +309,21 @@ def _film(header: HeaderInfo) -> dict[str, Any]:
         "pixel_sha256": None,
         "pixel_rows": header.rows,
         "pixel_columns": header.columns,
+        **_facing_and_aspect(header),
     }
+
+
+def _facing_and_aspect(header: HeaderInfo) -> dict[str, Any]:
+    """The facing read from Patient Orientation (source ``"dicom"``) and the pixel aspect."""
+    found: dict[str, Any] = {}
+    facing = facing_from_orientation(header.patient_orientation)
+    if facing is not None:
+        found.update(facing=facing.value, facing_source=FacingSource.DICOM.value)
+    if header.pixel_aspect is not None:
+        found.update(
+            pixel_aspect_row=header.pixel_aspect[0], pixel_aspect_col=header.pixel_aspect[1]
+        )
+    return found
 
 
 def _identifiers(header: HeaderInfo) -> dict[str, Any]:

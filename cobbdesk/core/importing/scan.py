@@ -49,6 +49,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
+from cobbdesk.core.dicom.orientation import patient_orientation
+from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
 
@@ -57,8 +59,9 @@ Cancel = Callable[[], bool]
 
 #: Values larger than this are skipped over, never read, while parsing a header.
 DEFER_SIZE = 4096
-#: The last attribute the import needs; parsing stops after it.
-LAST_NEEDED_TAG = Tag(0x0028, 0x0011)
+#: The last attribute the import needs (Pixel Aspect Ratio, after Rows/Columns and Pixel
+#: Spacing); parsing stops after it.
+LAST_NEEDED_TAG = Tag(0x0028, 0x0034)
 _LAST_NEEDED = int(LAST_NEEDED_TAG)
 #: Bytes read per file in one call; a longer header is parsed from the file itself.
 HEAD_BYTES = 16 * 1024
@@ -85,6 +88,10 @@ class HeaderInfo:
     rows: int | None = None
     columns: int | None = None
     modality: str = ""
+    patient_orientation: tuple[str, str] | None = None
+    """Patient Orientation (0020,0020), which gives the film's facing (source ``"dicom"``)."""
+    pixel_aspect: tuple[float, float] | None = None
+    """Pixel Aspect Ratio (0028,0034) of a film without spacing and with non-square pixels."""
 
 
 @dataclass(frozen=True)
@@ -316,6 +323,8 @@ def _header_info(path: Path, ds: Any, complete: bool) -> HeaderInfo:
         rows=rows,
         columns=columns,
         modality=_text(ds, "Modality"),
+        patient_orientation=patient_orientation(ds),
+        pixel_aspect=spacing_of(ds).pixel_aspect,
     )
 
 

@@ -26,7 +26,9 @@ from scipy import stats as sps
 from cobbdesk.core.stats.descriptive import Descriptive, describe
 from cobbdesk.core.stats.ranks import (
     EXACT_MAX_N,
+    SMALL_N_ENUMERATION,
     average_ranks,
+    enumerated_two_sided_p,
     exact_two_sided_p,
     tie_sum,
     walsh_averages,
@@ -50,7 +52,14 @@ from cobbdesk.core.stats.walsh import kth_walsh
 TIE_DECIMALS = 9
 """Differences are rounded to this many decimals before ranking, so that angles recorded
 to 0.1° tie as they do on paper (10.3 - 10.2 and 5.2 - 5.1 differ in binary floating
-point); it also makes 0.3 - 0.1 - 0.2 a zero difference."""
+point); it also makes 0.3 - 0.1 - 0.2 a zero difference.  SPSS, PSPP, R and SciPy rank the
+unrounded float differences, so their Z can differ slightly on the raw visit columns; the
+exports carry ``<measure>_delta`` = :func:`paired_differences`, on which they agree."""
+TIE_METHOD = (
+    f"differences after − before are rounded to {TIE_DECIMALS} decimals before ranking, so "
+    "that values equal on paper tie (10.3 − 10.2 and 5.2 − 5.1 differ in binary floating "
+    "point); the exported <measure>_delta columns hold exactly these rounded differences"
+)
 
 WILCOXON_METHOD = (
     "Wilcoxon signed-rank test on complete pairs, differences after − before; "
@@ -62,8 +71,15 @@ WILCOXON_METHOD = (
     "printed by SPSS with the footnote 'based on negative/positive ranks' naming the smaller "
     "sum; z_directional = (T+ − n(n+1)/4)/σ is positive when values rise. "
     "Effect size r = |Z|/√N with N = number of complete pairs (zeros included). "
+    f"Exact two-sided p: from the signed-rank null distribution when there are no ties or "
+    f"zeros and n ≤ {EXACT_MAX_N}; by enumerating all sign assignments of the average ranks "
+    f"when n ≤ {SMALL_N_ENUMERATION} (valid with ties). With fewer than {MIN_N_ASYMPTOTIC} "
+    "non-zero differences the exact p is the reported p (small sample). "
     "Hodges–Lehmann estimate = median of the Walsh averages of all complete-pair "
-    "differences, with the distribution-free CI from the signed-rank distribution."
+    "differences, with the distribution-free CI from the signed-rank distribution. "
+    + TIE_METHOD[0].upper()
+    + TIE_METHOD[1:]
+    + "."
 )
 PAIRED_T_METHOD = (
     "paired t-test on complete pairs, differences after − before: t = mean/(SD/√n), "
@@ -71,8 +87,10 @@ PAIRED_T_METHOD = (
 )
 HL_METHOD = (
     "Hodges–Lehmann estimate: median of the n(n+1)/2 Walsh averages of the differences; "
-    "CI [W(c), W(M+1−c)] with c from the signed-rank null distribution (Hollander, Wolfe & "
-    "Chicken 2014, sec. 3.3; as R wilcox.test conf.int)"
+    "CI [W(c), W(M+1−c)] with c the largest order for which P(T+ ≤ c−1) ≤ α/2 under the "
+    f"exact signed-rank null distribution for n ≤ {EXACT_MAX_N} (Hollander, Wolfe & Chicken "
+    "2014, sec. 3.3; as R wilcox.test(conf.int = TRUE, exact = TRUE)), above it under the "
+    "normal approximation with continuity correction"
 )
 
 
@@ -142,6 +160,7 @@ class WilcoxonResult(StatResult):
     p: float | None = None
     p_exact: float | None = None
     p_exact_reason: str = ""
+    p_source: str = "asymptotic"
     median_diff: float | None = None
     hodges_lehmann: HodgesLehmann | None = None
     effect_r: float | None = None
@@ -262,13 +281,14 @@ class _RankSums:
     w_minus: float
     tie_term: float
     has_ties: bool
+    ranks: FloatArray
 
 
 def _rank_sums(d: FloatArray) -> _RankSums:
     """Rank |d| of the non-zero differences (average ties) and sum by sign."""
     nonzero = d[d != 0]
     if nonzero.size == 0:
-        return _RankSums(0, 0, 0, 0.0, 0.0, 0.0, False)
+        return _RankSums(0, 0, 0, 0.0, 0.0, 0.0, False, np.zeros(0))
     ranks, tie_sizes = average_ranks(np.abs(nonzero))
     positive = nonzero > 0
     return _RankSums(
@@ -279,6 +299,7 @@ def _rank_sums(d: FloatArray) -> _RankSums:
         w_minus=float(np.sum(ranks[~positive])),
         tie_term=tie_sum(tie_sizes),
         has_ties=bool(np.any(tie_sizes > 1)),
+        ranks=ranks,
     )
 
 
@@ -319,6 +340,8 @@ def _asymptotic(sums: _RankSums, n_pairs: int) -> dict[str, Any]:
 
 def _exact(sums: _RankSums, zeros: int) -> tuple[float | None, str]:
     """Exact two-sided p, or None and the reason it is not given."""
+    if sums.n_used <= SMALL_N_ENUMERATION:
+        return enumerated_two_sided_p(sums.ranks, sums.w_plus), ""
     if zeros:
         return None, f"not given: {zeros} zero difference(s) (exact distribution assumes none)"
     if sums.has_ties:
@@ -353,8 +376,9 @@ def wilcoxon_signed_rank(
     Returns
     -------
     WilcoxonResult
-        Not computable with no complete pair, all differences zero, or fewer than
-        ``MIN_N_ASYMPTOTIC`` non-zero differences.  See ``WILCOXON_METHOD`` for the
+        Not computable with no complete pair or all differences zero.  With fewer than
+        ``MIN_N_ASYMPTOTIC`` non-zero differences ``p`` is the exact p (``p_source`` =
+        "exact", a small-sample note).  See ``WILCOXON_METHOD`` for the
         conventions (Wilcoxon 1945; SPSS Statistics Algorithms, NPAR TESTS WILCOXON).
     """
     base = WilcoxonResult(
@@ -377,7 +401,19 @@ def wilcoxon_signed_rank(
     )
     if pairs.n == 0:
         return replace(base, reason=not_computable(f"no complete pairs among {pairs.n_total}"))
-    return _test_differences(base, np.round(pairs.y - pairs.x, TIE_DECIMALS), confidence)
+    return _test_differences(base, paired_differences(pairs.x, pairs.y), confidence)
+
+
+def paired_differences(before: FloatArray, after: FloatArray) -> FloatArray:
+    """``after - before`` rounded to ``TIE_DECIMALS`` decimals: exactly what is ranked.
+
+    Shapes: two equal-length float arrays (NaN stays NaN).  The exports write these values as
+    ``<measure>_delta`` so that any package ranks the same numbers.
+
+    >>> paired_differences(np.array([10.2, 5.1]), np.array([10.3, 5.2])).tolist()
+    [0.1, 0.1]
+    """
+    return np.asarray(np.round(after - before, TIE_DECIMALS), dtype=np.float64)
 
 
 def _test_differences(base: WilcoxonResult, d: FloatArray, confidence: float) -> WilcoxonResult:
@@ -399,14 +435,8 @@ def _test_differences(base: WilcoxonResult, d: FloatArray, confidence: float) ->
     )
     if sums.n_used == 0:
         return replace(base, reason=not_computable(f"all {d.size} differences are zero"))
-    if sums.n_used < MIN_N_ASYMPTOTIC:
-        why = (
-            f"only {sums.n_used} non-zero difference(s) ({zeros} zero); the normal "
-            f"approximation needs at least {MIN_N_ASYMPTOTIC}"
-        )
-        return replace(base, reason=not_computable(why))
     p_exact, p_exact_reason = _exact(sums, zeros)
-    return replace(
+    result = replace(
         base,
         computable=True,
         **_asymptotic(sums, int(d.size)),
@@ -414,3 +444,11 @@ def _test_differences(base: WilcoxonResult, d: FloatArray, confidence: float) ->
         p_exact_reason=p_exact_reason,
         hodges_lehmann=hodges_lehmann(d, confidence),
     )
+    if sums.n_used >= MIN_N_ASYMPTOTIC:
+        return result
+    note = (
+        f"small sample: {sums.n_used} non-zero difference(s) ({zeros} zero), fewer than "
+        f"{MIN_N_ASYMPTOTIC}; p is the exact two-sided p (enumerated), not the normal "
+        "approximation; Z is shown as SPSS prints it"
+    )
+    return replace(result, p=p_exact, p_source="exact", notes=(*result.notes, note))

@@ -152,13 +152,74 @@ def test_hodges_lehmann_too_few_pairs_for_a_ci() -> None:
     assert "too few" in h.ci_reason  # smallest two-sided p with n = 5 is 2/32 > 0.05
 
 
-def test_hodges_lehmann_large_n_uses_normal_approximation() -> None:
-    d = np.arange(1.0, 61.0)
+def r_reference_differences(n: int) -> np.ndarray:
+    """Tie-free differences written to a file and given to R 4.5 (Debian r-base-core)."""
+    return np.array([round(9 * math.sin(1.37 * i) + 1.1 + i / 997, 4) for i in range(1, n + 1)])
+
+
+# R: w <- wilcox.test(d, conf.int=TRUE, exact=TRUE); c(w$statistic, w$p.value, w$estimate,
+# w$conf.int) with d = r_reference_differences(n) read from a file (options(digits=17)).
+R_WILCOX_EXACT = {
+    10: (35.0, 0.4921875, 1.8107, -3.65575, 7.60055),
+    30: (296.0, 0.19807579927146438, 1.42535, -0.9744, 4.0973),
+    61: (1183.0, 0.088779513809511781, 1.27145, -0.2114, 2.8884),
+}
+
+
+@pytest.mark.parametrize("n", sorted(R_WILCOX_EXACT))
+def test_exact_hodges_lehmann_ci_and_p_equal_r(n: int) -> None:
+    v, p, estimate, low, high = R_WILCOX_EXACT[n]
+    d = r_reference_differences(n)
+    r = wilcoxon_signed_rank(np.zeros(n), d)
+    assert r.w_plus == v
+    assert r.p_exact == pytest.approx(p, rel=1e-12)
+    h = r.hodges_lehmann
+    assert h is not None and h.ci_exact is True
+    assert h.estimate == pytest.approx(estimate, abs=1e-12)
+    assert (h.ci_low, h.ci_high) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+    assert h.achieved_confidence is not None and h.achieved_confidence >= 0.95
+
+
+def test_approximate_ci_order_agrees_with_exact_where_both_exist() -> None:
+    # Above EXACT_MAX_N the order c comes from the Edgeworth-corrected approximation. For
+    # n = 51..400 it gives the exact c for 346 of 350 n and is one order statistic wider
+    # (conservative) for n = 64, 97, 175, 274; the plain floor(mean - z sd) was 1-2 wider.
+    from cobbdesk.core.stats.ranks import EXACT_MAX_N, approximate_null_cdf, signed_rank_null_cdf
+
+    z = stats.norm.ppf(0.975)
+    gaps = []
+    for n in [*range(51, EXACT_MAX_N, 3), 97, EXACT_MAX_N]:
+        exact = walsh_ci_order(n, 0.95)
+        k = math.floor(n * (n + 1) / 4 - z * math.sqrt(n * (n + 1) * (2 * n + 1) / 24)) - 3
+        while approximate_null_cdf(k, n) <= 0.025 * (1 + 1e-12):
+            k += 1
+        assert exact.exact
+        gaps.append(exact.c - k)
+    assert set(gaps) == {0, 1} and gaps.count(1) <= 3
+    assert walsh_ci_order(EXACT_MAX_N + 1, 0.95).exact is False
+    assert signed_rank_null_cdf(EXACT_MAX_N)[-1] == pytest.approx(1.0, abs=1e-12)
+    assert walsh_ci_order(61, 0.95).c == 673  # R: qsignrank(0.025, 61)
+
+
+def test_large_n_hodges_lehmann_is_labelled_approximate() -> None:
+    d = r_reference_differences(450)
     h = hodges_lehmann(d)
-    # c = floor(60*61/4 - 1.959964*sqrt(60*61*121/24)) = floor(915 - 266.24) = 648
     walsh = np.sort([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)])
-    assert h.ci_exact is False
-    assert (h.ci_low, h.ci_high) == (walsh[647], walsh[walsh.size - 648])
+    order = walsh_ci_order(450, 0.95)
+    assert h.ci_exact is False and h.achieved_confidence is None
+    assert (h.ci_low, h.ci_high) == (walsh[order.c - 1], walsh[walsh.size - order.c])
+
+
+def test_small_sample_exact_p_as_pspp() -> None:
+    # n = 4, all positive: P(T- = 0) = 1/16, two-sided 0.125 (PSPP Exact Sig., R psignrank).
+    r = wilcoxon_signed_rank(np.zeros(4), [1.0, 2.0, 3.0, 4.0])
+    assert r.computable and r.p == 0.125 and r.p_exact == 0.125 and r.p_source == "exact"
+    assert any(note.startswith("small sample") for note in r.notes)
+    assert r.z is not None  # printed as SPSS does, but p is not taken from it
+    # ties: |d| = 1, 1, 2, 3 -> ranks 1.5 1.5 3 4, T+ = 8.5. Subset sums of {1.5,1.5,3,4}:
+    # 0, 1.5, 1.5, 3, 4, 3, 4.5, 4.5, 5.5, 5.5, 7, 6, 7, 8.5, 8.5, 10 -> P(T+ >= 8.5) = 3/16.
+    tied = wilcoxon_signed_rank(np.zeros(4), [1.0, -1.0, 2.0, 3.0])
+    assert tied.w_plus == 8.5 and tied.p == 0.375
 
 
 def test_paired_t_matches_scipy() -> None:
@@ -196,7 +257,20 @@ def test_decimal_angles_tie_despite_floating_point() -> None:
     assert (after - before)[0] != (after - before)[1]
     r = wilcoxon_signed_rank(before, after)
     assert r.tie_correction == pytest.approx((2**3 - 2) / 48)
-    assert r.p_exact is None and "tied" in r.p_exact_reason
+    assert r.p_exact is not None  # n = 7 <= 12: enumerated over the tied average ranks
+    assert r.p_exact == pytest.approx(_enumerate(after - before), abs=1e-12)
+
+
+def _enumerate(d: np.ndarray) -> float:
+    """Two-sided permutation p of T+ over all sign flips (an independent brute force)."""
+    d = np.round(d[d != 0], 9)
+    ranks = stats.rankdata(np.abs(d))
+    t = ranks[d > 0].sum()
+    sums = [sum(r for r, keep in zip(ranks, signs, strict=True) if keep)
+            for signs in itertools.product([0, 1], repeat=d.size)]  # fmt: skip
+    low = np.mean([x <= t + 1e-9 for x in sums])
+    high = np.mean([x >= t - 1e-9 for x in sums])
+    return min(1.0, 2 * min(low, high))
 
 
 def test_model_study_cervical_admission_to_month_3() -> None:
@@ -213,8 +287,10 @@ def test_model_study_cervical_admission_to_month_3() -> None:
     assert r.p == pytest.approx(
         stats.wilcoxon(after - before, correction=False, method="approx").pvalue, rel=1e-12
     )
-    assert r.p_exact is None and "61 > 50" in r.p_exact_reason
-    assert r.hodges_lehmann is not None and r.hodges_lehmann.ci_exact is False
+    assert r.p_exact == pytest.approx(
+        stats.wilcoxon(after - before, method="exact").pvalue, rel=1e-9
+    )
+    assert r.hodges_lehmann is not None and r.hodges_lehmann.ci_exact is True
     assert r.t_test is not None and r.t_test.p is not None and r.t_test.p < 0.05
     rounded = wilcoxon_signed_rank(np.round(before, 1), np.round(after, 1))  # 0.1° readings
     assert rounded.p is not None and rounded.p < 0.05
@@ -226,7 +302,6 @@ def test_model_study_cervical_admission_to_month_3() -> None:
         ([], [], "no complete pairs among 0"),
         ([1.0, None, 3.0], [None, 2.0, None], "no complete pairs among 3"),
         ([1.0] * 12, [1.0] * 12, "all 12 differences are zero"),
-        ([0.0] * 7, [1.0, 2, 3, 4, 5, 0, 0], "only 5 non-zero difference(s) (2 zero)"),
         ([1.0, 2.0], [1.0], "before has 2 values but after has 1"),
         (["a", "b"], [1.0, 2.0], "before contains values that are not numbers"),
         ([[1.0, 2.0]], [[1.0, 2.0]], "must be one-dimensional"),

@@ -28,6 +28,7 @@ from cobbdesk.core.stats.reliability import (
     sem_mdc,
 )
 from cobbdesk.core.stats.results import StatResult
+from cobbdesk.core.stats.rmcorr import RmcorrResult, rmcorr
 
 __all__ = [
     "BlandAltmanResult",
@@ -36,6 +37,7 @@ __all__ = [
     "IccResult",
     "MdcFlags",
     "PairedTResult",
+    "RmcorrResult",
     "SemMdc",
     "SpearmanResult",
     "StatResult",
@@ -47,6 +49,7 @@ __all__ = [
     "hodges_lehmann",
     "icc_a1",
     "paired_t_test",
+    "rmcorr",
     "sem_mdc",
     "spearman",
     "wilcoxon_signed_rank",

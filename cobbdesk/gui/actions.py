@@ -140,6 +140,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         actions[name] = action
     actions["recent"] = _recent_menu(window, menus["&File"])
     actions["recent_studies"] = _recent_studies_menu(window, menus["&Study"])
+    actions["reopen_last"] = _reopen_last_action(window, menus["&Study"])
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("Main")
     for name, short in TOOLBAR:
@@ -188,6 +189,15 @@ def _recent_studies_menu(window: MainWindow, study_menu: QMenu) -> QAction:
 
     menu.aboutToShow.connect(fill)
     return holder
+
+
+def _reopen_last_action(window: MainWindow, study_menu: QMenu) -> QAction:
+    """Study ▸ Reopen last study at start (checked by default; the user may say no)."""
+    action = QAction("Reopen last study at start", window, checkable=True)
+    action.setChecked(settings.reopen_last_study())
+    action.toggled.connect(settings.set_reopen_last_study)
+    study_menu.insertAction(study_menu.actions()[3], action)
+    return action
 
 
 def shortcut_lines() -> list[str]:

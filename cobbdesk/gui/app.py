@@ -14,8 +14,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from cobbdesk.gui import settings
+from cobbdesk.gui.demo import remove_leftovers, start_demo
 from cobbdesk.gui.main_window import MainWindow
-from cobbdesk.gui.welcome import WelcomeDialog, open_demo_study
+from cobbdesk.gui.welcome import WelcomeDialog
 
 
 def _setup_logging() -> None:
@@ -35,21 +36,51 @@ def _setup_logging() -> None:
 
 
 def run(files: Sequence[Path] = (), demo: bool = False) -> int:
-    """Start the GUI; returns the process exit code."""
+    """Start the GUI; returns the process exit code.
+
+    The window is painted first; the rest (the demo generated in the background, the files
+    or study given, the last study reopened, the welcome of a first run) follows from the
+    event loop.  ``.cobbdesk`` files given are opened as studies.
+    """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CobbDesk")
     _setup_logging()
     window = MainWindow()
     window.show()
-    if demo:
-        open_demo_study(window)
-    elif not files and not settings.settings().value("welcome_shown", False, type=bool):
-        settings.settings().setValue("welcome_shown", True)
-        WelcomeDialog(window).open()
-    if files:
-        window.open_paths(list(files))
+    QTimer.singleShot(FIRST_PAINT_MS, lambda: start(window, list(files), demo))
     quit_after = os.environ.get("COBBDESK_QUIT_AFTER_MS")  # smoke tests of the real start-up
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)
         QTimer.singleShot(int(quit_after) + 50, app.quit)
     return int(app.exec())
+
+
+FIRST_PAINT_MS = 50
+"""Start-up work waits this long after ``show()``, so the window is on screen first."""
+
+
+def start(window: MainWindow, files: list[Path], demo: bool) -> None:
+    """What follows the first paint: the demo, the files given, or the last study."""
+    remove_leftovers()  # demo folders of runs that crashed or were killed
+    if demo:
+        start_demo(window)
+    elif files:
+        window.open_paths(files)
+    elif not settings.settings().value("welcome_shown", False, type=bool):
+        settings.settings().setValue("welcome_shown", True)
+        WelcomeDialog(window).open()
+    else:
+        reopen_last_study(window)
+
+
+def reopen_last_study(window: MainWindow) -> bool:
+    """Open the study open at the last exit (unless the user turned this off)."""
+    last = settings.last_study()
+    if last is None or not last.is_file():
+        return False
+    if not window.session.open_study(last):
+        return False
+    window.status.showMessage(
+        f"Reopened {last.name} (Study ▸ Reopen last study at start turns this off).", 10000
+    )
+    return True

@@ -38,3 +38,28 @@ def report(parent: QWidget | None, error: BaseException, action: str) -> str:
         logger.error("%s failed", action, exc_info=error)
     present(parent, f"{action} failed", message)
     return message
+
+
+FORCE_NOTICE = (
+    "This file has no DICOM File Meta header (an old ACR-NEMA style file), so CobbDesk has to "
+    "guess how it is encoded. Open it anyway only if you trust the file, then check that the "
+    "image looks right and that the spacing shown in the status bar is plausible before "
+    "measuring."
+)
+
+
+def offer_open_anyway(parent: QWidget | None, message: str,
+                      open_anyway: Callable[[], None]) -> QMessageBox:  # fmt: skip
+    """The error of a file without File Meta, with an explicit "Open anyway" button that
+    calls ``open_anyway`` (the read with ``force``); the dialog is not modal."""
+    logger.warning("Opening a film failed: %s", message)
+    box = QMessageBox(QMessageBox.Icon.Warning, "Opening a film failed", message,
+                      QMessageBox.StandardButton.Cancel, parent)  # fmt: skip
+    box.setInformativeText(FORCE_NOTICE)
+    button = box.addButton("Open anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setObjectName("open_anyway")
+    box.finished.connect(lambda _: open_anyway() if box.clickedButton() is button else None)
+    box.setModal(False)
+    box.open()
+    return box

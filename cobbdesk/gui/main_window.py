@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QByteArray, QMimeData, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -27,13 +27,18 @@ from cobbdesk.gui.actions import build_actions
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_panel import MeasurePanel
 from cobbdesk.gui.viewer.measure_tool import MeasureController
-from cobbdesk.gui.viewer.status import StatusBar, cursor_text, spacing_text
+from cobbdesk.gui.viewer.status import StatusBar, cursor_text, spacing_text, window_text
 from cobbdesk.gui.workers import FilmLoader
 
 #: The formats of cobbdesk.core.dicom.photo (not imported here: numpy loads after first paint).
 PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
 
+STUDY_SUFFIX = ".cobbdesk"
+LAYOUT_VERSION = 2
+"""Bump when docks are renamed or added: a dock state saved by another layout is ignored."""
+
 if TYPE_CHECKING:
+    from cobbdesk.gui.demo import DemoGenerator
     from cobbdesk.gui.study.session import StudySession
 
 
@@ -59,7 +64,7 @@ class MainWindow(QMainWindow):
     def __init__(self, rater: str | None = None, loader: FilmLoader | None = None) -> None:
         super().__init__()
         self.setWindowTitle(f"CobbDesk {__version__}")
-        self.resize(1400, 900)
+        self._default_size()
         self.setAcceptDrops(True)
         self.confirm_close = True
         self.films: list[OpenFilm] = []
@@ -68,9 +73,13 @@ class MainWindow(QMainWindow):
         self.loader = loader or FilmLoader(isolated=True, parent=self)
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(self._failed)
+        self.demo: DemoGenerator | None = None  # the demo being generated (gui.demo)
+        self.demos: list[DemoGenerator] = []  # demo folders of this run, removed at close
         self.view = FilmView(self)
+        self.view.refit_on_resize = True  # the film is the workspace: it follows the window
         self.setCentralWidget(self.view)
         self.film_list = QListWidget()
+        self.film_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: tooltip
         self.film_list.currentRowChanged.connect(self._show_row)
         self._dock("Films", self.film_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = MeasurePanel(self.rater)
@@ -80,9 +89,47 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.loader.pendingChanged.connect(self.status.set_loading)
         self.view.cursorMoved.connect(self._cursor)
+        self.view.cursorLeft.connect(self.status.cursor.clear)
+        self.view.windowDragged.connect(self._window_dragged)
         self._session: StudySession | None = None  # created on first use (loads the store)
         self.actions_by_name: dict[str, QAction] = build_actions(self)
+        self._dock_widths()
+        self.restore_layout()
         self.status.showMessage("Open lateral spine films (Ctrl+O) or drop them here.")
+
+    # --- layout ---------------------------------------------------------------------------
+    def _default_size(self) -> None:
+        """1400×900, or 90 % of a smaller screen (1366×768 laptops)."""
+        screen = QGuiApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is None or area.width() <= 0:
+            self.resize(1400, 900)
+            return
+        self.resize(min(1400, int(area.width() * 0.92)), min(900, int(area.height() * 0.9)))
+
+    def _dock_widths(self) -> None:
+        """The film gets most of the window: side docks start narrow."""
+        docks = [self.findChild(QDockWidget, n) for n in ("Films", "Measurements")]
+        widths = [max(170, self.width() // 8), max(260, self.width() // 5)]
+        self.resizeDocks([d for d in docks if d], widths, Qt.Orientation.Horizontal)
+
+    def restore_layout(self) -> bool:
+        """Window size and dock layout of the last run (False when none was saved)."""
+        geometry, state = settings.layout(LAYOUT_VERSION)
+        if geometry is not None:
+            self.restoreGeometry(QByteArray(geometry))
+        if state is not None:
+            self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        return geometry is not None
+
+    def save_layout(self) -> None:
+        geometry, state = self.saveGeometry(), self.saveState(LAYOUT_VERSION)
+        settings.save_layout(geometry.data(), state.data(), LAYOUT_VERSION)
+        study = self._session.study if self._session is not None else None
+        from cobbdesk.gui.demo import is_demo_path
+
+        keep = study is not None and not is_demo_path(study.path)
+        settings.set_last_study(study.path if keep and study is not None else None)
 
     @property
     def session(self) -> StudySession:
@@ -97,6 +144,7 @@ class MainWindow(QMainWindow):
             self._session = StudySession(self)
             dock = self._dock("Study", self._session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
             self._session.mount(dock)
+            self._session.restored = self.restoreDockWidget(dock)  # placed as last time
         return self._session
 
     def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -108,6 +156,13 @@ class MainWindow(QMainWindow):
 
     # --- opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path], force: bool = False) -> None:
+        """Open films (files, folders); a ``.cobbdesk`` file is opened as the study."""
+        studies = [p for p in paths if p.suffix.lower() == STUDY_SUFFIX and p.is_file()]
+        if studies:
+            self.session.open_study(studies[-1])
+            paths = [p for p in paths if p not in studies]
+            if not paths:
+                return
         new = [p for p in files_in(paths) if all(p != f.path for f in self.films)]
         for path in new:
             self.films.append(OpenFilm(path))
@@ -120,8 +175,9 @@ class MainWindow(QMainWindow):
 
     def open_files_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Open films", "", f"DICOM (*.dcm *.dicom);;{PHOTO_FILTER};;All files (*)"
-        )
+            self, "Open films", "", f"DICOM (*.dcm *.dicom);;{PHOTO_FILTER};;"
+            f"CobbDesk study (*{STUDY_SUFFIX});;All files (*)",
+        )  # fmt: skip
         self.open_paths([Path(n) for n in names])
 
     def open_folder_dialog(self) -> None:
@@ -147,9 +203,10 @@ class MainWindow(QMainWindow):
             errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
         entry.controller.historyChanged.connect(self.update_undo_actions)
         calibrated = "" if film.calibrated else "  [uncalibrated]"
-        self.film_list.item(row).setText(f"{entry.path.name}{calibrated}")
-        for notice in film.notices:
-            self.status.showMessage(f"{entry.path.name}: {notice}", 8000)
+        forced = "  [no File Meta]" if any("forced" in n for n in film.notices) else ""
+        self.film_list.item(row).setText(f"{entry.path.name}{calibrated}{forced}")
+        if film.notices:
+            self.status.showMessage(f"{entry.path.name}: {film.notices[0]}", 8000)
         if self.film_list.currentRow() in (-1, row) or self.current is None:
             self.film_list.setCurrentRow(row)
             self._show_row(row)
@@ -163,7 +220,41 @@ class MainWindow(QMainWindow):
         item.setText(f"{self.films[row].path.name} — cannot open")
         item.setForeground(Qt.GlobalColor.red)
         item.setToolTip(message)
-        errors.present(self, "Opening a film failed", message)
+        if path in self.loader.forceable:
+            errors.offer_open_anyway(self, message, lambda: self.open_anyway(Path(path)))
+        else:
+            errors.present(self, "Opening a film failed", message)
+
+    def open_anyway(self, path: Path) -> None:
+        """Read a legacy file without File Meta with ``force`` (the user asked, explicitly)."""
+        row = self._row_of(str(path))
+        if row is None:
+            return
+        self.loader.forceable.discard(str(path))
+        self.films[row].error = ""
+        item = self.film_list.item(row)
+        item.setText(f"{path.name} — loading (without File Meta)…")
+        item.setForeground(self.film_list.palette().text())
+        item.setToolTip(str(path))
+        self.loader.load(path, force=True)
+
+    def close_films(self, paths: set[Path]) -> None:
+        """Take films off the window (a closed study's: their measurements are stored)."""
+        for row in reversed(range(len(self.films))):
+            entry = self.films[row]
+            if entry.path not in paths:
+                continue
+            if entry is self.current:
+                self._show_row(-1)
+            if entry.controller is not None:
+                entry.controller.detach()
+            del self.films[row]
+            self.film_list.blockSignals(True)
+            self.film_list.takeItem(row)
+            self.film_list.blockSignals(False)
+        if self.current is None and self.films:
+            self.film_list.setCurrentRow(0)
+            self._show_row(0)
 
     # --- showing ------------------------------------------------------------------------
     def _show_row(self, row: int) -> None:
@@ -173,6 +264,9 @@ class MainWindow(QMainWindow):
         if self.current is not None and self.current.controller is not None:
             self.current.controller.detach()
         self.current = entry
+        self.status.clear_film()  # no cursor, window or message of the previous film
+        self.status.clearMessage()
+        self.panel.message.clear()
         film = entry.film if entry else None
         self.view.set_film(film)
         controller = entry.controller if entry else None
@@ -183,6 +277,8 @@ class MainWindow(QMainWindow):
         self.status.spacing.setText(spacing_text(film))
         if entry is not None and entry.error:
             self.status.showMessage(entry.error)
+        elif film is not None and film.notices:
+            self.status.showMessage(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
 
     def undo(self, redo: bool = False) -> None:
         """Undo (or redo) on the film on screen, under its session's policy."""
@@ -206,6 +302,10 @@ class MainWindow(QMainWindow):
     def step_film(self, delta: int) -> None:
         if self.films:
             self.film_list.setCurrentRow((self.film_list.currentRow() + delta) % len(self.films))
+
+    def _window_dragged(self, window: object) -> None:
+        if window is not None:
+            self.status.window_level.setText(window_text(self.view.film, window))  # type: ignore[arg-type]
 
     def _cursor(self, x: float, y: float) -> None:
         item = self.view.item
@@ -278,9 +378,12 @@ class MainWindow(QMainWindow):
                 return
             if answer == QMessageBox.StandardButton.Save:
                 self.save_measurements()
+        self.save_layout()
         self.loader.close()
         if self._session is not None:
             self._session.shutdown()  # every measurement is already in the study
+        for demo in self.demos:
+            demo.remove()  # after the study is closed: its folder can go
         event.accept()
 
 

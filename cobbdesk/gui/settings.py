@@ -63,3 +63,46 @@ def snap_threshold_deg() -> float:
 
 def set_snap_threshold_deg(value: float) -> None:
     settings().setValue("snap_threshold_deg", float(value))
+
+
+def save_layout(geometry: bytes, state: bytes, version: int) -> None:
+    """The main window's size/position and dock layout, restored at the next start."""
+    store = settings()
+    store.setValue("window/geometry", geometry)
+    store.setValue("window/state", state)
+    store.setValue("window/state_version", version)
+
+
+def layout(version: int) -> tuple[bytes | None, bytes | None]:
+    """(geometry, dock state) saved by :func:`save_layout`; the state only when saved by the
+    same layout ``version`` (docks renamed or added make an old state meaningless)."""
+    store = settings()
+    geometry, state = store.value("window/geometry"), store.value("window/state")
+    same = int(store.value("window/state_version", -1) or -1) == version
+    return (_bytes(geometry), _bytes(state) if same else None)
+
+
+def _bytes(value: object) -> bytes | None:
+    if value is None:
+        return None
+    data = value.data() if hasattr(value, "data") else value
+    return bytes(data) if isinstance(data, bytes | bytearray) and data else None
+
+
+def last_study() -> Path | None:
+    """The study open when the app was last closed (None: none, or the user said no)."""
+    value = settings().value("last_study", "")
+    return Path(str(value)) if value and reopen_last_study() else None
+
+
+def set_last_study(path: Path | None) -> None:
+    settings().setValue("last_study", str(path) if path is not None else "")
+
+
+def reopen_last_study() -> bool:
+    """Whether to reopen the last study at start (default yes; Study menu toggles it)."""
+    return bool(settings().value("reopen_last_study", True, type=bool))
+
+
+def set_reopen_last_study(on: bool) -> None:
+    settings().setValue("reopen_last_study", bool(on))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -11,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QPushButton, QVBoxLayout
 
 from cobbdesk import __version__
 from cobbdesk.core.measure.measurement import CONVENTION
+from cobbdesk.gui.demo import start_demo
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost as MainWindow
@@ -24,33 +23,6 @@ INTRO = (
 )
 
 
-def open_demo_study(window: MainWindow) -> Path | None:
-    """Generate the demo study in a fresh temporary folder and open it (about 5 s)."""
-    from cobbdesk.synth.demo_study import write_demo_study
-
-    window.status.showMessage("Generating the demo study…")
-    path = write_demo_study(Path(tempfile.mkdtemp(prefix="cobbdesk-demo-")))
-    window.confirm_close = False
-    if not window.session.open_study(path):
-        return None
-    _show_a_film_to_measure(window)
-    return path
-
-
-def _show_a_film_to_measure(window: MainWindow) -> None:
-    """Open the first unmeasured film so a newcomer can try the tool at once."""
-    overview = window.session.study.overview() if window.session.study else []
-    films = [f for p in overview for v in p.visits for fs in v.films.values() for f in fs
-             if not v.measured.get(f.id)]  # fmt: skip
-    if films:
-        window.session.open_film(films[0])
-    window.status.showMessage(
-        "Demo study: 12 synthetic patients. Press C (C2–C7) or L (L1–S1) and click the "
-        "endplate corners; Ctrl+K compares a patient's two visits.",
-        15000,
-    )
-
-
 class WelcomeDialog(QDialog):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -62,7 +34,7 @@ class WelcomeDialog(QDialog):
         intro.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(intro)
         for text, slot in (
-            ("Open the demo study (12 synthetic patients)", lambda: open_demo_study(window)),
+            ("Open the demo study (12 synthetic patients)", lambda: start_demo(window)),
             ("Open a study…", window.session.open_study_dialog),
             ("New study…", window.session.new_study_dialog),
             ("Open films without a study…", window.open_files_dialog),

@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.dicom.isolated import IsolatedReader
-from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.errors import CobbdeskError, MissingFileMetaError
 from cobbdesk.gui.dispatch import UiDispatcher
 
 
@@ -29,6 +29,8 @@ class FilmLoader(QObject):
         self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-load")
         self._isolated = IsolatedReader() if isolated else None
         self._pending = 0
+        self.forceable: set[str] = set()
+        """Paths that failed only for want of File Meta: they may be opened anyway (force)."""
         self._dispatch = UiDispatcher(self)
         if self._isolated is not None:
             self._isolated.start()
@@ -62,6 +64,9 @@ class FilmLoader(QObject):
         self.pendingChanged.emit(self._pending)
         try:
             self.loaded.emit(str(path), future.result())
+        except MissingFileMetaError as exc:
+            self.forceable.add(str(path))
+            self.failed.emit(str(path), exc.message)
         except CobbdeskError as exc:
             self.failed.emit(str(path), exc.message)
         except Exception as exc:  # never let a load take the app down

@@ -13,6 +13,7 @@ Everything is derived from ``seed``: the same call writes the same films and stu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -240,16 +241,32 @@ class _Builder:
         self.study.set_rater("dr_a")
 
 
-def write_demo_study(folder: str | Path, *, seed: int = 2026) -> Path:
-    """Write the demo films under ``folder/films`` and the study ``folder/demo.cobbdesk``."""
+def write_demo_study(
+    folder: str | Path,
+    *,
+    seed: int = 2026,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Path:
+    """Write the demo films under ``folder/films`` and the study ``folder/demo.cobbdesk``.
+
+    ``progress(done, total)`` is called after each film; when ``cancel()`` turns true the
+    writing stops after the current film and :class:`InterruptedError` is raised (the
+    folder then holds a partial study, for the caller to remove).
+    """
     target = Path(folder)
     films_dir = target / "films"
     films_dir.mkdir(parents=True, exist_ok=True)
     study = Study.create(target / STUDY_NAME, Actor("demo", "dr_a"))
+    specs = film_specs(seed)
     try:
         builder = _Builder(study, films_dir, np.random.default_rng(seed + 1))
-        for spec in film_specs(seed):
+        for done, spec in enumerate(specs, 1):
+            if cancel is not None and cancel():
+                raise InterruptedError("demo study generation cancelled")
             builder.add(spec)
+            if progress is not None:
+                progress(done, len(specs))
     finally:
         study.close()
     return target / STUDY_NAME

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cobbdesk.gui.study")
 STUDY_FILTER = "CobbDesk study (*.cobbdesk)"
+NO_PATIENT = "Open a study film or select a patient in the study browser first."
 
 
 @dataclass
@@ -77,6 +78,7 @@ class StudySession(StudyJobs, QObject):
         self.started = utc_now()
         self.jobs: list[BackgroundJob] = []
         self.dock: QDockWidget | None = None
+        self.restored = False  # the dock was placed by the saved layout (keep its size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
         self._pending: dict[Path, FilmRecord] = {}
         self.browser.filmActivated.connect(self.open_film)
@@ -103,7 +105,10 @@ class StudySession(StudyJobs, QObject):
             return False
         self.close_study()
         self.study, self.started = study, utc_now()
-        settings.add_recent_study(path)
+        from cobbdesk.gui.demo import is_demo_path
+
+        if not is_demo_path(path):  # a demo folder is removed at exit
+            settings.add_recent_study(path)
         self.window.setWindowTitle(f"CobbDesk {__version__} — {path.name}")
         logger.info("Opened study %s", path.name)
         if study.backup_made is not None:
@@ -112,8 +117,10 @@ class StudySession(StudyJobs, QObject):
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
-            self.window.resizeDocks([self.dock], [640], Qt.Orientation.Horizontal)
-            self.window.resizeDocks([self.dock], [560], Qt.Orientation.Vertical)
+            if not self.restored:  # first time: the film keeps most of the window
+                width = max(360, min(520, self.window.width() * 3 // 10))
+                self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
+                self.restored = True
         return True
 
     def close_study(self) -> None:
@@ -123,6 +130,9 @@ class StudySession(StudyJobs, QObject):
         for link in self.links.values():
             link.controller.measurementsChanged.disconnect(self._on_change)
             link.controller.set_clean()  # everything is in the study already
+        # The study's films leave the window with it: their measurements are stored, and a
+        # film left on screen would measure into a closed study.
+        self.window.close_films(set(self.links) | set(self._pending))
         self.links, self._pending = {}, {}
         if self.study is not None:
             logger.info("Closed study %s", self.study.path.name)
@@ -320,11 +330,10 @@ class StudySession(StudyJobs, QObject):
         """Admission and month 3 of a patient side by side (the browser's selection by default)."""
         from cobbdesk.gui.compare.window import open_compare
 
-        patient_id = patient_id if patient_id is not None else self.browser.selected_patient_id()
+        if patient_id is None:
+            patient_id = self.browser.selected_patient_id() or self.shown_patient_id()
         if self.study is None or patient_id is None:
-            errors.present(
-                self.window, "Compare visits", "Select a patient in the study browser first."
-            )
+            errors.present(self.window, "Compare visits", NO_PATIENT)
             return None
         if self._compare_loader is None:  # its own loader: the window's list ignores its films
             self._compare_loader = FilmLoader(isolated=True, parent=self)
@@ -341,6 +350,13 @@ class StudySession(StudyJobs, QObject):
         window.closed.connect(self.refresh)
         self.compare_windows.append(window)
         return window
+
+    def shown_patient_id(self) -> int | None:
+        """The patient of the study film on screen (None: no study film shown)."""
+        current = self.window.current
+        link = self.links.get(current.path) if current is not None else None
+        found = self.browser.model.visit(link.record.visit_id) if link is not None else None
+        return found[0].patient.id if found is not None else None
 
     # --- labs, rater, audit ---------------------------------------------------------------------
     def enter_labs(self, visit_id: int | None = None) -> lab_form.LabForm | None:

@@ -3,14 +3,17 @@
 Event bindings (the usual viewer ones): wheel zooms about the cursor; right-drag changes the
 window (horizontal = width, vertical = centre); middle-drag (or left-drag with no tool active)
 pans.  Left-button events go to ``tool`` (the measurement tool) in image coordinates.
+
+While "fit" is on (after :meth:`FilmView.fit`, until the user zooms), a view with
+``refit_on_resize`` refits the film whenever it is resized (the main window's view does).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from cobbdesk.core.dicom.film import Film, Window
@@ -31,8 +34,11 @@ class Tool(Protocol):
 
 class FilmView(QGraphicsView):
     cursorMoved = Signal(float, float)  # image coordinates
+    cursorLeft = Signal()  # the pointer left the view: no position to show
     displayChanged = Signal()  # VOI, inversion, zoom or orientation changed
     filmChanged = Signal()  # a new scene holds the new film (overlays rebuild themselves)
+    windowDragged = Signal(object)  # the Window being dragged (right button), None at release
+    visibleChanged = Signal()  # the visible part of the scene moved (pan, zoom, resize)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +56,8 @@ class FilmView(QGraphicsView):
         self.zoom = 1.0
         self.orientation = Orientation()
         self._drag: tuple[Qt.MouseButton, QPointF] | None = None
+        self.fitted = False  # "fit" is on: refit on resize (when refit_on_resize)
+        self.refit_on_resize = False
 
     # --- film and display -------------------------------------------------------------
     def set_film(self, film: Film | None) -> None:
@@ -119,9 +127,12 @@ class FilmView(QGraphicsView):
         sy = -self.zoom if o.flip_vertical else self.zoom
         self.setTransform(QTransform().rotate(90 * o.quarter_turns) * QTransform.fromScale(sx, sy))
         self.displayChanged.emit()
+        self.visibleChanged.emit()
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
-        """Set screen pixels per image pixel, keeping scene point ``anchor`` where it is."""
+        """Set screen pixels per image pixel, keeping scene point ``anchor`` where it is
+        (turns "fit" off)."""
+        self.fitted = False
         if anchor is not None:
             before = self.mapFromScene(anchor)
         self.zoom = clamp_zoom(zoom)
@@ -143,6 +154,17 @@ class FilmView(QGraphicsView):
         self.zoom = fit_scale(size, (viewport.width() - 4, viewport.height() - 4))
         self._apply_transform()
         self.centerOn(rect.center())
+        self.fitted = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fitted and self.refit_on_resize and self.item is not None:
+            self.fit()
+        self.visibleChanged.emit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.visibleChanged.emit()
 
     def one_to_one(self) -> None:
         self.set_zoom(1.0, self.mapToScene(self.viewport().rect().center()))
@@ -199,6 +221,7 @@ class FilmView(QGraphicsView):
             if button == Qt.MouseButton.RightButton:
                 self._window_drag(delta.x(), delta.y())
             else:
+                self.fitted = False  # the user placed the film: a resize keeps it there
                 h, v = self.horizontalScrollBar(), self.verticalScrollBar()
                 h.setValue(h.value() - round(delta.x()))
                 v.setValue(v.value() - round(delta.y()))
@@ -211,6 +234,8 @@ class FilmView(QGraphicsView):
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._drag is not None and self._drag[0] == event.button():
+            if self._drag[0] == Qt.MouseButton.RightButton:
+                self.windowDragged.emit(None)
             self._drag = None
             event.accept()
             return
@@ -220,6 +245,10 @@ class FilmView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.cursorLeft.emit()
+        super().leaveEvent(event)
 
     def contextMenuEvent(self, event: object) -> None:  # right button is window/level
         return
@@ -232,4 +261,6 @@ class FilmView(QGraphicsView):
             from cobbdesk.core.dicom.display import auto_window
 
             current = auto_window(self.item.film.pixels)
-        self.set_voi(drag_window(current, dx=dx, dy=dy, pixel_range=self.item.film.pixel_range))
+        window = drag_window(current, dx=dx, dy=dy, pixel_range=self.item.film.pixel_range)
+        self.set_voi(window)
+        self.windowDragged.emit(window)

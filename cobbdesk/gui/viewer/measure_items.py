@@ -3,7 +3,9 @@
 Scene coordinates are image coordinates.  Lines use cosmetic pens (constant screen width) drawn
 twice, a dark outline under a coloured stroke, so they read on dark and bright films alike;
 handles and labels are children with ``ItemIgnoresTransformations`` and keep their screen size
-at any zoom.  Anterior handles are filled discs, posterior handles hollow rings.
+at any zoom.  Anterior handles are filled discs, posterior handles hollow rings.  Labels are
+kept inside the visible part of the view (:meth:`MeasurementItem.keep_labels_inside`): a label
+that would be cut by the edge slides back in, still next to its lines.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class LabelItem(QGraphicsItem):
         self.text, self.color, self.border = "", QColor(Qt.GlobalColor.white), LINE
         self.direction, self.gap = QPointF(1.0, 0.0), 12.0
         self._box = QRectF()
+        self.shift = QPointF()  # screen pixels that keep the box inside the view
 
     def set_label(self, text: str, color: QColor, border: QColor, direction: QPointF) -> None:
         self.prepareGeometryChange()
@@ -127,18 +130,43 @@ class LabelItem(QGraphicsItem):
         self._box = QRectF(x + dx * self.gap, y + dy * self.gap, width, height)
         self.update()
 
+    @property
+    def box(self) -> QRectF:
+        """The text box in screen pixels relative to the anchor, after the shift."""
+        return self._box.translated(self.shift)
+
+    def keep_inside(self, visible: QRectF, anchor: QPointF) -> None:
+        """Shift the box so that it lies inside ``visible`` (viewport pixels); ``anchor`` is
+        where the label's position lands in the viewport.  A box larger than the view keeps
+        its top-left corner visible."""
+        box = self._box.translated(anchor)
+        dx = _inside(box.left(), box.right(), visible.left(), visible.right())
+        shift = QPointF(dx, _inside(box.top(), box.bottom(), visible.top(), visible.bottom()))
+        if shift != self.shift:
+            self.prepareGeometryChange()
+            self.shift = shift
+            self.update()
+
     def boundingRect(self) -> QRectF:
-        return self._box.adjusted(-2, -2, 2, 2)
+        return self.box.adjusted(-2, -2, 2, 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(self.border, 1.2))
         painter.setBrush(LABEL_BACKGROUND)
-        painter.drawRoundedRect(self._box, 4.0, 4.0)
+        box = self.box
+        painter.drawRoundedRect(box, 4.0, 4.0)
         painter.setFont(self.font)
         painter.setPen(self.color)
-        painter.drawText(self._box, Qt.AlignmentFlag.AlignCenter, self.text)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+def _inside(low: float, high: float, start: float, end: float) -> float:
+    """How far to move the span [low, high] into [start, end] (start wins when too long)."""
+    if low < start or high - low > end - start:
+        return start - low
+    return min(0.0, end - high)
 
 
 class OverlayItem(QGraphicsItem):
@@ -298,7 +326,20 @@ class MeasurementItem(OverlayItem):
             FLAGGED if self.flag else color,
             _screen_direction(self.view_transform, d.direction),
         )
+        self.keep_labels_inside()
         self.update()
+
+    def keep_labels_inside(self) -> None:
+        """Slide each label back inside the visible part of the (first) view showing it."""
+        scene = self.scene()
+        views = scene.views() if scene is not None else []
+        if not views:
+            return
+        view = views[0]
+        visible = QRectF(view.viewport().rect()).adjusted(4, 4, -4, -4)
+        for label in (*self.levels.values(), self.angle_label):
+            anchor = QPointF(view.mapFromScene(label.scenePos()))
+            label.keep_inside(visible, anchor)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip

@@ -215,6 +215,7 @@ class MeasureController(SessionQuestions, QObject):
         view.tool = self
         view.filmChanged.connect(self._rebuild)
         view.displayChanged.connect(self._on_display_changed)
+        view.visibleChanged.connect(self._keep_labels_inside)
         view.installEventFilter(self)
         self.bar = ChoiceBar(view)
         self._rebuild()
@@ -227,6 +228,7 @@ class MeasureController(SessionQuestions, QObject):
         self._cancel_drag()
         view.filmChanged.disconnect(self._rebuild)
         view.displayChanged.disconnect(self._on_display_changed)
+        view.visibleChanged.disconnect(self._keep_labels_inside)
         view.removeEventFilter(self)
         for item in self._overlay_items():
             if shiboken6.isValid(item) and item.scene() is not None:
@@ -264,7 +266,13 @@ class MeasureController(SessionQuestions, QObject):
         assert self.view is not None
         item.set_view(self.view.transform())
         self.view.scene().addItem(item)
+        if isinstance(item, MeasurementItem):
+            item.keep_labels_inside()
         return item
+
+    def _keep_labels_inside(self) -> None:
+        for item in self._items.values():
+            item.keep_labels_inside()
 
     def _sync_items(self) -> None:
         if self.view is None or self._sketch is None:

@@ -3,12 +3,19 @@
 Rows are written in the same transaction as the change they describe.  Each row stores the
 SHA-256 of the previous row's hash and its own content (a hash chain), so editing or deleting
 any row — which the database triggers already refuse — is detected by :func:`verify`.
+
+Deleting the *last* rows leaves a valid chain, so every write also stores the chain's head
+(row count and last hash) in ``meta.audit_head`` in the same transaction: rows deleted (or
+the table emptied) by anything but CobbDesk leave the head pointing past the end, which
+:mod:`cobbdesk.core.store.integrity` reports.  Someone who can write the file can rewrite both
+consistently; a copy of the head kept elsewhere (``cobbdesk verify --head``) closes that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cobbdesk import __version__
-from cobbdesk.core.store.schema import audit
+from cobbdesk.core.store.schema import audit, meta
+
+HEAD_KEY = "audit_head"
 
 GENESIS = "0" * 64
 _FIELDS = (
@@ -61,39 +70,84 @@ class Actor:
     rater: str = ""
 
 
+Change = tuple[str, object, Mapping[str, tuple[Any, Any]], str]
+"""One audited change: ``(entity, entity_id, {field: (old, new)}, reason)``."""
+
+
 def record(
     conn: Connection,
     actor: Actor,
     entity: str,
     entity_id: object,
-    changes: dict[str, tuple[Any, Any]],
+    changes: Mapping[str, tuple[Any, Any]],
     *,
     reason: str = "",
 ) -> None:
     """Append one audit row per changed field, chained to the previous row."""
+    record_many(conn, actor, [(entity, entity_id, changes, reason)])
+
+
+def record_many(conn: Connection, actor: Actor, entries: Iterable[Change]) -> int:
+    """Append the rows of many changes at once: chained in memory, one ``executemany``.
+
+    Same rows as calling :func:`record` for each entry (one row per field, in order), for bulk
+    imports; also moves ``meta.audit_head``.  Returns the number of rows written.
+    """
+    seq, prev = head(conn)
+    now = utc_now()
+    rows = []
+    for entity, entity_id, changes, reason in entries:
+        for field, (old, new) in changes.items():
+            seq += 1
+            row = {
+                "seq": seq,
+                "utc": now,
+                "actor": actor.user,
+                "rater": actor.rater,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "field": field,
+                "old_value": _text(old),
+                "new_value": _text(new),
+                "reason": reason,
+                "app_version": __version__,
+                "prev_hash": prev,
+            }
+            prev = row_hash(row)
+            rows.append({**row, "hash": prev})
+    if rows:
+        conn.execute(audit.insert(), rows)
+        _store_head(conn, seq, prev)
+    return len(rows)
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """``(seq, hash)`` of the last audit row; ``(0, GENESIS)`` for an empty trail."""
     last = conn.execute(
         select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    now = utc_now()
-    for field, (old, new) in changes.items():
-        seq += 1
-        row = {
-            "seq": seq,
-            "utc": now,
-            "actor": actor.user,
-            "rater": actor.rater,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "field": field,
-            "old_value": _text(old),
-            "new_value": _text(new),
-            "reason": reason,
-            "app_version": __version__,
-            "prev_hash": prev,
-        }
-        prev = row_hash(row)
-        conn.execute(audit.insert().values(**row, hash=prev))
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
+
+
+def head_text(seq: int, hash_: str) -> str:
+    """The head as kept in ``meta`` and printed by ``cobbdesk verify --head``: ``seq:hash``."""
+    return f"{seq}:{hash_}"
+
+
+def stored_head(conn: Connection) -> tuple[int, str] | None:
+    """The head recorded in ``meta`` (None when absent); raises ValueError when unreadable."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
+    if value is None:
+        return None
+    seq, _, hash_ = str(value).partition(":")
+    return int(seq), hash_
+
+
+def _store_head(conn: Connection, seq: int, hash_: str) -> None:
+    value = head_text(seq, hash_)
+    done = conn.execute(meta.update().where(meta.c.key == HEAD_KEY).values(value=value))
+    if done.rowcount == 0:
+        conn.execute(meta.insert().values(key=HEAD_KEY, value=value))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.integrity import inserted
 from cobbdesk.core.store.records import FilmRecord, Visit, VisitKind
+from cobbdesk.core.store.rows import update_row
 from cobbdesk.core.store.schema import films, patients, visits
 from cobbdesk.core.store.study import FILM_COLUMNS, Study, _film, _film_fields
 
@@ -96,7 +98,9 @@ def _patient(conn: Connection, study: Study, item: FilmItem, result: BulkResult)
     new_id = conn.execute(
         patients.insert().values(study_id=sid, created_utc=audit_log.utc_now(), **clean)
     ).inserted_primary_key[0]  # type: ignore[index]
-    audit_log.record(conn, study.actor, "patient", new_id, {"study_id": (None, sid)})
+    audit_log.record(
+        conn, study.actor, "patient", new_id, inserted("patient", {"study_id": sid, **clean})
+    )
     result.study_ids[int(new_id)] = sid
     result.new_patients.append(int(new_id))
     return int(new_id)
@@ -141,28 +145,19 @@ def _visit(
                 Visit(row["id"], pid, item.kind, item.label, item.visit_date)
             )
         return int(row["id"])
+    values = {"patient_id": pid, "kind": item.kind.value, "label": item.label,
+              "visit_date": item.visit_date}  # fmt: skip
     new_id = conn.execute(
-        visits.insert().values(
-            patient_id=pid,
-            kind=item.kind.value,
-            label=item.label,
-            visit_date=item.visit_date,
-            created_utc=audit_log.utc_now(),
-        )
+        visits.insert().values(**values, created_utc=audit_log.utc_now())
     ).inserted_primary_key[0]  # type: ignore[index]
-    changes: dict[str, tuple[Any, Any]] = {
-        "kind": (None, item.kind.value),
-        "visit_date": (None, item.visit_date),
-    }
-    audit_log.record(conn, study.actor, "visit", new_id, changes, reason=reason)
+    audit_log.record(conn, study.actor, "visit", new_id, inserted("visit", values), reason=reason)
     result.new_visits.append(Visit(int(new_id), pid, item.kind, item.label, item.visit_date))
     return int(new_id)
 
 
 def _date_visit(conn: Connection, study: Study, visit_id: int, day: str, reason: str) -> None:
-    conn.execute(visits.update().where(visits.c.id == visit_id).values(visit_date=day))
-    dated = {"visit_date": (None, day)}
-    audit_log.record(conn, study.actor, "visit", visit_id, dated, reason=reason)
+    update_row(conn, study.actor, visits, visit_id, {"visit_date": day}, entity="visit",
+               reason=reason)  # fmt: skip
 
 
 def _insert_film(
@@ -176,8 +171,8 @@ def _insert_film(
             visit_id=visit_id, sop_instance_uid=sop, created_utc=audit_log.utc_now(), **clean
         )
     ).inserted_primary_key[0]  # type: ignore[index]
-    changes = {"sop_instance_uid": (None, sop), "region": (None, clean["region"])}
-    audit_log.record(conn, study.actor, "film", new_id, changes, reason=reason)
+    created = inserted("film", {"visit_id": visit_id, "sop_instance_uid": sop, **clean})
+    audit_log.record(conn, study.actor, "film", new_id, created, reason=reason)
     return int(new_id)
 
 

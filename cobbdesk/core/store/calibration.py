@@ -252,8 +252,15 @@ class CalibrationRecords:
         changes = {
             k: (old_row[k], v) for k, v in new_row.items() if k != "updated_utc" and old_row[k] != v
         }
-        conn.execute(measurements.update().where(measurements.c.id == m.id).values(**new_row))
+        conn.execute(
+            measurements.update()
+            .where(measurements.c.id == m.id)
+            .values(**new_row, version=measurements.c.version + 1)
+        )
         audit_log.record(conn, self.actor, "measurement", m.id, changes, reason=reason)
+        seen = getattr(self, "_seen_measurements", None)
+        if seen is not None and m.id in seen:  # this study object's own change: no conflict
+            seen[m.id] = {**seen[m.id], **{k: v for k, v in new_row.items() if k in seen[m.id]}}
 
 
 def _point(value: Any) -> Point:

@@ -18,6 +18,13 @@ from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.labs import LAB_SPECS, nlr, plausibility_warning, validate_lab
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.conflicts import (
+    FieldConflict,
+    conflict,
+    field_conflicts,
+    versioned_update,
+)
+from cobbdesk.core.store.integrity import inserted
 from cobbdesk.core.store.schema import films, labs, measurements
 
 _POINTS = [
@@ -80,84 +87,152 @@ def measurement_from_row(row: Any, sop: str, sha: str | None) -> CobbMeasurement
     )
 
 
+#: Measurement columns a save compares and writes (the id and times excepted).
+_COMPARED = (*_POINTS, "rater", "template", "spacing_row_mm", "spacing_col_mm", "spacing_source",
+             "angle_deg", "algorithm_version", "upper_snapped", "lower_snapped",
+             "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")  # fmt: skip
+
+
+def _state(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in _COMPARED}
+
+
 class ClinicalRecords:
+    """Measurements and labs; ``_seen_measurements`` keeps each measurement as this study object
+    last read or wrote it (the baseline of the conflict check when a caller gives none)."""
+
     engine: Engine
     actor: audit_log.Actor
+    _seen_measurements: dict[str, dict[str, Any]]
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
         raise NotImplementedError
 
     # --- measurements -----------------------------------------------------------------
-    def save_measurement(self, film_id: int, m: CobbMeasurement, reason: str = "") -> None:
-        """Insert a new measurement, or update a saved one (which needs a ``reason``)."""
+    def _baseline(self, m_id: str, expected: CobbMeasurement | None) -> dict[str, Any] | None:
+        if expected is not None:
+            return {**_state(measurement_row(expected)), "deleted_utc": None}
+        return self._seen_measurements.get(m_id)
+
+    def _check_measurement(
+        self, old: Mapping[str, Any], wanted: Mapping[str, Any], baseline: dict[str, Any] | None
+    ) -> None:
+        """ConflictError when someone else changed the stored measurement since ``baseline``."""
+        if baseline is None:
+            return
+        stored = _state(old)
+        theirs = [k for k in _COMPARED if stored[k] != baseline.get(k)]
+        if not theirs:
+            return
+        if all(stored[k] == v for k, v in wanted.items() if k in _COMPARED):
+            self._seen_measurements[str(old["id"])] = stored  # they made the very same change
+            return
+        mine = {k: wanted.get(k, baseline.get(k)) for k in theirs}
+        raise conflict(
+            "measurement", old["id"],
+            [FieldConflict(k, baseline.get(k), stored[k], mine[k]) for k in theirs],
+        )  # fmt: skip
+
+    def _write_measurement(
+        self, conn: Connection, old: Mapping[str, Any], values: dict[str, Any], reason: str
+    ) -> None:
+        changes = {k: (old[k], v) for k, v in values.items() if k != "updated_utc" and old[k] != v}
+        if not changes:
+            return
+        written = {k: v for k, v in values.items() if old[k] != v}
+        versioned_update(
+            conn, measurements, measurements.c.id == old["id"], int(old["version"]), written,
+            entity="measurement", entity_id=old["id"],
+        )  # fmt: skip
+        audit_log.record(conn, self.actor, "measurement", old["id"], changes, reason=reason)
+        self._seen_measurements[str(old["id"])] = _state({**old, **values})
+
+    def _insert_measurement(
+        self, conn: Connection, film_id: int, m: CobbMeasurement, reason: str
+    ) -> None:
+        row = {**measurement_row(m), "film_id": film_id}
+        conn.execute(measurements.insert().values(**row))
+        audit_log.record(conn, self.actor, "measurement", m.id, inserted("measurement", row),
+                         reason=reason)  # fmt: skip
+        self._seen_measurements[m.id] = _state(row)
+
+    @staticmethod
+    def _stored(conn: Connection, m_id: str) -> Mapping[str, Any] | None:
+        query = select(measurements).where(measurements.c.id == m_id)
+        row = conn.execute(query).mappings().first()
+        return dict(row) if row is not None else None
+
+    def save_measurement(
+        self,
+        film_id: int,
+        m: CobbMeasurement,
+        reason: str = "",
+        *,
+        expected: CobbMeasurement | None = None,
+    ) -> None:
+        """Insert a new measurement, or update a saved one (which needs a ``reason``).
+
+        ``expected`` is the measurement as the caller last saw it; by default the one this
+        study object last read (:meth:`measurements`) or wrote.  When someone else changed the
+        stored one since, :class:`ConflictError` names the fields (nothing is written).
+        """
         new = measurement_row(m)
         with self.transaction() as conn:
-            old = (
-                conn.execute(select(measurements).where(measurements.c.id == m.id))
-                .mappings()
-                .first()
-            )
+            old = self._stored(conn, m.id)
             if old is None:
-                conn.execute(measurements.insert().values(film_id=film_id, **new))
-                audit_log.record(
-                    conn,
-                    self.actor,
-                    "measurement",
-                    m.id,
-                    {"angle_deg": (None, round(m.angle, 4))},
-                    reason=reason,
-                )
+                self._insert_measurement(conn, film_id, m, reason)
                 return
-            changes = {k: (old[k], v) for k, v in new.items() if k != "updated_utc" and old[k] != v}
-            if not changes:
+            self._check_measurement(old, new, self._baseline(m.id, expected))
+            if all(old[k] == v for k, v in new.items() if k != "updated_utc"):
                 return
             if not reason.strip():
                 raise ValidationError(None, "changing a saved measurement needs a reason")
-            conn.execute(measurements.update().where(measurements.c.id == m.id).values(**new))
-            audit_log.record(conn, self.actor, "measurement", m.id, changes, reason=reason)
+            self._write_measurement(conn, old, new, reason)
 
-    def delete_measurement(self, measurement_id: str, reason: str) -> None:
+    def delete_measurement(
+        self, measurement_id: str, reason: str, *, expected: CobbMeasurement | None = None
+    ) -> None:
+        """Soft-delete a measurement (a reason is needed); ConflictError as :meth:`save_measurement`
+        when someone else changed it since; deleting an already deleted one does nothing."""
         if not reason.strip():
             raise ValidationError(None, "deleting a saved measurement needs a reason")
-        now = audit_log.utc_now()
         with self.transaction() as conn:
-            conn.execute(
-                measurements.update()
-                .where(measurements.c.id == measurement_id)
-                .values(deleted_utc=now)
+            old = self._stored(conn, measurement_id)
+            if old is None or old["deleted_utc"] is not None:
+                return
+            now = audit_log.utc_now()
+            self._check_measurement(
+                old, {"deleted_utc": now}, self._baseline(measurement_id, expected)
             )
-            audit_log.record(
-                conn,
-                self.actor,
-                "measurement",
-                measurement_id,
-                {"deleted_utc": (None, now)},
-                reason=reason,
-            )
+            self._write_measurement(conn, old, {"deleted_utc": now}, reason)
 
-    def restore_measurement(self, film_id: int, m: CobbMeasurement, reason: str) -> None:
+    def restore_measurement(
+        self,
+        film_id: int,
+        m: CobbMeasurement,
+        reason: str,
+        *,
+        expected: CobbMeasurement | None = None,
+    ) -> None:
         """Undo the soft deletion of ``m`` (e.g. Redo/Undo in a viewer), storing its points.
 
         Needs a reason like any change to a saved angle; a measurement never stored is
-        inserted.  One audited transaction.
+        inserted.  One audited transaction; ConflictError when someone else changed the
+        stored measurement since this study object (or ``expected``) saw it.
         """
         if not reason.strip():
             raise ValidationError(None, "restoring a deleted measurement needs a reason")
         with self.transaction() as conn:
-            found = conn.execute(
-                select(measurements.c.deleted_utc).where(measurements.c.id == m.id)
-            )
-            row = found.first()
-            if row is None:
-                conn.execute(measurements.insert().values(film_id=film_id, **measurement_row(m)))
-                changes: dict[str, tuple[object, object]] = {"angle_deg": (None, round(m.angle, 4))}
-            else:
-                values = {**measurement_row(m), "deleted_utc": None}
-                conn.execute(
-                    measurements.update().where(measurements.c.id == m.id).values(**values)
-                )
-                changes = {"deleted_utc": (row[0], None)}
-            audit_log.record(conn, self.actor, "measurement", m.id, changes, reason=reason)
+            old = self._stored(conn, m.id)
+            if old is None:
+                self._insert_measurement(conn, film_id, m, reason)
+                return
+            values = {**measurement_row(m), "deleted_utc": None}
+            baseline = self._baseline(m.id, expected)
+            if expected is not None and baseline is not None:  # it was deleted to be restored
+                baseline["deleted_utc"] = old["deleted_utc"]
+            self._check_measurement(old, values, baseline)
+            self._write_measurement(conn, old, values, reason)
 
     def measurements(self, film_id: int | None = None) -> list[CobbMeasurement]:
         query = (
@@ -169,21 +244,38 @@ class ClinicalRecords:
         if film_id is not None:
             query = query.where(measurements.c.film_id == film_id)
         with self.engine.connect() as conn:
-            return [
-                measurement_from_row(r, r["sop_instance_uid"], r["pixel_sha256"])
-                for r in conn.execute(query).mappings()
-            ]
+            rows = list(conn.execute(query).mappings())
+        self._seen_measurements.update((str(r["id"]), _state(dict(r))) for r in rows)
+        return [measurement_from_row(r, r["sop_instance_uid"], r["pixel_sha256"]) for r in rows]
 
     # --- labs -------------------------------------------------------------------------
-    def set_labs(self, visit_id: int, values: Mapping[str, Any], reason: str = "") -> list[str]:
-        """Validate every value first, then write them in one transaction; returns warnings.
+    def set_labs(
+        self,
+        visit_id: int,
+        values: Mapping[str, Any],
+        reason: str = "",
+        *,
+        expected: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Validate every value first, then write the changed ones in one transaction.
 
-        Changing or clearing a value that was already saved needs a ``reason``.
+        Returns the plausibility warnings.  Only values that differ from the stored ones are
+        written.  Changing or clearing a value that was already saved needs a ``reason``.
+        ``expected`` maps lab names to the values the caller saw (e.g. when its form opened):
+        a lab stored differently now — changed by someone else — raises
+        :class:`~cobbdesk.core.store.conflicts.ConflictError` with one
+        :class:`~cobbdesk.core.store.conflicts.FieldConflict` per such lab (``seen``,
+        ``theirs``, ``mine``) and nothing is written.  Raises ValidationError otherwise.
         """
         clean = {name: validate_lab(name, value) for name, value in values.items()}
+        seen = {n: validate_lab(n, v) for n, v in (expected or {}).items() if n in clean}
         warnings = [w for n, v in clean.items() if (w := plausibility_warning(n, v))]
         with self.transaction() as conn:
-            current = self._labs(conn, visit_id)
+            rows = self._lab_rows(conn, visit_id)
+            current = {n: value for n, (value, _, _) in rows.items() if value is not None}
+            clashes = field_conflicts(seen, current, clean)
+            if clashes:
+                raise conflict("labs of visit", visit_id, clashes)
             changes = {n: (current.get(n), v) for n, v in clean.items() if current.get(n) != v}
             edits = [n for n, (old, _) in changes.items() if old is not None]
             if edits and not reason.strip():
@@ -191,10 +283,24 @@ class ClinicalRecords:
                     None, f"changing saved lab value(s) {', '.join(edits)} needs a reason"
                 )
             for name, (_, value) in changes.items():
-                self._write_lab(conn, visit_id, name, value)
+                self._write_lab(conn, visit_id, name, value, rows.get(name))
             if changes:
                 audit_log.record(conn, self.actor, "labs", visit_id, changes, reason=reason)
         return warnings
+
+    @staticmethod
+    def _lab_rows(
+        conn: Connection, visit_id: int
+    ) -> dict[str, tuple[float | str | None, int, int]]:
+        """Lab name → (value or None when deleted, row id, version) of every row of a visit."""
+        rows = conn.execute(
+            select(labs.c.name, labs.c.value_num, labs.c.value_text, labs.c.deleted_utc,
+                   labs.c.id, labs.c.version).where(labs.c.visit_id == visit_id)
+        )  # fmt: skip
+        return {
+            name: (None if deleted else (num if num is not None else text), int(i), int(v))
+            for name, num, text, deleted, i, v in rows
+        }
 
     @staticmethod
     def _labs(conn: Connection, visit_id: int) -> dict[str, float | str | None]:
@@ -204,22 +310,34 @@ class ClinicalRecords:
         return {r.name: (r.value_num if r.value_num is not None else r.value_text) for r in rows}
 
     @staticmethod
-    def _write_lab(conn: Connection, visit_id: int, name: str, value: float | str | None) -> None:
+    def lab_fields(name: str, value: float | str | None) -> dict[str, Any]:
+        """The labs columns storing ``value`` (None: a deletion) for lab ``name``."""
         now = audit_log.utc_now()
-        number = value if isinstance(value, float) else None
-        text = value if isinstance(value, str) else None
-        fields = {
-            "value_num": number,
-            "value_text": text,
+        return {
+            "value_num": value if isinstance(value, float) else None,
+            "value_text": value if isinstance(value, str) else None,
             "updated_utc": now,
             "unit": LAB_SPECS[name].unit,
             "deleted_utc": now if value is None else None,
         }
-        where = (labs.c.visit_id == visit_id) & (labs.c.name == name)
-        if conn.execute(select(labs.c.id).where(where)).first():
-            conn.execute(labs.update().where(where).values(**fields))
-        else:
+
+    @classmethod
+    def _write_lab(
+        cls,
+        conn: Connection,
+        visit_id: int,
+        name: str,
+        value: float | str | None,
+        row: tuple[Any, int, int] | None,
+    ) -> None:
+        fields = cls.lab_fields(name, value)
+        if row is None:
             conn.execute(labs.insert().values(visit_id=visit_id, name=name, **fields))
+        else:
+            versioned_update(
+                conn, labs, labs.c.id == row[1], row[2], fields,
+                entity="labs of visit", entity_id=visit_id,
+            )  # fmt: skip
 
     def labs(self, visit_id: int) -> dict[str, float | str | None]:
         """Saved lab values of a visit plus the derived ``nlr``."""

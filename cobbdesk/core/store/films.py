@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, func, select
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.integrity import inserted
 from cobbdesk.core.store.records import FilmRecord, Region, Visit, VisitKind, template_region
 from cobbdesk.core.store.rows import (
     FILM_COLUMNS,
@@ -295,16 +296,13 @@ class FilmEditing:
         found = conn.execute(query.order_by(visits.c.id).limit(1)).scalar()
         if found is not None:
             return int(found), None
+        values = {"patient_id": current.patient_id, "kind": kind.value, "label": label}
         new_id = conn.execute(
-            visits.insert().values(
-                patient_id=current.patient_id,
-                kind=kind.value,
-                label=label,
-                created_utc=audit_log.utc_now(),
-            )
+            visits.insert().values(**values, created_utc=audit_log.utc_now())
         ).inserted_primary_key[0]  # type: ignore[index]
-        changes = {"kind": (None, kind.value), "label": (None, label)}
-        audit_log.record(conn, self.actor, "visit", new_id, changes, reason=reason)
+        audit_log.record(
+            conn, self.actor, "visit", new_id, inserted("visit", values), reason=reason
+        )
         return int(new_id), Visit(int(new_id), current.patient_id, kind, label, None)
 
 

@@ -4,7 +4,10 @@ The version lives in the ``meta`` table (portable, unlike SQLite's ``user_versio
 Version 1 was the first study format; version 2 added each film's pixel dimensions and an
 index on the pixel hash (used to relink moved films); version 3 added each film's facing (with
 its source) and pixel aspect ratio, each measurement's snapping flags and pixel aspect ratio, and
-the ``calibrations`` table of user calibrations.
+the ``calibrations`` table of user calibrations; version 4 added a ``version`` to every editable
+row (optimistic concurrency, :mod:`~cobbdesk.core.store.conflicts`), the audit head in ``meta``
+and, in the audit trail, a snapshot of every existing row so that
+:mod:`~cobbdesk.core.store.integrity` can replay the trail to the current data.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import audit, dialect
-from cobbdesk.core.store.schema import SCHEMA_VERSION, calibrations, meta
+from cobbdesk.core.store.integrity import snapshot_entries
+from cobbdesk.core.store.schema import SCHEMA_VERSION, V4_VERSIONED, calibrations, meta
 
 
 def _to_v2(conn: Connection) -> None:
@@ -36,7 +40,14 @@ def _to_v3(conn: Connection) -> None:
     calibrations.create(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3}
+def _to_v4(conn: Connection) -> None:
+    for table in V4_VERSIONED:
+        conn.execute(
+            text(f"ALTER TABLE {table.name} ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
+        )
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def stored_version(conn: Connection, path: Path) -> int:
@@ -65,6 +76,9 @@ def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
     with dialect.writing(engine) as conn:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
+        if version < 4:  # the trail before v4 did not record every field of every insert
+            why = f"state at migration to schema 4; backup {saved.name}"
+            audit.record_many(conn, actor, snapshot_entries(conn, why))
         audit.record(
             conn,
             actor,

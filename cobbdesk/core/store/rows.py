@@ -9,12 +9,14 @@ rows cost ~10 µs a film, a third of a second for a 40,000-film study.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.conflicts import conflict, field_conflicts, versioned_update
 from cobbdesk.core.store.records import FilmRecord, Region, Visit, VisitKind, iso_date
 from cobbdesk.core.store.schema import films, visits
 
@@ -121,16 +123,27 @@ def update_row(
     *,
     entity: str,
     reason: str,
+    expected: Mapping[str, Any] | None = None,
 ) -> dict[str, tuple[Any, Any]]:
     """Change one row's fields inside ``conn``'s transaction, auditing each field that changed.
 
-    Returns ``{field: (old, new)}`` of the fields that actually changed (empty: nothing
-    written).
+    Only the fields whose value differs are written, with ``WHERE id = ? AND version = ?`` and
+    the version bumped.  ``expected`` is what the caller saw: a field stored differently now
+    (and not already what the caller wants) raises
+    :class:`~cobbdesk.core.store.conflicts.ConflictError`.  Returns ``{field: (old, new)}`` of
+    the fields that actually changed (empty: nothing written).
     """
     row = conn.execute(select(table).where(table.c.id == row_id)).mappings().one()
+    clashes = field_conflicts(expected or {}, dict(row), values)
+    if clashes:
+        raise conflict(entity, row_id, clashes)
     changes = {k: (row[k], v) for k, v in values.items() if row[k] != v}
     if changes:
-        conn.execute(table.update().where(table.c.id == row_id).values(**values))
+        written = {k: new for k, (_, new) in changes.items()}
+        versioned_update(
+            conn, table, table.c.id == row_id, int(row["version"]), written,
+            entity=entity, entity_id=row_id,
+        )  # fmt: skip
         audit_log.record(conn, actor, entity, row_id, changes, reason=reason)
     return changes
 

@@ -3,6 +3,8 @@
 Times are UTC ISO-8601 strings; dates ISO ``YYYY-MM-DD``.  Rows are never deleted: a deletion
 sets ``deleted_utc`` (and is audited with its reason).  ``measurements.angle_deg`` is a cache of
 the angle recomputed from the stored points by ``algorithm_version``; the points are the truth.
+Editable rows carry ``version`` (bumped by every update, see ``conflicts``); ``meta`` holds
+``schema_version`` and ``audit_head`` (``"<rows>:<last hash>"``, see ``audit``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import (
 )
 
 #: Version written by this code; ``migrations`` brings older files up to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -47,6 +49,8 @@ patients = Table(
     Column("duration_months", Float, CheckConstraint("duration_months >= 0")),
     Column("created_utc", String(32), nullable=False),
     Column("deleted_utc", String(32)),
+    # version 4: optimistic concurrency (see ``conflicts``)
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
 )
 
 visits = Table(
@@ -64,6 +68,8 @@ visits = Table(
     Column("visit_date", String(10)),
     Column("created_utc", String(32), nullable=False),
     Column("deleted_utc", String(32)),
+    # version 4: optimistic concurrency (see ``conflicts``)
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
     UniqueConstraint("patient_id", "kind", "label", name="uq_visit_kind"),
 )
 
@@ -93,6 +99,8 @@ films = Table(
     Column("facing_source", String(16)),
     Column("pixel_aspect_row", Float),
     Column("pixel_aspect_col", Float),
+    # version 4: optimistic concurrency (see ``conflicts``)
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
 )
 Index("ix_films_pixel_sha256", films.c.pixel_sha256)  # version 2
 
@@ -122,6 +130,8 @@ measurements = Table(
     Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
     Column("pixel_aspect_row", Float),
     Column("pixel_aspect_col", Float),
+    # version 4: optimistic concurrency (see ``conflicts``)
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
 )
 
 #: A user's calibration of a film: a line over an object of known length (version 3).
@@ -154,6 +164,8 @@ labs = Table(
     Column("unit", String(16), nullable=False, default=""),
     Column("updated_utc", String(32), nullable=False),
     Column("deleted_utc", String(32)),
+    # version 4: optimistic concurrency (see ``conflicts``)
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
     UniqueConstraint("visit_id", "name", name="uq_lab_per_visit"),
 )
 
@@ -185,3 +197,5 @@ V3_MEASUREMENT_COLUMNS = (
     measurements.c.upper_snapped, measurements.c.lower_snapped,
     measurements.c.pixel_aspect_row, measurements.c.pixel_aspect_col,
 )  # fmt: skip
+#: Tables given a ``version`` column by migration to version 4.
+V4_VERSIONED = (patients, visits, films, measurements, labs)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
 from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.films import FilmEditing
+from cobbdesk.core.store.integrity import Integrity, check_integrity, inserted
 from cobbdesk.core.store.migrations import migrate
 from cobbdesk.core.store.overview import study_overview
 from cobbdesk.core.store.records import (
@@ -77,6 +78,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         self.actor = _actor(actor)
         self.engine = dialect.engine_for(path)
         self.backup_made: Path | None = None
+        self._seen_measurements: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def create(
@@ -88,7 +90,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         with study.transaction() as conn:
             metadata.create_all(conn)
             conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            audit_log.record(conn, study.actor, "study", target.name, {"created": (None, "v2")})
+            created = {"created": (None, f"v{SCHEMA_VERSION}")}
+            audit_log.record(conn, study.actor, "study", target.name, created)
         return study
 
     @classmethod
@@ -122,11 +125,21 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             yield conn
 
     def _update(
-        self, table: Table, entity: str, row_id: int, values: dict[str, Any], reason: str
+        self,
+        table: Table,
+        entity: str,
+        row_id: int,
+        values: dict[str, Any],
+        reason: str,
+        *,
+        expected: Mapping[str, Any] | None = None,
     ) -> None:
         """Change one row's fields in one transaction, auditing each field that changed."""
         with self.transaction() as conn:
-            update_row(conn, self.actor, table, row_id, values, entity=entity, reason=reason)
+            update_row(
+                conn, self.actor, table, row_id, values, entity=entity, reason=reason,
+                expected=expected,
+            )  # fmt: skip
 
     def set_rater(self, rater: str) -> None:
         self.actor = audit_log.Actor(self.actor.user, rater.strip() or self.actor.user)
@@ -138,6 +151,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
     def verify_audit(self) -> audit_log.Verification:
         with self.engine.connect() as conn:
             return audit_log.verify(conn)
+
+    def verify_integrity(self, expect_head: str | None = None) -> Integrity:
+        """The audit chain, its recorded head, its guards and the data replayed from it
+        (:func:`~cobbdesk.core.store.integrity.check_integrity`); one read snapshot."""
+        with self.engine.connect() as conn, conn.begin():
+            return check_integrity(conn, expect_head)
 
     # --- patients ---------------------------------------------------------------------
     @staticmethod
@@ -172,12 +191,23 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             new_id = conn.execute(
                 patients.insert().values(study_id=sid, created_utc=audit_log.utc_now(), **clean)
             ).inserted_primary_key[0]  # type: ignore[index]
-            audit_log.record(conn, self.actor, "patient", new_id, {"study_id": (None, sid)})
+            created = inserted("patient", {"study_id": sid, **clean})
+            audit_log.record(conn, self.actor, "patient", new_id, created)
         return int(new_id)
 
-    def update_patient(self, patient_id: int, reason: str = "", **fields: Any) -> None:
+    def update_patient(
+        self,
+        patient_id: int,
+        reason: str = "",
+        *,
+        expected: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        """Change a patient's fields; ``expected`` (what the caller saw) turns a field changed
+        by someone else in between into a ConflictError instead of an overwrite."""
         clean = self._clean_patient(fields)
-        self._update(patients, "patient", patient_id, clean, reason)
+        seen = self._clean_patient(dict(expected)) if expected is not None else None
+        self._update(patients, "patient", patient_id, clean, reason, expected=seen)
 
     def patients(self) -> list[Patient]:
         columns = [patients.c[name] for name in Patient._fields]  # the record's order
@@ -205,22 +235,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         kind = VisitKind(kind)
         day = iso_date(visit_date, "visit date")
         with self.transaction() as conn:
+            values = {"patient_id": patient_id, "kind": kind.value, "label": label,
+                      "visit_date": day}  # fmt: skip
             new_id = conn.execute(
-                visits.insert().values(
-                    patient_id=patient_id,
-                    kind=kind.value,
-                    label=label,
-                    visit_date=day,
-                    created_utc=audit_log.utc_now(),
-                )
+                visits.insert().values(**values, created_utc=audit_log.utc_now())
             ).inserted_primary_key[0]  # type: ignore[index]
-            audit_log.record(
-                conn,
-                self.actor,
-                "visit",
-                new_id,
-                {"kind": (None, kind.value), "visit_date": (None, day)},
-            )
+            audit_log.record(conn, self.actor, "visit", new_id, inserted("visit", values))
         return int(new_id)
 
     def update_visit(self, visit_id: int, reason: str = "", **fields: Any) -> None:
@@ -271,13 +291,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
                     **clean,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-            audit_log.record(
-                conn,
-                self.actor,
-                "film",
-                new_id,
-                {"sop_instance_uid": (None, sop_instance_uid), "region": (None, clean["region"])},
-            )
+            created = {"visit_id": visit_id, "sop_instance_uid": sop_instance_uid, **clean}
+            audit_log.record(conn, self.actor, "film", new_id, inserted("film", created))
         return int(new_id)
 
     def update_film(self, film_id: int, reason: str = "", **fields: Any) -> None:

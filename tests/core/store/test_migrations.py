@@ -67,6 +67,12 @@ def test_v1_study_is_backed_up_then_migrated(v1_file: Path) -> None:
         verification = study.verify_audit()
         assert verification.ok, verification
         with study.engine.connect() as conn:
+            for table in ("patients", "visits", "films", "measurements", "labs"):
+                versions = conn.execute(text(f"SELECT DISTINCT version FROM {table}")).all()
+                assert [tuple(v) for v in versions] in ([(1,)], []), table
+        integrity = study.verify_integrity()  # v4: the migration audited every row's state
+        assert integrity.ok, integrity.problems
+        with study.engine.connect() as conn:
             last = conn.execute(
                 text("SELECT field, old_value, new_value FROM audit ORDER BY seq DESC LIMIT 1")
             ).one()
@@ -90,3 +96,18 @@ def test_newer_study_is_refused(v1_file: Path) -> None:
     con.close()
     with pytest.raises(StoreError, match="newer CobbDesk"):
         Study.open(v1_file)
+
+
+def test_v4_migration_snapshot_lets_verify_replay_legacy_rows(v1_file: Path) -> None:
+    Study.open(v1_file).close()
+    con = sqlite3.connect(v1_file)
+    snapshots = con.execute("SELECT entity FROM audit WHERE field = 'snapshot'").fetchall()
+    con.execute("UPDATE labs SET value_num = value_num + 1 WHERE value_num IS NOT NULL")
+    con.execute("UPDATE measurements SET lower_posterior_x = lower_posterior_x + 3")
+    con.commit()
+    con.close()
+    assert {e for (e,) in snapshots} >= {"patient", "visit", "film", "measurement", "labs"}
+    with Study.open(v1_file) as study:
+        problems = {(p.entity, p.field) for p in study.verify_integrity().problems}
+    assert ("measurement", "lower_posterior_x") in problems
+    assert any(entity == "labs" for entity, _ in problems)

@@ -1,0 +1,311 @@
+"""Tamper evidence: does the study's current data match what its audit trail says happened?
+
+:func:`audit.verify <cobbdesk.core.store.audit.verify>` only proves the audit rows that are
+present are unaltered and contiguous.  :func:`check_integrity` also proves
+
+* **the trail's end**: ``meta.audit_head`` (row count and last hash, moved by every audited
+  write in the same transaction) must name the last row — deleting the last rows or emptying
+  the table leaves it pointing past the end; with ``expect_head`` (a head kept elsewhere,
+  ``cobbdesk verify --head``) the trail must still contain that row unchanged;
+* **the guards**: the append-only triggers on ``audit`` must exist;
+* **the data**: replaying the trail (every insert is audited with all of its fields, every
+  update with old and new values; migration to schema 4 audited a snapshot of every row) gives
+  the state each patient, visit, film, measurement, calibration and lab value must be in; a
+  row whose stored fields differ, a row the trail never created and a created row that is gone
+  are each reported.
+
+Reports name rows by id (patients by their study ID pseudonym and id, measurements by uuid)
+and the field — never a value, since patient fields are identifiers.
+
+What it cannot prove: someone who can write the file can rewrite data, trail and head
+consistently; only a head kept outside the file (or a signed export) detects that.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Float, Integer, Table, select, text
+
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.schema import (
+    audit,
+    calibrations,
+    films,
+    labs,
+    measurements,
+    patients,
+    visits,
+)
+
+SNAPSHOT = "snapshot"
+"""Audit field of a row's full state (written for every existing row by migration to v4)."""
+POINTS = tuple(f"{line}_{end}_{axis}" for line in ("upper", "lower")
+               for end in ("anterior", "posterior") for axis in ("x", "y"))  # fmt: skip
+REPLAYED: dict[str, tuple[Table, tuple[str, ...]]] = {
+    "patient": (patients, ("study_id", "dicom_patient_id", "name", "mrn", "birth_date", "sex",
+                           "dose_mg_kg_day", "duration_months", "deleted_utc")),
+    "visit": (visits, ("patient_id", "kind", "label", "visit_date", "deleted_utc")),
+    "film": (films, ("visit_id", "sop_instance_uid", "pixel_sha256", "path", "region", "view",
+                     "study_date", "pixel_rows", "pixel_columns", "facing", "facing_source",
+                     "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")),
+    "measurement": (measurements, ("film_id", "rater", "template", *POINTS, "spacing_row_mm",
+                                   "spacing_col_mm", "spacing_source", "angle_deg",
+                                   "algorithm_version", "upper_snapped", "lower_snapped",
+                                   "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")),
+    "calibration": (calibrations, ("film_id", "kind", "x1", "y1", "x2", "y2", "length_mm",
+                                   "spacing_row_mm", "spacing_col_mm", "deleted_utc")),
+}  # fmt: skip
+"""Audit entity → its table and the fields the trail must account for."""
+LABS = "labs"
+_CHANGED = "differs from the audit trail: changed outside CobbDesk"
+TRIGGERS = ("audit_no_update", "audit_no_delete")
+"""The append-only guards ``dialect`` creates on the audit table (SQLite)."""
+
+
+def inserted(entity: str, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The audit changes of a new row: ``(None, value)`` for every replayed field that is set
+    (by ``values`` or by the column's scalar default)."""
+    table, names = REPLAYED[entity]
+    changes = {}
+    for name in names:
+        value = values.get(name)
+        default = table.c[name].default
+        if value is None and default is not None and getattr(default, "is_scalar", False):
+            value = default.arg  # type: ignore[attr-defined]
+        if value is not None:
+            changes[name] = (None, value)
+    return changes
+
+
+@dataclass(frozen=True)
+class Tampering:
+    """One difference between the study and its audit trail (no values: ids and fields only)."""
+
+    entity: str
+    row: str
+    field: str
+    problem: str
+
+    def describe(self) -> str:
+        where = f"{self.entity} {self.row}".strip()
+        return (
+            f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+        )
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What :func:`check_integrity` found; ``head`` is ``(rows, last hash)`` of the trail."""
+
+    chain: audit_log.Verification
+    head: tuple[int, str]
+    problems: list[Tampering] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+    @property
+    def head_text(self) -> str:
+        return audit_log.head_text(*self.head)
+
+
+def check_integrity(conn: Connection, expect_head: str | None = None) -> Integrity:
+    """Chain, head, guards and data (module rules); ``expect_head`` is ``seq:hash`` or ``hash``."""
+    chain = audit_log.verify(conn)
+    head = audit_log.head(conn)
+    problems = _head_problems(conn, head)
+    if expect_head:
+        problems += _expected_head_problems(conn, expect_head)
+    problems += _trigger_problems(conn)
+    problems += data_problems(conn)
+    return Integrity(chain, head, problems)
+
+
+def _head_problems(conn: Connection, head: tuple[int, str]) -> list[Tampering]:
+    try:
+        stored = audit_log.stored_head(conn)
+    except ValueError:
+        return [Tampering("study", "", "audit_head", "the recorded audit head is unreadable")]
+    if stored is None:
+        return [Tampering("study", "", "audit_head", "the recorded audit head is missing")]
+    if stored == head:
+        return []
+    if stored[0] > head[0]:
+        what = f"the study recorded {stored[0]} audit rows but {head[0]} remain: rows were deleted"
+    else:
+        what = (
+            f"the audit trail ends at row {head[0]} but the study recorded row {stored[0]} as its "
+            "end: rows were rewritten or added outside CobbDesk"
+        )
+    return [Tampering("audit", "", "", what)]
+
+
+def _expected_head_problems(conn: Connection, expected: str) -> list[Tampering]:
+    seq_text, _, hash_ = expected.strip().rpartition(":")
+    query = select(audit.c.seq).where(audit.c.hash == hash_.lower())
+    if seq_text:
+        query = query.where(audit.c.seq == int(seq_text))
+    if conn.execute(query).first() is None:
+        return [Tampering("audit", "", "", f"the expected head {expected.strip()} is not in the "
+                          "trail: the history up to it was rewritten or removed")]  # fmt: skip
+    return []
+
+
+def _trigger_problems(conn: Connection) -> list[Tampering]:
+    if conn.dialect.name != "sqlite":
+        return []
+    present = {
+        r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
+    }
+    return [
+        Tampering("audit", "", "", f"the guard trigger {name} was removed")
+        for name in TRIGGERS
+        if name not in present
+    ]
+
+
+# --- replay -------------------------------------------------------------------------------
+def _recorded(conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
+    """Replay the trail: (entity, id) → {field: last recorded value} (labs: by visit id)."""
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    query = (
+        select(audit.c.entity, audit.c.entity_id, audit.c.field, audit.c.new_value)
+        .where(audit.c.entity.in_([*REPLAYED, LABS]))
+        .order_by(audit.c.seq)
+    )
+    for entity, entity_id, name, new in conn.execute(query):
+        key = (entity, entity_id)
+        if name == SNAPSHOT:
+            state[key] = dict(json.loads(new))
+        else:
+            state.setdefault(key, {})[name] = new
+    return state
+
+
+def _same(kind: Any, recorded: Any, current: Any) -> bool:
+    if recorded is None or current is None:
+        return recorded is None and current is None
+    try:
+        if isinstance(kind, Float):
+            a, b = float(recorded), float(current)
+            return a == b or (math.isnan(a) and math.isnan(b))
+        if isinstance(kind, Integer):
+            return int(float(recorded)) == int(current)
+    except (TypeError, ValueError):
+        return False
+    return str(recorded) == str(current)
+
+
+def data_problems(conn: Connection) -> list[Tampering]:
+    """Rows whose stored fields are not what the replayed trail says (module rules)."""
+    recorded = _recorded(conn)
+    study_ids = {
+        str(pid): sid for pid, sid in conn.execute(select(patients.c.id, patients.c.study_id))
+    }
+    problems: list[Tampering] = []
+    for entity, (table, names) in REPLAYED.items():
+        problems += _table_problems(
+            conn, entity, table=table, names=names, recorded=recorded, study_ids=study_ids
+        )
+    problems += _lab_problems(conn, recorded)
+    return problems
+
+
+def _name(entity: str, row_id: str, state: Mapping[str, Any], study_ids: Mapping[str, str]) -> str:
+    if entity == "patient":
+        pseudonym = state.get("study_id") or study_ids.get(row_id, "?")
+        return f"{pseudonym} (id {row_id})"
+    return row_id
+
+
+def _table_problems(
+    conn: Connection,
+    entity: str,
+    *,
+    table: Table,
+    names: tuple[str, ...],
+    recorded: Mapping[tuple[str, str], dict[str, Any]],
+    study_ids: Mapping[str, str],
+) -> list[Tampering]:
+    problems, seen = [], set()
+    for row in conn.execute(select(table.c.id, *(table.c[n] for n in names))).mappings():
+        row_id = str(row["id"])
+        seen.add(row_id)
+        state = recorded.get((entity, row_id))
+        label = _name(entity, row_id, state or {}, study_ids)
+        if state is None:
+            problems.append(Tampering(entity, label, "", "not in the audit trail: written "
+                                      "outside CobbDesk"))  # fmt: skip
+            continue
+        problems += [
+            Tampering(entity, label, n, _CHANGED)
+            for n in names
+            if not _same(table.c[n].type, state.get(n), row[n])
+        ]
+    for (kind, row_id), state in recorded.items():
+        if kind == entity and row_id not in seen:
+            label = _name(entity, row_id, state, study_ids)
+            problems.append(Tampering(entity, label, "", "in the audit trail but missing from "
+                                      "the study: deleted outside CobbDesk"))  # fmt: skip
+    return problems
+
+
+def _lab_problems(
+    conn: Connection, recorded: Mapping[tuple[str, str], dict[str, Any]]
+) -> list[Tampering]:
+    current: dict[tuple[str, str], Any] = {}
+    query = select(labs.c.visit_id, labs.c.name, labs.c.value_num, labs.c.value_text,
+                   labs.c.deleted_utc)  # fmt: skip
+    for visit_id, name, number, value_text, deleted in conn.execute(query):
+        value = None if deleted is not None else (number if number is not None else value_text)
+        current[(str(visit_id), name)] = value
+    expected = {
+        (visit_id, name): value
+        for (entity, visit_id), values in recorded.items()
+        if entity == LABS
+        for name, value in values.items()
+    }
+    problems = []
+    for visit_id, name in sorted(set(current) | set(expected)):
+        now, then = current.get((visit_id, name)), expected.get((visit_id, name))
+        kind = Float() if isinstance(now, float) else None
+        if not _same(kind, then, now):
+            problems.append(Tampering("labs", f"of visit {visit_id}", name, _CHANGED))
+    return problems
+
+
+# --- migration to v4 ----------------------------------------------------------------------
+def snapshot_entries(conn: Connection, reason: str) -> Iterable[audit_log.Change]:
+    """One audit change per existing row (and per visit's labs): its full replayed state."""
+    for entity, (table, names) in REPLAYED.items():
+        for row in conn.execute(select(table.c.id, *(table.c[n] for n in names))).mappings():
+            state = {n: row[n] for n in names}
+            yield entity, row["id"], {SNAPSHOT: (None, state)}, reason
+    by_visit: dict[int, dict[str, Any]] = {}
+    query = select(labs.c.visit_id, labs.c.name, labs.c.value_num, labs.c.value_text).where(
+        labs.c.deleted_utc.is_(None)
+    )
+    for visit_id, name, number, value_text in conn.execute(query):
+        by_visit.setdefault(int(visit_id), {})[name] = number if number is not None else value_text
+    for visit_id, values in by_visit.items():
+        yield LABS, visit_id, {SNAPSHOT: (None, values)}, reason
+
+
+__all__ = [
+    "LABS",
+    "REPLAYED",
+    "SNAPSHOT",
+    "TRIGGERS",
+    "Integrity",
+    "Tampering",
+    "check_integrity",
+    "data_problems",
+    "inserted",
+    "snapshot_entries",
+]

@@ -24,8 +24,10 @@ from cobbdesk.gui.dispatch import UiDispatcher
 
 if TYPE_CHECKING:
     from cobbdesk.core.importing.importer import ImportReport
+    from cobbdesk.core.importing.photos import PhotoTarget
     from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.study.browser import StudyBrowser
+    from cobbdesk.gui.study.photo_dialog import PhotoPrompt
 
 logger = logging.getLogger("cobbdesk.gui.study")
 Progress = Callable[[int, int], None]
@@ -74,6 +76,7 @@ class StudyJobs:
     browser: StudyBrowser
     jobs: list[BackgroundJob]
     _pool: ThreadPoolExecutor
+    photo_prompt: PhotoPrompt | None = None  # tests inject the photo dialog's answer
 
     def open_film(self, record: FilmRecord) -> None:  # provided by StudySession
         raise NotImplementedError
@@ -153,12 +156,20 @@ class StudyJobs:
             self.import_films([Path(folder)])
 
     def import_films(self, paths: list[Path]) -> BackgroundJob | None:
+        """Import the films under ``paths``; photos/scans among them go to the patient,
+        visit and region the photo dialog is told (skipped with a hint when declined)."""
         study = self.study
         if study is None:
             return None
+        from cobbdesk.gui.study.photo_dialog import ask_photo_target, photo_files
+
+        photos = photo_files(paths)
+        target = None
+        if photos:
+            target = (self.photo_prompt or ask_photo_target)(self.window, study, len(photos))  # type: ignore[arg-type]
         return self.start_job(
             "Importing films into the study…",
-            lambda progress, cancel: run_import(study, paths, progress, cancel),
+            lambda progress, cancel: run_import(study, paths, progress, cancel, target),
             self._imported,
         )
 
@@ -171,11 +182,13 @@ class StudyJobs:
         QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window).open()
 
 
-def run_import(study: Study, paths: list[Path], progress: Progress, cancel: Cancel) -> Any:
-    """The DICOM import (:func:`~...importer.import_paths`), off the UI thread."""
+def run_import(study: Study, paths: list[Path], progress: Progress, cancel: Cancel,
+               photos: PhotoTarget | None = None) -> Any:  # fmt: skip
+    """The import (:func:`~...importer.import_paths`), off the UI thread; photos go to
+    ``photos`` (skipped with a hint when None)."""
     from cobbdesk.core.importing.importer import import_paths
 
-    return import_paths(study, paths, progress=progress, cancel=cancel)
+    return import_paths(study, paths, progress=progress, cancel=cancel, photos=photos)
 
 
 def import_summary(report: ImportReport) -> str:

@@ -5,6 +5,10 @@ cobbdesk film STUDY UID [--region cervical|lumbar|unknown] [--visit admission|mo
                         [--facing left|right] [--calibrate X1 Y1 X2 Y2 --length-mm MM
                         [--kind ruler|ball|marker|other]] --reason TEXT
 
+``--facing`` also re-labels the film's saved measurements by that facing (each line's anterior
+end follows it, as in the viewer), so none keeps the opposite sign; each one changed is
+printed with its old and new angle.
+
 ``--calibrate`` stores a user calibration (a line over an object of known length, in image
 pixels) exactly as ``cobbdesk calibrate`` does (see :mod:`cobbdesk.cli.calibrate`).
 
@@ -136,6 +140,8 @@ def _change(study: Any, args: argparse.Namespace) -> int:
         _out(f"{args.uid}: {label}: {_show(old, names)} → {_show(new, names)}")
     if not result.changes:
         _out(f"{args.uid}: nothing changed")
+    if args.facing is not None:
+        _relabel(study, result.film, args.uid, args.reason)
     if result.mismatched:
         _err(
             "warning",
@@ -143,6 +149,23 @@ def _change(study: Any, args: argparse.Namespace) -> int:
             f"region {result.film.region.value} and are left out of exports",
         )
     return 0
+
+
+def _relabel(study: Any, film: Any, uid: str, reason: str) -> None:
+    """Re-label the film's saved measurements by its (new) facing, as the viewer does: each
+    line's anterior end follows the facing, so no measurement keeps the opposite sign."""
+    from cobbdesk.core.measure.facing import orient_measurement
+
+    for m in study.measurements(film.id):
+        try:
+            oriented, notices = orient_measurement(m, film.facing)
+        except CobbdeskError as exc:
+            _err("warning", f"{uid}: measurement {m.id} not re-labelled: {exc.problem}")
+            continue
+        if notices:
+            study.save_measurement(film.id, oriented, reason=reason)
+            _out(f"{uid}: measurement {m.id}: {m.angle:+.2f}° → {oriented.angle:+.2f}° "
+                 f"(corners re-labelled for facing {film.facing})")  # fmt: skip
 
 
 def _calibrate(study: Any, film: Any, args: argparse.Namespace) -> None:

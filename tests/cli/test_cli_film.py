@@ -106,6 +106,30 @@ def test_change_region_and_facing(study_path: Path, capsys: pytest.CaptureFixtur
         assert study.verify_audit().ok
 
 
+def test_facing_change_relabels_saved_measurements(
+    study_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Setting the facing re-labels the film's saved lines as the viewer does: a measurement
+    clicked anterior-left on a film now said to face right is stored with the sign its
+    corners give under that facing (−28.0725°), never left at +28.0725° (issue #10)."""
+    argv = ["film", str(study_path), CERVICAL, "--facing", "right", "--reason", "faces right"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "+28.07° → -28.07° (corners re-labelled for facing right)" in out
+    with Study.open(study_path) as study:
+        film = study.film_by_sop(CERVICAL)
+        assert film is not None
+        (m,) = study.measurements(film.id)
+        assert m.angle == pytest.approx(-28.0725, abs=1e-4)
+        assert m.upper.anterior == (140.0, 110.0) and m.lower.anterior == (140.0, 290.0)
+        assert study.angle_discrepancies() == [] and study.verify_audit().ok
+    assert main(["film", str(study_path), CERVICAL, "--facing", "left", "--reason", "no"]) == 0
+    with Study.open(study_path) as study:
+        film = study.film_by_sop(CERVICAL)
+        assert film is not None
+        assert study.measurements(film.id)[0].angle == pytest.approx(28.0725, abs=1e-4)
+
+
 def test_change_visit_creates_month3(study_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["film", str(study_path), BARE, "--visit", "month3", "--reason", "dated 3 mo"])
     out = capsys.readouterr().out

@@ -5,7 +5,11 @@ cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into th
 cobbdesk labs STUDY labs.csv [--reason T]   lab values per patient visit
 cobbdesk measure STUDY points.csv [--reason T]   endplate points; CobbDesk computes the angles
 cobbdesk verify STUDY                      database integrity, audit hash chain, stale stored
-                                           angles (exit 1) and region mismatches (warnings)
+                                           angles (exit 1) and region mismatches (warnings);
+    [--head] [--expect-head SEQ:HASH]      the data replayed from the audit trail, the trail's
+                                           recorded end and guards (tampering: exit 1); --head
+                                           prints the head to keep elsewhere, --expect-head
+                                           checks a kept head is still in the trail
 
 Each prints a summary on stdout (``--json``: the machine-readable report instead) and one
 line per error or warning on stderr, and exits 1 when anything was rejected: a file that
@@ -51,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--reason", default="", help="why saved values are changed")
     verify = sub.add_parser("verify", parents=[common], help="check a study file")
     verify.add_argument("study", type=Path)
+    verify.add_argument(
+        "--head", action="store_true", help="print the audit head (keep it outside the study)"
+    )
+    verify.add_argument(
+        "--expect-head", metavar="SEQ:HASH", help="a head printed earlier by --head"
+    )
     return parser
 
 
@@ -192,7 +202,8 @@ def _measure(args: argparse.Namespace) -> int:
 # --- verify -------------------------------------------------------------------------------
 def _verify(args: argparse.Namespace) -> int:
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
-        check = study.verify_audit()
+        integrity = study.verify_integrity(args.expect_head)
+        check = integrity.chain
         overview = study.overview()
         stale = study.angle_discrepancies()
         mismatches = study.region_mismatches()
@@ -204,6 +215,8 @@ def _verify(args: argparse.Namespace) -> int:
         "audit_rows": check.rows,
         "first_bad_seq": check.first_bad_seq,
         "problem": check.problem,
+        "audit_head": integrity.head_text,
+        "tampering": [vars(p) for p in integrity.problems],
         "patients": len(overview),
         "visits": sum(len(p.visits) for p in overview),
         "films": films,
@@ -212,6 +225,8 @@ def _verify(args: argparse.Namespace) -> int:
     }
     if not check.ok:
         _say("error", f"{args.study.name}: audit trail damaged: {check.problem}")
+    for problem in integrity.problems:
+        _say("error", f"tampering: {problem.describe()}")
     for d in stale:
         _say("error", f"stale angle: {d.describe()}")
     for m in mismatches:
@@ -220,12 +235,16 @@ def _verify(args: argparse.Namespace) -> int:
         _emit_json(result)
     else:
         audit = f"ok ({check.rows} rows)" if check.ok else f"DAMAGED ({check.problem})"
+        found = len(integrity.problems)
+        audit += "; data matches the audit trail" if not found else f"; {found} TAMPERING(S)"
         _out(
             f"{args.study.name}: database ok; audit chain {audit}; {result['patients']} "
             f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
             f"angle(s); {len(mismatches)} region mismatch(es)"
         )
-    return 0 if check.ok and not stale else 1
+        if args.head:
+            _out(f"audit head: {integrity.head_text}")
+    return 0 if integrity.ok and not stale else 1
 
 
 def _stale_dict(d: Any) -> dict[str, Any]:

@@ -63,7 +63,9 @@ COINCIDENT_MM = 1.0
 COINCIDENT_PX = 4.0
 """The same tolerance on an uncalibrated film (pixels)."""
 MAX_ANGLE_DEG = 90.0
-"""A Cobb angle is under 90° in magnitude: beyond that one line's ends are reversed."""
+"""A Cobb angle is under 90° in magnitude: beyond that one line's ends are reversed.  The
+check is made on the angle as displayed (one decimal), so 89.96° is refused too: nothing that
+reads "90.0°" is ever stored."""
 
 PLAUSIBLE_RANGE: dict[Template, tuple[float, float]] = {
     Template.C2_C7: (-40.0, 60.0),
@@ -206,7 +208,7 @@ def check_lines(
             "on its own endplate",
         )
     angle = cobb_angle(lines[0], lines[1], spacing)
-    if abs(angle) >= MAX_ANGLE_DEG:
+    if round(abs(angle), 1) >= MAX_ANGLE_DEG:  # nothing is stored that would read "90.0°"
         raise GuardError(
             None,
             f"{names[0]} and {names[1]} are {abs(angle):.1f}° apart; a Cobb angle is under "

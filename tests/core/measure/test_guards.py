@@ -119,6 +119,14 @@ def test_ninety_degrees_or_more_is_refused() -> None:
     with pytest.raises(GuardError, match=r"90\.0° apart"):
         check_lines(((0.0, 0.0), (40.0, 0.0)), ((0.0, 100.0), (0.0, 60.0)), None)
     assert abs(check_lines(((0.0, 0.0), (40.0, 0.0)), ((0.0, 100.0), (30.0, 60.0)), None)) < 90
+    # 89.96° would be shown as "90.0°": refused as well (the check is on the displayed value)
+    tilt = math.radians(89.96)
+    steep = ((0.0, 100.0), (40.0 * math.cos(tilt), 100.0 - 40.0 * math.sin(tilt)))
+    with pytest.raises(GuardError, match=r"90\.0° apart"):
+        check_lines(((0.0, 0.0), (40.0, 0.0)), steep, None)
+    tilt = math.radians(89.94)  # shown as 89.9°: a (flagged) angle, not refused
+    steep = ((0.0, 100.0), (40.0 * math.cos(tilt), 100.0 - 40.0 * math.sin(tilt)))
+    assert round(abs(check_lines(((0.0, 0.0), (40.0, 0.0)), steep, None)), 2) == 89.94
 
 
 def measurement(upper, lower, **kw) -> CobbMeasurement:

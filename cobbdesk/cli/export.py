@@ -1,8 +1,12 @@
 """``cobbdesk export`` and ``cobbdesk stats``: study exports and statistics from the shell.
 
 cobbdesk export STUDY --format wide|long|xlsx|sav|codebook -o PATH [--identified]
-                      [--convention-comment] [--reason TEXT] [--stats-json FILE]
-cobbdesk stats STUDY [--json] [--report report.html]
+                      [--raters mean|each|consensus|NAME] [--convention-comment]
+                      [--reason TEXT] [--stats-json FILE]
+cobbdesk stats STUDY [--raters mean|consensus|NAME] [--json] [--report report.html]
+cobbdesk stats STUDY --set-raters mean|consensus|NAME | --set-adjudicator NAME --reason TEXT
+
+Without ``--raters`` both use the study's rater policy (``mean`` unless set).
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--reason", default="", help="why the export is made (audit trail)")
     export.add_argument(
+        "--raters",
+        metavar="POLICY",
+        help="mean (default): one row per patient, angles averaged over raters; each: one row "
+        "per rater (reliability work); consensus: the study's adjudicator; NAME: one rater",
+    )
+    export.add_argument(
         "--stats-json",
         type=Path,
         metavar="FILE",
@@ -47,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("study", type=Path)
     stats.add_argument("--json", action="store_true", help="print machine-readable results")
     stats.add_argument("--report", type=Path, help="write a self-contained HTML report")
+    stats.add_argument(
+        "--raters", metavar="POLICY", help="mean (default), consensus or a rater's name"
+    )
+    stats.add_argument("--set-raters", metavar="POLICY", help="store the study's rater policy")
+    stats.add_argument(
+        "--set-adjudicator", metavar="NAME", help="store the rater whose reading is consensus"
+    )
+    stats.add_argument("--reason", default="", help="why a setting is changed (audit trail)")
     return parser
 
 
@@ -74,29 +92,48 @@ def _export(args: argparse.Namespace) -> int:
             convention_comment=args.convention_comment,
             reason=args.reason,
             long=long,
+            raters=args.raters,
         )
         if args.stats_json is not None:
-            _write_stats_json(args.stats_json, long if long is not None else load_long(study))
+            stats_policy = result.policy if result.policy.kind != "each" else None
+            stats_policy = stats_policy or _analysis_policy(study, None)
+            data = long if long is not None else load_long(study)
+            _write_stats_json(args.stats_json, data, stats_policy)
     kind = "IDENTIFIED" if result.identified else "de-identified"
-    _out(f"{result.path}: {result.rows} rows, {kind} {result.format}, sha256 {result.sha256}")
+    _out(
+        f"{result.path}: {result.rows} rows, {kind} {result.format}, raters "
+        f"{result.policy.label}, sha256 {result.sha256}"
+    )
     return 0
 
 
-def _write_stats_json(path: Path, long: Any) -> None:
+def _analysis_policy(study: Any, text: str | None) -> Any:
+    """The resolved policy for the statistics: ``text`` or the study's default."""
+    from cobbdesk.core.export.policy import parse_policy, resolve, study_policy, study_raters
+
+    policy = study_policy(study) if text is None else parse_policy(text)
+    return resolve(study, policy, study_raters(study))
+
+
+def _write_stats_json(path: Path, long: Any, policy: Any) -> None:
     from cobbdesk.core.export.analysis import analyse
 
-    text = json.dumps(analyse(long).to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
+    data = analyse(long, policy).to_dict()
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
     path.write_text(text + "\n", encoding="utf-8")
     _out(f"{path}: statistics (JSON)")
 
 
 def _summary(data: dict[str, Any]) -> list[str]:
+    from cobbdesk.core.export.formatting import format_value, p_phrase
+
     lines = [f"{data['n_patients']} patients; {data['notes'][0]}", *data["notes"][1:]]
     for w in data["wilcoxon"]:
         if w["computable"]:
+            exact = " (exact, small sample)" if w["p_source"] == "exact" else ""
             lines.append(
                 f"{w['measure']}: n = {w['n']} pairs ({w['zeros']} zero), "
-                f"W = {w['w']:g}, Z = {w['z']:.3f}, p = {w['p']:.4f}, "
+                f"W = {w['w']:g}, Z = {w['z']:.3f}, {p_phrase(w['p'])}{exact}, "
                 f"median Δ = {w['median_diff']:g}"
             )
         else:
@@ -104,8 +141,13 @@ def _summary(data: dict[str, Any]) -> list[str]:
         if w["excluded_ids"]:
             lines.append(f"  excluded: {', '.join(w['excluded_ids'])}")
     for s in data["spearman"]:
-        result = f"rho = {s['rho']:.3f}, p = {s['p']:.4f}" if s["computable"] else s["reason"]
+        rho = f"rho = {format_value(s['rho'], 3)}, {p_phrase(s['p'])}"
+        result = rho if s["computable"] else s["reason"]
         lines.append(f"{s['x']} vs {s['y']} ({s['visit']}, n = {s['n']}): {result}")
+    for s in data["rmcorr"]:
+        r = f"r_rm = {format_value(s['r'], 3)}, {p_phrase(s['p'])}"
+        result = r if s["computable"] else s["reason"]
+        lines.append(f"{s['x']} vs {s['y']} (both visits, rmcorr, df = {s['df']}): {result}")
     for icc in data["icc"]:
         value = f"{icc['icc']:.3f}" if icc["computable"] else icc["reason"]
         lines.append(f"ICC(A,1) {icc['region']}: {value}")
@@ -118,7 +160,10 @@ def _stats(args: argparse.Namespace) -> int:
     from cobbdesk.core.store import Study
 
     with Study.open(args.study) as study:
-        analysis = analyse(load_long(study))
+        if args.set_raters is not None or args.set_adjudicator is not None:
+            return _settings(study, args)
+        policy = _analysis_policy(study, args.raters)
+        analysis = analyse(load_long(study), policy)
     data = analysis.to_dict()
     if args.report:
         from cobbdesk.core.export.report import write_report
@@ -130,6 +175,20 @@ def _stats(args: argparse.Namespace) -> int:
         _out(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False))
     else:
         _out("\n".join(_summary(data)))
+    return 0
+
+
+def _settings(study: Any, args: argparse.Namespace) -> int:
+    """Store the study's adjudicator and/or rater policy (audited)."""
+    from cobbdesk.core.export.policy import SETTING_ADJUDICATOR, set_setting, set_study_policy
+
+    if args.set_adjudicator is not None:
+        name = args.set_adjudicator.strip()
+        set_setting(study, SETTING_ADJUDICATOR, name, reason=args.reason)
+        _out(f"adjudicator: {name}")
+    if args.set_raters is not None:
+        policy = set_study_policy(study, args.set_raters, reason=args.reason)
+        _out(f"rater policy: {policy.label}")
     return 0
 
 

@@ -1,11 +1,14 @@
-"""The study's statistics, computed with :mod:`cobbdesk.core.stats` on the export dataset.
+"""The study's statistics, computed with :mod:`cobbdesk.core.stats` on the analysis dataset.
 
-* One value per patient and visit: the angle is the **mean over raters** (each rater's most
-  recent measurement, see :mod:`~cobbdesk.core.export.dataset`); labs are per visit.
+* The analysis dataset is exactly what the export writes under the same rater policy
+  (:mod:`~cobbdesk.core.export.policy`): one row per patient and visit; by default each angle
+  is the **mean over raters** of each rater's most recent reading; labs are per visit.
 * Wilcoxon signed-rank (primary) and paired t-test (secondary), month 3 vs admission, on
-  complete pairs, for both regions and every numeric lab value.
-* Spearman rho between VAS and each numeric lab (incl. NLR) at each visit and pooled over
-  both visits (pooled observations of one patient are not independent: descriptive only).
+  complete pairs, for both regions and every numeric lab value, on the differences exported
+  as ``<measure>_delta``.
+* Spearman rho between VAS and each angle and numeric lab (incl. NLR) at each visit, and
+  the repeated-measures correlation (rmcorr) over both visits (Bakdash & Marusich 2017) in
+  place of a pooled correlation that would treat a patient's two visits as independent.
 * Descriptives (n, min, max, mean, SD) of every numeric variable at each visit.
 * Reliability per region when at least two raters measured: ICC(A,1) over films
   (patient × visit) with every rater's value, Bland–Altman of the first two raters (by
@@ -23,12 +26,13 @@ import numpy as np
 import pandas as pd
 
 from cobbdesk.core.export.columns import EVENTS, MEASURES, NUMERIC_LABS, REGIONS
-from cobbdesk.core.export.dataset import per_visit_values
+from cobbdesk.core.export.policy import MEAN, RaterPolicy, apply_policy
 from cobbdesk.core.stats import (
     BlandAltmanResult,
     Descriptive,
     IccResult,
     MdcFlags,
+    RmcorrResult,
     SemMdc,
     SpearmanResult,
     StatResult,
@@ -37,19 +41,18 @@ from cobbdesk.core.stats import (
     describe,
     flag_changes_below_mdc,
     icc_a1,
+    rmcorr,
     sem_mdc,
     spearman,
     wilcoxon_signed_rank,
 )
+from cobbdesk.core.stats.paired import TIE_METHOD
 from cobbdesk.core.stats.results import FloatArray, jsonable, not_computable
 
 LABELS = {m.name: m.label for m in MEASURES}
 UNITS = {m.name: m.unit for m in MEASURES}
 PAIRED_MEASURES = (*(f"{r}_cobb" for r in REGIONS), *NUMERIC_LABS)
-SPEARMAN_Y = tuple(name for name in NUMERIC_LABS if name != "vas")
-RATER_MEAN_NOTE = (
-    "one value per patient and visit: the mean over raters of each rater's most recent measurement"
-)
+SPEARMAN_Y = (*(f"{r}_cobb" for r in REGIONS), *(n for n in NUMERIC_LABS if n != "vas"))
 
 
 @dataclass(frozen=True)
@@ -96,13 +99,28 @@ class StudyAnalysis:
     descriptives: list[tuple[str, str, Descriptive]]
     reliability: list[Reliability]
     statements: list[str] = field(default_factory=list)
+    policy: RaterPolicy = MEAN
+    rmcorr: list[RmcorrResult] = field(default_factory=list)
+    n_raters: int = 0
+
+    @property
+    def policy_note(self) -> str:
+        """The rater policy sentence that heads the notes, the report and the CLI summary."""
+        if self.policy.kind == "mean" and self.n_raters <= 1:
+            return (
+                f"rater policy {self.policy.label}: one rater measured, so each angle is that "
+                "rater's most recent reading"
+            )
+        return f"rater policy {self.policy.label}: {self.policy.describe()}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "n_patients": self.n_patients,
-            "notes": [RATER_MEAN_NOTE, *self.statements],
+            "raters": self.policy.text,
+            "notes": [self.policy_note, TIE_METHOD, *self.statements],
             "wilcoxon": [wilcoxon_dict(m, r) for m, r in self.wilcoxon.items()],
             "spearman": [spearman_dict(r) for r in self.spearman],
+            "rmcorr": [rmcorr_dict(r) for r in self.rmcorr],
             "descriptives": [descriptive_dict(v, e, d) for v, e, d in self.descriptives],
             "icc": [r.to_dict() for r in self.reliability],
             "excluded": {m: [str(i) for i in r.excluded_ids] for m, r in self.wilcoxon.items()},
@@ -129,6 +147,7 @@ def wilcoxon_dict(measure: str, r: WilcoxonResult) -> dict[str, Any]:
         "z": jsonable(r.z),
         "p": jsonable(r.p),
         "p_exact": jsonable(r.p_exact),
+        "p_source": r.p_source,
         "median_diff": jsonable(r.median_diff),
         "hl_estimate": jsonable(hl.estimate) if hl else None,
         "hl_ci_low": jsonable(hl.ci_low) if hl else None,
@@ -152,6 +171,19 @@ def spearman_dict(r: SpearmanResult) -> dict[str, Any]:
         "p": jsonable(r.p),
         "n_excluded": r.n_excluded,
         "excluded_ids": [str(i) for i in r.excluded_ids],
+    }
+
+
+def rmcorr_dict(r: RmcorrResult) -> dict[str, Any]:
+    return {
+        "x": r.x_name,
+        "y": r.y_name,
+        **_common(r),
+        "n_observations": r.n_observations,
+        "n_patients": r.n_subjects,
+        "r": jsonable(r.r),
+        "df": r.df,
+        "p": jsonable(r.p),
     }
 
 
@@ -205,18 +237,25 @@ def _paired(frames: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, Wilcox
 
 
 def _correlations(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[SpearmanResult]:
+    """Spearman rho of VAS with every variable of ``SPEARMAN_Y``, at each visit."""
     results = []
-    pooled_ids = [f"{i} ({e})" for e in EVENTS for i in ids]
     for y in SPEARMAN_Y:
         for event in EVENTS:
             x_values, y_values = _column(frames, event, "vas"), _column(frames, event, y)
             r = spearman(x_values, y_values, x_name="vas", y_name=y, visit=event)
             results.append(_named(r, ids))
-        x_all = np.concatenate([_column(frames, e, "vas") for e in EVENTS])
-        y_all = np.concatenate([_column(frames, e, y) for e in EVENTS])
-        pooled = spearman(x_all, y_all, x_name="vas", y_name=y, visit="pooled")
-        results.append(_named(pooled, pooled_ids))
     return results
+
+
+def _repeated(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[RmcorrResult]:
+    """rmcorr of VAS with every variable of ``SPEARMAN_Y`` over both visits."""
+    subjects = ids * len(EVENTS)
+    x_all = np.concatenate([_column(frames, e, "vas") for e in EVENTS])
+    return [
+        rmcorr(x_all, np.concatenate([_column(frames, e, y) for e in EVENTS]), subjects,
+               x_name="vas", y_name=y)
+        for y in SPEARMAN_Y
+    ]  # fmt: skip
 
 
 def _descriptives(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, Descriptive]]:
@@ -278,9 +317,23 @@ def _with_mdc(
     return replace(result, sem=sem, mdc_flags=flags, below_mdc_ids=below)
 
 
-def analyse(long: pd.DataFrame) -> StudyAnalysis:
-    """All statistics from the long export frame (see the module docstring)."""
-    values = per_visit_values(long)
+def analysis_values(long: pd.DataFrame, policy: RaterPolicy = MEAN) -> pd.DataFrame:
+    """The analysis dataset's measures: index (record_id, event), one float column each."""
+    names = [m.name for m in MEASURES]
+    frame = apply_policy(long, policy)
+    values = frame.set_index(["record_id", "event"])[names].astype(np.float64)
+    return values.sort_index()
+
+
+def analyse(long: pd.DataFrame, policy: RaterPolicy = MEAN) -> StudyAnalysis:
+    """All statistics from the per-rater long frame under ``policy`` (module docstring).
+
+    ``policy`` must be resolved (:func:`~cobbdesk.core.export.policy.resolve`); ``each`` is
+    refused (ValueError) since the statistics need one value per patient and visit.
+    """
+    if policy.kind == "each":
+        raise ValueError("analyse needs one value per patient and visit, not policy 'each'")
+    values = analysis_values(long, policy)
     ids = sorted(long["record_id"].unique().tolist())
     statements = []
     if not ids:
@@ -294,6 +347,9 @@ def analyse(long: pd.DataFrame) -> StudyAnalysis:
         descriptives=_descriptives(frames),
         reliability=_reliability(long, frames, ids),
         statements=statements,
+        policy=policy,
+        rmcorr=_repeated(frames, ids),
+        n_raters=int(long.loc[long["rater"] != "", "rater"].nunique()),
     )
     if ids and not analysis.reliability:
         analysis.statements.append("reliability: only one rater measured; ICC not computed")

@@ -34,7 +34,8 @@ AGE_CAP = 90
 """Ages above 89 are exported as 90 with ``age_90plus`` = 1 (HIPAA Safe Harbor)."""
 ANGLE_DECIMALS = 4
 DERIVED_DECIMALS = 4
-DELTA_DECIMALS = 6
+DELTA_DECIMALS = 9
+"""``<measure>_delta`` is rounded as ``cobbdesk stats`` ranks it (stats.paired.TIE_DECIMALS)."""
 BINARY_CODING = {0: "negative", 1: "positive"}
 SEX_CODING = {"F": "female", "M": "male", "O": "other"}
 SPACING_CODING = (
@@ -58,6 +59,8 @@ class ColumnSpec:
     level: Level = "scale"
     identifying: bool = False
     value_labels: tuple[tuple[str | int, str], ...] = ()
+    decimals: int | None = None
+    """Decimals of a value in reports (Table 1 max/min; means and SDs get at least one)."""
 
     @property
     def is_text(self) -> bool:
@@ -78,6 +81,7 @@ class MeasureSpec:
     kind: Kind
     allowed_range: str
     coding: str = ""
+    decimals: int | None = None
 
     def column(self, suffix: str | None) -> ColumnSpec:
         """The column of this measure at one visit (``suffix`` = event), or the long column."""
@@ -88,11 +92,17 @@ class MeasureSpec:
                 name, label, "", "binary", "0, 1", _binary_coding(), "nominal",
                 value_labels=tuple(BINARY_CODING.items()),
             )  # fmt: skip
-        return ColumnSpec(name, label, self.unit, self.kind, self.allowed_range, self.coding)
+        return ColumnSpec(name, label, self.unit, self.kind, self.allowed_range, self.coding,
+                          decimals=self.decimals)  # fmt: skip
 
     def delta(self) -> ColumnSpec:
-        coding = "month 3 − admission" + (f"; {self.coding}" if self.coding else "")
-        return ColumnSpec(f"{self.name}_delta", f"{self.label}, change", self.unit, coding=coding)
+        coding = (
+            f"month 3 − admission, rounded to {DELTA_DECIMALS} decimals exactly as cobbdesk "
+            "stats ranks it (SPSS/PSPP Wilcoxon of this column against 0 gives CobbDesk's Z)"
+        )
+        coding += f"; {self.coding}" if self.coding else ""
+        return ColumnSpec(f"{self.name}_delta", f"{self.label}, change", self.unit, coding=coding,
+                          decimals=self.decimals)  # fmt: skip
 
 
 _EVENT_LABELS = {"admission": "admission", "month3": "month 3", "delta": "change"}
@@ -104,16 +114,22 @@ def _binary_coding() -> str:
 
 def _cobb(region: str, template: str) -> MeasureSpec:
     label = f"{region.capitalize()} Cobb angle {template}"
-    return MeasureSpec(f"{region}_cobb", label, "°", "number", "−180 to 180", CONVENTION)
+    return MeasureSpec(f"{region}_cobb", label, "°", "number", "−180 to 180", CONVENTION, 2)
 
 
 def _lab(name: str) -> MeasureSpec:
     spec = NLR if name == "nlr" else LAB_SPECS[name]
     kind: Kind = "binary" if spec.kind == "binary" else "number"
     coding = "neutrophil / lymphocyte, derived" if name == "nlr" else ""
-    return MeasureSpec(name, spec.label, spec.unit, kind, spec.describe_range(), coding)
+    decimals = None if kind == "binary" else REPORT_DECIMALS[name]
+    return MeasureSpec(name, spec.label, spec.unit, kind, spec.describe_range(), coding, decimals)
 
 
+REPORT_DECIMALS = {
+    "vas": 0, "neutrophil": 2, "lymphocyte": 2, "nlr": 2, "cpk": 0, "creatinine": 2, "crp": 1,
+    "esr": 0, "alt": 0, "ast": 0,
+}  # fmt: skip
+"""Decimals of each lab in reports: whole numbers for scores and enzyme activities."""
 LAB_ORDER = (
     "vas", "neutrophil", "lymphocyte", "nlr", "cpk", "creatinine", "crp", "esr", "alt", "ast",
     "ana", "rf",
@@ -267,12 +283,16 @@ def column(name: str) -> ColumnSpec:
 
 CODEBOOK_FIELDS = (
     "name", "layout", "label", "unit", "type", "allowed_range", "coding", "measurement_level",
-    "identifying",
+    "identifying", "decimals",
 )  # fmt: skip
 
 
-def codebook_rows(identified: bool = False) -> list[dict[str, str]]:
-    """The data dictionary: every wide column, then the columns only in the long layout."""
+def codebook_rows(identified: bool = False, *, rater_coding: str = "") -> list[dict[str, str]]:
+    """The data dictionary: every wide column, then the columns only in the long layout.
+
+    ``rater_coding`` (the export's rater policy, see :mod:`~cobbdesk.core.export.policy`)
+    replaces the coding of the ``rater`` column when given.
+    """
     wide = wide_columns(identified)
     long = long_columns(identified)
     wide_names = {c.name for c in wide}
@@ -281,7 +301,10 @@ def codebook_rows(identified: bool = False) -> list[dict[str, str]]:
     for spec in [*wide, *(c for c in long if c.name not in wide_names)]:
         layout = "both" if spec.name in wide_names and spec.name in long_names else None
         layout = layout or ("wide" if spec.name in wide_names else "long")
-        rows.append(_codebook_row(spec, layout))
+        row = _codebook_row(spec, layout)
+        if spec.name == "rater" and rater_coding:
+            row["coding"] = rater_coding
+        rows.append(row)
     return rows
 
 
@@ -296,4 +319,5 @@ def _codebook_row(spec: ColumnSpec, layout: str) -> dict[str, str]:
         "coding": spec.coding,
         "measurement_level": spec.level,
         "identifying": "yes" if spec.identifying else "no",
+        "decimals": "" if spec.decimals is None else str(spec.decimals),
     }

@@ -28,8 +28,6 @@ from sqlalchemy import Connection, case, func, select
 from cobbdesk.core.export.columns import (
     AGE_CAP,
     ANGLE_DECIMALS,
-    BINARY_LABS,
-    DELTA_DECIMALS,
     DERIVED_DECIMALS,
     EVENTS,
     MEASURES,
@@ -41,6 +39,7 @@ from cobbdesk.core.export.columns import (
 from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
 from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
+from cobbdesk.core.stats.paired import paired_differences
 from cobbdesk.core.store.checks import (
     ANGLE_TOLERANCE_DEG,
     POINT_COLUMNS,
@@ -313,10 +312,9 @@ def long_to_wide(long: pd.DataFrame, *, identified: bool = False) -> pd.DataFram
         for event in EVENTS:
             wide[f"{measure.name}_{event}"] = by_event[event][measure.name]
         if measure.kind == "number":
-            change = pd.to_numeric(by_event["month3"][measure.name]) - pd.to_numeric(
-                by_event["admission"][measure.name]
-            )
-            wide[f"{measure.name}_delta"] = change.astype(float).round(DELTA_DECIMALS)
+            before = pd.to_numeric(by_event["admission"][measure.name]).to_numpy(np.float64)
+            after = pd.to_numeric(by_event["month3"][measure.name]).to_numpy(np.float64)
+            wide[f"{measure.name}_delta"] = paired_differences(before, after)
     for name in _PER_EVENT:  # conform() puts them in the codebook's order
         for event in EVENTS:
             wide[f"{name}_{event}"] = by_event[event][name]
@@ -327,15 +325,3 @@ def long_to_wide(long: pd.DataFrame, *, identified: bool = False) -> pd.DataFram
             wide[f"{event}_date"] = by_event[event]["visit_date"]
     wide = wide.reset_index().rename(columns={"record_id": "study_id"})
     return conform(wide, wide_columns(identified))
-
-
-def per_visit_values(long: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient and visit: angles averaged over raters, labs (equal per rater).
-
-    Index (record_id, event); the mean ignores raters without a value.
-    """
-    names = [m.name for m in MEASURES]
-    values = long[["record_id", "event", *names]].copy()
-    values[list(BINARY_LABS)] = values[list(BINARY_LABS)].astype(float)
-    grouped = values.groupby(["record_id", "event"], sort=True)[names].mean()
-    return grouped.astype(np.float64)

@@ -33,6 +33,15 @@ from cobbdesk.core.export.columns import (
     wide_columns,
 )
 from cobbdesk.core.export.dataset import load_long, long_to_wide
+from cobbdesk.core.export.policy import (
+    EACH,
+    RaterPolicy,
+    apply_policy,
+    parse_policy,
+    resolve,
+    study_policy,
+    study_raters,
+)
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.study import Study
 
@@ -76,9 +85,21 @@ def write_csv(
         handle.write(BOM + csv_text(frame, columns, comment=comment))
 
 
-def write_codebook(path: Path, *, identified: bool = False) -> int:
+def rater_coding(policy: RaterPolicy) -> str:
+    """The codebook's coding of the ``rater`` column under ``policy``."""
+    if policy.kind == "each":
+        return "rater policy each: one row per rater; empty when no angle was measured"
+    return (
+        f"rater policy {policy.label}: {policy.describe()}; the raters whose readings were "
+        "used for the patient (either visit), joined by +; empty when none measured"
+    )
+
+
+def write_codebook(
+    path: Path, *, identified: bool = False, policy: RaterPolicy | None = None
+) -> int:
     """The data dictionary as CSV (UTF-8 with BOM); returns the number of rows."""
-    rows = codebook_rows(identified)
+    rows = codebook_rows(identified, rater_coding=rater_coding(policy) if policy else "")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CODEBOOK_FIELDS, lineterminator="\n")
     writer.writeheader()
@@ -113,7 +134,9 @@ def _sheet(workbook: Any, title: str, frame: pd.DataFrame, columns: list[ColumnS
         sheet.append([_xlsx_text(v) if t else _cell(v) for v, t in zip(row, text, strict=True)])
 
 
-def write_xlsx(long: pd.DataFrame, path: Path, *, identified: bool = False) -> int:
+def write_xlsx(
+    long: pd.DataFrame, path: Path, *, identified: bool = False, policy: RaterPolicy | None = None
+) -> int:
     """Sheets ``wide``, ``long`` and ``codebook``; returns the number of wide rows."""
     from openpyxl import Workbook
 
@@ -123,7 +146,7 @@ def write_xlsx(long: pd.DataFrame, path: Path, *, identified: bool = False) -> i
     _sheet(workbook, "long", long, long_columns(identified))
     book = workbook.create_sheet("codebook")
     book.append(list(CODEBOOK_FIELDS))
-    for entry in codebook_rows(identified):
+    for entry in codebook_rows(identified, rater_coding=rater_coding(policy) if policy else ""):
         book.append([_xlsx_text(entry[k]) for k in CODEBOOK_FIELDS])
     workbook.save(path)
     return len(wide)
@@ -172,6 +195,7 @@ class ExportResult:
     sha256: str
     identified: bool
     export_id: str
+    policy: RaterPolicy = EACH
 
 
 def sha256_of(path: Path) -> str:
@@ -190,13 +214,15 @@ def _write(
     identified: bool,
     convention_comment: bool,
     long: pd.DataFrame | None,
+    policy: RaterPolicy,
 ) -> int:
     if fmt == "codebook":
-        return write_codebook(path, identified=identified)
+        return write_codebook(path, identified=identified, policy=policy)
     if long is None:
         long = load_long(study, identified=identified)
+    long = apply_policy(long, policy)
     if fmt == "xlsx":
-        return write_xlsx(long, path, identified=identified)
+        return write_xlsx(long, path, identified=identified, policy=policy)
     comment = CONVENTION_COMMENT if convention_comment else ""
     if fmt == "long":
         write_csv(long, long_columns(identified), path, comment=comment)
@@ -217,14 +243,18 @@ def export_study(
     convention_comment: bool = False,
     reason: str = "",
     long: pd.DataFrame | None = None,
+    raters: RaterPolicy | str | None = None,
 ) -> ExportResult:
     """Write ``study`` in ``fmt`` to ``path`` and record the export in the audit trail.
 
-    ``long`` is the study's long frame when the caller has already loaded it (with the same
-    ``identified`` setting), so one load can serve an export and the statistics.
+    ``long`` is the study's per-rater long frame when the caller has already loaded it (with
+    the same ``identified`` setting), so one load can serve an export and the statistics.
+    ``raters`` is the rater policy (``mean``, ``each``, ``consensus``, a rater's name; the
+    study's default when None); RaterPolicyError when it does not fit the study.
     """
     if fmt not in FORMATS:
         raise ValidationError(None, f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
+    policy = export_policy(study, raters)
     target = Path(path)
     try:
         rows = _write(
@@ -234,12 +264,26 @@ def export_study(
             identified=identified,
             convention_comment=convention_comment,
             long=long,
+            policy=policy,
         )
     except OSError as exc:
         raise ExportError(target, f"cannot write the export: {exc.strerror or exc}") from exc
-    result = ExportResult(target, fmt, rows, sha256_of(target), identified, uuid.uuid4().hex)
+    result = ExportResult(
+        target, fmt, rows, sha256_of(target), identified, uuid.uuid4().hex, policy
+    )
     _audit(study, result, reason)
     return result
+
+
+def export_policy(study: Study, raters: RaterPolicy | str | None) -> RaterPolicy:
+    """The policy of one export: ``raters`` (text or policy) or the study's default, resolved."""
+    if raters is None:
+        policy = study_policy(study)
+    elif isinstance(raters, str):
+        policy = parse_policy(raters, allow_each=True)
+    else:
+        policy = raters
+    return policy if policy.kind == "each" else resolve(study, policy, study_raters(study))
 
 
 def _audit(study: Study, result: ExportResult, reason: str) -> None:
@@ -250,6 +294,7 @@ def _audit(study: Study, result: ExportResult, reason: str) -> None:
         "rows": (None, result.rows),
         "sha256": (None, result.sha256),
         "identified": (None, result.identified),
+        "raters": (None, result.policy.label),
     }
     with study.transaction() as conn:
         audit_log.record(conn, study.actor, "export", result.export_id, changes, reason=why)

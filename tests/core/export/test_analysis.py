@@ -50,13 +50,14 @@ def test_wilcoxon_equals_core(analysis) -> None:  # type: ignore[no-untyped-def]
     entry = analysis.to_dict()["wilcoxon"][0]
     assert entry["measure"] == "cervical_cobb"
     assert entry["w"] == core.w and entry["z"] == core.z and entry["p"] == core.p
-    assert entry["p_exact"] is None  # zeros: no exact p
+    assert entry["p_exact"] == core.p_exact  # 6 non-zero: enumerated over the sign flips
+    assert entry["p_source"] == "asymptotic"
     assert entry["median_diff"] == core.median_diff
 
 
 def test_lumbar_ties_and_spearman_equal_core(analysis) -> None:  # type: ignore[no-untyped-def]
     lumbar = analysis.wilcoxon["lumbar_cobb"]
-    assert lumbar.computable and lumbar.p_exact is None  # tied |differences|
+    assert lumbar.computable and lumbar.p_exact is not None  # tied, n = 7: enumerated
     ids = sorted(p.study_id for p in PATIENTS)
     by_id = {p.study_id: p for p in PATIENTS}
     vas = [float(by_id[i].vas[0]) for i in ids]
@@ -92,7 +93,9 @@ def test_json_keys(fixture_study: Path, capsys: pytest.CaptureFixture[str]) -> N
                 "method"} <= set(entry)  # fmt: skip
     for entry in data["spearman"]:
         assert {"x", "y", "visit", "n", "rho", "p", "method"} <= set(entry)
-    assert {e["visit"] for e in data["spearman"]} == {"admission", "month3", "pooled"}
+    assert {e["visit"] for e in data["spearman"]} == {"admission", "month3"}
+    assert {e["y"] for e in data["rmcorr"]} == {e["y"] for e in data["spearman"]}
+    assert data["raters"] == "mean" and data["notes"][0].startswith("rater policy mean")
     creatinine = [e for e in data["spearman"] if e["y"] == "creatinine"]
     assert all(e["reason"].startswith("not computable: creatinine is constant") for e in creatinine)
     assert all(e["rho"] is None for e in creatinine)

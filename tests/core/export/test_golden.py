@@ -13,12 +13,21 @@ from cobbdesk.core.store import Study
 GOLDEN = Path(__file__).resolve().parents[2] / "data" / "golden"
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("wide", "wide.csv"), ("long", "long.csv"),
-                                           ("codebook", "codebook.csv")])  # fmt: skip
-def test_golden_export(fresh_study: Path, tmp_path: Path, fmt: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("fmt", "raters", "name"),
+    [
+        ("wide", "mean", "wide.csv"),
+        ("long", "mean", "long.csv"),
+        ("wide", "each", "wide_each.csv"),
+        ("long", "each", "long_each.csv"),
+        ("wide", "B", "wide_rater_B.csv"),
+        ("codebook", "mean", "codebook.csv"),
+    ],
+)
+def test_golden_export(fresh_study: Path, tmp_path: Path, fmt: str, raters: str, name: str) -> None:
     out = tmp_path / name
     with Study.open(fresh_study) as study:
-        export_study(study, fmt, out)  # type: ignore[arg-type]
+        export_study(study, fmt, out, raters=raters)  # type: ignore[arg-type]
     if os.environ.get("COBBDESK_UPDATE_GOLDEN"):
         GOLDEN.mkdir(parents=True, exist_ok=True)
         (GOLDEN / name).write_bytes(out.read_bytes())
@@ -28,7 +37,7 @@ def test_golden_export(fresh_study: Path, tmp_path: Path, fmt: str, name: str) -
 def test_csv_conventions(fresh_study: Path, tmp_path: Path) -> None:
     out = tmp_path / "wide.csv"
     with Study.open(fresh_study) as study:
-        export_study(study, "wide", out, convention_comment=True)
+        export_study(study, "wide", out, convention_comment=True, raters="each")
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf# Cobb angle sign convention: positive = lordosis")
     text = raw.decode("utf-8-sig")

@@ -44,7 +44,13 @@ def test_export_cli(
 ) -> None:
     out = tmp_path / "w.csv"
     assert main(["export", str(fixture_study), "--format", "wide", "-o", str(out)]) == 0
-    assert "12 rows, de-identified wide, sha256 " in capsys.readouterr().out
+    assert "8 rows, de-identified wide, raters mean, sha256 " in capsys.readouterr().out
+    assert main(["export", str(fixture_study), "--format", "wide", "-o", str(out),
+                 "--raters", "each"]) == 0  # fmt: skip
+    assert "12 rows, de-identified wide, raters each, sha256 " in capsys.readouterr().out
+    assert main(["export", str(fixture_study), "--format", "wide", "-o", str(out),
+                 "--raters", "Z"]) == 1  # fmt: skip
+    assert "rater 'Z' has no measurement in this study (raters: A, B)" in capsys.readouterr().err
     bad = tmp_path / "missing" / "w.csv"
     assert main(["export", str(fixture_study), "--format", "wide", "-o", str(bad)]) == 1
     assert "cannot write the export" in capsys.readouterr().err

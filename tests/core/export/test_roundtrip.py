@@ -37,7 +37,8 @@ def test_sav_labels_round_trip(fixture_study: Path, tmp_path: Path) -> None:
         result = export_study(study, "sav", out)
     frame, meta = pyreadstat.read_sav(str(out))
     assert list(frame.columns) == [c.name for c in wide_columns()]
-    assert len(frame) == result.rows == 12
+    assert len(frame) == result.rows == 8  # rater policy mean: one row per patient
+    assert result.policy.kind == "mean"
     labels = meta.column_names_to_labels
     assert labels["cervical_cobb_admission"] == "Cervical Cobb angle C2–C7, admission (°)"
     assert labels["crp_month3"] == "C-reactive protein (CRP), month 3 (mg/L)"

@@ -1,0 +1,276 @@
+"""Rater policies: how several raters' readings become the one analysis dataset.
+
+The per-rater long frame (:func:`~cobbdesk.core.export.dataset.load_long`, one row per
+patient × visit × rater) is what reliability work needs.  Everything else — the wide/long/
+xlsx/sav exports by default and every built-in statistic — uses the **analysis dataset**:
+one row per patient × visit (long) or per patient (wide), made by a policy:
+
+* ``mean`` (default): each angle is the mean over raters of each rater's most recent
+  reading at that visit (raters without a reading are ignored), rounded to
+  ``MEAN_DECIMALS``; ``rater`` lists the raters averaged at either visit (``A+B``).
+* a rater's name: that rater's readings only (empty where the rater measured nothing).
+* ``consensus``: the adjudicated reading.  Until reading plans exist this is the rater named
+  as adjudicator in the study settings (``cobbdesk stats STUDY --set-adjudicator NAME``);
+  without one the policy is refused with a message saying so.
+* ``each`` (exports only): the per-rater rows, unchanged.
+
+The study's default policy and adjudicator are kept in the study's ``meta`` table (keys
+``rater_policy``, ``adjudicator``), every change recorded in the audit trail.
+
+>>> parse_policy("mean").describe()[:14]
+'mean of raters'
+>>> parse_policy("B").label
+'rater B'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.export.columns import REGIONS, long_columns
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.schema import meta
+from cobbdesk.core.store.study import Study
+
+PolicyKind = Literal["mean", "rater", "consensus", "each"]
+KEYWORDS = ("mean", "each", "consensus")
+MEAN_DECIMALS = 6
+"""Mean angles are rounded to this many decimals; exports and statistics use the same value."""
+SETTING_POLICY = "rater_policy"
+SETTING_ADJUDICATOR = "adjudicator"
+RATER_COLUMNS = (
+    *(f"{r}_{n}" for r in REGIONS for n in ("cobb", "spacing_source", "cobb_flag", "cobb_stale",
+                                            "snapped")),
+    "region_mismatch",
+)  # fmt: skip
+"""Long columns that belong to one rater's readings (the rest are per patient or visit)."""
+_KEYS = ["record_id", "event"]
+
+
+class RaterPolicyError(ValidationError):
+    """A rater policy that cannot be applied to this study (unknown rater, no adjudicator)."""
+
+
+@dataclass(frozen=True)
+class RaterPolicy:
+    """``kind`` with the rater it names (a named rater, or the consensus adjudicator)."""
+
+    kind: PolicyKind
+    rater: str = ""
+
+    @property
+    def label(self) -> str:
+        """Short name for tables and file notes: ``mean``, ``rater A``, ``consensus (B)``."""
+        if self.kind == "rater":
+            return f"rater {self.rater}"
+        if self.kind == "consensus":
+            return f"consensus ({self.rater})" if self.rater else "consensus"
+        return self.kind
+
+    @property
+    def text(self) -> str:
+        """The policy as typed on the command line (``mean``, ``each``, ``consensus``, name)."""
+        return self.rater if self.kind == "rater" else self.kind
+
+    def describe(self) -> str:
+        """One sentence for the codebook, the report and the statistics notes."""
+        if self.kind == "mean":
+            return (
+                "mean of raters: each angle is the mean over raters of each rater's most "
+                "recent reading"
+            )
+        if self.kind == "rater":
+            return f"one rater: the most recent reading of rater {self.rater} only"
+        if self.kind == "consensus":
+            return (
+                f"consensus: the adjudicated reading, i.e. the most recent reading of the "
+                f"study's adjudicator {self.rater}"
+            )
+        return "each rater: one row per rater (per-rater data for reliability work)"
+
+
+MEAN = RaterPolicy("mean")
+EACH = RaterPolicy("each")
+
+
+def parse_policy(text: str, *, allow_each: bool = False) -> RaterPolicy:
+    """``mean``, ``consensus``, ``each`` (when allowed) or a rater's name.
+
+    Raises RaterPolicyError for an empty name or ``each`` where it is not allowed.
+    """
+    name = text.strip()
+    if not name:
+        raise RaterPolicyError(None, "the rater policy is empty; use mean, consensus or a name")
+    if name == "each" and not allow_each:
+        raise RaterPolicyError(
+            None, "statistics need one value per patient and visit: use --raters mean, "
+            "consensus or a rater's name (each is for exports)",
+        )  # fmt: skip
+    if name in KEYWORDS:
+        return RaterPolicy(name)  # type: ignore[arg-type]
+    return RaterPolicy("rater", name)
+
+
+def get_setting(study: Study, key: str) -> str | None:
+    """A study setting from the ``meta`` table (None when unset)."""
+    with study.engine.connect() as conn:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+    return None if value is None else str(value)
+
+
+def set_setting(study: Study, key: str, value: str, *, reason: str = "") -> None:
+    """Store a study setting in ``meta`` and record the change in the audit trail."""
+    old = get_setting(study, key)
+    if old == value:
+        return
+    with study.transaction() as conn:
+        if old is None:
+            conn.execute(meta.insert().values(key=key, value=value))
+        else:
+            conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+        audit_log.record(conn, study.actor, "study_setting", key, {key: (old, value)},
+                         reason=reason)  # fmt: skip
+
+
+def study_policy(study: Study) -> RaterPolicy:
+    """The study's default policy (``mean`` when none was chosen)."""
+    return parse_policy(get_setting(study, SETTING_POLICY) or "mean")
+
+
+def set_study_policy(study: Study, text: str, *, reason: str = "") -> RaterPolicy:
+    """Choose the study's default policy (checked against the study first)."""
+    policy = resolve(study, parse_policy(text), study_raters(study))
+    set_setting(study, SETTING_POLICY, policy.text, reason=reason)
+    return policy
+
+
+def study_raters(study: Study) -> list[str]:
+    """Every rater with a live measurement in the study, sorted."""
+    from cobbdesk.core.store.schema import measurements
+
+    m = measurements.c
+    query = select(m.rater).where(m.deleted_utc.is_(None), m.rater != "").distinct()
+    with study.engine.connect() as conn:
+        return sorted(str(r) for r in conn.execute(query).scalars())
+
+
+def resolve(study: Study | None, policy: RaterPolicy, raters: list[str]) -> RaterPolicy:
+    """``policy`` checked against the study's ``raters``; consensus gets its adjudicator.
+
+    Raises RaterPolicyError naming the study's raters when a named rater measured nothing,
+    or when ``consensus`` is asked for and the study names no adjudicator.
+    """
+    if policy.kind == "consensus":
+        name = get_setting(study, SETTING_ADJUDICATOR) if study is not None else None
+        if not name:
+            raise RaterPolicyError(
+                None, "--raters consensus needs an adjudicator: name one with 'cobbdesk stats "
+                "STUDY --set-adjudicator NAME' (reading plans are not available yet)",
+            )  # fmt: skip
+        policy = RaterPolicy("consensus", name)
+    if policy.kind in ("rater", "consensus") and policy.rater not in raters:
+        known = ", ".join(raters) or "none"
+        raise RaterPolicyError(
+            None, f"rater {policy.rater!r} has no measurement in this study (raters: {known})"
+        )
+    return policy
+
+
+def apply_policy(long: pd.DataFrame, policy: RaterPolicy) -> pd.DataFrame:
+    """The analysis dataset (one row per patient × visit) from the per-rater long frame.
+
+    Same columns as the long layout; ``rater`` names the raters whose readings were used for
+    the patient (either visit).  ``each`` returns ``long`` unchanged.
+    """
+    if policy.kind == "each":
+        return long
+    frame = _mean_of_raters(long) if policy.kind == "mean" else _one_rater(long, policy.rater)
+    frame = frame.sort_values(["record_id", "event"], key=_event_order, kind="stable")
+    from cobbdesk.core.export.dataset import conform
+
+    return conform(frame.reset_index(drop=True), list(_columns(long)))
+
+
+def _columns(long: pd.DataFrame) -> list:  # type: ignore[type-arg]
+    identified = "name" in long.columns
+    return long_columns(identified)
+
+
+def _event_order(series: pd.Series) -> pd.Series:  # type: ignore[type-arg]
+    if series.name == "event":
+        return series.map({"admission": 0, "month3": 1})
+    return series
+
+
+def _patient_raters(rows: pd.DataFrame, long: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
+    """Per record_id: ``+``-joined sorted raters present in ``rows`` (index: every patient)."""
+    named = rows.loc[rows["rater"] != "", ["record_id", "rater"]].drop_duplicates()
+    joined = named.sort_values("rater").groupby("record_id")["rater"].agg("+".join)
+    return joined.reindex(long["record_id"].unique()).fillna("")
+
+
+def _blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without any rater's readings (a visit that exists keeps 0 mismatches)."""
+    out = frame.copy()
+    for name in RATER_COLUMNS:
+        if name == "region_mismatch":
+            out[name] = out[name].where(out[name].isna(), 0)
+        elif name.endswith(("_cobb", "_snapped")):
+            out[name] = np.nan
+        else:
+            out[name] = ""
+    return out
+
+
+def _one_rater(long: pd.DataFrame, rater: str) -> pd.DataFrame:
+    """That rater's rows; patient × visit rows without them keep labs and blank angles."""
+    own = long[long["rater"] == rater]
+    first = long.drop_duplicates(_KEYS)
+    have = pd.MultiIndex.from_frame(own[_KEYS])
+    missing = first[~pd.MultiIndex.from_frame(first[_KEYS]).isin(have)]
+    frame = pd.concat([own, _blank(missing)], ignore_index=True)
+    raters = _patient_raters(own, long)
+    frame["rater"] = frame["record_id"].map(raters).fillna("")
+    return frame
+
+
+def _join_text(values: pd.Series) -> str:  # type: ignore[type-arg]
+    parts: list[str] = []
+    for value in values:
+        for part in str(value).split(";"):
+            if part and part not in parts:
+                parts.append(part)
+    return ";".join(parts)
+
+
+def _sum_or_missing(values: pd.Series) -> float:  # type: ignore[type-arg]
+    """Sum, but missing (a visit that does not exist) when every value is missing."""
+    return float(values.sum(min_count=1))
+
+
+def _mean_of_raters(long: pd.DataFrame) -> pd.DataFrame:
+    """Mean angles per patient × visit; text notes joined, snapped max, mismatches summed."""
+    sizes = long.groupby(_KEYS, sort=False)["rater"].transform("size")
+    single = long[sizes == 1].copy()
+    multi = long[sizes > 1]
+    if not multi.empty:
+        grouped = multi.groupby(_KEYS, sort=False)
+        agg: dict[str, object] = {c: "first" for c in long.columns if c not in _KEYS}
+        for region in REGIONS:
+            agg[f"{region}_cobb"] = "mean"
+            agg[f"{region}_snapped"] = "max"
+            for name in ("spacing_source", "cobb_flag", "cobb_stale"):
+                agg[f"{region}_{name}"] = _join_text
+        agg["region_mismatch"] = _sum_or_missing
+        merged = grouped.agg(agg).reset_index()  # type: ignore[arg-type]
+        single = pd.concat([single, merged], ignore_index=True)
+    for region in REGIONS:
+        single[f"{region}_cobb"] = single[f"{region}_cobb"].astype(float).round(MEAN_DECIMALS)
+    single["rater"] = single["record_id"].map(_patient_raters(long, long)).fillna("")
+    return single

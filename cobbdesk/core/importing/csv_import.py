@@ -2,17 +2,22 @@
 
 Reading rules, both imports:
 
-* UTF-8 with or without BOM; a file that is not UTF-8 is read as Windows-1252 (Excel's
-  "CSV (comma delimited)") and a note says so.
+* The encoding is detected (byte-order mark, then a decode test: UTF-8, UTF-16, Windows-1252
+  with a note) or the file is refused saying to save it as "CSV UTF-8"
+  (:mod:`cobbdesk.core.importing.csv_text`).
 * The delimiter is the one of ``,`` ``;`` and tab that occurs most in the header line (header
   cells hold names only, so a decimal comma cannot mislead it, which ``csv.Sniffer`` can be on
-  short files); decimal commas in values are accepted (``3,5`` = 3.5).
+  short files).  Each number column's decimal and thousands separators are decided from the
+  whole column, the other columns and the delimiter; ambiguous values are refused with the
+  row and the reason, or read by a rule a note states (:mod:`~cobbdesk.core.importing.csv_text`).
 * Column names are matched case-insensitively, spaces and hyphens read as ``_``.  An unknown
   column rejects the whole file (a :class:`ValidationError` listing the known ones) before
   anything is written.
 * Rows are numbered as a spreadsheet shows them: the header is row 1.  Empty rows are ignored.
   Each row is validated completely first; a row with any problem is rejected with every
-  reason and nothing of it is written; each accepted row is written in one transaction.
+  reason and nothing of it is written; lab rows are written in chunks
+  of :data:`LAB_CHUNK` accepted rows, one transaction each (audit chained in memory);
+  measurement rows one transaction each.
 
 Labs (:func:`import_labs`): ``patient_id`` (DICOM Patient ID) and/or ``study_id``, ``visit``
 (``admission`` or ``month3``) and any lab columns of :data:`~cobbdesk.core.labs.LAB_SPECS`.
@@ -38,6 +43,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +52,8 @@ from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.dicom.photo import image_format, read_photo
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.importing.csv_text import decode, normalise_numbers
 from cobbdesk.core.importing.point_checks import checked_measurement, film_facing
-from cobbdesk.core.labs import LAB_SPECS, is_missing, validate_lab
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord, VisitKind
 from cobbdesk.core.store.study import Study
@@ -116,6 +122,7 @@ class CsvTable:
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, cells by column)
     notes: list[str]
+    delimiter: str = ","
 
 
 def read_table(path: str | Path) -> CsvTable:
@@ -125,12 +132,7 @@ def read_table(path: str | Path) -> CsvTable:
         raw = source.read_bytes()
     except OSError as exc:
         raise ValidationError(source, f"cannot be read: {exc.strerror or exc}") from None
-    notes: list[str] = []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-        notes.append("the file is not UTF-8; it was read as Windows-1252")
+    text, notes = decode(raw, source)
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -145,7 +147,7 @@ def read_table(path: str | Path) -> CsvTable:
         if any(c.strip() for c in cells[len(columns) :]):
             record[_EXTRA] = "yes"
         rows.append((number, record))
-    return CsvTable(columns, rows, notes)
+    return CsvTable(columns, rows, notes, delimiter)
 
 
 def check_columns(path: Path, columns: list[str], known: list[str]) -> None:
@@ -179,112 +181,21 @@ def number(cells: dict[str, str], column: str, problems: list[str]) -> float:
 
 
 # --- labs -------------------------------------------------------------------------------
-def import_labs(study: Study, csv_path: str | Path, *, reason: str = "") -> LabsReport:
-    """Import lab values per patient visit (see the module rules); returns the report."""
-    path = Path(csv_path)
-    table, ignored = _as_labs_table(read_table(path))
-    known = [*ID_COLUMNS, "visit", *LAB_SPECS, "nlr"]
-    check_columns(path, table.columns, known)
-    if not any(c in table.columns for c in ID_COLUMNS) or "visit" not in table.columns:
-        raise ValidationError(path, "needs a patient_id or study_id column and a visit column")
-    report = LabsReport(file=str(path), rows=len(table.rows), notes=list(table.notes))
-    if ignored:
-        report.notes.append(f"columns of a CobbDesk export ignored: {', '.join(ignored)}")
-    if "nlr" in table.columns:
-        report.notes.append("the nlr column was ignored: NLR is derived from the counts")
-    labs = [c for c in table.columns if c in LAB_SPECS]
-    for row, cells in table.rows:
-        try:
-            _import_lab_row(study, cells, labs, reason=reason, report=report, row=row)
-        except ValidationError as exc:
-            report.errors.append(RowIssue(row, exc.problem))
-    return report
-
-
-#: The long export's names for the identifying columns (what it writes, this import reads).
-LAB_ALIASES = {"record_id": "study_id", "event": "visit"}
-
-
-def _export_only_columns() -> set[str]:
-    """Columns a CobbDesk long export writes that are not lab inputs (angles, ages, …)."""
-    from cobbdesk.core.export.columns import long_columns
-
-    names = {c.name for c in long_columns(identified=True)}
-    return names - {*ID_COLUMNS, "visit", *LAB_SPECS, "nlr", *LAB_ALIASES}
-
-
-def _as_labs_table(table: CsvTable) -> tuple[CsvTable, list[str]]:
-    """Rename the export's ``record_id``/``event`` and drop its non-lab columns."""
-    drop = _export_only_columns() if "record_id" in table.columns else set()
-    ignored = [c for c in table.columns if c in drop]
-    columns = [LAB_ALIASES.get(c, c) for c in table.columns if c not in drop]
-    rows = [(number, {LAB_ALIASES.get(k, k): v for k, v in cells.items() if k not in drop})
-            for number, cells in table.rows]  # fmt: skip
-    return CsvTable(columns, rows, table.notes), ignored
-
-
-def _import_lab_row(
+def import_labs(
     study: Study,
-    cells: dict[str, str],
-    labs: list[str],
+    csv_path: str | Path,
     *,
-    reason: str,
-    report: LabsReport,
-    row: int,
-) -> None:
-    problems = [p for p in (row_shape_error(cells),) if p]
-    patient = _lab_patient(study, cells, problems)
-    kind = cells.get("visit", "").strip().lower().replace(" ", "").replace("_", "")
-    if kind not in LAB_VISITS:
-        problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
-    values: dict[str, Any] = {}
-    for name in labs:
-        if is_missing(cells.get(name)):
-            continue
-        try:
-            values[name] = validate_lab(name, cells[name])
-        except ValidationError as exc:
-            problems.append(exc.problem)
-    if problems or patient is None:
-        raise ValidationError(None, "; ".join(problems))
-    if not values:
-        report.unchanged += 1
-        report.warnings.append(RowIssue(row, "no lab values in this row; nothing to import"))
-        return
-    visit = study.visit(patient, kind)
-    if visit is None:
-        visit_id = study.add_visit(patient, kind)
-        sid = next(p.study_id for p in study.patients() if p.id == patient)
-        report.visits_created.append(f"{sid} {kind} (undated)")
-    else:
-        visit_id = visit.id
-    saved = study.labs(visit_id)
-    changed = {name: value for name, value in values.items() if saved.get(name) != value}
-    if not changed:  # e.g. a long export read back: the same values are already there
-        report.unchanged += 1
-        return
-    warnings = study.set_labs(visit_id, changed, reason=reason)
-    report.imported += 1
-    report.values += len(changed)
-    report.warnings.extend(RowIssue(row, w) for w in warnings)
+    reason: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> LabsReport:
+    """Import lab values per patient visit (see the module rules); returns the report.
 
+    ``progress(done, total)`` is called as rows are checked and written (see
+    :func:`cobbdesk.core.importing.labs_csv.import_labs`).
+    """
+    from cobbdesk.core.importing.labs_csv import import_labs as run
 
-def _lab_patient(study: Study, cells: dict[str, str], problems: list[str]) -> int | None:
-    """The patient a row names; a problem when unknown or when its two IDs disagree."""
-    study_id, dicom_id = cells.get("study_id", ""), cells.get("patient_id", "")
-    by_study = study.patient_by_study_id(study_id) if study_id else None
-    by_dicom = study.patient_by_dicom_id(dicom_id) if dicom_id else None
-    if not study_id and not dicom_id:
-        problems.append("no patient_id or study_id")
-    elif study_id and by_study is None:
-        problems.append(f"unknown patient: no study ID {study_id!r} in this study")
-    elif dicom_id and by_dicom is None:
-        problems.append("unknown patient: no patient with this DICOM Patient ID in this study")
-    elif study_id and dicom_id and by_study != by_dicom:
-        problems.append(f"patient_id and study_id {study_id!r} name different patients")
-    else:
-        return by_study if by_study is not None else by_dicom
-    return None
+    return run(study, csv_path, reason=reason, progress=progress)
 
 
 # --- points -----------------------------------------------------------------------------
@@ -306,6 +217,8 @@ def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> Po
     if missing:
         raise ValidationError(path, f"missing column(s): {', '.join(missing)}")
     report = PointsReport(file=str(path), rows=len(table.rows), notes=list(table.notes))
+    numbers = normalise_numbers(table.rows, POINT_COORDINATES, table.delimiter)
+    report.notes += numbers.notes
     ignored = [c for c in table.columns if c in POINT_IGNORED]
     if ignored:
         report.notes.append(
@@ -315,6 +228,8 @@ def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> Po
     geometry: dict[str, _FilmGeometry | str] = {}
     for row, cells in table.rows:
         try:
+            if row in numbers.problems:
+                raise ValidationError(None, "; ".join(numbers.problems[row]))
             _import_point_row(study, cells, geometry, reason=reason, report=report, row=row)
         except CobbdeskError as exc:
             report.errors.append(RowIssue(row, exc.problem))

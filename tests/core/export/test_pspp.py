@@ -60,3 +60,57 @@ def test_pspp_reads_labels_and_matches_wilcoxon(tmp_path: Path, fixture_study: P
     assert ours.zeros > 0
     assert round(ours.z, 2) == z
     assert round(ours.p, 3) == pytest.approx(p, abs=1e-9)
+
+
+def _wilcoxon_tables(rows: list[list[str]]) -> list[tuple[int, float, float]]:
+    """(N total, W = min rank sum, Z) of every NPAR TESTS /WILCOXON pair, in order."""
+    sums: list[float] = []
+    totals, zs = [], []
+    for row in rows:
+        if len(row) >= 5 and row[1] in ("Negative Ranks", "Positive Ranks"):
+            sums.append(float(row[4]) if row[4] else 0.0)
+        elif len(row) >= 3 and row[1] == "Total":
+            totals.append(int(row[2]))
+        elif row and row[0] == "Z":
+            zs.append(float(row[1]))
+    ws = [min(sums[i], sums[i + 1]) for i in range(0, len(sums), 2)]
+    return list(zip(totals, ws, zs, strict=True))
+
+
+MEASURES_CHECKED = ("cervical_cobb", "lumbar_cobb", "vas", "nlr", "crp")
+
+
+@pytest.mark.parametrize("raters", ["mean", "A", "B", "consensus"])
+def test_pspp_wilcoxon_on_exported_sav_equals_cobbdesk_stats(
+    tmp_path: Path, fresh_study: Path, capsys: pytest.CaptureFixture[str], raters: str
+) -> None:
+    """The statistician's round trip: the exported .sav in PSPP gives cobbdesk stats' n, W, Z.
+
+    PSPP runs on the exported ``<measure>_delta`` columns (the differences as CobbDesk ranks
+    them) against a zero variable; n is PSPP's total N (zeros included, as ``n`` pairs).
+    """
+    import json
+
+    from cobbdesk.cli import main
+
+    if raters == "consensus":
+        assert main(["stats", str(fresh_study), "--set-adjudicator", "B", "--reason", "t"]) == 0
+    sav = tmp_path / "study.sav"
+    assert main(["export", str(fresh_study), "--format", "sav", "-o", str(sav),
+                 "--raters", raters]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["stats", str(fresh_study), "--raters", raters, "--json"]) == 0
+    ours = {w["measure"]: w for w in json.loads(capsys.readouterr().out)["wilcoxon"]}
+    pairs = " ".join(f"/WILCOXON=zero WITH {m}_delta (PAIRED)" for m in MEASURES_CHECKED)
+    rows = _pspp(f"GET FILE='{sav}'.\nCOMPUTE zero = 0.\nNPAR TESTS {pairs}.\n", tmp_path)
+    tables = _wilcoxon_tables(rows)
+    assert len(tables) == len(MEASURES_CHECKED)
+    checked = 0
+    for measure, (n, w, z) in zip(MEASURES_CHECKED, tables, strict=True):
+        mine = ours[measure]
+        assert n == mine["n"], measure
+        if mine["computable"]:
+            assert w == pytest.approx(mine["w"], abs=0.005), measure
+            assert z == round(mine["z"], 2), measure
+            checked += 1
+    assert checked >= 4

@@ -75,11 +75,13 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._failed)
         self.demo: DemoGenerator | None = None  # the demo being generated (gui.demo)
         self.demos: list[DemoGenerator] = []  # demo folders of this run, removed at close
+        self._film_messages: set[str] = set()
         self.view = FilmView(self)
         self.view.refit_on_resize = True  # the film is the workspace: it follows the window
         self.setCentralWidget(self.view)
         self.film_list = QListWidget()
         self.film_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: tooltip
+        self.film_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.film_list.currentRowChanged.connect(self._show_row)
         self._dock("Films", self.film_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = MeasurePanel(self.rater)
@@ -118,8 +120,9 @@ class MainWindow(QMainWindow):
         geometry, state = settings.layout(LAYOUT_VERSION)
         if geometry is not None:
             self.restoreGeometry(QByteArray(geometry))
-        if state is not None:
-            self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        self._layout_restored = state is not None and self.restoreState(
+            QByteArray(state), LAYOUT_VERSION
+        )
         return geometry is not None
 
     def save_layout(self) -> None:
@@ -144,7 +147,11 @@ class MainWindow(QMainWindow):
             self._session = StudySession(self)
             dock = self._dock("Study", self._session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
             self._session.mount(dock)
-            self._session.restored = self.restoreDockWidget(dock)  # placed as last time
+            restored = self._layout_restored and self.restoreDockWidget(dock)
+            self._session.restored = restored  # placed as last time
+            films = self.findChild(QDockWidget, "Films")
+            if not self._session.restored and films is not None:
+                self.tabifyDockWidget(films, dock)  # the browser gets the dock's full height
         return self._session
 
     def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -206,7 +213,7 @@ class MainWindow(QMainWindow):
         forced = "  [no File Meta]" if any("forced" in n for n in film.notices) else ""
         self.film_list.item(row).setText(f"{entry.path.name}{calibrated}{forced}")
         if film.notices:
-            self.status.showMessage(f"{entry.path.name}: {film.notices[0]}", 8000)
+            self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)
         if self.film_list.currentRow() in (-1, row) or self.current is None:
             self.film_list.setCurrentRow(row)
             self._show_row(row)
@@ -265,7 +272,9 @@ class MainWindow(QMainWindow):
             self.current.controller.detach()
         self.current = entry
         self.status.clear_film()  # no cursor, window or message of the previous film
-        self.status.clearMessage()
+        if self.status.currentMessage() in self._film_messages:
+            self.status.clearMessage()  # the previous film's error or notice
+        self._film_messages.clear()
         self.panel.message.clear()
         film = entry.film if entry else None
         self.view.set_film(film)
@@ -276,9 +285,14 @@ class MainWindow(QMainWindow):
         self.update_undo_actions()
         self.status.spacing.setText(spacing_text(film))
         if entry is not None and entry.error:
-            self.status.showMessage(entry.error)
+            self._film_message(entry.error)
         elif film is not None and film.notices:
-            self.status.showMessage(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
+            self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
+
+    def _film_message(self, text: str, timeout: int = 0) -> None:
+        """A message about one film (its error, a notice): cleared when another is shown."""
+        self.status.showMessage(text, timeout)
+        self._film_messages.add(self.status.currentMessage())
 
     def undo(self, redo: bool = False) -> None:
         """Undo (or redo) on the film on screen, under its session's policy."""

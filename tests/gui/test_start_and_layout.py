@@ -243,8 +243,14 @@ def test_window_readout_while_dragging_and_nothing_stale_after_switching(
         "lumbar", 30.0, rows=500, columns=400, spacing_mm=(0.6, 0.6), seed=5
     )
     other = write_dicom(lumbar, tmp_path / "lumbar.dcm")
-    window.open_paths([film, other])
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"not a radiograph" * 20)
+    window.open_paths([film, other, junk])
     loaded(qtbot, window)
+    window.step_film(2)  # the file that cannot be opened: its error in the status bar
+    assert window.status.currentMessage().startswith("junk.dcm: not a DICOM file")
+    window.step_film(1)
+    assert window.status.currentMessage() == ""  # the old error does not stay
     view, right, none = window.view, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
     start = QPointF(view.viewport().rect().center())
     _mouse(view, QMouseEvent.Type.MouseButtonPress, start, right, right)
@@ -259,10 +265,11 @@ def test_window_readout_while_dragging_and_nothing_stale_after_switching(
     _mouse(view, QMouseEvent.Type.MouseButtonRelease, start + QPointF(30, -10), right, none)
     assert window.status.cursor.text()  # the pointer is over the film
     window.panel.message.setText("Snapped the upper line by 1.2°")
-    window.status.showMessage("cervical.dcm: an old error")
+    window.status.showMessage("Saved to study (film #1).")  # not about one film: it stays
     window.step_film(1)
     assert window.status.cursor.text() == "" and window.status.window_level.text() == ""
-    assert window.panel.message.text() == "" and window.status.currentMessage() == ""
+    assert window.panel.message.text() == ""
+    assert window.status.currentMessage() == "Saved to study (film #1)."
 
 
 def test_status_messages_stay_on_one_line(window: MainWindow) -> None:

@@ -57,12 +57,13 @@ class StudyBrowser(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
-        header.setStretchLastSection(True)
-        for column, width in ((COL_ID, 170), (COL_VISIT, 150)):
+        header.setStretchLastSection(True)  # "Missing": the rest, full text in its tooltip
+        em = self.fontMetrics().horizontalAdvance("M")
+        for column, width in ((COL_ID, 8 * em), (COL_VISIT, 9 * em)):
             header.resizeSection(column, width)
         for column in (COL_CERVICAL, COL_LUMBAR, COL_LABS):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(column, 64)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout.addWidget(self.tree, 1)
         self.summary = QLabel("No study open. Study ▸ New study… or Open study…")
         self.summary.setWordWrap(True)

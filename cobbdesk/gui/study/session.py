@@ -118,7 +118,7 @@ class StudySession(StudyJobs, QObject):
             self.dock.show()
             self.dock.raise_()
             if not self.restored:  # first time: the film keeps most of the window
-                width = max(360, min(520, self.window.width() * 3 // 10))
+                width = max(380, min(600, self.window.width() * 37 // 100))
                 self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
                 self.restored = True
         return True

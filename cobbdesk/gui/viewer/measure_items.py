@@ -138,10 +138,12 @@ class LabelItem(QGraphicsItem):
     def keep_inside(self, visible: QRectF, anchor: QPointF) -> None:
         """Shift the box so that it lies inside ``visible`` (viewport pixels); ``anchor`` is
         where the label's position lands in the viewport.  A box larger than the view keeps
-        its top-left corner visible."""
-        box = self._box.translated(anchor)
-        dx = _inside(box.left(), box.right(), visible.left(), visible.right())
-        shift = QPointF(dx, _inside(box.top(), box.bottom(), visible.top(), visible.bottom()))
+        its top-left corner visible; a label whose anchor is out of sight goes with it."""
+        shift = QPointF()
+        if visible.contains(anchor):
+            box = self._box.translated(anchor)
+            dx = _inside(box.left(), box.right(), visible.left(), visible.right())
+            shift = QPointF(dx, _inside(box.top(), box.bottom(), visible.top(), visible.bottom()))
         if shift != self.shift:
             self.prepareGeometryChange()
             self.shift = shift

@@ -125,3 +125,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _forget_identifiers() -> Any:
+    """Identifiers remembered for redaction (cobbdesk.core.redact) do not leak across tests."""
+    from cobbdesk.core import redact
+
+    yield
+    redact.forget_all()

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError
 
 COMMANDS = ("calibrate",)
@@ -52,12 +53,11 @@ def main(argv: Sequence[str]) -> int:
     try:
         return _run(args)
     except CobbdeskError as exc:
-        _say(exc.message)
-        return 1
+        return fail(exc)
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(f"cobbdesk: error: {text}\n")
+    say("error", text)
 
 
 def _shape(path: str) -> tuple[float, float] | None:

@@ -198,6 +198,8 @@ def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     try:
         return _export(args) if args.command == "export" else _stats(args)
+    from cobbdesk.cli.output import fail
+
     except (CobbdeskError, OSError) as exc:
         _err(str(exc))
         return 1

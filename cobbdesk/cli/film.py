@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("film",)
@@ -65,7 +66,7 @@ def _out(text: str) -> None:
 
 
 def _err(kind: str, text: str) -> None:
-    sys.stderr.write(f"cobbdesk: {kind}: {text}\n")
+    say(kind, text)
 
 
 def _spacing_text(spacing: tuple[float, float] | None) -> str:
@@ -198,5 +199,4 @@ def main(argv: Sequence[str]) -> int:
     try:
         return run(args)
     except CobbdeskError as exc:
-        _err("error", exc.message)
-        return 1
+        return fail(exc)

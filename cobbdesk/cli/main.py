@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -145,7 +146,32 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run ``cobbdesk ARGV``; returns the exit status (see :mod:`cobbdesk.cli.output`).
+
+    Files the command creates are private to the user (umask 077: files 0600, folders 0700)
+    and every log or error line is redacted; any error that escapes a subcommand is printed
+    as one line with its status, never as a traceback.
+    """
+    from cobbdesk.cli.output import fail, internal, say
+    from cobbdesk.core import redact
+    from cobbdesk.core.errors import CobbdeskError
+
+    redact.install()
+    mask = os.umask(0o077)
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except CobbdeskError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        say("error", "interrupted; nothing more was written")
+        return 130
+    except Exception as exc:  # the last boundary: a bug, shown without patient data
+        return internal(exc)
+    finally:
+        os.umask(mask)
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in ("import", "labs", "measure", "verify"):
         from cobbdesk.cli.study import main as study_main
 

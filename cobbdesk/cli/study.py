@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError
 
 COMMANDS = ("import", "labs", "measure", "verify")
@@ -75,8 +76,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         return handlers[args.command](args)
     except CobbdeskError as exc:
-        _say("error", exc.message)
-        return 1
+        return fail(exc)
     except KeyboardInterrupt:
         _say("error", "interrupted; nothing more was written")
         return 130
@@ -88,7 +88,7 @@ def _out(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
 
 
 def _say(kind: str, text: str) -> None:
-    _out(f"cobbdesk: {kind}: {text}", sys.stderr)
+    say(kind, text)  # redacted: no patient identifier reaches stderr
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Any:

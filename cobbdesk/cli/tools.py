@@ -40,7 +40,8 @@ def main(argv: Sequence[str]) -> int:
     try:
         study = write_demo_study(args.folder)
     except CobbdeskError as exc:
-        print(f"cobbdesk: error: {exc}", file=sys.stderr)
-        return 1
+        from cobbdesk.cli.output import fail
+
+        return fail(exc)
     print(f"demo study written to {study} in {time.perf_counter() - start:.1f} s")
     return 0

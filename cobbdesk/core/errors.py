@@ -18,7 +18,13 @@ from pathlib import Path
 
 
 class CobbdeskError(Exception):
-    """Base class: a problem the user can understand and act on."""
+    """Base class: a problem the user can understand and act on.
+
+    ``exit_status`` is the command line's exit status for this kind of error (documented in
+    the README: 1 for most errors, 3 locked, 4 read-only, 5 disk full).
+    """
+
+    exit_status = 1
 
     def __init__(self, path: str | PathLike[str] | None, problem: str) -> None:
         self.path = Path(path) if path is not None else None
@@ -68,6 +74,24 @@ class StoreError(CobbdeskError):
 
 class ValidationError(CobbdeskError):
     """A value (lab value, CSV row, argument) is outside what is possible."""
+
+
+class StudyLockedError(StoreError):
+    """Another program holds the study's write lock for longer than CobbDesk waits."""
+
+    exit_status = 3
+
+
+class StudyReadOnlyError(StoreError):
+    """The study file or its folder cannot be written (permissions, read-only medium)."""
+
+    exit_status = 4
+
+
+class DiskFullError(CobbdeskError):
+    """The disk (or the user's quota) holding a study or an export is full."""
+
+    exit_status = 5
 
 
 class ExportError(CobbdeskError):

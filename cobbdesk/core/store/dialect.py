@@ -13,13 +13,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import DDL, Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.pool import NullPool
 
 from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import faults
 from cobbdesk.core.store.schema import audit
 
 SUFFIX = ".cobbdesk"
+SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html section 1.3
 WRITE_OPTION = "cobbdesk_write"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -37,6 +42,11 @@ for _statement in _SQLITE_TRIGGERS:
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    _read_pragmas(dbapi_connection)
+
+
+def _read_pragmas(dbapi_connection: Any, _record: Any = None) -> None:
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -55,12 +65,81 @@ def create_file(path: Path) -> None:
     os.close(fd)
 
 
-def engine_for(path: Path) -> Engine:
-    """A SQLAlchemy engine on the study file with WAL, synchronous=FULL and foreign keys."""
-    engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _on_connect)
+def engine_for(path: Path, *, read_only: bool = False) -> Engine:
+    """A SQLAlchemy engine on the study file with WAL, synchronous=FULL and foreign keys.
+
+    ``read_only`` opens the file through a read-only URI (:func:`read_uri`) and never sets
+    the journal mode, so nothing is written.  Driver faults become :mod:`faults` errors
+    (locked, read-only, disk full) whose messages carry no SQL parameters; the engine hides
+    parameters from its own messages too (``hide_parameters``).
+    """
+    if read_only:
+        uri = read_uri(path, probe=False)
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            poolclass=NullPool,
+            hide_parameters=True,
+        )
+        event.listen(engine, "connect", _read_pragmas)
+    else:
+        engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
+        event.listen(engine, "connect", _on_connect)
     event.listen(engine, "connect", _autocommit_driver)
     event.listen(engine, "begin", _begin)
+    event.listen(engine, "handle_error", _translator(path))
+    return engine
+
+
+def _translator(path: Path) -> Any:
+    def handle_error(context: ExceptionContext) -> None:
+        error = faults.translate(context.original_exception, path)
+        if error is not None:
+            raise error from None
+
+    return handle_error
+
+
+def read_uri(path: Path, *, probe: bool) -> str:
+    """A SQLite URI that reads ``path`` without writing a byte (https://sqlite.org/uri.html).
+
+    ``immutable=1`` creates no ``-wal``/``-shm`` files, but ignores other writers: used for a
+    probe (a moment's read of a file with no ``-wal``, i.e. no writer active) and in an
+    unwritable folder, where no writer can work.  Otherwise ``mode=ro``, which sees other
+    writers' commits (and creates the ``-shm`` index WAL readers need).
+    """
+    wal = path.with_name(path.name + "-wal")
+    quiet = not wal.exists() and (probe or not os.access(path.parent, os.W_OK))
+    return f"file:{quote(str(path.resolve()))}?{'immutable=1' if quiet else 'mode=ro'}"
+
+
+def probe(path: Path) -> Engine:
+    """Check, without changing the file, that ``path`` is an undamaged SQLite database.
+
+    Returns a read-only engine on it (the caller disposes of it).  Raises StoreError for an
+    empty file, a file that is not SQLite, or a damaged one (naming the newest backup).
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise faults.os_error(exc, path) from None
+    if not header:
+        raise StoreError(path, "the file is empty, not a CobbDesk study; it was not changed")
+    if header != SQLITE_HEADER:
+        raise StoreError(
+            path, "this is not a CobbDesk study (not a SQLite database); it was not changed"
+        )
+    uri = read_uri(path, probe=True)
+    engine = create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool,
+        hide_parameters=True,
+    )  # fmt: skip
+    try:
+        quick_check(engine, path)
+    except Exception:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -76,7 +155,11 @@ def _begin(conn: Connection) -> None:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (``BEGIN IMMEDIATE … COMMIT``, rolled back on error)."""
+    """One write transaction (``BEGIN IMMEDIATE … COMMIT``, rolled back on error).
+
+    Driver faults (locked, read-only, disk full) arrive as :mod:`faults` errors through the
+    engine's ``handle_error`` listener (:func:`engine_for`).
+    """
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
@@ -93,6 +176,9 @@ def quick_check(engine: Engine, path: Path) -> None:
         with engine.connect() as conn:
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
     except Exception as exc:  # sqlite3.DatabaseError: file is not a database, etc.
+        fault = faults.translate(exc, path)
+        if fault is not None and not _damage(exc):
+            raise fault from None
         rows = [str(getattr(exc, "orig", exc)).splitlines()[0]]
     if rows != ["ok"]:
         backup = newest_backup(path)
@@ -100,6 +186,12 @@ def quick_check(engine: Engine, path: Path) -> None:
         raise StoreError(
             path, f"the study file is damaged ({'; '.join(rows[:3])}); it was not changed.{offer}"
         )
+
+
+def _damage(exc: BaseException) -> bool:
+    """True for SQLite's "damaged file" result codes (CORRUPT, NOTADB)."""
+    code = int(getattr(getattr(exc, "orig", exc), "sqlite_errorcode", 0) or 0) & 0xFF
+    return code in (faults.SQLITE_CORRUPT, faults.SQLITE_NOTADB)
 
 
 def backup_path(path: Path, label: str) -> Path:

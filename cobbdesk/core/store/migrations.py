@@ -51,25 +51,39 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3, 4: 
 
 
 def stored_version(conn: Connection, path: Path) -> int:
+    """The file's schema version (1..SCHEMA_VERSION); StoreError for anything else.
+
+    Refuses a SQLite file without the ``meta`` table or without a readable version, and a
+    study written by a newer CobbDesk — before anything (backup, migration) touches it.
+    """
     if not inspect(conn).has_table("meta"):
-        raise StoreError(path, "this is not a CobbDesk study (no 'meta' table)")
+        raise StoreError(path, "this is not a CobbDesk study (no 'meta' table); it was not changed")
     value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    if value is None:
+        raise StoreError(
+            path,
+            "the study has no schema version (meta table, key 'schema_version'); it was not "
+            "changed. Open its newest backup, or ask for help repairing it",
+        )
     try:
-        return int(value or 0)
+        version = int(value)
     except ValueError:
         raise StoreError(path, f"the study's schema version {value!r} is unreadable") from None
-
-
-def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
-    """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current)."""
-    with engine.connect() as conn:
-        version = stored_version(conn, path)
+    if version < 1:
+        raise StoreError(path, f"the study's schema version {version} is impossible")
     if version > SCHEMA_VERSION:
         raise StoreError(
             path,
             f"this study was written by a newer CobbDesk (schema {version}; this version "
             f"reads up to {SCHEMA_VERSION}); update CobbDesk to open it",
         )
+    return version
+
+
+def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
+    """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current)."""
+    with engine.connect() as conn:
+        version = stored_version(conn, path)
     if version == SCHEMA_VERSION:
         return None
     saved = dialect.backup(path, f"v{version}")

@@ -25,15 +25,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from cobbdesk.core.errors import StoreError, ValidationError
+from cobbdesk.core import redact
+from cobbdesk.core.errors import StoreError, StudyReadOnlyError, ValidationError
 from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store import dialect
+from cobbdesk.core.store import dialect, faults
 from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
 from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.films import FilmEditing
 from cobbdesk.core.store.integrity import Integrity, check_integrity, inserted
-from cobbdesk.core.store.migrations import migrate
+from cobbdesk.core.store.migrations import migrate, stored_version
 from cobbdesk.core.store.overview import study_overview
 from cobbdesk.core.store.records import (
     FilmRecord,
@@ -73,10 +74,13 @@ def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
 
 
 class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
-    def __init__(self, path: Path, actor: audit_log.Actor | str | None = None) -> None:
+    def __init__(
+        self, path: Path, actor: audit_log.Actor | str | None = None, *, read_only: bool = False
+    ) -> None:
         self.path = path
         self.actor = _actor(actor)
-        self.engine = dialect.engine_for(path)
+        self.read_only = read_only
+        self.engine = dialect.engine_for(path, read_only=read_only)
         self.backup_made: Path | None = None
         self._seen_measurements: dict[str, dict[str, Any]] = {}
 
@@ -96,15 +100,42 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], actor: audit_log.Actor | str | None = None
+        cls,
+        path: str | os.PathLike[str],
+        actor: audit_log.Actor | str | None = None,
+        *,
+        read_only: bool = False,
     ) -> Study:
+        """Open a study; refuse, without changing a byte, anything that is not a sound one.
+
+        The file is first read through a read-only URI (:func:`dialect.probe`): an empty,
+        foreign (not SQLite, or SQLite without CobbDesk's ``meta``), damaged, version-less or
+        newer file raises StoreError before any backup, migration or journal-mode switch.  A
+        study whose file or folder cannot be written (or ``read_only``) opens read-only:
+        reading works, every write raises StudyReadOnlyError.  An older schema is migrated
+        after a backup; that needs write access (StudyReadOnlyError otherwise).
+        """
         target = Path(path)
         if not target.is_file():
             raise StoreError(target, "no such study file")
-        study = cls(target, actor)
+        probe = dialect.probe(target)
         try:
-            dialect.quick_check(study.engine, target)
-            study.backup_made = migrate(study.engine, target, study.actor)
+            with probe.connect() as conn:
+                version = stored_version(conn, target)
+        finally:
+            probe.dispose()
+        read_only = read_only or not faults.writable(target)
+        if read_only and version < SCHEMA_VERSION:
+            raise StudyReadOnlyError(
+                target,
+                f"the study needs upgrading from schema {version} to {SCHEMA_VERSION}, which "
+                f"needs write access ({faults.read_only_reason(target)}); it was not changed",
+            )
+        study = cls(target, actor, read_only=read_only)
+        try:
+            if not read_only:
+                study.backup_made = migrate(study.engine, target, study.actor)
+            redact.remember_study(study)
         except Exception:
             study.close()
             raise
@@ -121,6 +152,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """One write transaction; StudyReadOnlyError at once when the study opened read-only.
+
+        Faults become StudyLockedError, StudyReadOnlyError or DiskFullError (nothing saved).
+        """
+        if self.read_only:
+            raise faults.read_only(self.path)
         with dialect.writing(self.engine) as conn:
             yield conn
 
@@ -183,6 +220,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
 
     def add_patient(self, study_id: str | None = None, **fields: Any) -> int:
         clean = self._clean_patient(fields)
+        redact.remember(clean.get(k) for k in redact.PATIENT_FIELDS)
         with self.transaction() as conn:
             sid = (study_id or "").strip() or self._next_study_id(conn)
             taken = conn.execute(select(patients.c.id).where(patients.c.study_id == sid)).first()
@@ -206,6 +244,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         """Change a patient's fields; ``expected`` (what the caller saw) turns a field changed
         by someone else in between into a ConflictError instead of an overwrite."""
         clean = self._clean_patient(fields)
+        redact.remember(clean.get(k) for k in redact.PATIENT_FIELDS)
         seen = self._clean_patient(dict(expected)) if expected is not None else None
         self._update(patients, "patient", patient_id, clean, reason, expected=seen)
 

@@ -1,0 +1,84 @@
+"""Files only their owner can read: exports, reports, logs and settings (0600, folders 0700).
+
+A study holds patient data and is created 0600 (:func:`cobbdesk.core.store.dialect.create_file`);
+what is derived from it must not be more readable.  Files are written to a temporary file
+in the target folder, created 0600 by :func:`tempfile.mkstemp`, flushed to disk and then
+renamed over the target (POSIX ``rename`` is atomic within a file system), so a reader never
+sees a half-written file and a failure (full disk) leaves nothing behind.
+
+>>> import tempfile, pathlib, stat
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> target = write_private(folder / "report.html", "<p>hello</p>")
+>>> oct(stat.S_IMODE(target.stat().st_mode)), target.read_text()
+('0o600', '<p>hello</p>')
+>>> sorted(p.name for p in folder.iterdir())
+['report.html']
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and parents) as 0700 when missing; an existing folder is left alone."""
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def temp_beside(target: Path) -> Path:
+    """An empty 0600 temporary file in ``target``'s folder, keeping its suffix (writers that
+    choose the format by suffix still work).  Raises OSError."""
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    return Path(name)
+
+
+def sync_file(path: Path) -> None:
+    """Flush ``path``'s data to the disk (``fsync``)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (``fsync`` on the directory; POSIX only)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(temp: Path, target: Path) -> Path:
+    """Rename a finished temporary file over ``target`` durably; returns ``target``."""
+    sync_file(temp)
+    os.replace(temp, target)
+    sync_folder(target.parent)
+    return target
+
+
+def write_private(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` as a 0600 file, atomically.
+
+    Raises OSError (nothing is left behind: the temporary file is removed).
+    """
+    target = Path(path)
+    temp = temp_beside(target)
+    try:
+        with temp.open("wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        return publish(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)

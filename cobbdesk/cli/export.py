@@ -73,7 +73,9 @@ def _out(text: str) -> None:
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(f"cobbdesk: error: {text}\n")
+    from cobbdesk.cli.output import say
+
+    say("error", text)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -196,10 +198,13 @@ def main(argv: Sequence[str]) -> int:
     from cobbdesk.core.errors import CobbdeskError
 
     args = build_parser().parse_args(list(argv))
-    try:
-        return _export(args) if args.command == "export" else _stats(args)
     from cobbdesk.cli.output import fail
 
-    except (CobbdeskError, OSError) as exc:
-        _err(str(exc))
-        return 1
+    try:
+        return _export(args) if args.command == "export" else _stats(args)
+    except CobbdeskError as exc:
+        return fail(exc)
+    except OSError as exc:  # the statistics JSON or the report
+        from cobbdesk.core.store.faults import os_error
+
+        return fail(os_error(exc, Path(exc.filename or args.study), "file"))

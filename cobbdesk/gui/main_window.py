@@ -179,6 +179,10 @@ class MainWindow(QMainWindow):
             self.loader.load(path, force)
         if new:
             self.actions_by_name["recent"].setData(settings.add_recent(new))
+        pending = self._session.pending_paths() if self._session is not None else set()
+        films = self.findChild(QDockWidget, "Films")
+        if films is not None and any(p not in pending for p in new):
+            films.raise_()  # films opened by hand: show their list (a study's: the browser)
 
     def open_files_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(

@@ -392,6 +392,8 @@ def test_skipped_photos_are_not_imported(
     window.session.import_films([folder])
     qtbot.waitUntil(lambda: not window.session.jobs, timeout=30000)
     assert window.session.study.films() == []
+    summary = next(b for b in window.findChildren(QMessageBox) if b.isVisible()).text()
+    assert "1 photo(s)/scan(s) of films skipped" in summary
 
 
 def test_photo_dialog_needs_a_patient(qtbot, study_path: Path) -> None:  # type: ignore[no-untyped-def]

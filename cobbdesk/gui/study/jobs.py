@@ -199,6 +199,9 @@ def import_summary(report: ImportReport) -> str:
         f"{len(report.duplicates)} already in the study, {len(report.skipped)} not films, "
         f"{len(report.errors)} error(s)",
     ]
+    photos = sum(1 for s in report.skipped if "photo/scan" in s.message)
+    if photos:
+        lines.append(f"{photos} photo(s)/scan(s) of films skipped: no patient, visit and region")
     if report.new_patients:
         lines.append(f"New patients: {', '.join(report.new_patients)}")
     lines += [f"{e.path.name}: {e.message}" for e in report.errors[:10]]

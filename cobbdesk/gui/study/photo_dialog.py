@@ -80,6 +80,7 @@ class PhotoTargetDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.target: PhotoTarget | None = None
+        self.setMinimumWidth(32 * self.fontMetrics().horizontalAdvance("M"))
 
     def accept(self) -> None:
         try:

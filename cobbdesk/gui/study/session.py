@@ -207,6 +207,10 @@ class StudySession(StudyJobs, QObject):
         self._pending[path] = record
         self.window.open_paths([path])
 
+    def pending_paths(self) -> set[Path]:
+        """Study films being loaded into the window."""
+        return set(self._pending)
+
     def adopt(self, entry: OpenFilm) -> bool:
         """Called by the window when a film loads: attach the study's measurements to it."""
         record = self._pending.pop(entry.path, None)

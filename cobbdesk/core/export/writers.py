@@ -1,12 +1,21 @@
 """Write exports (CSV wide/long, XLSX, SPSS .sav, codebook CSV) and audit every one.
 
 CSV: UTF-8 with BOM, ``\\n`` line ends, ISO dates, ``.`` decimals, empty cells for missing.
-Text cells that start with ``= + - @``, tab or CR get a leading ``'`` in CSV and XLSX
-(OWASP CSV injection); numeric cells are never touched, so −3.5 stays a number.  XLSX cells
+Every field is quoted by the :mod:`csv` module (RFC 4180): a field holding a comma, a quote,
+a CR or an LF is enclosed in quotes, so a carriage return in a rater's name cannot split a
+record.  Text cells that start with ``= + - @``, tab or CR get a leading ``'`` in CSV and
+XLSX (OWASP CSV injection), and so does every line inside a cell that starts with one (a
+reader that splits records on line breaks still sees no formula); numeric cells are never
+touched, so −3.5 stays a number.  XLSX cells
 are typed (numbers numeric, text text, never formulas).  SAV is uncompressed with variable
 labels, value labels and measurement levels; its text is written unchanged (SPSS has no
 formulas).  Every export — de-identified or identified — appends audit rows (entity
 ``export``) with the format, file name, row count, SHA-256 of the file and ``identified``.
+
+Audited before it exists: the export is written to a 0600 temporary file in the target
+folder, its hash is recorded in the audit trail, and only then is it renamed to its name.
+A study that cannot record the audit (locked, read-only) or a write that fails (full disk)
+leaves no file behind; the result is always 0600, whatever the umask.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +33,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core import private
+from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.export.columns import (
     CODEBOOK_FIELDS,
     CONVENTION_COMMENT,
@@ -43,24 +54,26 @@ from cobbdesk.core.export.policy import (
     study_raters,
 )
 from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store import faults
 from cobbdesk.core.store.study import Study
 
 Format = Literal["wide", "long", "xlsx", "sav", "codebook"]
 FORMATS: tuple[Format, ...] = ("wide", "long", "xlsx", "sav", "codebook")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-
-
-class ExportError(CobbdeskError):
-    """An export could not be written."""
+_INNER_LINE = re.compile(r"([\r\n])(?=[=+\-@\t\r])")
 
 
 def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula.
+    """Prefix ``'`` to text a spreadsheet would run as a formula, and to each line inside it
+    that starts like one.
 
     >>> neutralise("=HYPERLINK(1)"), neutralise("-2"), neutralise("P001"), neutralise("")
     ("'=HYPERLINK(1)", "'-2", 'P001', '')
+    >>> neutralise("Ann\\r=cmd"), neutralise("a\\r\\n@b")
+    ("Ann\\r'=cmd", "a\\r\\n'@b")
     """
+    text = _INNER_LINE.sub(r"\1'", text)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
@@ -72,10 +85,37 @@ def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> pd.DataFra
     return out
 
 
+def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
+    """Rows as CSV with ``\\n`` line ends, every field quoted by the csv module as needed.
+
+    The writer's line terminator is CRLF so that it quotes fields holding CR *or* LF (with
+    ``\\n`` alone, Python's csv leaves a lone CR unquoted); each record's own CRLF is then
+    turned into ``\\n``.
+
+    >>> csv_lines([["a\\rb", 'a"b', "x,y", 1.5]])
+    '"a\\rb","a""b","x,y",1.5\\n'
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    lines = []
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        lines.append(buffer.getvalue()[:-2] + "\n")
+    return "".join(lines)
+
+
 def csv_text(frame: pd.DataFrame, columns: list[ColumnSpec], *, comment: str = "") -> str:
-    """The CSV document (without BOM): optional ``#`` comment line, header, rows."""
-    body = str(_safe_text(frame, columns).to_csv(index=False, lineterminator="\n", na_rep=""))
-    return (comment + "\n" if comment else "") + body
+    """The CSV document (without BOM): optional ``#`` comment line, header, rows.
+
+    pandas formats the cells (numbers as it always has); the csv module quotes them.
+    """
+    formatted = _safe_text(frame, columns).to_csv(
+        index=False, lineterminator="\n", na_rep="", quoting=csv.QUOTE_ALL
+    )
+    rows = csv.reader(io.StringIO(str(formatted), newline=""))
+    return (comment + "\n" if comment else "") + csv_lines(rows)
 
 
 def write_csv(
@@ -100,12 +140,9 @@ def write_codebook(
 ) -> int:
     """The data dictionary as CSV (UTF-8 with BOM); returns the number of rows."""
     rows = codebook_rows(identified, rater_coding=rater_coding(policy) if policy else "")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CODEBOOK_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
+    table = [list(CODEBOOK_FIELDS)] + [[neutralise(r[k]) for k in CODEBOOK_FIELDS] for r in rows]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(BOM + buffer.getvalue())
+        handle.write(BOM + csv_lines(table))
     return len(rows)
 
 
@@ -256,22 +293,27 @@ def export_study(
         raise ValidationError(None, f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
     policy = export_policy(study, raters)
     target = Path(path)
+    if study.read_only:  # the audit row could not be written: refuse before writing
+        raise faults.read_only(study.path)
+    try:
+        temp = private.temp_beside(target)
+    except OSError as exc:
+        raise faults.os_error(exc, target, "export") from None
     try:
         rows = _write(
-            study,
-            fmt,
-            target,
-            identified=identified,
-            convention_comment=convention_comment,
-            long=long,
-            policy=policy,
+            study, fmt, temp, identified=identified, convention_comment=convention_comment,
+            long=long, policy=policy,
+        )  # fmt: skip
+        private.sync_file(temp)
+        result = ExportResult(
+            target, fmt, rows, sha256_of(temp), identified, uuid.uuid4().hex, policy
         )
+        _audit(study, result, reason)  # StudyLockedError, StudyReadOnlyError, DiskFullError
+        private.publish(temp, target)
     except OSError as exc:
-        raise ExportError(target, f"cannot write the export: {exc.strerror or exc}") from exc
-    result = ExportResult(
-        target, fmt, rows, sha256_of(target), identified, uuid.uuid4().hex, policy
-    )
-    _audit(study, result, reason)
+        raise faults.os_error(exc, target, "export") from None
+    finally:
+        temp.unlink(missing_ok=True)
     return result
 
 

@@ -91,8 +91,9 @@ def os_error(error: OSError, path: Path, what: str = "study") -> CobbdeskError:
     if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return read_only(path, what)
     reason = error.strerror or type(error).__name__
-    kind = StoreError if what == "study" else ExportError
-    return kind(path, f"the {what} could not be read or written ({reason})")
+    if what != "study":
+        return ExportError(path, f"cannot write the {what} ({reason})")
+    return StoreError(path, f"the study file could not be read or written ({reason})")
 
 
 def damaged(path: Path, detail: str) -> StoreError:

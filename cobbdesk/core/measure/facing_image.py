@@ -62,6 +62,8 @@ MIN_PERIODICITY = 0.3
 """Least normalised autocorrelation of the bone signal along the column at its period."""
 MAX_STEP = 0.06
 """Largest horizontal move (fraction of the width) of the column between adjacent bands."""
+MAX_GAP = 1
+"""Bands in a row that may leave the column without breaking it."""
 FLANK = (0.15, 1.3)
 """Start and end of each flank window beyond the body edge, in body depths."""
 MIN_FLANK = 0.02
@@ -159,18 +161,22 @@ def _band(bone: F32, r0: int, r1: int, cap: float) -> Band | None:
 
 def column_bands(bone: F32) -> list[Band]:
     """The longest chain of adjacent bands whose centres move at most :data:`MAX_STEP` of the
-    width from band to band (the spine column), top to bottom."""
+    width from band to band (the spine column), top to bottom; up to :data:`MAX_GAP` bands in a
+    row may be skipped (a disc level where the posterior elements widen the ridge)."""
     rows, columns = bone.shape
     edges = np.linspace(0, rows, BANDS + 1).round().astype(int)
+    step = MAX_STEP * columns
     cap = float(np.percentile(bone, 99.0))
     best: list[Band] = []
     run: list[Band] = []
+    misses = 0
     for r0, r1 in itertools.pairwise(edges):
         band = _band(bone, int(r0), int(r1), cap)
-        if band is None or (run and abs(band.centre - run[-1].centre) > MAX_STEP * columns):
-            run = []
-        if band is not None:
+        if band is not None and (not run or abs(band.centre - run[-1].centre) <= step):
             run.append(band)
+            misses = 0
+        elif (misses := misses + 1) > MAX_GAP:
+            run, misses = ([band] if band is not None else []), 0
         if len(run) > len(best):
             best = list(run)
     return best

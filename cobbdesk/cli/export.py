@@ -147,9 +147,9 @@ def _summary(data: dict[str, Any]) -> list[str]:
         result = rho if s["computable"] else s["reason"]
         lines.append(f"{s['x']} vs {s['y']} ({s['visit']}, n = {s['n']}): {result}")
     for s in data["rmcorr"]:
-        r = f"r_rm = {format_value(s['r'], 3)}, {p_phrase(s['p'])}"
+        r = f"r_rm = {format_value(s['r'], 3)}, df = {s['df']}, {p_phrase(s['p'])}"
         result = r if s["computable"] else s["reason"]
-        lines.append(f"{s['x']} vs {s['y']} (both visits, rmcorr, df = {s['df']}): {result}")
+        lines.append(f"{s['x']} vs {s['y']} (both visits, rmcorr): {result}")
     for icc in data["icc"]:
         value = f"{icc['icc']:.3f}" if icc["computable"] else icc["reason"]
         lines.append(f"ICC(A,1) {icc['region']}: {value}")

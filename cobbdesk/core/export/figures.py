@@ -74,7 +74,13 @@ def _paired(analysis: StudyAnalysis, region: str) -> PaperFigure:
             ax.plot([1, 2], [a, b], color="0.65", linewidth=0.7, marker="o", markersize=2.5)
         if pairs.shape[0]:
             stats = [box_stats(pairs[:, 0], "Admission"), box_stats(pairs[:, 1], "Month 3")]
-            ax.bxp(stats, positions=[1, 2], widths=0.35, showfliers=False)  # type: ignore[arg-type]
+            ax.bxp(
+                stats,
+                positions=[1, 2],
+                widths=0.35,
+                showfliers=False,
+                medianprops={"color": "black", "linewidth": 1.5},
+            )
         else:
             ax.text(0.5, 0.5, "no complete pairs", ha="center", transform=ax.transAxes)
         ax.set_xticks([1, 2], ["Admission", "Month 3"])
@@ -94,7 +100,8 @@ def _vas_nlr(analysis: StudyAnalysis) -> PaperFigure:
     for r in analysis.spearman:
         if r.y_name == "nlr":
             rho = f"ρ = {format_value(r.rho, 2)}, {p_phrase(r.p)}" if r.computable else "ρ n/a"
-            parts.append(f"{r.visit.replace('month3', 'month 3')}: n = {r.n}, {rho}")
+            visit = "month 3" if r.visit == "month3" else str(r.visit)
+            parts.append(f"{visit}: n = {r.n}, {rho}")
     rm = next((r for r in analysis.rmcorr if r.y_name == "nlr"), None)
     if rm is not None and rm.computable:
         parts.append(f"repeated-measures r = {format_value(rm.r, 2)}, {p_phrase(rm.p)}")

@@ -17,8 +17,8 @@ one row per patient × visit (long) or per patient (wide), made by a policy:
 The study's default policy and adjudicator are kept in the study's ``meta`` table (keys
 ``rater_policy``, ``adjudicator``), every change recorded in the audit trail.
 
->>> parse_policy("mean").describe()[:14]
-'mean of raters'
+>>> parse_policy("mean").describe()[:34]
+'each angle is the mean over raters'
 >>> parse_policy("B").label
 'rater B'
 """
@@ -81,18 +81,15 @@ class RaterPolicy:
     def describe(self) -> str:
         """One sentence for the codebook, the report and the statistics notes."""
         if self.kind == "mean":
-            return (
-                "mean of raters: each angle is the mean over raters of each rater's most "
-                "recent reading"
-            )
+            return "each angle is the mean over raters of each rater's most recent reading"
         if self.kind == "rater":
-            return f"one rater: the most recent reading of rater {self.rater} only"
+            return f"the most recent reading of rater {self.rater} only"
         if self.kind == "consensus":
             return (
-                f"consensus: the adjudicated reading, i.e. the most recent reading of the "
-                f"study's adjudicator {self.rater}"
+                f"the adjudicated reading, i.e. the most recent reading of the study's "
+                f"adjudicator {self.rater}"
             )
-        return "each rater: one row per rater (per-rater data for reliability work)"
+        return "one row per rater (per-rater data for reliability work)"
 
 
 MEAN = RaterPolicy("mean")
@@ -112,8 +109,9 @@ def parse_policy(text: str, *, allow_each: bool = False) -> RaterPolicy:
             None, "statistics need one value per patient and visit: use --raters mean, "
             "consensus or a rater's name (each is for exports)",
         )  # fmt: skip
-    if name in KEYWORDS:
-        return RaterPolicy(name)  # type: ignore[arg-type]
+    keyword: dict[str, PolicyKind] = {"mean": "mean", "each": "each", "consensus": "consensus"}
+    if name in keyword:
+        return RaterPolicy(keyword[name])
     return RaterPolicy("rater", name)
 
 
@@ -197,18 +195,18 @@ def apply_policy(long: pd.DataFrame, policy: RaterPolicy) -> pd.DataFrame:
     return conform(frame.reset_index(drop=True), list(_columns(long)))
 
 
-def _columns(long: pd.DataFrame) -> list:  # type: ignore[type-arg]
+def _columns(long: pd.DataFrame) -> list:
     identified = "name" in long.columns
     return long_columns(identified)
 
 
-def _event_order(series: pd.Series) -> pd.Series:  # type: ignore[type-arg]
+def _event_order(series: pd.Series) -> pd.Series:
     if series.name == "event":
         return series.map({"admission": 0, "month3": 1})
     return series
 
 
-def _patient_raters(rows: pd.DataFrame, long: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
+def _patient_raters(rows: pd.DataFrame, long: pd.DataFrame) -> pd.Series:
     """Per record_id: ``+``-joined sorted raters present in ``rows`` (index: every patient)."""
     named = rows.loc[rows["rater"] != "", ["record_id", "rater"]].drop_duplicates()
     joined = named.sort_values("rater").groupby("record_id")["rater"].agg("+".join)
@@ -240,7 +238,7 @@ def _one_rater(long: pd.DataFrame, rater: str) -> pd.DataFrame:
     return frame
 
 
-def _join_text(values: pd.Series) -> str:  # type: ignore[type-arg]
+def _join_text(values: pd.Series) -> str:
     parts: list[str] = []
     for value in values:
         for part in str(value).split(";"):
@@ -249,7 +247,7 @@ def _join_text(values: pd.Series) -> str:  # type: ignore[type-arg]
     return ";".join(parts)
 
 
-def _sum_or_missing(values: pd.Series) -> float:  # type: ignore[type-arg]
+def _sum_or_missing(values: pd.Series) -> float:
     """Sum, but missing (a visit that does not exist) when every value is missing."""
     return float(values.sum(min_count=1))
 
@@ -268,7 +266,7 @@ def _mean_of_raters(long: pd.DataFrame) -> pd.DataFrame:
             for name in ("spacing_source", "cobb_flag", "cobb_stale"):
                 agg[f"{region}_{name}"] = _join_text
         agg["region_mismatch"] = _sum_or_missing
-        merged = grouped.agg(agg).reset_index()  # type: ignore[arg-type]
+        merged = grouped.agg(agg).reset_index()
         single = pd.concat([single, merged], ignore_index=True)
     for region in REGIONS:
         single[f"{region}_cobb"] = single[f"{region}_cobb"].astype(float).round(MEAN_DECIMALS)

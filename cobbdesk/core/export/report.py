@@ -39,8 +39,9 @@ body { font-family: sans-serif; margin: 2em; color: #111; max-width: 60em; }
 table { border-collapse: collapse; margin: 0.5em 0 0.3em; font-size: 0.9em; }
 th, td { border: 1px solid #999; padding: 0.2em 0.45em; text-align: right; }
 th { background: #eee; } th:first-child, td:first-child { text-align: left; }
-td.visit { text-align: left; } .foot { font-size: 0.8em; margin: 0 0 1.5em; }
-.nc { color: #a00; font-style: italic; }
+td.visit, th.visit { text-align: left; } .ci { white-space: nowrap; }
+.foot { font-size: 0.8em; margin: 0 0 1.5em; }
+.nc { color: #a00; font-style: italic; } .tbl { page-break-inside: avoid; }
 figure { margin: 1em 0; page-break-inside: avoid; } img { width: 100%; max-width: 15cm; }
 figcaption { font-size: 0.9em; max-width: 40em; }
 @page { size: A4; margin: 14mm 12mm; }
@@ -55,13 +56,22 @@ DECIMALS = {m.name: m.decimals if m.decimals is not None else 2 for m in MEASURE
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], foot: str = "") -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    head = "".join(
+        f'<th class="visit">{h}</th>' if h == "Visit" else f"<th>{html.escape(h)}</th>"
+        for h in header
+    )
     body = "".join(
         "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in row) + "</tr>"
         for row in rows
     )
     note = f'<p class="foot">{foot}</p>' if foot else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="tbl">{table}{note}</div>'
+
+
+def _p(p: float | None) -> str:
+    """The paper's p format (``<0.001``), escaped for HTML."""
+    return html.escape(format_p(p))
 
 
 def _nc(reason: str) -> str:
@@ -86,10 +96,19 @@ def _described(d: Descriptive, decimals: int) -> list[str]:
     ]
 
 
+def _short(reason: str) -> str:
+    """A table-sized reason: ``crp is constant over the 8 complete pairs (every value is 3)``
+    becomes ``constant (3)``; other reasons lose their ``not computable:`` prefix."""
+    text = reason.removeprefix("not computable: ")
+    if " is constant over " in text and "every value is " in text:
+        return "constant (" + text.split("every value is ")[1]
+    return text.replace(" does not change within patients", ": no change within patients")
+
+
 def _r_cells(r: float | None, p: float | None, computable: bool, reason: str) -> list[str]:
     if not computable:
-        return [f'<td colspan="2">{_nc(reason.removeprefix("not computable: "))}</td>']
-    return [f"{format_value(r, 2)}{stars(p)}", format_p(p)]
+        return [f'<td colspan="2">{_nc(_short(reason))}</td>']
+    return [f"{format_value(r, 2)}{stars(p)}", _p(p)]
 
 
 def table1(analysis: StudyAnalysis) -> str:
@@ -113,10 +132,10 @@ def table1(analysis: StudyAnalysis) -> str:
             rows.append(cells)
         if name in rm:
             res = rm[name]
-            n = f"{res.n_subjects} patients" if res.computable else ""
+            n = str(res.n_subjects) if res.computable else ""
             rows.append(
                 [
-                    '<td class="visit">Both visits (rmcorr)</td>',
+                    '<td class="visit">Both (rmcorr)</td>',
                     n,
                     "",
                     "",
@@ -127,8 +146,9 @@ def table1(analysis: StudyAnalysis) -> str:
             )
     header = ("Variable", "Visit", "n", "Max", "Min", "Mean", "SD", "r vs VAS", "p")
     foot = (
-        "r: Spearman's rank correlation with VAS at the visit; both visits: repeated-measures "
-        "correlation (rmcorr, Bakdash &amp; Marusich 2017), which uses each patient's change "
+        "n: patients with a value (both: patients with both visits). r: Spearman's rank "
+        "correlation with VAS at the visit; both: repeated-measures correlation (rmcorr, "
+        "Bakdash &amp; Marusich 2017) over both visits, which uses each patient's change "
         "between visits and so does not count a patient twice. "
         f"{SIGNIFICANCE_FOOTNOTE}. Max and Min have the variable's decimals (codebook); "
         "scores and enzyme activities are whole numbers."
@@ -148,22 +168,24 @@ def _wilcoxon_row(measure: str, r: WilcoxonResult) -> list[str]:
     before, after = _mean_sd(r.before_complete, decimals), _mean_sd(r.after_complete, decimals)
     n = f"{r.n_pairs} ({r.zeros})"
     if not r.computable:
-        return [_name(measure), n, before, after, f'<td colspan="6">{_nc(r.reason)}</td>']
+        return [_name(measure), n, before, after, f'<td colspan="7">{_nc(r.reason)}</td>']
     hl = r.hodges_lehmann
-    ci = ""
+    ci = f'<td class="ci">{_nc(hl.ci_reason) if hl and hl.ci_reason else ""}</td>'
     if hl and hl.ci_low is not None:
-        ci = f" ({format_value(hl.ci_low, decimals)} to {format_value(hl.ci_high, decimals)})"
-    p = format_p(r.p) + ("†" if r.p_source == "exact" else "")
+        low, high = format_value(hl.ci_low, decimals), format_value(hl.ci_high, decimals)
+        ci = f'<td class="ci">{low} to {high}</td>'
+    p = _p(r.p) + ("†" if r.p_source == "exact" else "")
     return [
         _name(measure),
         n,
         before,
         after,
-        format_value(hl.estimate if hl else None, decimals) + ci,
+        format_value(hl.estimate if hl else None, decimals),
+        ci,
         format_value(r.w, 1),
         format_value(r.z, 2),
         p,
-        format_p(r.p_exact),
+        _p(r.p_exact),
         format_value(r.effect_r, 2),
     ]
 
@@ -174,7 +196,8 @@ def table2(analysis: StudyAnalysis) -> str:
         "n pairs (zeros)",
         "Admission mean ± SD*",
         "Month 3 mean ± SD*",
-        "HL Δ (95% CI)",
+        "HL Δ",
+        "95% CI",
         "W",
         "Z",
         "p",
@@ -215,7 +238,7 @@ def table3(analysis: StudyAnalysis) -> str:
                 f"{format_value(t.mean_diff, decimals)} ± {format_value(t.sd_diff, decimals)}",
                 f"{format_value(t.ci_low, decimals)} to {format_value(t.ci_high, decimals)}",
                 f"t({t.df}) = {format_value(t.t, 2)}",
-                format_p(t.p),
+                _p(t.p),
             ]
         )
     header = ("Variable", "Mean Δ ± SD", "95% CI", "t", "p")

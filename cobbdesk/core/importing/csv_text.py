@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from cobbdesk.core.errors import ValidationError
@@ -104,6 +105,7 @@ def _checked(text: str, source: Path, name: str) -> str:
 
 
 # --- numbers -------------------------------------------------------------------------------
+@lru_cache(maxsize=1 << 16)
 def shown_decimal(text: str) -> str:
     """``","`` or ``"."`` when ``text`` shows its decimal separator, ``"?"`` when ambiguous,
     ``""`` when it has none (or is not a plain number: left to the value's validator).
@@ -128,6 +130,7 @@ def shown_decimal(text: str) -> str:
     return "?"
 
 
+@lru_cache(maxsize=1 << 16)
 def parse(text: str, decimal: str) -> str:
     """``text`` with ``decimal`` as decimal separator, as plain ``1234.5`` text.
 

@@ -10,6 +10,7 @@ the read and the write refuses its row (conflict), never overwrites it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,12 @@ def import_labs(
     return report
 
 
+@lru_cache(maxsize=1 << 16)
+def _valid(name: str, text: str) -> float | str | None:
+    """:func:`validate_lab` remembered: lab values repeat a lot in a large file."""
+    return validate_lab(name, text)
+
+
 def _check_row(
     lookup: _Lookup,
     cells: dict[str, str],
@@ -149,7 +156,7 @@ def _check_row(
         if is_missing(cells.get(name)):
             continue
         try:
-            values[name] = validate_lab(name, cells[name])
+            values[name] = _valid(name, cells[name])
         except ValidationError as exc:
             problems.append(exc.problem)
     if problems or patient is None:

@@ -18,9 +18,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from cobbdesk import __version__
 from cobbdesk.core.store.schema import audit, meta
@@ -59,6 +60,30 @@ def _text(value: Any) -> str | None:
 def row_hash(row: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the row's fields (including ``prev_hash``)."""
     canonical = json.dumps({k: row[k] for k in _FIELDS}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _quoted(value: str | None) -> str:
+    return "null" if value is None else _encode_string(value)
+
+
+# The canonical JSON of :func:`row_hash` spelled out (keys sorted, default separators): the
+# same bytes, ~8x faster for bulk writes; tests compare both on random rows.
+_CANONICAL = (
+    '{{"actor": {}, "app_version": {}, "entity": {}, "entity_id": {}, "field": {}, '
+    '"new_value": {}, "old_value": {}, "prev_hash": {}, "rater": {}, "reason": {}, '
+    '"seq": {}, "utc": {}}}'
+)
+
+
+def fast_row_hash(row: dict[str, Any]) -> str:
+    """:func:`row_hash` for rows whose text fields are ``str`` (or None) and ``seq`` an int."""
+    canonical = _CANONICAL.format(
+        _quoted(row["actor"]), _quoted(row["app_version"]), _quoted(row["entity"]),
+        _quoted(row["entity_id"]), _quoted(row["field"]), _quoted(row["new_value"]),
+        _quoted(row["old_value"]), _quoted(row["prev_hash"]), _quoted(row["rater"]),
+        _quoted(row["reason"]), int(row["seq"]), _quoted(row["utc"]),
+    )  # fmt: skip
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -113,12 +138,39 @@ def record_many(conn: Connection, actor: Actor, entries: Iterable[Change]) -> in
                 "app_version": __version__,
                 "prev_hash": prev,
             }
-            prev = row_hash(row)
-            rows.append({**row, "hash": prev})
+            prev = fast_row_hash(row)
+            row["hash"] = prev
+            rows.append(row)
     if rows:
-        conn.execute(audit.insert(), rows)
+        insert_many(conn, audit, rows)
         _store_head(conn, seq, prev)
     return len(rows)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT`` ``rows`` (same keys each) with one driver-level ``executemany``.
+
+    SQLAlchemy's per-row parameter processing costs ~10 µs a row, most of a bulk import; the
+    statement is still compiled by SQLAlchemy for the connection's dialect, and only plain
+    ``str``/``int``/``float``/None values are passed.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=conn.dialect)
+    order = compiled.positiontup
+    if order is None:  # a named paramstyle: let SQLAlchemy bind by name
+        conn.execute(table.insert(), rows)
+        return
+    defaults = {
+        c.name: c.default.arg  # type: ignore[attr-defined]
+        for c in table.columns
+        if c.default is not None and getattr(c.default, "is_scalar", False)
+    }
+    filled = [n for n in order if n not in rows[0]]
+    if filled:
+        rows = [{**{n: defaults.get(n) for n in filled}, **r} for r in rows]
+    conn.exec_driver_sql(str(compiled), [tuple(r[n] for n in order) for r in rows])
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -4,8 +4,10 @@
 minutes.  :func:`write_labs` writes a whole chunk of already validated rows in one
 transaction: missing visits created (undated, audited), lab rows inserted or updated with
 ``executemany`` (updates keep the ``WHERE id AND version`` rule), and the audit rows chained
-in memory (:func:`cobbdesk.core.store.audit.record_many`) — the same rows, field for field, as
-``set_labs`` would write.
+in memory (:func:`cobbdesk.core.store.audit.record_many`).  Each row is audited as ONE audit
+row (entity ``labs``, the visit id, field :data:`~cobbdesk.core.store.integrity.LAB_VALUES`,
+old and new values as JSON objects ``{lab: value}``) rather than one per lab: a 100,000-row
+file with 7 labs would otherwise add 700,000 audit rows.  The integrity replay reads both.
 
 Each write carries the values it read (``old``); a value stored differently by now (another
 rater) refuses that row with a :class:`~cobbdesk.core.store.conflicts.ConflictError`, the rest
@@ -23,7 +25,7 @@ from sqlalchemy import Connection, bindparam, select
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.conflicts import ConflictError, FieldConflict, conflict
-from cobbdesk.core.store.integrity import inserted
+from cobbdesk.core.store.integrity import LAB_VALUES, inserted
 from cobbdesk.core.store.records import VisitKind
 from cobbdesk.core.store.schema import labs, patients, visits
 from cobbdesk.core.store.study import Study
@@ -112,6 +114,7 @@ def write_labs(study: Study, writes: Sequence[LabWrite], *, reason: str) -> Labs
         stored = _lab_rows(conn, {keys[(w.patient_id, w.kind.value)] for w in writes})
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        now = audit_log.utc_now()
         for w in writes:
             visit_id = keys[(w.patient_id, w.kind.value)]
             clashes = [
@@ -123,8 +126,10 @@ def write_labs(study: Study, writes: Sequence[LabWrite], *, reason: str) -> Labs
                 done.conflicts.append((w.row, conflict("labs of visit", visit_id, clashes)))
                 continue
             for name, (_, new) in w.changes.items():
-                _queue(visit_id, name, new, stored=stored, inserts=inserts, updates=updates)
-            entries.append(("labs", visit_id, dict(w.changes), reason))
+                _queue(visit_id, name, new, now, stored=stored, inserts=inserts, updates=updates)
+            old = {n: o for n, (o, _) in w.changes.items()}
+            new = {n: v for n, (_, v) in w.changes.items()}
+            entries.append(("labs", visit_id, {LAB_VALUES: (old, new)}, reason))
             done.rows += 1
             done.values += len(w.changes)
         _execute(conn, inserts, updates)
@@ -149,12 +154,13 @@ def _queue(
     visit_id: int,
     name: str,
     value: LabValue,
+    now: str,
     *,
     stored: dict[tuple[int, str], tuple[Any, int, int]],
     inserts: list[dict[str, Any]],
     updates: list[dict[str, Any]],
 ) -> None:
-    fields = ClinicalRecords.lab_fields(name, value)
+    fields = ClinicalRecords.lab_fields(name, value, now)
     key = (visit_id, name)
     row = stored.get(key)
     if row is None:
@@ -172,8 +178,7 @@ def _queue(
 def _execute(
     conn: Connection, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
 ) -> None:
-    if inserts:
-        conn.execute(labs.insert(), inserts)
+    audit_log.insert_many(conn, labs, inserts)
     if updates:
         columns = ("value_num", "value_text", "updated_utc", "unit", "deleted_utc")
         statement = (

@@ -310,9 +310,9 @@ class ClinicalRecords:
         return {r.name: (r.value_num if r.value_num is not None else r.value_text) for r in rows}
 
     @staticmethod
-    def lab_fields(name: str, value: float | str | None) -> dict[str, Any]:
-        """The labs columns storing ``value`` (None: a deletion) for lab ``name``."""
-        now = audit_log.utc_now()
+    def lab_fields(name: str, value: float | str | None, now: str = "") -> dict[str, Any]:
+        """The labs columns storing ``value`` (None: a deletion) for lab ``name`` at ``now``."""
+        now = now or audit_log.utc_now()
         return {
             "value_num": value if isinstance(value, float) else None,
             "value_text": value if isinstance(value, str) else None,

@@ -62,6 +62,8 @@ REPLAYED: dict[str, tuple[Table, tuple[str, ...]]] = {
 }  # fmt: skip
 """Audit entity → its table and the fields the trail must account for."""
 LABS = "labs"
+LAB_VALUES = "values"
+"""Audit field of a bulk import's lab row: old and new ``{lab: value}`` as JSON objects."""
 _CHANGED = "differs from the audit trail: changed outside CobbDesk"
 TRIGGERS = ("audit_no_update", "audit_no_delete")
 """The append-only guards ``dialect`` creates on the audit table (SQLite)."""
@@ -183,6 +185,8 @@ def _recorded(conn: Connection) -> dict[tuple[str, str], dict[str, Any]]:
         key = (entity, entity_id)
         if name == SNAPSHOT:
             state[key] = dict(json.loads(new))
+        elif entity == LABS and name == LAB_VALUES:
+            state.setdefault(key, {}).update(json.loads(new))
         else:
             state.setdefault(key, {})[name] = new
     return state
@@ -299,6 +303,7 @@ def snapshot_entries(conn: Connection, reason: str) -> Iterable[audit_log.Change
 
 __all__ = [
     "LABS",
+    "LAB_VALUES",
     "REPLAYED",
     "SNAPSHOT",
     "TRIGGERS",

@@ -13,6 +13,7 @@ import platformdirs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from cobbdesk.core import redact
 from cobbdesk.gui import settings
 from cobbdesk.gui.demo import remove_leftovers, start_demo
 from cobbdesk.gui.main_window import MainWindow
@@ -20,10 +21,12 @@ from cobbdesk.gui.welcome import WelcomeDialog
 
 
 def _setup_logging() -> None:
-    """Rotating log in the user log directory; messages never contain patient identifiers."""
+    """Rotating log in the user log directory (folder 0700, files 0600); every record passes
+    the redacting filter (:mod:`cobbdesk.core.redact`), so no patient identifier is logged."""
     folder = Path(os.environ.get("COBBDESK_LOG_DIR") or platformdirs.user_log_dir("cobbdesk"))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(folder / "cobbdesk.log", os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         handler: logging.Handler = RotatingFileHandler(
             folder / "cobbdesk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
         )
@@ -33,15 +36,17 @@ def _setup_logging() -> None:
     root = logging.getLogger("cobbdesk")
     root.setLevel(logging.INFO)
     root.addHandler(handler)
+    redact.install()  # this handler, the root's and the last-resort stderr handler
 
 
 def run(files: Sequence[Path] = (), demo: bool = False) -> int:
-    """Start the GUI; returns the process exit code.
+    """Start the GUI (files it creates are private: umask 077); returns the exit code.
 
     The window is painted first; the rest (the demo generated in the background, the files
     or study given, the last study reopened, the welcome of a first run) follows from the
     event loop.  ``.cobbdesk`` files given are opened as studies.
     """
+    os.umask(0o077)  # logs, settings, exports, reports: 0600 files, 0700 folders
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CobbDesk")
     _setup_logging()

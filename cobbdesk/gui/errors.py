@@ -8,6 +8,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.redact import redact
 
 logger = logging.getLogger("cobbdesk.gui")
 
@@ -28,13 +29,16 @@ def report(parent: QWidget | None, error: BaseException, action: str) -> str:
     """Log ``error`` and show it; returns the user-facing message.
 
     CobbdeskError messages are shown as they are (they name the file and the problem);
-    anything else is an internal error: logged with its traceback, shown without it.
+    anything else is an internal error: logged with its traceback, shown without it and
+    without its text (a driver's text can carry SQL parameters: patient data).  What is shown
+    and logged passes :func:`cobbdesk.core.redact.redact` (no name, MRN or birth date).  The
+    caller keeps the user's edit (a locked study, for instance, can be retried).
     """
     if isinstance(error, CobbdeskError):
-        message = error.message
+        message = redact(error.message)
         logger.warning("%s failed: %s", action, message)
     else:
-        message = f"Internal error ({type(error).__name__}): {error}"
+        message = f"Internal error ({type(error).__name__}); the details are in the log"
         logger.error("%s failed", action, exc_info=error)
     present(parent, f"{action} failed", message)
     return message

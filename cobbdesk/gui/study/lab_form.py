@@ -3,8 +3,11 @@
 All rules come from :mod:`cobbdesk.core.labs`: an impossible value (``validate_lab`` refuses
 it) turns its field red with the reason as tooltip and blocks Save; an unusual but possible
 value (``plausibility_warning``) turns it amber and is allowed.  The NLR is derived live.
-Save writes every value with one :meth:`Study.set_labs` call (one transaction); changing or
-clearing a saved value first asks for a reason (``ask_reason``, replaceable in tests).
+Save sends only the fields the user changed since the form opened, with the values they had
+then (``expected``), in one :meth:`Study.set_labs` call (one transaction); changing or
+clearing a saved value first asks for a reason (``ask_reason``, replaceable in tests).  A field
+someone else saved in the meantime is a conflict: one question per field (``ask_conflict``:
+keep theirs, keep mine, or cancel the save) — never a silent overwrite.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,9 +30,12 @@ from PySide6.QtWidgets import (
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.labs import LAB_SPECS, NLR, nlr, plausibility_warning, validate_lab
 from cobbdesk.core.store import Study
+from cobbdesk.core.store.conflicts import ConflictError, FieldConflict
 from cobbdesk.gui import errors
 
 ReasonPrompt = Callable[[QWidget | None, str], str | None]
+ConflictPrompt = Callable[[QWidget | None, FieldConflict], str | None]
+"""Answers ``"theirs"``, ``"mine"`` or None (cancel the save) for one conflicting field."""
 BINARY_CHOICES = ("—", "positive", "negative")
 ERROR_STYLE = "border: 2px solid #c62828; background: #fdecea;"
 WARNING_STYLE = "border: 2px solid #e09b00; background: #fff6dc;"
@@ -47,6 +54,32 @@ def _reason_dialog(parent: QWidget | None, what: str) -> str | None:
 ask_reason: ReasonPrompt = _reason_dialog
 
 
+def _conflict_dialog(parent: QWidget | None, clash: FieldConflict) -> str | None:
+    spec = LAB_SPECS[clash.field]
+    unit = f" {spec.unit}" if spec.unit else ""
+
+    def shown(value: LabValue) -> str:
+        return f"{format_value(value)}{unit}" if value is not None else "empty"
+
+    box = QMessageBox(parent)
+    box.setWindowTitle("Changed by someone else")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(
+        f"{spec.label} was {shown(clash.seen)} when you opened this form; someone else has "
+        f"saved {shown(clash.theirs)} since. You entered {shown(clash.mine)}."
+    )
+    theirs = box.addButton("Keep theirs", QMessageBox.ButtonRole.RejectRole)
+    mine = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return "theirs" if clicked is theirs else "mine" if clicked is mine else None
+
+
+#: Resolves one conflicting field; replaced in tests.
+ask_conflict: ConflictPrompt = _conflict_dialog
+
+
 def format_value(value: LabValue) -> str:
     return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
 
@@ -61,12 +94,15 @@ class LabForm(QDialog):
         title: str,
         parent: QWidget | None = None,
         reason_prompt: ReasonPrompt | None = None,
+        *,
+        conflict_prompt: ConflictPrompt | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Labs — {title}")
         self.study, self.visit_id = study, visit_id
         self.reason_prompt = reason_prompt
-        self.saved = study.labs(visit_id)
+        self.conflict_prompt = conflict_prompt
+        self.saved = study.labs(visit_id)  # as the form opened: the baseline of every save
         self.warnings: list[str] = []
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         self.problems: dict[str, str] = {}
@@ -182,34 +218,63 @@ class LabForm(QDialog):
         save.setToolTip("Correct the values marked red first" if self.problems else "")
 
     # --- saving -----------------------------------------------------------------------------
+    def changed(self) -> dict[str, LabValue]:
+        """The fields whose value differs from when the form opened (only these are saved)."""
+        values = self.values()
+        return {n: values.get(n) for n in LAB_SPECS if values.get(n) != self.saved.get(n)}
+
     def edited(self) -> list[str]:
         """Labs whose saved value would change or be cleared (these need a reason)."""
-        values = self.values()
-        return [
-            n for n in LAB_SPECS if self.saved.get(n) is not None and self.saved[n] != values.get(n)
-        ]
+        return [n for n in self.changed() if self.saved.get(n) is not None]
+
+    def _refuse(self, text: str) -> bool:
+        self.message.setText(f"<span style='color:{ERROR_COLOUR}'>Not saved: {text}</span>")
+        return False
+
+    def _reason_for(self, edited: list[str]) -> str | None:
+        labels = ", ".join(LAB_SPECS[n].label for n in edited)
+        prompt = self.reason_prompt or ask_reason
+        return prompt(self, f"You are changing saved lab values: {labels}.") or None
+
+    def _resolve(self, clashes: list[FieldConflict]) -> bool:
+        """Ask about each conflict; True when every one was answered (False: cancelled)."""
+        prompt = self.conflict_prompt or ask_conflict
+        for clash in clashes:
+            answer = prompt(self, clash)
+            if answer not in ("theirs", "mine"):
+                return False
+            self.saved[clash.field] = clash.theirs  # what is stored now becomes the baseline
+            if answer == "theirs":
+                self.set_raw(clash.field, format_value(clash.theirs))
+        return True
 
     def save(self) -> bool:
-        """Write the values (one transaction); False when refused or when no reason was given."""
+        """Write the changed values (one transaction); False when refused, cancelled or when
+        no reason was given."""
         if self.problems:
             self._show_message()
             return False
         reason = ""
-        edited = self.edited()
-        if edited:
-            labels = ", ".join(LAB_SPECS[n].label for n in edited)
-            prompt = self.reason_prompt or ask_reason
-            reason = prompt(self, f"You are changing saved lab values: {labels}.") or ""
-            if not reason:
-                self.message.setText(
-                    f"<span style='color:{ERROR_COLOUR}'>Not saved: changing "
-                    "saved values needs a reason.</span>"
-                )
+        for _attempt in range(5):  # each round resolves what others saved meanwhile
+            changed = self.changed()
+            if not changed:
+                break
+            if self.edited() and not reason:
+                reason = self._reason_for(self.edited()) or ""
+                if not reason:
+                    return self._refuse("changing saved values needs a reason.")
+            expected = {n: self.saved.get(n) for n in changed}
+            try:
+                self.study.set_labs(self.visit_id, changed, reason=reason, expected=expected)
+            except ConflictError as exc:
+                if not self._resolve(exc.conflicts):
+                    return self._refuse("cancelled; the values saved by someone else are kept.")
+                continue
+            except CobbdeskError as exc:
+                errors.report(self, exc, "Saving lab values")
                 return False
-        try:
-            self.study.set_labs(self.visit_id, self.values(), reason=reason)
-        except CobbdeskError as exc:
-            errors.report(self, exc, "Saving lab values")
-            return False
+            break
+        else:
+            return self._refuse("the values keep changing; reopen the form.")
         self.accept()
         return True

@@ -134,3 +134,22 @@ def test_impossible_pairs_refuse_the_row(study: Study, tmp_path: Path, upper, lo
     assert str(report.errors[0]).startswith(f"row 3: film #{film}: ")
     assert message in report.errors[0].message
     assert len(study.measurements()) == 1
+
+
+def test_unknown_facing_never_stores_both_signs_on_one_film(study: Study, tmp_path: Path) -> None:
+    """With no facing, the labels must agree across rows and with the saved measurements."""
+    film = add_film(study, tmp_path, orientation=False)
+    report = run(study, tmp_path, (UPPER, LOWER), (UPPER[::-1], LOWER[::-1]))
+    assert report.imported == 1 and [e.row for e in report.errors] == [3]
+    assert "run the opposite way to those of row 2" in report.errors[0].message
+    assert f"film #{film}" in report.errors[0].message
+    # a later import is checked against the measurement saved by the first one
+    mirrored = (((150.0, 110.0), (90.0, 120.0)), ((150.0, 300.0), (90.0, 280.0)))
+    later = run(study, tmp_path, mirrored)
+    assert later.imported == 0 and "of its saved measurements" in later.errors[0].message
+    (saved,) = study.measurements()
+    assert saved.angle == pytest.approx(REFERENCE)
+    # once the facing is set, the other labelling is corrected instead of refused
+    study.set_facing(film, "left", "user")
+    fixed = run(study, tmp_path, (UPPER[::-1], LOWER[::-1]))
+    assert fixed.ok and fixed.unchanged + fixed.imported == 1

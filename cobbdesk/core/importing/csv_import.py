@@ -53,7 +53,7 @@ from cobbdesk.core.dicom.photo import image_format, read_photo
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.csv_text import decode, normalise_numbers
-from cobbdesk.core.importing.point_checks import checked_measurement, film_facing
+from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord, VisitKind
 from cobbdesk.core.store.study import Study
@@ -226,11 +226,14 @@ def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> Po
             "points with the film's own spacing"
         )
     geometry: dict[str, _FilmGeometry | str] = {}
+    facings = ImpliedFacings()
     for row, cells in table.rows:
         try:
             if row in numbers.problems:
                 raise ValidationError(None, "; ".join(numbers.problems[row]))
-            _import_point_row(study, cells, geometry, reason=reason, report=report, row=row)
+            _import_point_row(
+                study, cells, (geometry, facings), reason=reason, report=report, row=row
+            )
         except CobbdeskError as exc:
             report.errors.append(RowIssue(row, exc.problem))
     return report
@@ -239,7 +242,7 @@ def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> Po
 def _import_point_row(
     study: Study,
     cells: dict[str, str],
-    geometry: dict[str, _FilmGeometry | str],
+    state: tuple[dict[str, _FilmGeometry | str], ImpliedFacings],
     *,
     reason: str,
     report: PointsReport,
@@ -254,6 +257,7 @@ def _import_point_row(
     if template not in {t.value for t in Template}:
         problems.append(f"template {cells.get('template', '')!r} must be C2-C7, L1-S1 or FREE")
     xy = [number(cells, c, problems) for c in POINT_COORDINATES]
+    geometry, facings = state
     geo = _geometry(study, film, geometry) if film is not None else None
     if isinstance(geo, str):
         problems.append(geo)
@@ -264,7 +268,10 @@ def _import_point_row(
     m = _measurement(
         film, Template(template), xy, geo, cells=cells, default_rater=study.actor.rater
     )
-    m, notes = checked_measurement(film, m, *film_facing(film))
+    facing, source = film_facing(film, facings.headers)
+    m, notes = checked_measurement(film, m, facing, source)
+    if facing is None:  # the labels must at least agree with the film's other measurements
+        facings.check(film, m, study.measurements(film.id), row)
     report.warnings.extend(RowIssue(row, note) for note in notes)
     if _already_saved(study, film.id, m):
         report.unchanged += 1

@@ -9,8 +9,12 @@ film's facing (:mod:`cobbdesk.core.measure.facing`) instead:
   it are swapped, with a warning naming the line — the opposite sign is never stored;
 * facing only *estimated* from the image: a guess must not rewrite a rater's labels, so a row
   that contradicts it is refused (confirm the facing, then import again); agreeing rows pass;
-* facing unknown: the labels are taken as given, with a warning that they were not checked
-  (a line whose labels disagree with the other line's is still refused by the ≥ 90° guard).
+* facing unknown: the labels are taken as given, with a warning that they were not checked,
+  but they must be **consistent** on the film: the facing each row's labels imply (the one under
+  which they need no swap) must agree with the film's saved measurements and with the earlier
+  rows of the same import (:class:`ImpliedFacings`); a row whose labels run the other way is
+  refused, so one film never holds both signs (a line whose labels disagree with the other
+  line's is refused too).
 
 Then :func:`cobbdesk.core.measure.guards.check_measurement` refuses short, coincident,
 crossing and ≥ 90° line pairs.  Refusals are :class:`ValidationError` naming the film by its
@@ -32,7 +36,7 @@ from cobbdesk.core.measure.guards import GuardError, check_measurement
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store.records import FilmRecord
 
-__all__ = ["checked_measurement", "film_facing"]
+__all__ = ["ImpliedFacings", "checked_measurement", "film_facing", "implied_facing"]
 
 
 def _header_facing(path: Path) -> Facing | None:
@@ -62,6 +66,71 @@ def film_facing(
         facing = _header_facing(Path(film.path))
         cache[film.id] = (facing, FacingSource.DICOM.value if facing else "")
     return cache[film.id]
+
+
+def implied_facing(m: CobbMeasurement) -> Facing | None:
+    """The facing under which ``m``'s corner labels need no swap; None when its two lines are
+    labelled in opposite directions (or are too steep to tell).
+
+    >>> from cobbdesk.core.measure.measurement import EndplateLine
+    >>> m = CobbMeasurement(sop_instance_uid="1", pixel_sha256="", template="C2-C7",
+    ...     upper=EndplateLine((100, 100), (140, 110)), lower=EndplateLine((100, 300), (140, 290)))
+    >>> implied_facing(m).value
+    'left'
+    """
+    for facing in Facing:
+        try:
+            _, notices = orient_measurement(m, facing)
+        except (GeometryError, ValidationError):
+            return None
+        if not notices:
+            return facing
+    return None
+
+
+class ImpliedFacings:
+    """What the labels already on each film of unknown facing say: one import's state.
+
+    ``seen[film_id]`` is ``(facing, where)``: the facing implied by the film's saved
+    measurements ("its saved measurements") or by the first imported row ("row N").
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[Facing, str]] = {}
+        self.headers: dict[int, tuple[Facing | None, str]] = {}
+        """:func:`film_facing`'s cache: each film's header is read once per import."""
+
+    def check(
+        self, film: FilmRecord, m: CobbMeasurement, saved: list[CobbMeasurement], row: int
+    ) -> None:
+        """Refuse ``m`` (ValidationError) when its labels run the other way to the film's."""
+        mine = implied_facing(m)
+        if mine is None:
+            raise ValidationError(
+                None,
+                f"film #{film.id}: its two lines are labelled in opposite directions "
+                "(anterior/posterior); check the corner columns",
+            )
+        if film.id not in self.seen:
+            implied = {f for f in map(implied_facing, saved) if f is not None}
+            if len(implied) == 1:
+                self.seen[film.id] = (implied.pop(), "its saved measurements")
+            elif not implied:
+                self.seen[film.id] = (mine, f"row {row}")
+        known = self.seen.get(film.id)
+        if known is not None and known[0] is mine:
+            return
+        clash = (
+            "the film's saved measurements are labelled both ways"
+            if known is None
+            else f"the corner labels run the opposite way to those of {known[1]}"
+        )
+        raise ValidationError(
+            None,
+            f"film #{film.id}: {clash}, and its facing is unknown, so one of them has the "
+            "wrong sign; set the facing (cobbdesk film STUDY UID --facing left|right "
+            "--reason …) and import again",
+        )
 
 
 def checked_measurement(

@@ -100,7 +100,7 @@ def _open(args: argparse.Namespace, create: bool = False) -> Any:
     return Study.open(path, actor=args.rater)
 
 
-def _progress() -> Callable[[int, int], None] | None:
+def _progress(what: str = "reading headers") -> Callable[[int, int], None] | None:
     if not sys.stderr.isatty():
         return None
     shown = [-1]
@@ -110,7 +110,7 @@ def _progress() -> Callable[[int, int], None] | None:
         if percent != shown[0] or done == total:
             shown[0] = percent
             end = "\n" if done == total else ""
-            _out(f"\rreading headers {done}/{total} ({percent}%)", sys.stderr, end)
+            _out(f"\r{what} {done}/{total} ({percent}%)", sys.stderr, end)
             sys.stderr.flush()
 
     return show
@@ -175,7 +175,9 @@ def _labs(args: argparse.Namespace) -> int:
     from cobbdesk.core.importing.csv_import import import_labs
 
     with _open(args) as study:
-        report = import_labs(study, args.csv, reason=args.reason)
+        report = import_labs(
+            study, args.csv, reason=args.reason, progress=_progress("checking and saving rows")
+        )
     if args.json:
         _emit_json(report.to_dict())
     else:

@@ -155,9 +155,9 @@ def _angles(rows: pd.DataFrame, calibrated: dict[int, tuple[float, float]]) -> p
     """
     rows = rows[rows["matches"] & rows["region"].isin(REGIONS)]
     rows = rows.drop_duplicates(["visit_id", "region", "rater"], keep="last").copy()
-    points = rows[list(POINT_COLUMNS)].to_numpy(dtype=np.float64)
-    spacing = rows[list(_SCALE_COLUMNS[:2])].to_numpy(dtype=np.float64)
-    aspect = rows[list(_SCALE_COLUMNS[2:])].to_numpy(dtype=np.float64)
+    points = _numbers(rows, POINT_COLUMNS)  # text edited into a cell becomes NaN: stale
+    spacing = _numbers(rows, _SCALE_COLUMNS[:2])
+    aspect = _numbers(rows, _SCALE_COLUMNS[2:])
     no_spacing = ~(spacing > 0).all(axis=1)
     square = ~(aspect > 0).all(axis=1) | (aspect[:, 0] == aspect[:, 1])
     scales = np.where(no_spacing[:, None], np.where(square[:, None], np.nan, aspect), spacing)
@@ -169,6 +169,11 @@ def _angles(rows: pd.DataFrame, calibrated: dict[int, tuple[float, float]]) -> p
     return rows[[*columns, "snapped"]]
 
 
+def _numbers(rows: pd.DataFrame, columns: Any) -> Any:
+    """The columns as a float array, NaN where a cell is not a number."""
+    return rows[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+
+
 def _stale(
     rows: pd.DataFrame,
     angles: FloatArray,
@@ -176,7 +181,7 @@ def _stale(
     calibrated: dict[int, tuple[float, float]],
 ) -> list[str]:
     """:func:`~cobbdesk.core.store.checks.stale_reasons` codes per row, ``;``-joined."""
-    stored = rows["angle_deg"].to_numpy(dtype=np.float64)
+    stored = _numbers(rows, ["angle_deg"])[:, 0]
     suspect = ~(np.abs(stored - angles) <= ANGLE_TOLERANCE_DEG)
     suspect |= rows["algorithm_version"].to_numpy() != ALGORITHM_VERSION
     film_ids = rows["film_id"].to_numpy()

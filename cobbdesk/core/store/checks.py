@@ -50,11 +50,18 @@ POINT_COLUMNS = tuple(
 """The stored point columns in the order ``upper anterior, upper posterior, lower …`` (x, y)."""
 
 
+def as_float(value: Any) -> float:
+    """``value`` as a float; NaN for NULL or anything that is not a number (a cell edited to
+    text outside CobbDesk must be reported as stale, never crash a check or an export)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _number(value: Any) -> float | None:
     """A positive finite float, else None (SQL NULL, NaN and 0 all mean 'not stored')."""
-    if value is None:
-        return None
-    number = float(value)
+    number = as_float(value)
     return number if math.isfinite(number) and number > 0 else None
 
 
@@ -76,7 +83,7 @@ def recompute_angle(points: Sequence[float], scale: tuple[float, float] | None) 
 
     NaN when the points no longer define two lines (zero length, non-finite).
     """
-    p = [float(v) for v in points]
+    p = [as_float(v) for v in points]
     try:
         return cobb_angle(((p[0], p[1]), (p[2], p[3])), ((p[4], p[5]), (p[6], p[7])), scale)
     except GeometryError:
@@ -136,7 +143,7 @@ def stale_reasons(
 ) -> tuple[str, ...]:
     """The codes (``angle``, ``algorithm``, ``spacing``) that make a measurement stale."""
     reasons = []
-    if not abs(float(stored_deg) - recomputed_deg) <= ANGLE_TOLERANCE_DEG:  # NaN too
+    if not abs(as_float(stored_deg) - recomputed_deg) <= ANGLE_TOLERANCE_DEG:  # NaN too
         reasons.append("angle")
     if algorithm_version != ALGORITHM_VERSION:
         reasons.append("algorithm")
@@ -242,7 +249,7 @@ def _discrepancy(
         return None
     return AngleDiscrepancy(
         str(row["study_id"]), str(row["sop_instance_uid"]), str(row["id"]), int(row["film_id"]),
-        str(row["template"]), float(row["angle_deg"]), recomputed,
+        str(row["template"]), as_float(row["angle_deg"]), recomputed,
         str(row["algorithm_version"]), spacing, calibration, problems,
     )  # fmt: skip
 

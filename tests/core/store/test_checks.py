@@ -161,3 +161,24 @@ def test_vectorised_recomputation_equals_cobb_angle() -> None:
         np.array([[100, 100, 140, 110, 100, 300, 140, 290]]), [[np.nan] * 2]
     )
     assert reference[0] == pytest.approx(REFERENCE_DEG, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("angle_deg", "abc"), ("upper_anterior_x", "zz"), ("angle_deg", None)]
+)
+def test_text_edited_into_a_number_cell_is_stale_not_a_crash(
+    study: Study, column: str, value: object
+) -> None:
+    """A cell edited to text outside CobbDesk is reported by verify and never crashes an export."""
+    from cobbdesk.core.export.dataset import load_long
+
+    film = study.film_by_sop("1.2.3")
+    assert film is not None
+    study.save_measurement(film.id, _m())
+    if value is None:  # NOT NULL: the closest an editor gets is an empty string
+        value = ""
+    _sql(study, f"UPDATE measurements SET {column} = :v", v=value)
+    (found,) = study.angle_discrepancies()
+    assert "angle" in found.problems
+    long = load_long(study)
+    assert long["cervical_cobb_stale"].str.contains("angle").any()

@@ -27,7 +27,13 @@ from cobbdesk.core.importing.csv_import import (
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
 from cobbdesk.core.labs import LAB_SPECS, is_missing, plausibility_warning, validate_lab
-from cobbdesk.core.store.bulk_labs import LabWrite, lab_values, patient_ids, write_labs
+from cobbdesk.core.store.bulk_labs import (
+    LabWrite,
+    lab_values,
+    patient_ids,
+    visit_ids,
+    write_labs,
+)
 from cobbdesk.core.store.records import VisitKind
 from cobbdesk.core.store.study import Study
 
@@ -62,6 +68,8 @@ class _Lookup:
     def __init__(self, study: Study) -> None:
         self.by_study, self.by_dicom, self.study_ids = patient_ids(study)
         self.saved: dict[tuple[int, str], dict[str, Any]] = lab_values(study)
+        with study.engine.connect() as conn:
+            self.visits = visit_ids(conn)
 
     def patient(self, cells: dict[str, str], problems: list[str]) -> int | None:
         """The patient a row names; a problem when unknown or when its two IDs disagree."""
@@ -179,7 +187,7 @@ def _flush(
 ) -> None:
     if not pending:
         return
-    done = write_labs(study, pending, reason=reason)
+    done = write_labs(study, pending, reason=reason, visit_keys=lookup.visits)
     report.imported += done.rows
     report.values += done.values
     report.visits_created += [

@@ -100,12 +100,22 @@ def lab_values(study: Study) -> dict[tuple[int, str], dict[str, LabValue]]:
     return values
 
 
-def write_labs(study: Study, writes: Sequence[LabWrite], *, reason: str) -> LabsWritten:
-    """Write ``writes`` in one transaction (module rules); returns what was written."""
+def write_labs(
+    study: Study,
+    writes: Sequence[LabWrite],
+    *,
+    reason: str,
+    visit_keys: dict[tuple[int, str], int] | None = None,
+) -> LabsWritten:
+    """Write ``writes`` in one transaction (module rules); returns what was written.
+
+    ``visit_keys`` (from :func:`visit_ids`, kept by a caller writing many chunks) saves
+    reading every visit again per chunk; visits created here are added to it.
+    """
     done = LabsWritten()
     entries: list[audit_log.Change] = []
     with study.transaction() as conn:
-        keys = visit_ids(conn)
+        keys = visit_keys if visit_keys is not None else visit_ids(conn)
         for w in writes:
             key = (w.patient_id, w.kind.value)
             if key not in keys:

@@ -209,6 +209,7 @@ def _verify(args: argparse.Namespace) -> int:
         overview = study.overview()
         stale = study.angle_discrepancies()
         mismatches = study.region_mismatches()
+        duplicates = study.region_duplicates()
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
     result = {
         "study": str(args.study),
@@ -224,6 +225,10 @@ def _verify(args: argparse.Namespace) -> int:
         "films": films,
         "stale_angles": [_stale_dict(d) for d in stale],
         "region_mismatches": [_mismatch_dict(m) for m in mismatches],
+        "region_duplicates": [
+            {**vars(d), "sop_instance_uids": list(d.sop_instance_uids), "message": d.describe()}
+            for d in duplicates
+        ],
     }
     if not check.ok:
         _say("error", f"{args.study.name}: audit trail damaged: {check.problem}")
@@ -233,6 +238,8 @@ def _verify(args: argparse.Namespace) -> int:
         _say("error", f"stale angle: {d.describe()}")
     for m in mismatches:
         _say("warning", f"region mismatch: {m.describe()}")
+    for d in duplicates:
+        _say("warning", f"two films of one region: {d.describe()}")
     if args.json:
         _emit_json(result)
     else:
@@ -242,7 +249,8 @@ def _verify(args: argparse.Namespace) -> int:
         _out(
             f"{args.study.name}: database ok; audit chain {audit}; {result['patients']} "
             f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
-            f"angle(s); {len(mismatches)} region mismatch(es)"
+            f"angle(s); {len(mismatches)} region mismatch(es); {len(duplicates)} visit(s) with "
+            "two measured films of one region"
         )
         if args.head:
             _out(f"audit head: {integrity.head_text}")

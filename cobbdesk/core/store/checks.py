@@ -223,7 +223,14 @@ class RegionMismatch:
 def _live_measurements(conn: Connection) -> list[Mapping[str, Any]]:
     m, f = measurements.c, films.c
     query = (
-        select(measurements, f.sop_instance_uid, f.region, patients.c.study_id)
+        select(
+            measurements,
+            f.sop_instance_uid,
+            f.region,
+            patients.c.study_id,
+            visits.c.kind.label("visit_kind"),
+            visits.c.label.label("visit_label"),
+        )
         .join_from(measurements, films, f.id == m.film_id)
         .join(visits, visits.c.id == f.visit_id)
         .join(patients, patients.c.id == visits.c.patient_id)
@@ -261,6 +268,39 @@ def _mismatch(r: Mapping[str, Any]) -> RegionMismatch:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RegionDuplicate:
+    """A visit with more than one measured film of one region: only one angle is exported."""
+
+    study_id: str
+    visit: str
+    region: str
+    sop_instance_uids: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One line without patient identifiers."""
+        return (
+            f"{self.study_id} {self.visit}: {len(self.sop_instance_uids)} measured "
+            f"{self.region} films ({', '.join(self.sop_instance_uids)}); the export keeps each "
+            "rater's most recent measurement of them: move or delete the extra film"
+        )
+
+
+def _duplicates(rows: list[Mapping[str, Any]]) -> list[RegionDuplicate]:
+    measured: dict[tuple[str, str, str], dict[str, None]] = {}
+    for r in rows:
+        region = template_region(r["template"]).value
+        if region == r["region"] and region in ("cervical", "lumbar"):
+            visit = " ".join(str(v) for v in (r["visit_kind"], r["visit_label"]) if v)
+            key = (str(r["study_id"]), visit, region)
+            measured.setdefault(key, {})[str(r["sop_instance_uid"])] = None
+    return [
+        RegionDuplicate(*key, tuple(films))
+        for key, films in sorted(measured.items())
+        if len(films) > 1
+    ]
+
+
 class StudyChecks:
     """Measurement checks; needs ``engine`` from ``Study``."""
 
@@ -277,6 +317,11 @@ class StudyChecks:
         found = (_discrepancy(row, calibrated.get(int(row["film_id"]))) for row in rows)
         return [d for d in found if d is not None]
 
+    def region_duplicates(self) -> list[RegionDuplicate]:
+        """Visits with two or more films of one region that both carry a matching measurement."""
+        with self.engine.connect() as conn:
+            return _duplicates(_live_measurements(conn))
+
     def region_mismatches(self) -> list[RegionMismatch]:
         """Every live measurement whose template does not match its film's region."""
         with self.engine.connect() as conn:
@@ -288,6 +333,7 @@ __all__ = [
     "ANGLE_TOLERANCE_DEG",
     "POINT_COLUMNS",
     "AngleDiscrepancy",
+    "RegionDuplicate",
     "RegionMismatch",
     "StudyChecks",
     "angle_spacing",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +183,26 @@ def test_text_edited_into_a_number_cell_is_stale_not_a_crash(
     assert "angle" in found.problems
     long = load_long(study)
     assert long["cervical_cobb_stale"].str.contains("angle").any()
+
+
+def test_two_measured_films_of_one_region_in_a_visit_are_reported(
+    study: Study, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cobbdesk.cli import main
+
+    first = study.film_by_sop("1.2.3")
+    assert first is not None
+    second = study.add_film(first.visit_id, sop_instance_uid="1.2.4", path="/f/b.dcm",
+                            region="cervical")  # fmt: skip
+    study.save_measurement(first.id, _m())
+    assert study.region_duplicates() == []  # one measured cervical film: fine
+    study.save_measurement(second, replace(_m(), id="second", sop_instance_uid="1.2.4"))
+    (dup,) = study.region_duplicates()
+    assert (dup.study_id, dup.visit, dup.region) == ("P0001", "admission", "cervical")
+    assert dup.sop_instance_uids == ("1.2.3", "1.2.4")
+    path = study.path
+    study.close()
+    assert main(["verify", str(path)]) == 0  # a warning, not a failure
+    err = capsys.readouterr().err
+    assert "two films of one region: P0001 admission: 2 measured cervical films" in err
+    assert "Doe" not in err and "MRN-77" not in err

@@ -137,9 +137,9 @@ def write_labs(
                 continue
             for name, (_, new) in w.changes.items():
                 _queue(visit_id, name, new, now, stored=stored, inserts=inserts, updates=updates)
-            old = {n: o for n, (o, _) in w.changes.items()}
-            new = {n: v for n, (_, v) in w.changes.items()}
-            entries.append(("labs", visit_id, {LAB_VALUES: (old, new)}, reason))
+            before = {n: o for n, (o, _) in w.changes.items()}
+            after = {n: v for n, (_, v) in w.changes.items()}
+            entries.append(("labs", visit_id, {LAB_VALUES: (before, after)}, reason))
             done.rows += 1
             done.values += len(w.changes)
         _execute(conn, inserts, updates)

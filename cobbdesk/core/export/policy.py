@@ -209,7 +209,11 @@ def _event_order(series: pd.Series) -> pd.Series:
 def _patient_raters(rows: pd.DataFrame, long: pd.DataFrame) -> pd.Series:
     """Per record_id: ``+``-joined sorted raters present in ``rows`` (index: every patient)."""
     named = rows.loc[rows["rater"] != "", ["record_id", "rater"]].drop_duplicates()
-    joined = named.sort_values("rater").groupby("record_id")["rater"].agg("+".join)
+    several = named["record_id"].duplicated(keep=False)
+    joined = named[~several].set_index("record_id")["rater"]
+    if several.any():  # only patients with several raters are joined in Python
+        by_patient = named[several].sort_values("rater").groupby("record_id")["rater"]
+        joined = pd.concat([joined, by_patient.agg("+".join)])
     return joined.reindex(long["record_id"].unique()).fillna("")
 
 
@@ -239,6 +243,7 @@ def _one_rater(long: pd.DataFrame, rater: str) -> pd.DataFrame:
 
 
 def _join_text(values: pd.Series) -> str:
+    """The distinct ``;``-separated codes of ``values``, in order of appearance."""
     parts: list[str] = []
     for value in values:
         for part in str(value).split(";"):
@@ -247,27 +252,39 @@ def _join_text(values: pd.Series) -> str:
     return ";".join(parts)
 
 
-def _sum_or_missing(values: pd.Series) -> float:
-    """Sum, but missing (a visit that does not exist) when every value is missing."""
-    return float(values.sum(min_count=1))
+def _joined(multi: pd.DataFrame, column: str, index: pd.MultiIndex) -> pd.Series:
+    """Per group of ``index``: the one non-empty text, or the codes of several joined.
+
+    Vectorised for the usual case (every rater's film has the same spacing source, flags
+    and stale reasons are rare); only groups with different texts are joined in Python.
+    """
+    texts = multi.loc[multi[column] != "", [*_KEYS, column]].drop_duplicates()
+    several = texts.duplicated(_KEYS, keep=False)
+    one = texts[~several].set_index(_KEYS)[column]
+    if several.any():
+        joined = texts[several].groupby(_KEYS, sort=False)[column].agg(_join_text)
+        one = pd.concat([one, joined])
+    return one.reindex(index).fillna("")
 
 
 def _mean_of_raters(long: pd.DataFrame) -> pd.DataFrame:
     """Mean angles per patient × visit; text notes joined, snapped max, mismatches summed."""
     sizes = long.groupby(_KEYS, sort=False)["rater"].transform("size")
-    single = long[sizes == 1].copy()
+    single = long[sizes == 1]
     multi = long[sizes > 1]
     if not multi.empty:
+        merged = multi.drop_duplicates(_KEYS).set_index(_KEYS)
         grouped = multi.groupby(_KEYS, sort=False)
-        agg: dict[str, object] = {c: "first" for c in long.columns if c not in _KEYS}
         for region in REGIONS:
-            agg[f"{region}_cobb"] = "mean"
-            agg[f"{region}_snapped"] = "max"
+            merged[f"{region}_cobb"] = grouped[f"{region}_cobb"].mean()
+            merged[f"{region}_snapped"] = grouped[f"{region}_snapped"].max()
             for name in ("spacing_source", "cobb_flag", "cobb_stale"):
-                agg[f"{region}_{name}"] = _join_text
-        agg["region_mismatch"] = _sum_or_missing
-        merged = grouped.agg(agg).reset_index()
-        single = pd.concat([single, merged], ignore_index=True)
+                merged[f"{region}_{name}"] = _joined(multi, f"{region}_{name}", merged.index)
+        present = grouped["region_mismatch"].count() > 0
+        merged["region_mismatch"] = grouped["region_mismatch"].sum().where(present)
+        single = pd.concat([single, merged.reset_index()], ignore_index=True)
+    else:
+        single = single.copy()
     for region in REGIONS:
         single[f"{region}_cobb"] = single[f"{region}_cobb"].astype(float).round(MEAN_DECIMALS)
     single["rater"] = single["record_id"].map(_patient_raters(long, long)).fillna("")

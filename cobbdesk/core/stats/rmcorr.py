@@ -83,16 +83,19 @@ def rmcorr(
     """
     base = RmcorrResult(method=RMCORR_METHOD, computable=False, x_name=x_name, y_name=y_name)
     try:
-        pairs = complete_pairs(x, y, subjects, (x_name, y_name))
+        pairs = complete_pairs(x, y, None, (x_name, y_name))
     except UnusableInputError as exc:
         return replace(base, reason=exc.reason)
-    groups = np.unique(np.asarray([str(i) for i in pairs.ids], dtype=object), return_inverse=True)
-    code = np.asarray(groups[1], dtype=np.int64)
-    sizes = np.bincount(code) if code.size else np.zeros(0, dtype=np.int64)
-    keep = sizes[code] >= 2 if code.size else np.zeros(0, dtype=bool)
-    code = np.unique(code[keep], return_inverse=True)[1] if keep.any() else code[keep]
+    labels = np.asarray(subjects)
+    if labels.shape != pairs.x_all.shape:
+        why = f"{labels.size} subjects were given for {pairs.x_all.size} observations"
+        return replace(base, reason=not_computable(why))
+    complete = ~(np.isnan(pairs.x_all) | np.isnan(pairs.y_all))
+    code = np.unique(labels[complete], return_inverse=True)[1].reshape(-1)
+    keep = np.bincount(code)[code] >= 2 if code.size else np.zeros(0, dtype=bool)
+    code = np.unique(code[keep], return_inverse=True)[1].reshape(-1)
     xs, ys = pairs.x[keep], pairs.y[keep]
-    n, k = int(xs.size), int(np.unique(code).size)
+    n, k = int(xs.size), int(code.max()) + 1 if code.size else 0
     base = replace(base, n_observations=n, n_subjects=k)
     df = n - k - 1
     if df < MIN_DF:

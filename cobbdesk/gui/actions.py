@@ -167,8 +167,11 @@ def _recent_menu(window: MainWindow, file_menu: QMenu) -> QAction:
 
     def fill() -> None:
         menu.clear()
-        for path in settings.recent_files():
-            menu.addAction(path, lambda p=path: window.open_paths([Path(p)]))
+        for path in window.session_recent:  # this session's loose films (never saved)
+            menu.addAction(path.name, lambda p=path: window.open_paths([p]))
+        for study, film_id in settings.recent_films():  # study films, by study-relative id
+            label = window.session.recent_film_label(Path(study), film_id)
+            menu.addAction(label, lambda s=study, f=film_id: window.session.open_recent(s, f))
         if menu.isEmpty():
             menu.addAction("(none)").setEnabled(False)
 

@@ -63,6 +63,7 @@ def files_in(paths: list[Path]) -> list[Path]:
 class MainWindow(QMainWindow):
     def __init__(self, rater: str | None = None, loader: FilmLoader | None = None) -> None:
         super().__init__()
+        self.session_recent: list[Path] = []  # films opened outside a study (not saved)
         self.setWindowTitle(f"CobbDesk {__version__}")
         self._default_size()
         self.setAcceptDrops(True)
@@ -177,12 +178,19 @@ class MainWindow(QMainWindow):
             item.setToolTip(str(path))
             self.film_list.addItem(item)
             self.loader.load(path, force)
-        if new:
-            self.actions_by_name["recent"].setData(settings.add_recent(new))
         pending = self._session.pending_paths() if self._session is not None else set()
+        self.remember_recent([p for p in new if p not in pending])
         films = self.findChild(QDockWidget, "Films")
         if films is not None and any(p not in pending for p in new):
             films.raise_()  # films opened by hand: show their list (a study's: the browser)
+
+    def remember_recent(self, paths: list[Path]) -> None:
+        """Films opened outside a study: remembered for this session only (never written to the
+        settings: file names often carry patient names or MRNs; study films are remembered by
+        the study session as study-relative ids)."""
+        fresh = [p for p in paths if p not in self.session_recent]
+        self.session_recent[:0] = fresh
+        del self.session_recent[settings.MAX_RECENT :]
 
     def open_files_dialog(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(

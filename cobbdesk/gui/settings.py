@@ -8,7 +8,9 @@ from pathlib import Path
 import platformdirs
 from PySide6.QtCore import QSettings
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2
+"""Version 2 stopped remembering film file names (they often carry patient names or MRNs):
+the old ``recent_files`` list is removed on first use."""
 MAX_RECENT = 10
 DEFAULT_SNAP_THRESHOLD_DEG = 2.0
 """Same as :data:`cobbdesk.core.measure.session.DEFAULT_SNAP_THRESHOLD_DEG` (not imported:
@@ -24,20 +26,32 @@ def settings_path() -> Path:
 def settings() -> QSettings:
     store = QSettings(str(settings_path()), QSettings.Format.IniFormat)
     if int(store.value("settings_version", 0)) < SETTINGS_VERSION:
+        store.remove("recent_files")  # version 1 kept film paths: names, MRNs
         store.setValue("settings_version", SETTINGS_VERSION)
     return store
 
 
-def recent_files() -> list[str]:
-    value = settings().value("recent_files", [])
+def recent_films() -> list[tuple[str, int]]:
+    """Recently opened **study** films as ``(study path, film id)``, newest first.
+
+    Only a study-relative id is kept, never a film's file name (file names often carry patient
+    names or MRNs); films opened outside a study are remembered for the session only.
+    """
+    value = settings().value("recent_films", [])
     items = [value] if isinstance(value, str) else list(value or [])
-    return [str(v) for v in items if v]
+    found = []
+    for item in map(str, items):
+        film_id, _, study = item.partition("@")
+        if film_id.isdigit() and study:
+            found.append((study, int(film_id)))
+    return found
 
 
-def add_recent(paths: list[Path]) -> list[str]:
-    recent = [str(p) for p in paths] + [r for r in recent_files() if r not in map(str, paths)]
-    settings().setValue("recent_files", recent[:MAX_RECENT])
-    return recent[:MAX_RECENT]
+def add_recent_film(study: Path, film_id: int) -> list[tuple[str, int]]:
+    entry = (str(study), int(film_id))
+    recent = [entry, *(r for r in recent_films() if r != entry)][:MAX_RECENT]
+    settings().setValue("recent_films", [f"{fid}@{path}" for path, fid in recent])
+    return recent
 
 
 def recent_studies() -> list[str]:

@@ -335,3 +335,29 @@ def test_browser_context_menu_changes_region_and_facing_with_a_reason(
     assert after.angle == pytest.approx(-before)  # same points, ends swapped by the facing
     assert session.study.film(record.id).facing == "right"  # type: ignore[union-attr]
     assert session.study.verify_audit().ok  # type: ignore[union-attr]
+
+
+def test_recent_films_keep_no_file_names(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Open recent remembers study films by a study-relative id and loose films only for the
+    session: the settings file never holds a film's file name (issue #12)."""
+    record = open_film(qtbot, window, "cervical")
+    loose = tmp_path / "Doe_Jane_MRN-99812.dcm"
+    shutil.copy(record.path, loose)
+    window.open_paths([loose])
+    qtbot.waitUntil(lambda: len(window.films) == 2, timeout=20000)
+    study = window.session.study
+    assert study is not None
+    assert settings.recent_films() == [(str(study.path), record.id)]
+    assert window.session_recent == [loose]
+    label = window.session.recent_film_label(study.path, record.id)
+    assert label.startswith("P0001") and label.endswith("cervical")
+    text = settings.settings_path().read_text(encoding="utf-8")
+    for secret in ("Doe", "MRN-99812", "cervical.dcm", str(record.path)):
+        assert secret not in text
+    # an old (version 1) settings file's film paths are removed on first use
+    store = settings.settings()
+    store.setValue("settings_version", 1)
+    store.setValue("recent_files", [str(loose)])
+    store.sync()
+    settings.settings().sync()
+    assert "Doe_Jane" not in settings.settings_path().read_text(encoding="utf-8")

@@ -205,7 +205,35 @@ class StudySession(StudyJobs, QObject):
                 self.window.film_list.setCurrentRow(row)
                 return
         self._pending[path] = record
+        from cobbdesk.gui.demo import is_demo_path
+
+        if not is_demo_path(Path(self.study.path)):
+            settings.add_recent_film(Path(self.study.path), record.id)
         self.window.open_paths([path])
+
+    def recent_film_label(self, study: Path, film_id: int) -> str:
+        """The Open recent entry of a study film: pseudonym, visit and region (never a file
+        name); just the study and the id when that study is not the open one."""
+        if self.study is not None and self.study.path == study:
+            try:
+                film = self.study.film(film_id)
+            except Exception:  # deleted since: show the id
+                return f"{study.name}: film #{film_id}"
+            return f"{self._visit_title(film.visit_id)} · {film.region.value}"
+        return f"{study.name}: film #{film_id}"
+
+    def open_recent(self, study: str, film_id: int) -> None:
+        """Open a remembered study film (opening its study first when needed)."""
+        path = Path(study)
+        if (self.study is None or self.study.path != path) and not self.open_study(path):
+            return
+        assert self.study is not None
+        try:
+            record = self.study.film(film_id)
+        except Exception as exc:
+            errors.report(self.window, exc, "Opening a recent film")
+            return
+        self.open_film(record)
 
     def pending_paths(self) -> set[Path]:
         """Study films being loaded into the window."""

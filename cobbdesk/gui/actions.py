@@ -49,6 +49,8 @@ SPECS: tuple[Spec, ...] = (
     ),
     ("rater", "&Study", "&Rater…", "", lambda w: w.session.choose_rater()),
     ("verify", "&Study", "&Verify audit trail", "", lambda w: w.session.verify_audit()),
+    ("export_study", "&Study", "E&xport study data…", "", lambda w: _study_dialog(w, "export")),
+    ("stats", "&Study", "&Statistics and report…", "", lambda w: _study_dialog(w, "stats")),
     (
         "delete",
         "&Edit",
@@ -109,6 +111,18 @@ MOUSE_HELP = (
     "Wheel: zoom about the cursor · Right-drag: window/level · "
     "Middle-drag (or left-drag on empty film): pan · Left-click: measure, select, drag"
 )
+
+
+def _study_dialog(window: MainWindow, which: str) -> None:
+    """Export or statistics dialog (imported on first use: pandas, scipy, matplotlib)."""
+    if which == "export":
+        from cobbdesk.gui.study.export_dialog import open_export_dialog
+
+        open_export_dialog(window)
+    else:
+        from cobbdesk.gui.study.stats_dialog import open_stats_dialog
+
+        open_stats_dialog(window)
 
 
 def _calibrate(window: MainWindow) -> None:

@@ -8,6 +8,7 @@ cobbdesk render FILE -o OUT.png     the display image as the viewer shows it
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import json
 import os
@@ -18,19 +19,35 @@ from typing import Any
 
 from cobbdesk import __version__
 
-SUBCOMMANDS = (
-    "inspect", "render", "export", "stats", "import", "labs", "measure", "verify", "calibrate",
-    "film",
-)  # fmt: skip
+#: Every subcommand and its one-line summary (``cobbdesk --help`` lists them all).
+COMMAND_HELP = {
+    "inspect": "read films and report what CobbDesk sees",
+    "render": "write the display image of a film as PNG",
+    "import": "import DICOM films (and photos of films) into a study",
+    "labs": "import lab values from a CSV file",
+    "measure": "import endplate points from a CSV file; CobbDesk computes the angles",
+    "verify": "check a study file: database, audit trail, stale angles",
+    "export": "write the study as CSV, XLSX, SPSS .sav or a codebook",
+    "stats": "paired tests, correlations, reliability; HTML report",
+    "film": "list a study's films, or correct one film's region, visit or facing",
+    "calibrate": "calibrate a film on an object of known length",
+    "demo": "write the demo study and its films to a folder",
+    "selftest": "check this installation end to end, headless",
+}
+SUBCOMMANDS = tuple(COMMAND_HELP)
 
 _DELEGATES = {"calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film"}
 
 
 def _gui_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<10} {text}" for name, text in COMMAND_HELP.items())
     parser = argparse.ArgumentParser(
         prog="cobbdesk",
-        description="Signed lordotic Cobb angles on lateral spine radiographs. "
-        f"Subcommands: {', '.join(SUBCOMMANDS)} (cobbdesk SUBCOMMAND --help).",
+        usage="cobbdesk [--demo] [FILE ...]\n       cobbdesk SUBCOMMAND ...",
+        description="Signed lordotic Cobb angles on lateral spine radiographs. Without a "
+        "subcommand: the viewer (it needs a display).",
+        epilog=f"subcommands (cobbdesk SUBCOMMAND --help):\n{commands}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cobbdesk {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the viewer on demo films")
@@ -165,10 +182,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("error", "interrupted; nothing more was written")
         return 130
+    except OSError as exc:  # a file or folder the command needs: missing, unwritable
+        return _os_failure(exc)
+    except MemoryError:
+        say("error", "out of memory; nothing more was written (close other programs, or use "
+            "a machine with more memory)")  # fmt: skip
+        return 1
     except Exception as exc:  # the last boundary: a bug, shown without patient data
         return internal(exc)
     finally:
         os.umask(mask)
+
+
+def _os_failure(exc: OSError) -> int:
+    """One line for an ``OSError`` no subcommand turned into a CobbdeskError."""
+    from cobbdesk.cli.output import fail, say
+    from cobbdesk.core.store.faults import os_error
+
+    path = Path(os.fsdecode(exc.filename)) if exc.filename else Path("file")
+    error = os_error(exc, path, "file")
+    if error.exit_status != 1:  # read-only (4) or disk full (5): their own words
+        return fail(error)
+    say("error", f"{path.name}: {exc.strerror or type(exc).__name__}")
+    return 1
 
 
 def _dispatch(argv: list[str]) -> int:
@@ -189,7 +225,48 @@ def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         args = _sub_parser().parse_args(argv)
         return {"inspect": _inspect, "render": _render}[args.command](args)
+    return _viewer(argv)
+
+
+def _viewer(argv: list[str]) -> int:
+    """The GUI, unless :func:`_not_for_the_viewer` refuses (then nothing of Qt is loaded)."""
     args = _gui_parser().parse_args(argv)
+    refused = _not_for_the_viewer(args.files)
+    if refused is not None:
+        return refused
     from cobbdesk.gui.app import run
 
     return run(files=args.files, demo=args.demo)
+
+
+def _not_for_the_viewer(files: list[Path]) -> int | None:
+    """The exit status when the viewer must not start (nothing of Qt is imported), else None.
+
+    A first word that is no file and looks like no path is a mistyped subcommand: usage and
+    the closest subcommand, exit 2.  Without a display (X11/Wayland unset and no
+    ``QT_QPA_PLATFORM``) Qt would abort the process; one line says so instead, exit 1.
+    """
+    from cobbdesk.cli.output import say
+
+    word = str(files[0]) if files else ""
+    if word and not files[0].exists() and not any(c in word for c in "/\\.:"):
+        close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        sys.stderr.write(_gui_parser().format_usage())
+        say("error", f"unknown subcommand '{word}'{hint} (cobbdesk --help lists them)")
+        return 2
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        say("error", f"{missing[0].name}: no such file")
+        return 1
+    if sys.platform.startswith("linux") and not _display():
+        say(
+            "error", "no display to show the viewer on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "use a subcommand (cobbdesk --help) or set QT_QPA_PLATFORM=offscreen",
+        )  # fmt: skip
+        return 1
+    return None
+
+
+def _display() -> bool:
+    return any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))

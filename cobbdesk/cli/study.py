@@ -131,6 +131,10 @@ def _import(args: argparse.Namespace) -> int:
             _say("error", "photos need both --patient and --visit")
             return 2
         photos = PhotoTarget(args.patient, args.visit, args.region)
+    if not args.create and not args.study.exists():
+        from cobbdesk.core.errors import StoreError
+
+        raise StoreError(args.study, "no such study file; add --create to make a new study")
     with _open(args, create=args.create) as study:
         report = import_paths(study, args.paths, progress=_progress(), photos=photos)
     for issue in report.errors:

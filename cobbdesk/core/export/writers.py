@@ -10,7 +10,8 @@ touched, so −3.5 stays a number.  XLSX cells
 are typed (numbers numeric, text text, never formulas).  SAV is uncompressed with variable
 labels, value labels and measurement levels; its text is written unchanged (SPSS has no
 formulas).  Every export — de-identified or identified — appends audit rows (entity
-``export``) with the format, file name, row count, SHA-256 of the file and ``identified``.
+``export``) with the format, file name, row count, SHA-256 of the file, ``identified`` and
+``audit_head`` (the trail's ``seq:hash`` before the export's rows; ``verify --expect-head``).
 
 Audited before it exists: the export is written to a 0600 temporary file in the target
 folder, its hash is recorded in the audit trail, and only then is it renamed to its name.
@@ -339,4 +340,7 @@ def _audit(study: Study, result: ExportResult, reason: str) -> None:
         "raters": (None, result.policy.label),
     }
     with study.transaction() as conn:
+        # The trail's head as this export saw it: a copy of the head outside the study file
+        # once the export is sent away (``cobbdesk verify --expect-head SEQ:HASH``).
+        changes["audit_head"] = (None, audit_log.head_text(*audit_log.head(conn)))
         audit_log.record(conn, study.actor, "export", result.export_id, changes, reason=why)

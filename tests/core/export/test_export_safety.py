@@ -102,3 +102,26 @@ def test_no_export_without_its_audit_row(
             holder.close()
         assert list(out.iterdir()) == []
         assert study.verify_audit().rows == rows
+
+
+def test_export_audit_records_the_head_it_saw(fresh_study: Path, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from cobbdesk.core.store import audit as audit_log
+    from cobbdesk.core.store.schema import audit
+
+    with Study.open(fresh_study) as study:
+        with study.engine.connect() as conn:
+            seq, last = audit_log.head(conn)
+        result = export_study(study, "wide", tmp_path / "w.csv")
+        with study.engine.connect() as conn:
+            rows = conn.execute(
+                select(audit.c.seq, audit.c.field, audit.c.new_value, audit.c.prev_hash).where(
+                    audit.c.entity == "export", audit.c.entity_id == result.export_id
+                )
+            ).all()
+        recorded = {field: value for _, field, value, _ in rows}
+        assert recorded["audit_head"] == f"{seq}:{last}"
+        assert min(r.seq for r in rows) == seq + 1  # the export's rows follow that head
+        assert next(r.prev_hash for r in rows if r.seq == seq + 1) == last
+        assert study.verify_integrity(recorded["audit_head"]).ok  # usable as --expect-head

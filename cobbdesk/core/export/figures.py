@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from cobbdesk.core.export.analysis import LABELS, Reliability, StudyAnalysis
 from cobbdesk.core.export.formatting import format_value, p_phrase
+from cobbdesk.core.private import write_private
 from cobbdesk.core.stats import describe
 from cobbdesk.core.stats.results import FloatArray
 
@@ -165,6 +166,8 @@ def render(figure: PaperFigure, base: Path) -> bytes:
     canvas_figure.tight_layout()
     png = io.BytesIO()
     canvas_figure.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-    base.with_suffix(".png").write_bytes(png.getvalue())
-    canvas_figure.savefig(base.with_suffix(".svg"), format="svg", metadata={"Date": None})
+    write_private(base.with_suffix(".png"), png.getvalue())  # 0600, atomic
+    svg = io.BytesIO()
+    canvas_figure.savefig(svg, format="svg", metadata={"Date": None})
+    write_private(base.with_suffix(".svg"), svg.getvalue())
     return png.getvalue()

@@ -29,6 +29,7 @@ from cobbdesk.core.export.formatting import (
     summary_decimals,
 )
 from cobbdesk.core.measure.measurement import CONVENTION
+from cobbdesk.core.private import write_private
 from cobbdesk.core.stats import Descriptive, WilcoxonResult
 from cobbdesk.core.stats.correlation import SPEARMAN_METHOD
 from cobbdesk.core.stats.paired import HL_METHOD, TIE_METHOD
@@ -330,5 +331,5 @@ def write_report(analysis: StudyAnalysis, path: str | Path, *, title: str = "") 
         f"{statements}{methods(analysis)}{table1(analysis)}{table2(analysis)}"
         f"{table3(analysis)}{table4(analysis)}<h2>Figures</h2>{''.join(figures)}</body></html>"
     )
-    target.write_text(document, encoding="utf-8")
+    write_private(target, document)  # 0600, atomic (cobbdesk.core.private)
     return written

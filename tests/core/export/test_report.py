@@ -63,3 +63,25 @@ def test_core_modules_do_not_import_pyplot_or_qt() -> None:
             "print(any(m.startswith(('matplotlib', 'PySide6')) for m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_report_figures_and_stats_json_are_private(
+    fixture_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = os.umask(0o022)  # a umask that would leave 0644 files
+    try:
+        assert main(["stats", str(fixture_study), "--report", str(out / "r.html")]) == 0
+        args = ["export", str(fixture_study), "--format", "long", "-o", str(out / "l.csv")]
+        assert main([*args, "--stats-json", str(out / "s.json")]) == 0
+    finally:
+        os.umask(old)
+    names = sorted(p.name for p in out.iterdir())
+    assert {"r.html", "r_vas_nlr.png", "r_vas_nlr.svg", "s.json", "l.csv"} <= set(names)
+    assert not [n for n in names if n.startswith(".")]  # no temporary file left
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

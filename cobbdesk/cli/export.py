@@ -119,10 +119,11 @@ def _analysis_policy(study: Any, text: str | None) -> Any:
 
 def _write_stats_json(path: Path, long: Any, policy: Any) -> None:
     from cobbdesk.core.export.analysis import analyse
+    from cobbdesk.core.private import write_private
 
     data = analyse(long, policy).to_dict()
     text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    write_private(path, text + "\n")  # 0600, atomic
     _out(f"{path}: statistics (JSON)")
 
 

@@ -1,6 +1,6 @@
 """``cobbdesk export`` and ``cobbdesk stats``: study exports and statistics from the shell.
 
-cobbdesk export STUDY --format wide|long|xlsx|sav|codebook -o PATH [--identified]
+cobbdesk export STUDY --format wide|long|xlsx|sav|codebook|sr -o PATH [--identified]
                       [--raters mean|each|consensus|NAME] [--convention-comment]
                       [--reason TEXT] [--stats-json FILE]
 cobbdesk stats STUDY [--raters mean|consensus|NAME] [--json] [--report report.html]
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write the study as CSV, XLSX, SPSS or a codebook")
     export.add_argument("study", type=Path)
     export.add_argument(
-        "--format", required=True, choices=("wide", "long", "xlsx", "sav", "codebook")
+        "--format", required=True, choices=("wide", "long", "xlsx", "sav", "codebook", "sr"),
+        help="sr: one DICOM Comprehensive SR per film and rater into the folder -o",
     )
     export.add_argument("-o", "--output", type=Path, required=True)
     export.add_argument(
@@ -78,7 +79,23 @@ def _err(text: str) -> None:
     say("error", text)
 
 
+def _export_sr(args: argparse.Namespace) -> int:
+    from cobbdesk.core.sr.writer import export_sr
+    from cobbdesk.core.store import Study
+
+    with Study.open(args.study) as study:
+        files, problems = export_sr(study, args.output, reason=args.reason)
+    for problem in problems:
+        _err(problem)
+    for f in files:
+        _out(f"{f.path}: {f.measurements} measurement(s), rater {f.rater}, sha256 {f.sha256}")
+    _out(f"{len(files)} DICOM SR file(s) written (they carry the films' patient identifiers)")
+    return 1 if problems else 0
+
+
 def _export(args: argparse.Namespace) -> int:
+    if args.format == "sr":
+        return _export_sr(args)
     from cobbdesk.core.export.dataset import load_long
     from cobbdesk.core.export.writers import export_study
     from cobbdesk.core.store import Study

@@ -1,6 +1,7 @@
 """Study subcommands: import films, import labs and points from CSV, verify a study file.
 
-cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into the study
+cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into the study;
+                                           DICOM SR files: their Cobb angles (films first)
     [--patient ID --visit admission|month3 [--region cervical|lumbar]]   with photos/scans
 cobbdesk labs STUDY labs.csv [--reason T]   lab values per patient visit
 cobbdesk measure STUDY points.csv [--reason T]   endplate points; CobbDesk computes the angles
@@ -135,6 +136,11 @@ def _import(args: argparse.Namespace) -> int:
         from cobbdesk.core.errors import StoreError
 
         raise StoreError(args.study, "no such study file; add --create to make a new study")
+    from cobbdesk.core.sr.reader import is_sr
+
+    reports = [p for p in args.paths if p.is_file() and is_sr(p)]
+    if reports:
+        return _import_sr(args, reports, [p for p in args.paths if p not in reports])
     with _open(args, create=args.create) as study:
         report = import_paths(study, args.paths, progress=_progress(), photos=photos)
     for issue in report.errors:
@@ -158,6 +164,33 @@ def _import(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         _out(f"skipped: {skipped}")
     return 0 if report.ok else 1
+
+
+def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]) -> int:
+    """DICOM SR files: their Cobb angles into measurements (films are imported first)."""
+    from cobbdesk.core.importing.importer import import_paths
+    from cobbdesk.core.sr.reader import import_report
+
+    ok = True
+    with _open(args, create=args.create) as study:
+        if others:
+            films = import_paths(study, others, progress=_progress())
+            ok = films.ok
+            _out(f"{len(films.imported)} film(s) imported")
+        results = [import_report(study, path) for path in reports]
+    for result in results:
+        name = Path(result.file).name
+        for error in result.errors:
+            _say("error", f"{name} {error}")
+        for warning in result.warnings:
+            _say("warning", f"{name} {warning}")
+        if not args.json:
+            _out(f"{name}: {result.groups} Cobb angle(s): {len(result.imported)} imported, "
+                 f"{result.unchanged} unchanged, {len(result.errors)} refused")  # fmt: skip
+        ok = ok and result.ok
+    if args.json:
+        _emit_json({"reports": [r.to_dict() for r in results]})
+    return 0 if ok else 1
 
 
 # --- CSV imports --------------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""Read Cobb angles from DICOM SR (CobbDesk's own and OHIF/cornerstone's) into a study.
+
+What is read (:func:`read_report`): every TID 1501 measurement group holding a NUM
+"Cobb angle" (SCT 285285000) with an SCOORD POLYLINE of four points under it and the IMAGE it
+was selected from, as both CobbDesk (:mod:`~cobbdesk.core.sr.writer`) and OHIF's cornerstone
+adapter (``…:CobbAngle``) write it.  SCOORD coordinates are converted to CobbDesk's
+pixel-centre origin (:func:`~cobbdesk.core.sr.codes.from_scoord`).
+
+What is imported (:func:`import_report`):
+
+* the film is the study's film with the referenced SOP Instance UID (else the group is refused);
+* CobbDesk's own groups carry the exact record (template, labels, times, rater, spacing): it is
+  used when its points round to the SCOORD's 32-bit values exactly, else the SCOORD wins and
+  the record is ignored with a warning;
+* OHIF's groups carry no levels or anterior/posterior labels: the upper line is the one higher
+  on the film, the template FREE, the rater the SR's observer, the spacing the film's; the
+  film's facing (:func:`~cobbdesk.core.importing.point_checks.film_facing`) must be known to
+  label the corners, else the group is refused (the sign would be a guess);
+* every measurement passes :func:`~cobbdesk.core.importing.point_checks.checked_measurement`
+  (facing, guards); the angle is recomputed from the points and compared with the NUM (signed
+  for CobbDesk, unsigned for OHIF): a difference over 0.01° is reported as a warning;
+* saved with the audit reason ``imported from SR <SR SOP Instance UID>``; a measurement already
+  in the study unchanged is counted, one that differs is refused (never overwritten).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.importing.csv_import import _FilmGeometry, _geometry
+from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
+from cobbdesk.core.measure.geometry import Point
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
+from cobbdesk.core.sr import codes as c
+from cobbdesk.core.store.study import Study
+
+ANGLE_TOLERANCE_DEG = 0.01
+"""A stored NUM further than this from the angle recomputed from the points is reported."""
+_SR_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
+}
+
+
+@dataclass(frozen=True)
+class SrCobb:
+    """One Cobb-angle group as found in an SR: points in CobbDesk coordinates (upper/first line
+    start, end, lower/second line start, end, in the polyline's order)."""
+
+    group: int
+    referenced_sop_instance_uid: str
+    points: tuple[Point, Point, Point, Point]
+    scoord: tuple[float, ...]
+    stored_angle: float | None
+    tracking_uid: str
+    tracking_identifier: str
+    record: dict[str, Any] | None
+    observer: str
+
+
+@dataclass
+class SrImportReport:
+    file: str
+    sr_sop_instance_uid: str = ""
+    groups: int = 0
+    imported: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "ok": self.ok}
+
+
+def is_sr(path: str | Path) -> bool:
+    """True when ``path`` is a DICOM file of a Structured Report SOP class."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except Exception:  # not DICOM at all: not an SR
+        return False
+    return str(ds.get("SOPClassUID", "")) in _SR_CLASSES
+
+
+def _code(item: Dataset, keyword: str = "ConceptNameCodeSequence") -> tuple[str, str]:
+    seq = item.get(keyword)
+    if not seq:
+        return ("", "")
+    return (str(seq[0].get("CodeValue", "")), str(seq[0].get("CodingSchemeDesignator", "")))
+
+
+def _children(item: Dataset) -> list[Dataset]:
+    return list(item.get("ContentSequence", []))
+
+
+def _walk(item: Dataset) -> Iterator[Dataset]:
+    for child in _children(item):
+        yield child
+        yield from _walk(child)
+
+
+def _observer(ds: Dataset) -> str:
+    for item in _children(ds):
+        if item.get("ValueType") == "PNAME" and _code(item) == ("121008", "DCM"):
+            return str(item.PersonName).removesuffix("^")
+    return ""
+
+
+def read_report(path: str | Path) -> tuple[Dataset, list[SrCobb]]:
+    """The SR dataset and its Cobb-angle groups; ValidationError when it is no SR."""
+    source = Path(path)
+    try:
+        ds = pydicom.dcmread(source)
+    except Exception as exc:
+        raise ValidationError(source, f"cannot read the DICOM file: {exc}") from None
+    if str(ds.get("SOPClassUID", "")) not in _SR_CLASSES:
+        raise ValidationError(source, "SOP Class UID (0008,0016) is not a Structured Report")
+    observer = _observer(ds)
+    groups = [i for i in _walk(ds) if i.get("ValueType") == "CONTAINER"
+              and _code(i) == ("125007", "DCM")]  # fmt: skip
+    found = [_cobb(g, n, observer, source) for n, g in enumerate(groups, 1)]
+    return ds, [f for f in found if f is not None]
+
+
+def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | None:
+    items = _children(group)
+    num = next((i for i in items if i.get("ValueType") == "NUM"
+                and _code(i) == (c.COBB_ANGLE.value, "SCT")), None)  # fmt: skip
+    if num is None:
+        return None
+    scoord = next((i for i in _children(num) if i.get("ValueType") == "SCOORD"), None)
+    if scoord is None or scoord.get("GraphicType") != "POLYLINE" or len(scoord.GraphicData) != 8:
+        raise ValidationError(source, f"group {number}: the Cobb angle has no 4-point POLYLINE")
+    image = next((i for i in _children(scoord) if i.get("ValueType") == "IMAGE"), None)
+    if image is None or not image.get("ReferencedSOPSequence"):
+        raise ValidationError(source, f"group {number}: the POLYLINE names no source image")
+    data = tuple(float(v) for v in scoord.GraphicData)
+    pts = tuple(c.from_scoord((data[i], data[i + 1])) for i in range(0, 8, 2))
+    texts = {_code(i): str(i.get("TextValue", "")) for i in items if i.get("ValueType") == "TEXT"}
+    uid = next((str(i.UID) for i in items if i.get("ValueType") == "UIDREF"
+                and _code(i) == ("112040", "DCM")), "")  # fmt: skip
+    record_text = texts.get((c.RECORD.value, c.PRIVATE_SCHEME))
+    return SrCobb(
+        group=number,
+        referenced_sop_instance_uid=str(image.ReferencedSOPSequence[0].ReferencedSOPInstanceUID),
+        points=pts,  # type: ignore[arg-type]
+        scoord=data,
+        stored_angle=_value(num),
+        tracking_uid=uid,
+        tracking_identifier=texts.get(("112039", "DCM"), ""),
+        record=json.loads(record_text) if record_text else None,
+        observer=observer,
+    )
+
+
+def _value(num: Dataset) -> float | None:
+    seq = num.get("MeasuredValueSequence")
+    if not seq or "NumericValue" not in seq[0]:
+        return None
+    value = float(seq[0].NumericValue)
+    return value if math.isfinite(value) else None
+
+
+def _record_matches(found: SrCobb, m: CobbMeasurement) -> bool:
+    """True when the record's points are exactly what the SCOORD stores (32-bit, + 0.5)."""
+    mine = [m.upper.anterior, m.upper.posterior, m.lower.anterior, m.lower.posterior]
+    wanted = np.array([c.to_scoord(p) for p in mine], dtype=np.float32).ravel()
+    return bool(np.array_equal(wanted, np.array(found.scoord, dtype=np.float32)))
+
+
+def _from_record(found: SrCobb, film: Any, report: SrImportReport) -> CobbMeasurement | None:
+    """CobbDesk's exact record, when present and agreeing with the SCOORD; else None."""
+    if found.record is None:
+        return None
+    data = {**found.record, "sop_instance_uid": film.sop_instance_uid,
+            "pixel_sha256": film.pixel_sha256 or ""}  # fmt: skip
+    m = CobbMeasurement.from_dict(data)
+    if _record_matches(found, m):
+        return m
+    report.warnings.append(
+        f"group {found.group}: the CobbDesk record disagrees with the SCOORD points (edited "
+        "elsewhere?); the points were used"
+    )
+    return replace(m, upper=EndplateLine(*found.points[:2]), lower=EndplateLine(*found.points[2:]))
+
+
+def _from_points(found: SrCobb, film: Any, geo: _FilmGeometry, rater: str) -> CobbMeasurement:
+    """An OHIF group: the higher line on the film is the upper one; labels as drawn (the
+    facing check orients them)."""
+    first, second = EndplateLine(*found.points[:2]), EndplateLine(*found.points[2:])
+    mean_y = [(line.anterior[1] + line.posterior[1]) / 2 for line in (first, second)]
+    upper, lower = (first, second) if mean_y[0] <= mean_y[1] else (second, first)
+    return CobbMeasurement(
+        sop_instance_uid=film.sop_instance_uid,
+        pixel_sha256=film.pixel_sha256 or "",
+        template=Template.FREE,
+        upper=upper,
+        lower=lower,
+        spacing=geo.spacing,
+        spacing_source=geo.source,
+        pixel_aspect=geo.pixel_aspect if geo.spacing is None else None,
+        rater=found.observer or rater,
+        id=c.uid_to_uuid(found.tracking_uid) or new_id(),
+    )
+
+
+def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportReport) -> None:
+    if found.stored_angle is None:
+        return
+    recomputed = m.angle if own else abs(m.angle)
+    if abs(recomputed - found.stored_angle) > ANGLE_TOLERANCE_DEG:
+        report.warnings.append(
+            f"group {found.group}: the SR states {found.stored_angle:.2f}°, the points give "
+            f"{recomputed:.2f}° (difference {abs(recomputed - found.stored_angle):.2f}°); "
+            "the angle from the points is kept"
+        )
+
+
+def _import_one(
+    study: Study, found: SrCobb, state: tuple[dict[str, Any], ImpliedFacings],
+    report: SrImportReport,
+) -> None:  # fmt: skip
+    film = study.film_by_sop(found.referenced_sop_instance_uid)
+    if film is None:
+        raise ValidationError(None, f"no film with SOP Instance UID "
+                              f"{found.referenced_sop_instance_uid} in this study")  # fmt: skip
+    cache, facings = state
+    facing, source = film_facing(film, facings.headers)
+    m = _from_record(found, film, report)
+    own = m is not None
+    if m is None:
+        geo = _geometry(study, film, cache)
+        if isinstance(geo, str):
+            raise ValidationError(None, geo)
+        if facing is None:
+            raise ValidationError(None, f"film #{film.id}: its facing is unknown and this SR's "
+                                  "Cobb angle has no anterior/posterior labels, so its sign would "
+                                  "be a guess; set the facing (cobbdesk film STUDY UID --facing "
+                                  "left|right --reason …) and import again")  # fmt: skip
+        m = _from_points(found, film, geo, study.actor.rater)
+    m, notes = checked_measurement(film, m, facing, source)
+    if facing is None:
+        facings.check(film, m, study.measurements(film.id), found.group)
+    report.warnings += [f"group {found.group}: {note}" for note in notes]
+    _compare(found, m, own, report)
+    _save(study, film.id, m, report)
+
+
+def _save(study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport) -> None:
+    saved = {s.id: s for s in study.measurements(film_id)}
+    if m.id in saved:
+        if saved[m.id] == m:
+            report.unchanged += 1
+            return
+        raise ValidationError(None, f"measurement {m.id} is already in the study with other "
+                              "values; it was not overwritten")  # fmt: skip
+    study.save_measurement(film_id, m, reason=f"imported from SR {report.sr_sop_instance_uid}")
+    report.imported.append({"film_id": film_id, "id": m.id, "angle": m.angle,
+                            "template": m.template.value, "rater": m.rater})  # fmt: skip
+
+
+def import_report(study: Study, path: str | Path) -> SrImportReport:
+    """Import the Cobb angles of the SR at ``path`` into ``study`` (module rules).
+
+    Raises ValidationError when the file is no readable SR; per-group refusals are collected
+    in the report's ``errors`` ("group N: …"), never naming a patient.
+    """
+    ds, found = read_report(path)
+    report = SrImportReport(file=str(path), sr_sop_instance_uid=str(ds.SOPInstanceUID),
+                            groups=len(found))  # fmt: skip
+    if not found:
+        report.errors.append(f"{Path(path).name}: no Cobb angle (SCT 285285000) found")
+    state: tuple[dict[str, Any], ImpliedFacings] = ({}, ImpliedFacings())
+    for item in found:
+        try:
+            _import_one(study, item, state, report)
+        except CobbdeskError as exc:
+            report.errors.append(f"group {item.group}: {exc.problem}")
+    return report
+
+
+__all__ = ["SrCobb", "SrImportReport", "import_report", "is_sr", "read_report"]

@@ -1,0 +1,285 @@
+"""Write a film's Cobb angles as DICOM Comprehensive SR (TID 1500 Measurement Report).
+
+One SR per film and rater (:func:`film_report`), built with highdicom:
+
+* document: Comprehensive SR, procedure reported = LOINC lateral cervical / lumbar spine
+  radiograph (:data:`~cobbdesk.core.sr.codes.PROCEDURE`), person observer = the rater;
+  patient and study attributes copied from the film's header (highdicom's evidence rules);
+* one TID 1501 measurement group per measurement: tracking identifier
+  ``cornerstone3DTools@^0.1.0:CobbAngle`` with the measurement id as a ``2.25`` UID, finding =
+  lordosis / kyphosis (so a viewer that shows |angle| still says which), finding site =
+  cervical / lumbar spine (SCT), method = the template (its levels), algorithm = CobbDesk and
+  its angle construction, qualitative evaluations "sign convention" and "calibration source";
+* under the group one NUM "Cobb angle" (SCT 285285000, UCUM ``deg``), the SIGNED angle as
+  :attr:`CobbMeasurement.angle` computes it, INFERRED FROM an SCOORD POLYLINE of the four points
+  (upper anterior, upper posterior, lower anterior, lower posterior) on the source image, in
+  DICOM image coordinates (CobbDesk + 0.5, :func:`~cobbdesk.core.sr.codes.to_scoord`);
+* a TEXT "CobbDesk measurement record": the measurement's JSON (:meth:`CobbMeasurement.to_dict`)
+  so that CobbDesk reads back exactly what it wrote (SCOORD Graphic Data is FL, 32-bit).
+
+:func:`export_sr` writes every film's reports into a folder (0600 files, written beside the
+target and renamed after the audit row is recorded) and returns what it wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import highdicom as hd
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes
+
+from cobbdesk import __version__
+from cobbdesk.core import private
+from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
+from cobbdesk.core.sr import codes as c
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store import faults
+from cobbdesk.core.store.records import FilmRecord, Region
+from cobbdesk.core.store.study import Study
+
+SERIES_NUMBER = 9901
+"""Series Number of CobbDesk's SR series (one series per source study)."""
+
+
+@dataclass(frozen=True)
+class SrFile:
+    """One written report: where, for which film (SOP Instance UID) and rater, how many
+    measurements, the SR's own SOP Instance UID and the file's SHA-256."""
+
+    path: Path
+    film_sop_instance_uid: str
+    rater: str
+    measurements: int
+    sr_sop_instance_uid: str
+    sha256: str
+
+
+def _group(m: CobbMeasurement, image: Dataset, region: Region) -> Any:
+    """One TID 1501 group holding the NUM "Cobb angle" with its SCOORD (module docstring)."""
+    points = [m.upper.anterior, m.upper.posterior, m.lower.anterior, m.lower.posterior]
+    source = hd.sr.SourceImageForRegion(image.SOPClassUID, image.SOPInstanceUID)
+    scoord = hd.sr.CoordinatesForMeasurement(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=np.array([c.to_scoord(p) for p in points], dtype=np.float64),
+        source_image=source,
+    )
+    sites = [hd.sr.FindingSite(c.FINDING_SITE[region])] if region in c.FINDING_SITE else None
+    measurement = hd.sr.Measurement(
+        name=c.COBB_ANGLE, value=m.angle, unit=c.DEGREES, referenced_coordinates=[scoord]
+    )
+    algorithm = hd.sr.AlgorithmIdentification(
+        name="CobbDesk", version=__version__, parameters=[m.algorithm_version]
+    )
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=c.uuid_to_uid(m.id), identifier=c.TRACKING_COBB
+        ),
+        finding_type=c.curvature(m.angle),
+        finding_sites=sites,
+        method=c.TEMPLATE[m.template.value],
+        algorithm_id=algorithm,
+        measurements=[measurement],
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(c.SIGN_CONVENTION, c.POSITIVE_LORDOSIS),
+            hd.sr.QualitativeEvaluation(c.CALIBRATION, c.calibration_code(m.spacing_source)),
+        ],
+    )
+    record = hd.sr.TextContentItem(
+        name=c.RECORD,
+        value=json.dumps(m.to_dict(), sort_keys=True),
+        relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+    )
+    group[0].ContentSequence.append(record)
+    return group
+
+
+def film_report(
+    image: Dataset,
+    region: Region,
+    rater: str,
+    measurements: Sequence[CobbMeasurement],
+    *,
+    series_uid: str,
+    instance_number: int = 1,
+) -> Dataset:
+    """The Comprehensive SR of ``measurements`` (one rater, one film) on ``image``.
+
+    ``image`` is the film's header (pixels not needed).  Raises ValidationError when a
+    measurement is not of this film or another rater's.
+    """
+    for m in measurements:
+        if m.sop_instance_uid != image.SOPInstanceUID or m.rater != rater:
+            raise ValidationError(None, f"measurement {m.id} is not {rater!r}'s on this film")
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Person,
+        observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+            name=person_name(rater)
+        ),
+    )
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=observer),
+        procedure_reported=c.PROCEDURE.get(region, c.GENERIC_PROCEDURE),
+        imaging_measurements=[_group(m, image, region) for m in measurements],
+    )
+    sr = hd.sr.ComprehensiveSR(
+        evidence=[image],
+        content=report[0],
+        series_instance_uid=series_uid,
+        series_number=SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=instance_number,
+        manufacturer="CobbDesk",
+        is_complete=True,
+        series_description="CobbDesk Cobb angles",
+    )
+    if not rater.isascii():  # UTF-8 for a rater's name (the JSON record is ASCII)
+        sr.SpecificCharacterSet = "ISO_IR 192"
+    sr.ContentLabel = "COBB"
+    sr.SoftwareVersions = __version__
+    sr.ContentDescription = f"Signed Cobb angles ({CONVENTION})"[:64]
+    return sr
+
+
+def person_name(rater: str) -> str:
+    """The rater as a DICOM PN: one family-name component (a trailing ``^`` marks it as one,
+    PS3.5 6.2.1.2), ``^`` inside the name replaced; ``unknown^`` for an empty rater.
+
+    >>> person_name("ann"), person_name("Doe^Jo")
+    ('ann^', 'Doe Jo^')
+    """
+    return (rater.replace("^", " ").replace("=", " ").replace("\\", " ") or "unknown") + "^"
+
+
+def _header(film: FilmRecord) -> Dataset:
+    try:
+        ds = pydicom.dcmread(film.path, stop_before_pixels=True)
+    except Exception as exc:
+        raise ValidationError(
+            Path(film.path), f"film #{film.id} has no DICOM header to reference ({exc})"
+        ) from None
+    for keyword in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID"):
+        if not ds.get(keyword):
+            raise ValidationError(Path(film.path), f"film #{film.id}: {keyword} is missing")
+    for keyword in _TYPE2:  # type 2 (may be empty) attributes highdicom copies from evidence
+        if keyword not in ds:
+            setattr(ds, keyword, "")
+    return ds
+
+
+_TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
+          "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName")  # fmt: skip
+
+
+def _by_film_and_rater(
+    study: Study, film_ids: Iterable[int] | None
+) -> dict[tuple[int, str], list[CobbMeasurement]]:
+    wanted = set(film_ids) if film_ids is not None else None
+    films = {f.sop_instance_uid: f for f in study.films()}
+    grouped: dict[tuple[int, str], list[CobbMeasurement]] = defaultdict(list)
+    for m in study.measurements():
+        film = films.get(m.sop_instance_uid)
+        if film is not None and (wanted is None or film.id in wanted):
+            grouped[(film.id, m.rater)].append(m)
+    return grouped
+
+
+def export_sr(
+    study: Study,
+    folder: str | Path,
+    *,
+    film_ids: Iterable[int] | None = None,
+    reason: str = "",
+) -> tuple[list[SrFile], list[str]]:
+    """Write one SR per film and rater of ``study`` (or of ``film_ids``) into ``folder``.
+
+    Returns the files written and the problems (films without a DICOM header: photos, moved
+    files), each one line naming the film by its study id.  Every file is audited (entity
+    ``export``, format ``sr``) before it is renamed to ``<film SOP UID>_<rater>.sr.dcm``.
+    Raises StudyReadOnlyError before writing anything on a read-only study.
+    """
+    if study.read_only:
+        raise faults.read_only(study.path)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    films = {f.id: f for f in study.films()}
+    written: list[SrFile] = []
+    problems: list[str] = []
+    series: dict[str, str] = {}
+    for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
+        film = films[film_id]
+        try:
+            image = _header(film)
+        except ValidationError as exc:
+            problems.append(exc.problem)
+            continue
+        series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())
+        sr = film_report(image, film.region, rater, ms, series_uid=series_uid,
+                         instance_number=len(written) + 1)  # fmt: skip
+        written.append(_publish(study, sr, target / _file_name(film, rater), reason))
+    return written, problems
+
+
+def _file_name(film: FilmRecord, rater: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in rater) or "unknown"
+    return f"{film.sop_instance_uid}_{safe}.sr.dcm"
+
+
+def _publish(study: Study, sr: Dataset, path: Path, reason: str) -> SrFile:
+    try:
+        temp = private.temp_beside(path)
+    except OSError as exc:
+        raise faults.os_error(exc, path, "export") from None
+    try:
+        sr.save_as(temp, enforce_file_format=True)
+        private.sync_file(temp)
+        digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+        groups = sr.ContentSequence[-1].ContentSequence if "ContentSequence" in sr else []
+        result = SrFile(path, str(sr.ContentSequence and _film_uid(sr)), _rater(sr),
+                        len(groups), str(sr.SOPInstanceUID), digest)  # fmt: skip
+        _audit(study, result, reason)
+        private.publish(temp, path)
+    except OSError as exc:
+        raise faults.os_error(exc, path, "export") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    return result
+
+
+def _film_uid(sr: Dataset) -> str:
+    series = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0]
+    return str(series.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+
+
+def _rater(sr: Dataset) -> str:
+    for item in sr.ContentSequence:
+        if item.ValueType == "PNAME":
+            return str(item.PersonName).removesuffix("^")
+    return ""
+
+
+def _audit(study: Study, result: SrFile, reason: str) -> None:
+    changes = {
+        "format": (None, "sr"),
+        "file": (None, result.path.name),
+        "rows": (None, result.measurements),
+        "sha256": (None, result.sha256),
+        "identified": (None, True),
+        "sr_sop_instance_uid": (None, result.sr_sop_instance_uid),
+    }
+    why = reason or "DICOM SR export (carries the film's patient identifiers)"
+    with study.transaction() as conn:
+        audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes, reason=why)
+
+
+__all__ = ["SrFile", "export_sr", "film_report"]

@@ -39,6 +39,11 @@ from cobbdesk.core.store.schema import (
     labs,
     measurements,
     patients,
+    plan_items,
+    plan_rounds,
+    reading_plans,
+    reading_skips,
+    readings,
     visits,
 )
 
@@ -59,6 +64,18 @@ REPLAYED: dict[str, tuple[Table, tuple[str, ...]]] = {
                                    "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")),
     "calibration": (calibrations, ("film_id", "kind", "x1", "y1", "x2", "y2", "length_mm",
                                    "spacing_row_mm", "spacing_col_mm", "deleted_utc")),
+    # schema 5: reading plans (cobbdesk.core.reading)
+    "reading_plan": (reading_plans, ("name", "region", "sample_patients", "seed", "raters",
+                                     "rounds", "washout_days", "adjudicate_above_deg",
+                                     "adjudicator", "snapping", "blinding", "deleted_utc")),
+    "plan_item": (plan_items, ("plan_id", "rater", "round", "position", "film_id")),
+    "plan_round": (plan_rounds, ("plan_id", "rater", "round", "override_reason")),
+    "reading": (readings, ("film_id", "plan_id", "round", "kind", "rater", "template", *POINTS,
+                           "spacing_row_mm", "spacing_col_mm", "spacing_source", "angle_deg",
+                           "algorithm_version", "upper_snapped", "lower_snapped",
+                           "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")),
+    "reading_skip": (reading_skips, ("plan_id", "rater", "round", "film_id", "reason",
+                                     "deleted_utc")),
 }  # fmt: skip
 """Audit entity → its table and the fields the trail must account for."""
 LABS = "labs"

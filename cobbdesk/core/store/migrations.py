@@ -7,7 +7,9 @@ its source) and pixel aspect ratio, each measurement's snapping flags and pixel 
 the ``calibrations`` table of user calibrations; version 4 added a ``version`` to every editable
 row (optimistic concurrency, :mod:`~cobbdesk.core.store.conflicts`), the audit head in ``meta``
 and, in the audit trail, a snapshot of every existing row so that
-:mod:`~cobbdesk.core.store.integrity` can replay the trail to the current data.
+:mod:`~cobbdesk.core.store.integrity` can replay the trail to the current data; version 5 added
+the reading-plan tables (plans, worklist items, opened rounds, readings, skips) of
+:mod:`cobbdesk.core.reading` (new tables only: nothing existing changes).
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import audit, dialect
 from cobbdesk.core.store.integrity import snapshot_entries
-from cobbdesk.core.store.schema import SCHEMA_VERSION, V4_VERSIONED, calibrations, meta
+from cobbdesk.core.store.schema import (
+    SCHEMA_VERSION,
+    V4_VERSIONED,
+    V5_TABLES,
+    calibrations,
+    meta,
+)
 
 
 def _to_v2(conn: Connection) -> None:
@@ -47,7 +55,14 @@ def _to_v4(conn: Connection) -> None:
         )
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+def _to_v5(conn: Connection) -> None:
+    for table in V5_TABLES:
+        table.create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5,
+}  # fmt: skip
 
 
 def stored_version(conn: Connection, path: Path) -> int:

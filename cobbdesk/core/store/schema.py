@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 #: Version written by this code; ``migrations`` brings older files up to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -199,3 +199,102 @@ V3_MEASUREMENT_COLUMNS = (
 )  # fmt: skip
 #: Tables given a ``version`` column by migration to version 4.
 V4_VERSIONED = (patients, visits, films, measurements, labs)
+
+# --- version 5: reading plans (reliability studies, :mod:`cobbdesk.core.reading`) ---------
+#: A reading plan: which films, raters, rounds, washout, blinding and adjudication.
+reading_plans = Table(
+    "reading_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("region", String(16), CheckConstraint("region IN ('cervical', 'lumbar', 'both')"),
+           nullable=False),
+    Column("sample_patients", Integer),  # None: every patient
+    Column("seed", Integer, nullable=False),
+    Column("raters", Text, nullable=False),  # comma-separated, in the order given
+    Column("rounds", Integer, CheckConstraint("rounds >= 1"), nullable=False),
+    Column("washout_days", Integer, CheckConstraint("washout_days >= 0"), nullable=False),
+    Column("adjudicate_above_deg", Float),
+    Column("adjudicator", String(64)),
+    Column("snapping", Integer, nullable=False, default=0, server_default="0"),
+    Column("blinding", Text, nullable=False),  # JSON {option: true/false}
+    Column("created_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+)  # fmt: skip
+
+#: One film at one position of one rater x round worklist (round 0: the adjudicator's list).
+plan_items = Table(
+    "plan_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("reading_plans.id"), nullable=False, index=True),
+    Column("rater", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("film_id", Integer, ForeignKey("films.id"), nullable=False),
+    UniqueConstraint("plan_id", "rater", "round", "position", name="uq_plan_item_position"),
+    UniqueConstraint("plan_id", "rater", "round", "film_id", name="uq_plan_item_film"),
+)
+
+#: A rater's round opened (``override_reason``: opened before the washout had passed).
+plan_rounds = Table(
+    "plan_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("reading_plans.id"), nullable=False, index=True),
+    Column("rater", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("opened_utc", String(32), nullable=False),
+    Column("override_reason", Text),
+    UniqueConstraint("plan_id", "rater", "round", name="uq_plan_round"),
+)
+
+#: Readings: measurements made in a plan (same columns as ``measurements`` plus the plan,
+#: round and kind); never shown in clinical views, never exported as clinical values.
+readings = Table(
+    "readings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
+    Column("rater", String(64), nullable=False),
+    Column("template", String(8), nullable=False),
+    *(
+        Column(f"{line}_{end}_{axis}", Float, nullable=False)
+        for line in ("upper", "lower")
+        for end in ("anterior", "posterior")
+        for axis in ("x", "y")
+    ),
+    Column("spacing_row_mm", Float),
+    Column("spacing_col_mm", Float),
+    Column("spacing_source", String(32), nullable=False),
+    Column("angle_deg", Float, nullable=False),
+    Column("algorithm_version", String(16), nullable=False),
+    Column("created_utc", String(32), nullable=False),
+    Column("updated_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+    Column("upper_snapped", Integer, nullable=False, default=0, server_default="0"),
+    Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
+    Column("pixel_aspect_row", Float),
+    Column("pixel_aspect_col", Float),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
+    Column("plan_id", Integer, ForeignKey("reading_plans.id"), nullable=False, index=True),
+    Column("round", Integer, nullable=False),  # 0: adjudication
+    Column("kind", String(16), CheckConstraint("kind IN ('reading', 'adjudication')"),
+           nullable=False),
+)  # fmt: skip
+
+#: A worklist film skipped by its rater, with the reason (unreadable, level not visible, ...).
+reading_skips = Table(
+    "reading_skips",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("reading_plans.id"), nullable=False, index=True),
+    Column("rater", String(64), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("film_id", Integer, ForeignKey("films.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_utc", String(32), nullable=False),
+    Column("deleted_utc", String(32)),
+)
+#: Tables created by migration to version 5.
+V5_TABLES = (reading_plans, plan_items, plan_rounds, readings, reading_skips)

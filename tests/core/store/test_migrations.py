@@ -111,3 +111,30 @@ def test_v4_migration_snapshot_lets_verify_replay_legacy_rows(v1_file: Path) -> 
         problems = {(p.entity, p.field) for p in study.verify_integrity().problems}
     assert ("measurement", "lower_posterior_x") in problems
     assert any(entity == "labs" for entity, _ in problems)
+
+
+def test_v4_study_gains_the_reading_plan_tables(tmp_path: Path) -> None:
+    """Schema 5 (#14) adds the reading-plan tables only: a v4 file keeps its rows untouched."""
+    path = tmp_path / "v4.cobbdesk"
+    study = Study.create(path, actor="dr_a")
+    pid = study.add_patient("P001")
+    study.add_visit(pid, "admission")
+    study.close()
+    con = sqlite3.connect(path)
+    for table in ("reading_skips", "readings", "plan_rounds", "plan_items", "reading_plans"):
+        con.execute(f"DROP TABLE {table}")
+    con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    study = Study.open(path, actor="dr_b")
+    try:
+        assert study.backup_made is not None and study.backup_made.name.startswith("v4.v4.")
+        with study.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            version = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'"))
+            assert version.scalar() == str(SCHEMA_VERSION) == "5"
+        assert {"reading_plans", "plan_items", "plan_rounds", "readings", "reading_skips"} <= tables
+        assert [p.study_id for p in study.patients()] == ["P001"]
+        assert study.verify_integrity().ok
+    finally:
+        study.close()

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set-adjudicator", metavar="NAME", help="store the rater whose reading is consensus"
     )
     stats.add_argument("--reason", default="", help="why a setting is changed (audit trail)")
+    stats.add_argument(
+        "--plan", metavar="NAME", help="reliability statistics of a reading plan (#14)"
+    )
     return parser
 
 
@@ -179,6 +182,8 @@ def _stats(args: argparse.Namespace) -> int:
     from cobbdesk.core.export.dataset import load_long
     from cobbdesk.core.store import Study
 
+    if args.plan:
+        return _plan_stats(args)
     with Study.open(args.study) as study:
         if args.set_raters is not None or args.set_adjudicator is not None:
             return _settings(study, args)
@@ -195,6 +200,25 @@ def _stats(args: argparse.Namespace) -> int:
         _out(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False))
     else:
         _out("\n".join(_summary(data)))
+    return 0
+
+
+def _plan_stats(args: argparse.Namespace) -> int:
+    """``cobbdesk stats STUDY --plan NAME``: the plan's reliability statistics."""
+    from cobbdesk.cli.plan import plan_stats, stats_report
+    from cobbdesk.core.reading.stats import summary_lines
+    from cobbdesk.core.store import Study
+
+    with Study.open(args.study) as study:
+        stats = plan_stats(study, args.plan)
+    if args.report:
+        written = stats_report(stats, args.report)
+        if not args.json:
+            _out(f"report: {written}")
+    if args.json:
+        _out(json.dumps(stats.to_dict(), indent=1, ensure_ascii=False, allow_nan=False))
+    else:
+        _out("\n".join(summary_lines(stats)))
     return 0
 
 

@@ -31,12 +31,15 @@ COMMAND_HELP = {
     "stats": "paired tests, correlations, reliability; HTML report",
     "film": "list a study's films, or correct one film's region, visit or facing",
     "calibrate": "calibrate a film on an object of known length",
+    "plan": "reading plans: create, blinded worklists, open rounds, skip, status",
     "demo": "write the demo study and its films to a folder",
     "selftest": "check this installation end to end, headless",
 }
 SUBCOMMANDS = tuple(COMMAND_HELP)
 
-_DELEGATES = {"calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film"}
+_DELEGATES = {
+    "calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film", "plan": "cobbdesk.cli.plan",
+}  # fmt: skip
 
 
 def _gui_parser() -> argparse.ArgumentParser:

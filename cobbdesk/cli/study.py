@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cobbdesk.cli.output import fail, say
-from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("import", "labs", "measure", "verify")
 
@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("study", type=Path)
         cmd.add_argument("csv", type=Path)
         cmd.add_argument("--reason", default="", help="why saved values are changed")
+    plan = sub.choices["measure"].add_argument_group("readings of a reading plan (#14)")
+    plan.add_argument("--plan", metavar="NAME", help="store the rows as readings of this plan")
+    plan.add_argument("--round", type=int, metavar="R", help="the plan round (0: adjudication)")
+    plan.add_argument("--override-washout", metavar="REASON", default="",
+                      help="open the round before its washout has passed (audited)")
     verify = sub.add_parser("verify", parents=[common], help="check a study file")
     verify.add_argument("study", type=Path)
     verify.add_argument(
@@ -228,7 +233,14 @@ def _measure(args: argparse.Namespace) -> int:
     from cobbdesk.core.importing.csv_import import import_points
 
     with _open(args) as study:
-        report = import_points(study, args.csv, reason=args.reason)
+        save = None
+        if args.plan:
+            from cobbdesk.cli.plan import plan_saver
+
+            if args.round is None:
+                raise ValidationError(None, "--plan needs --round")
+            save = plan_saver(study, args.plan, args.round, args.override_washout)
+        report = import_points(study, args.csv, reason=args.reason, save=save)
     if args.json:
         _emit_json(report.to_dict())
     else:

@@ -208,8 +208,18 @@ class _FilmGeometry:
     pixel_aspect: tuple[float, float] | None = None
 
 
-def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> PointsReport:
-    """Import measurement points (see the module rules); returns the report."""
+SavePoints = Callable[[FilmRecord, CobbMeasurement], bool]
+"""Where an accepted row goes instead of the clinical measurements (a reading plan's readings,
+:mod:`cobbdesk.core.reading`): returns False when an identical value is already stored."""
+
+
+def import_points(
+    study: Study, csv_path: str | Path, *, reason: str = "", save: SavePoints | None = None
+) -> PointsReport:
+    """Import measurement points (see the module rules); returns the report.
+
+    ``save`` replaces the clinical save (``cobbdesk measure --plan``); its errors reject the row.
+    """
     path = Path(csv_path)
     table = read_table(path)
     check_columns(path, table.columns, [*POINT_COLUMNS, *POINT_OPTIONAL, *POINT_IGNORED])
@@ -232,8 +242,9 @@ def import_points(study: Study, csv_path: str | Path, *, reason: str = "") -> Po
             if row in numbers.problems:
                 raise ValidationError(None, "; ".join(numbers.problems[row]))
             _import_point_row(
-                study, cells, (geometry, facings), reason=reason, report=report, row=row
-            )
+                study, cells, (geometry, facings), reason=reason, report=report, row=row,
+                save=save,
+            )  # fmt: skip
         except CobbdeskError as exc:
             report.errors.append(RowIssue(row, exc.problem))
     return report
@@ -247,6 +258,7 @@ def _import_point_row(
     reason: str,
     report: PointsReport,
     row: int,
+    save: SavePoints | None = None,
 ) -> None:
     problems = [p for p in (row_shape_error(cells),) if p]
     sop = cells.get("sop_instance_uid", "")
@@ -273,10 +285,15 @@ def _import_point_row(
     if facing is None:  # the labels must at least agree with the film's other measurements
         facings.check(film, m, study.measurements(film.id), row)
     report.warnings.extend(RowIssue(row, note) for note in notes)
-    if _already_saved(study, film.id, m):
+    if save is not None:
+        if not save(film, m):
+            report.unchanged += 1
+            return
+    elif _already_saved(study, film.id, m):
         report.unchanged += 1
         return
-    study.save_measurement(film.id, m, reason=reason)
+    else:
+        study.save_measurement(film.id, m, reason=reason)
     report.imported += 1
     report.measurements.append({"row": row, "film_id": film.id, "id": m.id, "angle": m.angle})
 

@@ -49,7 +49,12 @@ from cobbdesk.core.importing.scan import (
     scan_headers,
 )
 from cobbdesk.core.measure.facing import FacingSource, facing_from_orientation
-from cobbdesk.core.store.bulk import FilmItem, add_films_bulk, films_by_sop
+from cobbdesk.core.store.bulk import (
+    FilmItem,
+    add_films_bulk,
+    films_by_sop,
+    patients_with_visits,
+)
 from cobbdesk.core.store.records import Region, Visit, VisitKind, iso_date
 from cobbdesk.core.store.study import Study
 
@@ -247,9 +252,9 @@ def _plan(
     for header in headers:
         by_patient[header.patient_id].append((header, _study_day(header, report)))
     items: list[tuple[FilmItem, HeaderInfo]] = []
+    known = patients_with_visits(study, by_patient)
     for patient_key, films in by_patient.items():
-        pid = study.patient_by_dicom_id(patient_key)
-        existing = study.visits(pid) if pid is not None else []
+        pid, existing = known.get(patient_key, (None, []))
         targets = _targets(existing, {d for _, d in films if d is not None}, report, pid, study)
         for header, day in films:
             kind, label = targets.get(day, (VisitKind.OTHER, UNDATED))

@@ -301,6 +301,24 @@ class MainWindow(QMainWindow):
         elif film is not None and film.notices:
             self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
 
+    def cover_for_blinding(self, on: bool) -> None:
+        """While a blinded compare window is open over this one, nothing here may show a
+        value it hides (#14): the film view with its angle labels, the measurement table and
+        the study browser are hidden, and shown again when blinding ends."""
+        docks = [self.findChild(QDockWidget, n) for n in ("Measurements", "Study")]
+        if on and not getattr(self, "_covered", None):
+            self._covered = [d for d in docks if d is not None and d.isVisible()]
+            for dock in self._covered:
+                dock.hide()
+            self.view.hide()
+            self.status.showMessage("Hidden while a blinded compare window is open.")
+        elif not on and getattr(self, "_covered", None) is not None:
+            for dock in self._covered:
+                dock.show()
+            self.view.show()
+            self._covered = None
+            self.status.clearMessage()
+
     def _film_message(self, text: str, timeout: int = 0) -> None:
         """A message about one film (its error, a notice): cleared when another is shown."""
         self.status.showMessage(text, timeout)

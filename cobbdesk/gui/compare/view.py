@@ -57,6 +57,7 @@ class CompareView(QWidget):
     importRequested = Signal(int)  # patient id
     patientChanged = Signal(int, str)  # patient id, region value
     messageChanged = Signal(str)  # status-bar text
+    blindedChanged = Signal(bool)  # windows behind must hide values too (no leak, #14)
 
     def __init__(self, study: Study, rater: str, loader: FilmLoader,
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -302,12 +303,15 @@ class CompareView(QWidget):
     def set_blinded(self, on: bool) -> None:
         """Blinded reading: the other visit's measurements, angle, the difference and all
         dates are hidden; the active side (last clicked) is the one being read."""
+        changed = on != self.blinded
         self.blinded = on
         self.toolbar.blinded.setChecked(on)
         for index, side in enumerate(self.sides):
             side.set_overlays_visible(not on or index == self.active)
         self._update_titles()
         self._angles_changed()
+        if changed:
+            self.blindedChanged.emit(on)
 
     def set_deidentified(self, on: bool) -> None:
         """Show dates as day offsets from admission (on) or as dates (off)."""

@@ -380,6 +380,8 @@ class StudySession(StudyJobs, QObject):
         window.view.reason_prompt = self.reason_prompt
         window.view.importRequested.connect(lambda _patient: self.import_films_dialog())
         window.closed.connect(self.refresh)
+        window.view.blindedChanged.connect(self.window.cover_for_blinding)
+        window.closed.connect(lambda: self.window.cover_for_blinding(False))
         self.compare_windows.append(window)
         return window
 

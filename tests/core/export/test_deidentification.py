@@ -59,13 +59,14 @@ def test_identified_export_holds_identifiers_and_is_audited(
     assert "2026-01-05" in text
     with Study.open(fresh_study) as study, study.engine.connect() as conn:
         rows = conn.execute(select(audit).where(audit.c.entity == "export")).mappings().all()
-    assert len(rows) == 6 * len(FORMATS)  # format, file, rows, sha256, identified, raters
+    assert len(rows) == 7 * len(FORMATS)  # format, file, rows, sha256, identified, raters, head
     by_file = {r["new_value"]: r["entity_id"] for r in rows if r["field"] == "file"}
     wide_id = by_file["w.csv"]
     fields = {r["field"]: r["new_value"] for r in rows if r["entity_id"] == wide_id}
     assert fields["sha256"] == sha256_of(paths["wide"])
     assert fields == {"format": "wide", "file": "w.csv", "rows": "8", "raters": "mean",
-                      "sha256": fields["sha256"], "identified": "true"}  # fmt: skip
+                      "sha256": fields["sha256"], "identified": "true",
+                      "audit_head": fields["audit_head"]}  # fmt: skip
     assert all("identified export" in r["reason"] for r in rows)
 
 

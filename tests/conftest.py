@@ -134,3 +134,31 @@ def _forget_identifiers() -> Any:
 
     yield
     redact.forget_all()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    """A throwaway PostgreSQL cluster for this test session (tests/pgcluster.py), or a skip
+    naming why none could be started (PostgreSQL not installed, initdb failed...)."""
+    from tests.pgcluster import Cluster
+
+    try:
+        import pg8000  # noqa: F401
+    except ImportError:
+        pytest.skip("pg8000 is not installed (pip install -e .[test])")
+    cluster = None
+    try:
+        cluster = Cluster()
+        cluster.start()
+    except Exception as exc:  # any reason: the PostgreSQL tests are skipped, saying why
+        if cluster is not None:
+            cluster.stop()
+        pytest.skip(f"no PostgreSQL server for the tests: {str(exc).splitlines()[0][:200]}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Any) -> str:
+    """The URL of a fresh, empty study location (a schema) on the session's cluster."""
+    return str(pg_cluster.new_study_url())

@@ -11,6 +11,7 @@ stderr).  :func:`fail` prints a :class:`CobbdeskError` and returns its exit stat
 3     the study is locked: another program is writing to it (retry later)
 4     the study (file or folder) is read-only
 5     the disk is full
+6     the study's database server cannot be reached or did not answer (retry later)
 70    an internal error (a bug; set ``COBBDESK_DEBUG=1`` for the redacted traceback)
 130   interrupted
 ====  ===========================================================================

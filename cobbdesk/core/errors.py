@@ -21,7 +21,7 @@ class CobbdeskError(Exception):
     """Base class: a problem the user can understand and act on.
 
     ``exit_status`` is the command line's exit status for this kind of error (documented in
-    the README: 1 for most errors, 3 locked, 4 read-only, 5 disk full).
+    the README: 1 for most errors, 3 locked, 4 read-only, 5 disk full, 6 server unavailable).
     """
 
     exit_status = 1
@@ -92,6 +92,12 @@ class DiskFullError(CobbdeskError):
     """The disk (or the user's quota) holding a study or an export is full."""
 
     exit_status = 5
+
+
+class ServerUnavailableError(StoreError):
+    """The study's database server cannot be reached, went away, or did not answer in time."""
+
+    exit_status = 6
 
 
 class ExportError(CobbdeskError):

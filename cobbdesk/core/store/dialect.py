@@ -1,7 +1,7 @@
-"""Everything database-specific: SQLite files, pragmas, permissions, checks, backups, triggers.
+"""Everything SQLite-specific: files, pragmas, permissions, checks, backups, triggers.
 
-The rest of the store speaks portable SQLAlchemy Core; a PostgreSQL server for shared
-multi-rater studies would need its own engine factory and trigger DDL here, nothing else.
+The rest of the store speaks portable SQLAlchemy Core; studies on a PostgreSQL server have
+their counterpart in :mod:`cobbdesk.core.store.pg_dialect` (engine, write lock, triggers, roles).
 """
 
 from __future__ import annotations
@@ -220,6 +220,11 @@ def newest_backup(path: Path) -> Path | None:
         path.parent.glob(f"{path.stem}.*.bak{SUFFIX}"), key=lambda p: p.stat().st_mtime
     )
     return candidates[-1] if candidates else None
+
+
+def trigger_names(conn: Connection) -> set[str]:
+    """The names of the study file's triggers (the audit guards among them)."""
+    return {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))}
 
 
 def pragma(engine: Engine, name: str) -> Any:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, Table, select, text
+from sqlalchemy import Connection, Float, Integer, Table, select
 
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.schema import (
@@ -177,14 +177,16 @@ def _expected_head_problems(conn: Connection, expected: str) -> list[Tampering]:
 
 
 def _trigger_problems(conn: Connection) -> list[Tampering]:
-    if conn.dialect.name != "sqlite":
-        return []
-    present = {
-        r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))
-    }
+    from cobbdesk.core.store import dialect, pg_dialect  # each dialect lists its own guards
+
+    guards: tuple[str, ...] = TRIGGERS
+    if conn.dialect.name == "postgresql":
+        guards, present = pg_dialect.TRIGGERS, pg_dialect.trigger_names(conn)
+    else:
+        present = dialect.trigger_names(conn)
     return [
         Tampering("audit", "", "", f"the guard trigger {name} was removed")
-        for name in TRIGGERS
+        for name in guards
         if name not in present
     ]
 

@@ -95,18 +95,25 @@ def stored_version(conn: Connection, path: Path) -> int:
     return version
 
 
-def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
-    """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current)."""
+def migrate(
+    engine: Engine, path: Path, actor: audit.Actor, *, server_backup: str | None = None
+) -> Path | None:
+    """Bring the file to ``SCHEMA_VERSION``; returns the backup made first (None if current).
+
+    On a server there is no file to copy: ``server_backup`` names the administrator's backup
+    (``pg_dump``) the caller vouched for, recorded in the audit reason instead.
+    """
     with engine.connect() as conn:
         version = stored_version(conn, path)
     if version == SCHEMA_VERSION:
         return None
-    saved = dialect.backup(path, f"v{version}")
+    saved = None if server_backup else dialect.backup(path, f"v{version}")
+    backup_name = server_backup or (saved.name if saved else "")
     with dialect.writing(engine) as conn:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
         if version < 4:  # the trail before v4 did not record every field of every insert
-            why = f"state at migration to schema 4; backup {saved.name}"
+            why = f"state at migration to schema 4; backup {backup_name}"
             audit.record_many(conn, actor, snapshot_entries(conn, why))
         audit.record(
             conn,
@@ -114,7 +121,7 @@ def migrate(engine: Engine, path: Path, actor: audit.Actor) -> Path | None:
             "study",
             path.name,
             {"schema_version": (version, SCHEMA_VERSION)},
-            reason=f"automatic migration; backup {saved.name}",
+            reason=f"automatic migration; backup {backup_name}",
         )
         conn.execute(
             meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))

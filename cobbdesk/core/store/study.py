@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Table, func, select
 from cobbdesk.core import redact
 from cobbdesk.core.errors import StoreError, StudyReadOnlyError, ValidationError
 from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store import dialect, faults
+from cobbdesk.core.store import dialect, faults, pg_dialect, pg_url
 from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
 from cobbdesk.core.store.clinical import ClinicalRecords
@@ -66,6 +66,10 @@ _PATIENT_FIELDS = (
 )
 
 
+StudyLocation = str | os.PathLike[str]
+"""A study file's path, or a PostgreSQL URL (:mod:`~cobbdesk.core.store.pg_url`)."""
+
+
 def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
     if isinstance(actor, audit_log.Actor):
         return actor
@@ -75,22 +79,55 @@ def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
 
 class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
     def __init__(
-        self, path: Path, actor: audit_log.Actor | str | None = None, *, read_only: bool = False
+        self,
+        path: Path | pg_url.ServerLocation,
+        actor: audit_log.Actor | str | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
-        self.path = path
+        """A study at ``path``: a file, or a server (``server``; ``path`` is then its label and
+        ``location`` its URL without password).  On a server the audit's actor is the
+        database role (``current_user``); ServerUnavailableError when it cannot be reached."""
+        self.server = path if isinstance(path, pg_url.ServerLocation) else None
+        self.path = path if isinstance(path, Path) else path.path
+        self.location: Path | str = self.path if self.server is None else self.server.url
         self.actor = _actor(actor)
         self.read_only = read_only
-        self.engine = dialect.engine_for(path, read_only=read_only)
         self.backup_made: Path | None = None
         self._seen_measurements: dict[str, dict[str, Any]] = {}
+        if self.server is None:
+            self.engine = dialect.engine_for(self.path, read_only=read_only)
+            return
+        self.engine = pg_dialect.engine_for(self.server, read_only=read_only)
+        try:
+            pg_dialect.check_reachable(self.engine, self.server)
+            role = pg_dialect.current_role(self.engine)
+        except Exception:
+            self.engine.dispose()
+            raise
+        rater = actor.rater if isinstance(actor, audit_log.Actor) else actor
+        self.actor = audit_log.Actor(role, rater or role)
 
     @classmethod
-    def create(
-        cls, path: str | os.PathLike[str], actor: audit_log.Actor | str | None = None
-    ) -> Study:
-        target = Path(path)
-        dialect.create_file(target)
-        study = cls(target, actor)
+    def create(cls, path: StudyLocation, actor: audit_log.Actor | str | None = None) -> Study:
+        """A new, empty study: a 0600 file, or the schema in an empty server database
+        (StoreError when the database already holds a study)."""
+        if pg_url.is_url(path):
+            loc = pg_url.parse(path)
+            study = cls(loc, actor)
+            with study.engine.begin() as conn:
+                pg_dialect.ensure_schema(conn, loc.schema)
+                taken = pg_dialect.has_schema(conn)
+            if taken:
+                study.close()
+                raise StoreError(
+                    study.path, "the database already holds a study; it was not changed"
+                )
+            target = study.path
+        else:
+            target = Path(path)
+            dialect.create_file(target)
+            study = cls(target, actor)
         with study.transaction() as conn:
             metadata.create_all(conn)
             conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
@@ -101,10 +138,11 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike[str],
+        path: StudyLocation,
         actor: audit_log.Actor | str | None = None,
         *,
         read_only: bool = False,
+        i_have_a_backup: bool = False,
     ) -> Study:
         """Open a study; refuse, without changing a byte, anything that is not a sound one.
 
@@ -114,7 +152,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         study whose file or folder cannot be written (or ``read_only``) opens read-only:
         reading works, every write raises StudyReadOnlyError.  An older schema is migrated
         after a backup; that needs write access (StudyReadOnlyError otherwise).
+
+        ``path`` may be a PostgreSQL URL (:meth:`_open_server`; ``i_have_a_backup`` allows a
+        migration there).
         """
+        if pg_url.is_url(path):
+            return cls._open_server(pg_url.parse(path), actor, read_only, i_have_a_backup)
         target = Path(path)
         if not target.is_file():
             raise StoreError(target, "no such study file")
@@ -135,6 +178,39 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         try:
             if not read_only:
                 study.backup_made = migrate(study.engine, target, study.actor)
+            redact.remember_study(study)
+        except Exception:
+            study.close()
+            raise
+        return study
+
+    @classmethod
+    def _open_server(
+        cls,
+        loc: pg_url.ServerLocation,
+        actor: audit_log.Actor | str | None,
+        read_only: bool,
+        i_have_a_backup: bool,
+    ) -> Study:
+        """Open a server study; an older schema is migrated only with ``i_have_a_backup``
+        (the administrator's ``pg_dump``: CobbDesk cannot copy a server database itself)."""
+        study = cls(loc, actor, read_only=read_only)
+        try:
+            with study.engine.connect() as conn:
+                if not pg_dialect.has_schema(conn):
+                    raise StoreError(study.path, "the database holds no CobbDesk study; create "
+                                     "one with: cobbdesk server init URL")  # fmt: skip
+                version = stored_version(conn, study.path)
+            if version < SCHEMA_VERSION and (read_only or not i_have_a_backup):
+                raise StoreError(
+                    study.path,
+                    f"the study needs upgrading from schema {version} to {SCHEMA_VERSION}; "
+                    "back the database up (pg_dump), then run: cobbdesk server migrate URL "
+                    "--i-have-a-backup; it was not changed",
+                )
+            if version < SCHEMA_VERSION:
+                migrate(study.engine, study.path, study.actor,
+                        server_backup="the administrator's (--i-have-a-backup)")  # fmt: skip
             redact.remember_study(study)
         except Exception:
             study.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +24,8 @@ from cobbdesk.core.store.schema import audit
 
 
 @pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    s = Study.create(tmp_path / "cal.cobbdesk", actor="dr_a")
+def study(study_location: Callable[[str], object]) -> Iterator[Study]:
+    s = Study.create(study_location("cal.cobbdesk"), actor="dr_a")
     s.set_rater("dr_a")
     yield s
     s.close()

@@ -1,14 +1,17 @@
 """Two raters, one study: a save changes only what its user changed; a field someone else
 changed since it was read is a ConflictError (field, seen, theirs, mine), never an overwrite.
 
-The rival writer runs in another process (multiprocessing, spawn) on the same SQLite file.
+The rival writer runs in another process (multiprocessing, spawn) on the same study: a SQLite
+file, or a PostgreSQL database (``study_location``, tests/core/store/conftest.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -33,8 +36,8 @@ def _measurement() -> CobbMeasurement:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    target = tmp_path / "shared.cobbdesk"
+def path(study_location: Callable[[str], object]) -> Any:
+    target = study_location("shared.cobbdesk")
     with Study.create(target, actor="dr_a") as study:
         pid = study.add_patient("P0001", name="Doe^Jane")
         vid = study.add_visit(pid, "admission", visit_date="2026-01-05")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
@@ -24,8 +23,8 @@ def _m(template: Template = Template.C2_C7, sop: str = "1.2.3") -> CobbMeasureme
 
 
 @pytest.fixture
-def study(tmp_path: Path) -> Iterator[Study]:
-    s = Study.create(tmp_path / "films.cobbdesk", actor="dr_a")
+def study(study_location: Callable[[str], object]) -> Iterator[Study]:
+    s = Study.create(study_location("films.cobbdesk"), actor="dr_a")
     yield s
     s.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,8 @@ def _measurement(sop: str = "1.2.3", rater: str = "dr_a") -> CobbMeasurement:
 
 
 @pytest.fixture
-def study(tmp_path: Path) -> Study:
-    s = Study.create(tmp_path / "trial.cobbdesk", actor="dr_a")
+def study(study_location: Callable[[str], object]) -> Study:
+    s = Study.create(study_location("trial.cobbdesk"), actor="dr_a")
     yield s
     s.close()
 
@@ -45,12 +46,14 @@ def film_id(study: Study) -> int:
     )
 
 
+@pytest.mark.sqlite_only
 def test_connection_settings(study: Study) -> None:
     assert pragma(study.engine, "journal_mode") == "wal"
     assert pragma(study.engine, "synchronous") == 2  # FULL
     assert pragma(study.engine, "foreign_keys") == 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_study_and_sidecar_files_are_private(study: Study, film_id: int) -> None:
     study.set_labs(study.visits(study.patients()[0].id)[0].id, {"vas": 4})
@@ -66,6 +69,7 @@ def test_create_refuses_existing_file(tmp_path: Path) -> None:
         Study.create(tmp_path / "x.cobbdesk")
 
 
+@pytest.mark.sqlite_only
 def test_damaged_file_is_refused_and_backup_named(
     study: Study, film_id: int, tmp_path: Path
 ) -> None:
@@ -137,6 +141,7 @@ def test_audit_rows_record_who_what_when_why(study: Study, film_id: int) -> None
     assert row["utc"].endswith("Z") and row["app_version"]
 
 
+@pytest.mark.sqlite_only
 def test_audit_is_append_only_and_tampering_is_detected(study: Study, film_id: int) -> None:
     study.save_measurement(film_id, _measurement())
     assert study.verify_audit().ok
@@ -156,6 +161,7 @@ def test_audit_is_append_only_and_tampering_is_detected(study: Study, film_id: i
     assert not result.ok and result.first_bad_seq == 3
 
 
+@pytest.mark.sqlite_only
 def test_deleting_an_audit_row_is_detected(study: Study, film_id: int) -> None:
     study.close()
     raw = sqlite3.connect(study.path)
@@ -227,7 +233,7 @@ def test_a_long_read_does_not_block_a_write(study: Study, film_id: int) -> None:
     """Reads start deferred (a WAL snapshot), so a concurrent save goes straight through."""
     with study.engine.connect() as reader:
         before = reader.execute(text("SELECT count(*) FROM measurements")).scalar()
-        other = Study.open(study.path, actor="dr_b")  # another process or window
+        other = Study.open(study.location, actor="dr_b")  # another process or window
         try:
             other.save_measurement(film_id, _measurement(rater="dr_b"))  # no 'database is locked'
         finally:
@@ -236,6 +242,7 @@ def test_a_long_read_does_not_block_a_write(study: Study, film_id: int) -> None:
     assert len(study.measurements(film_id)) == 1
 
 
+@pytest.mark.sqlite_only
 def test_write_transactions_take_the_lock_up_front(study: Study) -> None:
     with study.transaction() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0

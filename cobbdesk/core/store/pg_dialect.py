@@ -1,0 +1,223 @@
+"""Everything PostgreSQL-specific: the engine, the write lock, the audit guards and the roles.
+
+The SQLite counterpart is :mod:`cobbdesk.core.store.dialect`; the rest of the store speaks
+portable SQLAlchemy Core.  The rules that make a server study behave like the file:
+
+* **one writer at a time** — a write transaction first takes a transaction-scoped advisory
+  lock (``pg_advisory_xact_lock``, PostgreSQL manual §9.27.10), like SQLite's
+  ``BEGIN IMMEDIATE``, so the audit chain (``seq``, ``prev_hash``) is extended by one
+  transaction at a time and each sees every earlier commit (READ COMMITTED after the lock);
+  the lock is waited for at most :data:`LOCK_TIMEOUT_MS` (then StudyLockedError);
+* **reads are snapshots** — a read transaction is REPEATABLE READ (one consistent view, never
+  blocking a writer, like a WAL read);
+* **append-only audit** — triggers refuse UPDATE, DELETE and TRUNCATE on ``audit``, and the
+  ``cobbdesk_rater`` group role (:func:`create_rater_role`) has no UPDATE or DELETE on it;
+* **text is unbounded** — ``String(n)`` is TEXT here, as in SQLite (which never enforced the
+  length), so every file can be copied to a server and back unchanged;
+* **faults** become :mod:`pg_faults` errors; a statement runs at most the location's
+  ``statement_timeout``; pooled connections are pinged before use (a restarted server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import DDL, Connection, Engine, String, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.ext.compiler import compiles
+
+from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import pg_faults, pg_url
+from cobbdesk.core.store.dialect import WRITE_OPTION
+from cobbdesk.core.store.pg_url import ServerLocation
+from cobbdesk.core.store.schema import audit, metadata
+
+#: ``pg_advisory_xact_lock`` key of the study's write lock ("Cobb" in ASCII).
+WRITE_LOCK_KEY = 0x436F6262
+LOCK_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10
+RATER_ROLE = "cobbdesk_rater"
+TRIGGERS = ("audit_no_update", "audit_no_delete", "audit_no_truncate")
+
+_GUARD_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION cobbdesk_audit_append_only() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    "RAISE EXCEPTION 'the audit trail is append-only' "
+    "USING ERRCODE = 'integrity_constraint_violation'; "
+    "END $$"
+)
+_PG_TRIGGERS = (
+    _GUARD_FUNCTION,
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "FOR EACH ROW EXECUTE FUNCTION cobbdesk_audit_append_only()",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "FOR EACH ROW EXECUTE FUNCTION cobbdesk_audit_append_only()",
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit "
+    "FOR EACH STATEMENT EXECUTE FUNCTION cobbdesk_audit_append_only()",
+)
+for _statement in _PG_TRIGGERS:
+    event.listen(audit, "after_create", DDL(_statement).execute_if(dialect="postgresql"))  # type: ignore[no-untyped-call]
+
+
+@compiles(String, "postgresql")
+def _unbounded_text(_type: String, _compiler: Any, **_kw: Any) -> str:
+    return "TEXT"
+
+
+def connect(loc: ServerLocation, *, read_only: bool = False, password: str | None = None) -> Any:
+    """A pg8000 DB-API connection to ``loc`` (``password`` overrides :func:`pg_url.password`)."""
+    import pg8000.dbapi
+
+    timeout = loc.statement_timeout_ms / 1000 + 30  # the socket outlives the server's timeout
+    conn = pg8000.dbapi.connect(
+        user=loc.user,
+        host=loc.host or "localhost",
+        port=loc.port,
+        database=loc.database,
+        unix_sock=loc.unix_sock,
+        password=password if password is not None else pg_url.password(loc),
+        timeout=timeout,
+        application_name="cobbdesk",
+    )
+    cursor = conn.cursor()
+    cursor.execute(f"SET statement_timeout = {int(loc.statement_timeout_ms)}")
+    cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+    cursor.execute(f"SET search_path = {loc.schema}")  # a checked identifier (pg_url.parse)
+    if read_only:
+        cursor.execute("SET default_transaction_read_only = on")
+    cursor.close()
+    conn.commit()
+    return conn
+
+
+def _creator(loc: ServerLocation, read_only: bool) -> Any:
+    def create() -> Any:
+        try:
+            return connect(loc, read_only=read_only)
+        except Exception as exc:
+            if "password" not in str(exc).lower():
+                raise
+            asked = pg_url.ask_password(loc)
+            if asked is None:
+                raise
+            return connect(loc, read_only=read_only, password=asked)
+
+    return create
+
+
+def engine_for(loc: ServerLocation, *, read_only: bool = False) -> Engine:
+    """A SQLAlchemy engine on the server study ``loc`` (pg8000, pinged pool, fault translation).
+
+    The password is given to the driver only; the engine's URL carries none.
+    """
+    engine = create_engine(
+        "postgresql+pg8000://",
+        creator=_creator(loc, read_only),
+        pool_pre_ping=True,
+        pool_size=2,
+        hide_parameters=True,
+    )
+    event.listen(engine, "begin", _begin)
+    event.listen(engine, "handle_error", _translator(loc))
+    return engine
+
+
+def _begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(WRITE_OPTION, False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    else:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _translator(loc: ServerLocation) -> Any:
+    def handle_error(context: ExceptionContext) -> None:
+        error = pg_faults.translate(context.original_exception, loc.path)
+        if error is not None:
+            raise error from None
+
+    return handle_error
+
+
+def check_reachable(engine: Engine, loc: ServerLocation) -> None:
+    """Connect once: ServerUnavailableError / StoreError (login, no database) up front."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except StoreError:
+        raise
+    except Exception as exc:
+        error = pg_faults.translate(exc, loc.path)
+        if error is None:
+            raise
+        raise error from None
+
+
+def current_role(engine: Engine) -> str:
+    """The database role this engine's connections act as (recorded in the audit)."""
+    with engine.connect() as conn:
+        return str(conn.exec_driver_sql("SELECT current_user").scalar())
+
+
+def ensure_schema(conn: Connection, schema: str) -> None:
+    """Create the study's schema when missing (``schema``: checked by :func:`pg_url.parse`)."""
+    conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+def has_schema(conn: Connection) -> bool:
+    """True when the study's schema holds CobbDesk's ``meta`` table."""
+    return bool(conn.exec_driver_sql("SELECT to_regclass('meta') IS NOT NULL").scalar())
+
+
+def trigger_names(conn: Connection) -> set[str]:
+    """The names of the triggers on the audit table."""
+    query = text(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal"
+    )
+    return {str(r[0]) for r in conn.execute(query)}
+
+
+def reset_sequences(conn: Connection) -> None:
+    """After rows were inserted with their ids (a copy), move each id sequence past them."""
+    for table in metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            if not isinstance(column.type, String) and column.autoincrement in (True, "auto"):
+                conn.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                    f"COALESCE((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"
+                ))  # fmt: skip
+
+
+def create_rater_role(conn: Connection, database: str, schema: str = "public") -> None:
+    """The group role raters log in through: read and write the data, append to the audit.
+
+    ``cobbdesk_rater`` gets SELECT, INSERT and UPDATE on every table but ``audit`` (deletions
+    are soft: no DELETE anywhere), SELECT and INSERT on ``audit``, and the id sequences.  An
+    audit row it inserts must carry its own role as ``actor`` (a trigger refuses others), so a
+    rater cannot write in another's name.  Give a rater access with
+    ``CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE cobbdesk_rater``.
+    """
+    conn.exec_driver_sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cobbdesk_rater') "
+        "THEN CREATE ROLE cobbdesk_rater NOLOGIN; END IF; END $$"
+    )
+    quoted = '"' + database.replace('"', '""') + '"'
+    conn.exec_driver_sql(f"GRANT CONNECT ON DATABASE {quoted} TO {RATER_ROLE}")
+    conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {RATER_ROLE}")
+    conn.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {RATER_ROLE}")
+    for table in metadata.sorted_tables:
+        rights = "SELECT, INSERT" if table is audit else "SELECT, INSERT, UPDATE"
+        conn.exec_driver_sql(f"GRANT {rights} ON {table.name} TO {RATER_ROLE}")
+    conn.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {RATER_ROLE}")
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION cobbdesk_audit_own_name() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.actor <> current_user AND pg_has_role(current_user, 'cobbdesk_rater', 'USAGE') "
+        "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN "
+        "RAISE EXCEPTION 'an audit row must name its own database role' "
+        "USING ERRCODE = 'insufficient_privilege'; END IF; RETURN NEW; END $$"
+    )
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_own_name ON audit")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER audit_own_name BEFORE INSERT ON audit "
+        "FOR EACH ROW EXECUTE FUNCTION cobbdesk_audit_own_name()"
+    )

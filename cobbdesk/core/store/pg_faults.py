@@ -1,0 +1,110 @@
+"""PostgreSQL server faults translated into errors a user can act on (the server's :mod:`faults`).
+
+pg8000 reports a server error as ``DatabaseError`` whose first argument holds the fields of
+the server's ErrorResponse; ``C`` is the SQLSTATE (PostgreSQL manual, Appendix A "PostgreSQL
+Error Codes").  A connection that cannot be made or is lost is an ``InterfaceError`` or an
+``OSError``.  :func:`translate` maps them:
+
+============================================  ===============================  ===========
+fault                                         error                            CLI status
+============================================  ===============================  ===========
+no connection, lost connection, class 08,     :class:`ServerUnavailableError`  6
+57P01-57P03 (server shut down / starting),
+57014 (statement timeout)
+55P03 lock_not_available, 40001, 40P01        :class:`StudyLockedError`        3
+42501 insufficient_privilege, 25006           :class:`StudyReadOnlyError`      4
+53100 disk_full, 53200 out_of_memory          :class:`DiskFullError`           5
+28000, 28P01 (login refused), 3D000           :class:`StoreError`              1
+============================================  ===============================  ===========
+
+Messages name the database and say what to do; never SQL text, parameters, or a password.
+A transaction interrupted by any of them is rolled back by the server: nothing half-saved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.core.errors import (
+    CobbdeskError,
+    DiskFullError,
+    ServerUnavailableError,
+    StoreError,
+    StudyLockedError,
+    StudyReadOnlyError,
+)
+
+UNREACHABLE = (
+    "the database server cannot be reached ({why}); nothing was saved. Check that the server "
+    "is running and the address is right, then try again"
+)
+LOCKED = (
+    "the study is busy: another rater's save holds the write lock longer than CobbDesk "
+    "waits; nothing was saved. Try again"
+)
+TIMEOUT = (
+    "the server did not finish within the statement timeout; nothing was saved. Try again, "
+    "or ask the administrator to look at the server's load"
+)
+NO_RIGHT = (
+    "your database role may not {what}; nothing was saved. Ask the study's administrator "
+    "for the cobbdesk_rater role"
+)
+
+
+def sqlstate(error: BaseException) -> str:
+    """The SQLSTATE of a pg8000 ``DatabaseError`` (``""`` for anything else)."""
+    args = getattr(error, "args", ())
+    first = args[0] if args else None
+    return str(first.get("C", "")) if isinstance(first, dict) else ""
+
+
+def _is_pg8000(error: BaseException) -> bool:
+    return type(error).__module__.startswith("pg8000")
+
+
+def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa: PLR0911
+    """The user-facing error for a server or network fault on study ``path`` (its label);
+    None for a constraint or SQL error (a bug, or a rule of the schema, left as it is)."""
+    if isinstance(error, CobbdeskError):
+        return error
+    original: Any = getattr(error, "orig", None) or error
+    if isinstance(original, OSError) or (
+        _is_pg8000(original) and type(original).__name__ == "InterfaceError"
+    ):
+        return ServerUnavailableError(path, UNREACHABLE.format(why=_why(original)))
+    code = sqlstate(original)
+    if not code:
+        return None
+    if code.startswith("08") or code in ("57P01", "57P02", "57P03"):
+        return ServerUnavailableError(path, UNREACHABLE.format(why=f"SQLSTATE {code}"))
+    if code == "57014":
+        return ServerUnavailableError(path, TIMEOUT)
+    if code in ("55P03", "40001", "40P01"):
+        return StudyLockedError(path, LOCKED)
+    if code in ("42501", "25006"):
+        what = "change this study" if code == "42501" else "write: the study is open read-only"
+        return StudyReadOnlyError(path, NO_RIGHT.format(what=what))
+    if code in ("53100", "53200"):
+        return DiskFullError(path, "the database server's disk is full; nothing was saved")
+    if code in ("28000", "28P01"):
+        return StoreError(path, "the server refused the login (wrong role or password)")
+    if code == "3D000":
+        return StoreError(path, "the server has no such database")
+    return None
+
+
+def _why(error: BaseException) -> str:
+    """A short reason without addresses' secrets: the OS error name, or the driver's kind."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror.lower()
+    text = str(error).lower()
+    for hint in ("password", "refused", "no such file", "timed out", "closed", "network"):
+        if hint in text:
+            return {"no such file": "no server socket", "password": "a password is needed",
+                    "closed": "connection closed"}.get(hint, hint)  # fmt: skip
+    return "connection failed"

@@ -1,0 +1,182 @@
+"""Study locations on a PostgreSQL server: URL forms, the driver, and where the password comes from.
+
+Accepted forms (SQLAlchemy's URL syntax, https://docs.sqlalchemy.org/en/20/core/engines.html):
+
+* ``postgresql://USER@HOST:PORT/DB`` (``postgres://`` too); the port defaults to 5432;
+* ``postgresql+pg8000://…`` — CobbDesk always talks through pg8000 (BSD licence); another
+  ``+driver`` is refused with a message saying so;
+* a Unix socket: ``postgresql://USER@/DB?unix_sock=/run/postgresql/.s.PGSQL.5432`` (pg8000's
+  parameter) or libpq's ``?host=/run/postgresql`` (the folder; the socket file is added);
+* ``?statement_timeout=MS`` — the server cancels any statement running longer (default 60 000);
+* ``?schema=NAME`` — the study lives in that schema (several studies in one database); the
+  default is ``public``.
+
+An argument that went through :class:`pathlib.Path` (``postgresql:/USER@HOST/DB``: the double
+slash collapsed) is recognised too.  The password is never part of the location CobbDesk keeps:
+it comes, in this order, from the URL itself, ``PGPASSWORD``, the password file (``PGPASSFILE``
+or ``~/.pgpass``, read only when private, like libpq:
+https://www.postgresql.org/docs/current/libpq-pgpass.html) or a prompt (:func:`set_prompt`),
+and is kept in this process's memory only.
+
+>>> loc = parse("postgresql+pg8000://rater_a:secret@db.example:5433/trial")
+>>> (loc.user, loc.host, loc.port, loc.database, loc.url)
+('rater_a', 'db.example', 5433, 'trial', 'postgresql://rater_a@db.example:5433/trial')
+>>> parse("postgresql:/rater_a@/trial?host=/run/pg").unix_sock
+'/run/pg/.s.PGSQL.5432'
+>>> is_url("trial.cobbdesk"), is_url("postgres://u@h/d")
+(False, True)
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import stat
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from cobbdesk.core.errors import StoreError
+
+_SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?:/+", re.IGNORECASE)
+DEFAULT_PORT = 5432
+DEFAULT_STATEMENT_TIMEOUT_MS = 60_000
+DRIVER = "pg8000"
+
+_prompt: list[Callable[[str], str | None]] = []  # at most one: set_prompt's
+_passwords: dict[tuple[str, str, int, str], str] = {}
+_lock = threading.Lock()
+
+
+def is_url(value: object) -> bool:
+    """True when ``value`` (a str or a Path) names a study on a PostgreSQL server."""
+    return isinstance(value, str | PathLike) and bool(_SCHEME.match(os.fspath(value)))
+
+
+@dataclass(frozen=True)
+class ServerLocation:
+    """Where a study lives on a server; :attr:`url` never contains the password."""
+
+    user: str
+    host: str
+    port: int
+    database: str
+    unix_sock: str | None = None
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    schema: str = "public"
+    password: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def url(self) -> str:
+        host = "" if self.unix_sock else self.host
+        port = f":{self.port}" if self.port != DEFAULT_PORT and not self.unix_sock else ""
+        options = [f"unix_sock={self.unix_sock}"] if self.unix_sock else []
+        options += [f"schema={self.schema}"] if self.schema != "public" else []
+        query = ("?" + "&".join(options)) if options else ""
+        return f"postgresql://{self.user}@{host}{port}/{self.database}{query}"
+
+    @property
+    def label(self) -> str:
+        """A one-word name for messages (no slash, no password): ``DB on HOST``."""
+        where = "the local socket" if self.unix_sock else self.host
+        schema = f" (schema {self.schema})" if self.schema != "public" else ""
+        return f"database {self.database}{schema} on {where}".replace("/", "_")
+
+    @property
+    def path(self) -> Path:
+        """:attr:`label` as a Path, for the errors that name a study by its path."""
+        return Path(self.label)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def parse(value: str | PathLike[str]) -> ServerLocation:
+    """The :class:`ServerLocation` of a URL; StoreError for a malformed one or another driver."""
+    text = os.fspath(value)
+    match = _SCHEME.match(text)
+    if match is None:
+        raise StoreError(None, "not a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE)")
+    driver = (match.group(2) or "").lstrip("+").lower()
+    if driver and driver != DRIVER:
+        raise StoreError(
+            None, f"CobbDesk connects through {DRIVER}, not {driver}; write postgresql://…"
+        )
+    parts = urlsplit("postgresql://" + text[match.end() :])
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    database = unquote(parts.path.lstrip("/"))
+    if not database or "/" in database:
+        raise StoreError(None, "the URL names no database (postgresql://USER@HOST/DATABASE)")
+    port = parts.port or int(query.get("port", DEFAULT_PORT))
+    sock = query.get("unix_sock")
+    if sock is None and query.get("host", "").startswith("/"):
+        sock = f"{query['host'].rstrip('/')}/.s.PGSQL.{port}"
+    user = unquote(parts.username or "") or getpass.getuser()
+    timeout = int(query.get("statement_timeout", DEFAULT_STATEMENT_TIMEOUT_MS))
+    password = unquote(parts.password) if parts.password is not None else None
+    host = parts.hostname or ("localhost" if sock is None else "")
+    schema = query.get("schema", "public")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+        raise StoreError(None, "a schema name is lower-case letters, digits and _ only")
+    return ServerLocation(user, host, port, database, sock, timeout, schema, password)
+
+
+def set_prompt(prompt: Callable[[str], str | None] | None) -> None:
+    """Ask for a missing password with ``prompt(question)`` (the CLI's getpass, a GUI dialog)."""
+    _prompt[:] = [prompt] if prompt is not None else []
+
+
+def _key(loc: ServerLocation) -> tuple[str, str, int, str]:
+    return (loc.unix_sock or loc.host, loc.user, loc.port, loc.database)
+
+
+def password(loc: ServerLocation) -> str | None:
+    """The password for ``loc`` without asking: URL, ``PGPASSWORD``, password file, memory."""
+    if loc.password is not None:
+        return loc.password
+    with _lock:
+        remembered = _passwords.get(_key(loc))
+    return remembered or os.environ.get("PGPASSWORD") or pgpass(loc)
+
+
+def ask_password(loc: ServerLocation) -> str | None:
+    """Ask through the prompt (None when there is none or the user gave none); remembered."""
+    if not _prompt:
+        return None
+    answer = _prompt[0](f"Password for {loc.user} ({loc.label}): ")
+    if answer:
+        with _lock:
+            _passwords[_key(loc)] = answer
+    return answer or None
+
+
+def _pgpass_fields(line: str) -> list[str]:
+    return [f.replace("\\:", ":").replace("\\\\", "\\")
+            for f in re.split(r"(?<!\\):", line.rstrip("\n"))]  # fmt: skip
+
+
+def pgpass(loc: ServerLocation) -> str | None:
+    """The first matching line of the password file (``*`` matches anything); None if none.
+
+    Like libpq, a file readable by group or others is ignored; a Unix socket matches the host
+    ``localhost``.
+    """
+    path = Path(os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            return None
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    wanted = ("localhost" if loc.unix_sock else loc.host, str(loc.port), loc.database, loc.user)
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = _pgpass_fields(line)
+        if len(fields) == 5 and all(f in ("*", w) for f, w in zip(fields, wanted, strict=False)):
+            return fields[4]
+    return None

@@ -34,11 +34,13 @@ COMMAND_HELP = {
     "plan": "reading plans: create, blinded worklists, open rounds, skip, status",
     "demo": "write the demo study and its films to a folder",
     "selftest": "check this installation end to end, headless",
+    "pacs": "PACS: echo, find (JSON), get films into a study, store SRs",
 }
 SUBCOMMANDS = tuple(COMMAND_HELP)
 
 _DELEGATES = {
     "calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film", "plan": "cobbdesk.cli.plan",
+    "pacs": "cobbdesk.cli.pacs",
 }  # fmt: skip
 
 

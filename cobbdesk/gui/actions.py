@@ -51,6 +51,7 @@ SPECS: tuple[Spec, ...] = (
     ("verify", "&Study", "&Verify audit trail", "", lambda w: w.session.verify_audit()),
     ("export_study", "&Study", "E&xport study data…", "", lambda w: _study_dialog(w, "export")),
     ("stats", "&Study", "&Statistics and report…", "", lambda w: _study_dialog(w, "stats")),
+    ("plans", "&Study", "Reading &plans…", "", lambda w: _study_dialog(w, "plans")),
     (
         "delete",
         "&Edit",
@@ -114,11 +115,16 @@ MOUSE_HELP = (
 
 
 def _study_dialog(window: MainWindow, which: str) -> None:
-    """Export or statistics dialog (imported on first use: pandas, scipy, matplotlib)."""
+    """Export, statistics or reading plans dialog (imported on first use: pandas, scipy,
+    matplotlib)."""
     if which == "export":
         from cobbdesk.gui.study.export_dialog import open_export_dialog
 
         open_export_dialog(window)
+    elif which == "plans":
+        from cobbdesk.gui.reading.plans_dialog import open_plans_dialog
+
+        open_plans_dialog(window)
     else:
         from cobbdesk.gui.study.stats_dialog import open_stats_dialog
 

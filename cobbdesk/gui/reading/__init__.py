@@ -1,0 +1,1 @@
+"""Study > Reading plans…: plans, progress, the blinded reading view and adjudication (#14)."""

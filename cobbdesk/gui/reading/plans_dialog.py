@@ -1,0 +1,287 @@
+"""Study > Reading plans…: the study's plans with their progress, a new plan, opening a
+rater's round (the washout enforced; an override needs a reason and is audited), adjudication.
+
+The progress table shows counts only (done, skipped, remaining per rater and round), never a
+value.  While a reading window is open, the main window behind it hides its film view, its
+measurement table, its study browser and its film list (file names can carry patient names):
+nothing there may show a value or an identifier the reading is blinded to.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, Plan
+from cobbdesk.core.store import Study
+from cobbdesk.gui import errors
+from cobbdesk.gui.reading.create_dialog import CreatePlanDialog
+from cobbdesk.gui.reading.reading_window import ReadingWindow, round_text
+from cobbdesk.gui.viewer import prompts
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.host import WindowHost
+
+PROGRESS_COLUMNS = ("Rater", "Round", "Done", "Skipped", "Remaining", "Total", "Opened")
+COVERED_DOCKS = ("Films",)
+"""Docks of the main window hidden while reading, besides those ``cover_for_blinding`` hides."""
+
+
+class PlansDialog(QDialog):
+    """The study's reading plans (module docstring).  Tests set :attr:`reason_prompt` (the
+    washout override's and the reading window's reason) and :attr:`isolated` (films decoded
+    in a thread instead of a worker process)."""
+
+    def __init__(self, parent: QWidget | None, study: Study) -> None:
+        super().__init__(parent)
+        self.study = study
+        self.reason_prompt: prompts.ReasonPrompt | None = None
+        self.isolated = True
+        self.windows: list[ReadingWindow] = []
+        self.washout_box: QMessageBox | None = None
+        self.create_dialog: CreatePlanDialog | None = None
+        self._hidden: list[QDockWidget] = []
+        self.setWindowTitle("Reading plans")
+        self.resize(760, 520)
+        self._build()
+        self.refresh()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.plans = QListWidget()
+        self.plans.setMaximumHeight(110)
+        self.plans.currentRowChanged.connect(lambda _row: self.show_plan())
+        self.description = QLabel("")
+        self.description.setWordWrap(True)
+        self.progress = QTableWidget(0, len(PROGRESS_COLUMNS))
+        self.progress.setHorizontalHeaderLabels(list(PROGRESS_COLUMNS))
+        self.progress.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.progress.verticalHeader().hide()
+        row = QHBoxLayout()
+        self.rater = QComboBox()
+        self.round = QSpinBox()
+        self.round.setRange(1, 1)
+        self.round.setPrefix("round ")
+        self.open_button = QPushButton("Open as rater")
+        self.open_button.clicked.connect(lambda _=False: self.open_as_rater())
+        self.adjudicate_button = QPushButton("Adjudicate")
+        self.adjudicate_button.clicked.connect(lambda _=False: self.adjudicate())
+        self.new_button = QPushButton("New plan…")
+        self.new_button.clicked.connect(lambda _=False: self.new_plan())
+        for widget in (QLabel("Rater"), self.rater, self.round, self.open_button,
+                       self.adjudicate_button):  # fmt: skip
+            row.addWidget(widget)
+        row.addStretch(1)
+        row.addWidget(self.new_button)
+        for part in (QLabel("Plans"), self.plans, self.description, self.progress):
+            layout.addWidget(part)
+        layout.addLayout(row)
+
+    # --- plans and progress ------------------------------------------------------------------
+    def refresh(self, select: str | None = None) -> None:
+        """Re-read the plans (keeping the selection, or selecting ``select``)."""
+        from cobbdesk.core.reading.plan import list_plans
+
+        keep = select or (self.plans.currentItem().text() if self.plans.currentItem() else None)
+        self._plans = list_plans(self.study)
+        self.plans.blockSignals(True)
+        self.plans.clear()
+        self.plans.addItems([p.name for p in self._plans])
+        names = [p.name for p in self._plans]
+        self.plans.setCurrentRow(names.index(keep) if keep in names else len(names) - 1)
+        self.plans.blockSignals(False)
+        self.show_plan()
+
+    def selected_plan(self) -> Plan | None:
+        row = self.plans.currentRow()
+        return self._plans[row] if 0 <= row < len(self._plans) else None
+
+    def show_plan(self) -> None:
+        """Description and progress of the selected plan; raters and rounds to open."""
+        from cobbdesk.core.reading.adjudication import plan_status
+
+        plan = self.selected_plan()
+        for widget in (self.open_button, self.rater, self.round):
+            widget.setEnabled(plan is not None)
+        self.adjudicate_button.setEnabled(plan is not None and bool(plan.adjudicator)
+                                          and plan.adjudicate_above_deg is not None)  # fmt: skip
+        self.progress.setRowCount(0)
+        if plan is None:
+            self.description.setText("No reading plan yet: New plan… creates one.")
+            return
+        self.description.setText(plan.describe())
+        if [self.rater.itemText(i) for i in range(self.rater.count())] != list(plan.raters):
+            self.rater.clear()
+            self.rater.addItems(list(plan.raters))
+        self.round.setRange(1, plan.rounds)
+        try:
+            statuses = plan_status(self.study, plan)
+        except CobbdeskError as exc:
+            self.description.setText(f"{plan.describe()}\n{exc.message}")
+            return
+        self.progress.setRowCount(len(statuses))
+        for r, s in enumerate(statuses):
+            values = (s.rater, round_text(s.round), s.read, s.skipped, s.remaining, s.total,
+                      "yes" if s.opened else "no")  # fmt: skip
+            for c, value in enumerate(values):
+                self.progress.setItem(r, c, QTableWidgetItem(str(value)))
+
+    def new_plan(self) -> CreatePlanDialog:
+        """The form of a new plan; accepted, the plan is created (a refusal is shown and the
+        form stays open)."""
+        dialog = CreatePlanDialog(self)
+        dialog.buttons.accepted.disconnect()
+        dialog.buttons.accepted.connect(lambda: self.create_from(dialog))
+        self.create_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def create_from(self, dialog: CreatePlanDialog) -> Plan | None:
+        from cobbdesk.core.reading.plan import create_plan
+
+        try:
+            plan = create_plan(self.study, dialog.spec())
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Creating a reading plan")
+            return None
+        dialog.accept()
+        self.refresh(select=plan.name)
+        return plan
+
+    # --- opening a round -----------------------------------------------------------------------
+    def open_as_rater(self, rater: str | None = None, round_no: int | None = None) -> Any:
+        """Open the chosen rater's round (the washout applies: a refusal offers an override)."""
+        from cobbdesk.core.reading.rounds import WashoutError, open_round
+
+        plan = self.selected_plan()
+        if plan is None:
+            return None
+        rater = rater or self.rater.currentText()
+        round_no = round_no if round_no is not None else self.round.value()
+        try:
+            open_round(self.study, plan, rater, round_no)
+        except WashoutError as exc:
+            self._offer_override(plan, rater, round_no, exc.message)
+            return None
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Opening a reading round")
+            return None
+        return self._reading(plan, rater, round_no)
+
+    def _offer_override(self, plan: Plan, rater: str, round_no: int, why: str) -> None:
+        text = why.replace(" (an override needs a reason)", "")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Washout", text,
+                          QMessageBox.StandardButton.Cancel, self)  # fmt: skip
+        box.setInformativeText("Opening the round early is recorded in the audit trail with "
+                               "your reason.")  # fmt: skip
+        override = box.addButton("Override with a reason…", QMessageBox.ButtonRole.ActionRole)
+        box.buttonClicked.connect(
+            lambda button: self.override(plan, rater, round_no) if button is override else None
+        )
+        box.setModal(False)
+        self.washout_box = box
+        box.open()
+
+    def override(self, plan: Plan, rater: str, round_no: int) -> ReadingWindow | None:
+        """Open the round before its washout has passed, with the user's reason (audited)."""
+        from cobbdesk.core.reading.rounds import open_round
+
+        prompt = self.reason_prompt or prompts.ask_reason
+        reason = prompt(self, f"Open {round_text(round_no)} of plan {plan.name} for {rater} "
+                              "before the washout has passed.")  # fmt: skip
+        if not reason or not reason.strip():
+            errors.present(self, "Washout", "Not opened: an override needs a reason.")
+            return None
+        try:
+            open_round(self.study, plan, rater, round_no, override_reason=reason)
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Opening a reading round")
+            return None
+        return self._reading(plan, rater, round_no)
+
+    def adjudicate(self) -> ReadingWindow | None:
+        """The adjudicator's list: films whose raters differ by more than the threshold."""
+        from cobbdesk.core.reading.adjudication import adjudicator_of
+        from cobbdesk.core.reading.rounds import open_round
+
+        plan = self.selected_plan()
+        if plan is None:
+            return None
+        try:
+            adjudicator = adjudicator_of(plan)
+            open_round(self.study, plan, adjudicator, ADJUDICATION_ROUND)
+        except CobbdeskError as exc:
+            errors.report(self, exc, "Adjudication")
+            return None
+        return self._reading(plan, adjudicator, ADJUDICATION_ROUND)
+
+    def _reading(self, plan: Plan, rater: str, round_no: int) -> ReadingWindow:
+        from cobbdesk.gui.workers import FilmLoader
+
+        loader = None if self.isolated else FilmLoader(isolated=False, parent=self)
+        window = ReadingWindow(self.study, plan, rater, round_no, loader, self.parentWidget())
+        window.reason_prompt = self.reason_prompt
+        window.closed.connect(lambda: self._closed(window))
+        window.roundComplete.connect(self.show_plan)
+        self.windows.append(window)
+        self._cover(True)
+        window.show()
+        self.show_plan()
+        return window
+
+    def _closed(self, window: ReadingWindow) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+        if not self.windows:
+            self._cover(False)
+        self.show_plan()
+
+    def _cover(self, on: bool) -> None:
+        """Hide (and show again) what the main window behind could reveal (module docstring)."""
+        host: Any = self.parentWidget()
+        if host is None or not hasattr(host, "cover_for_blinding"):
+            return
+        host.cover_for_blinding(on)
+        if on and not self._hidden:
+            docks = [host.findChild(QDockWidget, n) for n in COVERED_DOCKS]
+            self._hidden = [d for d in docks if d is not None and d.isVisible()]
+            for dock in self._hidden:
+                dock.hide()
+        elif not on:
+            for dock in self._hidden:
+                dock.show()
+            self._hidden = []
+        if on:
+            host.statusBar().showMessage("Hidden while a reading window is open.")
+
+
+def open_plans_dialog(window: WindowHost) -> PlansDialog | None:
+    """Study > Reading plans… (nothing without an open study)."""
+    study = window.session.study
+    if study is None:
+        errors.present(window, "Reading plans", "Open a study first (Study > Open study…).")
+        return None
+    dialog = PlansDialog(window, study)  # type: ignore[arg-type]
+    dialog.setModal(False)  # the reading windows it opens must take input
+    dialog.show()
+    return dialog
+
+
+__all__ = ["PlansDialog", "open_plans_dialog"]

@@ -34,9 +34,12 @@ def private_folder(path: Path) -> Path:
 def temp_beside(target: Path) -> Path:
     """An empty 0600 temporary file in ``target``'s folder, keeping its suffix (writers that
     choose the format by suffix still work).  Raises OSError."""
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
-    )
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
+        )
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     os.close(fd)
     return Path(name)
 

@@ -10,7 +10,6 @@ the read and the write refuses its row (conflict), never overwrites it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -108,13 +107,11 @@ def import_labs(
         table.rows, [c for c in labs if LAB_SPECS[c].kind == "number"], table.delimiter
     )
     report.notes += numbers.notes
-    lookup, pending = _Lookup(study), []
+    lookup, check, pending = _Lookup(study), _RowCheck(labs, reason), []
     total = len(table.rows)
     for done, (row, cells) in enumerate(table.rows, start=1):
         try:
-            write = _check_row(
-                lookup, cells, labs, numbers.problems.get(row, []), reason=reason, row=row
-            )
+            write = check(lookup, cells, numbers.problems.get(row), row)
         except ValidationError as exc:
             report.errors.append(RowIssue(row, exc.problem))
             continue
@@ -126,7 +123,7 @@ def import_labs(
                 )
             continue
         report.warnings += [RowIssue(row, w) for n, (_, v) in write.changes.items()
-                            if (w := plausibility_warning(n, v))]  # fmt: skip
+                            if (w := check.warning(n, v))]  # fmt: skip
         pending.append(write)
         if len(pending) >= LAB_CHUNK:
             _flush(study, pending, reason, lookup, report)
@@ -138,48 +135,79 @@ def import_labs(
     return report
 
 
-@lru_cache(maxsize=1 << 16)
-def _valid(name: str, text: str) -> float | str | None:
-    """:func:`validate_lab` remembered: lab values repeat a lot in a large file."""
-    return validate_lab(name, text)
+_MISSING = object()  # a missing cell (:func:`is_missing`)
+_KINDS = {k.value: k for k in VisitKind}
 
 
-def _check_row(
-    lookup: _Lookup,
-    cells: dict[str, str],
-    labs: list[str],
-    problems: list[str],
-    *,
-    reason: str,
-    row: int,
-) -> LabWrite | None:
-    """The row's write (None: nothing changes); ValidationError with every problem."""
-    problems = [*(p for p in (row_shape_error(cells),) if p), *problems]
-    patient = lookup.patient(cells, problems)
-    kind = cells.get("visit", "").strip().lower().replace(" ", "").replace("_", "")
-    if kind not in LAB_VISITS:
-        problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
-    values: dict[str, Any] = {}
-    for name in labs:
-        if is_missing(cells.get(name)):
-            continue
-        try:
-            values[name] = _valid(name, cells[name])
-        except ValidationError as exc:
-            problems.append(exc.problem)
-    if problems or patient is None:
-        raise ValidationError(None, "; ".join(problems))
-    saved = lookup.saved.setdefault((patient, kind), {})
-    changes = {n: (saved.get(n), v) for n, v in values.items() if saved.get(n) != v}
-    if not changes:
-        return None
-    edits = [n for n, (old, _) in changes.items() if old is not None]
-    if edits and not reason.strip():
-        raise ValidationError(
-            None, f"changing saved lab value(s) {', '.join(edits)} needs a reason"
-        )
-    saved.update(values)
-    return LabWrite(row, patient, VisitKind(kind), changes)
+class _RowCheck:
+    """The per-row validation of :func:`import_labs`, fast on a large file.
+
+    Lab cells repeat a lot: each distinct text of a column is validated once
+    (:func:`validate_lab`, or the missing marker, or its problem), and each distinct value's
+    plausibility warning is computed once; visit names are normalised once per spelling.
+    """
+
+    def __init__(self, labs: list[str], reason: str) -> None:
+        self.labs, self.reason = labs, reason
+        self.cells: dict[str, dict[str | None, tuple[Any, str | None]]] = {n: {} for n in labs}
+        self.kinds: dict[str, str] = {}
+        self.warnings: dict[tuple[str, Any], str | None] = {}
+
+    def value(self, name: str, text: str | None) -> tuple[Any, str | None]:
+        """``(stored value or _MISSING, problem or None)`` of one cell."""
+        known = self.cells[name].get(text)
+        if known is None:
+            if is_missing(text):
+                known = (_MISSING, None)
+            else:
+                try:
+                    known = (validate_lab(name, text), None)
+                except ValidationError as exc:
+                    known = (_MISSING, exc.problem)
+            self.cells[name][text] = known
+        return known
+
+    def warning(self, name: str, value: Any) -> str | None:
+        key = (name, value)
+        if key not in self.warnings:
+            self.warnings[key] = plausibility_warning(name, value)
+        return self.warnings[key]
+
+    def kind(self, text: str) -> str:
+        known = self.kinds.get(text)
+        if known is None:
+            known = self.kinds[text] = text.strip().lower().replace(" ", "").replace("_", "")
+        return known
+
+    def __call__(
+        self, lookup: _Lookup, cells: dict[str, str], problems: list[str] | None, row: int
+    ) -> LabWrite | None:
+        """The row's write (None: nothing changes); ValidationError with every problem."""
+        problems = [*(p for p in (row_shape_error(cells),) if p), *(problems or ())]
+        patient = lookup.patient(cells, problems)
+        kind = self.kind(cells.get("visit", ""))
+        if kind not in LAB_VISITS:
+            problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
+        values: dict[str, Any] = {}
+        for name in self.labs:
+            value, problem = self.value(name, cells.get(name))
+            if problem is not None:
+                problems.append(problem)
+            elif value is not _MISSING:
+                values[name] = value
+        if problems or patient is None:
+            raise ValidationError(None, "; ".join(problems))
+        saved = lookup.saved.setdefault((patient, kind), {})
+        changes = {n: (saved.get(n), v) for n, v in values.items() if saved.get(n) != v}
+        if not changes:
+            return None
+        edits = [n for n, (old, _) in changes.items() if old is not None]
+        if edits and not self.reason.strip():
+            raise ValidationError(
+                None, f"changing saved lab value(s) {', '.join(edits)} needs a reason"
+            )
+        saved.update(values)
+        return LabWrite(row, patient, _KINDS[kind], changes)
 
 
 def _flush(

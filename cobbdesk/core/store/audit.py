@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _encode_string
@@ -49,12 +49,16 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# ``json.dumps(value, sort_keys=True, default=str)`` builds an encoder per call; one is kept.
+_JSON = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, float):
         return repr(value)
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return value if isinstance(value, str) else _JSON(value)
 
 
 def row_hash(row: dict[str, Any]) -> str:
@@ -116,39 +120,48 @@ def record_many(conn: Connection, actor: Actor, entries: Iterable[Change]) -> in
     """Append the rows of many changes at once: chained in memory, one ``executemany``.
 
     Same rows as calling :func:`record` for each entry (one row per field, in order), for bulk
-    imports; also moves ``meta.audit_head``.  Returns the number of rows written.
+    imports; also moves ``meta.audit_head``.  Returns the number of rows written.  The hash of
+    each row is :func:`fast_row_hash` with the fields every row shares quoted once.
     """
     seq, prev = head(conn)
     now = utc_now()
-    rows = []
+    shared = (actor.user, actor.rater, now, __version__)
+    q_user, q_rater, q_now, q_version = (_quoted(v) for v in shared)
+    rows: list[tuple[Any, ...]] = []
     for entity, entity_id, changes, reason in entries:
+        q_entity, q_id, q_reason = _quoted(entity), _quoted(str(entity_id)), _quoted(reason)
         for field, (old, new) in changes.items():
             seq += 1
-            row = {
-                "seq": seq,
-                "utc": now,
-                "actor": actor.user,
-                "rater": actor.rater,
-                "entity": entity,
-                "entity_id": str(entity_id),
-                "field": field,
-                "old_value": _text(old),
-                "new_value": _text(new),
-                "reason": reason,
-                "app_version": __version__,
-                "prev_hash": prev,
-            }
-            prev = fast_row_hash(row)
-            row["hash"] = prev
-            rows.append(row)
+            old_text, new_text = _text(old), _text(new)
+            canonical = _CANONICAL.format(
+                q_user, q_version, q_entity, q_id, _quoted(field), _quoted(new_text),
+                _quoted(old_text), _quoted(prev), q_rater, q_reason, seq, q_now,
+            )  # fmt: skip
+            row_hash_ = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            rows.append((seq, now, actor.user, actor.rater, entity, str(entity_id), field,
+                         old_text, new_text, reason, __version__, prev, row_hash_))  # fmt: skip
+            prev = row_hash_
     if rows:
-        insert_many(conn, audit, rows)
+        insert_rows(conn, audit, _AUDIT_COLUMNS, rows)
         _store_head(conn, seq, prev)
     return len(rows)
 
 
+_AUDIT_COLUMNS = (*_FIELDS, "hash")
+
+
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``INSERT`` ``rows`` (same keys each) with one driver-level ``executemany``.
+    """``INSERT`` ``rows`` (same keys each) with one driver-level ``executemany``."""
+    if rows:
+        names = tuple(rows[0])
+        insert_rows(conn, table, names, [tuple(r[n] for n in names) for r in rows])
+
+
+def insert_rows(
+    conn: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``INSERT`` ``rows`` (tuples in the order of ``names``) with one driver-level
+    ``executemany``; columns not in ``names`` get their scalar default (or NULL).
 
     SQLAlchemy's per-row parameter processing costs ~10 µs a row, most of a bulk import; the
     statement is still compiled by SQLAlchemy for the connection's dialect, and only plain
@@ -156,21 +169,25 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     """
     if not rows:
         return
-    names = list(rows[0])
-    compiled = table.insert().values(dict.fromkeys(names)).compile(dialect=conn.dialect)
-    order = compiled.positiontup
-    if order is None:  # a named paramstyle: let SQLAlchemy bind by name
-        conn.execute(table.insert(), rows)
-        return
     defaults = {
         c.name: c.default.arg  # type: ignore[attr-defined]
         for c in table.columns
         if c.default is not None and getattr(c.default, "is_scalar", False)
     }
-    filled = [n for n in order if n not in rows[0]]
-    if filled:
-        rows = [{**{n: defaults.get(n) for n in filled}, **r} for r in rows]
-    conn.exec_driver_sql(str(compiled), [tuple(r[n] for n in order) for r in rows])
+    filled = {n: defaults[n] for n in defaults if n not in names}
+    compiled = table.insert().values(dict.fromkeys([*names, *filled])).compile(dialect=conn.dialect)
+    order = compiled.positiontup
+    if order is None:  # a named paramstyle: let SQLAlchemy bind by name
+        conn.execute(table.insert(), [{**filled, **dict(zip(names, r, strict=True))} for r in rows])
+        return
+    source = [*names, *filled]
+    extra = tuple(filled.values())
+    if list(order) == source:
+        rows = [r + extra for r in rows] if extra else rows
+    else:  # another column order: reordered per row
+        picks = [source.index(n) for n in order]
+        rows = [tuple((r + extra)[i] for i in picks) for r in rows]
+    conn.exec_driver_sql(str(compiled), rows)
 
 
 def head(conn: Connection) -> tuple[int, str]:

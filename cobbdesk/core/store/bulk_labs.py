@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
 
+from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.conflicts import ConflictError, FieldConflict, conflict
 from cobbdesk.core.store.integrity import LAB_VALUES, inserted
 from cobbdesk.core.store.records import VisitKind
@@ -34,9 +34,11 @@ _IN = 500  # ids per IN (...) query
 LabValue = float | str | None
 
 
-@dataclass(frozen=True)
-class LabWrite:
-    """One row: the patient's visit of ``kind`` (label ``""``) and ``{lab: (old, new)}``."""
+class LabWrite(NamedTuple):
+    """One row: the patient's visit of ``kind`` (label ``""``) and ``{lab: (old, new)}``.
+
+    A named tuple (built once per CSV row: a frozen dataclass costs several times more).
+    """
 
     row: int
     patient_id: int
@@ -116,33 +118,25 @@ def write_labs(
     entries: list[audit_log.Change] = []
     with study.transaction() as conn:
         keys = visit_keys if visit_keys is not None else visit_ids(conn)
-        for w in writes:
-            key = (w.patient_id, w.kind.value)
+        row_keys = [(w.patient_id, w.kind.value) for w in writes]
+        for key in row_keys:
             if key not in keys:
                 keys[key] = _new_visit(conn, key, entries, reason)
                 done.visits_created.append(key)
-        stored = _lab_rows(conn, {keys[(w.patient_id, w.kind.value)] for w in writes})
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        now = audit_log.utc_now()
-        for w in writes:
-            visit_id = keys[(w.patient_id, w.kind.value)]
-            clashes = [
-                FieldConflict(n, old, stored.get((visit_id, n), (None,))[0], new)
-                for n, (old, new) in w.changes.items()
-                if stored.get((visit_id, n), (None,))[0] != old
-            ]
+        visit_of = [keys[key] for key in row_keys]
+        batch = _Batch(_lab_rows(conn, set(visit_of)), audit_log.utc_now())
+        for w, visit_id in zip(writes, visit_of, strict=True):
+            clashes = batch.clashes(visit_id, w.changes)
             if clashes:
                 done.conflicts.append((w.row, conflict("labs of visit", visit_id, clashes)))
                 continue
-            for name, (_, new) in w.changes.items():
-                _queue(visit_id, name, new, now, stored=stored, inserts=inserts, updates=updates)
+            batch.queue(visit_id, w.changes)
             before = {n: o for n, (o, _) in w.changes.items()}
             after = {n: v for n, (_, v) in w.changes.items()}
             entries.append(("labs", visit_id, {LAB_VALUES: (before, after)}, reason))
             done.rows += 1
             done.values += len(w.changes)
-        _execute(conn, inserts, updates)
+        batch.execute(conn)
         audit_log.record_many(conn, study.actor, entries)
     return done
 
@@ -160,44 +154,74 @@ def _new_visit(
     return new_id
 
 
-def _queue(
-    visit_id: int,
-    name: str,
-    value: LabValue,
-    now: str,
-    *,
-    stored: dict[tuple[int, str], tuple[Any, int, int]],
-    inserts: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-) -> None:
-    fields = ClinicalRecords.lab_fields(name, value, now)
-    key = (visit_id, name)
-    row = stored.get(key)
-    if row is None:
-        inserts.append({"visit_id": visit_id, "name": name, **fields})
-        stored[key] = (value, -1, 0)
-    elif row[1] == -1:  # inserted earlier in this chunk: change the queued insert
-        queued = next(i for i in reversed(inserts) if (i["visit_id"], i["name"]) == key)
-        queued.update(fields)
-        stored[key] = (value, -1, 0)
-    else:
-        updates.append({"b_id": row[1], "b_version": row[2], "b_new": row[2] + 1, **fields})
-        stored[key] = (value, row[1], row[2] + 1)
+_UNITS = {name: spec.unit for name, spec in LAB_SPECS.items()}
+#: The inserted columns, in the table's order (``version`` takes its default).
+_INSERTED = ("visit_id", "name", "value_num", "value_text", "unit", "updated_utc", "deleted_utc")
+_ABSENT = (None, -1, 0)
 
 
-def _execute(
-    conn: Connection, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
-) -> None:
-    audit_log.insert_many(conn, labs, inserts)
-    if updates:
+class _Batch:
+    """The rows one chunk inserts (tuples for a driver ``executemany``) and updates.
+
+    ``stored`` (``(visit, lab) → (value, row id, version)``, from :func:`_lab_rows`) follows the
+    queued writes; row id -1 marks a row inserted by this chunk.  The stored columns are those
+    of :meth:`ClinicalRecords.lab_fields`.
+    """
+
+    def __init__(self, stored: dict[tuple[int, str], tuple[Any, int, int]], now: str) -> None:
+        self.stored, self.now = stored, now
+        self.inserts: list[tuple[Any, ...]] = []
+        self.inserted_at: dict[tuple[int, str], int] = {}
+        self.updates: list[dict[str, Any]] = []
+
+    def clashes(
+        self, visit_id: int, changes: Mapping[str, tuple[LabValue, LabValue]]
+    ) -> list[FieldConflict]:
+        """The fields whose stored value is no longer the ``old`` value the write carries."""
+        stored = self.stored
+        return [
+            FieldConflict(n, old, got, new)
+            for n, (old, new) in changes.items()
+            if (got := stored.get((visit_id, n), _ABSENT)[0]) != old
+        ]
+
+    def queue(self, visit_id: int, changes: Mapping[str, tuple[LabValue, LabValue]]) -> None:
+        now, stored = self.now, self.stored
+        for name, (_, value) in changes.items():
+            key = (visit_id, name)
+            columns = (
+                value if isinstance(value, float) else None,
+                value if isinstance(value, str) else None,
+                _UNITS[name], now, now if value is None else None,
+            )  # fmt: skip
+            row = stored.get(key)
+            if row is None:
+                self.inserted_at[key] = len(self.inserts)
+                self.inserts.append((visit_id, name, *columns))
+                stored[key] = (value, -1, 0)
+            elif row[1] == -1:  # inserted earlier in this chunk: change the queued insert
+                self.inserts[self.inserted_at[key]] = (visit_id, name, *columns)
+                stored[key] = (value, -1, 0)
+            else:
+                names = ("value_num", "value_text", "unit", "updated_utc", "deleted_utc")
+                self.updates.append(
+                    {"b_id": row[1], "b_version": row[2], "b_new": row[2] + 1,
+                     **dict(zip(names, columns, strict=True))}
+                )  # fmt: skip
+                stored[key] = (value, row[1], row[2] + 1)
+
+    def execute(self, conn: Connection) -> None:
+        audit_log.insert_rows(conn, labs, _INSERTED, self.inserts)
+        if not self.updates:
+            return
         columns = ("value_num", "value_text", "updated_utc", "unit", "deleted_utc")
         statement = (
             labs.update()
             .where(labs.c.id == bindparam("b_id"), labs.c.version == bindparam("b_version"))
             .values(version=bindparam("b_new"), **{c: bindparam(c) for c in columns})
         )
-        result = conn.execute(statement, updates)
-        if result.rowcount not in (-1, len(updates)):
+        result = conn.execute(statement, self.updates)
+        if result.rowcount not in (-1, len(self.updates)):
             raise conflict("labs", "(bulk import)", [])
 
 

@@ -9,9 +9,14 @@ one row per patient × visit (long) or per patient (wide), made by a policy:
   reading at that visit (raters without a reading are ignored), rounded to
   ``MEAN_DECIMALS``; ``rater`` lists the raters averaged at either visit (``A+B``).
 * a rater's name: that rater's readings only (empty where the rater measured nothing).
-* ``consensus``: the adjudicated reading.  Until reading plans exist this is the rater named
+* ``consensus``: the adjudicated reading.  When the study has a reading plan with
+  adjudication (the most recently created one when several), each film's consensus reading
+  of that plan (:func:`~cobbdesk.core.reading.adjudication.consensus_readings`: the
+  adjudicator's reading where the raters' round-1 readings differ by more than the plan's
+  threshold, else the mean of the raters' round-1 readings; the mean of a visit's films of one
+  region when it has several), the clinical measurements unused.  Otherwise the rater named
   as adjudicator in the study settings (``cobbdesk stats STUDY --set-adjudicator NAME``);
-  without one the policy is refused with a message saying so.
+  without either the policy is refused with a message saying so.
 * ``each`` (exports only): the per-rater rows, unchanged.
 
 The study's default policy and adjudicator are kept in the study's ``meta`` table (keys
@@ -25,7 +30,7 @@ The study's default policy and adjudicator are kept in the study's ``meta`` tabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -59,16 +64,22 @@ class RaterPolicyError(ValidationError):
 
 @dataclass(frozen=True)
 class RaterPolicy:
-    """``kind`` with the rater it names (a named rater, or the consensus adjudicator)."""
+    """``kind`` with the rater it names (a named rater, or the consensus adjudicator); a
+    plan's consensus names the ``plan`` and carries its ``values``: ``(record_id, event,
+    region, angle_deg)`` per visit and region with a consensus reading."""
 
     kind: PolicyKind
     rater: str = ""
+    plan: str = ""
+    values: tuple[tuple[str, str, str, float], ...] = field(default=(), compare=False, repr=False)
 
     @property
     def label(self) -> str:
         """Short name for tables and file notes: ``mean``, ``rater A``, ``consensus (B)``."""
         if self.kind == "rater":
             return f"rater {self.rater}"
+        if self.kind == "consensus" and self.plan:
+            return f"consensus (plan {self.plan})"
         if self.kind == "consensus":
             return f"consensus ({self.rater})" if self.rater else "consensus"
         return self.kind
@@ -84,6 +95,12 @@ class RaterPolicy:
             return "each angle is the mean over raters of each rater's most recent reading"
         if self.kind == "rater":
             return f"the most recent reading of rater {self.rater} only"
+        if self.kind == "consensus" and self.plan:
+            return (
+                f"the consensus reading of reading plan {self.plan}: the adjudicator "
+                f"{self.rater}'s reading where the raters differ by more than the plan's "
+                "threshold, else the mean of the raters' round-1 readings"
+            )
         if self.kind == "consensus":
             return (
                 f"the adjudicated reading, i.e. the most recent reading of the study's "
@@ -164,12 +181,16 @@ def resolve(study: Study | None, policy: RaterPolicy, raters: list[str]) -> Rate
     Raises RaterPolicyError naming the study's raters when a named rater measured nothing,
     or when ``consensus`` is asked for and the study names no adjudicator.
     """
+    if policy.kind == "consensus" and study is not None:
+        from_plan = plan_consensus(study)
+        if from_plan is not None:
+            return from_plan
     if policy.kind == "consensus":
         name = get_setting(study, SETTING_ADJUDICATOR) if study is not None else None
         if not name:
             raise RaterPolicyError(
                 None, "--raters consensus needs an adjudicator: name one with 'cobbdesk stats "
-                "STUDY --set-adjudicator NAME' (reading plans are not available yet)",
+                "STUDY --set-adjudicator NAME' or create a reading plan with adjudication",
             )  # fmt: skip
         policy = RaterPolicy("consensus", name)
     if policy.kind in ("rater", "consensus") and policy.rater not in raters:
@@ -188,11 +209,61 @@ def apply_policy(long: pd.DataFrame, policy: RaterPolicy) -> pd.DataFrame:
     """
     if policy.kind == "each":
         return long
-    frame = _mean_of_raters(long) if policy.kind == "mean" else _one_rater(long, policy.rater)
+    if policy.kind == "consensus" and policy.plan:
+        frame = _plan_consensus(long, policy)
+    elif policy.kind == "mean":
+        frame = _mean_of_raters(long)
+    else:
+        frame = _one_rater(long, policy.rater)
     frame = frame.sort_values(["record_id", "event"], key=_event_order, kind="stable")
     from cobbdesk.core.export.dataset import conform
 
     return conform(frame.reset_index(drop=True), list(_columns(long)))
+
+
+def plan_consensus(study: Study) -> RaterPolicy | None:
+    """The consensus policy of the study's most recent reading plan with adjudication (None
+    when no plan has adjudication); its values are per ``(record_id, event, region)``."""
+    from cobbdesk.core.reading.adjudication import consensus_readings
+    from cobbdesk.core.reading.plan import list_plans
+    from cobbdesk.core.store.schema import films, patients, visits
+
+    plans = [p for p in list_plans(study) if p.adjudicate_above_deg is not None and p.adjudicator]
+    if not plans:
+        return None
+    plan = plans[-1]
+    angles = consensus_readings(study, plan)
+    query = (
+        select(films.c.id, patients.c.study_id, visits.c.kind, films.c.region)
+        .join(visits, visits.c.id == films.c.visit_id)
+        .join(patients, patients.c.id == visits.c.patient_id)
+        .where(films.c.id.in_(list(angles)))
+    )
+    by_key: dict[tuple[str, str, str], list[float]] = {}
+    with study.engine.connect() as conn:
+        for film_id, record_id, event, region in conn.execute(query):
+            by_key.setdefault((str(record_id), str(event), str(region)), []).append(
+                angles[int(film_id)]
+            )
+    values = tuple(sorted((*k, float(np.mean(v))) for k, v in by_key.items()))
+    return RaterPolicy("consensus", plan.adjudicator or "", plan.name, values)
+
+
+def _plan_consensus(long: pd.DataFrame, policy: RaterPolicy) -> pd.DataFrame:
+    """One row per patient × visit with the plan's consensus angles (labs kept, rater
+    ``consensus:PLAN`` for patients with a consensus reading, clinical readings unused)."""
+    frame = _blank(long.drop_duplicates(_KEYS))
+    keys = list(zip(frame["record_id"].astype(str), frame["event"].astype(str), strict=True))
+    for region in REGIONS:
+        lookup = {(r, e): v for r, e, g, v in policy.values if g == region}
+        column = [lookup.get(k, np.nan) for k in keys]
+        frame[f"{region}_cobb"] = pd.Series(column, index=frame.index, dtype=float).round(
+            MEAN_DECIMALS
+        )
+    measured = frame[[f"{r}_cobb" for r in REGIONS]].notna().any(axis=1)
+    has = measured.groupby(frame["record_id"]).transform("any")
+    frame["rater"] = np.where(has, f"consensus:{policy.plan}", "")
+    return frame
 
 
 def _columns(long: pd.DataFrame) -> list:

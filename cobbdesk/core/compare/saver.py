@@ -39,6 +39,11 @@ class StudyFilmStore:
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
         self.study.set_facing(self.film_id, facing, source, reason)
 
+    def current(self, measurement_id: str) -> CobbMeasurement | None:
+        """The measurement as stored now (None: deleted), made the baseline of the next
+        write (another rater's change is then kept or overwritten knowingly)."""
+        return self.study.reread_measurement(measurement_id)
+
 
 def film_session(
     study: Study,

@@ -11,9 +11,10 @@ file (the GUI) and :class:`MemoryStore` (tests, doctests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from cobbdesk.core.measure.commands import MeasurementSet
 from cobbdesk.core.measure.facing import Facing, FacingSource
@@ -31,6 +32,14 @@ class MeasurementStore(Protocol):
     def restore(self, m: CobbMeasurement, reason: str) -> None: ...
 
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None: ...
+
+
+class RereadingStore(MeasurementStore, Protocol):
+    """A store shared with other raters: a write may be refused with an error carrying
+    ``conflicts`` (:class:`~cobbdesk.core.store.conflicts.ConflictError`); :meth:`current`
+    reads what is stored now (None: deleted) and makes it the baseline of the next write."""
+
+    def current(self, measurement_id: str) -> CobbMeasurement | None: ...
 
 
 @dataclass
@@ -111,6 +120,23 @@ class Outcome:
     needs_facing: bool = False
     needs_snap_confirmation: bool = False
     step: PlacementStep | None = None
+    conflicts: tuple[Any, ...] = ()
+    """Another rater changed or deleted the measurement since it was loaded: the store's
+    ``FieldConflict`` tuples (field, seen, theirs, mine); the edit waits in
+    :attr:`MeasurementSession.pending_conflict` for keep theirs / keep mine / cancel."""
+    changes: tuple[Change, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PendingConflict:
+    """An edit refused by a conflict: its measurements, the store's conflicts, the reason
+    already given, and how to write it again (``retry(reason)``)."""
+
+    measurement_ids: tuple[str, ...]
+    conflicts: tuple[Any, ...]
+    reason: str
+    retry: Callable[[str], Outcome]
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from cobbdesk.core.measure.changes import (
     MeasurementStore,
     MemoryStore,
     Outcome,
+    PendingConflict,
     changes_between,
 )
 from cobbdesk.core.measure.commands import (
@@ -92,6 +93,7 @@ __all__ = [
     "MeasurementStore",
     "MemoryStore",
     "Outcome",
+    "PendingConflict",
     "SnapMove",
     "suggested_facing",
 ]
@@ -136,6 +138,9 @@ class MeasurementSession:
         """The facing DICOM Patient Orientation gives (used, with source "dicom", when the
         film's facing is unknown at its first measurement)."""
         self.pending_snap: ReplaceMeasurement | None = None
+        self.pending_conflict: PendingConflict | None = None
+        """An edit refused because another rater changed its measurement (see
+        :meth:`keep_theirs`, :meth:`keep_mine`, :meth:`drop_conflict`)."""
         self.snap_report: dict[str, tuple[SnapMove, SnapMove]] = {}
         self._placing: Generator[PlacementStep, Any, None] | None = None
         self._drag: Generator[DragUpdate, PointerEvent, None] | None = None
@@ -170,27 +175,82 @@ class MeasurementSession:
     # --- the one write path ---------------------------------------------------------------------
     def execute(self, command: Command, *, merge: bool = False) -> Outcome:
         """Apply ``command`` as one undo step, under the policy (guards, reasons, store)."""
-        outcome, command = self._admit(command)
+        return self._execute(command, merge, None)
+
+    def _execute(self, command: Command, merge: bool, reason: str | None) -> Outcome:
+        outcome, admitted = self._admit(command, reason=reason)
+        if outcome.conflicts:
+            self._hold(outcome, lambda why: self._execute(command, merge, why))
         if not outcome.ok:
             return outcome
-        self.history.push(command, merge=merge)
+        self.history.push(admitted, merge=merge)
         return outcome
 
-    def undo(self) -> Outcome:
-        return self._step(self.history.next_undo, self.history.undo, "undo")
+    def undo(self, reason: str | None = None) -> Outcome:
+        outcome = self._step(self.history.next_undo, self.history.undo, "undo", reason)
+        if outcome.conflicts:
+            self._hold(outcome, self.undo)
+        return outcome
 
-    def redo(self) -> Outcome:
-        return self._step(self.history.next_redo, self.history.redo, "redo")
+    def redo(self, reason: str | None = None) -> Outcome:
+        outcome = self._step(self.history.next_redo, self.history.redo, "redo", reason)
+        if outcome.conflicts:
+            self._hold(outcome, self.redo)
+        return outcome
 
-    def _step(self, command: Command | None, run: Callable[[], object], what: str) -> Outcome:
+    def _step(
+        self, command: Command | None, run: Callable[[], object], what: str, reason: str | None
+    ) -> Outcome:
         if command is None:
             return Outcome(False, f"nothing to {what}")
-        outcome, _ = self._admit(command, oriented=False)
+        outcome, _ = self._admit(command, oriented=False, reason=reason)
         if outcome.ok:
             run()
         return outcome
 
-    def _admit(self, command: Command, *, oriented: bool = True) -> tuple[Outcome, Command]:
+    # --- another rater's change ------------------------------------------------------------------
+    def _hold(self, outcome: Outcome, retry: Callable[[str], Outcome]) -> None:
+        ids = tuple(dict.fromkeys(c.measurement_id for c in outcome.changes))
+        self.pending_conflict = PendingConflict(ids, outcome.conflicts, outcome.reason, retry)
+
+    def keep_theirs(self) -> Outcome:
+        """Drop the held edit; show what the other rater stored (undo history restarts)."""
+        pending, self.pending_conflict = self.pending_conflict, None
+        if pending is None:
+            return Outcome(False, "no conflict is waiting")
+        state = self.measurements
+        for mid in pending.measurement_ids:
+            theirs = self._current(mid)
+            if theirs is None:
+                state = state.removed(mid) if mid in state else state
+            else:
+                state = state.replaced(theirs) if mid in state else state.inserted(theirs)
+        self.history.clear(state)
+        return Outcome(True, "Kept the other rater's version", pending.measurement_ids[0])
+
+    def keep_mine(self) -> Outcome:
+        """Write the held edit over the other rater's change (same reason as asked)."""
+        pending, self.pending_conflict = self.pending_conflict, None
+        if pending is None:
+            return Outcome(False, "no conflict is waiting")
+        for mid in pending.measurement_ids:
+            self._current(mid)  # their version becomes the baseline of this write
+        return pending.retry(pending.reason)
+
+    def drop_conflict(self) -> None:
+        """Cancel: nothing is written; the measurements stay as they were before the edit."""
+        self.pending_conflict = None
+
+    def _current(self, measurement_id: str) -> CobbMeasurement | None:
+        current = getattr(self.store, "current", None)
+        if current is None:
+            raise TypeError("this store cannot re-read a measurement")
+        found: CobbMeasurement | None = current(measurement_id)
+        return found
+
+    def _admit(
+        self, command: Command, *, oriented: bool = True, reason: str | None = None
+    ) -> tuple[Outcome, Command]:
         """Check and store ``command``'s effect; returns the (possibly reoriented) command."""
         try:
             new_state, _ = apply(self.measurements, command)
@@ -204,13 +264,18 @@ class MeasurementSession:
                     guards.check_measurement(change.after)
         except CobbdeskError as exc:
             return Outcome(False, _one_line(exc)), command
-        reason = self._reason(changes)
+        reason = self._reason(changes) if reason is None else reason
         if reason is None:
             return Outcome(False, "Not changed: a saved measurement needs a reason"), command
         try:
             self._write(changes, reason)
         except CobbdeskError as exc:
-            return Outcome(False, f"Not saved: {_one_line(exc)}"), command
+            conflicts = tuple(getattr(exc, "conflicts", None) or ())  # ConflictError (store)
+            if getattr(exc, "conflicts", None) is None:
+                return Outcome(False, f"Not saved: {_one_line(exc)}"), command
+            message = f"Not saved: another rater changed it since it was loaded ({_one_line(exc)})"
+            return Outcome(False, message, changes[0].measurement_id, conflicts=conflicts,
+                           changes=tuple(changes), reason=reason), command  # fmt: skip
         mid = changes[0].measurement_id if changes else None
         return Outcome(True, "", mid), command
 

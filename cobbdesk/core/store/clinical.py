@@ -234,6 +234,23 @@ class ClinicalRecords:
             self._check_measurement(old, values, baseline)
             self._write_measurement(conn, old, values, reason)
 
+    def reread_measurement(self, measurement_id: str) -> CobbMeasurement | None:
+        """The stored measurement (None when deleted or unknown); what is read becomes the
+        baseline of this study object's next write of it (see :meth:`save_measurement`)."""
+        query = (
+            select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)
+            .join(films, films.c.id == measurements.c.film_id)
+            .where(measurements.c.id == measurement_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        self._seen_measurements[measurement_id] = _state(dict(row))
+        if row["deleted_utc"] is not None:
+            return None
+        return measurement_from_row(row, row["sop_instance_uid"], row["pixel_sha256"])
+
     def measurements(self, film_id: int | None = None) -> list[CobbMeasurement]:
         query = (
             select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)

@@ -34,6 +34,8 @@ COMMAND_HELP = {
     "plan": "reading plans: create, blinded worklists, open rounds, skip, status",
     "demo": "write the demo study and its films to a folder",
     "selftest": "check this installation end to end, headless",
+    "server": "studies on a PostgreSQL server: init, migrate, grant the rater role",
+    "copy": "copy a whole study between a file and a server, proved equal",
     "pacs": "PACS: echo, find (JSON), get films into a study, store SRs",
 }
 SUBCOMMANDS = tuple(COMMAND_HELP)
@@ -42,6 +44,18 @@ _DELEGATES = {
     "calibrate": "cobbdesk.cli.calibrate", "film": "cobbdesk.cli.film", "plan": "cobbdesk.cli.plan",
     "pacs": "cobbdesk.cli.pacs",
 }  # fmt: skip
+_DELEGATES.update(server="cobbdesk.cli.server", copy="cobbdesk.cli.server")
+
+
+def _password_prompt() -> None:
+    """A server's password, when no URL, PGPASSWORD or ~/.pgpass gives it, is asked on the
+    terminal (never echoed, never stored); without a terminal the login fails instead."""
+    import getpass
+
+    from cobbdesk.core.store import pg_url
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        pg_url.set_prompt(getpass.getpass)
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -179,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cobbdesk.core.errors import CobbdeskError
 
     redact.install()
+    _password_prompt()
     mask = os.umask(0o077)
     try:
         return _dispatch(list(sys.argv[1:] if argv is None else argv))

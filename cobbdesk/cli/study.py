@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--expect-head", metavar="SEQ:HASH", help="a head printed earlier by --head"
     )
+    verify.add_argument(
+        "--same-as", metavar="OTHER", help="prove OTHER (file or server URL) holds the same "
+        "rows in every table, audit trail included (after cobbdesk copy)",
+    )  # fmt: skip
     return parser
 
 
@@ -259,10 +263,14 @@ def _verify(args: argparse.Namespace) -> int:
         stale = study.angle_discrepancies()
         mismatches = study.region_mismatches()
         duplicates = study.region_duplicates()
+        name, location = study.path.name, str(study.location)
+        differences = _same_as(study, args.same_as)
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
     result = {
-        "study": str(args.study),
+        "study": location,
         "database": "ok",
+        "same_as": None if args.same_as is None else not differences,
+        "differences": differences,
         "audit_ok": check.ok,
         "audit_rows": check.rows,
         "first_bad_seq": check.first_bad_seq,
@@ -280,7 +288,9 @@ def _verify(args: argparse.Namespace) -> int:
         ],
     }
     if not check.ok:
-        _say("error", f"{args.study.name}: audit trail damaged: {check.problem}")
+        _say("error", f"{name}: audit trail damaged: {check.problem}")
+    for difference in differences:
+        _say("error", f"not the same as {args.same_as}: {difference}")
     for problem in integrity.problems:
         _say("error", f"tampering: {problem.describe()}")
     for d in stale:
@@ -296,14 +306,25 @@ def _verify(args: argparse.Namespace) -> int:
         found = len(integrity.problems)
         audit += "; data matches the audit trail" if not found else f"; {found} TAMPERING(S)"
         _out(
-            f"{args.study.name}: database ok; audit chain {audit}; {result['patients']} "
+            f"{name}: database ok; audit chain {audit}; {result['patients']} "
             f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
             f"angle(s); {len(mismatches)} region mismatch(es); {len(duplicates)} visit(s) with "
             "two measured films of one region"
         )
         if args.head:
             _out(f"audit head: {integrity.head_text}")
-    return 0 if integrity.ok and not stale else 1
+        if args.same_as is not None and not differences:
+            _out(f"same as {args.same_as}: every table and the audit head are equal")
+    return 0 if integrity.ok and not stale and not differences else 1
+
+
+def _same_as(study: Any, other: str | None) -> list[str]:
+    """What differs between ``study`` and the study at ``other`` (copying.digest)."""
+    if other is None:
+        return []
+    from cobbdesk.core.store.copying import digest, study_digest
+
+    return digest(study.engine).differences(study_digest(other))
 
 
 def _stale_dict(d: Any) -> dict[str, Any]:

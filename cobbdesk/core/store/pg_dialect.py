@@ -90,17 +90,27 @@ def connect(loc: ServerLocation, *, read_only: bool = False, password: str | Non
     return conn
 
 
+NEED_PASSWORD = (
+    "the server needs a password for role {user}: set PGPASSWORD, add a line to ~/.pgpass "
+    "(mode 0600), or run the command from a terminal to be asked"
+)
+
+
 def _creator(loc: ServerLocation, read_only: bool) -> Any:
     def create() -> Any:
         try:
             return connect(loc, read_only=read_only)
         except Exception as exc:
-            if "password" not in str(exc).lower():
+            # pg8000 without a password for a server that asks: InterfaceError or, for SCRAM,
+            # AttributeError (None.decode)
+            if pg_url.password(loc) is not None or not (
+                "password" in str(exc).lower() or isinstance(exc, AttributeError)
+            ):
                 raise
-            asked = pg_url.ask_password(loc)
-            if asked is None:
-                raise
-            return connect(loc, read_only=read_only, password=asked)
+        asked = pg_url.ask_password(loc)
+        if asked is None:
+            raise StoreError(loc.path, NEED_PASSWORD.format(user=loc.user))
+        return connect(loc, read_only=read_only, password=asked)
 
     return create
 
@@ -123,9 +133,16 @@ def engine_for(loc: ServerLocation, *, read_only: bool = False) -> Engine:
 
 
 def _begin(conn: Connection) -> None:
+    """Writers: the study's write lock first (READ COMMITTED, so every later statement sees
+    the commits made while waiting).  Readers: a REPEATABLE READ snapshot — unless the driver
+    already opened a transaction (a query on the raw connection), which stays as it is."""
+    raw = conn.connection.driver_connection
+    busy = bool(getattr(raw, "_in_transaction", False))  # pg8000: the server said so
     if conn.get_execution_options().get(WRITE_OPTION, False):
+        if busy:  # nothing of this write has run yet: start it afresh
+            raw.rollback()  # type: ignore[union-attr]
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-    else:
+    elif not busy:
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 

@@ -70,9 +70,7 @@ def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa
     if isinstance(error, CobbdeskError):
         return error
     original: Any = getattr(error, "orig", None) or error
-    if isinstance(original, OSError) or (
-        _is_pg8000(original) and type(original).__name__ == "InterfaceError"
-    ):
+    if isinstance(original, OSError) or _lost(original):
         return ServerUnavailableError(path, UNREACHABLE.format(why=_why(original)))
     code = sqlstate(original)
     if not code:
@@ -93,6 +91,17 @@ def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa
     if code == "3D000":
         return StoreError(path, "the server has no such database")
     return None
+
+
+def _lost(error: BaseException) -> bool:
+    """A pg8000 InterfaceError about the connection (not, e.g., "in failed transaction")."""
+    if not (_is_pg8000(error) and type(error).__name__ == "InterfaceError"):
+        return False
+    cause = error.__cause__ or error.__context__
+    text = str(error).lower()
+    return isinstance(cause, OSError) or any(
+        hint in text for hint in ("connect", "network", "closed", "socket", "password", "timed out")
+    )
 
 
 def _why(error: BaseException) -> str:

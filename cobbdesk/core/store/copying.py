@@ -1,0 +1,156 @@
+"""Copy a whole study between a file and a server (either direction), and prove the copy equal.
+
+:func:`copy_study` reads every table of the source in one read snapshot and writes them, rows
+and ids unchanged — the audit trail and ``meta`` (schema version, audit head, settings)
+included — into an *empty* destination in one write transaction: a new file (0600), or a
+server database (schema) holding no study.  Nothing is added to the copy's audit trail, so its
+chain head is the source's.  The copy is then proved equal by :func:`digest`.
+
+:func:`digest` is, per table, the row count and the SHA-256 of the rows in primary-key order,
+each row the canonical JSON of its values in column order (floats by their shortest repr, so
+a binary64 value read back from either database gives the same bytes).  Two studies with equal
+digests hold the same rows in every table, value for value; with the audit chain verified
+(:func:`cobbdesk.core.store.audit.verify`) on both, the copy's history is the source's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Integer, select
+
+from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import dialect, pg_dialect, pg_url
+from cobbdesk.core.store.audit import insert_many
+from cobbdesk.core.store.schema import metadata
+from cobbdesk.core.store.study import Study, StudyLocation
+
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Per table: ``(rows, sha256 hex)``; ``head``: the audit head ``seq:hash``."""
+
+    tables: dict[str, tuple[int, str]]
+    head: str
+
+    def differences(self, other: Digest) -> list[str]:
+        """Tables (and the head) that differ, e.g. ``["audit: 120 rows vs 119"]``."""
+        out = []
+        for name in sorted(set(self.tables) | set(other.tables)):
+            mine, theirs = self.tables.get(name), other.tables.get(name)
+            if mine != theirs:
+                rows = f"{mine[0] if mine else 0} rows vs {theirs[0] if theirs else 0}"
+                out.append(f"{name}: {rows}" if (mine or (0,))[0] != (theirs or (0,))[0]
+                           else f"{name}: same row count, different values")  # fmt: skip
+        if self.head != other.head:
+            out.append(f"audit head {self.head} vs {other.head}")
+        return out
+
+
+def _rows(conn: Connection, table: Any) -> Any:
+    """The rows in primary-key order; text keys are sorted here, by code point, since a
+    server's collation may order them differently from SQLite's (binary)."""
+    order = list(table.primary_key.columns) or list(table.columns)
+    rows = conn.execute(select(table).order_by(*order))
+    if all(isinstance(c.type, Integer) for c in order):
+        return rows
+    keys = [list(table.columns).index(c) for c in order]
+    return sorted(rows, key=lambda r: tuple((r[k] is not None, r[k]) for k in keys))
+
+
+def digest(engine: Engine) -> Digest:
+    """The :class:`Digest` of the study behind ``engine`` (one read snapshot)."""
+    tables: dict[str, tuple[int, str]] = {}
+    with engine.connect() as conn, conn.begin():
+        names = set(_existing(conn))
+        for table in metadata.sorted_tables:
+            if table.name not in names:
+                continue
+            sha, count = hashlib.sha256(), 0
+            for row in _rows(conn, table):
+                sha.update(json.dumps(list(row), ensure_ascii=False).encode("utf-8") + b"\n")
+                count += 1
+            tables[table.name] = (count, sha.hexdigest())
+        from cobbdesk.core.store import audit
+
+        head = audit.head_text(*audit.head(conn))
+    return Digest(tables, head)
+
+
+def _existing(conn: Connection) -> list[str]:
+    from sqlalchemy import inspect
+
+    return list(inspect(conn).get_table_names())
+
+
+def _empty_destination(dest: StudyLocation) -> tuple[Engine, Path]:
+    """An engine on a new file, or on a server schema that holds no study yet."""
+    if not pg_url.is_url(dest):
+        target = Path(dest)
+        dialect.create_file(target)
+        return dialect.engine_for(target), target
+    loc = pg_url.parse(dest)
+    engine = pg_dialect.engine_for(loc)
+    try:
+        pg_dialect.check_reachable(engine, loc)
+        with engine.begin() as conn:
+            pg_dialect.ensure_schema(conn, loc.schema)
+            if pg_dialect.has_schema(conn):
+                raise StoreError(loc.path, "the database already holds a study; nothing was "
+                                 "copied (copy into an empty database or schema)")  # fmt: skip
+    except Exception:
+        engine.dispose()
+        raise
+    return engine, loc.path
+
+
+def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
+    """Copy the study at ``source`` into the new or empty ``dest``; returns the proved digest.
+
+    Raises StoreError when ``dest`` exists or holds a study, or when the copy's digest differs
+    (then a new destination file is removed; a server schema is left for the administrator).
+    Source faults raise the usual store errors; the destination is written in one transaction.
+    """
+    with Study.open(source) as study:
+        engine, label = _empty_destination(dest)
+        try:
+            with study.engine.connect() as reader, reader.begin(), dialect.writing(engine) as out:
+                metadata.create_all(out)
+                names = set(_existing(reader))
+                for table in metadata.sorted_tables:
+                    if table.name in names:
+                        _copy_table(reader, out, table)
+                if out.dialect.name == "postgresql":
+                    pg_dialect.reset_sequences(out)
+            wanted, got = digest(study.engine), digest(engine)
+        finally:
+            engine.dispose()
+    if got != wanted:
+        if isinstance(label, Path) and label.exists() and not pg_url.is_url(dest):
+            label.unlink()
+        problems = "; ".join(wanted.differences(got))
+        raise StoreError(label, f"the copy differs from the source ({problems})")
+    return got
+
+
+def _copy_table(reader: Connection, out: Connection, table: Any) -> None:
+    names = [c.name for c in table.columns]
+    batch: list[dict[str, Any]] = []
+    for row in _rows(reader, table):
+        batch.append(dict(zip(names, row, strict=True)))
+        if len(batch) >= CHUNK:
+            insert_many(out, table, batch)
+            batch = []
+    insert_many(out, table, batch)
+
+
+def study_digest(location: StudyLocation) -> Digest:
+    """The digest of the study at ``location`` (opened normally, then closed)."""
+    with Study.open(location) as study:
+        return digest(study.engine)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +31,7 @@ from cobbdesk.core.labs import LAB_SPECS, NLR, nlr, plausibility_warning, valida
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.conflicts import ConflictError, FieldConflict
 from cobbdesk.gui import errors
+from cobbdesk.gui.conflicts import ask_theirs_or_mine
 
 ReasonPrompt = Callable[[QWidget | None, str], str | None]
 ConflictPrompt = Callable[[QWidget | None, FieldConflict], str | None]
@@ -61,19 +61,11 @@ def _conflict_dialog(parent: QWidget | None, clash: FieldConflict) -> str | None
     def shown(value: LabValue) -> str:
         return f"{format_value(value)}{unit}" if value is not None else "empty"
 
-    box = QMessageBox(parent)
-    box.setWindowTitle("Changed by someone else")
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setText(
+    return ask_theirs_or_mine(
+        parent,
         f"{spec.label} was {shown(clash.seen)} when you opened this form; someone else has "
-        f"saved {shown(clash.theirs)} since. You entered {shown(clash.mine)}."
+        f"saved {shown(clash.theirs)} since. You entered {shown(clash.mine)}.",
     )
-    theirs = box.addButton("Keep theirs", QMessageBox.ButtonRole.RejectRole)
-    mine = box.addButton("Keep mine", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.exec()
-    clicked = box.clickedButton()
-    return "theirs" if clicked is theirs else "mine" if clicked is mine else None
 
 
 #: Resolves one conflicting field; replaced in tests.

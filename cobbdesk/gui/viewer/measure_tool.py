@@ -21,6 +21,7 @@ from cobbdesk.core.measure.commands import Command, MeasurementSet
 from cobbdesk.core.measure.interaction import FilmContext, PlacementStep
 from cobbdesk.core.measure.measurement import CobbMeasurement, Template
 from cobbdesk.gui import settings
+from cobbdesk.gui.conflicts import ask_theirs_or_mine
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
 from cobbdesk.gui.viewer.prompts import ChoiceBar
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # numpy and OpenCV (facing estimate, snapping) load with the 
 HIT_TOLERANCE_PX = 8.0
 """Grab distance for handles and lines, in screen pixels."""
 _Overlay = TypeVar("_Overlay", bound=OverlayItem)
+#: Keep theirs / Keep mine / Cancel for a refused measurement edit; replaced in tests.
+ask_conflict = ask_theirs_or_mine
 GHOST_MS = 4000
 """How long the clicked points stay visible after snapping moved them."""
 
@@ -176,6 +179,8 @@ class MeasureController(SessionQuestions, QObject):
         """Show what an action did or why it was refused, and what the session asks."""
         if outcome.message:
             self.messageChanged.emit(outcome.message)
+        if outcome.conflicts:
+            outcome = self._resolve_conflict(outcome)
         if outcome.needs_facing:
             self._ask_facing()
         if outcome.needs_snap_confirmation:
@@ -183,6 +188,25 @@ class MeasureController(SessionQuestions, QObject):
         if outcome.ok and outcome.measurement_id in self.measurements:
             self.select(outcome.measurement_id)
         self._changed()
+
+    def _resolve_conflict(self, outcome: Outcome) -> Outcome:
+        """Another rater changed the measurement: Keep theirs / Keep mine / Cancel (the edit
+        stays held by the session until answered; Cancel leaves everything as stored)."""
+        names = ", ".join(sorted({c.field for c in outcome.conflicts}))
+        text = (f"Another rater saved this measurement ({names}) or deleted it since this "
+                "film was opened. Keep their version, or save yours over it?")  # fmt: skip
+        answer = ask_conflict(self.view, text)
+        done: Outcome
+        if answer == "theirs":
+            done = self.session.keep_theirs()
+        elif answer == "mine":
+            done = self.session.keep_mine()
+        else:
+            self.session.drop_conflict()
+            return outcome
+        if done.message:
+            self.messageChanged.emit(done.message)
+        return done
 
     def _changed(self) -> None:
         self._clear_ghost()  # the clicked-points marker lasts until the next edit

@@ -96,6 +96,9 @@ class ReadingWindow(QMainWindow):
         row = QHBoxLayout(central)
         row.addWidget(self.view, 1)
         side = QVBoxLayout()
+        self.heading = QLabel(f"Plan {self.plan.name} · rater {self.rater} · "
+                              f"{round_text(self.round_no)}")  # fmt: skip
+        self.heading.setWordWrap(True)
         self.progress = QLabel("")
         self.progress.setStyleSheet("font-size: 13pt; font-weight: bold")
         self.template = QLabel("")
@@ -121,6 +124,7 @@ class ReadingWindow(QMainWindow):
         self.done.setWordWrap(True)
         self.done.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1a7f37")
         for widget in (
+            self.heading,
             self.progress,
             self.template,
             self.snapping,

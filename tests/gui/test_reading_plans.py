@@ -35,7 +35,7 @@ from cobbdesk.core.store.schema import audit, readings
 from cobbdesk.gui import errors
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.reading.plans_dialog import PlansDialog
-from cobbdesk.gui.reading.reading_window import ReadingWindow
+from cobbdesk.gui.reading.reading_window import ReadingWindow, round_text
 from cobbdesk.gui.workers import FilmLoader
 from cobbdesk.synth.dicom import write_dicom
 from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
@@ -43,7 +43,7 @@ from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
 LORDOSIS = (12.0, 27.0, 18.0, 33.0, 22.0, 15.0)  # film i: patient i // 2, visit i % 2
 NAMES = ("Doe^Ann", "Roe^Bea", "Poe^Cid")
 SECRETS = ("P000", "Doe", "Roe", "Poe", "MRN", "1961", "2026", "admission", "month")
-OFFSET_PX = {("A", 1): 0.0, ("A", 2): 1.0, ("B", 1): 4.0, ("B", 2): 3.0}
+OFFSET_PX = {("A", 1): 0.0, ("A", 2): 1.0, ("B", 1): 4.0, ("B", 2): 3.0, ("C", 0): 2.0}
 """How far each rater × round moves the lower anterior corner down (different readings)."""
 REASON = "protocol test: no time to wait"
 
@@ -159,7 +159,7 @@ def read_round(qtbot, dialog: PlansDialog, rater: str, round_no: int) -> Reading
     total = len(rw.items)
     for n in range(1, total + 1):
         read_current(qtbot, rw, rater, round_no)
-        assert rw.windowTitle() == (f"Reading plan rel — rater {rater}, round {round_no} — "
+        assert rw.windowTitle() == (f"Reading plan rel — rater {rater}, {round_text(round_no)} — "
                                     f"{rw.current.position} of {total}")  # fmt: skip
         qtbot.mouseClick(rw.next_button, Qt.MouseButton.LeftButton)
         assert rw.complete == (n == total)
@@ -286,3 +286,43 @@ def test_reading_view_shows_no_other_value_date_or_identifier(  # type: ignore[n
     out = capsys.readouterr().out
     assert '"skipped"' in out and not any(s in out for s in SECRETS)
     assert not any(angle_text(v, calibrated=True)[1:] in out for v in a_values.values())
+
+
+def test_adjudication_by_clicks_feeds_the_consensus_policy(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, study_path: Path, _env: list[str]
+) -> None:
+    from cobbdesk.core.export.policy import parse_policy, resolve, study_raters
+    from cobbdesk.core.reading.adjudication import adjudication_films
+    from cobbdesk.core.reading.plan import get_plan
+
+    dialog = plans_dialog(qtbot, window)
+    create_plan_by_clicks(qtbot, dialog)
+    again = dialog.new_plan()  # the same name: refused, the form stays
+    again.name.setText("rel")
+    again.raters.setText("A,B")
+    dialog.create_from(again)
+    assert "already a reading plan named 'rel'" in _env[-1]
+    assert again.isVisible() and dialog.plans.count() == 1
+    again.reject()
+    for rater in ("A", "B"):
+        choose(qtbot, dialog, rater, 1)
+        read_round(qtbot, dialog, rater, 1).close()
+    with Study.open(study_path) as study, study.engine.connect() as conn:
+        expected = adjudication_films(conn, get_plan(study, "rel"))
+    assert expected  # B's corner 4 px lower than A's: several films differ by more than 3°
+    qtbot.mouseClick(dialog.adjudicate_button, Qt.MouseButton.LeftButton)
+    rw = read_round(qtbot, dialog, "C", 0)
+    assert len(rw.items) == len(expected)
+    rw.close()
+    adjudicated = stored_angles(study_path)[("C", 0)]
+    assert sorted(adjudicated) == expected
+    with Study.open(study_path) as study:
+        policy = resolve(study, parse_policy("consensus"), study_raters(study))
+        films = {f.id: f for f in study.films()}
+        kinds = {v.id: (p.study_id, v.kind.value) for p in study.patients()
+                 for v in study.visits(p.id)}  # fmt: skip
+    values = {(r, e): v for r, e, _region, v in policy.values}
+    table = stored_angles(study_path)
+    for film_id, film in films.items():
+        want = adjudicated.get(film_id, (table[("A", 1)][film_id] + table[("B", 1)][film_id]) / 2)
+        assert values[kinds[film.visit_id]] == pytest.approx(want, abs=1e-9)

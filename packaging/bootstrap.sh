@@ -14,7 +14,8 @@ python="${PYTHON:-python3}"
 apt_pkgs=(dcmtk libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
           libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 python3-venv
           pspp   # pspp: the .sav export and Wilcoxon are checked against PSPP
-          orthanc orthanc-dicomweb)  # the loopback archive of the PACS tests (tests/pacs)
+          orthanc orthanc-dicomweb  # the loopback archive of the PACS tests (tests/pacs)
+          postgresql)  # server studies (#15): the tests start a throwaway cluster (Unix socket)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${apt_pkgs[@]}"; do

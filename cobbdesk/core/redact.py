@@ -46,6 +46,8 @@ _DATE = re.compile(
     r"(?<![\d.])(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?![\d.])"
 )
 _PARTS = re.compile(r"[\^\s,]+")
+#: A password inside a database URL (``scheme://user:PASSWORD@host``).
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
 
 
 class _Registry:
@@ -111,6 +113,7 @@ def redact(text: str) -> str:
     known = _known_pattern()
     if known is not None:
         text = known.sub(MASK, text)
+    text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
     return _DATE.sub(MASK, _PN.sub(MASK, text))
 
 

@@ -140,14 +140,22 @@ def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
 
 
 def _copy_table(reader: Connection, out: Connection, table: Any) -> None:
+    """Rows in chunks: SQLite through the driver's executemany; a server through SQLAlchemy's
+    multi-row ``INSERT … VALUES`` batches (pg8000's executemany is one round trip a row)."""
     names = [c.name for c in table.columns]
+    write = insert_many if out.dialect.name == "sqlite" else _insert_values
     batch: list[dict[str, Any]] = []
     for row in _rows(reader, table):
         batch.append(dict(zip(names, row, strict=True)))
         if len(batch) >= CHUNK:
-            insert_many(out, table, batch)
+            write(out, table, batch)
             batch = []
-    insert_many(out, table, batch)
+    if batch:
+        write(out, table, batch)
+
+
+def _insert_values(out: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    out.execute(table.insert(), rows)
 
 
 def study_digest(location: StudyLocation) -> Digest:

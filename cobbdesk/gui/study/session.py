@@ -42,6 +42,7 @@ from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
 from cobbdesk.gui.study.model import visit_label
+from cobbdesk.gui.study.watch import StudyWatcher
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 from cobbdesk.gui.workers import FilmLoader
@@ -81,6 +82,7 @@ class StudySession(StudyJobs, QObject):
         self.restored = False  # the dock was placed by the saved layout (keep its size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
         self._pending: dict[Path, FilmRecord] = {}
+        self._watch: StudyWatcher | None = None  # others' changes refresh the browser
         self.browser.filmActivated.connect(self.open_film)
         self.browser.labsRequested.connect(self.enter_labs)
         self.browser.compareRequested.connect(self.compare)
@@ -114,6 +116,12 @@ class StudySession(StudyJobs, QObject):
         if study.backup_made is not None:
             self.window.status.showMessage(f"Study upgraded; backup {study.backup_made.name}")
         self.refresh()
+        self._watch = StudyWatcher(study, self)
+        self._watch.changed.connect(self.refresh)
+        self._watch.unreachable.connect(
+            lambda why: self.window.status.showMessage(f"Study not reachable ({why}); retrying")
+        )
+        self._watch.start()
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
@@ -134,6 +142,9 @@ class StudySession(StudyJobs, QObject):
         # film left on screen would measure into a closed study.
         self.window.close_films(set(self.links) | set(self._pending))
         self.links, self._pending = {}, {}
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         if self.study is not None:
             logger.info("Closed study %s", self.study.path.name)
             self.study.close()

@@ -1,0 +1,76 @@
+"""Notice when others change the open study: polling of the audit head, off the UI thread.
+
+Every write to a study — by this window, another window, a command or another rater on the
+server — moves the audit head in ``meta`` (``audit_head``: rows and last hash) in its own
+transaction.  :class:`StudyWatcher` reads that one row every few seconds on a worker thread
+(a QTimer starts each read; a database call never runs on the UI thread) and emits
+:attr:`StudyWatcher.changed` when it moved, :attr:`StudyWatcher.unreachable` (with a one-line
+message) when the read failed — the next tick retries.  Polling was chosen over LISTEN/NOTIFY
+because it works the same on a file and on a server and survives reconnects.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.store import Study
+from cobbdesk.core.store.audit import stored_head
+
+FILE_INTERVAL_MS = 5_000
+SERVER_INTERVAL_MS = 3_000
+
+
+def read_head(study: Study) -> tuple[int, str] | None:
+    """The study's recorded audit head (one indexed row)."""
+    with study.engine.connect() as conn:
+        return stored_head(conn)
+
+
+class StudyWatcher(QObject):
+    changed = Signal()
+    unreachable = Signal(str)
+    _result = Signal(object)
+
+    def __init__(self, study: Study, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.study = study
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-watch")
+        self._busy = False
+        self._last: Any = None
+        self._result.connect(self._arrived)
+        self.timer = QTimer(self)
+        self.timer.setInterval(SERVER_INTERVAL_MS if study.server else FILE_INTERVAL_MS)
+        self.timer.timeout.connect(self.poll)
+
+    def start(self) -> None:
+        self._busy = True  # the first read only records where the study stands
+        self._pool.submit(read_head, self.study).add_done_callback(self._result.emit)
+        self.timer.start()
+
+    def poll(self) -> None:
+        if self._busy:  # a slow server: never queue reads behind one another
+            return
+        self._busy = True
+        self._pool.submit(read_head, self.study).add_done_callback(self._result.emit)
+
+    def _arrived(self, future: Future[tuple[int, str] | None]) -> None:
+        first, self._busy = self._last is None, False
+        try:
+            head = future.result()
+        except CobbdeskError as exc:
+            self.unreachable.emit(exc.message)
+            return
+        except Exception as exc:  # a closed study, a driver fault: the next tick retries
+            self.unreachable.emit(type(exc).__name__)
+            return
+        if not first and head != self._last:
+            self.changed.emit()
+        self._last = head if head is not None else (0, "")
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)

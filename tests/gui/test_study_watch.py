@@ -1,0 +1,44 @@
+"""The study browser hears of others' changes: the audit head polled off the UI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cobbdesk.core.store import Study
+from cobbdesk.gui.study.watch import StudyWatcher
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_change_by_another_rater_is_noticed(qtbot: Any, tmp_path: Path, backend: str,
+                                              request: pytest.FixtureRequest) -> None:  # fmt: skip
+    where = tmp_path / "w.cobbdesk" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    Study.create(where, actor="dr_a").close()
+    with Study.open(where, actor="dr_a") as mine, Study.open(where, actor="dr_b") as theirs:
+        watcher = StudyWatcher(mine)
+        watcher.timer.setInterval(50)
+        heard: list[int] = []
+        watcher.changed.connect(lambda: heard.append(1))
+        watcher.start()
+        qtbot.wait(300)
+        assert heard == []  # nothing changed: no refresh
+        with qtbot.waitSignal(watcher.changed, timeout=10_000):
+            theirs.add_patient("P0001")
+        watcher.stop()
+
+
+def test_an_unreachable_study_is_reported_not_raised(qtbot: Any, tmp_path: Path) -> None:
+    study = Study.create(tmp_path / "w.cobbdesk")
+    watcher = StudyWatcher(study)
+    watcher.timer.setInterval(50)
+    watcher.start()
+    qtbot.wait(200)
+    study.engine.dispose()
+    (tmp_path / "w.cobbdesk").unlink()
+    (tmp_path / "w.cobbdesk").mkdir()  # the file is gone: every read fails
+    with qtbot.waitSignal(watcher.unreachable, timeout=10_000):
+        pass
+    watcher.stop()
+    study.close()

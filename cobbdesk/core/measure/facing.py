@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 
 from cobbdesk.core.errors import GeometryError
-from cobbdesk.core.measure.facing_image import anterior_side
 from cobbdesk.core.measure.geometry import Point, Spacing, to_mm, validate_line
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
 
@@ -124,6 +123,8 @@ def estimate_facing(
     anything that does not look like a lateral spine.  A guess: the user confirms it, and
     ``benchmarks/eval_facing.py`` measures it.  Raises ``ValueError`` for a non-2-D array.
     """
+    from cobbdesk.core.measure.facing_image import anterior_side  # OpenCV: only when estimating
+
     side, confidence, reason = anterior_side(pixels, inverted=photometric_inverted)
     facing = None if side == 0 else (Facing.RIGHT if side > 0 else Facing.LEFT)
     return FacingEstimate(facing, confidence if facing else 0.0, reason)

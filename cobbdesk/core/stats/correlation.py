@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats as sps
 
+from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.ranks import average_ranks
 from cobbdesk.core.stats.results import (
     MIN_N_ASYMPTOTIC,

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
+from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.descriptive import Descriptive, describe
 from cobbdesk.core.stats.ranks import (
     EXACT_MAX_N,

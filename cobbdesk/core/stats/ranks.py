@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
+from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.results import FloatArray
 
 COUNTS_MAX_N = 50

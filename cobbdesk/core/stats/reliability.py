@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
+from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.results import (
     CaseId,
     FloatArray,

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats as sps
 
+from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.results import (
     CaseId,
     StatResult,

@@ -46,8 +46,39 @@ def _bracket(d: FloatArray, index: np.ndarray, k: int) -> tuple[float, float, in
     return (lo, hi, count_lo, count_hi) if count_lo < k <= count_hi else full
 
 
+def _next_above(d: FloatArray, index: np.ndarray, x: float) -> float:
+    """The smallest Walsh average strictly above ``x`` (``d`` sorted), in O(n log n) time and
+    O(n) memory; ``inf`` when there is none."""
+    j = np.maximum(np.searchsorted(d, 2.0 * x - d, side="right"), index)
+    valid = j < d.size
+    if not valid.any():
+        return float("inf")
+    values = (d[valid] + d[j[valid]]) / 2.0
+    above = values[values > x]
+    return float(above.min()) if above.size else float("inf")
+
+
+def _step_through_ties(d: FloatArray, index: np.ndarray, k: int, lo: float) -> float:
+    """The k-th Walsh average when (lo, hi] holds too many to enumerate (ties, e.g. whole-number
+    differences): walk up the distinct values above ``lo`` (fewer than k averages are ≤ ``lo``)
+    until the count reaches k.  Each step is O(n) memory (Monahan 1984, ACM TOMS 10:265, uses
+    the same count-and-step idea), so memory never grows with the number of ties."""
+    for _ in range(10_000):
+        value = _next_above(d, index, lo)
+        count = _count_le(d, index, value)
+        if count >= k or not np.isfinite(value):
+            return value
+        lo = value
+    raise RuntimeError("Walsh average selection did not converge")  # pragma: no cover
+
+
 def kth_walsh(d: FloatArray, k: int) -> float:
-    """The k-th smallest (1-based) Walsh average of the sorted differences ``d``."""
+    """The k-th smallest (1-based) Walsh average of the sorted differences ``d``.
+
+    Memory is O(n) whatever the ties: bisection on the count of averages ≤ x narrows an
+    interval; a few candidates are then sorted, or, when ties keep too many in it, the distinct
+    values are stepped through (:func:`_step_through_ties`).
+    """
     n = d.size
     index = np.arange(n)
     eps = 1e-9 * (float(np.max(np.abs(d))) + 1.0)
@@ -61,6 +92,8 @@ def kth_walsh(d: FloatArray, k: int) -> float:
             hi, count_hi = mid, count
         else:
             lo, count_lo = mid, count
+    if count_hi - count_lo > max(4 * n, MAX_CANDIDATES):
+        return _step_through_ties(d, index, k, lo)
     low, high = lo - eps, hi + eps
     starts = np.maximum(np.searchsorted(d, 2.0 * low - d, side="right"), index)
     stops = np.maximum(np.searchsorted(d, 2.0 * high - d, side="right"), starts)

@@ -9,6 +9,8 @@ Editable rows carry ``version`` (bumped by every update, see ``conflicts``); ``m
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -104,35 +106,43 @@ films = Table(
 )
 Index("ix_films_pixel_sha256", films.c.pixel_sha256)  # version 2
 
-measurements = Table(
-    "measurements",
-    metadata,
-    Column("id", String(36), primary_key=True),
-    Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
-    Column("rater", String(64), nullable=False),
-    Column("template", String(8), nullable=False),
-    *(
-        Column(f"{line}_{end}_{axis}", Float, nullable=False)
-        for line in ("upper", "lower")
-        for end in ("anterior", "posterior")
-        for axis in ("x", "y")
-    ),
-    Column("spacing_row_mm", Float),
-    Column("spacing_col_mm", Float),
-    Column("spacing_source", String(32), nullable=False),
-    Column("angle_deg", Float, nullable=False),
-    Column("algorithm_version", String(16), nullable=False),
-    Column("created_utc", String(32), nullable=False),
-    Column("updated_utc", String(32), nullable=False),
-    Column("deleted_utc", String(32)),
-    # version 3: snapping provenance and the pixel shape of uncalibrated films
-    Column("upper_snapped", Integer, nullable=False, default=0, server_default="0"),
-    Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
-    Column("pixel_aspect_row", Float),
-    Column("pixel_aspect_col", Float),
-    # version 4: optimistic concurrency (see ``conflicts``)
-    Column("version", Integer, nullable=False, default=1, server_default="1"),
-)
+
+def _measurement_columns() -> list[Column[Any]]:
+    """The columns of a measurement (new objects per call: a Column belongs to one table).
+
+    Shared by ``measurements`` (clinical) and ``readings`` (reading plans), so the two can
+    never drift apart.
+    """
+    return [
+        Column("id", String(36), primary_key=True),
+        Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
+        Column("rater", String(64), nullable=False),
+        Column("template", String(8), nullable=False),
+        *(
+            Column(f"{line}_{end}_{axis}", Float, nullable=False)
+            for line in ("upper", "lower")
+            for end in ("anterior", "posterior")
+            for axis in ("x", "y")
+        ),
+        Column("spacing_row_mm", Float),
+        Column("spacing_col_mm", Float),
+        Column("spacing_source", String(32), nullable=False),
+        Column("angle_deg", Float, nullable=False),
+        Column("algorithm_version", String(16), nullable=False),
+        Column("created_utc", String(32), nullable=False),
+        Column("updated_utc", String(32), nullable=False),
+        Column("deleted_utc", String(32)),
+        # version 3: snapping provenance and the pixel shape of uncalibrated films
+        Column("upper_snapped", Integer, nullable=False, default=0, server_default="0"),
+        Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
+        Column("pixel_aspect_row", Float),
+        Column("pixel_aspect_col", Float),
+        # version 4: optimistic concurrency (see ``conflicts``)
+        Column("version", Integer, nullable=False, default=1, server_default="1"),
+    ]
+
+
+measurements = Table("measurements", metadata, *_measurement_columns())
 
 #: A user's calibration of a film: a line over an object of known length (version 3).
 calibrations = Table(
@@ -254,29 +264,7 @@ plan_rounds = Table(
 readings = Table(
     "readings",
     metadata,
-    Column("id", String(36), primary_key=True),
-    Column("film_id", Integer, ForeignKey("films.id"), nullable=False, index=True),
-    Column("rater", String(64), nullable=False),
-    Column("template", String(8), nullable=False),
-    *(
-        Column(f"{line}_{end}_{axis}", Float, nullable=False)
-        for line in ("upper", "lower")
-        for end in ("anterior", "posterior")
-        for axis in ("x", "y")
-    ),
-    Column("spacing_row_mm", Float),
-    Column("spacing_col_mm", Float),
-    Column("spacing_source", String(32), nullable=False),
-    Column("angle_deg", Float, nullable=False),
-    Column("algorithm_version", String(16), nullable=False),
-    Column("created_utc", String(32), nullable=False),
-    Column("updated_utc", String(32), nullable=False),
-    Column("deleted_utc", String(32)),
-    Column("upper_snapped", Integer, nullable=False, default=0, server_default="0"),
-    Column("lower_snapped", Integer, nullable=False, default=0, server_default="0"),
-    Column("pixel_aspect_row", Float),
-    Column("pixel_aspect_col", Float),
-    Column("version", Integer, nullable=False, default=1, server_default="1"),
+    *_measurement_columns(),
     Column("plan_id", Integer, ForeignKey("reading_plans.id"), nullable=False, index=True),
     Column("round", Integer, nullable=False),  # 0: adjudication
     Column("kind", String(16), CheckConstraint("kind IN ('reading', 'adjudication')"),

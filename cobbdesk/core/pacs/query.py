@@ -34,6 +34,14 @@ class Query:
     date_from: str = ""
     date_to: str = ""
     modalities: tuple[str, ...] = IMAGE_MODALITIES
+    series_uids: tuple[str, ...] = ()
+    """When given, only these series (of the matching studies) are listed or retrieved."""
+
+    def keeps(self, series: Any) -> bool:
+        """Whether a found series (a Dataset or a dict of its keys) passes the filters."""
+        modality, uid = str(series.get("Modality", "")), str(series.get("SeriesInstanceUID", ""))
+        return ((not self.modalities or modality in self.modalities)
+                and (not self.series_uids or uid in self.series_uids))  # fmt: skip
 
     def identifier(self) -> Dataset:
         ds = Dataset()
@@ -82,8 +90,7 @@ def find_studies(node: Node, query: Query, *, with_series: bool = True) -> list[
         for study in studies if with_series else []:
             series = _drain(assoc, _series_identifier(study["StudyInstanceUID"]), node)
             study["series"] = [
-                {k: _value(ds, k) for k in _SERIES_KEYS} for ds in series
-                if not query.modalities or str(ds.get("Modality", "")) in query.modalities
+                {k: _value(ds, k) for k in _SERIES_KEYS} for ds in series if query.keeps(ds)
             ]  # fmt: skip
     finally:
         assoc.release()

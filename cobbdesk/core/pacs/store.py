@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pydicom
 from pynetdicom import build_context
 
 from cobbdesk.core.pacs.node import TRANSFER_SYNTAXES, Node, PacsError, associate
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.study import Study
 
 
 def store_files(node: Node, files: Sequence[Path]) -> int:
@@ -36,4 +39,18 @@ def store_files(node: Node, files: Sequence[Path]) -> int:
     return stored
 
 
-__all__ = ["store_files"]
+def store_audited(study: Study, node: Node, files: Sequence[Path], reason: str = "") -> int:
+    """:func:`store_files`, then one audit row group in ``study`` (entity ``pacs_store``):
+    the node (AE title, host, port), how many files and their names (film SOP UID and rater,
+    as :func:`~cobbdesk.core.sr.writer.export_sr` names them).  Raises PacsError (nothing
+    audited when the archive refused)."""
+    stored = store_files(node, files)
+    changes = {"node": (None, node.label), "files": (None, stored),
+               "names": (None, ", ".join(p.name for p in files))}  # fmt: skip
+    why = reason or "DICOM SR sent to a PACS (carries the films' patient identifiers)"
+    with study.transaction() as conn:
+        audit_log.record(conn, study.actor, "pacs_store", uuid.uuid4().hex, changes, reason=why)
+    return stored
+
+
+__all__ = ["store_audited", "store_files"]

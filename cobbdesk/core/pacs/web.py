@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from cobbdesk.core.importing.importer import import_paths
 from cobbdesk.core.pacs.node import PacsError
 from cobbdesk.core.pacs.query import Query
-from cobbdesk.core.pacs.retrieve import RetrieveReport, _Stage, default_folder
+from cobbdesk.core.pacs.retrieve import Cancel, Progress, RetrieveReport, _Stage, default_folder
 from cobbdesk.core.store.bulk import films_by_sop
 from cobbdesk.core.store.study import Study
 
@@ -66,7 +66,7 @@ def find_studies_web(url: str, query: Query, *, timeout: float = 30.0) -> list[d
         series = [Dataset.from_json(s) for s in found]
         study["series"] = [  # type: ignore[assignment]
             {"SeriesInstanceUID": str(s.SeriesInstanceUID), "Modality": str(s.get("Modality", ""))}
-            for s in series if not query.modalities or s.get("Modality") in query.modalities
+            for s in series if query.keeps(s)
         ]  # fmt: skip
         studies.append(study)
     return studies
@@ -74,9 +74,11 @@ def find_studies_web(url: str, query: Query, *, timeout: float = 30.0) -> list[d
 
 def retrieve_web(
     study: Study, url: str, query: Query, *, folder: str | Path | None = None,
-    timeout: float = 30.0,
+    timeout: float = 30.0, cancel: Cancel | None = None, progress: Progress | None = None,
 ) -> RetrieveReport:  # fmt: skip
-    """WADO-RS: fetch the films matching ``query`` that ``study`` lacks, then import them."""
+    """WADO-RS: fetch the films matching ``query`` that ``study`` lacks, then import them;
+    ``progress(done, total)`` after each film, ``cancel()`` polled before each (the films
+    that arrived whole are imported)."""
     client = _client(url, timeout)
     plan: list[tuple[str, str, str]] = []
     report = RetrieveReport()
@@ -95,6 +97,9 @@ def retrieve_web(
     stage = _Stage(Path(folder) if folder else default_folder(study))
     try:
         for study_uid, series_uid, uid in plan:
+            if cancel is not None and cancel():
+                report.cancelled = True
+                break
             try:
                 ds = _call(url, "WADO-RS retrieve", client.retrieve_instance,
                            study_uid, series_uid, uid)  # fmt: skip
@@ -102,6 +107,8 @@ def retrieve_web(
             except (PacsError, OSError, ValueError) as exc:
                 report.fault = getattr(exc, "problem", f"cannot write a film ({exc})")
                 break
+            if progress is not None:
+                progress(stage.count, len(plan))
         report.arrived = stage.count
         files = stage.publish()
         if files:

@@ -1,10 +1,12 @@
 """Study browser fill time for a large study: Study.open + overview() + filling the tree model.
 
-Generates a study of N patients (default 10,000) with bulk inserts through the schema tables
+Generates a study of N patients (default 100,000) with bulk inserts through the schema tables
 (two visits per patient, a cervical and a lumbar film per visit, measurements on most films,
 labs on most visits), then times, in a fresh process state, opening the study, building the
-overview and filling the browser (model + first layout of the shown tree).  Prints the
-median of the repeats; asserts nothing.
+flat patient list (``patient_rows``, what the app fills the browser with) and filling the
+browser (model + first layout and paint of the shown rows, which loads their visits and
+films).  ``--eager`` times the former path (``Study.overview()`` of every patient).  Prints
+the median of the repeats and its ratio to the goal (<= 1 s); asserts nothing.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_study_browser.py [--patients N]
 """
@@ -110,8 +112,10 @@ def generate(path: Path, n: int) -> None:
         )
 
 
-def fill_once(path: Path) -> tuple[float, float, float, int]:
+def fill_once(path: Path, eager: bool) -> tuple[float, float, float, int]:
+    from cobbdesk.core.store.overview import patient_rows
     from cobbdesk.gui.study.browser import StudyBrowser
+    from cobbdesk.gui.study.model import StudySource
 
     browser = StudyBrowser()
     browser.resize(900, 700)
@@ -119,10 +123,13 @@ def fill_once(path: Path) -> tuple[float, float, float, int]:
     start = time.perf_counter()
     study = Study.open(path)
     opened = time.perf_counter()
-    overview = study.overview()
+    patients = study.overview() if eager else patient_rows(study)
     built = time.perf_counter()
-    browser.set_overview(overview)
-    QApplication.processEvents()  # first layout and paint of the shown rows
+    if eager:
+        browser.set_overview(patients)  # type: ignore[arg-type]
+    else:
+        browser.set_rows(patients, StudySource(study))  # type: ignore[arg-type]
+    QApplication.processEvents()  # first layout and paint of the shown rows (loads them)
     done = time.perf_counter()
     rows = browser.model.rowCount()
     study.close()
@@ -133,8 +140,9 @@ def fill_once(path: Path) -> tuple[float, float, float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--eager", action="store_true", help="the old path: overview() of all")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
@@ -142,15 +150,16 @@ def main() -> None:
         t0 = time.perf_counter()
         generate(path, args.patients)
         print(f"generated {args.patients:,} patients in {time.perf_counter() - t0:.1f} s")
-        runs = [fill_once(path) for _ in range(args.repeat)]
+        runs = [fill_once(path, args.eager) for _ in range(args.repeat)]
     assert app is not None
-    labels = ("Study.open", "overview()", "fill browser")
+    labels = ("Study.open", "overview()" if args.eager else "patient_rows()", "fill + paint")
     for label, values in zip(labels, list(zip(*runs, strict=True))[:3], strict=True):
         print(f"{label:>14}: median {statistics.median(values) * 1000:7.1f} ms")
     totals = [sum(r[:3]) for r in runs]
     print(
         f"{'total':>14}: median {statistics.median(totals) * 1000:7.1f} ms "
-        f"(max {max(totals) * 1000:.1f} ms) for {runs[0][3]:,} patient rows; goal <= 1 s"
+        f"(max {max(totals) * 1000:.1f} ms) for {runs[0][3]:,} patient rows; "
+        f"ratio to the goal of <= 1 s: {statistics.median(totals):.2f}"
     )
 
 

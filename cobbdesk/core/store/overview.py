@@ -14,35 +14,38 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, case, func, not_, select
 
 from cobbdesk.core.store.records import (
+    _TEMPLATE_REGIONS,
     FilmRecord,
+    Patient,
     PatientOverview,
     Region,
+    VisitKind,
     VisitOverview,
     template_region,
 )
-from cobbdesk.core.store.rows import VISIT_COLUMNS, _visit
-from cobbdesk.core.store.schema import labs, measurements, visits
+from cobbdesk.core.store.rows import FILM_COLUMNS, VISIT_COLUMNS, _film, _visit
+from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 
 if TYPE_CHECKING:
     from cobbdesk.core.store.study import Study
 
 
-def _counts(conn: Connection, key: Any, deleted: Any) -> dict[int, int]:
-    query = select(key, func.count()).where(deleted.is_(None)).group_by(key)
+def _counts(conn: Connection, key: Any, deleted: Any, *where: Any) -> dict[int, int]:
+    query = select(key, func.count()).where(deleted.is_(None), *where).group_by(key)
     return {int(k): int(n) for k, n in conn.execute(query).all()}
 
 
-def _template_counts(conn: Connection) -> dict[int, dict[Region, int]]:
+def _template_counts(conn: Connection, *where: Any) -> dict[int, dict[Region, int]]:
     """Film id → {template's region: live measurements}."""
     m = measurements.c
     query = (
         select(m.film_id, m.template, func.count())
-        .where(m.deleted_utc.is_(None))
+        .where(m.deleted_utc.is_(None), *where)
         .group_by(m.film_id, m.template)
     )
     counts: dict[int, dict[Region, int]] = defaultdict(dict)
@@ -70,17 +73,27 @@ def study_overview(study: Study) -> list[PatientOverview]:
         return _build(study)
 
 
-def _build(study: Study) -> list[PatientOverview]:
+def _build(study: Study, patient_id: int | None = None) -> list[PatientOverview]:
+    """Every patient's overview, or only ``patient_id``'s (the same queries, filtered)."""
+    one = () if patient_id is None else (visits.c.patient_id == patient_id,)
+    own_visits = select(visits.c.id).where(*one).scalar_subquery()
+    own_films = select(films.c.id).where(films.c.visit_id.in_(own_visits)).scalar_subquery()
+    film_filter = () if not one else (measurements.c.film_id.in_(own_films),)
+    lab_filter = () if not one else (labs.c.visit_id.in_(own_visits),)
     with study.engine.connect() as conn:
-        counts = _template_counts(conn)
-        lab_counts = _counts(conn, labs.c.visit_id, labs.c.deleted_utc)
+        counts = _template_counts(conn, *film_filter)
+        lab_counts = _counts(conn, labs.c.visit_id, labs.c.deleted_utc, *lab_filter)
         visit_rows = conn.execute(
             select(*VISIT_COLUMNS)
-            .where(visits.c.deleted_utc.is_(None))
+            .where(visits.c.deleted_utc.is_(None), *one)
             .order_by(visits.c.visit_date, visits.c.id)
         ).all()
+        film_query = select(*FILM_COLUMNS).where(films.c.deleted_utc.is_(None)).order_by(films.c.id)
+        if one:
+            film_query = film_query.where(films.c.visit_id.in_(own_visits))
+        film_records = [_film(r) for r in conn.execute(film_query)]
     films_by_visit: dict[int, list[FilmRecord]] = defaultdict(list)
-    for film in study.films():
+    for film in film_records:
         films_by_visit[film.visit_id].append(film)
     per_patient: dict[int, list[VisitOverview]] = defaultdict(list)
     for row in visit_rows:
@@ -94,4 +107,114 @@ def _build(study: Study) -> list[PatientOverview]:
             if sum(by_region.values()) > matching:
                 overview.mismatched[film.id] = sum(by_region.values()) - matching
         per_patient[visit.patient_id].append(overview)
+    if patient_id is not None:
+        return [PatientOverview(p, per_patient.get(p.id, [])) for p in _patients(study, patient_id)]
     return [PatientOverview(p, per_patient.get(p.id, [])) for p in study.patients()]
+
+
+def _patients(study: Study, patient_id: int) -> list[Patient]:
+    columns = [patients.c[name] for name in Patient._fields]
+    query = select(*columns).where(patients.c.id == patient_id, patients.c.deleted_utc.is_(None))
+    with study.engine.connect() as conn:
+        return [Patient._make(row) for row in conn.execute(query)]
+
+
+class PatientRow(NamedTuple):
+    """One patient of the browser's flat list: no visits or films loaded."""
+
+    id: int
+    study_id: str
+    name: str | None
+    complete: bool
+    """Equal to :attr:`PatientOverview.complete` (admission and month 3 visits; every visit
+    with a cervical and a lumbar film, each region measured with its template, and labs)."""
+
+
+def patient_rows(study: Study) -> list[PatientRow]:
+    """Every live patient by study ID with its completeness, from one query.
+
+    A visit is complete when it has a cervical film with a live C2–C7 measurement, a lumbar
+    film with a live L1–S1 measurement (the template of the film's region,
+    :func:`template_region`) and a live lab value: exactly when :meth:`VisitOverview.missing`
+    is empty.  A patient is complete with an admission and a month 3 visit and no incomplete
+    visit (:attr:`PatientOverview.complete`).  No visit or film is loaded.
+    """
+    p, v = patients.c, visits.c
+    live_visit = v.deleted_utc.is_(None)
+    both = (
+        select(v.patient_id).where(live_visit).group_by(v.patient_id).having(and_(
+            func.sum(case((v.kind == VisitKind.ADMISSION.value, 1), else_=0)) > 0,
+            func.sum(case((v.kind == VisitKind.MONTH3.value, 1), else_=0)) > 0,
+        ))
+    )  # fmt: skip
+    has_labs = (
+        select(labs.c.id).where(labs.c.visit_id == v.id, labs.c.deleted_utc.is_(None)).exists()
+    )
+    gaps = select(v.patient_id).where(
+        live_visit, not_(and_(_measured(Region.CERVICAL), _measured(Region.LUMBAR), has_labs))
+    )
+    complete = case((and_(p.id.in_(both), p.id.not_in(gaps)), 1), else_=0)
+    query = (
+        select(p.id, p.study_id, p.name, complete)
+        .where(p.deleted_utc.is_(None))
+        .order_by(p.study_id)
+    )
+    with study.engine.connect() as conn:
+        return [PatientRow(i, s, n, bool(c)) for i, s, n, c in conn.execute(query)]
+
+
+def _measured(region: Region) -> Any:
+    """EXISTS a live film of ``region`` in the visit with a live measurement of its template."""
+    f, m = films.c, measurements.c
+    templates = [t for t, r in _TEMPLATE_REGIONS.items() if r is region]
+    return (
+        select(f.id)
+        .join(measurements, m.film_id == f.id)
+        .where(f.visit_id == visits.c.id, f.region == region.value, f.deleted_utc.is_(None),
+               m.template.in_(templates), m.deleted_utc.is_(None))
+        .exists()
+    )  # fmt: skip
+
+
+def patient_overview(study: Study, patient_id: int) -> PatientOverview | None:
+    """One patient's visits, films and counts (the browser loads these on demand)."""
+    with _collector_paused():
+        found = _build(study, patient_id)
+    return found[0] if found else None
+
+
+def patient_of(
+    study: Study, *, visit_id: int | None = None, film_id: int | None = None
+) -> int | None:
+    """The patient id of a visit or a film (None when neither is found)."""
+    query = select(visits.c.patient_id)
+    if film_id is not None:
+        query = query.join(films, films.c.visit_id == visits.c.id).where(films.c.id == film_id)
+    else:
+        query = query.where(visits.c.id == visit_id)
+    with study.engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    return int(found) if found is not None else None
+
+
+def film_ids_and_mismatches(study: Study) -> tuple[dict[str, int], dict[int, int]]:
+    """(SOP Instance UID → film id, film id → measurements of another region's template).
+
+    The inputs of the browser's film flags, without building every patient's overview; the
+    mismatch counts equal :attr:`VisitOverview.mismatched`.
+    """
+    f = films.c
+    with study.engine.connect() as conn:
+        counts = _template_counts(conn)
+        rows = conn.execute(select(f.sop_instance_uid, f.id, f.region).where(
+            f.deleted_utc.is_(None))).all()  # fmt: skip
+    uids: dict[str, int] = {}
+    mismatched: dict[int, int] = {}
+    for uid, film_id, region in rows:
+        uids[uid] = film_id
+        by_region = counts.get(film_id)
+        if by_region:
+            other = sum(n for r, n in by_region.items() if r.value != region)
+            if other:
+                mismatched[film_id] = other
+    return uids, mismatched

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cobbdesk.core.store import FilmRecord, PatientOverview
+from cobbdesk.core.store.overview import PatientRow
 from cobbdesk.gui.study.model import (
     COL_CERVICAL,
     COL_ID,
@@ -28,6 +29,7 @@ from cobbdesk.gui.study.model import (
     LEGEND,
     PATIENT,
     VISIT,
+    PatientSource,
     StudyModel,
     _Node,
 )
@@ -63,6 +65,7 @@ class StudyBrowser(QWidget):
             header.resizeSection(column, width)
         for column in (COL_CERVICAL, COL_LUMBAR, COL_LABS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(0)  # size from the shown rows: loads no other patient
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout.addWidget(self.tree, 1)
         self.summary = QLabel("No study open. Study ▸ New study… or Open study…")
@@ -100,6 +103,11 @@ class StudyBrowser(QWidget):
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         self.model.set_overview(overview)
+        self._update_summary()
+
+    def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
+        """The flat patient list; each patient's visits and films load when shown."""
+        self.model.set_rows(rows, source)
         self._update_summary()
 
     def clear(self) -> None:

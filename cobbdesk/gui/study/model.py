@@ -1,16 +1,17 @@
 """The study browser's tree model: patients → visits → films with completeness columns.
 
-Filled from one :meth:`Study.overview` call.  Visit and film rows are created only when a
-patient is expanded, so a 10,000-patient study fills in a few hundred milliseconds (see
-``benchmarks/bench_study_browser.py``).  Patients are shown by study ID (a pseudonym); names
-appear only when "Show identifiers" is ticked.
+Filled lazily from :func:`~cobbdesk.core.store.overview.patient_rows` (one flat list with each
+patient's completeness): a patient's visits and films are queried only when its row is painted
+or expanded, so a 100,000-patient study opens in well under a second (see
+``benchmarks/bench_study_browser.py``); filters run on the flat list.  Patients are shown by
+study ID (a pseudonym); names appear only when "Show identifiers" is ticked.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
@@ -19,7 +20,16 @@ from PySide6.QtWidgets import (
 )
 
 from cobbdesk.core.measure.formatting import day_text
-from cobbdesk.core.store import FilmRecord, PatientOverview, Region, VisitKind, VisitOverview
+from cobbdesk.core.store import (
+    FilmRecord,
+    PatientOverview,
+    Region,
+    Study,
+    VisitKind,
+    VisitOverview,
+)
+from cobbdesk.core.store.overview import PatientRow, patient_of, patient_overview
+from cobbdesk.core.store.records import Patient
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Study ID", "Visit", "Cervical", "Lumbar", "Labs", "Missing")
@@ -51,6 +61,12 @@ def region_status(vo: VisitOverview, region: Region) -> str:
     return MEASURED if any(vo.measured.get(f.id) for f in films) else UNMEASURED
 
 
+def _holds(po: PatientOverview, visit_id: int | None, film_id: int | None) -> bool:
+    if visit_id is not None:
+        return any(v.visit.id == visit_id for v in po.visits)
+    return any(film_id in v.measured for v in po.visits)
+
+
 def patient_gaps(po: PatientOverview) -> list[str]:
     """What the patient still lacks: whole visits, then each visit's gaps (from the core)."""
     kinds = {v.visit.kind for v in po.visits}
@@ -59,10 +75,37 @@ def patient_gaps(po: PatientOverview) -> list[str]:
     return gaps
 
 
-class _Node:
-    """One row: a patient, a visit or a film (children are created on first use)."""
+class PatientSource(Protocol):
+    """Where a lazily filled model gets a patient's visits and films (a study, in practice)."""
 
-    __slots__ = ("_children", "item", "kind", "parent", "row", "visit")
+    def patient(self, patient_id: int) -> PatientOverview | None: ...
+
+    def patient_of(
+        self, *, visit_id: int | None = None, film_id: int | None = None
+    ) -> int | None: ...
+
+
+class StudySource:
+    """A :class:`PatientSource` reading an open study (one patient's queries per call)."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+
+    def patient(self, patient_id: int) -> PatientOverview | None:
+        return patient_overview(self.study, patient_id)
+
+    def patient_of(self, *, visit_id: int | None = None, film_id: int | None = None) -> int | None:
+        return patient_of(self.study, visit_id=visit_id, film_id=film_id)
+
+
+class _Node:
+    """One row: a patient, a visit or a film (children are created on first use).
+
+    A patient row of a lazily filled model knows only its :class:`PatientRow`; its
+    :class:`PatientOverview` (``item``) is loaded from the source when first painted or expanded.
+    """
+
+    __slots__ = ("_children", "_item", "key", "kind", "parent", "row", "source", "visit")
 
     def __init__(
         self,
@@ -72,8 +115,42 @@ class _Node:
         row: int,
         visit: VisitOverview | None = None,
     ) -> None:
-        self.kind, self.item, self.parent, self.row, self.visit = kind, item, parent, row, visit
+        self.kind, self._item, self.parent, self.row, self.visit = kind, item, parent, row, visit
         self._children: list[_Node] | None = None
+        self.key: PatientRow | None = None
+        self.source: PatientSource | None = None
+
+    @classmethod
+    def lazy(cls, key: PatientRow, source: PatientSource) -> _Node:
+        node = cls(PATIENT, None, None, -1)
+        node.key, node.source = key, source
+        return node
+
+    @property
+    def item(self) -> Any:
+        if self._item is None and self.source is not None and self.key is not None:
+            found = self.source.patient(self.key.id)
+            empty = Patient(self.key.id, self.key.study_id, name=self.key.name)
+            self._item = found if found is not None else PatientOverview(empty, [])
+        return self._item
+
+    @property
+    def loaded(self) -> bool:
+        return self._item is not None
+
+    @property
+    def study_id(self) -> str:
+        return self.key.study_id if self.key is not None else str(self._item.patient.study_id)
+
+    @property
+    def name(self) -> str:
+        return (self.key.name if self.key is not None else self._item.patient.name) or ""
+
+    @property
+    def complete(self) -> bool:
+        if self._item is not None or self.key is None:
+            return bool(self.item.complete)
+        return self.key.complete
 
     @property
     def children(self) -> list[_Node]:
@@ -95,15 +172,20 @@ class _Node:
 
 
 class StudyModel(QAbstractItemModel):
-    """Patients (filtered) → visits → films, with completeness columns."""
+    """Patients (filtered) → visits → films, with completeness columns.
+
+    Filled either with every :class:`PatientOverview` (:meth:`set_overview`) or lazily
+    (:meth:`set_rows`): a flat list of :class:`PatientRow` whose visits and films are loaded
+    from a :class:`PatientSource` only for the patients painted or expanded.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.show_identifiers = False
         self._all: list[_Node] = []
         self._rows: list[_Node] = []
-        self._film_patient: dict[int, _Node] = {}
-        self._visit_patient: dict[int, _Node] = {}
+        self._by_id: dict[int, _Node] = {}
+        self._source: PatientSource | None = None
         self._exists: dict[int, bool] = {}
         self.film_flags: dict[int, list[str]] = {}  # film id → flags (core.compare.flags)
         self._filter = ("", False)
@@ -120,10 +202,19 @@ class StudyModel(QAbstractItemModel):
         self.endResetModel()
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
-        self._all = [_Node(PATIENT, p, None, -1) for p in overview]
-        self._visit_patient = {v.visit.id: n for n in self._all for v in n.item.visits}
-        self._film_patient = {
-            fid: n for n in self._all for v in n.item.visits for fid in v.measured
+        """Every patient with its visits and films already loaded."""
+        self._source = None
+        self._fill([_Node(PATIENT, p, None, -1) for p in overview])
+
+    def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
+        """The flat patient list; visits and films come from ``source`` on first use."""
+        self._source = source
+        self._fill([_Node.lazy(row, source) for row in rows])
+
+    def _fill(self, nodes: list[_Node]) -> None:
+        self._all = nodes
+        self._by_id = {
+            (n.key.id if n.key is not None else n.item.patient.id): n for n in self._all
         }
         self._exists = {}
         self.set_filter(*self._filter)
@@ -131,37 +222,45 @@ class StudyModel(QAbstractItemModel):
     def set_filter(self, text: str, incomplete_only: bool) -> None:
         self._filter = (text, incomplete_only)
         needle = text.strip().lower()
+        names = self.show_identifiers and bool(needle)
         self.beginResetModel()
         for node in self._rows:
             node.row = -1
         self._rows = [
             n
             for n in self._all
-            if (not incomplete_only or not n.item.complete) and self._matches(n.item, needle)
+            if (not incomplete_only or not n.complete)
+            and (not needle or needle in n.study_id.lower() or (names and needle in n.name.lower()))
         ]
         for row, node in enumerate(self._rows):
             node.row = row
         self.endResetModel()
 
-    def _matches(self, po: PatientOverview, needle: str) -> bool:
-        if not needle or needle in po.patient.study_id.lower():
-            return True
-        name = po.patient.name or ""
-        return self.show_identifiers and needle in name.lower()
+    def _patient_node(
+        self, *, visit_id: int | None = None, film_id: int | None = None
+    ) -> _Node | None:
+        for node in self._all:  # loaded patients first: no query
+            if node.loaded and _holds(node.item, visit_id, film_id):
+                return node
+        if self._source is None:
+            return None
+        patient_id = self._source.patient_of(visit_id=visit_id, film_id=film_id)
+        return self._by_id.get(patient_id) if patient_id is not None else None
 
     def visit(self, visit_id: int) -> tuple[PatientOverview, VisitOverview] | None:
-        node = self._visit_patient.get(visit_id)
+        node = self._patient_node(visit_id=visit_id)
         if node is None:
             return None
-        return node.item, next(v for v in node.item.visits if v.visit.id == visit_id)
+        found = next((v for v in node.item.visits if v.visit.id == visit_id), None)
+        return (node.item, found) if found is not None else None
 
     def counts(self) -> tuple[int, int, int]:
         """(patients, incomplete patients, patients shown)."""
-        incomplete = sum(1 for n in self._all if not n.item.complete)
+        incomplete = sum(1 for n in self._all if not n.complete)
         return len(self._all), incomplete, len(self._rows)
 
     def set_measured(self, film_id: int, count: int) -> None:
-        node = self._film_patient.get(film_id)
+        node = self._patient_node(film_id=film_id)
         if node is not None:
             for vo in node.item.visits:
                 if film_id in vo.measured:
@@ -169,7 +268,7 @@ class StudyModel(QAbstractItemModel):
             self._changed(node)
 
     def set_labs(self, visit_id: int, count: int) -> None:
-        node = self._visit_patient.get(visit_id)
+        node = self._patient_node(visit_id=visit_id)
         if node is not None:
             for vo in node.item.visits:
                 if vo.visit.id == visit_id:
@@ -178,7 +277,7 @@ class StudyModel(QAbstractItemModel):
 
     def replace_film(self, record: FilmRecord) -> None:
         """After a relink: the film's new path (and a fresh existence check)."""
-        node = self._film_patient.get(record.id)
+        node = self._patient_node(film_id=record.id)
         if node is None:
             return
         for vo in node.item.visits:
@@ -230,6 +329,8 @@ class StudyModel(QAbstractItemModel):
             return bool(self._rows)
         if parent.column() > 0 or node.kind == FILM:
             return False
+        if node.kind == PATIENT and not node.loaded:
+            return True  # expanding loads the visits (a patient without visits shows none)
         return bool(node.item.visits if node.kind == PATIENT else node.item.films)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

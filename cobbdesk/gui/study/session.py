@@ -37,11 +37,12 @@ from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.overview import film_ids_and_mismatches, patient_rows
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
-from cobbdesk.gui.study.model import visit_label
+from cobbdesk.gui.study.model import StudySource, visit_label
 from cobbdesk.gui.study.watch import StudyWatcher
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.measure_tool import MeasureController
@@ -162,10 +163,9 @@ class StudySession(StudyJobs, QObject):
             self._compare_loader.close()
 
     def refresh(self) -> None:
-        if self.study is not None:
-            overview = self.study.overview()
-            self.browser.set_overview(overview)
-            self.refresh_flags(overview)
+        if self.study is not None:  # a flat patient list; visits and films load when shown
+            self.browser.set_rows(patient_rows(self.study), StudySource(self.study))
+            self.refresh_flags()
 
     def refresh_flags(self, overview: list[Any] | None = None) -> None:
         """Flag films in the browser: implausible or stale angles, template/region mismatches."""
@@ -173,10 +173,12 @@ class StudySession(StudyJobs, QObject):
             return
         from cobbdesk.core.compare.flags import film_flags
 
-        overview = overview if overview is not None else self.study.overview()
-        visits = [v for po in overview for v in po.visits]
-        uids = {f.sop_instance_uid: f.id for v in visits for fs in v.films.values() for f in fs}
-        mismatched = {fid: n for v in visits for fid, n in v.mismatched.items()}
+        if overview is None:
+            uids, mismatched = film_ids_and_mismatches(self.study)
+        else:
+            visits = [v for po in overview for v in po.visits]
+            uids = {f.sop_instance_uid: f.id for v in visits for fs in v.films.values() for f in fs}
+            mismatched = {fid: n for v in visits for fid, n in v.mismatched.items()}
         try:
             flags = film_flags(uids, self.study.measurements(), self.study.angle_discrepancies(),
                                mismatched)  # fmt: skip

@@ -52,6 +52,7 @@ SPECS: tuple[Spec, ...] = (
     ("export_study", "&Study", "E&xport study data…", "", lambda w: _study_dialog(w, "export")),
     ("stats", "&Study", "&Statistics and report…", "", lambda w: _study_dialog(w, "stats")),
     ("plans", "&Study", "Reading &plans…", "", lambda w: _study_dialog(w, "plans")),
+    ("query_pacs", "&Study", "&Query PACS…", "", lambda w: _study_dialog(w, "pacs")),
     (
         "delete",
         "&Edit",
@@ -72,6 +73,13 @@ SPECS: tuple[Spec, ...] = (
         lambda w: ask_snap_threshold(w),  # noqa: PLW0108 (defined below)
     ),
     ("calibrate", "&Measure", "&Calibrate on a ruler…", "", lambda w: _calibrate(w)),  # noqa: PLW0108
+    (
+        "export_sr",
+        "F&ilm",
+        "Export measurements as DICOM &SR…",
+        "",
+        lambda w: _study_dialog(w, "sr"),
+    ),
     ("fit", "&View", "&Fit to window", "F", lambda w: w.view.fit()),
     ("one", "&View", "Actual pixels (1:1)", "1", lambda w: w.view.one_to_one()),
     ("zoom_in", "&View", "Zoom in", "+", lambda w: w.view.zoom_in()),
@@ -121,6 +129,14 @@ def _study_dialog(window: MainWindow, which: str) -> None:
         from cobbdesk.gui.study.export_dialog import open_export_dialog
 
         open_export_dialog(window)
+    elif which == "pacs":
+        from cobbdesk.gui.pacs.query_dialog import open_query_dialog
+
+        open_query_dialog(window)
+    elif which == "sr":
+        from cobbdesk.gui.pacs.sr_dialog import open_sr_dialog
+
+        open_sr_dialog(window)
     elif which == "plans":
         from cobbdesk.gui.reading.plans_dialog import open_plans_dialog
 

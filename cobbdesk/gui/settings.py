@@ -120,3 +120,28 @@ def reopen_last_study() -> bool:
 
 def set_reopen_last_study(on: bool) -> None:
     settings().setValue("reopen_last_study", bool(on))
+
+
+PACS_DEFAULTS: dict[str, object] = {"nodes": [], "own_aet": "COBBDESK", "own_port": 11113,
+                                    "last": ""}  # fmt: skip
+"""Query PACS settings: ``nodes`` (dicts name, called_aet, host, port, url — url non-empty
+for a DICOMweb server), CobbDesk's own AE title and C-MOVE port, the node used last."""
+
+
+def pacs_config() -> dict[str, object]:
+    """The saved PACS nodes and CobbDesk's own AE title/port (defaults when none or broken)."""
+    import json
+
+    try:
+        saved = json.loads(str(settings().value("pacs/config", "") or "{}"))
+    except ValueError:
+        saved = {}
+    config = dict(PACS_DEFAULTS)
+    config.update({k: v for k, v in saved.items() if k in PACS_DEFAULTS})
+    return config
+
+
+def set_pacs_config(config: dict[str, object]) -> None:
+    import json
+
+    settings().setValue("pacs/config", json.dumps(config))

@@ -134,15 +134,18 @@ def engine_for(loc: ServerLocation, *, read_only: bool = False) -> Engine:
 
 def _begin(conn: Connection) -> None:
     """Writers: the study's write lock first (READ COMMITTED, so every later statement sees
-    the commits made while waiting).  Readers: a REPEATABLE READ snapshot — unless the driver
-    already opened a transaction (a query on the raw connection), which stays as it is."""
+    the commits made while waiting).  Readers: a REPEATABLE READ snapshot.
+
+    The driver may already be inside a transaction that SQLAlchemy has not begun (the pool's
+    pre-ping ``SELECT 1``, or a read on the raw connection whose rows were fetched): nothing
+    of it needs keeping, so it is ended first and the transaction starts afresh.
+    """
     raw = conn.connection.driver_connection
-    busy = bool(getattr(raw, "_in_transaction", False))  # pg8000: the server said so
+    if getattr(raw, "_in_transaction", False):  # pg8000: the server's transaction status
+        raw.rollback()  # type: ignore[union-attr]
     if conn.get_execution_options().get(WRITE_OPTION, False):
-        if busy:  # nothing of this write has run yet: start it afresh
-            raw.rollback()  # type: ignore[union-attr]
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-    elif not busy:
+    else:
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 

@@ -10,6 +10,7 @@ Kept out of Qt so it is tested without widgets and shared by every view (single 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -107,3 +108,29 @@ def level_for_scale(scale: float, levels: int) -> int:
     while level + 1 < levels and scale <= 0.5 ** (level + 1):
         level += 1
     return level
+
+
+def level_tile(
+    rect: tuple[float, float, float, float],
+    image_size: tuple[int, int],
+    level_shape: tuple[int, int],
+    margin: int = 1,
+) -> tuple[int, int, int, int] | None:
+    """The pyramid level's pixels ``(x0, y0, x1, y1)`` (half-open) that cover ``rect``.
+
+    ``rect`` is ``(left, top, width, height)`` in image coordinates (pixel centres at
+    integers, so the image spans ``-0.5 … columns - 0.5``); ``image_size`` is (columns, rows)
+    and ``level_shape`` the level's (rows, columns).  The level is drawn stretched over the
+    whole image, so its pixel ``i`` spans ``[i · columns / level_columns, …)`` in edge
+    coordinates.  ``margin`` extra level pixels on each side keep smoothing seamless.  None
+    when ``rect`` misses the image.
+    """
+    left, top, width, height = rect
+    columns, rows = image_size
+    level_rows, level_columns = level_shape
+    sx, sy = columns / level_columns, rows / level_rows
+    x0 = max(0, math.floor((left + 0.5) / sx) - margin)
+    y0 = max(0, math.floor((top + 0.5) / sy) - margin)
+    x1 = min(level_columns, math.ceil((left + width + 0.5) / sx) + margin)
+    y1 = min(level_rows, math.ceil((top + height + 0.5) / sy) + margin)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None

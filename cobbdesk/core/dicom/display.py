@@ -10,7 +10,9 @@ Small pure functions in the order of PS3.3 C.11 (after pydicom ``pixels/processi
 
 :func:`voi_unit` is the exact reference formula.  :func:`render` picks a fast path that gives
 the same result: a 256-entry ``cv2.LUT`` for 8-bit data, a saturating ``cv2.convertScaleAbs``
-for wide linear windows on integer data (a few ms on a 7.5 MP film), and a value LUT otherwise.
+for wide linear windows on integer data (a few ms on a 7.5 MP film), a value LUT for other
+integer data (every VOI function, SIGMOID and VOI LUT included), and a 65,536-level LUT for
+float data when that is within one grey level of exact (:func:`_fine_lut`).
 
 >>> import numpy as np
 >>> from cobbdesk.core.dicom.film import Window
@@ -39,6 +41,7 @@ U8 = npt.NDArray[np.uint8]
 AUTO_PERCENTILES = (0.5, 99.5)
 _MAX_VALUE_LUT = 1 << 20  # value-indexed LUTs are used up to this many distinct values
 _MIN_CV_PIXELS = 64
+_FINE_LUT = 1 << 16  # levels of the LUT that float data are quantised through
 
 
 def _function(voi: Window) -> VoiFunction:
@@ -123,9 +126,39 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
             table = _table(voi, low, high, inverted)
             index = pixels - np.asarray(low, dtype=pixels.dtype) if low else pixels
             return np.asarray(np.take(table, index), dtype=np.uint8)
+    fine = _fine_lut(pixels, voi, inverted) if isinstance(voi, Window) else None
+    if fine is not None:
+        return fine
     unit = voi_unit(pixels, voi)
     result8: U8 = np.rint(unit * 255.0).astype(np.uint8)
     return np.asarray(255 - result8, dtype=np.uint8) if inverted else result8
+
+
+def _fine_lut(pixels: npt.NDArray[Any], voi: Window, inverted: bool) -> U8 | None:
+    """Float data through a 65,536-entry LUT over their range (None when not exact enough).
+
+    Each value is rounded to the nearest of ``_FINE_LUT`` evenly spaced levels (``step`` apart)
+    whose output is exact (:func:`voi_unit`).  Every window function's slope is at most
+    ``255 / width`` grey levels per unit (C.11.2.1.2; SIGMOID's steepest is ``255 / width``
+    at the centre), so the quantisation moves the output by at most ``255 step / (2 width)``
+    before rounding: used only when ``255 step <= width``, i.e. within 1 grey level of exact.
+    """
+    if pixels.dtype != np.float32 or pixels.ndim != 2 or pixels.size < _MIN_CV_PIXELS:
+        return None
+    low, high = (float(v) for v in cv2.minMaxLoc(pixels)[:2])
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return None
+    step = (high - low) / (_FINE_LUT - 1)
+    if 255.0 * step > voi.width:
+        return None
+    index = ((pixels - np.float32(low)) * np.float32(1.0 / step) + np.float32(0.5)).astype(
+        np.uint16
+    )  # round half up: every argument is >= 0.5
+    unit = voi_unit(low + step * np.arange(_FINE_LUT, dtype=np.float64), voi)
+    table: U8 = np.rint(unit * 255.0).astype(np.uint8)
+    if inverted:
+        table = np.asarray(255 - table, dtype=np.uint8)
+    return np.asarray(np.take(table, index), dtype=np.uint8)
 
 
 def _as_cv(pixels: npt.NDArray[Any]) -> npt.NDArray[Any]:

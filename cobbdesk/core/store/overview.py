@@ -14,9 +14,9 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Connection, and_, case, func, not_, select
+from sqlalchemy import Connection, Engine, and_, case, func, not_, select
 
 from cobbdesk.core.store.records import (
     _TEMPLATE_REGIONS,
@@ -31,8 +31,14 @@ from cobbdesk.core.store.records import (
 from cobbdesk.core.store.rows import FILM_COLUMNS, VISIT_COLUMNS, _film, _visit
 from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 
-if TYPE_CHECKING:
-    from cobbdesk.core.store.study import Study
+
+class Study(Protocol):
+    """What the overview needs of :class:`~cobbdesk.core.store.study.Study` (a protocol, so
+    this module does not import the study module that uses it)."""
+
+    engine: Engine
+
+    def patients(self) -> list[Patient]: ...
 
 
 def _counts(conn: Connection, key: Any, deleted: Any, *where: Any) -> dict[int, int]:

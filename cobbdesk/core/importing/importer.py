@@ -33,13 +33,13 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from cobbdesk.core.dicom.person_name import normalise_person_name
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.importing.photos import PhotoTarget, take_photos
+from cobbdesk.core.importing.report import DuplicateFilm, ImportedFilm, ImportReport
 from cobbdesk.core.importing.scan import (
     Cancel,
     HeaderInfo,
@@ -116,48 +116,6 @@ def assign_visits(study_dates: Iterable[date]) -> dict[date, VisitKind]:
         best = min(window, key=lambda d: (abs((d - first).days - MONTH3_TARGET), d))
         kinds[best] = VisitKind.MONTH3
     return kinds
-
-
-@dataclass(frozen=True)
-class ImportedFilm:
-    path: str
-    sop_instance_uid: str
-    film_id: int
-    study_id: str
-    visit: str  # "admission", "month3" or "other <label>"
-    region: str
-
-
-@dataclass(frozen=True)
-class DuplicateFilm:
-    path: str
-    sop_instance_uid: str
-    duplicate_of: str  # "film 12 (path)" or "path (earlier in this import)"
-
-
-@dataclass
-class ImportReport:
-    imported: list[ImportedFilm] = field(default_factory=list)
-    duplicates: list[DuplicateFilm] = field(default_factory=list)
-    errors: list[ScanIssue] = field(default_factory=list)
-    skipped: list[ScanIssue] = field(default_factory=list)
-    new_patients: list[str] = field(default_factory=list)  # study IDs
-    new_visits: list[str] = field(default_factory=list)  # "P0001 admission 2026-01-05"
-    warnings: list[str] = field(default_factory=list)
-    files: int = 0
-    cancelled: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was rejected (skipped non-DICOM files are not rejections)."""
-        return not self.errors and not self.cancelled
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["errors"] = [{"path": str(e.path), "message": e.message} for e in self.errors]
-        data["skipped"] = [{"path": str(e.path), "message": e.message} for e in self.skipped]
-        data["ok"] = self.ok
-        return data
 
 
 def import_paths(

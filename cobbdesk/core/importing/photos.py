@@ -21,17 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cobbdesk.core.dicom.photo import image_format, read_photo
 from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.importing.report import DuplicateFilm, ImportedFilm, ImportReport
 from cobbdesk.core.importing.scan import ScanIssue
 from cobbdesk.core.store.bulk import films_by_sop
 from cobbdesk.core.store.records import Region, VisitKind
 from cobbdesk.core.store.study import Study
-
-if TYPE_CHECKING:
-    from cobbdesk.core.importing.importer import ImportReport
 
 HINT = (
     "a {fmt} photo/scan of a film: give the patient, visit and region to import it "
@@ -89,8 +86,6 @@ def _patient(study: Study, report: ImportReport, patient: str) -> tuple[int, str
 
 
 def _import(study: Study, report: ImportReport, target: PhotoTarget, paths: list[Path]) -> None:
-    from cobbdesk.core.importing.importer import DuplicateFilm, ImportedFilm
-
     pid: int | None = None
     visit_id: int | None = None
     study_id = ""

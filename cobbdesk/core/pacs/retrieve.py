@@ -27,7 +27,8 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pynetdicom import AE, build_context, evt
 
-from cobbdesk.core.importing.importer import ImportReport, import_paths
+from cobbdesk.core.importing.importer import import_paths
+from cobbdesk.core.importing.report import ImportReport
 from cobbdesk.core.pacs.node import (
     GET_MODEL,
     IMAGE_CLASSES,

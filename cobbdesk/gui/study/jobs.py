@@ -23,8 +23,8 @@ from cobbdesk.gui import errors
 from cobbdesk.gui.dispatch import UiDispatcher
 
 if TYPE_CHECKING:
-    from cobbdesk.core.importing.importer import ImportReport
     from cobbdesk.core.importing.photos import PhotoTarget
+    from cobbdesk.core.importing.report import ImportReport
     from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.study.browser import StudyBrowser
     from cobbdesk.gui.study.photo_dialog import PhotoPrompt

@@ -20,8 +20,8 @@ from sqlalchemy import Connection, select
 
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, TEMPLATES, Plan
-from cobbdesk.core.reading.readings import reading_rows
 from cobbdesk.core.reading.rounds import WorklistItem, _done, _items, _opened
+from cobbdesk.core.reading.rows import reading_rows
 from cobbdesk.core.reading.worklist import worklist_order
 from cobbdesk.core.store.schema import films, visits
 from cobbdesk.core.store.study import Study

@@ -24,8 +24,10 @@ from sqlalchemy import Connection, select
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.measure.measurement import CobbMeasurement
+from cobbdesk.core.reading.adjudication import adjudication_films, adjudicator_of
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, TEMPLATES, Plan
 from cobbdesk.core.reading.rounds import _opened
+from cobbdesk.core.reading.rows import reading_rows
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.clinical import measurement_from_row, measurement_row
 from cobbdesk.core.store.integrity import inserted
@@ -52,8 +54,6 @@ def check_reading_allowed(
 ) -> None:
     """ValidationError unless ``rater`` may read ``film_id`` in ``round_no`` now."""
     if round_no == ADJUDICATION_ROUND:
-        from cobbdesk.core.reading.adjudication import adjudication_films, adjudicator_of
-
         if rater != adjudicator_of(plan):
             raise ValidationError(None, f"{rater!r} is not the adjudicator of plan {plan.name!r}")
         if film_id not in adjudication_films(conn, plan):
@@ -237,20 +237,6 @@ def plan_readings(study: Study, plan: Plan) -> list[dict[str, Any]]:
     angle_deg`` (for the statistics and the adjudication list)."""
     with study.engine.connect() as conn:
         return reading_rows(conn, plan)
-
-
-def reading_rows(conn: Connection, plan: Plan) -> list[dict[str, Any]]:
-    from cobbdesk.core.store.schema import visits
-
-    r = readings.c
-    query = (
-        select(r.film_id, films.c.region, visits.c.patient_id, r.rater, r.round, r.kind,
-               r.angle_deg)
-        .join(films, films.c.id == r.film_id).join(visits, visits.c.id == films.c.visit_id)
-        .where(r.plan_id == plan.id, r.deleted_utc.is_(None))
-        .order_by(r.film_id, r.rater, r.round)
-    )  # fmt: skip
-    return [dict(row) for row in conn.execute(query).mappings()]
 
 
 __all__ = [

@@ -113,11 +113,13 @@ def read_uri(path: Path, *, probe: bool) -> str:
     return f"file:{quote(str(path.resolve()))}?{'immutable=1' if quiet else 'mode=ro'}"
 
 
-def probe(path: Path) -> Engine:
+def probe(path: Path, *, check: bool = True) -> Engine:
     """Check, without changing the file, that ``path`` is an undamaged SQLite database.
 
     Returns a read-only engine on it (the caller disposes of it).  Raises StoreError for an
     empty file, a file that is not SQLite, or a damaged one (naming the newest backup).
+    ``check=False`` leaves out ``PRAGMA quick_check`` (the study open runs it in the
+    background: :mod:`~cobbdesk.core.store.background_check`).
     """
     try:
         with path.open("rb") as handle:
@@ -136,7 +138,8 @@ def probe(path: Path) -> Engine:
         hide_parameters=True,
     )  # fmt: skip
     try:
-        quick_check(engine, path)
+        if check:
+            quick_check(engine, path)
     except Exception:
         engine.dispose()
         raise
@@ -183,8 +186,9 @@ def quick_check(engine: Engine, path: Path) -> None:
     if rows != ["ok"]:
         backup = newest_backup(path)
         offer = f" The newest backup is {backup.name}." if backup else " No backup was found."
+        found = [x.strip() for r in rows for x in r.splitlines() if x.strip() and "***" not in x]
         raise StoreError(
-            path, f"the study file is damaged ({'; '.join(rows[:3])}); it was not changed.{offer}"
+            path, f"the study file is damaged ({'; '.join(found[:3])}); it was not changed.{offer}"
         )
 
 

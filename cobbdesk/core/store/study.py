@@ -29,6 +29,7 @@ from cobbdesk.core import redact
 from cobbdesk.core.errors import StoreError, StudyReadOnlyError, ValidationError
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import dialect, faults, pg_dialect, pg_url
+from cobbdesk.core.store.background_check import BackgroundCheck
 from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
 from cobbdesk.core.store.clinical import ClinicalRecords
@@ -78,6 +79,9 @@ def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
 
 
 class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
+    #: The file's quick_check, running after the open (None: a new file or a server).
+    file_check: BackgroundCheck | None = None
+
     def __init__(
         self,
         path: Path | pg_url.ServerLocation,
@@ -147,8 +151,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         """Open a study; refuse, without changing a byte, anything that is not a sound one.
 
         The file is first read through a read-only URI (:func:`dialect.probe`): an empty,
-        foreign (not SQLite, or SQLite without CobbDesk's ``meta``), damaged, version-less or
-        newer file raises StoreError before any backup, migration or journal-mode switch.  A
+        foreign (not SQLite, or SQLite without CobbDesk's ``meta``), version-less or newer
+        file raises StoreError before any backup, migration or journal-mode switch.  SQLite's
+        ``quick_check`` then runs in the background (:attr:`file_check`): a damaged file is
+        refused before any write — the first write, and a migration, wait for the result —
+        and a with-block that only read raises the damage when it ends
+        (:mod:`~cobbdesk.core.store.background_check`).  A
         study whose file or folder cannot be written (or ``read_only``) opens read-only:
         reading works, every write raises StudyReadOnlyError.  An older schema is migrated
         after a backup; that needs write access (StudyReadOnlyError otherwise).
@@ -161,10 +169,15 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         target = Path(path)
         if not target.is_file():
             raise StoreError(target, "no such study file")
-        probe = dialect.probe(target)
+        probe = dialect.probe(target, check=False)
         try:
             with probe.connect() as conn:
                 version = stored_version(conn, target)
+        except StoreError:
+            raise
+        except Exception:  # the meta table cannot be read: the full check says why
+            dialect.quick_check(probe, target)
+            raise
         finally:
             probe.dispose()
         read_only = read_only or not faults.writable(target)
@@ -176,7 +189,9 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             )
         study = cls(target, actor, read_only=read_only)
         try:
-            if not read_only:
+            study.file_check = BackgroundCheck(target)
+            if not read_only and version < SCHEMA_VERSION:  # a backup and writes: checked first
+                study.file_check.raise_if_damaged()
                 study.backup_made = migrate(study.engine, target, study.actor)
             redact.remember_study(study)
         except Exception:
@@ -225,6 +240,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+        if exc[0] is None and self.file_check is not None:
+            self.file_check.raise_if_damaged()  # what only read learns of damage at the end
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -234,6 +251,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         """
         if self.read_only:
             raise faults.read_only(self.path)
+        if self.file_check is not None:
+            self.file_check.raise_if_damaged()  # a damaged file is never written
         with dialect.writing(self.engine) as conn:
             yield conn
 
@@ -267,7 +286,10 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
 
     def verify_integrity(self, expect_head: str | None = None) -> Integrity:
         """The audit chain, its recorded head, its guards and the data replayed from it
-        (:func:`~cobbdesk.core.store.integrity.check_integrity`); one read snapshot."""
+        (:func:`~cobbdesk.core.store.integrity.check_integrity`); one read snapshot.  Waits
+        for the file's quick_check first (StoreError when the file is damaged)."""
+        if self.file_check is not None:
+            self.file_check.raise_if_damaged()
         with self.engine.connect() as conn, conn.begin():
             return check_integrity(conn, expect_head)
 

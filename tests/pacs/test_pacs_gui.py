@@ -152,6 +152,7 @@ def test_retrieve_a_series_then_the_patient_marks_them_in_study(
     items = _items(dialog)
     assert _series(dialog) == [("CR", "2026-04-06", "✓ in study")] + [("DX", "2026-01-05", "—")] * 3
     assert (items["2026-04-06"].text(4), items["2026-01-05"].text(4)) == ("✓ in study", "—")
+    _screenshot(dialog)
     dialog.tree.clearSelection()
     dialog.tree.topLevelItem(0).setSelected(True)
     steps.clear()
@@ -162,13 +163,15 @@ def test_retrieve_a_series_then_the_patient_marks_them_in_study(
     assert all(a[0] <= b[0] for a, b in itertools.pairwise(steps))
     assert [(r.arrived, r.already) for r in dialog.reports] == [(3, 0), (0, 1)]
     assert {_items(dialog)[k].text(4) for k in _items(dialog)} == {"✓ in study"}
-    _screenshot(dialog)
 
 
 def _screenshot(dialog: QueryDialog) -> None:
+    """The README's picture (COBBDESK_SCREENSHOTS=resources/screenshots to refresh it)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    dialog.patient_name.setText("")
-    assert dialog.grab().save(str(SHOTS / "query_pacs.png"))
+    dialog.show()
+    dialog.tree.clearSelection()
+    dialog.node.nodes.setEditText("Orthanc (loopback)")
+    assert dialog.grab().save(str(SHOTS / "09_query_pacs.png"))
 
 
 def test_cancel_imports_what_arrived_and_a_retry_completes(

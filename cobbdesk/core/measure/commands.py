@@ -82,19 +82,36 @@ class MeasurementSet(Mapping[str, CobbMeasurement]):
             raise ValidationError(None, f"no measurement with id {measurement_id}") from None
 
     def index(self, measurement_id: str) -> int:
+        """Position (0-based) of the measurement ``measurement_id`` in the set's order.
+
+        Raises :class:`ValidationError` when there is no such measurement.
+        """
         self.require(measurement_id)
         return list(self._items).index(measurement_id)
 
     def inserted(self, measurement: CobbMeasurement, index: int | None = None) -> MeasurementSet:
+        """A new set with ``measurement`` inserted at ``index`` (appended when None).
+
+        The set itself is unchanged.  Raises :class:`ValidationError` when the id is already
+        present.
+        """
         values = list(self._items.values())
         values.insert(len(values) if index is None else index, measurement)
         return MeasurementSet(values)
 
     def removed(self, measurement_id: str) -> MeasurementSet:
+        """A new set without the measurement ``measurement_id`` (order of the rest kept).
+
+        Raises :class:`ValidationError` when there is no such measurement.
+        """
         self.require(measurement_id)
         return MeasurementSet(m for m in self._items.values() if m.id != measurement_id)
 
     def replaced(self, measurement: CobbMeasurement) -> MeasurementSet:
+        """A new set with the measurement of the same id swapped for ``measurement``, in place.
+
+        Raises :class:`ValidationError` when the set holds no measurement with that id.
+        """
         self.require(measurement.id)
         return MeasurementSet(
             measurement if m.id == measurement.id else m for m in self._items.values()
@@ -103,22 +120,40 @@ class MeasurementSet(Mapping[str, CobbMeasurement]):
 
 @dataclass(frozen=True)
 class AddMeasurement:
+    """Command: insert ``measurement`` at ``index`` (appended when None); undone by a delete.
+
+    :func:`apply` raises :class:`ValidationError` when its id is already in the set.
+    """
+
     measurement: CobbMeasurement
     index: int | None = None
 
     @property
     def label(self) -> str:
+        """Menu text, e.g. ``"Add C2-C7 measurement"``."""
         return f"Add {self.measurement.template.value} measurement"
 
 
 @dataclass(frozen=True)
 class DeleteMeasurement:
+    """Command: remove the measurement ``measurement_id``; undone by re-adding it where it was.
+
+    :func:`apply` raises :class:`ValidationError` when there is no such measurement.
+    """
+
     measurement_id: str
     label: str = "Delete measurement"
 
 
 @dataclass(frozen=True)
 class MovePoint:
+    """Command: move one handle (``which``) of a measurement to ``new_point``.
+
+    ``new_point`` is an image point (x, y) = (column, row) in px, pixel-centre origin; it is
+    coerced to floats and ``which`` to a :class:`PointName` (``ValueError`` for an unknown name).
+    Moving a handle by hand clears that line's ``*_snapped`` flag.
+    """
+
     measurement_id: str
     which: PointName
     new_point: Point
@@ -129,11 +164,18 @@ class MovePoint:
 
     @property
     def label(self) -> str:
+        """Menu text, e.g. ``"Move upper posterior point"``."""
         return f"Move {self.which.line.value} {self.which.end} point"
 
 
 @dataclass(frozen=True)
 class MoveLine:
+    """Command: shift both ends of one line of a measurement by (``dx``, ``dy``) px.
+
+    ``dx`` is along the columns (x), ``dy`` along the rows (y); ``line`` is coerced to a
+    :class:`LineName` (``ValueError`` for an unknown name).  Clears that line's ``*_snapped`` flag.
+    """
+
     measurement_id: str
     line: LineName
     dx: float
@@ -144,6 +186,7 @@ class MoveLine:
 
     @property
     def label(self) -> str:
+        """Menu text, e.g. ``"Move lower line"``."""
         return f"Move {self.line.value} line"
 
 
@@ -222,10 +265,12 @@ class History:
 
     @property
     def can_undo(self) -> bool:
+        """True when there is a step for :meth:`undo` to revert."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """True when there is an undone step for :meth:`redo` to re-apply."""
         return bool(self._redo)
 
     @property
@@ -235,6 +280,7 @@ class History:
 
     @property
     def redo_text(self) -> str:
+        """Label of the step :meth:`redo` would re-apply ("" when none)."""
         return self._redo[-1].label if self._redo else ""
 
     @property

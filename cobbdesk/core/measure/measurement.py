@@ -106,6 +106,7 @@ class PointName(StrEnum):
 
     @property
     def line(self) -> LineName:
+        """The line this handle belongs to (:attr:`LineName.UPPER` or :attr:`LineName.LOWER`)."""
         return LineName(self.value.split(".")[0])
 
     @property
@@ -121,6 +122,8 @@ class PointName(StrEnum):
 
 
 class LineName(StrEnum):
+    """The two endplate lines of a measurement: ``"upper"`` and ``"lower"``."""
+
     UPPER = "upper"
     LOWER = "lower"
 
@@ -131,6 +134,7 @@ def utc_now() -> str:
 
 
 def new_id() -> str:
+    """A fresh random measurement id: a UUID4 as 36-character text."""
     return str(uuid.uuid4())
 
 
@@ -165,9 +169,15 @@ class EndplateLine:
         object.__setattr__(self, "posterior", _point(self.posterior, "posterior point"))
 
     def as_tuple(self) -> tuple[Point, Point]:
+        """``(anterior, posterior)``, each an (x, y) point in px."""
         return (self.anterior, self.posterior)
 
     def translated(self, dx: float, dy: float) -> EndplateLine:
+        """A copy shifted by ``dx`` px along x (columns) and ``dy`` px along y (rows).
+
+        >>> EndplateLine((1, 2), (5, 2)).translated(1, -2)
+        EndplateLine(anterior=(2.0, 0.0), posterior=(6.0, 0.0))
+        """
         (ax, ay), (px, py) = self.anterior, self.posterior
         return EndplateLine((ax + dx, ay + dy), (px + dx, py + dy))
 
@@ -261,16 +271,20 @@ class CobbMeasurement:
 
     @property
     def units(self) -> str:
+        """``"mm-based"`` when the film has a spacing, else ``"pixel-based; uncalibrated"``."""
         return "mm-based" if self.spacing is not None else "pixel-based; uncalibrated"
 
     @property
     def convention(self) -> str:
+        """The sign convention text (:data:`CONVENTION`: positive = lordosis)."""
         return CONVENTION
 
     def line(self, name: LineName | str) -> EndplateLine:
+        """The upper or lower :class:`EndplateLine` (``ValueError`` for another name)."""
         return self.upper if LineName(name) is LineName.UPPER else self.lower
 
     def point(self, which: PointName | str) -> Point:
+        """One handle's (x, y) image point in px (``ValueError`` for an unknown name)."""
         which = PointName(which)
         return getattr(self.line(which.line), which.end)  # type: ignore[no-any-return]
 

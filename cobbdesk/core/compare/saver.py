@@ -28,15 +28,23 @@ class StudyFilmStore:
     film_id: int
 
     def save(self, m: CobbMeasurement, reason: str) -> None:
+        """Insert ``m`` on this film or update it (:meth:`Study.save_measurement`).
+
+        Changing a saved measurement needs a non-blank ``reason`` (:class:`ValidationError`);
+        :class:`~cobbdesk.core.store.conflicts.ConflictError` when another rater changed it since.
+        """
         self.study.save_measurement(self.film_id, m, reason=reason)
 
     def delete(self, measurement_id: str, reason: str) -> None:
+        """Soft-delete the measurement (:meth:`Study.delete_measurement`; needs a reason)."""
         self.study.delete_measurement(measurement_id, reason)
 
     def restore(self, m: CobbMeasurement, reason: str) -> None:
+        """Undo the soft deletion of ``m`` on this film (:meth:`Study.restore_measurement`)."""
         self.study.restore_measurement(self.film_id, m, reason)
 
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
+        """Store the film's facing and its source, audited (:meth:`Study.set_facing`)."""
         self.study.set_facing(self.film_id, facing, source, reason)
 
     def current(self, measurement_id: str) -> CobbMeasurement | None:

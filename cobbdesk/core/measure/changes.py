@@ -25,13 +25,21 @@ from cobbdesk.core.measure.measurement import CobbMeasurement
 class MeasurementStore(Protocol):
     """Where a session writes (a study film, a sidecar, a test).  Errors propagate."""
 
-    def save(self, m: CobbMeasurement, reason: str) -> None: ...
+    def save(self, m: CobbMeasurement, reason: str) -> None:
+        """Write ``m`` (insert, or update the saved one with the same id).
 
-    def delete(self, measurement_id: str, reason: str) -> None: ...
+        A study store needs a non-blank ``reason`` to change a saved measurement
+        (:class:`~cobbdesk.core.errors.ValidationError` otherwise) and may refuse with a conflict.
+        """
 
-    def restore(self, m: CobbMeasurement, reason: str) -> None: ...
+    def delete(self, measurement_id: str, reason: str) -> None:
+        """Delete the measurement ``measurement_id`` (a study soft-deletes it, audited)."""
 
-    def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None: ...
+    def restore(self, m: CobbMeasurement, reason: str) -> None:
+        """Bring back the deleted measurement ``m`` with its points (e.g. undo of a delete)."""
+
+    def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
+        """Record which way the patient faces on the film and where that came from."""
 
 
 class RereadingStore(MeasurementStore, Protocol):
@@ -39,7 +47,8 @@ class RereadingStore(MeasurementStore, Protocol):
     ``conflicts`` (:class:`~cobbdesk.core.store.conflicts.ConflictError`); :meth:`current`
     reads what is stored now (None: deleted) and makes it the baseline of the next write."""
 
-    def current(self, measurement_id: str) -> CobbMeasurement | None: ...
+    def current(self, measurement_id: str) -> CobbMeasurement | None:
+        """The measurement as stored now (None: deleted), the baseline of the next write."""
 
 
 @dataclass
@@ -50,22 +59,28 @@ class MemoryStore:
     log: list[tuple[str, str, str]] = field(default_factory=list)
 
     def save(self, m: CobbMeasurement, reason: str) -> None:
+        """Keep ``m`` under its id and log ``("save", id, reason)``."""
         self.saved[m.id] = m
         self.log.append(("save", m.id, reason))
 
     def delete(self, measurement_id: str, reason: str) -> None:
+        """Forget the measurement and log ``("delete", id, reason)``; ``KeyError`` when unknown."""
         del self.saved[measurement_id]
         self.log.append(("delete", measurement_id, reason))
 
     def restore(self, m: CobbMeasurement, reason: str) -> None:
+        """Keep ``m`` under its id again and log ``("restore", id, reason)``."""
         self.saved[m.id] = m
         self.log.append(("restore", m.id, reason))
 
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
+        """Log ``("facing", "<facing>/<source>", reason)`` (nothing else is kept)."""
         self.log.append(("facing", f"{facing.value}/{source.value}", reason))
 
 
 class ChangeKind(StrEnum):
+    """How an edit changed one measurement: added, adjusted, deleted or restored."""
+
     ADD = "add"
     ADJUST = "adjust"
     DELETE = "delete"
@@ -82,6 +97,7 @@ class Change:
 
     @property
     def measurement_id(self) -> str:
+        """Id of the changed measurement (of ``after``, else of ``before``)."""
         m = self.after or self.before
         assert m is not None
         return m.id

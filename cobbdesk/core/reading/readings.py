@@ -90,12 +90,22 @@ class ReadingStore:
 
     @property
     def kind(self) -> str:
+        """``"adjudication"`` for the adjudication round, else ``"reading"``."""
         return "adjudication" if self.round_no == ADJUDICATION_ROUND else "reading"
 
     def save(self, m: CobbMeasurement, reason: str) -> None:
+        """Save ``m`` as ``m.rater``'s reading of the film in this round (:func:`save_reading`).
+
+        Raises :class:`ValidationError` when that rater may not read the film now or when the
+        template is not the plan's template for the film's region.
+        """
         save_reading(self.study, self.plan, self.round_no, self.film_id, m, reason=reason)
 
     def delete(self, measurement_id: str, reason: str) -> None:
+        """Soft-delete the reading ``measurement_id`` (audited with ``reason``).
+
+        Deleting an unknown or already deleted reading does nothing.
+        """
         with self.study.transaction() as conn:
             old = _row(conn, measurement_id)
             if old is None or old["deleted_utc"] is not None:
@@ -103,6 +113,12 @@ class ReadingStore:
             _update(conn, self.study.actor, old, {"deleted_utc": audit_log.utc_now()}, reason)
 
     def restore(self, m: CobbMeasurement, reason: str) -> None:
+        """Undo the soft deletion of the reading ``m``, storing its points (audited).
+
+        Raises :class:`ValidationError` when the reading was never saved, when ``m.rater`` may not
+        read the film in this round now (:func:`check_reading_allowed`), and when the film already
+        has a live reading of that rater in this round.
+        """
         with self.study.transaction() as conn:
             old = _row(conn, m.id)
             if old is None:

@@ -148,10 +148,12 @@ class MeasurementSession:
     # --- state ------------------------------------------------------------------------------
     @property
     def measurements(self) -> MeasurementSet:
+        """The film's measurements as the session holds them now (the history's state)."""
         return self.history.state
 
     @property
     def placing(self) -> bool:
+        """True while a measurement is being placed (after :meth:`start_placement`)."""
         return self._placing is not None
 
     def load(self, measurements: Iterable[CobbMeasurement]) -> None:
@@ -187,12 +189,19 @@ class MeasurementSession:
         return outcome
 
     def undo(self, reason: str | None = None) -> Outcome:
+        """Revert the last step under the same policy as :meth:`execute`.
+
+        ``reason`` is stored with the change (None: asked through ``ask_reason`` when the change
+        needs one).  Not ok with ``"nothing to undo"``, when a needed reason is refused, or when the
+        store refuses the write; another rater's change holds the step in :attr:`pending_conflict`.
+        """
         outcome = self._step(self.history.next_undo, self.history.undo, "undo", reason)
         if outcome.conflicts:
             self._hold(outcome, self.undo)
         return outcome
 
     def redo(self, reason: str | None = None) -> Outcome:
+        """Re-apply the last undone step; reasons, refusals and conflicts as :meth:`undo`."""
         outcome = self._step(self.history.next_redo, self.history.redo, "redo", reason)
         if outcome.conflicts:
             self._hold(outcome, self.redo)
@@ -320,6 +329,10 @@ class MeasurementSession:
                 self.deleted.add(mid)
 
     def delete(self, measurement_id: str | None) -> Outcome:
+        """Delete the measurement ``measurement_id`` through :meth:`execute`.
+
+        Not ok (``"nothing selected"``) when the id is None or not among the measurements.
+        """
         command = delete_command(self.measurements, measurement_id)
         return Outcome(False, "nothing selected") if command is None else self.execute(command)
 
@@ -331,6 +344,7 @@ class MeasurementSession:
         return next(self._placing)
 
     def cancel_placement(self) -> None:
+        """Abandon the measurement being placed, if any (nothing is stored)."""
         if self._placing is not None:
             self._placing.close()
         self._placing = None
@@ -391,6 +405,7 @@ class MeasurementSession:
         return self.execute(final.command)
 
     def cancel_drag(self) -> None:
+        """Abandon the current drag, if any (nothing is stored)."""
         if self._drag is not None:
             self._drag.close()
         self._drag = None

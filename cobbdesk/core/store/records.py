@@ -17,12 +17,16 @@ from cobbdesk.core.errors import ValidationError
 
 
 class VisitKind(StrEnum):
+    """Which visit of a patient: admission, the 3-month follow-up, or another one."""
+
     ADMISSION = "admission"
     MONTH3 = "month3"
     OTHER = "other"
 
 
 class Region(StrEnum):
+    """The spine region a film shows (``"cervical"``, ``"lumbar"`` or ``"unknown"``)."""
+
     CERVICAL = "cervical"
     LUMBAR = "lumbar"
     UNKNOWN = "unknown"
@@ -61,6 +65,14 @@ def iso_date(value: Any, name: str) -> str | None:
 
 
 class Patient(NamedTuple):
+    """One patient of a study.
+
+    ``id`` is the database id, ``study_id`` the CobbDesk study ID (e.g. ``P0001``);
+    ``dicom_patient_id``, ``name``, ``mrn`` and ``birth_date`` (``YYYY-MM-DD``) are
+    identifiers, never to be logged.
+    ``dose_mg_kg_day`` is in mg/kg/day and ``duration_months`` in months (None: not entered).
+    """
+
     id: int
     study_id: str
     dicom_patient_id: str | None = None
@@ -73,6 +85,8 @@ class Patient(NamedTuple):
 
 
 class Visit(NamedTuple):
+    """One visit of a patient (``patient_id``); ``visit_date`` is ``YYYY-MM-DD`` or None."""
+
     id: int
     patient_id: int
     kind: VisitKind
@@ -81,6 +95,14 @@ class Visit(NamedTuple):
 
 
 class FilmRecord(NamedTuple):
+    """One imported film of a visit (``visit_id``), as stored.
+
+    ``pixel_sha256`` is the SHA-256 (64 hex digits) of the decoded pixels (None: not known);
+    ``path`` is where the file was imported from; ``view`` is DICOM View Position (at most 16
+    characters, "" when absent); ``study_date`` is ``YYYY-MM-DD``; ``pixel_rows`` and
+    ``pixel_columns`` give the image size in pixels (None: not known).
+    """
+
     id: int
     visit_id: int
     sop_instance_uid: str
@@ -113,6 +135,12 @@ class VisitOverview:
     not counted in ``measured`` and the export leaves them out of the region columns."""
 
     def missing(self) -> list[str]:
+        """What the visit still lacks, as short phrases for the study browser.
+
+        ``"cervical film"`` / ``"lumbar film"`` for a region without a film,
+        ``"<region> measurement"`` for a region whose films have no matching measurement,
+        ``"labs"`` when there are none; an empty list when complete.
+        """
         gaps = [
             f"{r.value} film" for r in (Region.CERVICAL, Region.LUMBAR) if not self.films.get(r)
         ]
@@ -129,11 +157,14 @@ class VisitOverview:
 
 @dataclass
 class PatientOverview:
+    """A patient with the overview of each of their visits, for the study browser."""
+
     patient: Patient
     visits: list[VisitOverview] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
+        """True with an admission and a 3-month visit, and no visit lacking anything."""
         kinds = {v.visit.kind for v in self.visits}
         has_both = {VisitKind.ADMISSION, VisitKind.MONTH3} <= kinds
         return has_both and not any(v.missing() for v in self.visits)

@@ -7,9 +7,15 @@
 2. Memory: RSS (VmRSS from /proc/self/status) of an empty CompareView, then with a patient's
    two films open (and the next patient's two prefetched, as in use).  Goal: <= 150 MiB more.
 
+3. Memory as the app runs (#17): the app decodes in its crash-isolated worker process
+   (:mod:`cobbdesk.core.dicom.isolated`), so a thread loader's RSS misses the decoder's memory.
+   A fresh process walks through five patients (show, next ×4, each painted with the next
+   patient prefetched) with ``FilmLoader(isolated=True)``; the peak RSS (VmHWM from
+   ``/proc/PID/status``) of the app process and of every worker process seen is printed.
+
 Run: ``python benchmarks/bench_compare.py [--rounds N] [--isolated]`` (headless: offscreen).
-``--isolated`` decodes in the crash-isolated worker process as the app does (its memory is then
-outside this process); the default decodes in a thread, so every array counts here.
+``--isolated`` times the switch with the worker process too; figure 2 decodes in a thread, so
+every array counts in the one process.
 """
 
 from __future__ import annotations
@@ -142,6 +148,59 @@ def close(app: QApplication, view: CompareView, loader: FilmLoader) -> None:
     flush(app)
 
 
+def status_mib(pid: int | str, key: str) -> float:
+    """A ``/proc/PID/status`` memory line (``VmRSS``, ``VmHWM``) in MiB (Linux only)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no {key} in /proc/{pid}/status (Linux only)")
+
+
+def worker_pids(loader: FilmLoader) -> list[int]:
+    """The decoding worker processes of ``loader`` (pool internals: a benchmark only)."""
+    pool = getattr(getattr(loader, "_isolated", None), "_pool", None)
+    return list(getattr(pool, "_processes", None) or {})
+
+
+def worker_walk(study_path: Path) -> tuple[float, float, float]:
+    """(app RSS before, app peak, worker peak) in MiB over a walk through every patient."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    peaks: dict[int, float] = {}
+
+    def sample() -> None:
+        for pid in worker_pids(loader):
+            peaks[pid] = max(peaks.get(pid, 0.0), status_mib(pid, "VmHWM"))
+
+    with Study.open(study_path, "bench") as study:
+        loader = FilmLoader(isolated=True)
+        view = CompareView(study, "bench", loader)
+        view.resize(1500, 900)
+        view.show()
+        flush(app)
+        before = rss_mib()
+        view.show_patient(view.overview[0].patient.id, "cervical")
+        for step in range(len(view.overview)):
+            if step:
+                view.next_patient()
+            wait(app, view.films_shown)
+            wait(app, lambda: prefetched(view))
+            paint(app, view)
+            sample()
+        app_peak = status_mib("self", "VmHWM")
+        close(app, view, loader)
+    return before, app_peak, max(peaks.values(), default=float("nan"))
+
+
+def report_worker(study_path: Path) -> None:
+    child = subprocess.run([sys.executable, __file__, "--worker-memory", str(study_path)],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    before, app_peak, worker = (float(v) for v in child.stdout.split())
+    print(f"as the app runs (isolated worker process), five patients walked: app process "
+          f"{before:.0f} MiB before, peak {app_peak:.0f} MiB (+{app_peak - before:.0f}); "
+          f"worker process peak {worker:.0f} MiB; together at most "
+          f"{app_peak + worker:.0f} MiB")  # fmt: skip
+
+
 def report_switch(times: list[float]) -> None:
     median = statistics.median(times)
     verdict = "OK" if median <= SWITCH_GOAL_S else "MISSED"
@@ -166,9 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--isolated", action="store_true", help="decode in a worker process")
     parser.add_argument("--memory", type=Path, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--worker-memory", type=Path, help=argparse.SUPPRESS)  # the child
     args = parser.parse_args(argv)
     if args.memory:
         print(*memory(args.memory))
+        return 0
+    if args.worker_memory:
+        print(*worker_walk(args.worker_memory))
         return 0
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             report_switch(switch_times(app, view, args.rounds))
             close(app, view, loader)
         report_memory(path)
+        walk = build_study(Path(tmp) / "walk", patients=5)
+        report_worker(walk)
     return 0
 
 

@@ -57,6 +57,7 @@ def icc_ak(result: IccResult) -> tuple[float | None, float | None, float | None]
     value = (msr - mse) / (msr + (msc - mse) / n)
 
     def step_up(x: float | None) -> float | None:
+        """Spearman–Brown step-up of a single-rater value ``x`` to k raters: kx/(1 + (k − 1)x)."""
         return None if x is None else k * x / (1 + (k - 1) * x)
 
     return value, step_up(result.ci_low), step_up(result.ci_high)
@@ -77,6 +78,11 @@ class Agreement:
     pairs: list[tuple[str, str, list[float], list[float]]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of the results (degrees for ``sd``, ``sem``, ``mdc95``).
+
+        The ICC(A,1) fields without ``dropped_ids`` and each Bland–Altman without ``excluded_ids``;
+        the raw ``pairs`` are left out.
+        """
         icc = {k: v for k, v in asdict(self.icc).items() if k != "dropped_ids"}
         return {
             "label": self.label, "icc_a1": icc, "icc_ak": self.icc_ak,
@@ -117,6 +123,11 @@ def agreement(
 
 @dataclass
 class RegionStats:
+    """The statistics of one region: its number of films with readings, the inter-rater
+    agreement (None with a single rater), one intra-rater agreement per rater (plans with two or
+    more rounds) and the MDC95 note ("" when none).
+    """
+
     region: str
     films: int
     inter: Agreement | None
@@ -124,6 +135,7 @@ class RegionStats:
     mdc_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``inter_rater`` None when there is no inter-rater agreement)."""
         return {"region": self.region, "films": self.films,
                 "inter_rater": self.inter.to_dict() if self.inter else None,
                 "intra_rater": [a.to_dict() for a in self.intra],
@@ -132,6 +144,10 @@ class RegionStats:
 
 @dataclass
 class PlanStats:
+    """A plan's statistics: films of round 1, readings, skips (with counts per reason) and
+    one :class:`RegionStats` per region with readings.
+    """
+
     plan: Plan
     regions: list[RegionStats]
     films: int
@@ -140,6 +156,7 @@ class PlanStats:
     skip_reasons: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict: the plan's name and description, the counts and the regions."""
         return {"plan": self.plan.name, "description": self.plan.describe(),
                 "films": self.films, "readings": self.readings, "skips": self.skips,
                 "skip_reasons": self.skip_reasons,

@@ -69,6 +69,10 @@ class Reliability:
     ba_pairs: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON-able entry of ``"icc"`` in ``--json``: ICC(A,1) with its 95 % CI, the
+        full ICC detail, Bland–Altman, SEM/MDC95 (degrees) and the changes below the MDC95
+        (NaN and infinities as None; None for a part not computed).
+        """
         return {
             "region": self.region,
             "raters": list(self.raters),
@@ -114,6 +118,7 @@ class StudyAnalysis:
         return f"rater policy {self.policy.label}: {self.policy.describe()}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``cobbdesk stats --json`` document (plain JSON types; NaN and infinities as None)."""
         return {
             "n_patients": self.n_patients,
             "raters": self.policy.text,
@@ -132,6 +137,12 @@ def _common(result: StatResult) -> dict[str, Any]:
 
 
 def wilcoxon_dict(measure: str, r: WilcoxonResult) -> dict[str, Any]:
+    """One ``"wilcoxon"`` entry of ``--json`` for ``measure`` (a key of :data:`LABELS`).
+
+    Month 3 vs admission: W, z, p (and exact p), median difference, Hodges–Lehmann estimate with
+    its CI, effect size r, means ± SD of the complete pairs and the paired t-test; differences
+    are in the measure's unit (degrees for the Cobb angles).  ``KeyError`` for an unknown measure.
+    """
     hl = r.hodges_lehmann
     t = r.t_test
     return {
@@ -161,6 +172,7 @@ def wilcoxon_dict(measure: str, r: WilcoxonResult) -> dict[str, Any]:
 
 
 def spearman_dict(r: SpearmanResult) -> dict[str, Any]:
+    """One ``"spearman"`` entry of ``--json``: x, y, visit, n, rho, p and the excluded cases."""
     return {
         "x": r.x_name,
         "y": r.y_name,
@@ -175,6 +187,7 @@ def spearman_dict(r: SpearmanResult) -> dict[str, Any]:
 
 
 def rmcorr_dict(r: RmcorrResult) -> dict[str, Any]:
+    """One ``"rmcorr"`` entry of ``--json``: x, y, observations, patients, r, df and p."""
     return {
         "x": r.x_name,
         "y": r.y_name,
@@ -188,6 +201,9 @@ def rmcorr_dict(r: RmcorrResult) -> dict[str, Any]:
 
 
 def descriptive_dict(variable: str, visit: str, d: Descriptive) -> dict[str, Any]:
+    """One ``"descriptives"`` entry of ``--json``: n, missing, min, max, mean, SD of
+    ``variable`` at ``visit`` (in the variable's unit).
+    """
     keys = ("n", "missing", "minimum", "maximum", "mean", "sd", "mean_sd")
     return {
         "variable": variable,

@@ -89,6 +89,8 @@ FAILURES = [
     (["film", "tiny.cobbdesk", "1.2.3", "--region", "lumbar"], 1, "1.2.3"),
     (["calibrate", "tiny.cobbdesk", "1.2.3"], 1, "1.2.3"),
     (["demo", "/proc/cobbdesk-demo"], 1, "cobbdesk-demo"),
+    (["plan", "status", "nope.cobbdesk", "p1"], 1, "no such study"),
+    (["plan", "status", "damaged.cobbdesk", "p1"], 1, "damaged"),
 ]
 
 

@@ -79,6 +79,17 @@ def _actor(actor: audit_log.Actor | str | None) -> audit_log.Actor:
 
 
 class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
+    """One study: a SQLite file (or a schema on a PostgreSQL server) and the audit's actor.
+
+    Build it with :meth:`create` or :meth:`open`, use it as a context manager (or call
+    :meth:`close`).  Every writing method is one audited transaction (:meth:`transaction`):
+    StudyReadOnlyError when the study opened read-only, StudyLockedError, DiskFullError or
+    StoreError for the database's faults (nothing saved), ValidationError for impossible values.
+    Measurements and labs come from :class:`ClinicalRecords`, film edits from
+    :class:`FilmEditing`, calibrations from :class:`CalibrationRecords`, checks from
+    :class:`StudyChecks`.
+    """
+
     #: The file's quick_check, running after the open (None: a new file or a server).
     file_check: BackgroundCheck | None = None
 
@@ -233,6 +244,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         return study
 
     def close(self) -> None:
+        """Release the database connections (the file is not checked; see ``__exit__``)."""
         self.engine.dispose()
 
     def __enter__(self) -> Study:
@@ -274,6 +286,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             )  # fmt: skip
 
     def set_rater(self, rater: str) -> None:
+        """Record later changes under ``rater`` (blank: the login user's name) in the audit."""
         self.actor = audit_log.Actor(self.actor.user, rater.strip() or self.actor.user)
 
     def overview(self) -> list[PatientOverview]:
@@ -281,6 +294,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         return study_overview(self)
 
     def verify_audit(self) -> audit_log.Verification:
+        """Recompute the audit's hash chain: the first missing or altered row, if any."""
         with self.engine.connect() as conn:
             return audit_log.verify(conn)
 
@@ -317,6 +331,15 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         return f"P{count + 1:04d}"
 
     def add_patient(self, study_id: str | None = None, **fields: Any) -> int:
+        """Add a patient; return its database id.
+
+        ``study_id`` is the CobbDesk study ID (None or blank: the next free ``P0001``-style number,
+        from the count of patients); ``fields`` are among ``dicom_patient_id``, ``name``, ``mrn``,
+        ``birth_date`` (ISO ``YYYY-MM-DD``, DICOM ``YYYYMMDD`` or a ``date``), ``sex`` (F, M or O;
+        only its first letter counts), ``dose_mg_kg_day`` (mg/kg/day) and ``duration_months``.
+        Raises ValidationError for an unknown field, an impossible date or sex, a negative dose or
+        duration, and a study ID already used.
+        """
         clean = self._clean_patient(fields)
         redact.remember(clean.get(k) for k in redact.PATIENT_FIELDS)
         with self.transaction() as conn:
@@ -347,6 +370,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         self._update(patients, "patient", patient_id, clean, reason, expected=seen)
 
     def patients(self) -> list[Patient]:
+        """Every patient not deleted, ordered by study ID."""
         columns = [patients.c[name] for name in Patient._fields]  # the record's order
         query = (
             select(*columns).where(patients.c.deleted_utc.is_(None)).order_by(patients.c.study_id)
@@ -355,11 +379,16 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             return [Patient._make(row) for row in conn.execute(query)]
 
     def patient_by_dicom_id(self, dicom_patient_id: str) -> int | None:
+        """The database id of the patient with this DICOM Patient ID (None when none).
+
+        A deleted patient is found too.
+        """
         query = select(patients.c.id).where(patients.c.dicom_patient_id == dicom_patient_id)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar()
 
     def patient_by_study_id(self, study_id: str) -> int | None:
+        """The database id of the patient with this study ID (None when none; deleted ones too)."""
         with self.engine.connect() as conn:
             return conn.execute(
                 select(patients.c.id).where(patients.c.study_id == study_id)
@@ -369,6 +398,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
     def add_visit(
         self, patient_id: int, kind: VisitKind | str, *, visit_date: Any = None, label: str = ""
     ) -> int:
+        """Add a visit of ``patient_id``; return its database id.
+
+        ``kind`` is a :class:`VisitKind` or its value (``ValueError`` otherwise); ``visit_date`` an
+        ISO ``YYYY-MM-DD`` or DICOM ``YYYYMMDD`` date, a ``date`` or None (ValidationError when it
+        is not a date).
+        """
         kind = VisitKind(kind)
         day = iso_date(visit_date, "visit date")
         with self.transaction() as conn:
@@ -381,6 +416,11 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         return int(new_id)
 
     def update_visit(self, visit_id: int, reason: str = "", **fields: Any) -> None:
+        """Change a visit's fields (``kind``, ``label``, ``visit_date``), auditing each change.
+
+        ``reason`` is stored with the audit rows; dates and kinds are checked as in
+        :meth:`add_visit`.
+        """
         clean = dict(fields)
         if "kind" in clean:
             clean["kind"] = VisitKind(clean["kind"]).value
@@ -389,6 +429,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         self._update(visits, "visit", visit_id, clean, reason)
 
     def visits(self, patient_id: int) -> list[Visit]:
+        """The patient's visits not deleted, ordered by visit date, then id."""
         query = (
             select(*VISIT_COLUMNS)
             .where(visits.c.patient_id == patient_id, visits.c.deleted_utc.is_(None))
@@ -398,6 +439,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             return [_visit(r) for r in conn.execute(query)]
 
     def visit(self, patient_id: int, kind: VisitKind | str, label: str = "") -> Visit | None:
+        """The patient's (non-deleted) visit of this ``kind`` and ``label``, or None."""
         query = select(*VISIT_COLUMNS).where(
             visits.c.patient_id == patient_id,
             visits.c.kind == VisitKind(kind).value,
@@ -418,6 +460,14 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         region: Region | str = Region.UNKNOWN,
         **fields: Any,
     ) -> int:
+        """Add a film to ``visit_id``; return its database id.
+
+        ``fields`` are among ``view``, ``study_date``, ``pixel_sha256``, ``pixel_rows``,
+        ``pixel_columns`` (px), ``facing``, ``facing_source``, ``pixel_aspect_row``/``_col``.
+        Raises ValidationError for an unknown field, a region other than cervical, lumbar or
+        unknown, an impossible study date or facing; the database refuses a SOP Instance UID it
+        already holds.
+        """
         clean = _film_fields({"path": str(path), "region": region, **fields})
         with self.transaction() as conn:
             new_id = conn.execute(
@@ -433,10 +483,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         return int(new_id)
 
     def update_film(self, film_id: int, reason: str = "", **fields: Any) -> None:
+        """Change a film's fields (checked as in :meth:`add_film`); audited with ``reason``."""
         clean = _film_fields(fields)
         self._update(films, "film", film_id, clean, reason)
 
     def films(self, visit_id: int | None = None) -> list[FilmRecord]:
+        """The films not deleted (of ``visit_id``, or all), ordered by id."""
         query = select(*FILM_COLUMNS).where(films.c.deleted_utc.is_(None)).order_by(films.c.id)
         if visit_id is not None:
             query = query.where(films.c.visit_id == visit_id)
@@ -444,12 +496,14 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
             return [_film(r) for r in conn.execute(query)]
 
     def film_by_sop(self, sop_instance_uid: str) -> FilmRecord | None:
+        """The film with this SOP Instance UID (a deleted one too), or None."""
         with self.engine.connect() as conn:
             query = select(*FILM_COLUMNS).where(films.c.sop_instance_uid == sop_instance_uid)
             row = conn.execute(query).first()
         return _film(row) if row else None
 
     def films_by_hash(self, pixel_sha256: str) -> list[FilmRecord]:
+        """Every film (deleted ones too) whose decoded pixels have this SHA-256 (64 hex digits)."""
         with self.engine.connect() as conn:
             rows = conn.execute(select(*FILM_COLUMNS).where(films.c.pixel_sha256 == pixel_sha256))
             return [_film(r) for r in rows]

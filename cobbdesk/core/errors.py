@@ -37,6 +37,7 @@ class CobbdeskError(Exception):
 
     @property
     def message(self) -> str:
+        """The one-line text: ``"<file name>: <problem>"``, or the problem alone without a file."""
         return f"{self.path.name}: {self.problem}" if self.path is not None else self.problem
 
 

@@ -74,9 +74,15 @@ class Orientation:
     flip_vertical: bool = False
 
     def rotated(self, turns: int) -> Orientation:
+        """A copy turned by ``turns`` more quarter turns clockwise (negative: anticlockwise).
+
+        >>> Orientation(quarter_turns=3).rotated(2).quarter_turns
+        1
+        """
         return replace(self, quarter_turns=(self.quarter_turns + turns) % 4)
 
     def flipped(self, horizontal: bool) -> Orientation:
+        """A copy with the horizontal (``horizontal`` True) or vertical flip toggled."""
         if horizontal:
             return replace(self, flip_horizontal=not self.flip_horizontal)
         return replace(self, flip_vertical=not self.flip_vertical)

@@ -157,6 +157,7 @@ class Film:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the image in pixels, like ``numpy.shape``."""
         return (self.rows, self.columns)
 
     @property

@@ -123,6 +123,7 @@ def seed_films(folder: Path) -> list[Path]:
     )
 
     def dataset(ts: str, data: Any, bits: int = 16, stored: int = 12) -> Dataset:
+        """A DX MONOCHROME2 film of ``pixels``: transfer syntax ``ts``, pixel data ``data``."""
         ds = Dataset()
         ds.file_meta = FileMetaDataset()
         ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1.1"
@@ -256,6 +257,10 @@ def fuzz(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line of the fuzzer: prints the :func:`fuzz` summary as JSON.
+
+    Returns the exit status: 1 when any case raised an unexpected error, else 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m cobbdesk.core.dicom.fuzz")
     parser.add_argument("folders", nargs="*", type=Path, help="folders (or files) of seeds")
     parser.add_argument("--cases", type=int, default=1000)

@@ -121,6 +121,7 @@ class IsolatedReader:
         return self.call(Path(path), read_film, Path(path), force, timeout=timeout)
 
     def close(self) -> None:
+        """Stop the worker process, waiting for it (queued calls cancelled); a call restarts it."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:

@@ -90,10 +90,12 @@ class Band:
 
     @property
     def depth(self) -> int:
+        """The body's width across the band: ``hi − lo`` (work pixels)."""
         return self.hi - self.lo
 
     @property
     def centre(self) -> float:
+        """Column midway between the body edges (work pixels)."""
         return 0.5 * (self.lo + self.hi)
 
 

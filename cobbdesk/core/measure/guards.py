@@ -137,6 +137,7 @@ def _lines_cross(upper: tuple[Point, Point], lower: tuple[Point, Point]) -> bool
     d = (n[1], -n[0])
 
     def project(p: Point) -> float:
+        """Position of ``p`` along the mean direction ``d`` (px)."""
         return p[0] * d[0] + p[1] * d[1]
 
     spans = [sorted((project(a), project(b))) for a, b in (upper, lower)]
@@ -145,6 +146,7 @@ def _lines_cross(upper: tuple[Point, Point], lower: tuple[Point, Point]) -> bool
         return False
 
     def height(line: tuple[Point, Point], t: float) -> float:
+        """Signed offset along ``n`` (px) of the infinite ``line`` at position ``t`` along ``d``."""
         (ax, ay), (bx, by) = line
         ta, tb = project((ax, ay)), project((bx, by))
         if ta == tb:  # perpendicular to d: cannot happen for lines under 90° apart

@@ -79,12 +79,21 @@ class FilmContext:
         return -0.5 <= x <= self.columns - 0.5 and -0.5 <= y <= self.rows - 0.5
 
     def clamp(self, point: Point) -> Point:
+        """``point`` (x, y) in px moved to the nearest point on the image, pixel edges included.
+
+        x is limited to [−0.5, columns − 0.5] and y to [−0.5, rows − 0.5] (pixel-centre origin).
+
+        >>> FilmContext(rows=10, columns=20).clamp((25, -3))
+        (19.5, -0.5)
+        """
         x = min(max(float(point[0]), -0.5), self.columns - 0.5)
         y = min(max(float(point[1]), -0.5), self.rows - 0.5)
         return (x, y)
 
 
 class EventKind(StrEnum):
+    """Which pointer event a :class:`PointerEvent` is: press, move or release."""
+
     PRESS = "press"
     MOVE = "move"
     RELEASE = "release"
@@ -111,6 +120,7 @@ class PlacementStep:
 
     @property
     def done(self) -> bool:
+        """True when the fourth click completed the measurement (``command`` is set)."""
         return self.command is not None
 
 
@@ -173,6 +183,7 @@ class Hit:
 
     @property
     def is_handle(self) -> bool:
+        """True when the hit is a handle (a :class:`PointName`), False for a whole line."""
         return isinstance(self.target, PointName)
 
 

@@ -63,6 +63,7 @@ class BackgroundCheck:
 
     @property
     def done(self) -> bool:
+        """True once the check has finished (sound or not)."""
         return self._done.is_set()
 
     def result(self, timeout: float | None = 0.0) -> CobbdeskError | None:

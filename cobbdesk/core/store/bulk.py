@@ -58,6 +58,10 @@ class FilmItem:
 
 @dataclass
 class BulkResult:
+    """What a bulk add wrote: the film and patient ids (in the order of the items), each new
+    patient's study ID, the new patients and visits, and the stored visits that got a date.
+    """
+
     film_ids: list[int] = field(default_factory=list)  # in the order of the items
     patient_ids: list[int] = field(default_factory=list)  # in the order of the items
     study_ids: dict[int, str] = field(default_factory=dict)  # patient id → study ID
@@ -197,6 +201,7 @@ class _FreeStudyIds:
         self.taken = {str(sid) for (sid,) in conn.execute(taken)}
 
     def take(self) -> str:
+        """The next free study ID (``P0001`` style), marked as taken."""
         number = self.count + 1
         while f"P{number:04d}" in self.taken:
             number += 1

@@ -66,10 +66,12 @@ class Calibration:
 
     @property
     def source(self) -> SpacingSource:
+        """Always :attr:`SpacingSource.USER`: the spacing comes from the user's line."""
         return SpacingSource.USER
 
     @property
     def length_px(self) -> float:
+        """Euclidean length of the drawn line ``p1``–``p2`` in image pixels."""
         return math.dist(self.p1, self.p2)
 
     @property
@@ -147,6 +149,7 @@ class CalibrationRecords:
     actor: audit_log.Actor
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
+        """One write transaction (implemented by :meth:`Study.transaction`)."""
         raise NotImplementedError
 
     def film_calibration(self, film_id: int) -> Calibration | None:

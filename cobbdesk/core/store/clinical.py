@@ -60,6 +60,12 @@ def measurement_row(m: CobbMeasurement) -> dict[str, Any]:
 
 
 def measurement_from_row(row: Any, sop: str, sha: str | None) -> CobbMeasurement:
+    """The :class:`CobbMeasurement` of a ``measurements`` row of its film ``sop``/``sha``.
+
+    Point columns are image px, spacing ``(row_mm, col_mm)`` (None when ``spacing_row_mm`` is
+    empty), the pixel aspect likewise.  Raises :class:`ValidationError` for an incomplete or
+    impossible row.
+    """
     p = [row[c] for c in _POINTS]
     spacing = (row["spacing_row_mm"], row["spacing_col_mm"]) if row["spacing_row_mm"] else None
     return CobbMeasurement.from_dict(
@@ -106,6 +112,7 @@ class ClinicalRecords:
     _seen_measurements: dict[str, dict[str, Any]]
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
+        """One write transaction (implemented by :meth:`Study.transaction`)."""
         raise NotImplementedError
 
     # --- measurements -----------------------------------------------------------------
@@ -252,6 +259,11 @@ class ClinicalRecords:
         return measurement_from_row(row, row["sop_instance_uid"], row["pixel_sha256"])
 
     def measurements(self, film_id: int | None = None) -> list[CobbMeasurement]:
+        """The measurements not deleted (of ``film_id``, or all), oldest first.
+
+        What is read becomes the baseline of this study object's conflict check
+        (:meth:`save_measurement`).  Raises :class:`ValidationError` for an impossible stored row.
+        """
         query = (
             select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)
             .join(films, films.c.id == measurements.c.film_id)

@@ -59,18 +59,22 @@ class ConflictError(CobbdeskError):
 
     @property
     def field(self) -> str:
+        """Name of the first conflicting field ("" when there is none)."""
         return self.conflicts[0].field if self.conflicts else ""
 
     @property
     def seen(self) -> Any:
+        """The first conflict's value as the caller saw it (None when there is none)."""
         return self.conflicts[0].seen if self.conflicts else None
 
     @property
     def theirs(self) -> Any:
+        """The first conflict's value as stored now by someone else (None when there is none)."""
         return self.conflicts[0].theirs if self.conflicts else None
 
     @property
     def mine(self) -> Any:
+        """The first conflict's value the caller wanted to write (None when there is none)."""
         return self.conflicts[0].mine if self.conflicts else None
 
 

@@ -93,6 +93,7 @@ def engine_for(path: Path, *, read_only: bool = False) -> Engine:
 
 def _translator(path: Path) -> Any:
     def handle_error(context: ExceptionContext) -> None:
+        """Re-raise a driver or OS fault as the user-facing error (:func:`faults.translate`)."""
         error = faults.translate(context.original_exception, path)
         if error is not None:
             raise error from None
@@ -199,6 +200,7 @@ def _damage(exc: BaseException) -> bool:
 
 
 def backup_path(path: Path, label: str) -> Path:
+    """A new backup's path beside ``path``: ``<stem>.<label>.<UTC stamp>.bak.cobbdesk``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return path.with_name(f"{path.stem}.{label}.{stamp}.bak{SUFFIX}")
 
@@ -220,6 +222,7 @@ def backup(path: Path, label: str) -> Path:
 
 
 def newest_backup(path: Path) -> Path | None:
+    """The most recently modified backup of ``path`` in its folder (None when none)."""
     candidates = sorted(
         path.parent.glob(f"{path.stem}.*.bak{SUFFIX}"), key=lambda p: p.stat().st_mtime
     )
@@ -232,5 +235,6 @@ def trigger_names(conn: Connection) -> set[str]:
 
 
 def pragma(engine: Engine, name: str) -> Any:
+    """The first value ``PRAGMA <name>`` returns (``name`` is SQL text: never user input)."""
     with engine.connect() as conn:
         return conn.execute(text(f"PRAGMA {name}")).scalar()

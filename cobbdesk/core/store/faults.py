@@ -62,6 +62,7 @@ def writable(path: Path) -> bool:
 
 
 def read_only_reason(path: Path) -> str:
+    """Why ``path`` cannot be written, in words (its folder, the file, or either)."""
     if not os.access(path.parent, os.W_OK):
         return "its folder is read-only"
     if path.exists() and not os.access(path, os.W_OK):
@@ -97,6 +98,7 @@ def os_error(error: OSError, path: Path, what: str = "study") -> CobbdeskError:
 
 
 def damaged(path: Path, detail: str) -> StoreError:
+    """The StoreError for a damaged study file, with ``detail`` saying what was found."""
     return StoreError(path, f"the study file is damaged ({detail}); it was not changed.")
 
 

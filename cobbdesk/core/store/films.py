@@ -128,6 +128,7 @@ class FilmSummary:
 
     @property
     def visit_name(self) -> str:
+        """The visit's label for an "other" visit, else its kind (``admission``/``month3``)."""
         return self.visit.label if self.visit.kind is VisitKind.OTHER else self.visit.kind.value
 
 
@@ -192,6 +193,7 @@ class FilmEditing:
     actor: audit_log.Actor
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
+        """One write transaction (implemented by :meth:`Study.transaction`)."""
         raise NotImplementedError
 
     def film_summaries(self) -> list[FilmSummary]:

@@ -111,6 +111,7 @@ class Tampering:
     problem: str
 
     def describe(self) -> str:
+        """One line: ``"<entity> <row>: <field>: <problem>"`` (no field: without it)."""
         where = f"{self.entity} {self.row}".strip()
         return (
             f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
@@ -127,10 +128,12 @@ class Integrity:
 
     @property
     def ok(self) -> bool:
+        """True when the audit chain is intact and nothing differs from it."""
         return self.chain.ok and not self.problems
 
     @property
     def head_text(self) -> str:
+        """The trail's head as ``"<rows>:<last hash>"`` (``cobbdesk verify --head``)."""
         return audit_log.head_text(*self.head)
 
 

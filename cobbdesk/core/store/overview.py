@@ -38,7 +38,8 @@ class Study(Protocol):
 
     engine: Engine
 
-    def patients(self) -> list[Patient]: ...
+    def patients(self) -> list[Patient]:
+        """Every patient not deleted."""
 
 
 def _counts(conn: Connection, key: Any, deleted: Any, *where: Any) -> dict[int, int]:
@@ -75,6 +76,10 @@ def _collector_paused() -> Iterator[None]:
 
 
 def study_overview(study: Study) -> list[PatientOverview]:
+    """Every patient with their visits, films and counts, for the study browser.
+
+    Read through one connection, with the garbage collector paused while the records are built.
+    """
     with _collector_paused():
         return _build(study)
 

@@ -98,6 +98,10 @@ NEED_PASSWORD = (
 
 def _creator(loc: ServerLocation, read_only: bool) -> Any:
     def create() -> Any:
+        """A new driver connection; asks for the password when the server needs one.
+
+        Raises StoreError when a password is needed and none can be asked for.
+        """
         try:
             return connect(loc, read_only=read_only)
         except Exception as exc:
@@ -151,6 +155,7 @@ def _begin(conn: Connection) -> None:
 
 def _translator(loc: ServerLocation) -> Any:
     def handle_error(context: ExceptionContext) -> None:
+        """Re-raise a server or network fault as the user-facing error (``pg_faults.translate``)."""
         error = pg_faults.translate(context.original_exception, loc.path)
         if error is not None:
             raise error from None

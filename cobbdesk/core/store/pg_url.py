@@ -72,6 +72,10 @@ class ServerLocation:
 
     @property
     def url(self) -> str:
+        """``postgresql://user@host[:port]/database[?unix_sock=…&schema=…]``, never the password.
+
+        The port is left out when it is the default, host and port with a Unix socket.
+        """
         host = "" if self.unix_sock else self.host
         port = f":{self.port}" if self.port != DEFAULT_PORT and not self.unix_sock else ""
         options = [f"unix_sock={self.unix_sock}"] if self.unix_sock else []

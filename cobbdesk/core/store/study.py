@@ -465,8 +465,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords):
         ``fields`` are among ``view``, ``study_date``, ``pixel_sha256``, ``pixel_rows``,
         ``pixel_columns`` (px), ``facing``, ``facing_source``, ``pixel_aspect_row``/``_col``.
         Raises ValidationError for an unknown field, a region other than cervical, lumbar or
-        unknown, an impossible study date or facing; the database refuses a SOP Instance UID it
-        already holds.
+        unknown, an impossible study date or facing; a SOP Instance UID the study already holds
+        is refused by the database (``sqlalchemy.exc.IntegrityError``).
         """
         clean = _film_fields({"path": str(path), "region": region, **fields})
         with self.transaction() as conn:

@@ -28,6 +28,11 @@ from cobbdesk.core.errors import ValidationError
 
 @dataclass(frozen=True)
 class LabSpec:
+    """One lab value: column ``name``, human ``label``, ``unit`` and ``kind`` ("number" or
+    "binary").  A number outside ``limits`` (inclusive) is impossible and refused; outside
+    ``plausible`` it is accepted with a warning.
+    """
+
     name: str
     label: str
     unit: str
@@ -36,6 +41,11 @@ class LabSpec:
     plausible: tuple[float, float] = (0.0, math.inf)
 
     def describe_range(self) -> str:
+        """The possible values in words, e.g. ``"0–200 ×10⁹/L"`` or ``"positive / negative"``.
+
+        >>> LAB_SPECS["crp"].describe_range()
+        '0–1000 mg/L'
+        """
         if self.kind == "binary":
             return "positive / negative"
         high = "" if math.isinf(self.limits[1]) else f"{self.limits[1]:g}"

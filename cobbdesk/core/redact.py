@@ -121,6 +121,7 @@ class RedactingFilter(logging.Filter):
     """Redacts a record's message, traceback and stack text (never drops a record)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's message (its arguments merged in), traceback and stack; keep it."""
         record.msg, record.args = redact(record.getMessage()), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -194,6 +194,7 @@ class Slot:
 
     @property
     def title(self) -> str:
+        """The visit's heading: ``"Admission"``, ``"Month 3"``, or the kind's value otherwise."""
         return VISIT_TITLES.get(self.kind, self.kind.value)
 
     def missing(self, region: Region) -> str:
@@ -329,6 +330,7 @@ def template_for(region: Region) -> Template:
 
 
 def other_region(region: Region) -> Region:
+    """Lumbar for cervical, cervical for anything else (lumbar or unknown)."""
     return Region.LUMBAR if region is Region.CERVICAL else Region.CERVICAL
 
 

@@ -64,10 +64,12 @@ class ColumnSpec:
 
     @property
     def is_text(self) -> bool:
+        """True for a text column (``kind == "text"``)."""
         return self.kind == "text"
 
     @property
     def spss_label(self) -> str:
+        """The variable label for SPSS: ``"<label> (<unit>)"``, or the label alone."""
         return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
@@ -96,6 +98,9 @@ class MeasureSpec:
                           decimals=self.decimals)  # fmt: skip
 
     def delta(self) -> ColumnSpec:
+        """The ``<name>_delta`` column: month 3 − admission in the measure's unit, rounded as
+        ``cobbdesk stats`` ranks it (``DELTA_DECIMALS``).
+        """
         coding = (
             f"month 3 − admission, rounded to {DELTA_DECIMALS} decimals exactly as cobbdesk "
             "stats ranks it (SPSS/PSPP Wilcoxon of this column against 0 gives CobbDesk's Z)"

@@ -71,6 +71,7 @@ def _paired(analysis: StudyAnalysis, region: str) -> PaperFigure:
     test = f"Wilcoxon signed-rank {p_phrase(w.p)}" if w.computable else w.reason
 
     def draw(ax: Axes) -> None:
+        """Each patient's admission → month 3 angles (degrees) joined, over the two boxes."""
         for a, b in pairs:
             ax.plot([1, 2], [a, b], color="0.65", linewidth=0.7, marker="o", markersize=2.5)
         if pairs.shape[0]:
@@ -108,6 +109,7 @@ def _vas_nlr(analysis: StudyAnalysis) -> PaperFigure:
         parts.append(f"repeated-measures r = {format_value(rm.r, 2)}, {p_phrase(rm.p)}")
 
     def draw(ax: Axes) -> None:
+        """VAS against NLR at each visit, one marker per visit."""
         if not values.empty:
             for event, marker, label in (
                 ("admission", "o", "Admission"),
@@ -129,6 +131,7 @@ def _bland_altman(rel: Reliability) -> PaperFigure:
     ba = rel.bland_altman
 
     def draw(ax: Axes) -> None:
+        """Bland–Altman plot of the first two raters (degrees): bias and limits of agreement."""
         mean, diff = data.mean(axis=1), data[:, 0] - data[:, 1]
         ax.scatter(mean, diff, s=12)
         if ba is not None and ba.computable:

@@ -192,6 +192,11 @@ def _wilcoxon_row(measure: str, r: WilcoxonResult) -> list[str]:
 
 
 def table2(analysis: StudyAnalysis) -> str:
+    """HTML of Table 2: Wilcoxon signed-rank of month 3 vs admission for every paired measure.
+
+    Hodges–Lehmann Δ with its 95 % CI, W, Z, p, exact p and r; the footnote names the patients
+    without a month-3 pair of a Cobb angle.
+    """
     header = (
         "Variable",
         "n pairs (zeros)",
@@ -224,6 +229,7 @@ def table2(analysis: StudyAnalysis) -> str:
 
 
 def table3(analysis: StudyAnalysis) -> str:
+    """HTML of Table 3, the paired t-test (secondary): mean difference ± SD, 95 % CI, t(df), p."""
     rows = []
     for measure, r in analysis.wilcoxon.items():
         t = r.t_test
@@ -247,6 +253,9 @@ def table3(analysis: StudyAnalysis) -> str:
 
 
 def table4(analysis: StudyAnalysis) -> str:
+    """HTML of Table 4: inter-rater reliability per region (ICC(A,1) with 95 % CI, Bland–Altman
+    bias and limits, SEM and MDC95 in degrees); a sentence when only one rater measured.
+    """
     if not analysis.reliability:
         return "<h2>Table 4. Inter-rater reliability</h2><p>Only one rater measured.</p>"
     rows = []

@@ -122,6 +122,7 @@ def csv_text(frame: pd.DataFrame, columns: list[ColumnSpec], *, comment: str = "
 def write_csv(
     frame: pd.DataFrame, columns: list[ColumnSpec], path: Path, *, comment: str = ""
 ) -> None:
+    """Write :func:`csv_text` of ``frame`` to ``path``: UTF-8 with a BOM (for Excel)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(BOM + csv_text(frame, columns, comment=comment))
 
@@ -237,6 +238,7 @@ class ExportResult:
 
 
 def sha256_of(path: Path) -> str:
+    """SHA-256 of the file's bytes as 64 lowercase hex digits (read 1 MiB at a time)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

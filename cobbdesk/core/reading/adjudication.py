@@ -116,9 +116,11 @@ class RoundStatus:
 
     @property
     def remaining(self) -> int:
+        """Films neither read nor skipped: ``total − read − skipped``."""
         return self.total - self.read - self.skipped
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``done`` = films read, ``open`` = whether the round is open)."""
         return {"rater": self.rater, "round": self.round, "total": self.total,
                 "done": self.read, "skipped": self.skipped, "remaining": self.remaining,
                 "open": self.opened, "skip_reasons": dict(self.skip_reasons)}  # fmt: skip

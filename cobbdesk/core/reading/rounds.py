@@ -115,6 +115,7 @@ def finished_utc(conn: Connection, plan: Plan, rater: str, round_no: int) -> dat
 
 
 def is_open(study: Study, plan: Plan, rater: str, round_no: int) -> bool:
+    """True when ``rater`` has opened round ``round_no`` of ``plan``."""
     with study.engine.connect() as conn:
         return _opened(conn, plan.id, rater, round_no)
 

@@ -140,11 +140,12 @@ def read_table(path: str | Path) -> CsvTable:
         raise ValidationError(source, "the file is empty (no header row)")
     columns = [c.strip().lower().replace(" ", "_").replace("-", "_") for c in records[0]]
     rows: list[tuple[int, dict[str, str]]] = []
+    width, strip = len(columns), str.strip
     for number, cells in enumerate(records[1:], start=2):
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # no cell with anything but whitespace
             continue
-        record = dict(zip(columns, (c.strip() for c in cells), strict=False))
-        if any(c.strip() for c in cells[len(columns) :]):
+        record = dict(zip(columns, map(strip, cells), strict=False))
+        if len(cells) > width and "".join(cells[width:]).strip():
             record[_EXTRA] = "yes"
         rows.append((number, record))
     return CsvTable(columns, rows, notes, delimiter)

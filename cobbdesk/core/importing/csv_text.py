@@ -165,8 +165,11 @@ class Numbers:
 
 def _column_evidence(cells: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
     rows: dict[str, list[int]] = {",": [], ".": []}
+    shown_of: dict[str, str] = {}  # a column repeats its values: each is looked at once
     for row, value in cells:
-        shown = shown_decimal(value)
+        shown = shown_of.get(value)
+        if shown is None:
+            shown = shown_of[value] = shown_decimal(value)
         if shown in rows:
             rows[shown].append(row)
     return rows
@@ -230,27 +233,39 @@ def _apply(
     result: Numbers,
 ) -> None:
     ambiguous: list[tuple[int, str, str]] = []
+    read: dict[str, tuple[str, bool, str | None]] = {}  # each distinct value read once
     for row, cells in rows:
         value = cells.get(column, "")
         if not value:
             continue
-        if shown_decimal(value) == "?":
-            if decimal is None:
-                result.problems.setdefault(row, []).append(
-                    f"{column} = {value!r} is ambiguous (a decimal or a thousands separator?); "
-                    "write it without a thousands separator"
-                )
-                cells[column] = ""
-                continue
-            ambiguous.append((row, value, parse(value, decimal)))
-        try:
-            cells[column] = parse(value, decimal or ".")
-        except ValueError as exc:
-            result.problems.setdefault(row, []).append(f"{column} = {exc}")
+        known = read.get(value)
+        if known is None:
+            known = read[value] = _read(column, value, decimal)
+        text, is_ambiguous, problem = known
+        if problem is not None:
+            result.problems.setdefault(row, []).append(problem)
             cells[column] = ""
+            continue
+        if is_ambiguous:
+            ambiguous.append((row, value, text))
+        cells[column] = text
     if ambiguous:
-        row, raw, read = ambiguous[0]
+        row, raw, read_as = ambiguous[0]
         result.notes.append(
-            f"{column}: {len(ambiguous)} value(s) such as {raw!r} (row {row}) read as {read}, "
+            f"{column}: {len(ambiguous)} value(s) such as {raw!r} (row {row}) read as {read_as}, "
             f"with {decimal!r} as decimal separator because {source}"
         )
+
+
+def _read(column: str, value: str, decimal: str | None) -> tuple[str, bool, str | None]:
+    """``(plain text, ambiguous, problem)`` of one non-empty cell of a number column."""
+    is_ambiguous = shown_decimal(value) == "?"
+    if is_ambiguous and decimal is None:
+        return "", False, (
+            f"{column} = {value!r} is ambiguous (a decimal or a thousands separator?); "
+            "write it without a thousands separator"
+        )  # fmt: skip
+    try:
+        return parse(value, decimal or "."), is_ambiguous, None
+    except ValueError as exc:
+        return "", False, f"{column} = {exc}"

@@ -55,6 +55,8 @@ def _as_labs_table(table: CsvTable) -> tuple[CsvTable, list[str]]:
     """Rename the export's ``record_id``/``event`` and drop its non-lab columns."""
     drop = _export_only_columns() if "record_id" in table.columns else set()
     ignored = [c for c in table.columns if c in drop]
+    if not ignored and not any(c in LAB_ALIASES for c in table.columns):
+        return table, []  # nothing to rename or drop: the rows are used as read
     columns = [LAB_ALIASES.get(c, c) for c in table.columns if c not in drop]
     rows = [(number, {LAB_ALIASES.get(k, k): v for k, v in cells.items() if k not in drop})
             for number, cells in table.rows]  # fmt: skip
@@ -122,8 +124,9 @@ def import_labs(
                     RowIssue(row, "no lab values in this row; nothing to import")
                 )
             continue
+        warned = check.warnings
         report.warnings += [RowIssue(row, w) for n, (_, v) in write.changes.items()
-                            if (w := check.warning(n, v))]  # fmt: skip
+                            if (w := warned.get((n, v)) or check.warning(n, v))]  # fmt: skip
         pending.append(write)
         if len(pending) >= LAB_CHUNK:
             _flush(study, pending, reason, lookup, report)
@@ -183,21 +186,30 @@ class _RowCheck:
         self, lookup: _Lookup, cells: dict[str, str], problems: list[str] | None, row: int
     ) -> LabWrite | None:
         """The row's write (None: nothing changes); ValidationError with every problem."""
-        problems = [*(p for p in (row_shape_error(cells),) if p), *(problems or ())]
+        problems = list(problems) if problems else []
+        shape = row_shape_error(cells)
+        if shape:
+            problems.insert(0, shape)
         patient = lookup.patient(cells, problems)
-        kind = self.kind(cells.get("visit", ""))
+        kind = self.kinds.get(cells.get("visit", "")) or self.kind(cells.get("visit", ""))
         if kind not in LAB_VISITS:
             problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
         values: dict[str, Any] = {}
+        checked = self.cells
         for name in self.labs:
-            value, problem = self.value(name, cells.get(name))
+            text = cells.get(name)
+            value, problem = checked[name].get(text) or self.value(name, text)
             if problem is not None:
                 problems.append(problem)
             elif value is not _MISSING:
                 values[name] = value
         if problems or patient is None:
             raise ValidationError(None, "; ".join(problems))
-        saved = lookup.saved.setdefault((patient, kind), {})
+        saved = lookup.saved.get((patient, kind))
+        if not saved:  # nothing saved for this visit yet: every value is new
+            lookup.saved[(patient, kind)] = values
+            new = {n: (None, v) for n, v in values.items()}
+            return LabWrite(row, patient, _KINDS[kind], new) if new else None
         changes = {n: (saved.get(n), v) for n, v in values.items() if saved.get(n) != v}
         if not changes:
             return None

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _encode_string
+from json.encoder import encode_basestring_ascii as _encode_ascii
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -59,6 +60,34 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float):
         return repr(value)
     return value if isinstance(value, str) else _JSON(value)
+
+
+def _scalar_text(value: Any) -> str:
+    """``_JSON(value)`` for one scalar, without the encoder's per-call setup for the common
+    kinds (finite float, str, None)."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is float and value - value == 0:  # finite: json writes float.__repr__
+        return float.__repr__(value)
+    if kind is str:
+        return _encode_ascii(value)
+    return _JSON(value)
+
+
+_TEMPLATES: dict[tuple[str, ...], tuple[str, tuple[int, ...]]] = {}
+
+
+def object_text(names: tuple[str, ...], values: Sequence[Any]) -> str:
+    """``_text(dict(zip(names, values)))`` (sorted keys, default separators, ASCII) built from
+    a format template kept per ``names`` (distinct ``str`` keys); tests compare both."""
+    known = _TEMPLATES.get(names)
+    if known is None:
+        order = tuple(sorted(range(len(names)), key=names.__getitem__))
+        keys = [_encode_ascii(names[i]).replace("{", "{{").replace("}", "}}") for i in order]
+        known = _TEMPLATES[names] = ("{{" + ", ".join(f"{k}: {{}}" for k in keys) + "}}", order)
+    template, order = known
+    return template.format(*[_scalar_text(values[i]) for i in order])
 
 
 def row_hash(row: dict[str, Any]) -> str:
@@ -120,27 +149,50 @@ def record_many(conn: Connection, actor: Actor, entries: Iterable[Change]) -> in
     """Append the rows of many changes at once: chained in memory, one ``executemany``.
 
     Same rows as calling :func:`record` for each entry (one row per field, in order), for bulk
-    imports; also moves ``meta.audit_head``.  Returns the number of rows written.  The hash of
-    each row is :func:`fast_row_hash` with the fields every row shares quoted once.
+    imports; also moves ``meta.audit_head``.  Returns the number of rows written.
+    """
+    return record_texts(conn, actor, entry_texts(entries))
+
+
+Text = tuple[str, str, str, str | None, str | None, str]
+"""One audit row's own content: ``(entity, entity id, field, old text, new text, reason)``."""
+
+
+def entry_texts(entries: Iterable[Change]) -> Iterator[Text]:
+    """The :data:`Text` rows of ``entries``: one per field, values as stored (JSON or text)."""
+    for entity, entity_id, changes, reason in entries:
+        key = str(entity_id)
+        for name, (old, new) in changes.items():
+            yield entity, key, name, _text(old), _text(new), reason
+
+
+def record_texts(conn: Connection, actor: Actor, texts: Iterable[Text]) -> int:
+    """:func:`record_many` for rows already in their stored text form (a bulk writer encodes
+    its values its own way, the same text :func:`_text` gives).  Returns the rows written.
+
+    The hash of each row is :func:`fast_row_hash` with the fields every row shares quoted once.
     """
     seq, prev = head(conn)
     now = utc_now()
-    shared = (actor.user, actor.rater, now, __version__)
-    q_user, q_rater, q_now, q_version = (_quoted(v) for v in shared)
+    q_user, q_rater, q_now, q_version = (
+        _quoted(v) for v in (actor.user, actor.rater, now, __version__)
+    )
+    quoted: dict[str, str] = {}  # entity, field and reason repeat: quoted once each
     rows: list[tuple[Any, ...]] = []
-    for entity, entity_id, changes, reason in entries:
-        q_entity, q_id, q_reason = _quoted(entity), _quoted(str(entity_id)), _quoted(reason)
-        for field, (old, new) in changes.items():
-            seq += 1
-            old_text, new_text = _text(old), _text(new)
-            canonical = _CANONICAL.format(
-                q_user, q_version, q_entity, q_id, _quoted(field), _quoted(new_text),
-                _quoted(old_text), _quoted(prev), q_rater, q_reason, seq, q_now,
-            )  # fmt: skip
-            row_hash_ = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-            rows.append((seq, now, actor.user, actor.rater, entity, str(entity_id), field,
-                         old_text, new_text, reason, __version__, prev, row_hash_))  # fmt: skip
-            prev = row_hash_
+    sha256 = hashlib.sha256
+    for entity, entity_id, field, old_text, new_text, reason in texts:
+        seq += 1
+        q_entity = quoted.get(entity) or quoted.setdefault(entity, _quoted(entity))
+        q_field = quoted.get(field) or quoted.setdefault(field, _quoted(field))
+        q_reason = quoted.get(reason) or quoted.setdefault(reason, _quoted(reason))
+        canonical = _CANONICAL.format(
+            q_user, q_version, q_entity, _quoted(entity_id), q_field, _quoted(new_text),
+            _quoted(old_text), _quoted(prev), q_rater, q_reason, seq, q_now,
+        )  # fmt: skip
+        row_hash_ = sha256(canonical.encode("utf-8")).hexdigest()
+        rows.append((seq, now, actor.user, actor.rater, entity, entity_id, field,
+                     old_text, new_text, reason, __version__, prev, row_hash_))  # fmt: skip
+        prev = row_hash_
     if rows:
         insert_rows(conn, audit, _AUDIT_COLUMNS, rows)
         _store_head(conn, seq, prev)

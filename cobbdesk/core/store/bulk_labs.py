@@ -16,7 +16,8 @@ of the chunk is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -125,19 +126,27 @@ def write_labs(
                 done.visits_created.append(key)
         visit_of = [keys[key] for key in row_keys]
         batch = _Batch(_lab_rows(conn, set(visit_of)), audit_log.utc_now())
+        texts: list[audit_log.Text] = []
+        nulls: dict[tuple[str, ...], str] = {}  # ``{lab: null, …}`` of new values, per names
         for w, visit_id in zip(writes, visit_of, strict=True):
             clashes = batch.clashes(visit_id, w.changes)
             if clashes:
                 done.conflicts.append((w.row, conflict("labs of visit", visit_id, clashes)))
                 continue
             batch.queue(visit_id, w.changes)
-            before = {n: o for n, (o, _) in w.changes.items()}
-            after = {n: v for n, (_, v) in w.changes.items()}
-            entries.append(("labs", visit_id, {LAB_VALUES: (before, after)}, reason))
+            names, pairs = tuple(w.changes), list(w.changes.values())
+            olds = [old for old, _ in pairs]
+            before = (
+                audit_log.object_text(names, olds) if any(o is not None for o in olds)
+                else nulls.get(names) or nulls.setdefault(names, audit_log.object_text(names, olds))
+            )  # fmt: skip
+            after = audit_log.object_text(names, [new for _, new in pairs])
+            texts.append(("labs", str(visit_id), LAB_VALUES, before, after, reason))
             done.rows += 1
-            done.values += len(w.changes)
-        batch.execute(conn)
-        audit_log.record_many(conn, study.actor, entries)
+            done.values += len(pairs)
+        with _large_cache(conn):
+            batch.execute(conn)
+            audit_log.record_texts(conn, study.actor, [*audit_log.entry_texts(entries), *texts])
     return done
 
 
@@ -152,6 +161,25 @@ def _new_visit(
     )
     entries.append(("visit", new_id, inserted("visit", values), reason))
     return new_id
+
+
+_CACHE_KIB = 65_536  # SQLite page cache while a chunk is written (default: 2,000 KiB)
+
+
+@contextmanager
+def _large_cache(conn: Connection) -> Iterator[None]:
+    """A larger SQLite page cache for the chunk's inserts (three b-trees per lab row, one per
+    audit row): with the default, dirty pages spill to the WAL mid-transaction and are written
+    again.  The connection's own size is restored; other databases are left alone."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={before}")
 
 
 _UNITS = {name: spec.unit for name, spec in LAB_SPECS.items()}
@@ -173,11 +201,26 @@ class _Batch:
         self.inserts: list[tuple[Any, ...]] = []
         self.inserted_at: dict[tuple[int, str], int] = {}
         self.updates: list[dict[str, Any]] = []
+        self.visits = {visit_id for visit_id, _ in stored}  # with a stored or queued row
+        # visits first queued by one write (all inserts): (first insert, its changes); their
+        # ``stored``/``inserted_at`` entries are filled only if another write touches them
+        self.fresh: dict[int, tuple[int, Mapping[str, tuple[LabValue, LabValue]]]] = {}
+
+    def _expand(self, visit_id: int) -> None:
+        first, changes = self.fresh.pop(visit_id)
+        for at, (name, (_, value)) in enumerate(changes.items(), start=first):
+            self.inserted_at[(visit_id, name)] = at
+            self.stored[(visit_id, name)] = (value, -1, 0)
 
     def clashes(
         self, visit_id: int, changes: Mapping[str, tuple[LabValue, LabValue]]
     ) -> list[FieldConflict]:
         """The fields whose stored value is no longer the ``old`` value the write carries."""
+        if visit_id not in self.visits:  # nothing stored: every field reads None
+            return [FieldConflict(n, old, None, new)
+                    for n, (old, new) in changes.items() if old is not None]  # fmt: skip
+        if visit_id in self.fresh:
+            self._expand(visit_id)
         stored = self.stored
         return [
             FieldConflict(n, old, got, new)
@@ -187,6 +230,18 @@ class _Batch:
 
     def queue(self, visit_id: int, changes: Mapping[str, tuple[LabValue, LabValue]]) -> None:
         now, stored = self.now, self.stored
+        if visit_id not in self.visits:  # a visit without lab rows: inserts only
+            self.visits.add(visit_id)
+            self.fresh[visit_id] = (len(self.inserts), changes)
+            self.inserts += [
+                (visit_id, name, value if isinstance(value, float) else None,
+                 value if isinstance(value, str) else None, _UNITS[name], now,
+                 now if value is None else None)
+                for name, (_, value) in changes.items()
+            ]  # fmt: skip
+            return
+        if visit_id in self.fresh:
+            self._expand(visit_id)
         for name, (_, value) in changes.items():
             key = (visit_id, name)
             columns = (

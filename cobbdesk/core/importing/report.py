@@ -15,6 +15,10 @@ __all__ = ["DuplicateFilm", "ImportReport", "ImportedFilm"]
 
 @dataclass(frozen=True)
 class ImportedFilm:
+    """One film added: its file, SOP Instance UID, film id, the patient's study ID, the visit
+    (``"admission"``, ``"month3"`` or ``"other <label>"``) and the region.
+    """
+
     path: str
     sop_instance_uid: str
     film_id: int
@@ -25,6 +29,8 @@ class ImportedFilm:
 
 @dataclass(frozen=True)
 class DuplicateFilm:
+    """A file not added because the film is already there (``duplicate_of`` says where)."""
+
     path: str
     sop_instance_uid: str
     duplicate_of: str  # "film 12 (path)" or "path (earlier in this import)"
@@ -32,6 +38,10 @@ class DuplicateFilm:
 
 @dataclass
 class ImportReport:
+    """What an import did: films added, duplicates, errors and skipped files, new patients
+    (study IDs) and visits, warnings, the number of files looked at, and whether it was cancelled.
+    """
+
     imported: list[ImportedFilm] = field(default_factory=list)
     duplicates: list[DuplicateFilm] = field(default_factory=list)
     errors: list[ScanIssue] = field(default_factory=list)
@@ -48,6 +58,7 @@ class ImportReport:
         return not self.errors and not self.cancelled
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field (issues as ``{"path", "message"}``) plus ``ok``."""
         data = asdict(self)
         data["errors"] = [{"path": str(e.path), "message": e.message} for e in self.errors]
         data["skipped"] = [{"path": str(e.path), "message": e.message} for e in self.skipped]

@@ -107,6 +107,10 @@ class ScanIssue:
 
 @dataclass
 class ScanResult:
+    """What a scan found: the headers of readable films, the errors, the skipped files
+    (not DICOM, not an image), the number of files looked at, and whether it was cancelled.
+    """
+
     headers: list[HeaderInfo] = field(default_factory=list)
     errors: list[ScanIssue] = field(default_factory=list)
     skipped: list[ScanIssue] = field(default_factory=list)
@@ -216,6 +220,7 @@ def _parse(path: Path, head: bytes) -> tuple[Any, bool]:
     reached: list[bool] = []
 
     def stop(tag: BaseTag, _vr: str | None, _length: int) -> bool:
+        """Stop the parse past the last tag needed (and note that it got there)."""
         if int(tag) > _LAST_NEEDED:
             reached.append(True)
             return True

@@ -71,6 +71,7 @@ class Node:
 
     @property
     def label(self) -> str:
+        """``"<called AE title>@<host>:<port>"``, how messages name the archive."""
         return f"{self.called_aet}@{self.host}:{self.port}"
 
 
@@ -108,6 +109,7 @@ def associate(node: Node, contexts: list[Any], roles: list[Any] | None = None,
 
 
 def query_contexts(models: tuple[str, ...]) -> list[Any]:
+    """One presentation context (default transfer syntaxes) per abstract syntax in ``models``."""
     return [build_context(m) for m in models]
 
 

@@ -44,6 +44,10 @@ class Query:
                 and (not self.series_uids or uid in self.series_uids))  # fmt: skip
 
     def identifier(self) -> Dataset:
+        """The STUDY-level C-FIND identifier (PS3.4 C.6.2): the study return keys empty, the
+        search fields as given, and ``StudyDate`` as the range ``date_from-date_to`` when either
+        is set.
+        """
         ds = Dataset()
         ds.QueryRetrieveLevel = "STUDY"
         for key in _STUDY_KEYS:

@@ -50,6 +50,11 @@ Cancel = Callable[[], bool]
 
 @dataclass
 class RetrieveReport:
+    """What a retrieve did: instances ``wanted`` (not yet in the study), ``already`` in it,
+    ``arrived`` from the archive, the import of what arrived, a transfer ``fault`` ("" when
+    none), whether it was ``cancelled``, and the series asked for.
+    """
+
     wanted: int = 0
     already: int = 0
     arrived: int = 0
@@ -60,10 +65,12 @@ class RetrieveReport:
 
     @property
     def ok(self) -> bool:
+        """True without a fault or cancellation and when the import (if any) rejected nothing."""
         return not self.fault and not self.cancelled and (self.imported is None
                                                            or self.imported.ok)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (``already_in_study``; ``import``: the import report or None)."""
         imported = self.imported.to_dict() if self.imported is not None else None
         return {"wanted": self.wanted, "already_in_study": self.already, "arrived": self.arrived,
                 "fault": self.fault, "cancelled": self.cancelled, "ok": self.ok,
@@ -110,6 +117,7 @@ class _Stage:
         return placed
 
     def remove(self) -> None:
+        """Delete the staging folder and whatever is left in it (errors ignored)."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -31,6 +31,7 @@ def _client(url: str, timeout: float) -> Any:
 
 def _with_timeout(request: Any, timeout: float) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
+        """``request`` with ``timeout`` (seconds) unless the caller gave one."""
         kwargs.setdefault("timeout", timeout)
         return request(*args, **kwargs)
 

@@ -72,6 +72,11 @@ class SrCobb:
 
 @dataclass
 class SrImportReport:
+    """What importing one SR did: its SOP Instance UID, the Cobb groups found, the
+    measurements imported (film id, id, angle in degrees, template, rater), those already stored
+    unchanged, and the per-group errors and warnings (never naming a patient).
+    """
+
     file: str
     sr_sop_instance_uid: str = ""
     groups: int = 0
@@ -82,9 +87,11 @@ class SrImportReport:
 
     @property
     def ok(self) -> bool:
+        """True when no error was collected."""
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field plus ``ok``."""
         return {**self.__dict__, "ok": self.ok}
 
 

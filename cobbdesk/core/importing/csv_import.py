@@ -79,6 +79,8 @@ POINT_IGNORED = (
 
 @dataclass(frozen=True)
 class RowIssue:
+    """A problem of one CSV row; ``row`` is the spreadsheet row number (the header is row 1)."""
+
     row: int
     message: str
 
@@ -88,6 +90,11 @@ class RowIssue:
 
 @dataclass
 class CsvReport:
+    """What a CSV import did: data ``rows`` read, rows ``imported``, rows already stored
+    ``unchanged``, the rows refused (``errors``) or accepted with ``warnings``, and ``notes`` on
+    how the file was read (encoding, separator).
+    """
+
     file: str
     rows: int = 0
     imported: int = 0
@@ -98,9 +105,11 @@ class CsvReport:
 
     @property
     def ok(self) -> bool:
+        """True when no row was refused."""
         return not self.errors
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field plus ``ok``."""
         data = asdict(self)
         data["ok"] = self.ok
         return data
@@ -108,17 +117,26 @@ class CsvReport:
 
 @dataclass
 class LabsReport(CsvReport):
+    """A labs import's report: also the lab ``values`` written and the visits it created."""
+
     values: int = 0
     visits_created: list[str] = field(default_factory=list)
 
 
 @dataclass
 class PointsReport(CsvReport):
+    """A points import's report: also each measurement saved (row, film id, id, angle in °)."""
+
     measurements: list[dict[str, Any]] = field(default_factory=list)  # row, film_id, id, angle
 
 
 @dataclass(frozen=True)
 class CsvTable:
+    """A read CSV file: normalised column names (lower case, ``_`` for spaces and dashes), the
+    non-empty rows as ``(spreadsheet row number, {column: stripped cell})``, the decoding notes
+    and the separator found (``,``, ``;`` or tab).
+    """
+
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]  # (spreadsheet row number, cells by column)
     notes: list[str]
@@ -165,6 +183,7 @@ def check_columns(path: Path, columns: list[str], known: list[str]) -> None:
 
 
 def row_shape_error(cells: dict[str, str]) -> str | None:
+    """The problem of a row with non-empty cells beyond the header's columns (None: none)."""
     return "the row has more cells than the header has columns" if _EXTRA in cells else None
 
 

@@ -171,12 +171,14 @@ class _RowCheck:
         return known
 
     def warning(self, name: str, value: Any) -> str | None:
+        """The plausibility warning of lab ``name`` = ``value`` (None: plausible), cached."""
         key = (name, value)
         if key not in self.warnings:
             self.warnings[key] = plausibility_warning(name, value)
         return self.warnings[key]
 
     def kind(self, text: str) -> str:
+        """A visit cell normalised for matching: lower case, no spaces or underscores, cached."""
         known = self.kinds.get(text)
         if known is None:
             known = self.kinds[text] = text.strip().lower().replace(" ", "").replace("_", "")

@@ -47,6 +47,7 @@ _FIELDS = (
 
 
 def utc_now() -> str:
+    """The current UTC time as ISO 8601 to the microsecond with a ``Z`` suffix."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -273,6 +274,10 @@ def _store_head(conn: Connection, seq: int, hash_: str) -> None:
 
 @dataclass(frozen=True)
 class Verification:
+    """The audit chain check: ``ok``, the rows read, and the first bad row's ``seq`` and
+    what is wrong with it (missing or altered) when not ok.
+    """
+
     ok: bool
     rows: int
     first_bad_seq: int | None = None

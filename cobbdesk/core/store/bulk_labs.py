@@ -49,6 +49,10 @@ class LabWrite(NamedTuple):
 
 @dataclass
 class LabsWritten:
+    """What a bulk labs write did: rows written, lab values written, the visits it created
+    (patient id, kind), and the rows refused by a conflict (row, :class:`ConflictError`).
+    """
+
     rows: int = 0
     values: int = 0
     visits_created: list[tuple[int, str]] = field(default_factory=list)  # (patient id, kind)
@@ -229,6 +233,9 @@ class _Batch:
         ]
 
     def queue(self, visit_id: int, changes: Mapping[str, tuple[LabValue, LabValue]]) -> None:
+        """Queue the writes of ``changes`` (lab → (old, new)) of ``visit_id``: inserts, or
+        versioned updates of the rows already stored; a ``None`` value is written as deleted.
+        """
         now, stored = self.now, self.stored
         if visit_id not in self.visits:  # a visit without lab rows: inserts only
             self.visits.add(visit_id)
@@ -266,6 +273,10 @@ class _Batch:
                 stored[key] = (value, row[1], row[2] + 1)
 
     def execute(self, conn: Connection) -> None:
+        """Run the queued inserts (one ``executemany``) and the versioned updates in ``conn``.
+
+        Raises :class:`ConflictError` when a stored row changed since it was read.
+        """
         audit_log.insert_rows(conn, labs, _INSERTED, self.inserts)
         if not self.updates:
             return

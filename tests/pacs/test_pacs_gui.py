@@ -174,6 +174,7 @@ def _screenshot(dialog: QueryDialog) -> None:
     assert dialog.grab().save(str(SHOTS / "09_query_pacs.png"))
 
 
+@pytest.mark.flaky(reruns=2)  # when the archive reacts to C-CANCEL depends on the load
 def test_cancel_imports_what_arrived_and_a_retry_completes(
     qtbot: Any, window: MainWindow, archive: Archive
 ) -> None:

@@ -36,7 +36,7 @@ from cobbdesk.core.store.bulk_labs import (
 from cobbdesk.core.store.records import VisitKind
 from cobbdesk.core.store.study import Study
 
-LAB_CHUNK = 5_000
+LAB_CHUNK = 10_000
 """Accepted rows written per transaction."""
 #: The long export's names for the identifying columns (what it writes, this import reads).
 LAB_ALIASES = {"record_id": "study_id", "event": "visit"}
@@ -68,9 +68,9 @@ class _Lookup:
 
     def __init__(self, study: Study) -> None:
         self.by_study, self.by_dicom, self.study_ids = patient_ids(study)
-        self.saved: dict[tuple[int, str], dict[str, Any]] = lab_values(study)
         with study.engine.connect() as conn:
             self.visits = visit_ids(conn)
+        self.saved: dict[tuple[int, str], dict[str, Any]] = lab_values(study, self.visits)
 
     def patient(self, cells: dict[str, str], problems: list[str]) -> int | None:
         """The patient a row names; a problem when unknown or when its two IDs disagree."""
@@ -124,9 +124,9 @@ def import_labs(
                     RowIssue(row, "no lab values in this row; nothing to import")
                 )
             continue
-        warned = check.warnings
-        report.warnings += [RowIssue(row, w) for n, (_, v) in write.changes.items()
-                            if (w := warned.get((n, v)) or check.warning(n, v))]  # fmt: skip
+        if check.flagged:  # a value of the row is unusual (it may be unchanged)
+            report.warnings += [RowIssue(row, w) for n, (_, v) in write.changes.items()
+                                if (w := check.warning(n, v))]  # fmt: skip
         pending.append(write)
         if len(pending) >= LAB_CHUNK:
             _flush(study, pending, reason, lookup, report)
@@ -155,6 +155,9 @@ class _RowCheck:
         self.cells: dict[str, dict[str | None, tuple[Any, str | None]]] = {n: {} for n in labs}
         self.kinds: dict[str, str] = {}
         self.warnings: dict[tuple[str, Any], str | None] = {}
+        # texts whose value draws a plausibility warning; ``flagged``: the last row has one
+        self.unusual: dict[str, set[str | None]] = {n: set() for n in labs}
+        self.flagged = False
 
     def value(self, name: str, text: str | None) -> tuple[Any, str | None]:
         """``(stored value or _MISSING, problem or None)`` of one cell."""
@@ -167,6 +170,9 @@ class _RowCheck:
                     known = (validate_lab(name, text), None)
                 except ValidationError as exc:
                     known = (_MISSING, exc.problem)
+                else:
+                    if self.warning(name, known[0]):
+                        self.unusual[name].add(text)
             self.cells[name][text] = known
         return known
 
@@ -197,10 +203,12 @@ class _RowCheck:
         if kind not in LAB_VISITS:
             problems.append(f"visit {cells.get('visit', '')!r} must be admission or month3")
         values: dict[str, Any] = {}
-        checked = self.cells
+        checked, unusual, self.flagged = self.cells, self.unusual, False
         for name in self.labs:
             text = cells.get(name)
             value, problem = checked[name].get(text) or self.value(name, text)
+            if text in unusual[name]:
+                self.flagged = True
             if problem is not None:
                 problems.append(problem)
             elif value is not _MISSING:

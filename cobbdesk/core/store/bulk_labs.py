@@ -94,10 +94,13 @@ def _lab_rows(conn: Connection, ids: Iterable[int]) -> dict[tuple[int, str], tup
     return found
 
 
-def lab_values(study: Study) -> dict[tuple[int, str], dict[str, LabValue]]:
-    """``(patient id, kind) → {lab: value}`` of the live values of every unlabelled visit."""
+def lab_values(
+    study: Study, by_key: dict[tuple[int, str], int] | None = None
+) -> dict[tuple[int, str], dict[str, LabValue]]:
+    """``(patient id, kind) → {lab: value}`` of the live values of every unlabelled visit
+    (``by_key``: the :func:`visit_ids` a caller already read)."""
     with study.engine.connect() as conn:
-        by_key = visit_ids(conn)
+        by_key = visit_ids(conn) if by_key is None else by_key
         stored = _lab_rows(conn, by_key.values())
     key_of = {visit_id: key for key, visit_id in by_key.items()}
     values: dict[tuple[int, str], dict[str, LabValue]] = {}

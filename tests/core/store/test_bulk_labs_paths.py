@@ -102,3 +102,17 @@ def test_import_with_saved_values_and_fresh_visits(study: Study, tmp_path: Path)
     assert [(e.row, "needs a reason" in e.message) for e in report.errors] == [(5, True)]
     assert [w.row for w in report.warnings] == [3]  # the row with no lab values
     assert study.verify_integrity().ok
+
+
+def test_verify_hashes_rows_of_any_field_kind_canonically() -> None:
+    """``verify`` takes the fast hash for text fields and the canonical JSON otherwise."""
+    row = {"seq": 3, "utc": "2026-01-01T00:00:00.000000Z", "actor": "u", "rater": "r",
+           "entity": "visit", "entity_id": "7", "field": "kind", "old_value": None,
+           "new_value": "admission", "reason": "", "app_version": "1",
+           "prev_hash": "0" * 64}  # fmt: skip
+    row["hash"] = audit_log.row_hash(row)
+    assert audit_log._row_hash_of_stored(row) == row["hash"]
+    odd = {**row, "entity_id": 7}  # an integer where text is stored: canonical JSON
+    assert audit_log._row_hash_of_stored(odd) == audit_log.row_hash(odd) != row["hash"]
+    altered = {**row, "new_value": "month3"}
+    assert audit_log._row_hash_of_stored(altered) != row["hash"]

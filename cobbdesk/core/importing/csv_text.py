@@ -163,16 +163,20 @@ class Numbers:
     problems: dict[int, list[str]] = field(default_factory=dict)
 
 
-def _column_evidence(cells: Sequence[tuple[int, str]]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {",": [], ".": []}
-    shown_of: dict[str, str] = {}  # a column repeats its values: each is looked at once
-    for row, value in cells:
-        shown = shown_of.get(value)
-        if shown is None:
-            shown = shown_of[value] = shown_decimal(value)
-        if shown in rows:
-            rows[shown].append(row)
-    return rows
+def _column_evidence(
+    rows: list[tuple[int, dict[str, str]]], values: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """The separators a column's values show (``","``/``"."``, in that order) and the shown
+    decimal of each distinct value (each looked at once: a column repeats its values)."""
+    shown_of = {value: shown_decimal(value) for value in set(values)}
+    found = set(shown_of.values())
+    return [s for s in (",", ".") if s in found], shown_of
+
+
+def _shown_rows(
+    rows: list[tuple[int, dict[str, str]]], values: list[str], shown_of: dict[str, str], sep: str
+) -> list[int]:
+    return [row for (row, _), value in zip(rows, values, strict=True) if shown_of[value] == sep]
 
 
 def _rows(rows: Iterable[int]) -> str:
@@ -186,21 +190,23 @@ def normalise_numbers(
     """Rewrite the number ``columns`` of ``rows`` in place as plain ``1234.5`` text (module
     rules); refused cells are emptied and their reasons listed by row in ``problems``."""
     result = Numbers()
-    evidence = {c: _column_evidence([(r, cells.get(c, "")) for r, cells in rows]) for c in columns}
-    clear = {c: [s for s, found in e.items() if found] for c, e in evidence.items()}
+    values = {c: [cells.get(c, "") for _, cells in rows] for c in columns}
+    evidence = {c: _column_evidence(rows, values[c]) for c in columns}
+    clear = {c: e[0] for c, e in evidence.items()}
     file_wide = {s for shown in clear.values() if len(shown) == 1 for s in shown}
     for column in columns:
         shown = clear[column]
         if len(shown) == 2:
             result.decimal[column] = None
-            comma, point = evidence[column][","], evidence[column]["."]
+            comma, point = (_shown_rows(rows, values[column], evidence[column][1], sep)
+                            for sep in (",", "."))  # fmt: skip
             why = (f"the {column} column mixes decimal commas (rows {_rows(comma)}) and decimal "
                    f"points (rows {_rows(point)}); write every value the same way")  # fmt: skip
             _refuse_separated(rows, column, why, result)
             continue
         decimal, source = _decide(shown, file_wide, delimiter)
         result.decimal[column] = decimal
-        _apply(rows, column, decimal, source, result)
+        _apply(rows, (column, values[column]), decimal, source, result)
     return result
 
 
@@ -227,20 +233,23 @@ def _refuse_separated(
 
 def _apply(
     rows: list[tuple[int, dict[str, str]]],
-    column: str,
+    cells_of: tuple[str, list[str]],
     decimal: str | None,
     source: str,
     result: Numbers,
 ) -> None:
+    """Rewrite one column (``(name, its value in each row)``) read with ``decimal``."""
+    column, values = cells_of
     ambiguous: list[tuple[int, str, str]] = []
-    read: dict[str, tuple[str, bool, str | None]] = {}  # each distinct value read once
-    for row, cells in rows:
-        value = cells.get(column, "")
-        if not value:
-            continue
+    read: dict[str, tuple[str, bool, str | None] | None] = {}  # each distinct value once
+    for value in set(values):
+        if value:
+            outcome = _read(column, value, decimal)
+            read[value] = None if outcome == (value, False, None) else outcome  # None: as is
+    for (row, cells), value in zip(rows, values, strict=True):
         known = read.get(value)
-        if known is None:
-            known = read[value] = _read(column, value, decimal)
+        if known is None:  # empty, or read as itself
+            continue
         text, is_ambiguous, problem = known
         if problem is not None:
             result.problems.setdefault(row, []).append(problem)

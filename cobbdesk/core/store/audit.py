@@ -77,6 +77,7 @@ def _scalar_text(value: Any) -> str:
 
 
 _TEMPLATES: dict[tuple[str, ...], tuple[str, tuple[int, ...]]] = {}
+_float_repr = float.__repr__
 
 
 def object_text(names: tuple[str, ...], values: Sequence[Any]) -> str:
@@ -88,7 +89,9 @@ def object_text(names: tuple[str, ...], values: Sequence[Any]) -> str:
         keys = [_encode_ascii(names[i]).replace("{", "{{").replace("}", "}}") for i in order]
         known = _TEMPLATES[names] = ("{{" + ", ".join(f"{k}: {{}}" for k in keys) + "}}", order)
     template, order = known
-    return template.format(*[_scalar_text(values[i]) for i in order])
+    ordered = [values[i] for i in order]
+    return template.format(*[_float_repr(v) if type(v) is float and v - v == 0 else _scalar_text(v)
+                             for v in ordered])  # fmt: skip
 
 
 def row_hash(row: dict[str, Any]) -> str:

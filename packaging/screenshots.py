@@ -93,6 +93,7 @@ def measure_unmeasured_film(app: QApplication, window: MainWindow, folder: Path)
     controller = window.current.controller
     corners = true_corners(9, "admission", "cervical")
     controller.session.header_facing = None  # as for a film without Patient Orientation
+    window.panel.snapping.setChecked(True)  # off by default; this screenshot shows the aid
     controller.start_placement(Template.C2_C7)  # the film's facing is unknown: the bar asks
     for x, y in corners[:3]:
         click(window, x + 2.5, y - 2.0)  # a rater's clicks are never exact
@@ -122,7 +123,6 @@ def flagged_measurement(app: QApplication, window: MainWindow, folder: Path) -> 
     window.view.zoom_out()  # room for the angle label beside the lines
     app.processEvents()
     save(window, folder, "07_flagged_value.png")
-    window.panel.snapping.setChecked(True)
 
 
 def facing_of(patient: int, visit: str, region: str) -> str:

@@ -50,6 +50,7 @@ def make_view(qtbot, film: Film) -> tuple[FilmView, MeasureController]:
     controller = MeasureController(film, "rater1", parent=view)
     controller.session.header_facing = Facing.LEFT  # the synthetic spines face left
     controller.set_snap_threshold(30.0)  # snaps apply at once (confirmation: its own test)
+    controller.set_snapping(True)  # off by default in the app; these tests exercise it
     controller.attach(view)
     return view, controller
 

@@ -110,6 +110,7 @@ def stored(path: Path, film_id: int) -> list[CobbMeasurement]:
 def place_lumbar(win: MainWindow) -> CobbMeasurement:
     controller = win.current.controller  # type: ignore[union-attr]
     controller.set_snap_threshold(30.0)  # snaps apply at once (confirmation: test_measure_tool)
+    controller.set_snapping(True)  # off by default; these tests save a snapped measurement
     if controller.session.facing is None:
         controller.set_facing(spine("lumbar").facing)  # the facing prompt's answer
     controller.start_placement(Template.L1_S1)

@@ -52,7 +52,7 @@ class CompareToolbar(QWidget):
         self.sync_window = _check("Sync W/L", "Window/level changes apply to both films")
         self.blinded = _check("Blinded", "Hide the other visit's angle, the difference and dates")
         self.deidentified = _check("Day offsets", "Dates as days from admission", True)
-        self.snapping = _check("Snap", "Snap clicked corners to the endplate edge", True)
+        self.snapping = _check("Snap", "Snap clicked corners to the endplate edge", False)
         self.align = _button("Align on vertebra", "Click the same landmark on both films")
         self.align.setCheckable(True)
         self.measure = _button("Measure (M)", "Measure on the highlighted film")

@@ -56,7 +56,7 @@ class MeasurePanel(QWidget):
             self.template_buttons[template] = button
         layout.addLayout(buttons)
         self.snapping = QCheckBox("Snap lines to endplate edges")
-        self.snapping.setChecked(True)
+        self.snapping.setChecked(False)  # off by default: see MeasurementSession.snapping
         self.snapping.toggled.connect(self._snapping_toggled)
         layout.addWidget(self.snapping)
         self.prompt = QLabel("Choose a template, then click on the film.")

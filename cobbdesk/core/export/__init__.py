@@ -9,8 +9,9 @@ file first, and a plain CSV export must not pay for the statistics it does not c
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cobbdesk.core.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from cobbdesk.core.export.analysis import StudyAnalysis, analyse
@@ -29,16 +30,7 @@ _HOMES = {
     "dataset": ("load_long", "load_wide", "long_to_wide"),
     "writers": ("FORMATS", "ExportResult", "export_study", "neutralise"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 
 __all__ = [

@@ -6,8 +6,9 @@ command that never opens a study must not load SQLAlchemy and the whole store.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cobbdesk.core.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from cobbdesk.core.store.audit import Actor, Verification
@@ -28,16 +29,7 @@ _HOMES = {
                 "VisitOverview"),
     "study": ("Study",),
 }  # fmt: skip
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 
 __all__ = [

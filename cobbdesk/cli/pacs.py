@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     store = sub.add_parser("store", help="C-STORE files to the node")
     _node_args(store)
     store.add_argument("files", nargs="+", type=Path)
+    store.add_argument("--study", type=Path, help="record the send in this study's audit trail")
+    store.add_argument("--reason", default="", help="why the files are sent (audit trail)")
     return parser
 
 
@@ -142,9 +144,15 @@ def _summary(report: Any) -> int:
 
 
 def _store(args: argparse.Namespace) -> int:
-    from cobbdesk.core.pacs.store import store_files
+    from cobbdesk.core.pacs.store import store_audited, store_files
 
-    stored = store_files(_node(args), args.files)
+    if args.study is None:
+        stored = store_files(_node(args), args.files)
+    else:  # SRs carry the films' patient identifiers: the send is audited in the study
+        from cobbdesk.core.store import Study
+
+        with Study.open(args.study) as study:
+            stored = store_audited(study, _node(args), args.files, args.reason)
     sys.stdout.write(f"{stored} file(s) stored on {_node(args).label}\n")
     return 0
 

@@ -130,3 +130,16 @@ def test_srs_are_stored_back(archive: Archive, tmp_path: Path) -> None:
     assert store_files(node, [f.path for f in files]) == 1
     found = find_studies(node, Query(patient_id=PATIENT, modalities=("SR",)))
     assert sum(len(s["series"]) for s in found) == 1
+    # the command line's send is audited in the study when --study is given
+    from sqlalchemy import select
+
+    from cobbdesk.cli import main
+    from cobbdesk.core.store.schema import audit
+
+    args = ["--host", "127.0.0.1", "--port", str(archive.dicom_port), "--called-aet", AET]
+    sent = main(["pacs", "store", *args, "--study", str(tmp_path / "s.cobbdesk"),
+                 "--reason", "for the radiologists", *(str(f.path) for f in files)])  # fmt: skip
+    assert sent == 0
+    with Study.open(tmp_path / "s.cobbdesk") as study, study.engine.connect() as conn:
+        rows = conn.execute(select(audit.c.entity, audit.c.reason)).all()
+    assert ("pacs_store", "for the radiologists") in rows

@@ -328,7 +328,8 @@ def test_browser_context_menu_changes_region_and_facing_with_a_reason(
     lumbar.trigger()
     changed = session.study.film(record.id)  # type: ignore[union-attr]
     assert changed.region.value == "lumbar" and "region of film" in asked[1]
-    model = session.browser.model
+    model = session.browser.model  # the flags come from a background job after the refresh
+    qtbot.waitUntil(lambda: record.id in model.film_flags, timeout=5000)
     assert any("another region's template" in f for f in model.film_flags[record.id])
     before = m.angle
     assert session.change_film(changed, "facing", "right")  # the other facing relabels

@@ -136,9 +136,27 @@ class PatientRow(NamedTuple):
     id: int
     study_id: str
     name: str | None
-    complete: bool
+    complete: bool | None
     """Equal to :attr:`PatientOverview.complete` (admission and month 3 visits; every visit
-    with a cervical and a lumbar film, each region measured with its template, and labs)."""
+    with a cervical and a lumbar film, each region measured with its template, and labs);
+    None while not yet known (:func:`patient_list`)."""
+
+
+def patient_list(study: Study) -> list[PatientRow]:
+    """Every live patient by study ID, completeness not yet known (``complete`` is None).
+
+    One read of the patients table only, for the browser's first paint; the completeness
+    comes later from :func:`patient_completeness` (off the UI thread).
+    """
+    p = patients.c
+    query = select(p.id, p.study_id, p.name).where(p.deleted_utc.is_(None)).order_by(p.study_id)
+    with study.engine.connect() as conn:
+        return [PatientRow(int(i), s, n, None) for i, s, n in conn.execute(query)]
+
+
+def patient_completeness(study: Study) -> dict[int, bool]:
+    """Patient id → complete, for every live patient (the query of :func:`patient_rows`)."""
+    return {row.id: bool(row.complete) for row in patient_rows(study)}
 
 
 def patient_rows(study: Study) -> list[PatientRow]:

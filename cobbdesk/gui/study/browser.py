@@ -110,6 +110,11 @@ class StudyBrowser(QWidget):
         self.model.set_rows(rows, source)
         self._update_summary()
 
+    def set_completeness(self, complete: dict[int, bool]) -> None:
+        """Patient id → complete, when computed after the first paint (see :meth:`set_rows`)."""
+        self.model.set_completeness(complete)
+        self._update_summary()
+
     def clear(self) -> None:
         self.set_overview([])
         self.summary.setText("No study open. Study ▸ New study… or Open study…")
@@ -127,7 +132,8 @@ class StudyBrowser(QWidget):
 
     def _update_summary(self) -> None:
         total, incomplete, shown = self.model.counts()
-        text = f"{total:,} patient{'s' * (total != 1)} · {incomplete:,} incomplete"
+        counted = "checking completeness…" if incomplete is None else f"{incomplete:,} incomplete"
+        text = f"{total:,} patient{'s' * (total != 1)} · {counted}"
         self.summary.setText(text + (f" · showing {shown:,}" if shown != total else ""))
 
     def selected_node(self) -> _Node | None:

@@ -148,9 +148,14 @@ class _Node:
 
     @property
     def complete(self) -> bool:
+        """False while not known yet (the patient stays listed under "Only incomplete")."""
         if self._item is not None or self.key is None:
             return bool(self.item.complete)
-        return self.key.complete
+        return bool(self.key.complete)
+
+    @property
+    def known(self) -> bool:
+        return self._item is not None or self.key is None or self.key.complete is not None
 
     @property
     def children(self) -> list[_Node]:
@@ -254,10 +259,20 @@ class StudyModel(QAbstractItemModel):
         found = next((v for v in node.item.visits if v.visit.id == visit_id), None)
         return (node.item, found) if found is not None else None
 
-    def counts(self) -> tuple[int, int, int]:
-        """(patients, incomplete patients, patients shown)."""
+    def counts(self) -> tuple[int, int | None, int]:
+        """(patients, incomplete patients or None while not known yet, patients shown)."""
+        if not all(n.known for n in self._all):
+            return len(self._all), None, len(self._rows)
         incomplete = sum(1 for n in self._all if not n.complete)
         return len(self._all), incomplete, len(self._rows)
+
+    def set_completeness(self, complete: dict[int, bool]) -> None:
+        """Patient id → complete, computed after the first paint (refilters if needed)."""
+        for node in self._all:
+            if node.key is not None and node.key.id in complete:
+                node.key = node.key._replace(complete=complete[node.key.id])
+        if self._filter[1]:
+            self.set_filter(*self._filter)
 
     def set_measured(self, film_id: int, count: int) -> None:
         node = self._patient_node(film_id=film_id)

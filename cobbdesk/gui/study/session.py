@@ -37,7 +37,11 @@ from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study
-from cobbdesk.core.store.overview import film_ids_and_mismatches, patient_rows
+from cobbdesk.core.store.overview import (
+    film_ids_and_mismatches,
+    patient_completeness,
+    patient_list,
+)
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
@@ -79,6 +83,7 @@ class StudySession(StudyJobs, QObject):
         self.reason_prompt: lab_form.ReasonPrompt | None = None  # tests inject answers
         self.started = utc_now()
         self.jobs: list[BackgroundJob] = []
+        self._checks: BackgroundJob | None = None  # the latest completeness and flags job
         self.dock: QDockWidget | None = None
         self.restored = False  # the dock was placed by the saved layout (keep its size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
@@ -163,9 +168,29 @@ class StudySession(StudyJobs, QObject):
             self._compare_loader.close()
 
     def refresh(self) -> None:
-        if self.study is not None:  # a flat patient list; visits and films load when shown
-            self.browser.set_rows(patient_rows(self.study), StudySource(self.study))
-            self.refresh_flags()
+        """Paint the flat patient list now (one cheap query; visits and films load when shown);
+        completeness and film flags follow from a background job."""
+        study = self.study
+        if study is None:
+            return
+        self.browser.set_rows(patient_list(study), StudySource(study))
+        worker = BackgroundJob(lambda _progress, _cancel: completeness_and_flags(study), self)
+
+        def finish(result: Any = None, error: BaseException | None = None) -> None:
+            self.jobs.remove(worker)
+            if self.study is not study or self._checks is not worker:
+                return  # a later refresh or another study: its own job answers
+            if error is not None:
+                errors.report(self.window, error, "Checking the saved angles")
+                return
+            self.browser.set_completeness(result[0])
+            self.browser.model.set_flags(result[1])
+
+        worker.finished.connect(finish)
+        worker.failed.connect(lambda e: finish(error=e))
+        self.jobs.append(worker)
+        self._checks = worker
+        self._pool.submit(worker.run)
 
     def refresh_flags(self, overview: list[Any] | None = None) -> None:
         """Flag films in the browser: implausible or stale angles, template/region mismatches."""
@@ -469,3 +494,13 @@ class StudySession(StudyJobs, QObject):
             errors.present(self.window, "Audit trail damaged", result.problem)
         logger.info("Audit verification: %s", "ok" if result.ok else result.problem)
         return result.ok
+
+
+def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:
+    """Worker thread: (patient id → complete, film id → flags) of the browser."""
+    from cobbdesk.core.compare.flags import film_flags
+
+    complete = patient_completeness(study)
+    uids, mismatched = film_ids_and_mismatches(study)
+    flags = film_flags(uids, study.measurements(), study.angle_discrepancies(), mismatched)
+    return complete, flags

@@ -243,7 +243,25 @@ def insert_rows(
     else:  # another column order: reordered per row
         picks = [source.index(n) for n in order]
         rows = [tuple((r + extra)[i] for i in picks) for r in rows]
-    conn.exec_driver_sql(str(compiled), rows)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(str(compiled), rows)
+    else:
+        _insert_multirow(conn, str(compiled), rows)
+
+
+#: Bind parameters per statement of :func:`_insert_multirow` (PostgreSQL's protocol: < 32768).
+_MAX_PARAMETERS = 32_000
+
+
+def _insert_multirow(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``rows`` as multi-row ``INSERT … VALUES (…), (…)`` statements (pg8000's ``executemany``
+    is one round trip per row; this is one per :data:`_MAX_PARAMETERS` values)."""
+    head_sql, _, group = sql.rpartition(" VALUES ")
+    per = max(1, _MAX_PARAMETERS // max(1, len(rows[0])))
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        statement = f"{head_sql} VALUES {', '.join([group] * len(chunk))}"
+        conn.exec_driver_sql(statement, tuple(v for r in chunk for v in r))
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -131,26 +131,44 @@ def engine_for(loc: ServerLocation, *, read_only: bool = False) -> Engine:
         pool_size=2,
         hide_parameters=True,
     )
-    event.listen(engine, "begin", _begin)
+    engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    event.listen(engine, "begin", _beginner(loc))
     event.listen(engine, "handle_error", _translator(loc))
     return engine
 
 
-def _begin(conn: Connection) -> None:
-    """Writers: the study's write lock first (READ COMMITTED, so every later statement sees
-    the commits made while waiting).  Readers: a REPEATABLE READ snapshot.
+def _ping(dbapi_connection: Any) -> bool:
+    """The pool's pre-ping: an empty query, one round trip that opens no transaction
+    (SQLAlchemy's ``SELECT 1`` costs pg8000 a ``BEGIN`` first, and a ``ROLLBACK`` after)."""
+    dbapi_connection.execute_simple(";")
+    return True
 
-    The driver may already be inside a transaction that SQLAlchemy has not begun (the pool's
-    pre-ping ``SELECT 1``, or a read on the raw connection whose rows were fetched): nothing
-    of it needs keeping, so it is ended first and the transaction starts afresh.
-    """
-    raw = conn.connection.driver_connection
-    if getattr(raw, "_in_transaction", False):  # pg8000: the server's transaction status
-        raw.rollback()  # type: ignore[union-attr]
-    if conn.get_execution_options().get(WRITE_OPTION, False):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
-    else:
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+def _beginner(loc: ServerLocation) -> Any:
+    def begin(conn: Connection) -> None:
+        """Writers: the study's write lock first (READ COMMITTED, so every later statement
+        sees the commits made while waiting).  Readers: a REPEATABLE READ snapshot.
+
+        Sent as one simple-protocol query (one round trip).  The driver may already be inside
+        a transaction that SQLAlchemy has not begun (a read on the raw connection whose rows
+        were fetched): nothing of it needs keeping, so it is ended first.  Faults are
+        translated like a statement's (:func:`pg_faults.translate`).
+        """
+        raw = conn.connection.driver_connection
+        parts = ["ROLLBACK"] if getattr(raw, "_in_transaction", False) else []
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            parts += ["BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"]
+        else:
+            parts += ["BEGIN ISOLATION LEVEL REPEATABLE READ"]
+        try:
+            raw.execute_simple("; ".join(parts))  # type: ignore[union-attr]
+        except Exception as exc:
+            error = pg_faults.translate(exc, loc.path)
+            if error is None:
+                raise
+            raise error from None
+
+    return begin
 
 
 def _translator(loc: ServerLocation) -> Any:

@@ -147,6 +147,14 @@ def password(loc: ServerLocation) -> str | None:
     return remembered or os.environ.get("PGPASSWORD") or pgpass(loc)
 
 
+def remember_password(loc: ServerLocation, secret: str) -> None:
+    """Keep ``secret`` as the password for ``loc`` in this process's memory only (a dialog's
+    password field); :func:`password` returns it.  An empty ``secret`` is ignored."""
+    if secret:
+        with _lock:
+            _passwords[_key(loc)] = secret
+
+
 def ask_password(loc: ServerLocation) -> str | None:
     """Ask through the prompt (None when there is none or the user gave none); remembered."""
     if not _prompt:

@@ -36,7 +36,7 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
-from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store import FilmRecord, Study, pg_url
 from cobbdesk.core.store.overview import (
     film_ids_and_mismatches,
     patient_completeness,
@@ -104,7 +104,8 @@ class StudySession(StudyJobs, QObject):
         dock.hide()
 
     # --- opening and closing ----------------------------------------------------------------
-    def open_study(self, path: Path, create: bool = False) -> bool:
+    def open_study(self, path: Path | str, create: bool = False) -> bool:
+        """Open (or create) the study at ``path``: a file, or a server URL (no password)."""
         try:
             opener = Study.create if create else Study.open
             study = opener(path, actor=self.window.rater)
@@ -115,10 +116,11 @@ class StudySession(StudyJobs, QObject):
         self.study, self.started = study, utc_now()
         from cobbdesk.gui.demo import is_demo_path
 
-        if not is_demo_path(path):  # a demo folder is removed at exit
-            settings.add_recent_study(path)
-        self.window.setWindowTitle(f"CobbDesk {__version__} — {path.name}")
-        logger.info("Opened study %s", path.name)
+        if not is_demo_path(Path(path)):  # a demo folder is removed at exit
+            settings.add_recent_study(path)  # type: ignore[arg-type]  # a URL is kept as its str
+        name = pg_url.parse(path).label if pg_url.is_url(path) else Path(path).name
+        self.window.setWindowTitle(f"CobbDesk {__version__} — {name}")
+        logger.info("Opened study %s", name)
         if study.backup_made is not None:
             self.window.status.showMessage(f"Study upgraded; backup {study.backup_made.name}")
         self.refresh()

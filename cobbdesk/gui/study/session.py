@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +83,7 @@ class StudySession(StudyJobs, QObject):
         self.reason_prompt: lab_form.ReasonPrompt | None = None  # tests inject answers
         self.started = utc_now()
         self.jobs: list[BackgroundJob] = []
-        self._checks: BackgroundJob | None = None  # the latest completeness and flags job
+        self._generation = 0  # of the browser's background checks (see refresh)
         self.dock: QDockWidget | None = None
         self.restored = False  # the dock was placed by the saved layout (keep its size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
@@ -176,22 +176,29 @@ class StudySession(StudyJobs, QObject):
         if study is None:
             return
         self.browser.set_rows(patient_list(study), StudySource(study))
-        worker = BackgroundJob(lambda _progress, _cancel: completeness_and_flags(study), self)
+        self._generation += 1  # jobs of an earlier refresh or study are ignored
+        self._in_background(study, patient_completeness, self.browser.set_completeness)
+        self._in_background(study, film_flags_of, self.browser.model.set_flags)
+
+    def _in_background(
+        self, study: Study, compute: Callable[[Study], Any], apply: Callable[[Any], None]
+    ) -> None:
+        """``apply(compute(study))``: compute on the worker thread, apply on the UI thread."""
+        worker = BackgroundJob(lambda _progress, _cancel: compute(study), self)
+        generation = self._generation
 
         def finish(result: Any = None, error: BaseException | None = None) -> None:
             self.jobs.remove(worker)
-            if self.study is not study or self._checks is not worker:
-                return  # a later refresh or another study: its own job answers
+            if self.study is not study or self._generation != generation:
+                return
             if error is not None:
                 errors.report(self.window, error, "Checking the saved angles")
-                return
-            self.browser.set_completeness(result[0])
-            self.browser.model.set_flags(result[1])
+            else:
+                apply(result)
 
         worker.finished.connect(finish)
         worker.failed.connect(lambda e: finish(error=e))
         self.jobs.append(worker)
-        self._checks = worker
         self._pool.submit(worker.run)
 
     def refresh_flags(self, overview: list[Any] | None = None) -> None:
@@ -498,11 +505,14 @@ class StudySession(StudyJobs, QObject):
         return result.ok
 
 
-def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:
-    """Worker thread: (patient id → complete, film id → flags) of the browser."""
+def film_flags_of(study: Study) -> dict[int, list[str]]:
+    """Worker thread: film id → flags (implausible or stale angles, region mismatches)."""
     from cobbdesk.core.compare.flags import film_flags
 
-    complete = patient_completeness(study)
     uids, mismatched = film_ids_and_mismatches(study)
-    flags = film_flags(uids, study.measurements(), study.angle_discrepancies(), mismatched)
-    return complete, flags
+    return film_flags(uids, study.measurements(), study.angle_discrepancies(), mismatched)
+
+
+def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:
+    """(patient id → complete, film id → flags) of the browser, in one call (benchmark)."""
+    return patient_completeness(study), film_flags_of(study)

@@ -1,0 +1,208 @@
+"""Film corrections, visit comparison, labs, rater and audit of an open study.
+
+A mixin of :class:`~cobbdesk.gui.study.session.StudySession` (with its ``FilmLink``), split
+out of it unchanged: the browser's context-menu actions on a film (region, visit, facing,
+with a reason), the compare window, lab entry and the study's rater and audit check.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog
+
+from cobbdesk.core.compare.saver import film_session_of
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.gui import errors
+from cobbdesk.gui.study import lab_form
+from cobbdesk.gui.study.model import visit_label
+from cobbdesk.gui.viewer import prompts
+from cobbdesk.gui.viewer.measure_tool import MeasureController
+from cobbdesk.gui.workers import FilmLoader
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.compare.window import CompareWindow
+    from cobbdesk.gui.host import WindowHost as MainWindow
+    from cobbdesk.gui.study.browser import StudyBrowser
+
+logger = logging.getLogger("cobbdesk.gui.study")
+NO_PATIENT = "Open a study film or select a patient in the study browser first."
+
+
+@dataclass
+class FilmLink:
+    """A study film open in the window and the controller measuring it."""
+
+    record: FilmRecord
+    controller: MeasureController
+
+
+class StudyActions:
+    """Film changes, compare, labs, rater and audit for
+    :class:`~cobbdesk.gui.study.session.StudySession` (a mixin)."""
+
+    window: MainWindow
+    study: Study | None
+    browser: StudyBrowser
+    links: dict[Path, FilmLink]
+    reason_prompt: lab_form.ReasonPrompt | None
+    _compare_loader: FilmLoader | None
+    compare_windows: list[CompareWindow]
+
+    def refresh(self) -> None:  # provided by StudySession
+        raise NotImplementedError
+
+    def import_films_dialog(self) -> None:  # provided by StudyJobs
+        raise NotImplementedError
+
+    def _inform(self, title: str, text: str) -> None:  # provided by StudyJobs
+        raise NotImplementedError
+
+    # --- film properties ------------------------------------------------------------------
+    def change_film(self, record: FilmRecord, what: str, value: str) -> bool:
+        """Change a film's region, visit or facing, with a reason (audited).  A facing change
+        goes through the film's measuring session, so its measurements are relabelled and
+        stored with the same reason."""
+        if self.study is None:
+            return False
+        if what == "visit" and not value:
+            value, ok = QInputDialog.getText(self.window, "Move film", "Visit label (e.g. week 6):")
+            if not ok or not value.strip():
+                return False
+        prompt = self.reason_prompt or prompts.ask_reason
+        reason = prompt(self.window, f"Change the {what} of film #{record.id} to {value}")
+        if not reason:
+            self.window.status.showMessage("Film not changed: a reason is needed.", 8000)
+            return False
+        try:
+            message = self._change(record, what, value, reason)
+        except CobbdeskError as exc:
+            errors.report(self.window, exc, f"Changing film #{record.id}")
+            return False
+        self.refresh()
+        self.window.status.showMessage(message, 8000)
+        logger.info("Film #%d: %s changed", record.id, what)
+        return True
+
+    def _change(self, record: FilmRecord, what: str, value: str, reason: str) -> str:
+        assert self.study is not None
+        if what != "facing":
+            change = self.study.change_film(record.id, reason=reason, **{what: value})
+            extra = f"; {change.mismatched} measurement(s) now flagged" if change.mismatched else ""
+            return f"Film #{record.id}: {what} changed{extra}."
+        link = next((k for k in self.links.values() if k.record.id == record.id), None)
+        session = link.controller.session if link is not None else film_session_of(
+            self.study, record, reason)  # fmt: skip
+        session.ask_reason = lambda changes: reason
+        outcome = session.set_facing(value, "user", reason)
+        if link is not None:
+            link.controller.load(session.measurements)  # redraw relabelled lines
+        if not outcome.ok:
+            raise ValidationError(None, outcome.message)
+        return f"Film #{record.id}: facing set to anterior {value}."
+
+    # --- compare -----------------------------------------------------------------------------
+    def compare(self, patient_id: int | None = None) -> CompareWindow | None:
+        """Admission and month 3 of a patient side by side (the browser's selection by default)."""
+        from cobbdesk.gui.compare.window import open_compare
+
+        if patient_id is None:
+            patient_id = self.browser.selected_patient_id() or self.shown_patient_id()
+        if self.study is None or patient_id is None:
+            errors.present(self.window, "Compare visits", NO_PATIENT)
+            return None
+        if self._compare_loader is None:  # its own loader: the window's list ignores its films
+            self._compare_loader = FilmLoader(isolated=True, parent=self)
+        window = open_compare(
+            self.study,
+            self.window.rater,
+            self._compare_loader,
+            patient_id,
+            "cervical",
+            parent=self.window,
+        )
+        window.view.reason_prompt = self.reason_prompt
+        window.view.importRequested.connect(lambda _patient: self.import_films_dialog())
+        window.closed.connect(self.refresh)
+        window.view.blindedChanged.connect(self.window.cover_for_blinding)
+        window.closed.connect(lambda: self.window.cover_for_blinding(False))
+        self.compare_windows.append(window)
+        return window
+
+    def shown_patient_id(self) -> int | None:
+        """The patient of the study film on screen (None: no study film shown)."""
+        current = self.window.current
+        link = self.links.get(current.path) if current is not None else None
+        found = self.browser.model.visit(link.record.visit_id) if link is not None else None
+        return found[0].patient.id if found is not None else None
+
+    # --- labs, rater, audit ---------------------------------------------------------------------
+    def enter_labs(self, visit_id: int | None = None) -> lab_form.LabForm | None:
+        visit_id = visit_id if visit_id is not None else self.browser.selected_visit_id()
+        if self.study is None or visit_id is None:
+            errors.present(self.window, "Enter labs", "Select a visit in the study browser first.")
+            return None
+        form = lab_form.LabForm(
+            self.study,
+            visit_id,
+            self._visit_title(visit_id),
+            self.window,
+            reason_prompt=self.reason_prompt,
+        )
+        form.accepted.connect(lambda: self._labs_saved(visit_id))
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.open()
+        return form
+
+    def _visit_title(self, visit_id: int) -> str:
+        found = self.browser.model.visit(visit_id)
+        if found is None:
+            return f"visit #{visit_id}"
+        return f"{found[0].patient.study_id} · {visit_label(found[1])}"
+
+    def _labs_saved(self, visit_id: int) -> None:
+        if self.study is not None:
+            labs = self.study.labs(visit_id)
+            count = sum(1 for k, v in labs.items() if k != "nlr" and v is not None)
+            self.browser.model.set_labs(visit_id, count)
+            logger.info("Visit #%d: labs saved", visit_id)
+
+    def rater_choices(self) -> list[str]:
+        seen: set[str] = set()
+        if self.study is not None:
+            seen = {m.rater for m in self.study.measurements()}
+        names = [self.window.rater, *sorted(seen), getpass.getuser()]
+        return list(dict.fromkeys(n for n in names if n))
+
+    def choose_rater(self) -> None:
+        name, ok = QInputDialog.getItem(
+            self.window, "Rater", "Who is measuring?", self.rater_choices(), 0, True
+        )
+        if ok and name.strip():
+            self.set_rater(name)
+
+    def set_rater(self, name: str) -> None:
+        self.window._set_rater(name)  # settings, open films
+        self.window.panel.rater.setText(self.window.rater)
+        self._sync_rater()
+
+    def _sync_rater(self) -> None:
+        if self.study is not None:
+            self.study.set_rater(self.window.rater)
+
+    def verify_audit(self) -> bool | None:
+        if self.study is None:
+            return None
+        result = self.study.verify_audit()
+        if result.ok:
+            self._inform("Audit trail", f"The audit trail is intact: {result.rows:,} entries.")
+        else:
+            errors.present(self.window, "Audit trail damaged", result.problem)
+        logger.info("Audit verification: %s", "ok" if result.ok else result.problem)
+        return result.ok

@@ -223,6 +223,8 @@ class _Builder:
             study_date=film.study_date,
             pixel_rows=film.rows,
             pixel_columns=film.columns,
+            facing=spine.facing,  # as an import stores it: from Patient Orientation (0020,0020)
+            facing_source="dicom",
         )
         when = f"{day + timedelta(days=1)}T10:00:00.000000+00:00"
         for rater, limit in (("dr_a", MEASURED_BY_A), ("dr_b", MEASURED_BY_B)):

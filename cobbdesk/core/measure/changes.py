@@ -163,3 +163,8 @@ class Discrepancy:
     stored_deg: float
     recomputed_deg: float
     reason: str
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an error's problem text, for an :class:`Outcome` message."""
+    return str(getattr(exc, "problem", None) or exc).splitlines()[0]

@@ -34,7 +34,6 @@ geometric guards (:mod:`~cobbdesk.core.measure.guards`) and **one save policy**:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -50,6 +49,7 @@ from cobbdesk.core.measure.changes import (
     Outcome,
     PendingConflict,
     changes_between,
+    one_line,
 )
 from cobbdesk.core.measure.commands import (
     AddMeasurement,
@@ -69,7 +69,7 @@ from cobbdesk.core.measure.facing import (
     facing_from_orientation,
     orient_measurement,
 )
-from cobbdesk.core.measure.geometry import Point, cobb_angle
+from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.interaction import (
     DragUpdate,
     EventKind,
@@ -82,10 +82,14 @@ from cobbdesk.core.measure.interaction import (
     hit_test,
     place_measurement,
 )
-from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, CobbMeasurement, Template, utc_now
-from cobbdesk.core.measure.session_snap import SnapMove, snap_moves
+from cobbdesk.core.measure.measurement import CobbMeasurement, Template, utc_now
+from cobbdesk.core.measure.session_conflicts import ConflictSteps
+from cobbdesk.core.measure.session_facing import FacingSteps
+from cobbdesk.core.measure.session_snap import SnapMove, SnappingSteps
+from cobbdesk.core.measure.session_stale import STALE_TOLERANCE_DEG, StaleAngles
 
 __all__ = [
+    "STALE_TOLERANCE_DEG",
     "Change",
     "ChangeKind",
     "Discrepancy",
@@ -100,14 +104,12 @@ __all__ = [
 
 DEFAULT_SNAP_THRESHOLD_DEG = 2.0
 """A snap turning a line by more than this is not applied without confirmation."""
-STALE_TOLERANCE_DEG = 0.05
-"""A stored angle further than this from its recomputation is reported."""
 
 
 AskReason = Callable[[Sequence[Change]], "str | None"]
 
 
-class MeasurementSession:
+class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles):
     """The measurements of one film, edited under one policy (see the module docstring)."""
 
     def __init__(
@@ -220,46 +222,6 @@ class MeasurementSession:
             run()
         return outcome
 
-    # --- another rater's change ------------------------------------------------------------------
-    def _hold(self, outcome: Outcome, retry: Callable[[str], Outcome]) -> None:
-        ids = tuple(dict.fromkeys(c.measurement_id for c in outcome.changes))
-        self.pending_conflict = PendingConflict(ids, outcome.conflicts, outcome.reason, retry)
-
-    def keep_theirs(self) -> Outcome:
-        """Drop the held edit; show what the other rater stored (undo history restarts)."""
-        pending, self.pending_conflict = self.pending_conflict, None
-        if pending is None:
-            return Outcome(False, "no conflict is waiting")
-        state = self.measurements
-        for mid in pending.measurement_ids:
-            theirs = self._current(mid)
-            if theirs is None:
-                state = state.removed(mid) if mid in state else state
-            else:
-                state = state.replaced(theirs) if mid in state else state.inserted(theirs)
-        self.history.clear(state)
-        return Outcome(True, "Kept the other rater's version", pending.measurement_ids[0])
-
-    def keep_mine(self) -> Outcome:
-        """Write the held edit over the other rater's change (same reason as asked)."""
-        pending, self.pending_conflict = self.pending_conflict, None
-        if pending is None:
-            return Outcome(False, "no conflict is waiting")
-        for mid in pending.measurement_ids:
-            self._current(mid)  # their version becomes the baseline of this write
-        return pending.retry(pending.reason)
-
-    def drop_conflict(self) -> None:
-        """Cancel: nothing is written; the measurements stay as they were before the edit."""
-        self.pending_conflict = None
-
-    def _current(self, measurement_id: str) -> CobbMeasurement | None:
-        current = getattr(self.store, "current", None)
-        if current is None:
-            raise TypeError("this store cannot re-read a measurement")
-        found: CobbMeasurement | None = current(measurement_id)
-        return found
-
     def _admit(
         self, command: Command, *, oriented: bool = True, reason: str | None = None
     ) -> tuple[Outcome, Command]:
@@ -275,7 +237,7 @@ class MeasurementSession:
                 if change.after is not None:
                     guards.check_measurement(change.after)
         except CobbdeskError as exc:
-            return Outcome(False, _one_line(exc)), command
+            return Outcome(False, one_line(exc)), command
         reason = self._reason(changes) if reason is None else reason
         if reason is None:
             return Outcome(False, "Not changed: a saved measurement needs a reason"), command
@@ -284,8 +246,8 @@ class MeasurementSession:
         except CobbdeskError as exc:
             conflicts = tuple(getattr(exc, "conflicts", None) or ())  # ConflictError (store)
             if getattr(exc, "conflicts", None) is None:
-                return Outcome(False, f"Not saved: {_one_line(exc)}"), command
-            message = f"Not saved: another rater changed it since it was loaded ({_one_line(exc)})"
+                return Outcome(False, f"Not saved: {one_line(exc)}"), command
+            message = f"Not saved: another rater changed it since it was loaded ({one_line(exc)})"
             return Outcome(False, message, changes[0].measurement_id, conflicts=conflicts,
                            changes=tuple(changes), reason=reason), command  # fmt: skip
         mid = changes[0].measurement_id if changes else None
@@ -375,7 +337,7 @@ class MeasurementSession:
         try:
             m, _ = orient_measurement(m, self.facing)
         except GeometryError as exc:
-            return Outcome(False, _one_line(exc), step=step)
+            return Outcome(False, one_line(exc), step=step)
         outcome = self.execute(AddMeasurement(m))
         if not outcome.ok:
             return replace(outcome, step=step)
@@ -413,90 +375,6 @@ class MeasurementSession:
             self._drag.close()
         self._drag = None
 
-    # --- facing -------------------------------------------------------------------------------
-    def set_facing(self, facing: Facing | str, source: FacingSource | str = FacingSource.USER,
-                   reason: str = "") -> Outcome:  # fmt: skip
-        """Store the film's facing; re-label existing measurements; finish a pending one."""
-        facing, source = Facing(facing), FacingSource(source)
-        if facing is not self.facing:
-            relabel = self._relabelled(facing)
-            if relabel is None:
-                return Outcome(False, "Facing not changed: a saved measurement needs a reason")
-            try:
-                self.store.set_facing(facing, source, reason)
-                for m in relabel:
-                    self.store.save(m, reason or "facing set")
-            except CobbdeskError as exc:
-                return Outcome(False, f"Not saved: {_one_line(exc)}")
-            self.history.clear(MeasurementSet(
-                next((r for r in relabel if r.id == mid), m) for mid, m in self.measurements.items()
-            ))  # fmt: skip
-        self.facing, self.facing_source = facing, source
-        if self.pending is not None:
-            return self.finish(self.pending)
-        return Outcome(True)
-
-    def _relabelled(self, facing: Facing) -> list[CobbMeasurement] | None:
-        """Measurements whose ends swap under ``facing`` (None when a needed reason is refused)."""
-        relabel = []
-        for m in self.measurements.values():
-            try:
-                oriented, notices = orient_measurement(m, facing)
-            except GeometryError:
-                continue
-            if notices:
-                relabel.append(oriented)
-        changes = [Change(ChangeKind.ADJUST, self.measurements[m.id], m) for m in relabel]
-        return relabel if self._reason(changes) is not None else None
-
-    # --- snapping -----------------------------------------------------------------------------
-    def _snap(self, m: CobbMeasurement) -> Outcome:
-        if not self.snapping or self.pixels is None:
-            return Outcome(True, "", m.id)
-        from cobbdesk.core.measure.snapping import snap_measurement
-
-        command, results = snap_measurement(self.pixels, m, radius_px=self.snap_radius_px,
-                                            bone_bright=self.bone_bright)  # fmt: skip
-        moves = snap_moves(m, results, self.film.spacing)
-        self.snap_report[m.id] = moves
-        if command is None:
-            return Outcome(True, moves[0].summary(moves[1]), m.id)
-        snapped = replace(command.measurement, upper_snapped=results[0].snapped,
-                          lower_snapped=results[1].snapped)  # fmt: skip
-        self.pending_snap = ReplaceMeasurement(snapped, "Snap endplates")
-        if max(mv.angle_deg for mv in moves) > self.snap_threshold_deg:
-            return Outcome(True, moves[0].summary(moves[1]), m.id, needs_snap_confirmation=True)
-        return self.confirm_snap()
-
-    def confirm_snap(self) -> Outcome:
-        """Apply the held snap (one undo step back to the clicks)."""
-        command, self.pending_snap = self.pending_snap, None
-        if command is None:
-            return Outcome(False, "no snap is waiting")
-        outcome = self.execute(command)
-        moves = self.snap_report.get(command.measurement.id)
-        return replace(outcome, message=moves[0].summary(moves[1]) if moves else outcome.message)
-
-    def reject_snap(self) -> None:
-        """Keep the clicked points."""
-        if self.pending_snap is not None:
-            self.snap_report.pop(self.pending_snap.measurement.id, None)
-        self.pending_snap = None
-
-    # --- stale angles -------------------------------------------------------------------------
-    def discrepancies(self, stored: dict[str, float] | None = None) -> list[Discrepancy]:
-        """Measurements whose stored angle (``stored``: id → angle_deg, else the value implied
-        by the measurement's own spacing) differs from the angle recomputed with the film's
-        current calibration by the current :data:`ALGORITHM_VERSION`."""
-        spacing = self.film.spacing if self.film.spacing is not None else self.film.pixel_aspect
-        found = []
-        for m in self.measurements.values():
-            now = cobb_angle(m.upper.as_tuple(), m.lower.as_tuple(), spacing)
-            then = (stored or {}).get(m.id, m.angle)
-            why = _stale_reason(m, now, then, self.film)
-            if why:
-                found.append(Discrepancy(m.id, then, now, why))
-        return found
 
 
 def suggested_facing(film: Any) -> FacingEstimate:
@@ -514,20 +392,6 @@ def suggested_facing(film: Any) -> FacingEstimate:
         return FacingEstimate(None, 0.0, f"no estimate: {exc}")
 
 
-def _stale_reason(m: CobbMeasurement, now: float, then: float, film: FilmContext) -> str:
-    if m.algorithm_version != ALGORITHM_VERSION:
-        return f"measured with {m.algorithm_version}, now {ALGORITHM_VERSION}"
-    if not math.isclose(now, then, abs_tol=STALE_TOLERANCE_DEG):
-        if m.spacing != film.spacing:
-            return f"the film's calibration changed since (was {m.spacing}, now {film.spacing})"
-        return "the stored angle differs from its points"
-    return ""
-
-
 def _must(m: CobbMeasurement | None) -> CobbMeasurement:
     assert m is not None
     return m
-
-
-def _one_line(exc: CobbdeskError) -> str:
-    return str(getattr(exc, "problem", None) or exc).splitlines()[0]

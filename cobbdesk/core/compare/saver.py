@@ -4,13 +4,23 @@ The viewer and the compare view both measure through a
 :class:`~cobbdesk.core.measure.session.MeasurementSession` whose store is a
 :class:`StudyFilmStore`: one save policy (reasons, restores, facing) for one audit trail.
 :func:`film_session` builds that session from the film's record and decoded film.
+
+When the study has a write queue (:func:`cobbdesk.core.store.outbox.attached`, the GUI's), every
+write goes through it: the caller waits for the first attempt only (a conflict or a refused
+value comes back as from the store); a write that finds the server away is kept, retried in
+order and made safe to repeat (:func:`~cobbdesk.core.store.outbox.measurement_write`), and the
+session goes on as if it were stored.  A later failure of such a write reaches the queue's
+``on_failure`` with a :class:`FilmWrite` as the ticket's subject.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import ServerUnavailableError
 from cobbdesk.core.measure.changes import MeasurementStore
 from cobbdesk.core.measure.facing import Facing, FacingSource, facing_from_orientation
 from cobbdesk.core.measure.interaction import FilmContext
@@ -18,14 +28,36 @@ from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.calibration import apply_calibration
+from cobbdesk.core.store.outbox import First, attached, measurement_write
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FilmWrite:
+    """The subject of a queued film write: the film, the measurement (None: the facing) and
+    the store call itself (``call``; repeated with a fresh baseline for "keep mine")."""
+
+    film_id: int
+    measurement_id: str | None
+    call: Callable[[], object]
 
 
 @dataclass(frozen=True)
 class StudyFilmStore:
-    """Writes one film's measurements and facing to the study (each call one transaction)."""
+    """Writes one film's measurements and facing to the study (each call one transaction;
+    through the study's write queue when it has one, see the module docstring)."""
 
     study: Study
     film_id: int
+
+    def _send(self, what: str, measurement_id: str | None, call: Callable[[], T]) -> T | None:
+        outbox = attached(self.study)
+        if outbox is None:
+            return call()
+        write = measurement_write(self.study, measurement_id, call) if measurement_id else call
+        subject = FilmWrite(self.film_id, measurement_id, call)
+        return outbox.call(write, f"{what} on film #{self.film_id}", subject=subject)[1]
 
     def save(self, m: CobbMeasurement, reason: str) -> None:
         """Insert ``m`` on this film or update it (:meth:`Study.save_measurement`).
@@ -33,24 +65,37 @@ class StudyFilmStore:
         Changing a saved measurement needs a non-blank ``reason`` (:class:`ValidationError`);
         :class:`~cobbdesk.core.store.conflicts.ConflictError` when another rater changed it since.
         """
-        self.study.save_measurement(self.film_id, m, reason=reason)
+        self._send("saving a measurement", m.id,
+                   lambda: self.study.save_measurement(self.film_id, m, reason=reason))  # fmt: skip
 
     def delete(self, measurement_id: str, reason: str) -> None:
         """Soft-delete the measurement (:meth:`Study.delete_measurement`; needs a reason)."""
-        self.study.delete_measurement(measurement_id, reason)
+        self._send("deleting a measurement", measurement_id,
+                   lambda: self.study.delete_measurement(measurement_id, reason))  # fmt: skip
 
     def restore(self, m: CobbMeasurement, reason: str) -> None:
         """Undo the soft deletion of ``m`` on this film (:meth:`Study.restore_measurement`)."""
-        self.study.restore_measurement(self.film_id, m, reason)
+        self._send("restoring a measurement", m.id,
+                   lambda: self.study.restore_measurement(self.film_id, m, reason))  # fmt: skip
 
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
         """Store the film's facing and its source, audited (:meth:`Study.set_facing`)."""
-        self.study.set_facing(self.film_id, facing, source, reason)
+        self._send("setting the facing", None,
+                   lambda: self.study.set_facing(self.film_id, facing, source, reason))  # fmt: skip
 
     def current(self, measurement_id: str) -> CobbMeasurement | None:
         """The measurement as stored now (None: deleted), made the baseline of the next
-        write (another rater's change is then kept or overwritten knowingly)."""
-        return self.study.reread_measurement(measurement_id)
+        write (another rater's change is then kept or overwritten knowingly).  Read after
+        every queued write; ServerUnavailableError when the server is away."""
+        outbox = attached(self.study)
+        if outbox is None:
+            return self.study.reread_measurement(measurement_id)
+        first, found = outbox.call(lambda: self.study.reread_measurement(measurement_id),
+                                   f"re-reading a measurement of film #{self.film_id}")  # fmt: skip
+        if first is First.KEPT:
+            raise ServerUnavailableError(self.study.path, "the server did not answer; the "
+                                         "measurement could not be re-read. Try again")  # fmt: skip
+        return found
 
 
 def film_session(

@@ -257,6 +257,7 @@ def _insert_multirow(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]
     """``rows`` as multi-row ``INSERT … VALUES (…), (…)`` statements (pg8000's ``executemany``
     is one round trip per row; this is one per :data:`_MAX_PARAMETERS` values)."""
     head_sql, _, group = sql.rpartition(" VALUES ")
+    group = group.partition(" RETURNING ")[0]  # a table whose ids the server assigns
     per = max(1, _MAX_PARAMETERS // max(1, len(rows[0])))
     for start in range(0, len(rows), per):
         chunk = rows[start : start + per]

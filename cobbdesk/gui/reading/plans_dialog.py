@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost
 
 PROGRESS_COLUMNS = ("Rater", "Round", "Done", "Skipped", "Remaining", "Total", "Opened")
-COVERED_DOCKS = ("Films",)
+COVERED_DOCKS = ("Films", "Raters")
 """Docks of the main window hidden while reading, besides those ``cover_for_blinding`` hides."""
 
 

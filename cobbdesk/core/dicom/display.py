@@ -11,8 +11,9 @@ Small pure functions in the order of PS3.3 C.11 (after pydicom ``pixels/processi
 :func:`voi_unit` is the exact reference formula.  :func:`render` picks a fast path that gives
 the same result: a 256-entry ``cv2.LUT`` for 8-bit data, a saturating ``cv2.convertScaleAbs``
 for wide linear windows on integer data (a few ms on a 7.5 MP film), a value LUT for other
-integer data (every VOI function, SIGMOID and VOI LUT included), and a 65,536-level LUT for
-float data when that is within one grey level of exact (:func:`_fine_lut`).
+integer data (every VOI function, SIGMOID and VOI LUT included: exact), and for float data the
+SIGMOID formula vectorised in OpenCV (within one grey level, :func:`_float_window`).  The
+viewer applies these to the screen's pixels only (:mod:`.screen`).
 
 >>> import numpy as np
 >>> from cobbdesk.core.dicom.film import Window
@@ -41,7 +42,6 @@ U8 = npt.NDArray[np.uint8]
 AUTO_PERCENTILES = (0.5, 99.5)
 _MAX_VALUE_LUT = 1 << 20  # value-indexed LUTs are used up to this many distinct values
 _MIN_CV_PIXELS = 64
-_FINE_LUT = 1 << 16  # levels of the LUT that float data are quantised through
 
 
 def _function(voi: Window) -> VoiFunction:
@@ -82,10 +82,14 @@ def _linear_coefficients(voi: Window) -> tuple[float, float]:
 def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
     """Saturating affine map for LINEAR/LINEAR_EXACT windows (None when not applicable).
 
-    ``convertScaleAbs`` computes ``|alpha x + beta|`` rounded and saturated at 255.  Clamping
-    x from below at the zero crossing makes the argument non-negative.  For integer data the
-    clamp is ``k = ceil(-beta / alpha)``; pixels below ``k`` then map to ``alpha k + beta``,
-    which is below 0.5 (hence 0) when ``alpha <= 0.5``, and are zeroed by a mask otherwise.
+    ``convertScaleAbs`` computes ``|alpha x + beta|`` in float32, rounded and saturated at 255.
+    Clamping x from below at the zero crossing makes the argument non-negative.  For integer
+    data the clamp is ``k = ceil(-beta / alpha)``; pixels below ``k`` then map to
+    ``alpha k + beta``, which is below 0.5 (hence 0) when ``alpha <= 0.5``, and are zeroed by a
+    mask otherwise.  Values far above the window are clamped at the first saturating value
+    (``alpha x`` would overflow OpenCV's rounding to int).  Used only while the float32 error,
+    at most ``2**−22 (|alpha x| + |beta|)`` over the clamped range, is below 1/100 of a level
+    (:func:`_single_precision_ok`); the exact value table otherwise.
     """
     step = voi.function is VoiFunction.LINEAR and voi.width == 1  # a threshold, not a ramp
     if voi.function is VoiFunction.SIGMOID or step or pixels.dtype.itemsize > 4:
@@ -95,15 +99,32 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
     if pixels.dtype == np.uint32:  # not an OpenCV depth
         return None
     alpha, beta = _linear_coefficients(voi)
-    if pixels.dtype.kind == "f":
-        clamped = cv2.max(pixels, -beta / alpha)
-        return np.asarray(cv2.convertScaleAbs(clamped, alpha=alpha, beta=beta), dtype=np.uint8)
-    info = np.iinfo(pixels.dtype)
-    k = float(min(max(math.ceil(-beta / alpha), info.min), info.max))
-    out = cv2.convertScaleAbs(cv2.max(pixels, k), alpha=alpha, beta=beta)
-    if alpha > 0.5:
+    low, high = (float(v) for v in cv2.minMaxLoc(pixels)[:2])
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    floating = pixels.dtype.kind == "f"
+    if floating:
+        k = -beta / alpha
+    else:
+        info = np.iinfo(pixels.dtype)
+        k = float(min(max(math.ceil(-beta / alpha), info.min), info.max))
+    saturated = (256.0 - beta) / alpha  # at and above: 255
+    top = min(high, saturated) if alpha * high + beta > 256.0 else high
+    if not _single_precision_ok(alpha, beta, max(low, k), top):
+        return None
+    work = cv2.max(pixels, k)
+    if top < high:
+        cv2.min(work, saturated if floating else float(math.ceil(saturated)), dst=work)
+    out = cv2.convertScaleAbs(work, alpha=alpha, beta=beta)
+    if not floating and alpha > 0.5:
         cv2.bitwise_and(out, cv2.compare(pixels, k, cv2.CMP_GE), dst=out)
     return np.asarray(out, dtype=np.uint8)
+
+
+def _single_precision_ok(alpha: float, beta: float, low: float, high: float) -> bool:
+    """True when ``alpha x + beta`` in float32 is within 1/100 level for x in [low, high]."""
+    largest = abs(alpha) * max(abs(low), abs(high), abs(math.ceil(high))) + abs(beta)
+    return largest * 2.0**-22 <= 0.01
 
 
 def _table(voi: Voi, start: int, stop: int, inverted: bool) -> U8:
@@ -113,52 +134,81 @@ def _table(voi: Voi, start: int, stop: int, inverted: bool) -> U8:
 
 
 def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None = None) -> U8:
-    """Apply ``voi`` then (if ``inverted``) inversion, returning a ``uint8`` image."""
+    """Apply ``voi`` then (if ``inverted``) inversion, returning a ``uint8`` image.
+
+    ``pixels``: a 2-D array of modality values (any integer or float dtype; other shapes are
+    evaluated by the reference formula).  Integer data give exactly ``rint(255 ·``
+    :func:`voi_unit` ``)``; float data within one grey level of it (see
+    :func:`_float_window`).
+    """
     if pixels.dtype == np.uint8:
         result = cv2.LUT(pixels, _table(voi, 0, 255, inverted), dst=out)
         return np.asarray(result, dtype=np.uint8)
     fast = _fast_linear(pixels, voi) if isinstance(voi, Window) else None
+    if fast is None and pixels.ndim == 2 and pixels.size >= _MIN_CV_PIXELS:
+        if pixels.dtype.kind in "iu":
+            looked_up = _value_lut(pixels, voi, inverted)
+            if looked_up is not None:
+                return looked_up
+        if isinstance(voi, Window):
+            fast = _float_window(pixels, voi)
     if fast is not None:
         return np.asarray(cv2.bitwise_not(fast, dst=fast) if inverted else fast, dtype=np.uint8)
-    if pixels.dtype.kind in "iu" and pixels.ndim == 2 and pixels.size >= _MIN_CV_PIXELS:
-        low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
-        if high - low < _MAX_VALUE_LUT:
-            table = _table(voi, low, high, inverted)
-            index = pixels - np.asarray(low, dtype=pixels.dtype) if low else pixels
-            return np.asarray(np.take(table, index), dtype=np.uint8)
-    fine = _fine_lut(pixels, voi, inverted) if isinstance(voi, Window) else None
-    if fine is not None:
-        return fine
     unit = voi_unit(pixels, voi)
     result8: U8 = np.rint(unit * 255.0).astype(np.uint8)
     return np.asarray(255 - result8, dtype=np.uint8) if inverted else result8
 
 
-def _fine_lut(pixels: npt.NDArray[Any], voi: Window, inverted: bool) -> U8 | None:
-    """Float data through a 65,536-entry LUT over their range (None when not exact enough).
+def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
+    """Integer data through a table of the exact output for every value in their range.
 
-    Each value is rounded to the nearest of ``_FINE_LUT`` evenly spaced levels (``step`` apart)
-    whose output is exact (:func:`voi_unit`).  Every window function's slope is at most
-    ``255 / width`` grey levels per unit (C.11.2.1.2; SIGMOID's steepest is ``255 / width``
-    at the centre), so the quantisation moves the output by at most ``255 step / (2 width)``
-    before rounding: used only when ``255 step <= width``, i.e. within 1 grey level of exact.
+    ``rint(255 · voi_unit(v))`` for each ``v`` from the data's minimum to maximum (at most
+    ``_MAX_VALUE_LUT`` values; None otherwise), then one ``np.take``.  The index
+    ``v − minimum`` is computed in the data's own type, where it may wrap (an int16 range
+    wider than 32,767), and read as the unsigned type of the same size, which is exact
+    because ``0 <= v − minimum < 2**bits``.
     """
-    if pixels.dtype != np.float32 or pixels.ndim != 2 or pixels.size < _MIN_CV_PIXELS:
+    low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
+    if high - low >= _MAX_VALUE_LUT:
         return None
-    low, high = (float(v) for v in cv2.minMaxLoc(pixels)[:2])
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return None
-    step = (high - low) / (_FINE_LUT - 1)
-    if 255.0 * step > voi.width:
-        return None
-    index = ((pixels - np.float32(low)) * np.float32(1.0 / step) + np.float32(0.5)).astype(
-        np.uint16
-    )  # round half up: every argument is >= 0.5
-    unit = voi_unit(low + step * np.arange(_FINE_LUT, dtype=np.float64), voi)
-    table: U8 = np.rint(unit * 255.0).astype(np.uint8)
-    if inverted:
-        table = np.asarray(255 - table, dtype=np.uint8)
+    table = _table(voi, low, high, inverted)
+    index = pixels - np.asarray(low, dtype=pixels.dtype) if low else pixels
+    if index.dtype.kind == "i":
+        index = index.view(np.dtype(f"u{index.dtype.itemsize}"))
     return np.asarray(np.take(table, index), dtype=np.uint8)
+
+
+def _float_window(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
+    """Float data: SIGMOID by the formula, vectorised in OpenCV; a LINEAR width-1 threshold.
+
+    SIGMOID (PS3.3 C.11.2.1.3.1) ``y = 255 / (1 + exp(t))`` with ``t = −4 (x − c) / w``,
+    rounded to the nearest level (OpenCV's saturating ``cvRound``, half to even like
+    ``np.rint``).  ``t = k x + b`` (``k = −4 / w``, ``b = 4 c / w``) in float32 carries an
+    absolute error of at most about ``2**−23 (|k x| + |b| + |t|)``, i.e. ``2**−21 (1 + |c| / w)``
+    where the output is not saturated, and ``|dy/dt| <= 255 / 4``, so the output is within
+    ``255 · 2**−23 (1 + |c| / w)`` of exact (exp and the division add about ``255 · 2**−22``):
+    float32 is used while that sum is below 1/100 of a grey level (``|c| / w`` up to about
+    160), float64 beyond.  The result is ``rint`` of a value within 0.01 of the exact one: the
+    same level, or for a value within 0.01 of a half level the next one.  exp overflows to
+    infinity for ``t > 88`` in float32, giving 0 as the formula does.  LINEAR of width 1
+    (C.11.2.1.2.1's step ``x > c − 0.5``) is exact.
+    """
+    if pixels.dtype not in (np.float32, np.float64):
+        return None
+    if voi.function is VoiFunction.LINEAR and voi.width == 1:
+        above = cv2.compare(pixels, voi.center - 0.5, cv2.CMP_GT)
+        return np.asarray(above, dtype=np.uint8)  # 255 where above, else 0
+    if voi.function is not VoiFunction.SIGMOID:
+        return None
+    error = 255.0 * 2.0**-23 * (1.0 + abs(voi.center) / voi.width) + 255.0 * 2.0**-22
+    depth = cv2.CV_64F if pixels.dtype == np.float64 or error > 0.01 else cv2.CV_32F
+    slope = -4.0 / voi.width
+    if not math.isfinite(slope) or (depth == cv2.CV_32F and abs(slope) > 1e37):
+        return None  # so narrow that the slope overflows: the reference formula
+    t = cv2.addWeighted(pixels, slope, pixels, 0.0, -slope * voi.center, dtype=depth)
+    cv2.exp(t, dst=t)
+    cv2.add(t, 1.0, dst=t)
+    return np.asarray(cv2.divide(255.0, t, dtype=cv2.CV_8U), dtype=np.uint8)
 
 
 def _as_cv(pixels: npt.NDArray[Any]) -> npt.NDArray[Any]:

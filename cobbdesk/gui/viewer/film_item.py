@@ -1,23 +1,27 @@
 """The film as a QGraphicsItem: scene coordinates are image coordinates (pixel centres at
-integers), and painting draws the pyramid level that matches the zoom."""
+integers).  Painting renders exactly the device pixels that show the film: the modality values
+are sampled at each visible screen pixel (:mod:`cobbdesk.core.dicom.screen`), the VOI is applied
+to those only, and the result is drawn at whole device pixels with no Qt scaling."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from cobbdesk.core.dicom import screen
 from cobbdesk.core.dicom.display import Voi, default_voi, render
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.viewing import level_for_scale, level_tile, pyramid
+from cobbdesk.core.viewing import level_for_scale, pyramid
 from cobbdesk.gui.image_bridge import to_qimage
 
 
 class FilmItem(QGraphicsItem):
-    """Draws a film with a VOI and inversion; renders only the exposed part of one level."""
+    """Draws a film with a VOI and inversion; renders only the exposed device pixels."""
 
     def __init__(self, film: Film) -> None:
         super().__init__()
@@ -25,61 +29,89 @@ class FilmItem(QGraphicsItem):
         self.levels = pyramid(film.pixels)
         self.voi: Voi = default_voi(film)
         self.user_invert = False
-        self._cache: dict[int, tuple[np.ndarray, QImage]] = {}
-        self._tiles: dict[tuple[int, ...], tuple[np.ndarray, QImage]] = {}
+        self._padding_levels: list[np.ndarray] | None = None
+        self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-0.5, -0.5, self.film.columns, self.film.rows)
 
+    @property
+    def inverted(self) -> bool:
+        """MONOCHROME1 / INVERSE, flipped once more by the user's invert."""
+        return self.film.inverted != self.user_invert
+
     def set_display(self, voi: Voi, user_invert: bool) -> None:
-        """Change VOI/inversion; the next paint renders the level it needs."""
+        """Change VOI/inversion; the next paint renders what is visible with it."""
         self.voi, self.user_invert = voi, user_invert
-        self._cache.clear()
-        self._tiles = {}
+        self._last = None
         self.update()
 
     def image_for_level(self, level: int) -> QImage:
-        """The rendered QImage of pyramid ``level`` (cached until the display changes)."""
-        if level not in self._cache:
-            inverted = self.film.inverted != self.user_invert
-            array = render(self.levels[level], self.voi, inverted=inverted)
-            padding = self.film.padding
-            if padding is not None and padding.shape == array.shape:
-                array[padding] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
-            self._cache[level] = (array, to_qimage(array))
-        return self._cache[level][1]
+        """The whole pyramid ``level`` rendered (not cached; the viewer checks a film with the
+        coarsest level before showing it, so a film that cannot be rendered says so at once)."""
+        array = render(self.levels[level], self.voi, inverted=self.inverted)
+        padding = self._padding_level(level)
+        if padding is not None:
+            array[padding >= 128] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
+        image = to_qimage(array)
+        return image.copy()  # owns its pixels: the array may go
 
-    def tile_image(self, level: int, tile: tuple[int, int, int, int]) -> QImage:
-        """The rendered QImage of ``tile`` (x0, y0, x1, y1) of pyramid ``level`` (cached)."""
-        key = (level, *tile)
-        if key not in self._tiles:
-            x0, y0, x1, y1 = tile
-            inverted = self.film.inverted != self.user_invert
-            array = render(self.levels[level][y0:y1, x0:x1], self.voi, inverted=inverted)
-            padding = self.film.padding
-            if level == 0 and padding is not None and padding.shape == self.levels[0].shape:
-                array[padding[y0:y1, x0:x1]] = 0  # drawn as background (PS3.3 C.7.5.1.1.2)
-            self._tiles = {key: (array, to_qimage(array))}  # the last exposed tile only
-        return self._tiles[key][1]
+    def _padding_level(self, level: int) -> np.ndarray | None:
+        """Padding of pyramid ``level`` as 0/255 coverage (area-averaged like the film)."""
+        padding = self.film.padding
+        if padding is None or padding.shape != self.levels[0].shape:
+            return None
+        if self._padding_levels is None:
+            self._padding_levels = pyramid(padding.astype(np.uint8) * np.uint8(255))
+        levels = self._padding_levels
+        return levels[level] if level < len(levels) else None
+
+    def screen_array(self, to_device: screen.Affine, rect: screen.Rect) -> np.ndarray:
+        """The ``uint8`` device pixels ``rect`` (see :func:`screen.sample`) with VOI applied."""
+        level = level_for_scale(screen.zoom_of(to_device), len(self.levels))
+        size = (self.film.columns, self.film.rows)
+        values = screen.sample(self.levels[level], size, to_device, rect)
+        array = render(np.ascontiguousarray(values), self.voi, inverted=self.inverted)
+        background = screen.background_mask(self._padding_level(level), size, to_device, rect)
+        if background is not None:
+            array[background] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
+        return array
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        """Render only the exposed part of the level the zoom needs (about 1 MP at 1:1)."""
-        scale = option.levelOfDetailFromTransform(painter.worldTransform())  # type: ignore[attr-defined]
-        level = level_for_scale(scale, len(self.levels))
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1)
-        exposed = option.exposedRect.intersected(self.boundingRect())  # type: ignore[attr-defined]
-        shape = self.levels[level].shape[:2]
-        tile = level_tile((exposed.x(), exposed.y(), exposed.width(), exposed.height()),
-                          (self.film.columns, self.film.rows), (shape[0], shape[1]))  # fmt: skip
-        if tile is None:
+        """Render only the exposed device pixels (about 1 MP for a full view, at any zoom)."""
+        world = painter.worldTransform()
+        ratio = painter.device().devicePixelRatioF()
+        to_device = _physical(world, ratio)
+        exposed = world.mapRect(option.exposedRect.intersected(self.boundingRect()))
+        u0, v0 = math.floor(exposed.left() * ratio) - 1, math.floor(exposed.top() * ratio) - 1
+        u1, v1 = math.ceil(exposed.right() * ratio) + 1, math.ceil(exposed.bottom() * ratio) + 1
+        try:
+            rect = screen.device_rect(to_device, (self.film.columns, self.film.rows),
+                                      (u0, v0, u1, v1))  # fmt: skip
+        except ValueError:  # not a quarter-turn view (never set by FilmView): let Qt map it
+            self._paint_transformed(painter)
             return
-        x0, y0, x1, y1 = tile
-        sx, sy = self.film.columns / shape[1], self.film.rows / shape[0]
-        target = QRectF(x0 * sx - 0.5, y0 * sy - 0.5, (x1 - x0) * sx, (y1 - y0) * sy)
-        painter.drawImage(target, self.tile_image(level, tile))
+        if rect is None:
+            return
+        key = (to_device, rect)
+        if self._last is None or self._last[0] != key:
+            array = self.screen_array(to_device, rect)
+            image = to_qimage(array)
+            image.setDevicePixelRatio(ratio)
+            self._last = (key, array, image)
+        painter.save()
+        painter.setWorldTransform(QTransform())
+        painter.drawImage(QPointF(rect[0] / ratio, rect[1] / ratio), self._last[2])
+        painter.restore()
+
+    def _paint_transformed(self, painter: QPainter) -> None:
+        """Fallback for an arbitrary transform: the coarsest level, scaled by Qt."""
+        image = self.image_for_level(len(self.levels) - 1)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(self.boundingRect(), image)
 
     def value_at(self, x: float, y: float) -> Any:
         """Modality value of the pixel nearest to image point (x, y), or None outside."""
@@ -87,3 +119,9 @@ class FilmItem(QGraphicsItem):
         if 0 <= row < self.film.rows and 0 <= column < self.film.columns:
             return self.film.pixels[row, column].item()
         return None
+
+
+def _physical(world: QTransform, ratio: float) -> screen.Affine:
+    """Image → physical device pixels (the world transform is in device-independent pixels)."""
+    return (world.m11() * ratio, world.m12() * ratio, world.m21() * ratio, world.m22() * ratio,
+            world.dx() * ratio, world.dy() * ratio)  # fmt: skip

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 DOCK_NAME = "Raters"
 _EMPTY = "<p>No study open.</p>"
-_STYLE = "<style>td, th { padding: 1px 6px; } th { text-align: left; }</style>"
+_STYLE = "<style>td, th { padding: 1px 4px; white-space: nowrap; } th { text-align: left; }</style>"
 
 
 def viewer_of(study: Study) -> frozenset[str]:
@@ -50,22 +50,27 @@ def compute(study: Study) -> TeamProgress:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    """An HTML table; "\n" in a cell is a line break (cells never break inside a word)."""
+    head = "".join(f"<th>{html.escape(h).replace(chr(10), '<br>')}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(f"<td>{html.escape(c).replace(chr(10), '<br>')}</td>" for c in row)
+        + "</tr>"
+        for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment is not None else "—"
+    """Local date and time on two lines (the narrowest column that still reads)."""
+    return moment.astimezone().strftime("%Y-%m-%d\n%H:%M") if moment is not None else "—"
 
 
 def _plan_html(plan: PlanProgress) -> str:
     parts = [f"<h4>Plan {html.escape(plan.plan)}</h4>"]
     rows = [
-        (r.rater, "adjudication" if r.round == 0 else str(r.round), f"{r.done} of {r.total}",
-         str(r.skipped), "open" if r.opened else "not opened")
+        (r.rater, "adjud." if r.round == 0 else str(r.round), f"{r.done} of {r.total}",
+         str(r.skipped), "open" if r.opened else "not open")
         for r in plan.rounds
     ]  # fmt: skip
     if rows:
@@ -85,8 +90,8 @@ def progress_html(team: TeamProgress) -> str:
              str(r.both_visits.get("lumbar", 0)), _when(r.last_activity))
             for r in team.clinical
         ]  # fmt: skip
-        parts.append(_table(("Rater", "Films", "Cervical pairs", "Lumbar pairs", "Last change"),
-                            rows))  # fmt: skip
+        header = ("Rater", "Films", "Cervical\npairs", "Lumbar\npairs", "Last\nchange")
+        parts.append(_table(header, rows))
         parts.append("<p><small>Films: films with a measurement by the rater. Pairs: patients "
                      "whose admission and month-3 films of the region are both measured."
                      "</small></p>")  # fmt: skip

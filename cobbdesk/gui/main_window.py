@@ -422,6 +422,9 @@ class MainWindow(QMainWindow):
                 return
             if answer == QMessageBox.StandardButton.Save:
                 self.save_measurements()
+        if self._session is not None and not self._session.confirm_pending():
+            event.ignore()  # edits still wait for the server: the user keeps trying (#15)
+            return
         self.save_layout()
         self.loader.close()
         if self._session is not None:

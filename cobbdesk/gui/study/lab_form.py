@@ -8,11 +8,17 @@ then (``expected``), in one :meth:`Study.set_labs` call (one transaction); chang
 clearing a saved value first asks for a reason (``ask_reason``, replaceable in tests).  A field
 someone else saved in the meantime is a conflict: one question per field (``ask_conflict``:
 keep theirs, keep mine, or cancel the save) — never a silent overwrite.
+
+With the study's write queue (#15, :mod:`cobbdesk.core.store.outbox`) the save runs on its
+worker while the window keeps painting; when the server is away the values are kept and
+retried (:attr:`LabForm.kept`), and a later refusal is reported naming the visit
+(:class:`LabWrite`, :mod:`cobbdesk.gui.study.late_failures`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +36,7 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.labs import LAB_SPECS, NLR, nlr, plausibility_warning, validate_lab
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.conflicts import ConflictError, FieldConflict
+from cobbdesk.core.store.outbox import First, attached
 from cobbdesk.gui import errors
 from cobbdesk.gui.conflicts import ask_theirs_or_mine
 
@@ -72,6 +79,14 @@ def _conflict_dialog(parent: QWidget | None, clash: FieldConflict) -> str | None
 ask_conflict: ConflictPrompt = _conflict_dialog
 
 
+@dataclass(frozen=True)
+class LabWrite:
+    """The subject of a queued lab save: the visit and its title (study ID, never a name)."""
+
+    visit_id: int
+    title: str
+
+
 def format_value(value: LabValue) -> str:
     return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
 
@@ -91,7 +106,9 @@ class LabForm(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Labs — {title}")
-        self.study, self.visit_id = study, visit_id
+        self.study, self.visit_id, self.title = study, visit_id, title
+        self.kept = False
+        """True when the last save was kept for a server that is away (retried later)."""
         self.reason_prompt = reason_prompt
         self.conflict_prompt = conflict_prompt
         self.saved = study.labs(visit_id)  # as the form opened: the baseline of every save
@@ -240,6 +257,23 @@ class LabForm(QDialog):
                 self.set_raw(clash.field, format_value(clash.theirs))
         return True
 
+    def _write(
+        self, changed: Mapping[str, LabValue], reason: str, expected: Mapping[str, LabValue]
+    ) -> bool:
+        """One ``set_labs`` (through the study's write queue when it has one); False when
+        the values were kept for a server that is away."""
+        outbox = attached(self.study)
+        if outbox is None:
+            self.study.set_labs(self.visit_id, changed, reason=reason, expected=expected)
+            return True
+        values, seen = dict(changed), dict(expected)
+        first, _ = outbox.call(
+            lambda: self.study.set_labs(self.visit_id, values, reason=reason, expected=seen),
+            f"saving lab values of visit #{self.visit_id}",
+            subject=LabWrite(self.visit_id, self.title),
+        )
+        return first is First.SAVED
+
     def save(self) -> bool:
         """Write the changed values (one transaction); False when refused, cancelled or when
         no reason was given."""
@@ -257,7 +291,7 @@ class LabForm(QDialog):
                     return self._refuse("changing saved values needs a reason.")
             expected = {n: self.saved.get(n) for n in changed}
             try:
-                self.study.set_labs(self.visit_id, changed, reason=reason, expected=expected)
+                self.kept = not self._write(changed, reason, expected)
             except ConflictError as exc:
                 if not self._resolve(exc.conflicts):
                     return self._refuse("cancelled; the values saved by someone else are kept.")

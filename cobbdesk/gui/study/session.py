@@ -40,11 +40,12 @@ from cobbdesk.core.store.overview import (
     patient_list,
 )
 from cobbdesk.gui import errors, settings
-from cobbdesk.gui.study import lab_form
+from cobbdesk.gui.study import connecting, lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
 from cobbdesk.gui.study.model import StudySource
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
+from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
 from cobbdesk.gui.study.session_actions import FilmLink, StudyActions
 from cobbdesk.gui.study.watch import StudyWatcher
 from cobbdesk.gui.viewer import prompts
@@ -71,6 +72,10 @@ class StudySession(StudyJobs, StudyActions, QObject):
         self.raters = RatersPanel()  # others' progress, beside the browser (#15)
         self.links: dict[Path, FilmLink] = {}
         self.reason_prompt: lab_form.ReasonPrompt | None = None  # tests inject answers
+        self.saver: StudySaver | None = None  # the open study's write queue (#15)
+        self.save_status = SaveStatus()
+        self.close_prompt: CloseAsk | None = None  # tests inject answers
+        window.status.addPermanentWidget(self.save_status)
         self.started = utc_now()
         self.jobs: list[BackgroundJob] = []
         self._generation = 0  # of the browser's background checks (see refresh)
@@ -97,15 +102,31 @@ class StudySession(StudyJobs, StudyActions, QObject):
 
     # --- opening and closing ----------------------------------------------------------------
     def open_study(self, path: Path | str, create: bool = False) -> bool:
-        """Open (or create) the study at ``path``: a file, or a server URL (no password)."""
+        """Open (or create) the study at ``path``: a file, or a server URL (no password; the
+        connection is made off the UI thread, "Connecting…" with Cancel, Retry when the
+        server is down).  Edits of the open study not saved yet are asked about first."""
+        if not self.confirm_pending():
+            return False
+        opener = Study.create if create else Study.open
+        rater = self.window.rater
         try:
-            opener = Study.create if create else Study.open
-            study = opener(path, actor=self.window.rater)
+            if pg_url.is_url(path):
+                label = pg_url.parse(path).label
+                found = connecting.open_in_background(
+                    self.window, lambda: opener(path, actor=rater), label
+                )
+                if found is None:
+                    return False
+                study = found
+            else:
+                study = opener(path, actor=rater)
         except Exception as exc:
             errors.report(self.window, exc, "Creating a study" if create else "Opening a study")
             return False
         self.close_study()
         self.study, self.started = study, utc_now()
+        self.saver = StudySaver(study, self.save_status, self)
+        self.saver.failed.connect(self._late_failure)
         from cobbdesk.gui.demo import is_demo_path
 
         if not is_demo_path(Path(path)):  # a demo folder is removed at exit
@@ -147,11 +168,19 @@ class StudySession(StudyJobs, StudyActions, QObject):
             self._watch = None
         if self.study is not None:
             logger.info("Closed study %s", self.study.path.name)
+            if self.saver is not None:  # asked first (confirm_pending): nothing dropped silently
+                self.saver.close()
+                self.saver = None
             self.study.close()
             self.study = None
             self.browser.clear()
             self.raters.show_study(None)
             self.window.setWindowTitle(f"CobbDesk {__version__}")
+
+    def confirm_pending(self) -> bool:
+        """True when the open study may close: no edit waits for the server, or the user
+        waited for it or discarded it; False: keep the study open (and trying)."""
+        return self.saver is None or self.saver.confirm_close(self.window, self.close_prompt)
 
     def shutdown(self) -> None:
         """Window closing: stop background jobs, then close the study."""
@@ -353,8 +382,19 @@ class StudySession(StudyJobs, StudyActions, QObject):
         link.controller.set_clean()
         count = len(link.controller.measurements)
         self.browser.model.set_measured(link.record.id, count)
-        self.refresh_flags()
+        if self.saver is not None and self.saver.outbox.pending():
+            return  # kept for the server: the save state in the status bar says so
+        if self.study is not None and self.study.server is not None:
+            self._in_background(self.study, film_flags_of, self.browser.model.set_flags)
+        else:
+            self.refresh_flags()
         self.window.status.showMessage(f"Saved to study (film #{link.record.id}).", 4000)
+
+    def _late_failure(self, ticket: Any, error: BaseException) -> None:
+        """A kept edit failed when it reached the server (see :mod:`saving`)."""
+        from cobbdesk.gui.study.late_failures import handle_late_failure
+
+        handle_late_failure(self, ticket, error)
 
 
 def film_flags_of(study: Study) -> dict[int, list[str]]:

@@ -155,7 +155,7 @@ class StudyActions:
             self.window,
             reason_prompt=self.reason_prompt,
         )
-        form.accepted.connect(lambda: self._labs_saved(visit_id))
+        form.accepted.connect(lambda: None if form.kept else self._labs_saved(visit_id))
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.open()
         return form

@@ -1,0 +1,166 @@
+"""Saving an open study without freezing the window: its write queue, shown in the status bar.
+
+Design (#15 "Faults"): every write of the open study — measurements (save, delete, restore,
+facing through :class:`~cobbdesk.core.compare.saver.StudyFilmStore`) and lab values — goes
+through one :class:`~cobbdesk.core.store.outbox.Outbox` on a worker thread.  The measuring
+session stays synchronous (what is on screen is what is stored): the store call waits for its
+write's *first attempt* in a local event loop that keeps painting and running timers but holds
+back the user's input (:func:`qt_waiter`), for at most ``Outbox.first_wait_s`` (2 s).  A save
+that meets a server that is away is kept in the queue and retried in order; the window goes on
+and the status bar says so ("Server unreachable — 3 edits kept, retrying in 8 s
+[Retry now]").  A kept edit that fails later (another rater changed that measurement in the
+meantime) comes back on the UI thread (:attr:`StudySaver.failed`).
+
+Nothing crosses threads through Qt: the worker only updates the outbox's state and a plain
+queue of late failures; a QTimer of the UI thread reads both (:data:`POLL_MS`).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+
+from cobbdesk.core.store import Study
+from cobbdesk.core.store.outbox import Outbox, OutboxState, Phase, Ticket, attach
+
+POLL_MS = 100
+WAIT_POLL_MS = 5
+
+CloseChoice = str
+"""``"wait"``, ``"keep"`` (keep trying, do not close) or ``"discard"``."""
+CloseAsk = Callable[[QWidget | None, int, str], CloseChoice]
+
+
+def qt_waiter(future: Future[Any], timeout: float) -> None:
+    """Wait for ``future`` at most ``timeout`` s in a local event loop that paints and runs
+    timers but leaves the user's input queued until it returns (no re-entrant edits)."""
+    if future.done() or timeout <= 0:
+        return
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(WAIT_POLL_MS)
+    poll.timeout.connect(lambda: loop.quit() if future.done() else None)
+    limit = QTimer()
+    limit.setSingleShot(True)
+    limit.timeout.connect(loop.quit)
+    poll.start()
+    limit.start(int(timeout * 1000))
+    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    poll.stop()
+    limit.stop()
+
+
+def _ask_close(parent: QWidget | None, pending: int, text: str) -> CloseChoice:
+    box = QMessageBox(parent)
+    box.setWindowTitle("Edits not saved yet")
+    box.setIcon(QMessageBox.Icon.Warning)
+    edits = "1 edit has" if pending == 1 else f"{pending} edits have"
+    box.setText(f"{edits} not reached the study yet ({text}).")
+    wait = box.addButton("Wait until saved", QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton("Keep trying (stay open)", QMessageBox.ButtonRole.RejectRole)
+    discard = box.addButton(f"Discard {pending} edit(s)", QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return "wait" if clicked is wait else "discard" if clicked is discard else "keep"
+
+
+#: Asks what to do with edits still queued when the study closes; replaced in tests.
+ask_close: CloseAsk = _ask_close
+
+
+class SaveStatus(QWidget):
+    """The status bar's save state: a label and a "Retry now" button (while waiting)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel("")
+        self.retry = QPushButton("Retry now")
+        self.retry.setFlat(True)
+        self.retry.hide()
+        layout.addWidget(self.label)
+        layout.addWidget(self.retry)
+
+    def show_state(self, state: OutboxState | None) -> None:
+        """Show ``state`` (None: no study open)."""
+        self.label.setText("" if state is None else state.text())
+        self.label.setToolTip("" if state is None else state.problem)
+        self.retry.setVisible(state is not None and state.phase is Phase.WAITING)
+
+
+class StudySaver(QObject):
+    """The write queue of one open study, attached to it, shown in a :class:`SaveStatus`."""
+
+    failed = Signal(object, object)  # Ticket, the error: a kept write that failed later
+
+    def __init__(self, study: Study, status: SaveStatus, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.study, self.status = study, status
+        self.outbox = Outbox(study.path.name)
+        self.outbox.waiter = qt_waiter
+        self._late: queue.SimpleQueue[tuple[Ticket[Any], BaseException]] = queue.SimpleQueue()
+        self.outbox.on_failure = lambda ticket, error: self._late.put((ticket, error))
+        attach(study, self.outbox)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self._shown = ""
+        status.retry.clicked.connect(self.outbox.retry_now)
+        self._tick()
+
+    def text(self) -> str:
+        """What the status bar says now."""
+        return self.outbox.state().text()
+
+    def _tick(self) -> None:
+        state = self.outbox.state()
+        shown = f"{state.text()}|{state.problem}"
+        if shown != self._shown:
+            self._shown = shown
+            self.status.show_state(state)
+        while True:
+            try:
+                ticket, error = self._late.get_nowait()
+            except queue.Empty:
+                break
+            self.failed.emit(ticket, error)
+
+    def confirm_close(self, parent: QWidget | None, ask: CloseAsk | None = None) -> bool:
+        """True when the study may close: nothing is queued, the queue drained while the user
+        waited, or the user discarded the queued edits (never silently); False: keep trying."""
+        while self.outbox.pending():
+            choice = (ask or ask_close)(parent, self.outbox.pending(), self.text())
+            if choice == "discard":
+                self.outbox.discard()
+                return True
+            if choice != "wait":
+                return False
+            self._drain()
+        return True
+
+    def _drain(self) -> None:
+        """Retry now and wait (painting) until the queue is empty or the retry failed."""
+        before = self.outbox.state().retry_at
+        self.outbox.retry_now()
+        never: Future[None] = Future()
+        while self.outbox.pending():
+            qt_waiter(never, 0.2)
+            state = self.outbox.state()
+            if state.phase is Phase.WAITING and state.retry_at != before:
+                return  # the server is still away: ask again
+
+    def close(self) -> int:
+        """Detach and stop the queue (after :meth:`confirm_close`); returns writes dropped."""
+        self._timer.stop()
+        attach(self.study, None)
+        dropped = self.outbox.close()
+        self.status.show_state(None)
+        return dropped

@@ -97,3 +97,63 @@ def test_a_known_pixel_lands_where_the_scene_maps_it(
     assert abs(cx - expected.x()) <= 0.5 and abs(cy - expected.y()) <= 0.5
     if zoom >= 1:  # the footprint of one pixel: zoom x zoom screen pixels, give or take a row
         assert int(np.ceil(zoom - 1)) ** 2 <= np.count_nonzero(screen) <= int(zoom + 1) ** 2
+
+
+def _formula_levels(x: np.ndarray, c: float, w: float) -> np.ndarray:
+    """PS3.3 C.11.2.1.3.1 SIGMOID, 255 / (1 + exp(-4 (x - c) / w)), rounded (float64)."""
+    return np.rint(255.0 / (1.0 + np.exp(-4.0 * (x.astype(np.float64) - c) / w)))
+
+
+@pytest.mark.parametrize(("turns", "flip"), [(0, False), (1, False), (2, True)])
+def test_one_to_one_screen_pixels_equal_the_formula(qtbot: Any, turns: int, flip: bool) -> None:
+    """MONOCHROME1, signed data, a SIGMOID window: each screen pixel is 255 minus the formula
+    of the film pixel under its centre (nearest, ties as the scene maps pixel centres)."""
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(-1500, 1500, (ROWS, COLUMNS)).astype(np.int16)
+    c, w = -120.0, 900.0
+    view = _view(qtbot, _film(pixels, "MONOCHROME1"), Window(c, w, VoiFunction.SIGMOID))
+    view.rotate_quarter(turns)
+    if flip:
+        view.flip(horizontal=True)
+    view.set_zoom(1.0)
+    view.centerOn(QPointF(700.0, 500.0))
+    screen = _screen(view)
+    inverse, invertible = view.viewportTransform().inverted()
+    assert invertible
+    height, width = screen.shape
+    v, u = np.mgrid[0:height, 0:width]
+    x = inverse.m11() * (u + 0.5) + inverse.m21() * (v + 0.5) + inverse.dx()
+    y = inverse.m12() * (u + 0.5) + inverse.m22() * (v + 0.5) + inverse.dy()
+    # at 1:1 every centre is on a boundary: the pixel further along the device axis
+    gx = inverse.m11() + inverse.m21()
+    gy = inverse.m12() + inverse.m22()
+    col = np.floor(x + 0.5) if gx > 0 else np.ceil(x - 0.5)
+    row = np.floor(y + 0.5) if gy > 0 else np.ceil(y - 0.5)
+    assert col.min() >= 0 and row.min() >= 0  # the film fills the view
+    expected = 255 - _formula_levels(pixels[row.astype(int), col.astype(int)], c, w)
+    assert np.array_equal(screen, expected.astype(np.uint8))
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.3])
+def test_padding_is_drawn_as_background(qtbot: Any, zoom: float) -> None:
+    """MONOCHROME1 padding of value 0 would be white through the VOI: it is drawn black."""
+    pixels = np.full((ROWS, COLUMNS), 2000, np.uint16)
+    padding = np.zeros((ROWS, COLUMNS), bool)
+    padding[:, :500] = True
+    pixels[padding] = 0
+    view = _view(qtbot, _film(pixels, "MONOCHROME1", padding),
+                 Window(2048.0, 4096.0, VoiFunction.LINEAR_EXACT))  # fmt: skip
+    view.set_zoom(zoom)
+    view.centerOn(QPointF(500.0, 550.0))
+    screen = _screen(view)
+    to_device = view.viewportTransform()
+    top_left = to_device.map(QPointF(-0.5, -0.5))
+    bottom_right = to_device.map(QPointF(COLUMNS - 0.5, ROWS - 0.5))
+    edge = int(to_device.map(QPointF(499.5, 0.0)).x())
+    top, bottom = max(0, int(top_left.y()) + 2), min(screen.shape[0], int(bottom_right.y()) - 2)
+    left, right = max(0, int(top_left.x()) + 2), min(screen.shape[1], int(bottom_right.x()) - 2)
+    padded = screen[top:bottom, left : edge - 2]
+    film = screen[top:bottom, edge + 2 : right]
+    assert padded.size and not padded.any()
+    # LINEAR_EXACT: ((2000 - 2048) / 4096 + 0.5) * 255 = 124.51 -> 125, inverted 130
+    assert film.size and (film == 130).all()

@@ -44,6 +44,7 @@ Rect = tuple[int, int, int, int]
 _SNAP = 1e-9  # sample coordinates this close to a half-integer are that half-integer
 _MARGIN = 2  # level pixels around the samples' bounding box (bilinear needs 1)
 _WARPABLE = tuple(np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64))
+"""The dtypes OpenCV's bilinear ``warpAffine`` takes; others are sampled nearest."""
 
 
 def _matrix(to_device: Affine) -> npt.NDArray[np.float64]:
@@ -112,45 +113,56 @@ def sample(
     size = (u1 - u0, v1 - v0)
     if level.shape == (rows, columns) and np.all(np.isin(np.abs(m[:, :2]), (0.0, 1.0))):
         return np.asarray(_slice(level, m, size))
+    if zoom_of(to_device) >= 1 or level.dtype not in _WARPABLE:
+        return np.asarray(_nearest(level, m, size))
     corners = m[:, :2] @ np.array([[0, size[0] - 1, 0, size[0] - 1],
                                    [0, 0, size[1] - 1, size[1] - 1]]) + m[:, 2:]  # fmt: skip
     x0, y0 = (max(0, math.floor(v) - _MARGIN) for v in corners.min(axis=1))
     x1 = min(level.shape[1], math.ceil(corners[0].max()) + _MARGIN + 1)
     y1 = min(level.shape[0], math.ceil(corners[1].max()) + _MARGIN + 1)
     m[:, 2] -= (x0, y0)
-    smooth = zoom_of(to_device) < 1
-    flags = (cv2.INTER_LINEAR if smooth else cv2.INTER_NEAREST) | cv2.WARP_INVERSE_MAP
     tile = level[y0:y1, x0:x1]
-    if tile.dtype not in _WARPABLE:
-        return np.asarray(_nearest(tile, m, size))
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return np.asarray(cv2.warpAffine(tile, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE))
+
+
+def _axes(m: npt.NDArray[np.float64], size: tuple[int, int]) -> tuple[bool, list[Any]]:
+    """Per film axis (x, y): the nearest level index for each device index along the device
+    axis that moves it (ties toward the device's + direction); and whether the axes swap."""
+    turned = bool(m[0, 0] == 0)  # device columns run along film rows
+    picks = []
+    for image_axis in (0, 1):
+        device_axis = image_axis ^ int(turned)
+        step = m[image_axis, device_axis]
+        s = step * np.arange(size[device_axis]) + m[image_axis, 2]
+        s = np.where(np.abs(s - np.rint(s * 2) / 2) < _SNAP, np.rint(s * 2) / 2, s)
+        picks.append(np.floor(s + 0.5) if step > 0 else np.ceil(s - 0.5))
+    return turned, picks
 
 
 def _slice(level: npt.NDArray[Any], m: npt.NDArray[np.float64], size: tuple[int, int]) -> Any:
     """1:1 samples: device index → film index is ``±i + k`` per axis, a (turned) slice."""
-    turned = m[0, 0] == 0  # device columns run along film rows
-    picks = []
-    for image_axis in (0, 1):  # film x, then y: from device axis ``d`` with sign ``s``
-        device_axis = image_axis ^ int(turned)
-        step = int(m[image_axis, device_axis])
-        offset = m[image_axis, 2]
-        first = math.floor(offset + 0.5) if step > 0 else math.ceil(offset - 0.5)
-        count = size[device_axis]
-        low = first if step > 0 else first - count + 1
-        if low < 0 or low + count > level.shape[1 - image_axis]:
+    turned, (xs, ys) = _axes(m, size)
+    bounds = []
+    for index, limit in ((xs, level.shape[1]), (ys, level.shape[0])):
+        low, high = int(index.min()), int(index.max()) + 1
+        if low < 0 or high > limit:
             raise ValueError(f"device pixels off the film: {m.tolist()} {size}")
-        picks.append((low, low + count, step))
-    (xl, xh, xs), (yl, yh, ys) = picks
-    out = level[yl:yh, xl:xh][::ys, ::xs]
+        bounds.append((low, high, 1 if index.size < 2 or index[1] > index[0] else -1))
+    (xl, xh, xd), (yl, yh, yd) = bounds
+    out = level[yl:yh, xl:xh][::yd, ::xd]
     return out.T if turned else out
 
 
-def _nearest(tile: npt.NDArray[Any], m: npt.NDArray[np.float64], size: tuple[int, int]) -> Any:
-    """Nearest samples by index arithmetic (for dtypes OpenCV cannot warp)."""
-    j, i = np.mgrid[0 : size[1], 0 : size[0]]
-    x = np.clip(np.floor(m[0, 0] * i + m[0, 1] * j + m[0, 2] + 0.5), 0, tile.shape[1] - 1)
-    y = np.clip(np.floor(m[1, 0] * i + m[1, 1] * j + m[1, 2] + 0.5), 0, tile.shape[0] - 1)
-    return tile[y.astype(np.intp), x.astype(np.intp)]
+def _nearest(level: npt.NDArray[Any], m: npt.NDArray[np.float64], size: tuple[int, int]) -> Any:
+    """Nearest samples, separable: rows picked, then columns (then swapped for a turn)."""
+    turned, (xs, ys) = _axes(m, size)
+    rows = np.clip(ys, 0, level.shape[0] - 1).astype(np.intp)
+    columns = np.clip(xs, 0, level.shape[1] - 1).astype(np.intp)
+    top, left = int(rows.min()), int(columns.min())
+    tile = level[top : int(rows.max()) + 1, left : int(columns.max()) + 1]
+    out = np.take(np.take(tile, rows - top, axis=0), columns - left, axis=1)
+    return out.T if turned else out
 
 
 def background_mask(

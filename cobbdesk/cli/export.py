@@ -246,6 +246,8 @@ def main(argv: Sequence[str]) -> int:
         return _export(args) if args.command == "export" else _stats(args)
     except CobbdeskError as exc:
         return fail(exc)
+    except BrokenPipeError:  # stdout's reader has gone: cobbdesk.cli.main ends quietly
+        raise
     except OSError as exc:  # the statistics JSON or the report
         from cobbdesk.core.store.faults import os_error
 

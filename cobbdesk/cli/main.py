@@ -186,9 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Files the command creates are private to the user (umask 077: files 0600, folders 0700)
     and every log or error line is redacted; any error that escapes a subcommand is printed
-    as one line with its status, never as a traceback.
+    as one line with its status, never as a traceback.  Output piped into a reader that
+    stops early (``| head -1``) ends the command quietly with status 141, like coreutils.
     """
-    from cobbdesk.cli.output import fail, internal, say
+    from cobbdesk.cli.output import closed_stdout, fail, internal, say
     from cobbdesk.core import redact
     from cobbdesk.core.errors import CobbdeskError
 
@@ -196,7 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _password_prompt()
     mask = os.umask(0o077)
     try:
-        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+        status = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
+        return status
+    except BrokenPipeError:  # stdout's reader has gone (| head -1): stop quietly
+        return closed_stdout()
     except CobbdeskError as exc:
         return fail(exc)
     except KeyboardInterrupt:

@@ -14,6 +14,10 @@ stderr).  :func:`fail` prints a :class:`CobbdeskError` and returns its exit stat
 6     the study's database server cannot be reached or did not answer (retry later)
 70    an internal error (a bug; set ``COBBDESK_DEBUG=1`` for the redacted traceback)
 130   interrupted
+141   stdout was closed by its reader (``cobbdesk film S --list | head -1``): the command
+      stops quietly, nothing on stderr, like coreutils and git, which die of SIGPIPE and so
+      end with the status a shell reports for that signal (128 + 13); a write to the study
+      already committed stays committed
 ====  ===========================================================================
 """
 
@@ -27,6 +31,7 @@ from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.redact import redact
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
+CLOSED_STDOUT = 141  # 128 + SIGPIPE (13): what a shell reports for `seq 1 100000 | head -1`
 
 
 def say(kind: str, text: str) -> None:
@@ -35,9 +40,36 @@ def say(kind: str, text: str) -> None:
 
 
 def fail(error: CobbdeskError) -> int:
-    """Print ``error`` (one redacted line) and return its exit status."""
+    """Print ``error`` (one redacted line) and return its exit status; an error caused by a
+    closed stdout (:func:`broken_pipe`) ends quietly instead (:func:`closed_stdout`)."""
+    if broken_pipe(error):
+        return closed_stdout()
     say("error", error.message)
     return error.exit_status
+
+
+def broken_pipe(error: BaseException) -> bool:
+    """True when ``error`` is, or was caused by, a ``BrokenPipeError`` (its chain followed)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, BrokenPipeError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def closed_stdout() -> int:
+    """The reader of stdout has gone (``| head -1``): point stdout at the null device, so the
+    flush at exit cannot fail again, and return :data:`CLOSED_STDOUT`; nothing is printed."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real stdout (tests): nothing to flush
+        pass
+    return CLOSED_STDOUT
 
 
 def internal(error: BaseException) -> int:

@@ -28,6 +28,8 @@ def main(argv: Sequence[str]) -> int:
 
         try:
             run_selftest(args.output, report=lambda line: print(f"selftest: {line}"))
+        except BrokenPipeError:  # stdout's reader has gone: cobbdesk.cli.main ends quietly
+            raise
         except Exception as exc:  # the point is to report any failure plainly
             print(f"selftest: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1

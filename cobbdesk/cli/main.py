@@ -189,9 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     as one line with its status, never as a traceback.  Output piped into a reader that
     stops early (``| head -1``) ends the command quietly with status 141, like coreutils.
     """
-    from cobbdesk.cli.output import closed_stdout, fail, internal, say
     from cobbdesk.core import redact
-    from cobbdesk.core.errors import CobbdeskError
 
     redact.install()
     _password_prompt()
@@ -200,23 +198,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = _dispatch(list(sys.argv[1:] if argv is None else argv))
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit flush
         return status
-    except BrokenPipeError:  # stdout's reader has gone (| head -1): stop quietly
+    except (Exception, KeyboardInterrupt) as exc:
+        return _failure(exc)
+    finally:
+        os.umask(mask)
+
+
+def _failure(exc: BaseException) -> int:
+    """The exit status for an exception that escaped a subcommand, after its one line."""
+    from cobbdesk.cli.output import closed_stdout, fail, internal, say
+    from cobbdesk.core.errors import CobbdeskError
+
+    if isinstance(exc, BrokenPipeError):  # stdout's reader has gone (| head -1): quietly
         return closed_stdout()
-    except CobbdeskError as exc:
+    if isinstance(exc, CobbdeskError):
         return fail(exc)
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         say("error", "interrupted; nothing more was written")
         return 130
-    except OSError as exc:  # a file or folder the command needs: missing, unwritable
+    if isinstance(exc, OSError):  # a file or folder the command needs: missing, unwritable
         return _os_failure(exc)
-    except MemoryError:
+    if isinstance(exc, MemoryError):
         say("error", "out of memory; nothing more was written (close other programs, or use "
             "a machine with more memory)")  # fmt: skip
         return 1
-    except Exception as exc:  # the last boundary: a bug, shown without patient data
-        return internal(exc)
-    finally:
-        os.umask(mask)
+    return internal(exc)  # the last boundary: a bug, shown without patient data
 
 
 def _os_failure(exc: OSError) -> int:

@@ -31,6 +31,7 @@ class FilmItem(QGraphicsItem):
         self.user_invert = False
         self._padding_levels: list[np.ndarray] | None = None
         self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
+        self._sampled: tuple[tuple[Any, ...], np.ndarray, np.ndarray | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
@@ -69,14 +70,28 @@ class FilmItem(QGraphicsItem):
 
     def screen_array(self, to_device: screen.Affine, rect: screen.Rect) -> np.ndarray:
         """The ``uint8`` device pixels ``rect`` (see :func:`screen.sample`) with VOI applied."""
-        level = level_for_scale(screen.zoom_of(to_device), len(self.levels))
-        size = (self.film.columns, self.film.rows)
-        values = screen.sample(self.levels[level], size, to_device, rect)
-        array = render(np.ascontiguousarray(values), self.voi, inverted=self.inverted)
-        background = screen.background_mask(self._padding_level(level), size, to_device, rect)
+        values, background = self._samples(to_device, rect)
+        array = render(values, self.voi, inverted=self.inverted)
         if background is not None:
             array[background] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
         return array
+
+    def _samples(
+        self, to_device: screen.Affine, rect: screen.Rect
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Modality values and background mask of device pixels ``rect``, kept for the last
+        view geometry: a window/level drag only re-applies the VOI."""
+        key = (to_device, rect)
+        if self._sampled is None or self._sampled[0] != key:
+            level = level_for_scale(screen.zoom_of(to_device), len(self.levels))
+            size = (self.film.columns, self.film.rows)
+            values = screen.sample(self.levels[level], size, to_device, rect)
+            if values.strides[1] != values.itemsize or values.strides[0] < 0:  # turned, flipped
+                values = np.ascontiguousarray(values)  # OpenCV takes row-strided views as is
+            padding = self._padding_level(level)
+            background = screen.background_mask(padding, size, to_device, rect)
+            self._sampled = (key, values, background)
+        return self._sampled[1], self._sampled[2]
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None

@@ -58,6 +58,20 @@ def _password_prompt() -> None:
         pg_url.set_prompt(getpass.getpass)
 
 
+def _lock_wait_notice() -> None:
+    """A write kept waiting for another program's lock says so on stderr after about a second
+    (:mod:`cobbdesk.core.store.waiting`); when the wait times out, the usual locked error
+    (exit 3) follows."""
+    from cobbdesk.cli.output import say
+    from cobbdesk.core.store import waiting
+
+    def notice(where: object) -> None:
+        name = getattr(where, "name", "") or str(where)
+        say("note", f"waiting for the study {name}: another program is writing it…")
+
+    waiting.on_lock_wait(notice)
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     commands = "\n".join(f"  {name:<10} {text}" for name, text in COMMAND_HELP.items())
     parser = argparse.ArgumentParser(
@@ -193,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     redact.install()
     _password_prompt()
+    _lock_wait_notice()
     mask = os.umask(0o077)
     try:
         status = _dispatch(list(sys.argv[1:] if argv is None else argv))

@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import faults
 from cobbdesk.core.store.schema import audit
+from cobbdesk.core.store.waiting import notice_if_waiting
 
 SUFFIX = ".cobbdesk"
 SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html section 1.3
@@ -153,8 +154,11 @@ def _begin(conn: Connection) -> None:
     A read transaction (WAL) sees a consistent snapshot and never blocks a writer, so a long
     export from the command line cannot stall the viewer's autosave, nor the reverse.
     """
-    write = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    if not conn.get_execution_options().get(WRITE_OPTION, False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    with notice_if_waiting(Path(conn.engine.url.database or "")):  # busy wait: say so
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

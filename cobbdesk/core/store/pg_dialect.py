@@ -20,6 +20,7 @@ portable SQLAlchemy Core.  The rules that make a server study behave like the fi
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import DDL, Connection, Engine, String, create_engine, event, text
@@ -31,6 +32,7 @@ from cobbdesk.core.store import pg_faults, pg_url
 from cobbdesk.core.store.dialect import WRITE_OPTION
 from cobbdesk.core.store.pg_url import ServerLocation
 from cobbdesk.core.store.schema import audit, metadata
+from cobbdesk.core.store.waiting import notice_if_waiting
 
 #: ``pg_advisory_xact_lock`` key of the study's write lock ("Cobb" in ASCII).
 WRITE_LOCK_KEY = 0x436F6262
@@ -64,12 +66,32 @@ def _unbounded_text(_type: String, _compiler: Any, **_kw: Any) -> str:
     return "TEXT"
 
 
+def session_settings(loc: ServerLocation, *, read_only: bool = False) -> dict[str, str]:
+    """The connection's settings, sent in the startup message (no round trip of their own):
+    any run-time parameter settable at backend start may be listed there (PostgreSQL manual
+    §55.7, StartupMessage)."""
+    settings = {
+        "statement_timeout": str(int(loc.statement_timeout_ms)),
+        "lock_timeout": str(LOCK_TIMEOUT_MS),
+        "search_path": loc.schema,  # a checked identifier (pg_url.parse)
+    }
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    return settings
+
+
 def connect(loc: ServerLocation, *, read_only: bool = False, password: str | None = None) -> Any:
-    """A pg8000 DB-API connection to ``loc`` (``password`` overrides :func:`pg_url.password`)."""
+    """A pg8000 DB-API connection to ``loc`` (``password`` overrides :func:`pg_url.password`).
+
+    On a Unix socket no SSL is asked for: the server never offers it there (PostgreSQL manual
+    §18.9: SSL is for TCP/IP connections), and pg8000's default would build a certificate
+    store (~60 ms) and spend a round trip on the request.  Over TCP pg8000's default stays
+    (SSL when the server offers it).
+    """
     import pg8000.dbapi
 
     timeout = loc.statement_timeout_ms / 1000 + 30  # the socket outlives the server's timeout
-    conn = pg8000.dbapi.connect(
+    return pg8000.dbapi.connect(
         user=loc.user,
         host=loc.host or "localhost",
         port=loc.port,
@@ -78,16 +100,9 @@ def connect(loc: ServerLocation, *, read_only: bool = False, password: str | Non
         password=password if password is not None else pg_url.password(loc),
         timeout=timeout,
         application_name="cobbdesk",
+        startup_params=session_settings(loc, read_only=read_only),
+        ssl_context=False if loc.unix_sock else None,
     )
-    cursor = conn.cursor()
-    cursor.execute(f"SET statement_timeout = {int(loc.statement_timeout_ms)}")
-    cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
-    cursor.execute(f"SET search_path = {loc.schema}")  # a checked identifier (pg_url.parse)
-    if read_only:
-        cursor.execute("SET default_transaction_read_only = on")
-    cursor.close()
-    conn.commit()
-    return conn
 
 
 NEED_PASSWORD = (
@@ -156,12 +171,14 @@ def _beginner(loc: ServerLocation) -> Any:
         """
         raw = conn.connection.driver_connection
         parts = ["ROLLBACK"] if getattr(raw, "_in_transaction", False) else []
-        if conn.get_execution_options().get(WRITE_OPTION, False):
+        write = bool(conn.get_execution_options().get(WRITE_OPTION, False))
+        if write:
             parts += ["BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"]
         else:
             parts += ["BEGIN ISOLATION LEVEL REPEATABLE READ"]
         try:
-            raw.execute_simple("; ".join(parts))  # type: ignore[union-attr]
+            with notice_if_waiting(loc.path) if write else nullcontext():  # a writer may wait
+                raw.execute_simple("; ".join(parts))  # type: ignore[union-attr]
         except Exception as exc:
             error = pg_faults.translate(exc, loc.path)
             if error is None:
@@ -199,6 +216,20 @@ def current_role(engine: Engine) -> str:
     """The database role this engine's connections act as (recorded in the audit)."""
     with engine.connect() as conn:
         return str(conn.exec_driver_sql("SELECT current_user").scalar())
+
+
+def reachable_role(engine: Engine, loc: ServerLocation) -> str:
+    """:func:`check_reachable` and :func:`current_role` in one connection and one query."""
+    try:
+        with engine.connect() as conn:
+            return str(conn.exec_driver_sql("SELECT current_user").scalar())
+    except StoreError:
+        raise
+    except Exception as exc:
+        error = pg_faults.translate(exc, loc.path)
+        if error is None:
+            raise
+        raise error from None
 
 
 def ensure_schema(conn: Connection, schema: str) -> None:

@@ -1,5 +1,6 @@
-"""The display's fast paths (value LUTs, the fine LUT for float data, tiles of a pyramid level)
-give the PS3.3 C.11.2.1.2 formulas' grey levels within 1, for every VOI function."""
+"""The display's fast paths (value LUTs, OpenCV's affine map and float SIGMOID, tiles of a
+pyramid level) give the PS3.3 C.11.2.1.2 formulas' grey levels within 1, for every VOI function
+(the stricter checks, exact but at near ties, are in test_voi_reference.py)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_voi_lut_on_integer_data() -> None:
 @pytest.mark.parametrize("function", [VoiFunction.SIGMOID, VoiFunction.LINEAR_EXACT])
 @pytest.mark.parametrize(("c", "w"), [(2.0, 4.0), (1.5, 0.3), (2.2, 0.05), (1.0, 0.002)])
 def test_float_data_within_one_grey_level(function: VoiFunction, c: float, w: float) -> None:
-    """Wide windows go through the fine LUT, the narrowest through the exact formula."""
+    """Float windows, wide and narrow, through the vectorised formula (display._float_window)."""
     expected = reference(FLOATS, c, w, function)
     got = render(FLOATS, Window(c, w, function), inverted=False)
     assert np.abs(got.astype(int) - expected).max() <= 1

@@ -9,11 +9,14 @@ Small pure functions in the order of PS3.3 C.11 (after pydicom ``pixels/processi
 4. output 0..255.
 
 :func:`voi_unit` is the exact reference formula.  :func:`render` picks a fast path that gives
-the same result: a 256-entry ``cv2.LUT`` for 8-bit data, a saturating ``cv2.convertScaleAbs``
-for wide linear windows on integer data (a few ms on a 7.5 MP film), a value LUT for other
-integer data (every VOI function, SIGMOID and VOI LUT included: exact), and for float data the
-SIGMOID formula vectorised in OpenCV (within one grey level, :func:`_float_window`).  The
-viewer applies these to the screen's pixels only (:mod:`.screen`).
+its nearest level, ``rint(255 · voi_unit)``: a 256-entry ``cv2.LUT`` for 8-bit data, a
+saturating ``cv2.convertScaleAbs`` (float32) for LINEAR/LINEAR_EXACT windows where its error is
+below 1/100 level (:func:`_fast_linear`), a value table (float64) for other integer data (every
+VOI function, SIGMOID and VOI LUT included), and for float data the SIGMOID formula vectorised
+in OpenCV (:func:`_float_window`).  The single-precision paths may therefore show the
+neighbouring level only where the exact value lies within 1/100 of a level of a half level
+(tests/core/dicom/test_voi_reference.py checks exactly that).  The viewer applies these to the
+screen's pixels only (:mod:`.screen`).
 
 >>> import numpy as np
 >>> from cobbdesk.core.dicom.film import Window
@@ -137,9 +140,9 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
     """Apply ``voi`` then (if ``inverted``) inversion, returning a ``uint8`` image.
 
     ``pixels``: a 2-D array of modality values (any integer or float dtype; other shapes are
-    evaluated by the reference formula).  Integer data give exactly ``rint(255 ·``
-    :func:`voi_unit` ``)``; float data within one grey level of it (see
-    :func:`_float_window`).
+    evaluated by the reference formula); the result has its shape.  Each output is
+    ``rint(255 ·`` :func:`voi_unit` ``)``, or its neighbour where that value is within 1/100
+    of a level of a half level (see the module notes).  ``out``: destination for 8-bit data.
     """
     if pixels.dtype == np.uint8:
         result = cv2.LUT(pixels, _table(voi, 0, 255, inverted), dst=out)

@@ -16,15 +16,17 @@ Conventions (the same as the scene's and the measurements'):
   when that point lies on the film (half-open, as above).
 
 A centre exactly on a boundary between film pixels (at 1:1 every centre is) belongs to the
-pixel further along the device axis, as Qt drew an unsmoothed image: to the pixel with the
-higher index where the device axis runs with the film's, the lower where a flip or turn runs
-it against.
+pixel further along the device axis: the pixel with the higher index where the device axis
+runs with the film's, the lower where a flip or turn runs it against.  Unturned, that is where
+Qt drew an unsmoothed image; Qt's turned drawing put such ties the other way along one axis.
 
 Sampling: with at least one film pixel per device pixel (zoom >= 1) the nearest pixel, as Qt
-drew an unsmoothed image; below 1:1 bilinear in the
-pyramid level the zoom needs (:func:`cobbdesk.core.viewing.level_for_scale`: between 1 and 2
-level pixels per device pixel), as Qt's smooth transform drew it.  At exactly 1:1 the samples
-are a slice of the film, so every device pixel is ``render`` of one film pixel, exactly.
+drew an unsmoothed image; below 1:1 bilinear (OpenCV ``warpAffine``, weights in 1/32 pixel,
+integer data rounded) in the pyramid level the zoom needs
+(:func:`cobbdesk.core.viewing.level_for_scale`: between 1 and 2 level pixels per device
+pixel), as Qt's smooth transform drew it.  The VOI is applied after sampling, as it already
+was to the pyramid's averaged levels.  At exactly 1:1 the samples are a slice of the film, so
+every device pixel is ``render`` of one film pixel, exactly.
 """
 
 from __future__ import annotations

@@ -64,7 +64,12 @@ from cobbdesk.core.importing.csv_table import (
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
-from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
+from cobbdesk.core.importing.point_checks import (
+    ImpliedFacings,
+    checked_measurement,
+    film_facing,
+    region_warning,
+)
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
@@ -170,6 +175,8 @@ def _import_point_row(
     )
     facing, source = film_facing(film, facings.headers)
     m, notes = checked_measurement(film, m, facing, source)
+    mismatch = region_warning(film, m.template)
+    notes += [mismatch] if mismatch else []
     if facing is None:  # the labels must at least agree with the film's other measurements
         facings.check(film, m, study.measurements(film.id), row)
     report.warnings.extend(RowIssue(row, note) for note in notes)

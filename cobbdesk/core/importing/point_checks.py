@@ -19,6 +19,12 @@ film's facing (:mod:`cobbdesk.core.measure.facing`) instead:
 Then :func:`cobbdesk.core.measure.guards.check_measurement` refuses short, coincident,
 crossing and ≥ 90° line pairs.  Refusals are :class:`ValidationError` naming the film by its
 study id (never a patient identifier).
+
+A row whose template belongs to another region than the film's, as recorded at import
+(:func:`region_warning`: C2–C7 on a film that is not cervical, L1–S1 on one that is not lumbar,
+FREE on either), is saved as before but warned about: it is the rule of ``verify``'s region
+mismatches (:func:`~cobbdesk.core.store.records.template_region`), and such a measurement is
+left out of the region angle in exports until the film's region is corrected.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from cobbdesk.core.measure.facing import (
 )
 from cobbdesk.core.measure.guards import GuardError, check_measurement
 from cobbdesk.core.measure.measurement import CobbMeasurement
-from cobbdesk.core.store.records import FilmRecord
+from cobbdesk.core.store.records import FilmRecord, Region, template_region
 
-__all__ = ["ImpliedFacings", "checked_measurement", "film_facing", "implied_facing"]
+__all__ = [
+    "ImpliedFacings", "checked_measurement", "film_facing", "implied_facing", "region_warning",
+]  # fmt: skip
 
 
 def _header_facing(path: Path) -> Facing | None:
@@ -165,3 +173,29 @@ def checked_measurement(
     except (GeometryError, GuardError, ValidationError) as exc:
         raise ValidationError(None, f"{where}: {exc.problem}") from exc
     return m, warnings
+
+
+def region_warning(film: FilmRecord, template: str) -> str | None:
+    """The warning for a ``template`` measurement on ``film`` when its region is not the
+    film's region recorded at import (the rule of ``verify``'s region mismatches:
+    :func:`~cobbdesk.core.store.records.template_region`), else None.  Names the film by
+    its number and both regions, never the patient.
+
+    >>> from cobbdesk.core.store.records import FilmRecord
+    >>> film = FilmRecord(7, 1, "1.2.3", None, "a.dcm", Region.LUMBAR)
+    >>> region_warning(film, "L1-S1") is None
+    True
+    >>> region_warning(film, "C2-C7").split(";")[0]
+    'film #7: a C2-C7 (cervical) measurement on a film recorded as lumbar at import'
+    """
+    template = str(template)  # a Template member (StrEnum) or its text
+    region = template_region(template)
+    film_region = Region(film.region)
+    if region is film_region:
+        return None
+    what = "no region" if region is Region.UNKNOWN else region.value
+    return (
+        f"film #{film.id}: a {template} ({what}) measurement on a film recorded as "
+        f"{film_region.value} at import; saved, but left out of the film's region angle in "
+        "exports until the film's region is corrected (cobbdesk film STUDY UID --region …)"
+    )

@@ -10,6 +10,10 @@ medians of open, first paint and completeness-ready, the load average and the fi
 ratio to the goal (<= 1 s); asserts nothing.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_study_browser.py [--patients N]
+        [--study PATH]   # PATH is generated once when missing, then reused by later runs
+
+Also times :func:`cobbdesk.core.redact.remember_study` (part of ``Study.open``) and
+:func:`~cobbdesk.core.redact.redact` of a typical log line with every patient remembered.
 """
 
 from __future__ import annotations
@@ -28,27 +32,38 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert
 
+from cobbdesk.core.measure.geometry import cobb_angle
+from cobbdesk.core.measure.measurement import ALGORITHM_VERSION
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 
 NOW = "2026-01-01T00:00:00Z"
 
 
-def _measurement(film_id: int) -> dict[str, Any]:
-    points = {
-        f"{line}_{end}_{axis}": value
-        for line, y in (("upper", 100.0), ("lower", 300.0))
-        for end, x in (("anterior", 100.0), ("posterior", 160.0))
-        for axis, value in (("x", x), ("y", y + (10.0 if end == "posterior" else 0.0)))
-    }
+def _measurement(film_id: int, region: str) -> dict[str, Any]:
+    """A measurement of the film's region whose stored angle is its points' angle, except a
+    few: every 97th is implausible, every 101st has a stale stored angle, every 211th uses the
+    other region's template (the flags the browser shows)."""
+    slope = 5.0 + film_id % 23 if film_id % 97 else 60.0  # lordosis of a few degrees to 70°
+    ends = (
+        (("upper", "anterior"), (100.0, 100.0)), (("upper", "posterior"), (160.0, 100.0 + slope)),
+        (("lower", "anterior"), (100.0, 300.0)), (("lower", "posterior"), (160.0, 300.0 - slope)),
+    )  # fmt: skip
+    points = {f"{line}_{end}_{axis}": xy[i] for (line, end), xy in ends for i, axis in
+              enumerate("xy")}  # fmt: skip
+    angle = cobb_angle(((100.0, 100.0), (160.0, 100.0 + slope)),
+                       ((100.0, 300.0), (160.0, 300.0 - slope)))  # fmt: skip
+    template = "C2-C7" if region == "cervical" else "L1-S1"
+    if film_id % 211 == 0:
+        template = "L1-S1" if template == "C2-C7" else "C2-C7"
     return {
         "id": f"m-{film_id}",
         "film_id": film_id,
         "rater": "r1",
-        "template": "C2-C7",
+        "template": template,
         "spacing_source": "none",
-        "angle_deg": 10.0,
-        "algorithm_version": "1",
+        "angle_deg": angle + (1.0 if film_id % 101 == 0 else 0.0),
+        "algorithm_version": ALGORITHM_VERSION,
         "created_utc": NOW,
         "updated_utc": NOW,
         **points,
@@ -96,7 +111,8 @@ def generate(path: Path, n: int) -> None:
         ]
         conn.execute(insert(films), film_rows)
         conn.execute(
-            insert(measurements), [_measurement(f["id"]) for f in film_rows if f["id"] % 7]
+            insert(measurements),
+            [_measurement(f["id"], f["region"]) for f in film_rows if f["id"] % 7],
         )
         conn.execute(
             insert(labs),
@@ -180,21 +196,50 @@ def fill_once(path: Path, mode: str) -> tuple[float, float, float, float, int]:
     return opened - start, painted - start, complete_at - start, ready - start, count
 
 
+def time_redaction(path: Path, repeat: int) -> None:
+    """Median time of remembering every patient's identifiers, and of redacting one line."""
+    from cobbdesk.core import redact
+
+    with Study.open(path, read_only=True) as study:
+        remembers = []
+        for _ in range(repeat):
+            redact.forget_all()
+            t0 = time.perf_counter()
+            redact.remember_study(study)
+            remembers.append(time.perf_counter() - t0)
+    line = "Film #1234 opened with 2 saved measurement(s) for Name^4711 (P04711), study big"
+    redact.redact(line)  # a first call may build lookup state
+    n = 2000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        redact.redact(line)
+    per_line = (time.perf_counter() - t0) / n
+    shown = redact.redact(line)
+    redact.forget_all()
+    print(
+        f"{'remember_study':>27}: median {statistics.median(remembers) * 1000:7.1f} ms; "
+        f"redact() of a log line {per_line * 1e6:.1f} µs ({shown!r})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", choices=("new", "lazy", "eager"), default="new")
+    parser.add_argument("--study", type=Path, help="study to reuse (generated when missing)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "big.cobbdesk"
-        t0 = time.perf_counter()
-        generate(path, args.patients)
-        print(f"generated {args.patients:,} patients in {time.perf_counter() - t0:.1f} s")
+        path = args.study or Path(folder) / "big.cobbdesk"
+        if not path.exists():
+            t0 = time.perf_counter()
+            generate(path, args.patients)
+            print(f"generated {args.patients:,} patients in {time.perf_counter() - t0:.1f} s")
         print(f"load average before: {os.getloadavg()}")
         runs = [fill_once(path, args.mode) for _ in range(args.repeat)]
         print(f"load average after: {os.getloadavg()}")
+        time_redaction(path, args.repeat)
     assert app is not None
     labels = ("Study.open", "first paint", "completeness ready", "flags ready")
     for label, values in zip(labels, list(zip(*runs, strict=True))[:4], strict=True):

@@ -398,11 +398,12 @@ class StudySession(StudyJobs, StudyActions, QObject):
 
 
 def film_flags_of(study: Study) -> dict[int, list[str]]:
-    """Worker thread: film id → flags (implausible or stale angles, region mismatches)."""
+    """Worker thread: film id → flags (implausible or stale angles, region mismatches), from
+    set-based SQL (:func:`~cobbdesk.core.store.flag_checks.flag_inputs`)."""
     from cobbdesk.core.compare.flags import film_flags
+    from cobbdesk.core.store.flag_checks import flag_inputs
 
-    uids, mismatched = film_ids_and_mismatches(study)
-    return film_flags(uids, study.measurements(), study.angle_discrepancies(), mismatched)
+    return film_flags(*flag_inputs(study))
 
 
 def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:

@@ -7,8 +7,8 @@
    LUT) on the integer film and for float32 pixels (the same film × 0.001).  Goal: <= 4 ms per
    frame.  Each median is also given as a ratio to the goal and to LINEAR uint16 at the same
    zoom in the same run (the machine may be shared: compare ratios, and the load average).
-   A last line times geometry frames (a 1-pixel pan, and a zoom step) with SIGMOID float32,
-   which resample the film as well.
+   A last line times geometry frames (a 1-pixel pan through the event loop, and a zoom step)
+   with SIGMOID float32, which resample the film as well.
 2. Start to first paint: a fresh ``python -c`` process that imports Qt, builds the window,
    shows it and stops at the first paint event, for CobbDesk's ``MainWindow()`` and for a bare
    ``QMainWindow``; medians of several runs each.  Goal: CobbDesk <= 3 × the bare window.
@@ -104,7 +104,11 @@ CASES = (("LINEAR", False), ("LINEAR_EXACT", False), ("SIGMOID", False), ("VOI L
 
 
 def geometry_times(view: FilmView, frames: int, zoom: bool) -> list[float]:
-    """Milliseconds per 1-pixel pan (or zoom step in and out) + synchronous repaint."""
+    """Milliseconds per 1-pixel pan (or zoom step in and out) until its paint is done.
+
+    A pan goes through the event loop, as a drag does: Qt scrolls the viewport and paints
+    only the exposed strip.  A zoom step repaints the whole viewport.
+    """
     app = QApplication.instance()
     assert app is not None
     bar = view.horizontalScrollBar()
@@ -113,9 +117,10 @@ def geometry_times(view: FilmView, frames: int, zoom: bool) -> list[float]:
         start = time.perf_counter()
         if zoom:
             view.zoom_in() if i % 2 == 0 else view.zoom_out()
+            view.viewport().repaint()
         else:
             bar.setValue(bar.value() + (1 if i % 2 == 0 else -1))
-        view.viewport().repaint()
+            app.processEvents()
         elapsed = (time.perf_counter() - start) * 1000
         app.processEvents()
         if i >= 3:

@@ -89,8 +89,34 @@ def _summary_dict(s: Any) -> dict[str, Any]:
     }
 
 
+def _header_spacing(path: str) -> tuple[tuple[float, float] | None, str]:
+    """``(spacing, where from)`` of a film nothing in the study gives a spacing for (not
+    measured, not calibrated): its own header's, read as the import reads headers; or why
+    there is none (file missing, a photo or scan, an unreadable header)."""
+    from cobbdesk.core.importing.scan import HeaderInfo, read_header
+
+    file = Path(path)
+    if not file.is_file():
+        return None, "film file missing"
+    header = read_header(file)
+    if isinstance(header, HeaderInfo):
+        if header.spacing_mm is None:
+            aspect = header.pixel_aspect
+            shape = f"; pixel aspect {aspect[0]:g}:{aspect[1]:g}" if aspect else ""
+            return None, f"header (none: uncalibrated{shape})"
+        return header.spacing_mm, f"header ({header.spacing_source})"
+    if header[0] == "skipped":
+        return None, "no DICOM header (photo or scan: uncalibrated until calibrated)"
+    return None, "header unreadable"
+
+
 def _list(study: Any, as_json: bool) -> int:
-    rows = [_summary_dict(s) for s in study.film_summaries()]
+    summaries = study.film_summaries()
+    rows = [_summary_dict(s) for s in summaries]
+    for row, summary in zip(rows, summaries, strict=True):
+        if summary.spacing_from == "none":  # nothing recorded in the study: the header's
+            spacing, row["spacing_from"] = _header_spacing(study.film(summary.film_id).path)
+            row["spacing_mm"] = list(spacing) if spacing else None
     if as_json:
         _out(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -64,7 +64,7 @@ def test_list_text(study_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     )
     assert lines[1].endswith("1 measurement(s); 1 on the wrong region (not exported)")
     assert "[last measurement (none: uncalibrated)]" in lines[1]
-    assert "spacing — [none]  0 measurement(s)" in lines[2]
+    assert "spacing — [film file missing]  0 measurement(s)" in lines[2]
     assert "Doe" not in out and "MRN" not in out and "1970" not in out
 
 
@@ -198,3 +198,37 @@ def test_verify_reports_stale_angles_and_mismatches(
     assert [d["measurement_id"] for d in report["stale_angles"]] == [mid]
     assert report["stale_angles"][0]["recomputed_deg"] == pytest.approx(28.0725, abs=5e-5)
     assert report["region_mismatches"][0]["film_region"] == "unknown"
+
+
+def test_list_gives_every_unmeasured_film_its_header_spacing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A film nobody has measured or calibrated still shows a spacing and where it comes
+    from: its own header (here Pixel Spacing 0.6 mm × 0.5 mm as written), or why there is none."""
+    from cobbdesk.synth.dicom import write_dicom
+    from cobbdesk.synth.spine import make_lateral_spine
+
+    spine = make_lateral_spine("lumbar", 30.0, rows=400, columns=320, spacing_mm=(0.6, 0.5))
+    spaced = write_dicom(spine, tmp_path / "spaced.dcm", sop_instance_uid="1.2.840.7.1")
+    unspaced = write_dicom(
+        spine, tmp_path / "bare.dcm", sop_instance_uid="1.2.840.7.2", spacing_tag=None
+    )
+    path = tmp_path / "h.cobbdesk"
+    with Study.create(path, actor="tester") as study:
+        vid = study.add_visit(study.add_patient("P0001"), "admission", visit_date="2026-01-05")
+        study.add_film(vid, sop_instance_uid="1.2.840.7.1", path=spaced, region="lumbar")
+        study.add_film(vid, sop_instance_uid="1.2.840.7.2", path=unspaced, region="lumbar")
+        study.add_film(vid, sop_instance_uid="1.2.840.7.3", path=tmp_path / "gone.dcm")
+    assert main(["film", str(path), "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "spacing 0.6×0.5 mm [header (PixelSpacing)]  0 measurement(s)" in lines[0]
+    assert "spacing — [header (none: uncalibrated)]  0 measurement(s)" in lines[1]
+    assert "spacing — [film file missing]  0 measurement(s)" in lines[2]
+    assert main(["film", str(path), "--list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["spacing_mm"], r["spacing_from"]) for r in rows] == [
+        ([0.6, 0.5], "header (PixelSpacing)"),
+        (None, "header (none: uncalibrated)"),
+        (None, "film file missing"),
+    ]
+    assert all(r["spacing_from"] != "none" for r in rows)

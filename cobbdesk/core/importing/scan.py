@@ -92,6 +92,11 @@ class HeaderInfo:
     """Patient Orientation (0020,0020), which gives the film's facing (source ``"dicom"``)."""
     pixel_aspect: tuple[float, float] | None = None
     """Pixel Aspect Ratio (0028,0034) of a film without spacing and with non-square pixels."""
+    spacing_mm: tuple[float, float] | None = None
+    """The header's pixel spacing ``(row_mm, col_mm)`` and its source below, as the viewer
+    reads it (:func:`~cobbdesk.core.dicom.spacing.spacing_of`); None: no usable spacing."""
+    spacing_source: str = "none"
+    """:class:`~cobbdesk.core.dicom.film.SpacingSource` value of :attr:`spacing_mm`."""
 
 
 @dataclass(frozen=True)
@@ -313,6 +318,7 @@ def _header_info(path: Path, ds: Any, complete: bool) -> HeaderInfo:
     sop = _text(ds, "SOPInstanceUID")
     if not sop:
         raise _FailError("SOP Instance UID (0008,0018) is missing; the film cannot be identified")
+    spacing = spacing_of(ds)
     return HeaderInfo(
         path=path,
         sop_instance_uid=sop,
@@ -329,7 +335,9 @@ def _header_info(path: Path, ds: Any, complete: bool) -> HeaderInfo:
         columns=columns,
         modality=_text(ds, "Modality"),
         patient_orientation=patient_orientation(ds),
-        pixel_aspect=spacing_of(ds).pixel_aspect,
+        pixel_aspect=spacing.pixel_aspect,
+        spacing_mm=spacing.spacing_mm,
+        spacing_source=str(spacing.source),
     )
 
 

@@ -105,8 +105,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             return
         self.engine = pg_dialect.engine_for(self.server, read_only=read_only)
         try:
-            pg_dialect.check_reachable(self.engine, self.server)
-            role = pg_dialect.current_role(self.engine)
+            role = pg_dialect.reachable_role(self.engine, self.server)
         except Exception:
             self.engine.dispose()
             raise

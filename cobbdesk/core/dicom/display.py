@@ -155,6 +155,8 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
                 return looked_up
         if isinstance(voi, Window):
             fast = _float_window(pixels, voi)
+        elif pixels.dtype.kind == "f":
+            return _float_voi_lut(pixels, voi, inverted)
     if fast is not None:
         return np.asarray(cv2.bitwise_not(fast, dst=fast) if inverted else fast, dtype=np.uint8)
     unit = voi_unit(pixels, voi)
@@ -179,6 +181,19 @@ def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
     if index.dtype.kind == "i":
         index = index.view(np.dtype(f"u{index.dtype.itemsize}"))
     return np.asarray(np.take(table, index), dtype=np.uint8)
+
+
+def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
+    """Float data through a VOI LUT: each value rounded to the nearest integer (half to even,
+    as :func:`voi_unit`), clamped to the table (PS3.3 C.11.2.1.1), then one table of levels."""
+    last = lut.table.size - 1
+    index = np.rint(pixels)
+    index -= lut.first_mapped
+    np.clip(index, 0, last, out=index)
+    levels = np.rint(lut.table / float((1 << lut.bits) - 1) * 255.0).astype(np.uint8)
+    if inverted:
+        levels = np.asarray(255 - levels, dtype=np.uint8)
+    return np.asarray(np.take(levels, index.astype(np.intp), mode="clip"), dtype=np.uint8)
 
 
 def _float_window(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:

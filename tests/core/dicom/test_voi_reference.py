@@ -127,3 +127,23 @@ def test_sigmoid_float_by_hand() -> None:
     pixels = np.tile(np.array([2.0, 3.0, 0.0, 1e30, -1e30], np.float32), (16, 16))
     got = render(pixels, Window(2.0, 4.0, VoiFunction.SIGMOID), inverted=False)
     assert got[0, :5].tolist() == [128, 186, 30, 255, 0]  # 127.5 rounds to even: 128
+
+
+@pytest.mark.parametrize("name", list(FLOAT_FILMS))
+@pytest.mark.parametrize("inverted", [False, True], ids=["MONOCHROME2", "MONOCHROME1"])
+def test_voi_lut_on_float_films(name: str, inverted: bool) -> None:
+    """C.11.2.1.1 on float modality values: rounded to the nearest integer (half to even)."""
+    pixels = FLOAT_FILMS[name]
+    table = ((np.arange(40) * 7919) % 4096).astype(np.uint16)
+    lut = VoiLut(-20, table, 12)
+    index = np.clip(np.rint(pixels.astype(np.float64)) + 20, 0, table.size - 1).astype(int)
+    assert_levels(render(pixels, lut, inverted=inverted), table[index] / 4095.0 * 255.0,
+                  inverted, name)  # fmt: skip
+
+
+def test_voi_lut_float_by_hand() -> None:
+    """first mapped -1, entries 0, 100, 4095 (12 bits): -7 -> 0; -0.6 -> -1 -> 0; 0.4 -> 0 ->
+    100 / 4095 * 255 = 6.2 -> 6; 0.5 -> 0 (half to even) -> 6; 1.5 -> 2 -> 255; 9 -> 255."""
+    pixels = np.tile(np.array([-7.0, -0.6, 0.4, 0.5, 1.5, 9.0], np.float32), (12, 12))
+    got = render(pixels, VoiLut(-1, np.array([0, 100, 4095], np.uint16), 12), inverted=False)
+    assert got[0, :6].tolist() == [0, 0, 6, 6, 255, 255]

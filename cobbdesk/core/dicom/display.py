@@ -167,20 +167,17 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
 def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
     """Integer data through a table of the exact output for every value in their range.
 
-    ``rint(255 · voi_unit(v))`` for each ``v`` from the data's minimum to maximum (at most
-    ``_MAX_VALUE_LUT`` values; None otherwise), then one ``np.take``.  The index
-    ``v − minimum`` is computed in the data's own type, where it may wrap (an int16 range
-    wider than 32,767), and read as the unsigned type of the same size, which is exact
-    because ``0 <= v − minimum < 2**bits``.
+    ``rint(255 · voi_unit(v))`` for each ``v`` from the data's minimum to maximum (``n`` values,
+    at most ``_MAX_VALUE_LUT``; None otherwise), stored at position ``v mod n`` (a rotation of
+    the table), so one ``np.take(..., mode="wrap")`` indexes it with the values themselves,
+    signed or not: ``n`` consecutive integers have ``n`` different residues mod ``n``.
     """
     low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
-    if high - low >= _MAX_VALUE_LUT:
+    count = high - low + 1
+    if count > _MAX_VALUE_LUT:
         return None
-    table = _table(voi, low, high, inverted)
-    index = pixels - np.asarray(low, dtype=pixels.dtype) if low else pixels
-    if index.dtype.kind == "i":
-        index = index.view(np.dtype(f"u{index.dtype.itemsize}"))
-    return np.asarray(np.take(table, index), dtype=np.uint8)
+    table = np.roll(_table(voi, low, high, inverted), low % count)
+    return np.asarray(np.take(table, pixels, mode="wrap"), dtype=np.uint8)
 
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:

@@ -4,7 +4,9 @@ Generates the study of ``bench_export`` (10,000 patients, 2 visits, 2 films per 
 measurements and labs), copies it to a throwaway cluster (tests/pgcluster.py: Unix socket,
 fsync off) with ``cobbdesk copy``, then times on both back ends in the same run:
 
-1. open + browser fill: ``Study.open`` + ``overview()`` (the data the study browser shows);
+1. open + browser fill: ``Study.open`` + ``overview()`` (every patient's visits, films and
+   counts); and the browser's own path (:meth:`StudySession.refresh`): open + the patient list
+   (first paint) + the completeness of every patient (filled in from a background job);
 2. wide export + statistics: ``cobbdesk export --format wide --stats-json`` in process;
 3. 1,000 measurement saves from two client processes at once (500 each), every save its own
    transaction with its audit rows; p50/p95 per save.
@@ -72,6 +74,14 @@ def _open_and_fill(location: object) -> None:
         study.overview()
 
 
+def _open_and_list(location: object) -> None:
+    from cobbdesk.core.store.overview import patient_completeness, patient_list
+
+    with Study.open(location) as study:  # type: ignore[arg-type]
+        patient_list(study)
+        patient_completeness(study)
+
+
 def _export(location: object, out: Path) -> None:
     args = ["export", str(location), "--format", "wide", "-o", str(out),
             "--stats-json", str(out.with_suffix(".json"))]  # fmt: skip
@@ -119,18 +129,22 @@ def main() -> None:
             for name, where in (("sqlite", file), ("postgresql", server)):
                 _open_and_fill(where)  # warm-up
                 fill = _timed(lambda w=where: _open_and_fill(w), args.repeat)
+                listed = _timed(lambda w=where: _open_and_list(w), args.repeat)
                 export = _timed(lambda w=where: _export(w, Path(tmp) / "w.csv"), args.repeat)
                 saves = _saves(where, 500, 2 * args.patients)
-                figures[name] = (fill, export, _pct(saves, 0.5), _pct(saves, 0.95), len(saves))
+                figures[name] = (fill, export, _pct(saves, 0.5), _pct(saves, 0.95), len(saves),
+                                 listed)  # fmt: skip
             _report(figures)
     finally:
         cluster.stop()
 
 
-def _report(figures: dict[str, tuple[float, float, float, float, int]]) -> None:
+def _report(figures: dict[str, tuple[float, float, float, float, int, float]]) -> None:
     lite, pg = figures["sqlite"], figures["postgresql"]
     print(f"open + browser data: sqlite {lite[0]:.2f} s, server {pg[0]:.2f} s, "
           f"ratio {pg[0] / lite[0]:.2f}x (goal <= 2x)")  # fmt: skip
+    print(f"open + patient list + completeness (the browser's path): sqlite {lite[5]:.2f} s, "
+          f"server {pg[5]:.2f} s, ratio {pg[5] / lite[5]:.2f}x (goal <= 2x)")  # fmt: skip
     print(f"wide export + stats: sqlite {lite[1]:.2f} s, server {pg[1]:.2f} s, "
           f"ratio {pg[1] / lite[1]:.2f}x (goal <= 2x)")  # fmt: skip
     print(f"{pg[4]} saves, 2 clients at once: sqlite p50 {lite[2]:.1f} ms p95 {lite[3]:.1f} ms;"

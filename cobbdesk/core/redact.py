@@ -55,6 +55,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 MASK = "[redacted]"
@@ -69,9 +70,13 @@ _PARTS = re.compile(r"[\^\s,]+")
 _WORD = re.compile(r"\w+")
 _COMPONENTS = re.compile(r"[\^,]")
 _NONWORD = re.compile(r"[^\w\n]+")
-_MULTI_PART = re.compile(r"^[^\n]*\w[\^, \t\r\f\v]+\w[^\n]*$", re.MULTILINE)
-_SPACED_DATE = re.compile(r"^ ?(\d{4}) (\d{2}) (\d{2}) ?$", re.MULTILINE)
-_COMPACT_DATE = re.compile(r"^ ?(\d{4})(\d{2})(\d{2}) ?$", re.MULTILINE)
+_FIRST_WORD = re.compile(r"^(\w+) ", re.MULTILINE)
+_NONWORD_NAME = re.compile(r"[^\w\n\t]+")
+_SHORT_WORD = re.compile(rf"(?<!\w)\w{{1,{MIN_LENGTH - 1}}}(?!\w)")
+_WORD_SEPARATOR_WORD = re.compile(r"\w[\^, \t\r\f\v]+\w")
+_ISO_DATE_LINE = re.compile(r"^\d{4} \d{2} \d{2}$", re.MULTILINE)
+_COMPACT_DATE = re.compile(r"^((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$", re.MULTILINE)
+_NAME_SEPARATOR = re.compile(r"[\^, \t\r\f\v]")
 _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 #: A password inside a database URL (``scheme://user:PASSWORD@host``).
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
@@ -135,7 +140,6 @@ def variants(value: object) -> set[str]:
     if len(_PARTS.split(text)) > 1:  # a name: other orders, and each word alone
         groups = [_WORD.findall(c) for c in _COMPONENTS.split(text)]
         given_first = groups[1:] + groups[:1]  # PS3.5 6.2: family^given^middle^prefix^suffix
-        out.add(" ".join(reversed(words)))
         out.add(" ".join(w for group in given_first for w in group))
         out.update(words)
     date = _ISO_OR_DA.fullmatch(text)
@@ -158,44 +162,70 @@ def remember_patients(names: Iterable[str], values: Iterable[str]) -> None:
     """Add many patients' identifiers at once: ``names`` (each treated as a name, whatever its
     separators) and ``values`` (MRNs, patient IDs, birth dates; as :func:`remember`).
 
-    The same keys as :func:`remember`, except that a name whose words are all
-    :data:`MIN_LENGTH` long and not :data:`VOCABULARY` gets no multi-word keys (each of its
-    words is one already), and every word of a name counts alone (``O'Brien`` → ``Brien``).
-    Built with a few whole-text passes (one casefold, one regex substitution, C-level splits),
-    so 100,000 patients take a fraction of a second.
+    The same keys as :func:`remember`, except that every word of a name counts alone
+    (``O'Brien`` → ``Brien``) even when the name has one part, and that a name whose words
+    are all keys gets no multi-word key (``Jane Doe`` is masked word by word).
 
     >>> remember_patients(["Doe^Jane", "Li^Bo"], ["MRN-55501", "1970-01-01"])
     >>> redact("Jane Doe, bo li, mrn 55501, 19700101")
     '[redacted] [redacted], [redacted], [redacted], [redacted]'
     >>> forget_all()
     """
-    name_list = [n.replace("\n", " ") for n in names if n]
-    text = "\n".join(name_list)
-    flat = _NONWORD.sub(" ", text.casefold())
+    remember_joined(
+        "\n".join(n.replace("\n", " ") for n in names if n),
+        "\n".join(v.replace("\n", " ") for v in values if v),
+    )
+
+
+def remember_joined(names: str, values: str) -> None:
+    """:func:`remember_patients` of names and values given one a line (as a database's
+    ``group_concat``/``string_agg`` returns them).  A few whole-text passes (casefold, regex
+    substitutions, C-level splits and set operations): 100,000 patients take a fraction of a
+    second, where building every variant of every value took seconds."""
+    single, multi = _name_keys(names)
+    flat = _NONWORD.sub(" ", values.casefold())
+    if flat.startswith(" ") or flat.endswith(" ") or "\n " in flat or " \n" in flat:
+        flat = "\n".join(line.strip() for line in flat.split("\n"))  # ``(123)`` → ``123``
+    keys = set(flat.split("\n"))
+    multi_values = {k for k in keys if " " in k}
+    keys -= multi_values
+    spaced = "\n".join(multi_values)
+    keys |= set("\n".join(_ISO_DATE_LINE.findall(spaced)).replace(" ", "").split("\n"))
+    multi_values |= {" ".join(d) for d in _COMPACT_DATE.findall("\n".join(keys))}
+    if _NAME_SEPARATOR.search(values):  # ``H 4711``: as remember, like a name
+        for found in _WORD_SEPARATOR_WORD.finditer(values):
+            line_start = values.rfind("\n", 0, found.start()) + 1
+            line_end = values.find("\n", found.end())
+            for key in variants(values[line_start : None if line_end < 0 else line_end]):
+                (multi_values if " " in key else keys).add(key)
+    keys.discard("")
+    _add(single | keys, multi | multi_values)
+
+
+def _name_keys(text: str) -> tuple[set[str], set[str]]:
+    """(one-word, multi-word) keys of names given one a line: every word (the matcher skips
+    words shorter than :data:`MIN_LENGTH` and :data:`VOCABULARY`); the whole name in its
+    order and given names first (PS3.5 6.2: family^given^middle^prefix^suffix), only for
+    names with a short or vocabulary word (each word of the others is a key already)."""
+    flat = _NONWORD_NAME.sub(" ", text.casefold().replace("^", "\t").replace(",", "\t"))
     words = set(flat.split())
-    weak = {w for w in words if len(w) < MIN_LENGTH} | (words & VOCABULARY)
-    single = words - weak
+    weak = (words & VOCABULARY) | set(_SHORT_WORD.findall(flat))
     multi: set[str] = set()
-    if weak:
-        for original, line in zip(text.split("\n"), flat.split("\n"), strict=True):
-            if not weak.isdisjoint(line.split()):
-                multi |= {k for k in variants(original) if " " in k}
-    value_text = "\n".join(v.replace("\n", " ") for v in values if v)
-    value_flat = _NONWORD.sub(" ", value_text.casefold())
-    keys = {k.strip() for k in value_flat.split("\n")}
-    for line in _MULTI_PART.findall(value_text):  # ``H 4711``: as remember, like a name
-        keys |= variants(line)
-    keys |= {"".join(d) for d in _SPACED_DATE.findall(value_flat)}
-    keys |= {" ".join(d) for d in _COMPACT_DATE.findall(value_flat)}
-    keys = {k for k in keys if len(k) >= MIN_LENGTH and k not in VOCABULARY}
-    value_single = {k for k in keys if " " not in k}
-    _add(single | value_single, multi | (keys - value_single))
+    for line in flat.split("\n") if weak else ():
+        parts = line.split()
+        if weak.isdisjoint(parts) or len(parts) < 2:
+            continue
+        components = [" ".join(c.split()) for c in line.split("\t")]
+        components = [c for c in components if c]
+        multi.add(" ".join(components))
+        multi.add(" ".join(components[1:] + components[:1]))
+    return words, multi
 
 
 def _add(single: set[str], multi: set[str]) -> None:
     """Merge one-word and multi-word keys into the registry (under its lock)."""
-    starts = {k.partition(" ")[0] for k in multi}
-    longest = max((k.count(" ") + 1 for k in multi), default=1)
+    starts = set(_FIRST_WORD.findall("\n".join(multi)))
+    longest = max(map(str.count, multi, repeat(" ")), default=0) + 1
     with _registry.lock:
         _registry.single |= single
         _registry.multi |= multi
@@ -232,18 +262,26 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
         words = [m.group().casefold() for m in matches]
         i = 0
         while i < len(words):
-            size = 0
-            if words[i] in reg.starts:
-                for n in range(min(reg.longest, len(words) - i), 1, -1):
-                    if " ".join(words[i : i + n]) in reg.multi:
-                        size = n
-                        break
-            if not size and words[i] in reg.single:
+            size = _run_at(words, i) if words[i] in reg.starts else 0
+            if not size and _is_single_key(words[i]):
                 size = 1
             if size:
                 found.append((matches[i].start(), matches[i + size - 1].end()))
             i += size or 1
     return found
+
+
+def _run_at(words: list[str], i: int) -> int:
+    """The word count of the longest multi-word key starting at ``words[i]`` (0: none)."""
+    for n in range(min(_registry.longest, len(words) - i), 1, -1):
+        if " ".join(words[i : i + n]) in _registry.multi:
+            return n
+    return 0
+
+
+def _is_single_key(word: str) -> bool:
+    """A remembered word long enough and not CobbDesk's own (module rules)."""
+    return len(word) >= MIN_LENGTH and word in _registry.single and word not in VOCABULARY
 
 
 def redact(text: str) -> str:

@@ -37,7 +37,7 @@ from cobbdesk.core.store.entities import _PATIENT_FIELDS, EntityRecords
 from cobbdesk.core.store.films import FilmEditing
 from cobbdesk.core.store.integrity import Integrity, check_integrity
 from cobbdesk.core.store.migrations import migrate, stored_version
-from cobbdesk.core.store.overview import study_overview
+from cobbdesk.core.store.overview import patient_identifiers, study_overview
 from cobbdesk.core.store.records import (
     FilmRecord,
     Patient,
@@ -193,7 +193,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             if not read_only and version < SCHEMA_VERSION:  # a backup and writes: checked first
                 study.file_check.raise_if_damaged()
                 study.backup_made = migrate(study.engine, target, study.actor)
-            redact.remember_study(study)
+            redact.remember_joined(*patient_identifiers(study))  # deleted patients too
         except Exception:
             study.close()
             raise
@@ -226,7 +226,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             if version < SCHEMA_VERSION:
                 migrate(study.engine, study.path, study.actor,
                         server_backup="the administrator's (--i-have-a-backup)")  # fmt: skip
-            redact.remember_study(study)
+            redact.remember_joined(*patient_identifiers(study))  # deleted patients too
         except Exception:
             study.close()
             raise

@@ -110,10 +110,12 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
     from cobbdesk.core.dicom.film import Window
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.core.library_warnings import reading
 
     try:
         film = read_film(path, force=force)
-        voi = default_voi(film)
+        with reading(path):
+            voi = default_voi(film)
     except CobbdeskError as exc:
         return {"file": str(path), "ok": False, "error": exc.message}
     except Exception as exc:  # never let one file hide the records of the others
@@ -181,11 +183,13 @@ def _render(args: argparse.Namespace) -> int:
     from cobbdesk.core.dicom.film import Window
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.core.library_warnings import reading
 
     try:
         film = read_film(args.file, force=args.force)
         window = Window(*args.window) if args.window else None
-        image = render_film(film, window, invert=args.invert, max_size=args.max_size)
+        with reading(args.file):
+            image = render_film(film, window, invert=args.invert, max_size=args.max_size)
     except (CobbdeskError, ValueError) as exc:
         print(f"cobbdesk: error: {exc}", file=sys.stderr)
         return 1
@@ -203,9 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     as one line with its status, never as a traceback.  Output piped into a reader that
     stops early (``| head -1``) ends the command quietly with status 141, like coreutils.
     """
+    from cobbdesk.cli.output import route_warnings
     from cobbdesk.core import redact
 
     redact.install()
+    route_warnings()  # library warnings: one redacted line naming the file
     _password_prompt()
     _lock_wait_notice()
     mask = os.umask(0o077)

@@ -23,10 +23,13 @@ stderr).  :func:`fail` prints a :class:`CobbdeskError` and returns its exit stat
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
 
+from cobbdesk.core import library_warnings
+from cobbdesk.core import redact as redaction
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.redact import redact
 
@@ -79,3 +82,28 @@ def internal(error: BaseException) -> int:
         text = "".join(traceback.format_exception(error))
         sys.stderr.write(redact(text))
     return INTERNAL_ERROR
+
+
+class _Stderr(logging.Handler):
+    """Writes each record to the current ``sys.stderr`` (which tests may replace)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """One formatted line on stderr."""
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # a closed or broken stderr: logging's own fallback
+            self.handleError(record)
+
+
+def route_warnings() -> None:
+    """Library warnings (pydicom's among them) as ``cobbdesk: warning: FILE: TEXT`` — one
+    line, in CobbDesk's words where known, through the redacting filter
+    (:mod:`cobbdesk.core.library_warnings`); idempotent."""
+    logger = logging.getLogger(library_warnings.LOGGER_NAME)
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("cobbdesk: warning: %(message)s"))
+        logger.addHandler(handler)
+    logger.propagate = False  # the command line has no log file: stderr only
+    redaction.install(logger)
+    library_warnings.route()

@@ -145,9 +145,7 @@ def _import(args: argparse.Namespace) -> int:
         from cobbdesk.core.errors import StoreError
 
         raise StoreError(args.study, "no such study file; add --create to make a new study")
-    from cobbdesk.core.sr.reader import is_sr
-
-    reports = [p for p in args.paths if p.is_file() and is_sr(p)]
+    reports = [p for p in args.paths if _is_report(p)]
     if reports:
         return _import_sr(args, reports, [p for p in args.paths if p not in reports])
     with _open(args, create=args.create) as study:
@@ -173,6 +171,15 @@ def _import(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         _out(f"skipped: {skipped}")
     return 0 if report.ok else 1
+
+
+def _is_report(path: Path) -> bool:
+    """True for a DICOM SR file (its library warnings name it)."""
+    from cobbdesk.core.library_warnings import reading
+    from cobbdesk.core.sr.reader import is_sr
+
+    with reading(path.resolve()):
+        return path.is_file() and is_sr(path)
 
 
 def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]) -> int:

@@ -13,7 +13,7 @@ import platformdirs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from cobbdesk.core import redact
+from cobbdesk.core import library_warnings, redact
 from cobbdesk.gui import settings
 from cobbdesk.gui.demo import remove_leftovers, start_demo
 from cobbdesk.gui.main_window import MainWindow
@@ -37,6 +37,7 @@ def _setup_logging() -> None:
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     redact.install()  # this handler, the root's and the last-resort stderr handler
+    library_warnings.route()  # library warnings: one redacted log line naming the file
 
 
 def run(files: Sequence[Path] = (), demo: bool = False) -> int:

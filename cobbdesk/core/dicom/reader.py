@@ -35,6 +35,7 @@ from cobbdesk.core.errors import (
     NotDicomError,
     PixelDataError,
 )
+from cobbdesk.core.library_warnings import reading
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,10 @@ def read_film(path: str | os.PathLike[str], force: bool = False) -> Film:
     """
     path = Path(path)
     try:
-        if photo.image_format(path) is not None:  # JPEG/PNG/TIFF photo or scan of a film
-            return photo.read_photo(path)
-        return _read(path, force)
+        with reading(path):  # library warnings name this file (core.library_warnings)
+            if photo.image_format(path) is not None:  # JPEG/PNG/TIFF photo or scan of a film
+                return photo.read_photo(path)
+            return _read(path, force)
     except FilmError as exc:
         if exc.problem.isprintable():
             raise

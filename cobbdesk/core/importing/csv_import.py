@@ -70,6 +70,7 @@ from cobbdesk.core.importing.point_checks import (
     film_facing,
     region_warning,
 )
+from cobbdesk.core.library_warnings import reading
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
@@ -239,8 +240,9 @@ def _read_geometry(path: Path) -> _FilmGeometry | str:
         if image_format(path) is not None:  # a photo/scan: no header, uncalibrated
             film = read_photo(path)
             return _FilmGeometry(None, SpacingSource.NONE, film.rows, film.columns)
-        ds = pydicom.dcmread(path, stop_before_pixels=True)
-        spacing = spacing_of(ds)
+        with reading(path):  # library warnings name this file (core.library_warnings)
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            spacing = spacing_of(ds)
         rows, columns = int(ds.Rows), int(ds.Columns)
         return _FilmGeometry(
             spacing.spacing_mm, spacing.source, rows, columns, spacing.pixel_aspect

@@ -53,6 +53,7 @@ from cobbdesk.core.dicom.orientation import patient_orientation
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
+from cobbdesk.core.library_warnings import reading
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -206,7 +207,8 @@ def read_header(
     try:
         if isinstance(head, OSError):
             raise _FailError(f"cannot be read: {head.strerror or head}")
-        return _header_info(path, *_parse(path, head))
+        with reading(path):  # library warnings name this file (core.library_warnings)
+            return _header_info(path, *_parse(path, head))
     except _SkipError as exc:
         return "skipped", ScanIssue(path, str(exc))
     except _FailError as exc:

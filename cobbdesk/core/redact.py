@@ -55,7 +55,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import compress, repeat
+from operator import contains, itemgetter
 from typing import Any
 
 MASK = "[redacted]"
@@ -72,6 +73,10 @@ _COMPONENTS = re.compile(r"[\^,]")
 _NONWORD = re.compile(r"[^\w\n]+")
 _FIRST_WORD = re.compile(r"^(\w+) ", re.MULTILINE)
 _NONWORD_NAME = re.compile(r"[^\w\n\t]+")
+_COMPONENT_SEPARATOR = re.compile(r"[^\w\n]*[\^,][^\w\n]*")
+_EDGE_BLANK = re.compile(r"\n[ \t]|[ \t]\n")
+_LINE_EDGES = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
+_REST_THEN_FAMILY = itemgetter(2, 0)
 _SHORT_WORD = re.compile(rf"(?<!\w)\w{{1,{MIN_LENGTH - 1}}}(?!\w)")
 _WORD_SEPARATOR_WORD = re.compile(r"\w[\^, \t\r\f\v]+\w")
 _ISO_DATE_LINE = re.compile(r"^\d{4} \d{2} \d{2}$", re.MULTILINE)
@@ -163,12 +168,11 @@ def remember_patients(names: Iterable[str], values: Iterable[str]) -> None:
     separators) and ``values`` (MRNs, patient IDs, birth dates; as :func:`remember`).
 
     The same keys as :func:`remember`, except that every word of a name counts alone
-    (``O'Brien`` → ``Brien``) even when the name has one part, and that a name whose words
-    are all keys gets no multi-word key (``Jane Doe`` is masked word by word).
+    (``O'Brien`` → ``Brien``) even when the name has one part.
 
     >>> remember_patients(["Doe^Jane", "Li^Bo"], ["MRN-55501", "1970-01-01"])
     >>> redact("Jane Doe, bo li, mrn 55501, 19700101")
-    '[redacted] [redacted], [redacted], [redacted], [redacted]'
+    '[redacted], [redacted], [redacted], [redacted]'
     >>> forget_all()
     """
     remember_joined(
@@ -182,12 +186,12 @@ def remember_joined(names: str, values: str) -> None:
     ``group_concat``/``string_agg`` returns them).  A few whole-text passes (casefold, regex
     substitutions, C-level splits and set operations): 100,000 patients take a fraction of a
     second, where building every variant of every value took seconds."""
-    single, multi = _name_keys(names)
+    words, multi = _name_keys(names)
     flat = _NONWORD.sub(" ", values.casefold())
     if flat.startswith(" ") or flat.endswith(" ") or "\n " in flat or " \n" in flat:
         flat = "\n".join(line.strip() for line in flat.split("\n"))  # ``(123)`` → ``123``
     keys = set(flat.split("\n"))
-    multi_values = {k for k in keys if " " in k}
+    multi_values = set(compress(keys, map(contains, keys, repeat(" "))))  # C-level filter
     keys -= multi_values
     spaced = "\n".join(multi_values)
     keys |= set("\n".join(_ISO_DATE_LINE.findall(spaced)).replace(" ", "").split("\n"))
@@ -199,32 +203,29 @@ def remember_joined(names: str, values: str) -> None:
             for key in variants(values[line_start : None if line_end < 0 else line_end]):
                 (multi_values if " " in key else keys).add(key)
     keys.discard("")
-    _add(single | keys, multi | multi_values)
+    starts = words | set(_FIRST_WORD.findall("\n".join(multi_values)))
+    _add(words | keys, multi | multi_values, starts)
 
 
 def _name_keys(text: str) -> tuple[set[str], set[str]]:
     """(one-word, multi-word) keys of names given one a line: every word (the matcher skips
-    words shorter than :data:`MIN_LENGTH` and :data:`VOCABULARY`); the whole name in its
-    order and given names first (PS3.5 6.2: family^given^middle^prefix^suffix), only for
-    names with a short or vocabulary word (each word of the others is a key already)."""
-    flat = _NONWORD_NAME.sub(" ", text.casefold().replace("^", "\t").replace(",", "\t"))
-    words = set(flat.split())
-    weak = (words & VOCABULARY) | set(_SHORT_WORD.findall(flat))
-    multi: set[str] = set()
-    for line in flat.split("\n") if weak else ():
-        parts = line.split()
-        if weak.isdisjoint(parts) or len(parts) < 2:
-            continue
-        components = [" ".join(c.split()) for c in line.split("\t")]
-        components = [c for c in components if c]
-        multi.add(" ".join(components))
-        multi.add(" ".join(components[1:] + components[:1]))
-    return words, multi
+    words shorter than :data:`MIN_LENGTH` and :data:`VOCABULARY`), the whole name in its
+    order and with the given names first (PS3.5 6.2: family^given^middle^prefix^suffix).
+    Whole-text passes and C-level ``map``: no Python code runs per name."""
+    flat = _NONWORD_NAME.sub(" ", _COMPONENT_SEPARATOR.sub("\t", text.casefold()))
+    if flat[:1] in (" ", "\t") or flat[-1:] in (" ", "\t") or _EDGE_BLANK.search(flat):
+        flat = _LINE_EDGES.sub("", flat)
+    lines = flat.split("\n")
+    rotated = map(" ".join, map(_REST_THEN_FAMILY, map(str.partition, lines, repeat("\t"))))
+    multi = ("\n".join(lines) + "\n" + "\n".join(rotated)).replace("\t", " ")
+    return set(flat.split()), set(multi.split("\n"))
 
 
-def _add(single: set[str], multi: set[str]) -> None:
-    """Merge one-word and multi-word keys into the registry (under its lock)."""
-    starts = set(_FIRST_WORD.findall("\n".join(multi)))
+def _add(single: set[str], multi: set[str], starts: set[str] | None = None) -> None:
+    """Merge one-word and multi-word keys into the registry (under its lock); ``starts``: a
+    set holding every multi-word key's first word (computed when not given)."""
+    if starts is None:
+        starts = set(_FIRST_WORD.findall("\n".join(multi)))
     longest = max(map(str.count, multi, repeat(" ")), default=0) + 1
     with _registry.lock:
         _registry.single |= single

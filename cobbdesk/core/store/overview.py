@@ -151,7 +151,8 @@ def patient_list(study: Study) -> list[PatientRow]:
     p = patients.c
     query = select(p.id, p.study_id, p.name).where(p.deleted_utc.is_(None)).order_by(p.study_id)
     with study.engine.connect() as conn:
-        return [PatientRow(int(i), s, n, None) for i, s, n in conn.execute(query)]
+        rows = conn.execute(query).all()  # one fetchall, not a fetch per row
+    return [PatientRow(i, s, n, None) for i, s, n in rows]
 
 
 def patient_completeness(study: Study) -> dict[int, bool]:

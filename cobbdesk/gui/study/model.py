@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QWidget,
@@ -33,6 +33,10 @@ from cobbdesk.core.store.records import Patient
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Study ID", "Visit", "Cervical", "Lumbar", "Labs", "Missing")
+CHUNK = 1000
+"""Patients a lazily filled model hands the view at a time (``fetchMore``)."""
+NEAR_END = 100
+"""Painting one of a chunk's last this many rows asks for the next chunk."""
 COL_ID, COL_VISIT, COL_CERVICAL, COL_LUMBAR, COL_LABS, COL_MISSING = range(len(COLUMNS))
 MEASURED, UNMEASURED, MISSING = "✓", "○", "—"
 STATUS_COLOURS = {MEASURED: "#2e7d32", UNMEASURED: "#b26a00", MISSING: "#c62828"}
@@ -189,6 +193,9 @@ class StudyModel(QAbstractItemModel):
         self.show_identifiers = False
         self._all: list[_Node] = []
         self._rows: list[_Node] = []
+        self._shown = 0  # rows of _rows handed to the view (fetchMore adds CHUNK at a time)
+        self._painted = -1  # the last top-level row the view asked to paint
+        self._chunked = False
         self._by_id: dict[int, _Node] = {}
         self._source: PatientSource | None = None
         self._exists: dict[int, bool] = {}
@@ -208,19 +215,17 @@ class StudyModel(QAbstractItemModel):
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         """Every patient with its visits and films already loaded."""
-        self._source = None
+        self._source, self._chunked = None, False
         self._fill([_Node(PATIENT, p, None, -1) for p in overview])
 
     def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
         """The flat patient list; visits and films come from ``source`` on first use."""
-        self._source = source
+        self._source, self._chunked = source, True
         self._fill([_Node.lazy(row, source) for row in rows])
 
     def _fill(self, nodes: list[_Node]) -> None:
         self._all = nodes
-        self._by_id = {
-            (n.key.id if n.key is not None else n.item.patient.id): n for n in self._all
-        }
+        self._by_id = {(n.key.id if n.key is not None else n.item.patient.id): n for n in self._all}
         self._exists = {}
         self.set_filter(*self._filter)
 
@@ -239,7 +244,37 @@ class StudyModel(QAbstractItemModel):
         ]
         for row, node in enumerate(self._rows):
             node.row = row
+        self._shown = min(len(self._rows), CHUNK) if self._chunked else len(self._rows)
+        self._painted = -1
         self.endResetModel()
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        """More patients than the view holds, and it has painted one of its last rows.
+
+        A lazily filled model hands the view :data:`CHUNK` rows at a time, so its first layout
+        and paint do not grow with the study.  Qt also asks before its first layout (when
+        every row seems to fit), which would hand it every chunk at once: hence the painted
+        rows; :meth:`data` asks for the next chunk when one of the last rows is painted.
+        """
+        return (
+            not parent.isValid()
+            and self._shown < len(self._rows)
+            and self._painted >= self._shown - NEAR_END
+        )
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        """The next :data:`CHUNK` patients when :meth:`canFetchMore`."""
+        if self.canFetchMore(parent):
+            self.load_more()
+
+    def load_more(self) -> None:
+        """Hand the view the next :data:`CHUNK` patients (none left: nothing happens)."""
+        count = min(CHUNK, len(self._rows) - self._shown)
+        if count <= 0:
+            return
+        self.beginInsertRows(QModelIndex(), self._shown, self._shown + count - 1)
+        self._shown += count
+        self.endInsertRows()
 
     def _patient_node(
         self, *, visit_id: int | None = None, film_id: int | None = None
@@ -305,7 +340,7 @@ class StudyModel(QAbstractItemModel):
         self.endResetModel()
 
     def _changed(self, node: _Node) -> None:
-        if node.row < 0:
+        if node.row < 0 or (node.parent is None and node.row >= self._shown):
             return
         todo = [node]
         while todo:
@@ -320,8 +355,12 @@ class StudyModel(QAbstractItemModel):
         return index.internalPointer() if index.isValid() else None
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        siblings = self._rows if not parent.isValid() else parent.internalPointer().children
-        if not (0 <= row < len(siblings) and 0 <= column < len(COLUMNS)):
+        if not parent.isValid():
+            siblings, count = self._rows, self._shown
+        else:
+            siblings = parent.internalPointer().children
+            count = len(siblings)
+        if not (0 <= row < count and 0 <= column < len(COLUMNS)):
             return QModelIndex()
         return self.createIndex(row, column, siblings[row])
 
@@ -333,7 +372,7 @@ class StudyModel(QAbstractItemModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
-            return len(self._rows)
+            return self._shown
         if parent.column() > 0:
             return 0
         return len(parent.internalPointer().children)
@@ -341,7 +380,7 @@ class StudyModel(QAbstractItemModel):
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         node = self.node(parent)
         if node is None:
-            return bool(self._rows)
+            return bool(self._shown)
         if parent.column() > 0 or node.kind == FILM:
             return False
         if node.kind == PATIENT and not node.loaded:
@@ -363,6 +402,10 @@ class StudyModel(QAbstractItemModel):
         if node is None:
             return None
         column = index.column()
+        if node.parent is None and node.row > self._painted:
+            self._painted = node.row
+            if self.canFetchMore():
+                QTimer.singleShot(0, self.fetchMore)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(node, column)
         if role == Qt.ItemDataRole.ToolTipRole:

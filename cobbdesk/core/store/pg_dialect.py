@@ -27,7 +27,7 @@ from sqlalchemy import DDL, Connection, Engine, String, create_engine, event, te
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.compiler import compiles
 
-from cobbdesk.core.errors import StoreError
+from cobbdesk.core.errors import ServerUnavailableError, StoreError
 from cobbdesk.core.store import pg_faults, pg_url
 from cobbdesk.core.store.dialect import WRITE_OPTION
 from cobbdesk.core.store.pg_url import ServerLocation
@@ -197,10 +197,17 @@ def _beginner(loc: ServerLocation) -> Any:
 
 def _translator(loc: ServerLocation) -> Any:
     def handle_error(context: ExceptionContext) -> None:
-        """Re-raise a server or network fault as the user-facing error (``pg_faults.translate``)."""
+        """Re-raise a server or network fault as the user-facing error (``pg_faults.translate``);
+        a lost connection is marked a disconnect, so the pool drops it (the next write opens a
+        new one instead of failing once more on the dead socket)."""
         error = pg_faults.translate(context.original_exception, loc.path)
-        if error is not None:
-            raise error from None
+        if error is None:
+            return
+        if isinstance(error, ServerUnavailableError) and "statement timeout" not in error.message:
+            context.is_disconnect = True
+            if context.is_pre_ping:  # a pooled connection died: the pool opens a new one
+                return
+        raise error from None
 
     return handle_error
 

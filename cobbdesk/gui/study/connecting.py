@@ -81,6 +81,9 @@ def _attempt(parent: QWidget | None, opener: Callable[[], Study], label: str) ->
     dialog.show()
     try:
         while not future.done():
+            if dialog.wasCanceled():  # Cancel pressed (or cancel() called)
+                cancel()
+                break
             _pump(future)
     finally:
         showing.remove(dialog)

@@ -16,7 +16,7 @@ Reads and writes here go through the study's write queue as well (never on the U
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cobbdesk.core.compare.saver import FilmWrite
 from cobbdesk.core.store.conflicts import ConflictError
@@ -26,8 +26,9 @@ from cobbdesk.gui.conflicts import ask_theirs_or_mine
 from cobbdesk.gui.study.lab_form import LabWrite
 from cobbdesk.gui.study.saving import qt_waiter
 
-if TYPE_CHECKING:
-    from cobbdesk.gui.study.session import StudySession
+StudySession = Any
+"""The open study's :class:`~cobbdesk.gui.study.session.StudySession` (not imported: the
+session imports this module)."""
 
 logger = logging.getLogger("cobbdesk.gui.study")
 ask_conflict = ask_theirs_or_mine  # replaced in tests

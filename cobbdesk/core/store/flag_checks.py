@@ -77,7 +77,7 @@ class FlagInputs(NamedTuple):
 
 
 def flag_inputs(study: Study) -> FlagInputs:
-    """The inputs of the browser's film flags (see the module rules), from two queries."""
+    """The inputs of the browser's film flags (see the module rules), from three set queries."""
     with study.engine.connect() as conn:
         _ensure_math(conn)
         rows = [dict(r) for r in conn.execute(_candidates_query(conn)).mappings()]

@@ -182,11 +182,16 @@ def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
     """Float data through a VOI LUT: each value rounded to the nearest integer (half to even,
-    as :func:`voi_unit`), clamped to the table (PS3.3 C.11.2.1.1), then one table of levels."""
-    last = lut.table.size - 1
-    index = np.rint(pixels)
-    index -= lut.first_mapped
-    np.clip(index, 0, last, out=index)
+    as :func:`voi_unit`), then looked up as integer data are (:func:`_value_lut`: the levels of
+    every integer in the range, the table's ends for values beyond it, PS3.3 C.11.2.1.1)."""
+    rounded = np.rint(pixels)
+    low, high = (float(v) for v in cv2.minMaxLoc(rounded)[:2])
+    if math.isfinite(low) and math.isfinite(high) and high - low < _MAX_VALUE_LUT:
+        count = int(high - low) + 1
+        table = np.roll(_table(lut, int(low), int(high), inverted), int(low) % count)
+        return np.asarray(np.take(table, rounded.astype(np.intp), mode="wrap"), dtype=np.uint8)
+    index = np.clip(rounded - lut.first_mapped, 0, lut.table.size - 1)  # NaN or a huge range
+    np.nan_to_num(index, copy=False, nan=0.0)  # a NaN pixel reads the first entry
     levels = np.rint(lut.table / float((1 << lut.bits) - 1) * 255.0).astype(np.uint8)
     if inverted:
         levels = np.asarray(255 - levels, dtype=np.uint8)

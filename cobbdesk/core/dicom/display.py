@@ -168,16 +168,31 @@ def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
     """Integer data through a table of the exact output for every value in their range.
 
     ``rint(255 · voi_unit(v))`` for each ``v`` from the data's minimum to maximum (``n`` values,
-    at most ``_MAX_VALUE_LUT``; None otherwise), stored at position ``v mod n`` (a rotation of
-    the table), so one ``np.take(..., mode="wrap")`` indexes it with the values themselves,
-    signed or not: ``n`` consecutive integers have ``n`` different residues mod ``n``.
+    at most ``_MAX_VALUE_LUT``; None otherwise), read by :func:`_take_range`.
     """
     low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
-    count = high - low + 1
-    if count > _MAX_VALUE_LUT:
+    if high - low + 1 > _MAX_VALUE_LUT:
         return None
-    table = np.roll(_table(voi, low, high, inverted), low % count)
-    return np.asarray(np.take(table, pixels, mode="wrap"), dtype=np.uint8)
+    return _take_range(_table(voi, low, high, inverted), pixels, low, high)
+
+
+def _take_range(table: U8, values: npt.NDArray[Any], low: int, high: int) -> U8:
+    """``table[v − low]`` for integer ``values`` in ``[low, high]`` (``n`` = the table's size).
+
+    Near 0 (``−n <= low``, ``high < 2n``) the table is rotated to position ``v mod n`` and read
+    with ``np.take(mode="wrap")`` on the values themselves (numpy wraps by at most one step
+    there; ``n`` consecutive integers have ``n`` different residues).  Elsewhere ``v − low`` is
+    computed in the values' own type, where it may wrap (an int16 range wider than 32,767), and
+    read as the unsigned type of the same size, exact because ``0 <= v − low < 2**bits``.
+    """
+    count = high - low + 1
+    if -count <= low and high < 2 * count:
+        rotated = np.roll(table, low % count)
+        return np.asarray(np.take(rotated, values, mode="wrap"), dtype=np.uint8)
+    index = values - np.asarray(low, dtype=values.dtype)
+    if index.dtype.kind == "i":
+        index = index.view(np.dtype(f"u{index.dtype.itemsize}"))
+    return np.asarray(np.take(table, index), dtype=np.uint8)
 
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
@@ -187,9 +202,8 @@ def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
     rounded = np.rint(pixels)
     low, high = (float(v) for v in cv2.minMaxLoc(rounded)[:2])
     if math.isfinite(low) and math.isfinite(high) and high - low < _MAX_VALUE_LUT:
-        count = int(high - low) + 1
-        table = np.roll(_table(lut, int(low), int(high), inverted), int(low) % count)
-        return np.asarray(np.take(table, rounded.astype(np.intp), mode="wrap"), dtype=np.uint8)
+        table = _table(lut, int(low), int(high), inverted)
+        return _take_range(table, rounded.astype(np.intp), int(low), int(high))
     index = np.clip(rounded - lut.first_mapped, 0, lut.table.size - 1)  # NaN or a huge range
     np.nan_to_num(index, copy=False, nan=0.0)  # a NaN pixel reads the first entry
     levels = np.rint(lut.table / float((1 << lut.bits) - 1) * 255.0).astype(np.uint8)

@@ -59,9 +59,12 @@ INTEGER_FILMS = {
     "int16 CT": RNG.integers(-1024, 3072, (120, 160)).astype(np.int16),
     "int16 full range": RNG.integers(-32768, 32768, (120, 160)).astype(np.int16),
     "int32": RNG.integers(-300_000, 300_000, (120, 160)).astype(np.int32),
+    "uint16 far from 0": RNG.integers(30_000, 30_100, (120, 160)).astype(np.uint16),
+    "int16 far below 0": RNG.integers(-30_100, -30_000, (120, 160)).astype(np.int16),
 }
 WINDOWS = [(2048.0, 4096.0), (1500.0, 1.0), (-200.0, 1.0), (-1000.0, 350.0), (0.0, 2.0),
-           (40.5, 80.0), (-25000.0, 30000.0), (31000.0, 5.0), (-0.5, 7.0)]  # fmt: skip
+           (40.5, 80.0), (-25000.0, 30000.0), (31000.0, 5.0), (-0.5, 7.0), (30050.0, 41.0),
+           (-30040.5, 1.0)]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(INTEGER_FILMS))

@@ -197,14 +197,19 @@ def _take_range(table: U8, values: npt.NDArray[Any], low: int, high: int) -> U8:
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
     """Float data through a VOI LUT: each value rounded to the nearest integer (half to even,
-    as :func:`voi_unit`), then looked up as integer data are (:func:`_value_lut`: the levels of
-    every integer in the range, the table's ends for values beyond it, PS3.3 C.11.2.1.1)."""
-    rounded = np.rint(pixels)
-    low, high = (float(v) for v in cv2.minMaxLoc(rounded)[:2])
-    if math.isfinite(low) and math.isfinite(high) and high - low < _MAX_VALUE_LUT:
-        table = _table(lut, int(low), int(high), inverted)
-        return _take_range(table, rounded.astype(np.intp), int(low), int(high))
-    index = np.clip(rounded - lut.first_mapped, 0, lut.table.size - 1)  # NaN or a huge range
+    as :func:`voi_unit`), then looked up as integer data are (:func:`_take_range`: the levels
+    of every integer in the range, the table's ends beyond it, PS3.3 C.11.2.1.1).
+
+    OpenCV rounds to int32 in one pass (``cvRound``, half to even) and gives ``INT_MIN`` for
+    NaN and values outside int32: those films take the float path below.
+    """
+    info = np.iinfo(np.int32)
+    if pixels.dtype == np.float32:
+        rounded = cv2.add(pixels, 0.0, dtype=cv2.CV_32S)
+        low, high = (int(v) for v in cv2.minMaxLoc(rounded)[:2])
+        if info.min < low and high < info.max and high - low < _MAX_VALUE_LUT:
+            return _take_range(_table(lut, low, high, inverted), rounded, low, high)
+    index = np.clip(np.rint(pixels) - lut.first_mapped, 0, lut.table.size - 1)
     np.nan_to_num(index, copy=False, nan=0.0)  # a NaN pixel reads the first entry
     levels = np.rint(lut.table / float((1 << lut.bits) - 1) * 255.0).astype(np.uint8)
     if inverted:

@@ -150,3 +150,14 @@ def test_voi_lut_float_by_hand() -> None:
     pixels = np.tile(np.array([-7.0, -0.6, 0.4, 0.5, 1.5, 9.0], np.float32), (12, 12))
     got = render(pixels, VoiLut(-1, np.array([0, 100, 4095], np.uint16), 12), inverted=False)
     assert got[0, :6].tolist() == [0, 0, 6, 6, 255, 255]
+
+
+def test_voi_lut_float_beyond_int32_clamps_to_the_ends() -> None:
+    """+inf and 3e9 read the last entry, -inf and -3e9 the first (C.11.2.1.1 clamps); a NaN
+    pixel (no value) reads the first; a film of only +inf reads the last everywhere."""
+    lut = VoiLut(0, np.array([0, 100, 4095], np.uint16), 12)
+    pixels = np.zeros((10, 10), np.float32)
+    pixels[0, :5] = [np.inf, 3e9, -np.inf, -3e9, np.nan]
+    got = render(pixels, lut, inverted=False)
+    assert got[0, :5].tolist() == [255, 255, 0, 0, 0]
+    assert (render(np.full((10, 10), np.inf, np.float32), lut, inverted=False) == 255).all()

@@ -23,9 +23,9 @@ command line's stderr passes :func:`redact`, which replaces with ``[redacted]``:
 :data:`VOCABULARY` — words of CobbDesk's own messages and UI (*patient*, *film*, *study*,
 *visit*, *admission*, *month*, *rater*, …; each appears in the program's text, a test checks
 it; *ID* is shorter than :data:`MIN_LENGTH` anyway) — is not matched alone, so a patient
-named ``Patient^Zero`` or ``Study^Ann`` does not turn "Patient ID" into "[redacted] ID".  The whole name and its multi-word forms
-(``Patient Zero``, ``Zero Patient``) and every other word (``Ann``) are still masked, as is
-the caret form by rule 2.  The cost, accepted: a vocabulary word that *is* one part of a
+named ``Patient^Zero`` or ``Study^Ann`` does not turn "Patient ID" into "[redacted] ID".
+The whole name and its multi-word forms (``Patient Zero``, ``Zero Patient``) and every
+other word (``Ann``) are still masked, as is the caret form by rule 2.  The cost, accepted: a vocabulary word that *is* one part of a
 patient's name is not hidden when it stands alone.
 
 Matching looks each word, and each run of up to the longest remembered key's word count

@@ -25,8 +25,8 @@ command line's stderr passes :func:`redact`, which replaces with ``[redacted]``:
 it; *ID* is shorter than :data:`MIN_LENGTH` anyway) — is not matched alone, so a patient
 named ``Patient^Zero`` or ``Study^Ann`` does not turn "Patient ID" into "[redacted] ID".
 The whole name and its multi-word forms (``Patient Zero``, ``Zero Patient``) and every
-other word (``Ann``) are still masked, as is the caret form by rule 2.  The cost, accepted: a vocabulary word that *is* one part of a
-patient's name is not hidden when it stands alone.
+other word (``Ann``) are still masked, as is the caret form by rule 2.  The cost, accepted:
+a vocabulary word that *is* one part of a patient's name is not hidden when it stands alone.
 
 Matching looks each word, and each run of up to the longest remembered key's word count
 starting at a word that begins a multi-word key, up in hash sets: a log line is redacted in

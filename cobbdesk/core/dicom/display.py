@@ -45,6 +45,7 @@ U8 = npt.NDArray[np.uint8]
 AUTO_PERCENTILES = (0.5, 99.5)
 _MAX_VALUE_LUT = 1 << 20  # value-indexed LUTs are used up to this many distinct values
 _MIN_CV_PIXELS = 64
+_TAKE_ROWS = 64  # rows per np.take: its int64 copy of the indices stays in the CPU cache
 
 
 def _function(voi: Window) -> VoiFunction:
@@ -186,13 +187,21 @@ def _take_range(table: U8, values: npt.NDArray[Any], low: int, high: int) -> U8:
     read as the unsigned type of the same size, exact because ``0 <= v − low < 2**bits``.
     """
     count = high - low + 1
-    if -count <= low and high < 2 * count:
-        rotated = np.roll(table, low % count)
-        return np.asarray(np.take(rotated, values, mode="wrap"), dtype=np.uint8)
-    index = values - np.asarray(low, dtype=values.dtype)
-    if index.dtype.kind == "i":
-        index = index.view(np.dtype(f"u{index.dtype.itemsize}"))
-    return np.asarray(np.take(table, index), dtype=np.uint8)
+    out = np.empty(values.shape, np.uint8)
+    near = -count <= low and high < 2 * count
+    if near:
+        table = np.asarray(np.roll(table, low % count), dtype=np.uint8)
+    unsigned = np.dtype(f"u{values.dtype.itemsize}")
+    for start in range(0, values.shape[0], _TAKE_ROWS):  # numpy's intp copy stays in cache
+        rows = values[start : start + _TAKE_ROWS]
+        if near:
+            np.take(table, rows, mode="wrap", out=out[start : start + _TAKE_ROWS])
+            continue
+        index = rows - np.asarray(low, dtype=values.dtype)
+        if index.dtype.kind == "i":
+            index = index.view(unsigned)
+        np.take(table, index, out=out[start : start + _TAKE_ROWS])
+    return out
 
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:

@@ -113,9 +113,11 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
         info = np.iinfo(pixels.dtype)
         k = float(min(max(math.ceil(-beta / alpha), info.min), info.max))
     saturated = (256.0 - beta) / alpha  # at and above: 255
-    top = min(high, saturated) if alpha * high + beta > 256.0 else high
-    if not _single_precision_ok(alpha, beta, max(low, k), top):
-        return None
+    top = high
+    if alpha * high + beta > 2.0**30 or not _single_precision_ok(alpha, beta, max(low, k), top):
+        top = min(high, saturated)  # clamp from above too (one more pass)
+        if not _single_precision_ok(alpha, beta, max(low, k), top):
+            return None
     work = cv2.max(pixels, k)
     if top < high:
         cv2.min(work, saturated if floating else float(math.ceil(saturated)), dst=work)

@@ -32,6 +32,7 @@ class FilmItem(QGraphicsItem):
         self._padding_levels: list[np.ndarray] | None = None
         self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
         self._sampled: tuple[tuple[Any, ...], np.ndarray, np.ndarray | None] | None = None
+        self._rect: tuple[tuple[Any, ...], screen.Rect | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
@@ -104,8 +105,7 @@ class FilmItem(QGraphicsItem):
         u0, v0 = math.floor(exposed.left() * ratio) - 1, math.floor(exposed.top() * ratio) - 1
         u1, v1 = math.ceil(exposed.right() * ratio) + 1, math.ceil(exposed.bottom() * ratio) + 1
         try:
-            rect = screen.device_rect(to_device, (self.film.columns, self.film.rows),
-                                      (u0, v0, u1, v1))  # fmt: skip
+            rect = self._device_rect(to_device, (u0, v0, u1, v1))
         except ValueError:  # not a quarter-turn view (never set by FilmView): let Qt map it
             self._paint_transformed(painter)
             return
@@ -121,6 +121,14 @@ class FilmItem(QGraphicsItem):
         painter.setWorldTransform(QTransform())
         painter.drawImage(QPointF(rect[0] / ratio, rect[1] / ratio), self._last[2])
         painter.restore()
+
+    def _device_rect(self, to_device: screen.Affine, exposed: screen.Rect) -> screen.Rect | None:
+        """:func:`screen.device_rect`, remembered for the last geometry and exposed area."""
+        key = (to_device, exposed)
+        if self._rect is None or self._rect[0] != key:
+            size = (self.film.columns, self.film.rows)
+            self._rect = (key, screen.device_rect(to_device, size, exposed))
+        return self._rect[1]
 
     def _paint_transformed(self, painter: QPainter) -> None:
         """Fallback for an arbitrary transform: the coarsest level, scaled by Qt."""

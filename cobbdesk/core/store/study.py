@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.pool import Pool
 
 from cobbdesk.core import redact
 from cobbdesk.core.errors import StoreError, StudyReadOnlyError
@@ -82,6 +83,9 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
 
     #: The file's quick_check, running after the open (None: a new file or a server).
     file_check: BackgroundCheck | None = None
+    #: Set by :meth:`close`.
+    closed: bool = False
+    _closed_pools: tuple[Pool, ...] | list[Pool] = ()
 
     def __init__(
         self,
@@ -234,7 +238,24 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
 
     def close(self) -> None:
         """Release the database connections (the file is not checked; see ``__exit__``)."""
+        self.closed = True
+        # a connection checked out now returns to this pool later (close may run twice)
+        self._closed_pools = [*self._closed_pools, self.engine.pool]
         self.engine.dispose()
+
+    def release_if_closed(self) -> None:
+        """Close the connections a worker thread used while the study was being closed.
+
+        A background read (browser checks, the Raters panel, the audit-head poll) may still
+        hold a pooled connection when the window closes the study; SQLAlchemy's dispose
+        closes only idle connections, so the one checked out returns to the old pool later
+        (or a new one is opened) and nobody would close it.  Workers call this when they are
+        done with the study.
+        """
+        if self.closed:
+            for pool in self._closed_pools:
+                pool.dispose()
+            self.engine.dispose()
 
     def __enter__(self) -> Study:
         return self

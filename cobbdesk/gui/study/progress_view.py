@@ -155,6 +155,8 @@ class RatersPanel(QWidget):
                 result: Any = compute(study)
             except Exception as exc:
                 result = exc
+            finally:
+                study.release_if_closed()  # the study closed while this ran
             self._dispatch.post(self._arrived, generation, result)
 
         self._pool.submit(work)

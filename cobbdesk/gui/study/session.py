@@ -208,7 +208,13 @@ class StudySession(StudyJobs, StudyActions, QObject):
         self, study: Study, compute: Callable[[Study], Any], apply: Callable[[Any], None]
     ) -> None:
         """``apply(compute(study))``: compute on the worker thread, apply on the UI thread."""
-        worker = BackgroundJob(lambda _progress, _cancel: compute(study), self)
+        def job(_progress: Any, _cancel: Any) -> Any:  # worker thread
+            try:
+                return compute(study)
+            finally:
+                study.release_if_closed()  # the study closed while this ran
+
+        worker = BackgroundJob(job, self)
         generation = self._generation
 
         def finish(result: Any = None, error: BaseException | None = None) -> None:

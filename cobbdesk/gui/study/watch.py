@@ -26,8 +26,11 @@ SERVER_INTERVAL_MS = 3_000
 
 def read_head(study: Study) -> tuple[int, str] | None:
     """The study's recorded audit head (one indexed row)."""
-    with study.engine.connect() as conn:
-        return stored_head(conn)
+    try:
+        with study.engine.connect() as conn:
+            return stored_head(conn)
+    finally:
+        study.release_if_closed()  # the study closed while this ran
 
 
 class StudyWatcher(QObject):

@@ -102,11 +102,17 @@ def _say(kind: str, text: str) -> None:
 
 
 def _open(args: argparse.Namespace, create: bool = False) -> Any:
+    from cobbdesk.core.errors import StoreError
     from cobbdesk.core.store.study import Study
 
     path: Path = args.study
     if create and not path.exists():
-        return Study.create(path, actor=args.rater)
+        try:
+            return Study.create(path, actor=args.rater)
+        except StoreError:
+            if not path.exists():
+                raise
+            # another program created it first (creation is atomic): open theirs
     return Study.open(path, actor=args.rater)
 
 

@@ -6,9 +6,12 @@ their counterpart in :mod:`cobbdesk.core.store.pg_dialect` (engine, write lock, 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,10 +63,54 @@ def create_file(path: Path) -> None:
     SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions.
     """
     if path.exists():
-        raise StoreError(path, "a file with this name already exists; choose another name")
+        raise StoreError(path, EXISTS)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
+
+
+EXISTS = "a file with this name already exists; choose another name"
+
+
+def publish_new_file(target: Path, build: Callable[[Path], None]) -> None:
+    """Create the study file ``target`` complete or not at all.
+
+    ``build(tmp)`` writes the new study into a 0600 file beside ``target`` (and closes every
+    connection to it); the file is then left in rollback-journal mode (its WAL checkpointed
+    into it, SQLite §"Write-Ahead Logging") and hard-linked to ``target`` — atomic, and
+    refused when ``target`` exists (POSIX link(2) EEXIST).  Another program opening
+    ``target`` meanwhile finds no file or a complete study, never an empty or half-made one
+    (two ``import --create`` started together: one creates, the other opens).  On a file
+    system without hard links the name is claimed with O_EXCL and the file moved over it.
+
+    Raises StoreError when ``target`` exists; the temporary files are removed in every case.
+    """
+    if target.exists():
+        raise StoreError(target, EXISTS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    create_file(tmp)
+    try:
+        build(tmp)
+        with contextlib.closing(sqlite3.connect(tmp)) as conn:
+            conn.execute("PRAGMA journal_mode=DELETE")  # the WAL's pages into the file
+        _link(tmp, target)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{tmp}{suffix}")
+
+
+def _link(tmp: Path, target: Path) -> None:
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise StoreError(target, EXISTS) from None
+    except OSError as exc:
+        if exc.errno not in {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}:
+            raise
+        create_file(target)  # no hard links here: claim the name, then move the file over it
+        os.replace(tmp, target)
 
 
 def engine_for(path: Path, *, read_only: bool = False) -> Engine:

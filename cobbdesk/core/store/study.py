@@ -131,17 +131,24 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
                 raise StoreError(
                     study.path, "the database already holds a study; it was not changed"
                 )
-            target = study.path
-        else:
-            target = Path(path)
-            dialect.create_file(target)
-            study = cls(target, actor)
-        with study.transaction() as conn:
+            study._write_schema(study.path.name)
+            return study
+        target = Path(path)
+
+        def build(tmp: Path) -> None:
+            with cls(tmp, actor) as new:
+                new._write_schema(target.name)
+
+        dialect.publish_new_file(target, build)
+        return cls(target, actor)
+
+    def _write_schema(self, name: str) -> None:
+        """The tables, the schema version and the audit's first entry (``name``: the study)."""
+        with self.transaction() as conn:
             metadata.create_all(conn)
             conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             created = {"created": (None, f"v{SCHEMA_VERSION}")}
-            audit_log.record(conn, study.actor, "study", target.name, created)
-        return study
+            audit_log.record(conn, self.actor, "study", name, created)
 
     @classmethod
     def open(

@@ -104,7 +104,7 @@ def connect(loc: ServerLocation, *, read_only: bool = False, password: str | Non
         port=loc.port,
         database=loc.database,
         unix_sock=loc.unix_sock,
-        password=password if password is not None else pg_url.password(loc),
+        password=password if password is not None else pg_url.password(loc, ask_keyring=False),
         timeout=timeout,
         application_name="cobbdesk",
         startup_params=session_settings(loc, read_only=read_only),
@@ -129,11 +129,12 @@ def _creator(loc: ServerLocation, read_only: bool) -> Any:
         except Exception as exc:
             # pg8000 without a password for a server that asks: InterfaceError or, for SCRAM,
             # AttributeError (None.decode)
-            if pg_url.password(loc) is not None or not (
+            if pg_url.password(loc, ask_keyring=False) is not None or not (
                 "password" in str(exc).lower() or isinstance(exc, AttributeError)
             ):
                 raise
-        asked = pg_url.ask_password(loc)
+        # The OS keyring only now the server asked (a locked keyring may prompt the user)
+        asked = pg_url.keyring_password(loc) or pg_url.ask_password(loc)
         if asked is None:
             raise StoreError(loc.path, NEED_PASSWORD.format(user=loc.user))
         return connect(loc, read_only=read_only, password=asked)

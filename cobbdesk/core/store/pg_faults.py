@@ -70,6 +70,7 @@ def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa
     if isinstance(error, CobbdeskError):
         return error
     original: Any = getattr(error, "orig", None) or error
+    original = _login_refusal(original) or original
     if isinstance(original, OSError) or _lost(original):
         return ServerUnavailableError(path, UNREACHABLE.format(why=_why(original)))
     code = sqlstate(original)
@@ -90,6 +91,20 @@ def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa
         return StoreError(path, "the server refused the login (wrong role or password)")
     if code == "3D000":
         return StoreError(path, "the server has no such database")
+    return None
+
+
+def _login_refusal(error: BaseException) -> BaseException | None:
+    """The server's login refusal (28000/28P01) that pg8000 hides behind "network error": on
+    a refused login it closes the socket the server already closed, and that write's broken
+    pipe replaces the refusal (which stays in ``__context__``)."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return None
+        if sqlstate(seen) in ("28000", "28P01"):
+            return seen
+        seen = seen.__context__
     return None
 
 

@@ -13,10 +13,12 @@ Accepted forms (SQLAlchemy's URL syntax, https://docs.sqlalchemy.org/en/20/core/
 
 An argument that went through :class:`pathlib.Path` (``postgresql:/USER@HOST/DB``: the double
 slash collapsed) is recognised too.  The password is never part of the location CobbDesk keeps:
-it comes, in this order, from the URL itself, ``PGPASSWORD``, the password file (``PGPASSFILE``
-or ``~/.pgpass``, read only when private, like libpq:
-https://www.postgresql.org/docs/current/libpq-pgpass.html) or a prompt (:func:`set_prompt`),
-and is kept in this process's memory only.
+it comes, in this order, from the URL itself, what the user typed (a dialog's field or an
+earlier prompt, kept in this process's memory only), ``PGPASSWORD``, the password file
+(``PGPASSFILE`` or ``~/.pgpass``, read only when private, like libpq:
+https://www.postgresql.org/docs/current/libpq-pgpass.html), the OS keyring (the ``keyring``
+library: service ``cobbdesk``, user name ``USER@HOST:PORT/DB``; no usable keyring means no
+password from it, silently) or, last, a prompt (:func:`set_prompt`).
 
 >>> loc = parse("postgresql+pg8000://rater_a:secret@db.example:5433/trial")
 >>> (loc.user, loc.host, loc.port, loc.database, loc.url)
@@ -41,6 +43,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import os_keyring
 
 _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?:/+", re.IGNORECASE)
 DEFAULT_PORT = 5432
@@ -138,13 +141,39 @@ def _key(loc: ServerLocation) -> tuple[str, str, int, str]:
     return (loc.unix_sock or loc.host, loc.user, loc.port, loc.database)
 
 
-def password(loc: ServerLocation) -> str | None:
-    """The password for ``loc`` without asking: URL, ``PGPASSWORD``, password file, memory."""
+def password(loc: ServerLocation, *, ask_keyring: bool = True) -> str | None:
+    """The password for ``loc`` without prompting, in this order: the URL, what the user typed
+    (memory), ``PGPASSWORD``, the password file, the OS keyring (:func:`keyring_password`);
+    None when none has one.  With ``ask_keyring`` False the keyring is not consulted (it may
+    be slow, or ask the user to unlock it), only a password it gave this process already."""
     if loc.password is not None:
         return loc.password
     with _lock:
         remembered = _passwords.get(_key(loc))
-    return remembered or os.environ.get("PGPASSWORD") or pgpass(loc)
+    found = remembered or os.environ.get("PGPASSWORD") or pgpass(loc)
+    if found:
+        return found
+    if not ask_keyring:
+        return os_keyring.cached(keyring_username(loc))
+    return keyring_password(loc)
+
+
+def keyring_username(loc: ServerLocation) -> str:
+    """The keyring entry's user name: ``USER@HOST:PORT/DB`` (the socket folder as the host)."""
+    host = os.path.dirname(loc.unix_sock) if loc.unix_sock else loc.host
+    return f"{loc.user}@{host}:{loc.port}/{loc.database}"
+
+
+def keyring_password(loc: ServerLocation) -> str | None:
+    """The password stored for ``loc`` in the OS keyring (service ``cobbdesk``); None when
+    there is none or no usable keyring (see :mod:`os_keyring`: never raises)."""
+    return os_keyring.lookup(keyring_username(loc))
+
+
+def store_in_keyring(loc: ServerLocation, secret: str) -> bool:
+    """Store ``secret`` for ``loc`` in the OS keyring; False (nothing stored, nothing raised)
+    when there is no usable keyring or ``secret`` is empty."""
+    return bool(secret) and os_keyring.store(keyring_username(loc), secret)
 
 
 def remember_password(loc: ServerLocation, secret: str) -> None:

@@ -64,8 +64,9 @@ def _template_counts(conn: Connection, *where: Any) -> dict[int, dict[Region, in
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Building ~100,000 small objects triggers many full GC passes; none can free anything."""
+def collector_paused() -> Iterator[None]:
+    """Building ~100,000 small objects triggers many full GC passes; none can free anything
+    (the garbage collector is paused meanwhile, process-wide, and restored after)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -80,7 +81,7 @@ def study_overview(study: Study) -> list[PatientOverview]:
 
     Read through one connection, with the garbage collector paused while the records are built.
     """
-    with _collector_paused():
+    with collector_paused():
         return _build(study)
 
 
@@ -157,7 +158,7 @@ def patient_list(study: Study) -> list[PatientRow]:
         .where(p.deleted_utc.is_(None))
         .order_by(p.study_id)
     )
-    with study.engine.connect() as conn:  # the driver's rows straight into tuples (C level)
+    with collector_paused(), study.engine.connect() as conn:  # the driver's rows as tuples
         return list(map(PatientRow._make, conn.execute(query).cursor.fetchall()))
 
 
@@ -214,7 +215,7 @@ def _measured(region: Region) -> Any:
 
 def patient_overview(study: Study, patient_id: int) -> PatientOverview | None:
     """One patient's visits, films and counts (the browser loads these on demand)."""
-    with _collector_paused():
+    with collector_paused():
         found = _build(study, patient_id)
     return found[0] if found else None
 

@@ -28,7 +28,12 @@ from cobbdesk.core.store import (
     VisitKind,
     VisitOverview,
 )
-from cobbdesk.core.store.overview import PatientRow, patient_of, patient_overview
+from cobbdesk.core.store.overview import (
+    PatientRow,
+    collector_paused,
+    patient_of,
+    patient_overview,
+)
 from cobbdesk.core.store.records import Patient
 
 Index = QModelIndex | QPersistentModelIndex
@@ -221,7 +226,8 @@ class StudyModel(QAbstractItemModel):
     def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
         """The flat patient list; visits and films come from ``source`` on first use."""
         self._source, self._chunked = source, True
-        self._fill([_Node.lazy(row, source) for row in rows])
+        with collector_paused():  # 100,000 nodes: no full GC pass can free anything meanwhile
+            self._fill([_Node.lazy(row, source) for row in rows])
 
     def _fill(self, nodes: list[_Node]) -> None:
         self._all = nodes

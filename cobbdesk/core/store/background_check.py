@@ -8,12 +8,14 @@ that keep a damaged file from being written:
   version-less or newer file (:func:`~cobbdesk.core.store.dialect.probe` reads the header and
   the ``meta`` table), and waits for the check before a migration (which writes a backup and
   the new schema).
-* The check starts at once in a daemon thread on its own read-only connection
+* The check runs in a daemon thread on its own read-only connection
   (:func:`~cobbdesk.core.store.dialect.read_uri`; SQLite releases the GIL while it reads, so
-  reading the study goes on in parallel).
-* The first write (:meth:`Study.transaction`) waits for the result: a damaged file raises the
-  same StoreError as before (naming the newest backup) and nothing is written; so does every
-  later write.
+  reading the study goes on in parallel).  It starts at once (the CLI), or — ``Study.open(...,
+  defer_check=True)``, the GUI — when :meth:`BackgroundCheck.start` is called: after the study
+  browser's first paint, which it would otherwise compete with (#17).
+* The first write (:meth:`Study.transaction`) waits for the result, starting the check first
+  when nobody has: a damaged file raises the same StoreError as before (naming the newest
+  backup) and nothing is written; so does every later write.
 * Reading is allowed meanwhile.  A command that only reads (``stats``, ``film --list``) learns
   of damage when it leaves ``with Study.open(...)``, which raises the error then (the command
   exits non-zero with the one-line message after its output); ``verify`` waits for the check
@@ -34,14 +36,29 @@ from cobbdesk.core.store import dialect
 
 
 class BackgroundCheck:
-    """One ``quick_check`` of ``path`` in a daemon thread, started on construction."""
+    """One ``quick_check`` of ``path`` in a daemon thread, started on construction (or, with
+    ``start=False``, by the first :meth:`start`, :meth:`raise_if_damaged` or waiting
+    :meth:`result`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, start: bool = True) -> None:
         self.path = path
         self._done = threading.Event()
         self._error: CobbdeskError | None = None
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="cobbdesk-quick-check", daemon=True)
-        self._thread.start()
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the check (once; later calls do nothing).  Thread-safe."""
+        with self._lock:
+            if self._thread.ident is None:
+                self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        """True once the check has been started."""
+        return self._thread.ident is not None
 
     def _run(self) -> None:
         uri = dialect.read_uri(self.path, probe=False)
@@ -68,12 +85,16 @@ class BackgroundCheck:
 
     def result(self, timeout: float | None = 0.0) -> CobbdeskError | None:
         """The error found (None: sound, or not finished within ``timeout`` seconds;
-        ``timeout=None`` waits for the end)."""
+        ``timeout=None`` waits for the end, starting the check when it was not)."""
+        if timeout is None:
+            self.start()
         self._done.wait(timeout)
         return self._error if self._done.is_set() else None
 
     def raise_if_damaged(self) -> None:
-        """Wait for the check; raise the StoreError (or fault) it found."""
+        """Wait for the check (starting it when it was not); raise the StoreError (or
+        fault) it found."""
+        self.start()
         self._done.wait()
         if self._error is not None:
             raise self._error

@@ -158,6 +158,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
         *,
         read_only: bool = False,
         i_have_a_backup: bool = False,
+        defer_check: bool = False,
     ) -> Study:
         """Open a study; refuse, without changing a byte, anything that is not a sound one.
 
@@ -167,7 +168,9 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
         ``quick_check`` then runs in the background (:attr:`file_check`): a damaged file is
         refused before any write — the first write, and a migration, wait for the result —
         and a with-block that only read raises the damage when it ends
-        (:mod:`~cobbdesk.core.store.background_check`).  A
+        (:mod:`~cobbdesk.core.store.background_check`); ``defer_check``: the caller starts
+        it (``file_check.start()``, the GUI after its first paint), the first write at the
+        latest.  A
         study whose file or folder cannot be written (or ``read_only``) opens read-only:
         reading works, every write raises StudyReadOnlyError.  An older schema is migrated
         after a backup; that needs write access (StudyReadOnlyError otherwise).
@@ -200,7 +203,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             )
         study = cls(target, actor, read_only=read_only)
         try:
-            study.file_check = BackgroundCheck(target)
+            study.file_check = BackgroundCheck(target, start=not defer_check)
             if not read_only and version < SCHEMA_VERSION:  # a backup and writes: checked first
                 study.file_check.raise_if_damaged()
                 study.backup_made = migrate(study.engine, target, study.actor)

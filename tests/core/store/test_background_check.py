@@ -105,3 +105,44 @@ def test_cli_read_command_reports_damage_and_exits_1(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "w.csv").exists()
     assert counts(path) == before
+
+
+def test_deferred_check_starts_with_the_first_write_and_refuses_it(tmp_path: Path) -> None:
+    """The GUI opens with ``defer_check`` (the check starts after its first paint): until then
+    nothing runs, reading works, and a write that comes first starts the check and waits."""
+    path = damaged_study(tmp_path / "damaged.cobbdesk")
+    before = counts(path)
+    study = Study.open(path, actor="test", defer_check=True)
+    try:
+        assert study.file_check is not None
+        assert not study.file_check.started and not study.file_check.done
+        assert study.file_check.result() is None  # not started: no verdict yet
+        assert [p.study_id for p in study.patients()] == ["S001"]
+        assert not study.file_check.started  # reading does not start it
+        with pytest.raises(StoreError, match=r"damaged .*Page"):
+            study.add_patient("S002")
+        assert study.file_check.started and study.file_check.done
+    finally:
+        study.close()
+    assert counts(path) == before
+
+
+def test_deferred_check_started_by_the_caller(tmp_path: Path) -> None:
+    path = damaged_study(tmp_path / "damaged.cobbdesk")
+    with Study.create(tmp_path / "ok.cobbdesk", actor="test") as study:
+        study.add_patient("S001")
+    with Study.open(tmp_path / "ok.cobbdesk", actor="test", defer_check=True) as study:
+        assert study.file_check is not None
+        study.file_check.start()
+        study.file_check.start()  # once: a second start does nothing
+        assert study.file_check.result(timeout=None) is None
+        study.add_patient("S002")
+    damaged = Study.open(path, actor="test", defer_check=True)
+    try:
+        assert damaged.file_check is not None
+        damaged.file_check.start()
+        assert isinstance(damaged.file_check.result(timeout=None), StoreError)
+        with pytest.raises(StoreError, match="damaged"):
+            damaged.add_patient("S002")
+    finally:
+        damaged.close()

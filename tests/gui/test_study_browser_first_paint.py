@@ -69,8 +69,8 @@ def test_session_refresh_paints_first_and_fills_completeness_in_background(  # t
     try:
         assert win.session.open_study(tmp_path / "s.cobbdesk")
         browser = win.session.browser
-        assert browser.model.rowCount() == 3  # listed before the background job answers
-        assert browser.summary.text() == "3 patients · checking completeness…"
+        assert browser.summary.text() == "Loading patients…"  # read off the UI thread
+        qtbot.waitUntil(lambda: browser.model.rowCount() == 3, timeout=5000)
         qtbot.waitUntil(lambda: "incomplete" in browser.summary.text(), timeout=5000)
         assert browser.summary.text() == "3 patients · 2 incomplete"
     finally:

@@ -20,6 +20,7 @@ from cobbdesk.core.store.schema import audit
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.study.model import MEASURED
+from cobbdesk.gui.study.session_actions import raters_of
 from cobbdesk.gui.workers import FilmLoader
 from cobbdesk.synth.dicom import write_dicom
 from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
@@ -235,12 +236,15 @@ def test_labs_from_the_browser_and_rater(qtbot, window: MainWindow) -> None:  # 
     session = window.session
     visit_id = film_record(window, "lumbar").visit_id
     form = session.enter_labs(visit_id)
-    assert form is not None and "P0001 · Admission" in form.windowTitle()
+    assert form is not None
+    qtbot.waitUntil(lambda: not form.loading)  # read off the UI thread
+    assert "P0001 · Admission" in form.windowTitle()
     form.set_raw("vas", "4")
     assert form.save()
     model = session.browser.model
-    assert model.data(model.index(0, 4)) == MEASURED
-    assert {"r0", "tester"} <= set(session.rater_choices())
+    qtbot.waitUntil(lambda: model.data(model.index(0, 4)) == MEASURED)
+    assert session.study is not None
+    assert {"r0", "tester"} <= set(session.rater_choices(raters_of(session.study)))
     session.set_rater("dr_b")
     assert settings.settings().value("rater") == "dr_b"
     assert session.study.actor.rater == "dr_b"  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
-from cobbdesk.core.store.calibration import apply_calibration
+from cobbdesk.core.store.calibration import Calibration, apply_calibration
 from cobbdesk.core.store.outbox import First, attached, measurement_write
 
 T = TypeVar("T")
@@ -98,6 +98,21 @@ class StudyFilmStore:
         return found
 
 
+@dataclass(frozen=True)
+class SavedFilm:
+    """What a study holds for one film besides its record: the saved measurements and the
+    calibration in force (None: the header's spacing)."""
+
+    measurements: list[CobbMeasurement]
+    calibration: Calibration | None
+
+
+def read_saved(study: Study, record: FilmRecord) -> SavedFilm:
+    """The film's :class:`SavedFilm` (two reads; any thread: the GUI reads it off the UI
+    thread while the film decodes).  Raises the store's errors."""
+    return SavedFilm(study.measurements(record.id), study.film_calibration(record.id))
+
+
 def film_session(
     study: Study,
     record: FilmRecord,
@@ -106,13 +121,16 @@ def film_session(
     *,
     only_rater: bool = False,
     ask_reason: AskReason | None = None,
+    saved_film: SavedFilm | None = None,
 ) -> MeasurementSession:
     """A session on a study film holding its saved measurements (only ``rater``'s on request:
-    the compare view keeps readers independent).  Raises the store's errors."""
-    saved = study.measurements(record.id)
+    the compare view keeps readers independent), from ``saved_film`` when it was read already
+    (:func:`read_saved`).  Raises the store's errors."""
+    known = saved_film if saved_film is not None else read_saved(study, record)
+    saved = known.measurements
     if only_rater:
         saved = [m for m in saved if m.rater == rater]
-    calibration = study.film_calibration(record.id)
+    calibration = known.calibration
     if calibration is not None:  # the user's calibration replaces the header's spacing
         apply_calibration(film, calibration)
     store: MeasurementStore = StudyFilmStore(study, record.id)

@@ -103,7 +103,10 @@ class LabForm(QDialog):
         reason_prompt: ReasonPrompt | None = None,
         *,
         conflict_prompt: ConflictPrompt | None = None,
+        loading: bool = False,
     ) -> None:
+        """``loading``: the saved values are being read elsewhere (off the UI thread): the form
+        shows "Loading…", disabled, until :meth:`show_saved`; otherwise they are read here."""
         super().__init__(parent)
         self.setWindowTitle(f"Labs — {title}")
         self.study, self.visit_id, self.title = study, visit_id, title
@@ -111,7 +114,8 @@ class LabForm(QDialog):
         """True when the last save was kept for a server that is away (retried later)."""
         self.reason_prompt = reason_prompt
         self.conflict_prompt = conflict_prompt
-        self.saved = study.labs(visit_id)  # as the form opened: the baseline of every save
+        self.loading = loading
+        self.saved = {} if loading else study.labs(visit_id)  # the baseline of every save
         self.warnings: list[str] = []
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         self.problems: dict[str, str] = {}
@@ -130,6 +134,28 @@ class LabForm(QDialog):
         grid.addWidget(self.nlr, len(LAB_SPECS), 1)
         layout.addLayout(grid)
         self._add_footer(layout)
+        self._heading = heading
+        self._revalidate()
+        self._show_loading()
+
+    def _show_loading(self) -> None:
+        for editor in self.fields.values():
+            editor.setEnabled(not self.loading)
+        if self.loading:
+            self.message.setText("Loading…")
+
+    def show_saved(self, saved: Mapping[str, LabValue], title: str | None = None) -> None:
+        """The saved values read off the UI thread (and the visit's ``title``): fill the fields
+        with them, enable the form."""
+        if title is not None:
+            self.title = title
+            self.setWindowTitle(f"Labs — {title}")
+            self._heading.setText(f"<b>{title}</b>")
+        self.saved = dict(saved)
+        for name in self.fields:
+            self.set_raw(name, format_value(self.saved.get(name)))
+        self.loading = False
+        self._show_loading()
         self._revalidate()
 
     def _add_footer(self, layout: QVBoxLayout) -> None:
@@ -223,7 +249,7 @@ class LabForm(QDialog):
         lines += [f"<span style='color:{WARNING_COLOUR}'>⚠ {w}</span>" for w in self.warnings]
         self.message.setText("<br>".join(lines))
         save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        save.setEnabled(not self.problems)
+        save.setEnabled(not self.problems and not self.loading)
         save.setToolTip("Correct the values marked red first" if self.problems else "")
 
     # --- saving -----------------------------------------------------------------------------
@@ -277,7 +303,7 @@ class LabForm(QDialog):
     def save(self) -> bool:
         """Write the changed values (one transaction); False when refused, cancelled or when
         no reason was given."""
-        if self.problems:
+        if self.problems or self.loading:
             self._show_message()
             return False
         reason = ""

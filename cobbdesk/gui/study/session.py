@@ -19,8 +19,9 @@ in the browser's "Show identifiers" mode.  Log lines name films by number, never
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,23 +29,19 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from cobbdesk import __version__
-from cobbdesk.core.compare.saver import film_session
+from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study, pg_url
-from cobbdesk.core.store.overview import (
-    film_ids_and_mismatches,
-    patient_completeness,
-    patient_list,
-)
+from cobbdesk.core.store.overview import patient_completeness
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import connecting, lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
-from cobbdesk.gui.study.model import StudySource
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
+from cobbdesk.gui.study.reads import StudyReads, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
 from cobbdesk.gui.study.session_actions import FilmLink, StudyActions
 from cobbdesk.gui.study.watch import StudyWatcher
@@ -61,7 +58,7 @@ logger = logging.getLogger("cobbdesk.gui.study")
 STUDY_FILTER = "CobbDesk study (*.cobbdesk)"
 
 
-class StudySession(StudyJobs, StudyActions, QObject):
+class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
     """Owns the open :class:`Study` (at most one) for a :class:`MainWindow`."""
 
     def __init__(self, window: MainWindow) -> None:
@@ -82,6 +79,7 @@ class StudySession(StudyJobs, StudyActions, QObject):
         self.dock: QDockWidget | None = None
         self.restored = False  # the dock was placed by the saved layout (keep its size)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
+        self._init_reads()  # the patient list and films' saved state, off the UI thread
         self._pending: dict[Path, FilmRecord] = {}
         self._watch: StudyWatcher | None = None  # others' changes refresh the browser
         self.browser.filmActivated.connect(self.open_film)
@@ -107,7 +105,7 @@ class StudySession(StudyJobs, StudyActions, QObject):
         server is down).  Edits of the open study not saved yet are asked about first."""
         if not self.confirm_pending():
             return False
-        opener = Study.create if create else Study.open
+        opener = Study.create if create else partial(Study.open, defer_check=True)  # after paint
         rater = self.window.rater
         try:
             if pg_url.is_url(path):
@@ -161,8 +159,8 @@ class StudySession(StudyJobs, StudyActions, QObject):
             link.controller.set_clean()  # everything is in the study already
         # The study's films leave the window with it: their measurements are stored, and a
         # film left on screen would measure into a closed study.
-        self.window.close_films(set(self.links) | set(self._pending))
-        self.links, self._pending = {}, {}
+        self.window.close_films(set(self.links) | set(self._pending) | set(self._waiting))
+        self.links, self._pending, self._waiting, self._film_reads = {}, {}, {}, {}
         if self._watch is not None:
             self._watch.stop()
             self._watch = None
@@ -187,69 +185,11 @@ class StudySession(StudyJobs, StudyActions, QObject):
         for job in self.jobs:
             job.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._reads.shutdown(wait=True, cancel_futures=True)
         self.raters.shutdown()
         self.close_study()
         if self._compare_loader is not None:
             self._compare_loader.close()
-
-    def refresh(self) -> None:
-        """Paint the flat patient list now (one cheap query; visits and films load when shown);
-        completeness and film flags follow from a background job."""
-        study = self.study
-        if study is None:
-            return
-        self.browser.set_rows(patient_list(study), StudySource(study))
-        self.raters.show_study(study)
-        self._generation += 1  # jobs of an earlier refresh or study are ignored
-        self._in_background(study, patient_completeness, self.browser.set_completeness)
-        self._in_background(study, film_flags_of, self.browser.model.set_flags)
-
-    def _in_background(
-        self, study: Study, compute: Callable[[Study], Any], apply: Callable[[Any], None]
-    ) -> None:
-        """``apply(compute(study))``: compute on the worker thread, apply on the UI thread."""
-        def job(_progress: Any, _cancel: Any) -> Any:  # worker thread
-            try:
-                return compute(study)
-            finally:
-                study.release_if_closed()  # the study closed while this ran
-
-        worker = BackgroundJob(job, self)
-        generation = self._generation
-
-        def finish(result: Any = None, error: BaseException | None = None) -> None:
-            self.jobs.remove(worker)
-            if self.study is not study or self._generation != generation:
-                return
-            if error is not None:
-                errors.report(self.window, error, "Checking the saved angles")
-            else:
-                apply(result)
-
-        worker.finished.connect(finish)
-        worker.failed.connect(lambda e: finish(error=e))
-        self.jobs.append(worker)
-        self._pool.submit(worker.run)
-
-    def refresh_flags(self, overview: list[Any] | None = None) -> None:
-        """Flag films in the browser: implausible or stale angles, template/region mismatches."""
-        if self.study is None:
-            return
-        from cobbdesk.core.compare.flags import film_flags
-
-        if overview is None:
-            uids, mismatched = film_ids_and_mismatches(self.study)
-        else:
-            visits = [v for po in overview for v in po.visits]
-            uids = {f.sop_instance_uid: f.id for v in visits for fs in v.films.values() for f in fs}
-            mismatched = {fid: n for v in visits for fid, n in v.mismatched.items()}
-        try:
-            flags = film_flags(uids, self.study.measurements(), self.study.angle_discrepancies(),
-                               mismatched)  # fmt: skip
-        except Exception as exc:
-            errors.report(self.window, exc, "Checking the saved angles")
-            return
-        self.browser.model.set_flags(flags)
 
     def new_study_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
@@ -276,12 +216,14 @@ class StudySession(StudyJobs, StudyActions, QObject):
         for row, entry in enumerate(self.window.films):
             if entry.path == path:
                 clean = entry.controller is not None and entry.controller.is_clean()
-                if path not in self.links and clean:
+                if path not in self.links and path not in self._waiting and clean:
                     self._pending[path] = record
+                    self._read_film(record, path)
                     self.adopt(entry)
                 self.window.film_list.setCurrentRow(row)
                 return
         self._pending[path] = record
+        self._read_film(record, path)  # on the reads worker while the film decodes
         from cobbdesk.gui.demo import is_demo_path
 
         if not is_demo_path(Path(self.study.path)):
@@ -327,6 +269,12 @@ class StudySession(StudyJobs, StudyActions, QObject):
                 self.window, "Opening a study film failed", f"{entry.path.name}: {problem}"
             )
             return False
+        return self._attach_when_read(record, entry)  # "loading…" until the read arrived
+
+    def _attach(self, record: FilmRecord, entry: OpenFilm, read: SavedFilm) -> bool:
+        """Bind the decoded film to its study session built from ``read``."""
+        if self.study is None or entry.controller is None:
+            return False
         try:
             record = self._hash_on_first_open(record, entry.film)
             session = film_session(
@@ -335,6 +283,7 @@ class StudySession(StudyJobs, StudyActions, QObject):
                 entry.film,
                 self.window.rater,
                 ask_reason=lambda changes: self._ask(record, changes),
+                saved_film=read,
             )
         except Exception as exc:
             errors.report(self.window, exc, f"Reading the measurements of film #{record.id}")
@@ -390,10 +339,7 @@ class StudySession(StudyJobs, StudyActions, QObject):
         self.browser.model.set_measured(link.record.id, count)
         if self.saver is not None and self.saver.outbox.pending():
             return  # kept for the server: the save state in the status bar says so
-        if self.study is not None and self.study.server is not None:
-            self._in_background(self.study, film_flags_of, self.browser.model.set_flags)
-        else:
-            self.refresh_flags()
+        self.refresh_flags()  # on the checks worker, one job at a time
         self.window.status.showMessage(f"Saved to study (film #{link.record.id}).", 4000)
 
     def _late_failure(self, ticket: Any, error: BaseException) -> None:
@@ -401,15 +347,6 @@ class StudySession(StudyJobs, StudyActions, QObject):
         from cobbdesk.gui.study.late_failures import handle_late_failure
 
         handle_late_failure(self, ticket, error)
-
-
-def film_flags_of(study: Study) -> dict[int, list[str]]:
-    """Worker thread: film id → flags (implausible or stale angles, region mismatches), from
-    set-based SQL (:func:`~cobbdesk.core.store.flag_checks.flag_inputs`)."""
-    from cobbdesk.core.compare.flags import film_flags
-    from cobbdesk.core.store.flag_checks import flag_inputs
-
-    return film_flags(*flag_inputs(study))
 
 
 def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog
+from shiboken6 import isValid
 
 from cobbdesk.core.compare.saver import film_session_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.overview import patient_of, patient_overview
 from cobbdesk.gui import errors
 from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.model import visit_label
@@ -63,6 +66,10 @@ class StudyActions:
 
     def _inform(self, title: str, text: str) -> None:  # provided by StudyJobs
         raise NotImplementedError
+
+    def _in_background(self, study: Study, compute: Callable[[Study], Any],
+                       apply: Callable[[Any], None], **how: Any) -> None:  # fmt: skip
+        raise NotImplementedError  # provided by StudyReads
 
     # --- film properties ------------------------------------------------------------------
     def change_film(self, record: FilmRecord, what: str, value: str) -> bool:
@@ -144,45 +151,59 @@ class StudyActions:
 
     # --- labs, rater, audit ---------------------------------------------------------------------
     def enter_labs(self, visit_id: int | None = None) -> lab_form.LabForm | None:
+        """The visit's lab form: open at once, disabled with "Loading…" until its saved values
+        and title are read off the UI thread (:func:`labs_and_title`)."""
         visit_id = visit_id if visit_id is not None else self.browser.selected_visit_id()
         if self.study is None or visit_id is None:
             errors.present(self.window, "Enter labs", "Select a visit in the study browser first.")
             return None
-        form = lab_form.LabForm(
-            self.study,
-            visit_id,
-            self._visit_title(visit_id),
-            self.window,
-            reason_prompt=self.reason_prompt,
-        )
+        form = lab_form.LabForm(self.study, visit_id, f"visit #{visit_id}", self.window,
+                                reason_prompt=self.reason_prompt, loading=True)  # fmt: skip
         form.accepted.connect(lambda: None if form.kept else self._labs_saved(visit_id))
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.open()
+
+        def arrived(found: tuple[dict[str, Any], str]) -> None:
+            if isValid(form) and form.loading:
+                form.show_saved(*found)
+
+        self._in_background(self.study, lambda s: labs_and_title(s, visit_id), arrived,
+                            what="Reading lab values", reads=True, browser=False)  # fmt: skip
         return form
 
     def _visit_title(self, visit_id: int) -> str:
+        """The visit by study ID, from the browser's rows (may read the patient when its row
+        was never shown)."""
         found = self.browser.model.visit(visit_id)
         if found is None:
             return f"visit #{visit_id}"
         return f"{found[0].patient.study_id} · {visit_label(found[1])}"
 
     def _labs_saved(self, visit_id: int) -> None:
-        if self.study is not None:
-            labs = self.study.labs(visit_id)
-            count = sum(1 for k, v in labs.items() if k != "nlr" and v is not None)
-            self.browser.model.set_labs(visit_id, count)
-            logger.info("Visit #%d: labs saved", visit_id)
+        """The browser's labs mark of the visit, from the stored values (read off the UI thread)."""
+        if self.study is None:
+            return
+        logger.info("Visit #%d: labs saved", visit_id)
+        self._in_background(self.study, lambda s: lab_count(s, visit_id),
+                            lambda count: self.browser.model.set_labs(visit_id, count),
+                            what="Reading lab values", reads=True, browser=False)  # fmt: skip
 
-    def rater_choices(self) -> list[str]:
-        seen: set[str] = set()
-        if self.study is not None:
-            seen = {m.rater for m in self.study.measurements()}
+    def rater_choices(self, seen: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """The window's rater, the raters who measured in the study (``seen``), the login."""
         names = [self.window.rater, *sorted(seen), getpass.getuser()]
         return list(dict.fromkeys(n for n in names if n))
 
     def choose_rater(self) -> None:
+        """Ask who is measuring, offering the study's raters (read off the UI thread first)."""
+        if self.study is None:
+            self._ask_rater(set())
+            return
+        self._in_background(self.study, raters_of, self._ask_rater, what="Reading the raters",
+                            reads=True, browser=False)  # fmt: skip
+
+    def _ask_rater(self, seen: set[str]) -> None:
         name, ok = QInputDialog.getItem(
-            self.window, "Rater", "Who is measuring?", self.rater_choices(), 0, True
+            self.window, "Rater", "Who is measuring?", self.rater_choices(seen), 0, True
         )
         if ok and name.strip():
             self.set_rater(name)
@@ -206,3 +227,25 @@ class StudyActions:
             errors.present(self.window, "Audit trail damaged", result.problem)
         logger.info("Audit verification: %s", "ok" if result.ok else result.problem)
         return result.ok
+
+
+def labs_and_title(study: Study, visit_id: int) -> tuple[dict[str, Any], str]:
+    """Worker thread: the visit's saved lab values and its title (study ID · visit; never a
+    name), ``visit #N`` when the visit is gone."""
+    labs = study.labs(visit_id)
+    patient_id = patient_of(study, visit_id=visit_id)
+    found = patient_overview(study, patient_id) if patient_id is not None else None
+    visit = next((v for v in found.visits if v.visit.id == visit_id), None) if found else None
+    if found is None or visit is None:
+        return labs, f"visit #{visit_id}"
+    return labs, f"{found.patient.study_id} · {visit_label(visit)}"
+
+
+def lab_count(study: Study, visit_id: int) -> int:
+    """Worker thread: how many labs of the visit hold a value (the derived NLR not counted)."""
+    return sum(1 for k, v in study.labs(visit_id).items() if k != "nlr" and v is not None)
+
+
+def raters_of(study: Study) -> set[str]:
+    """Worker thread: the raters of the study's measurements."""
+    return {m.rater for m in study.measurements()}

@@ -32,7 +32,8 @@ SPECS: tuple[Spec, ...] = (
     ("quit", "&File", "&Quit", "Ctrl+Q", lambda w: w.close()),
     ("new_study", "&Study", "&New study…", "", lambda w: w.session.new_study_dialog()),
     ("open_study", "&Study", "&Open study…", "", lambda w: w.session.open_study_dialog()),
-    ("open_server_study", "&Study", "Open s&erver study…", "", lambda w: _open_server(w)),  # noqa: PLW0108 (defined below)
+    ("open_server_study", "&Study", "Open s&erver study…", "",
+     lambda w: w.session.open_study_dialog(server=True)),  # the Open study dialog's Server tab
     (
         "import",
         "&Study",
@@ -146,12 +147,6 @@ def _study_dialog(window: MainWindow, which: str) -> None:
         from cobbdesk.gui.study.stats_dialog import open_stats_dialog
 
         open_stats_dialog(window)
-
-
-def _open_server(window: MainWindow) -> None:
-    from cobbdesk.gui.study.server_dialog import open_server_study
-
-    open_server_study(window.session, window)
 
 
 def _calibrate(window: MainWindow) -> None:

@@ -124,12 +124,13 @@ def _creator(loc: ServerLocation, read_only: bool) -> Any:
 
         Raises StoreError when a password is needed and none can be asked for.
         """
+        known = pg_url.password(loc, ask_keyring=False)  # once: other threads may add one
         try:
-            return connect(loc, read_only=read_only)
+            return connect(loc, read_only=read_only, password=known)
         except Exception as exc:
             # pg8000 without a password for a server that asks: InterfaceError or, for SCRAM,
             # AttributeError (None.decode)
-            if pg_url.password(loc, ask_keyring=False) is not None or not (
+            if known is not None or not (
                 "password" in str(exc).lower() or isinstance(exc, AttributeError)
             ):
                 raise

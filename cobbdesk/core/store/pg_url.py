@@ -184,6 +184,14 @@ def remember_password(loc: ServerLocation, secret: str) -> None:
             _passwords[_key(loc)] = secret
 
 
+def forget_password(loc: ServerLocation, secret: str) -> None:
+    """Drop ``secret`` from this process's memory when it is what :func:`remember_password`
+    holds for ``loc`` (a typed password that did not open the study)."""
+    with _lock:
+        if secret and _passwords.get(_key(loc)) == secret:
+            del _passwords[_key(loc)]
+
+
 def ask_password(loc: ServerLocation) -> str | None:
     """Ask through the prompt (None when there is none or the user gave none); remembered."""
     if not _prompt:

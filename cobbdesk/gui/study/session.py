@@ -40,6 +40,7 @@ from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import connecting, lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
+from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
 from cobbdesk.gui.study.reads import StudyReads, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     OpenFilm = Any  # the window's film entry (path, film, controller, error)
 
 logger = logging.getLogger("cobbdesk.gui.study")
-STUDY_FILTER = "CobbDesk study (*.cobbdesk)"
 
 
 class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
@@ -199,10 +199,11 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             path = Path(name)
             self.open_study(path if path.suffix else path.with_suffix(".cobbdesk"), create=True)
 
-    def open_study_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open study", "", STUDY_FILTER)
-        if name:
-            self.open_study(Path(name))
+    def open_study_dialog(self, server: bool = False) -> bool:
+        """Study ▸ Open study…: one dialog, a File tab and a Server tab (:mod:`open_dialog`)."""
+        from cobbdesk.gui.study.open_dialog import open_study_dialog
+
+        return open_study_dialog(self, self.window, server=server)
 
     # --- films --------------------------------------------------------------------------------
     def open_film(self, record: FilmRecord) -> None:

@@ -20,44 +20,8 @@ from keyring.backends import fail
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import Study, os_keyring, pg_dialect
 from cobbdesk.core.store import pg_url as urls
+from tests.keyring_double import BrokenKeyring, MemoryKeyring, use_keyring
 from tests.pgcluster import PW_SECRET, PW_USER, SUPERUSER
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict; counts the look-ups."""
-
-    priority = 10  # type: ignore[assignment]  # keyring reads a class attribute as well
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-        self.lookups = 0
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.lookups += 1
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-class BrokenKeyring(MemoryKeyring):
-    """A backend that fails as a misconfigured D-Bus service does."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.lookups += 1
-        raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")
-
-
-def _use(backend: KeyringBackend) -> None:
-    keyring.set_keyring(backend)
-    os_keyring.reset()
 
 
 @pytest.fixture
@@ -69,7 +33,7 @@ def memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[MemoryKe
     monkeypatch.setattr(urls, "_passwords", {})
     urls.set_prompt(None)
     backend = MemoryKeyring()
-    _use(backend)
+    use_keyring(backend)
     yield backend
     keyring.set_keyring(before)
     os_keyring.reset()
@@ -116,7 +80,7 @@ def test_no_usable_keyring_gives_no_password_without_raising(
     memory: MemoryKeyring, backend: type[KeyringBackend]
 ) -> None:
     kind = backend()
-    _use(kind)
+    use_keyring(kind)
     loc = urls.parse("postgresql://alice@db.example/trial")
     assert urls.password(loc) is None
     assert urls.keyring_password(loc) is None
@@ -136,7 +100,7 @@ def test_a_keyring_that_never_answers_is_given_up(
             return "too-late"
 
     monkeypatch.setattr(os_keyring, "TIMEOUT_S", 0.05)
-    _use(Stuck())
+    use_keyring(Stuck())
     try:
         assert urls.password(urls.parse("postgresql://alice@db.example/trial")) is None
         assert not urls.store_in_keyring(urls.parse("postgresql://alice@db.example/t"), "x")

@@ -184,7 +184,7 @@ class OpenStudyDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(buttons)
-        self.resize(self.sizeHint().expandedTo(self.minimumSizeHint()))
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 90))  # a path fits
 
     def open_in(self, session: StudyOpener) -> bool:
         """Open the current tab's study through ``session``; False when nothing opened."""

@@ -18,9 +18,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError
 
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="cobbdesk calibrate",
         description="Calibrate a study film on an object of known length (ruler, ball).",
     )
-    parser.add_argument("study", type=Path)
+    parser.add_argument("study", type=study_location)
     parser.add_argument("uid", help="the film's SOP Instance UID")
     parser.add_argument(
         "points", nargs="*", type=float, metavar="X1 Y1 X2 Y2", help="the line, in pixels"

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.locations import study_location
+
 COMMANDS = ("export", "stats")
 
 
@@ -25,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="write the study as CSV, XLSX, SPSS or a codebook")
-    export.add_argument("study", type=Path)
+    export.add_argument("study", type=study_location)
     export.add_argument(
         "--format", required=True, choices=("wide", "long", "xlsx", "sav", "codebook", "sr"),
         help="sr: one DICOM Comprehensive SR per film and rater into the folder -o",
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the full statistics (as 'cobbdesk stats --json') from the same data",
     )
     stats = sub.add_parser("stats", help="paired tests, correlations, reliability")
-    stats.add_argument("study", type=Path)
+    stats.add_argument("study", type=study_location)
     stats.add_argument("--json", action="store_true", help="print machine-readable results")
     stats.add_argument("--report", type=Path, help="write a self-contained HTML report")
     stats.add_argument(

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cobbdesk film",
         description="List a study's films, or correct one film's region, visit or facing.",
     )
-    parser.add_argument("study", type=Path)
+    parser.add_argument("study", type=study_location)
     parser.add_argument("uid", nargs="?", help="SOP Instance UID of the film to change")
     parser.add_argument("--rater", metavar="NAME", help="who acts (default: the OS user)")
     listing = parser.add_argument_group("listing")

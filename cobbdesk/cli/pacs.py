@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail
 from cobbdesk.core.errors import CobbdeskError
 
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     _node_args(find)
     _query_args(find)
     get = sub.add_parser("get", help="retrieve a patient's CR/DX films into a study")
-    get.add_argument("study", type=Path)
+    get.add_argument("study", type=study_location)
     _node_args(get)
     _query_args(get)
     get.add_argument("--move", action="store_true", help="C-MOVE to CobbDesk's storage SCP")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cobbdesk plan")
     sub = parser.add_subparsers(dest="action", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("study", type=Path)
+    common.add_argument("study", type=study_location)
     common.add_argument("name", help="the plan's name")
     common.add_argument("--actor", metavar="NAME", help="who acts (audit; default: OS user)")
     create = sub.add_parser("create", parents=[common], help="create a reading plan")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from cobbdesk.cli.locations import exists, study_location
 from cobbdesk.cli.output import fail, say
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print the report as JSON")
     common.add_argument("--rater", metavar="NAME", help="who acts (default: the OS user)")
     imp = sub.add_parser("import", parents=[common], help="import DICOM films into a study")
-    imp.add_argument("study", type=Path)
+    imp.add_argument("study", type=study_location)
     imp.add_argument("paths", nargs="+", type=Path, help="files, folders or DICOMDIRs")
     imp.add_argument("--create", action="store_true", help="create the study file if needed")
     photo = imp.add_argument_group(
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     photo.add_argument("--region", choices=("cervical", "lumbar"), default="unknown")
     for name, what in (("labs", "lab values"), ("measure", "measurement points")):
         cmd = sub.add_parser(name, parents=[common], help=f"import {what} from a CSV file")
-        cmd.add_argument("study", type=Path)
+        cmd.add_argument("study", type=study_location)
         cmd.add_argument("csv", type=Path)
         cmd.add_argument("--reason", default="", help="why saved values are changed")
     plan = sub.choices["measure"].add_argument_group("readings of a reading plan (#14)")
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--override-washout", metavar="REASON", default="",
                       help="open the round before its washout has passed (audited)")
     verify = sub.add_parser("verify", parents=[common], help="check a study file")
-    verify.add_argument("study", type=Path)
+    verify.add_argument("study", type=study_location)
     verify.add_argument(
         "--head", action="store_true", help="print the audit head (keep it outside the study)"
     )
@@ -103,17 +104,32 @@ def _say(kind: str, text: str) -> None:
 
 def _open(args: argparse.Namespace, create: bool = False) -> Any:
     from cobbdesk.core.errors import StoreError
+    from cobbdesk.core.store import pg_url
     from cobbdesk.core.store.study import Study
 
-    path: Path = args.study
-    if create and not path.exists():
+    location = args.study
+    if create and (pg_url.is_url(location) or not location.exists()):
         try:
-            return Study.create(path, actor=args.rater)
+            return Study.create(location, actor=args.rater)
         except StoreError:
-            if not path.exists():
+            if not exists(location) or (pg_url.is_url(location) and not _holds_study(location)):
                 raise
-            # another program created it first (creation is atomic): open theirs
-    return Study.open(path, actor=args.rater)
+            # the file was created by another program first (creation is atomic), or the
+            # server database already holds the study: open it
+    return Study.open(location, actor=args.rater)
+
+
+def _holds_study(url: str) -> bool:
+    """Whether the server database at ``url`` already holds a study (else Create's error
+    was another fault, which must be reported)."""
+    from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.core.store.study import Study
+
+    try:
+        Study.open(url).close()
+    except CobbdeskError:
+        return False
+    return True
 
 
 def _progress(what: str = "reading headers") -> Callable[[int, int], None] | None:
@@ -147,7 +163,7 @@ def _import(args: argparse.Namespace) -> int:
             _say("error", "photos need both --patient and --visit")
             return 2
         photos = PhotoTarget(args.patient, args.visit, args.region)
-    if not args.create and not args.study.exists():
+    if not args.create and not exists(args.study):
         from cobbdesk.core.errors import StoreError
 
         raise StoreError(args.study, "no such study file; add --create to make a new study")

@@ -42,3 +42,32 @@ def test_an_unreachable_study_is_reported_not_raised(qtbot: Any, tmp_path: Path)
         pass
     watcher.stop()
     study.close()
+
+
+def test_the_unreachable_message_is_short_and_leaves_when_the_study_is_back(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """A tester saw "Study not reachable (… nothing was saved. Check that the server is running
+    and the address is r" cut mid-word, and still there after the server came back."""
+    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.study.session import UNREACHABLE
+    from cobbdesk.gui.workers import FilmLoader
+
+    path = tmp_path / "w.cobbdesk"
+    Study.create(path, actor="dr_a").close()
+    win = MainWindow(rater="dr_a", loader=FilmLoader(isolated=False))
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    assert win.session.open_study(path)
+    watcher = win.session._watch
+    assert watcher is not None
+    long_reason = "the study cannot be read: " + "a very long reason, " * 20
+    watcher.unreachable.emit(long_reason)
+    message = win.status.currentMessage()
+    assert message.startswith(UNREACHABLE) and len(message) < 60 and "saved" not in message
+    assert win.status.toolTip() == long_reason  # the whole reason is one hover away
+    watcher.timer.setInterval(50)
+    watcher.down = True  # the next successful poll is the study coming back
+    qtbot.waitUntil(lambda: not win.status.currentMessage().startswith(UNREACHABLE), timeout=10_000)
+    assert win.status.toolTip() == ""
+    win.session.shutdown()

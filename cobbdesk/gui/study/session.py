@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     OpenFilm = Any  # the window's film entry (path, film, controller, error)
 
 logger = logging.getLogger("cobbdesk.gui.study")
+UNREACHABLE = "Study not reachable"
 
 
 class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
@@ -137,9 +138,8 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         self.refresh()
         self._watch = StudyWatcher(study, self)
         self._watch.changed.connect(self.refresh)
-        self._watch.unreachable.connect(
-            lambda why: self.window.status.showMessage(f"Study not reachable ({why}); retrying")
-        )
+        self._watch.unreachable.connect(self._study_unreachable)
+        self._watch.reachable.connect(self._study_reachable)
         self._watch.start()
         if self.dock is not None:
             self.dock.show()
@@ -174,6 +174,18 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             self.browser.clear()
             self.raters.show_study(None)
             self.window.setWindowTitle(f"CobbDesk {__version__}")
+
+    def _study_unreachable(self, why: str) -> None:
+        """The audit-head poll failed: a short message that fits the status bar (the reason,
+        which may be long, in its tooltip), cleared by :meth:`_study_reachable`."""
+        seconds = self._watch.timer.interval() // 1000 if self._watch is not None else 0
+        self.window.status.showMessage(f"{UNREACHABLE} — checking again every {seconds} s")
+        self.window.status.setToolTip(why)
+
+    def _study_reachable(self) -> None:
+        if self.window.status.currentMessage().startswith(UNREACHABLE):
+            self.window.status.clearMessage()
+        self.window.status.setToolTip("")
 
     def confirm_pending(self) -> bool:
         """True when the open study may close: no edit waits for the server, or the user

@@ -36,6 +36,7 @@ def read_head(study: Study) -> tuple[int, str] | None:
 class StudyWatcher(QObject):
     changed = Signal()
     unreachable = Signal(str)
+    reachable = Signal()  # again, after ``unreachable``
     _result = Signal(object)
 
     def __init__(self, study: Study, parent: QObject | None = None) -> None:
@@ -44,6 +45,7 @@ class StudyWatcher(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-watch")
         self._busy = False
         self._last: Any = None
+        self.down = False  # the last read failed
         self._result.connect(self._arrived)
         self.timer = QTimer(self)
         self.timer.setInterval(SERVER_INTERVAL_MS if study.server else FILE_INTERVAL_MS)
@@ -65,11 +67,16 @@ class StudyWatcher(QObject):
         try:
             head = future.result()
         except CobbdeskError as exc:
+            self.down = True
             self.unreachable.emit(exc.message)
             return
         except Exception as exc:  # a closed study, a driver fault: the next tick retries
+            self.down = True
             self.unreachable.emit(type(exc).__name__)
             return
+        if self.down:
+            self.down = False
+            self.reachable.emit()
         if not first and head != self._last:
             self.changed.emit()
         self._last = head if head is not None else (0, "")

@@ -72,6 +72,7 @@ from cobbdesk.core.importing.point_checks import (
 )
 from cobbdesk.core.library_warnings import reading
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
+from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
 
@@ -139,6 +140,8 @@ def import_points(
                 study, cells, (geometry, facings), reason=reason, report=report, row=row,
                 save=save,
             )  # fmt: skip
+        except STUDY_FAULTS as exc:  # locked, server gone...: every later row would meet it
+            raise stopped(exc, report.imported) from exc
         except CobbdeskError as exc:
             report.errors.append(RowIssue(row, exc.problem))
     return report

@@ -33,6 +33,7 @@ from cobbdesk.core.store.bulk_labs import (
     visit_ids,
     write_labs,
 )
+from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.records import VisitKind
 from cobbdesk.core.store.study import Study
 
@@ -237,7 +238,10 @@ def _flush(
 ) -> None:
     if not pending:
         return
-    done = write_labs(study, pending, reason=reason, visit_keys=lookup.visits)
+    try:
+        done = write_labs(study, pending, reason=reason, visit_keys=lookup.visits)
+    except STUDY_FAULTS as exc:  # locked, server gone...: the chunks before it stay saved
+        raise stopped(exc, report.imported) from exc
     report.imported += done.rows
     report.values += done.values
     report.visits_created += [

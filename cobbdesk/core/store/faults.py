@@ -32,6 +32,7 @@ from cobbdesk.core.errors import (
     CobbdeskError,
     DiskFullError,
     ExportError,
+    ServerUnavailableError,
     StoreError,
     StudyLockedError,
     StudyReadOnlyError,
@@ -54,6 +55,24 @@ ADVICE = {
 }
 OTHER_ADVICE = "Choose a folder you can write to, or ask for write permission, then try again"
 DISK_FULL = "the disk is full; nothing was saved. Free some space on that disk, then try again"
+NOTHING_SAVED = "; nothing was saved"
+#: Faults of the study as a whole (its lock, server, rights, disk): every later write of a run
+#: would meet the same one, so a run of row writes stops at the first (:func:`stopped`).
+STUDY_FAULTS: tuple[type[CobbdeskError], ...] = (
+    StudyLockedError, StudyReadOnlyError, DiskFullError, ServerUnavailableError,
+)  # fmt: skip
+STOPPED = (
+    "{problem}. The import stopped there: {saved} row(s) had been saved before it; running "
+    "the same command again is safe (rows already saved are reported as unchanged)"
+)
+
+
+def stopped(error: CobbdeskError, saved: int) -> CobbdeskError:
+    """``error`` (one of :data:`STUDY_FAULTS`) restated for a run of row writes that it ended
+    after ``saved`` rows were saved: same class (same exit status), same path, saying how
+    many rows were saved and that re-running is safe; "nothing was saved" is dropped."""
+    problem = error.problem.replace(NOTHING_SAVED, "").rstrip(". ")
+    return type(error)(error.path, STOPPED.format(problem=problem, saved=saved))
 
 
 def writable(path: Path) -> bool:

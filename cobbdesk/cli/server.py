@@ -26,7 +26,8 @@ def _parser(command: str) -> argparse.ArgumentParser:
             prog="cobbdesk copy",
             description="Copy a whole study (audit trail included) between a file and a "
             "server, in either direction, into a new file or an empty database; the copy is "
-            "then proved equal, table by table (cobbdesk verify SOURCE --same-as DEST).",
+            "then proved equal, table by table (cobbdesk verify SOURCE --same-as DEST). The "
+            "copy is recorded first in the source's audit trail (who, destination).",
         )
         parser.add_argument("source", help="a study file or postgresql://USER@HOST/DB")
         parser.add_argument("dest", help="a new study file or an empty server database")

@@ -3,8 +3,12 @@
 :func:`copy_study` reads every table of the source in one read snapshot and writes them, rows
 and ids unchanged — the audit trail and ``meta`` (schema version, audit head, settings)
 included — into an *empty* destination in one write transaction: a new file (0600), or a
-server database (schema) holding no study.  Nothing is added to the copy's audit trail, so its
-chain head is the source's.  The copy is then proved equal by :func:`digest`.
+server database (schema) holding no study.  The copy is a whole *identified* study leaving its
+source, so — like an identified export (:mod:`cobbdesk.core.export.writers`) — it is first
+recorded in the **source's** audit trail (entity ``copy``: destination, what, identified,
+the head before the row; actor: the source's, on a server its database role); the copy then
+carries that row too, so both have the same chain head and :func:`digest` proves them equal.
+A source that cannot record it (read-only, locked) is refused before anything is copied.
 
 :func:`digest` is, per table, the row count and the SHA-256 of the rows in primary-key order,
 each row the canonical JSON of its values in column order (floats by their shortest repr, so
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Integer, select
 
 from cobbdesk.core.errors import StoreError
+from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import dialect, pg_dialect, pg_url
 from cobbdesk.core.store.audit import insert_many
 from cobbdesk.core.store.schema import metadata
@@ -118,8 +124,17 @@ def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
     Source faults raise the usual store errors; the destination is written in one transaction.
     """
     with Study.open(source) as study:
+        if study.read_only:
+            raise StoreError(study.path, "the study is read-only: the copy could not be "
+                             "recorded in its audit trail; nothing was copied")  # fmt: skip
         engine, label = _empty_destination(dest)
         try:
+            try:
+                _record_copy(study, dest)
+            except Exception:  # nothing copied: a new destination file is not left behind
+                if not pg_url.is_url(dest):
+                    Path(label).unlink(missing_ok=True)
+                raise
             with study.engine.connect() as reader, reader.begin(), dialect.writing(engine) as out:
                 metadata.create_all(out)
                 names = set(_existing(reader))
@@ -137,6 +152,29 @@ def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
         problems = "; ".join(wanted.differences(got))
         raise StoreError(label, f"the copy differs from the source ({problems})")
     return got
+
+
+def destination_label(dest: StudyLocation) -> str:
+    """How the audit names a copy's destination: a server's URL without its password, or
+    the file's absolute path."""
+    if pg_url.is_url(dest):
+        return pg_url.parse(dest).url
+    return str(Path(dest).absolute())
+
+
+def _record_copy(study: Study, dest: StudyLocation) -> None:
+    """Record the copy in the source's audit trail (as an identified export is recorded:
+    one row per field, the head before them, the source's actor).  Raises the store's
+    write errors (StudyLockedError, StudyReadOnlyError) — then nothing is copied."""
+    changes: dict[str, tuple[object, object]] = {
+        "destination": (None, destination_label(dest)),
+        "what": (None, "whole study (every table, audit trail included)"),
+        "identified": (None, True),
+    }
+    with study.transaction() as conn:
+        changes["audit_head"] = (None, audit_log.head_text(*audit_log.head(conn)))
+        audit_log.record(conn, study.actor, "copy", uuid.uuid4().hex, changes,
+                         reason="identified copy of the whole study (names, MRNs, dates)")
 
 
 def _copy_table(reader: Connection, out: Connection, table: Any) -> None:

@@ -9,7 +9,9 @@ Accepted forms (SQLAlchemy's URL syntax, https://docs.sqlalchemy.org/en/20/core/
   parameter) or libpq's ``?host=/run/postgresql`` (the folder; the socket file is added);
 * ``?statement_timeout=MS`` — the server cancels any statement running longer (default 60 000);
 * ``?schema=NAME`` — the study lives in that schema (several studies in one database); the
-  default is ``public``.
+  default is ``public``;
+* ``?port=N`` (with ``host=``); any other option is refused, listing these (:data:`OPTIONS`),
+  and a number that is not one is refused naming the option.
 
 An argument that went through :class:`pathlib.Path` (``postgresql:/USER@HOST/DB``: the double
 slash collapsed) is recognised too.  The password is never part of the location CobbDesk keeps:
@@ -40,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import os_keyring
@@ -49,6 +51,14 @@ _SCHEME = re.compile(r"^(postgres(?:ql)?)(\+[A-Za-z0-9_]+)?:/+", re.IGNORECASE)
 DEFAULT_PORT = 5432
 DEFAULT_STATEMENT_TIMEOUT_MS = 60_000
 DRIVER = "pg8000"
+#: The ``?name=value`` options a study URL may carry, and what each expects.
+OPTIONS = {
+    "unix_sock": "the server's Unix socket file",
+    "host": "the server's host name, or its socket folder",
+    "port": "the server's TCP port, 1 to 65535",
+    "statement_timeout": "milliseconds the server lets a statement run",
+    "schema": "the schema holding the study",
+}
 
 _prompt: list[Callable[[str], str | None]] = []  # at most one: set_prompt's
 _passwords: dict[tuple[str, str, int, str], str] = {}
@@ -114,22 +124,57 @@ def parse(value: str | PathLike[str]) -> ServerLocation:
             None, f"CobbDesk connects through {DRIVER}, not {driver}; write postgresql://…"
         )
     parts = urlsplit("postgresql://" + text[match.end() :])
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    query = _options(parts.query)
     database = unquote(parts.path.lstrip("/"))
     if not database or "/" in database:
         raise StoreError(None, "the URL names no database (postgresql://USER@HOST/DATABASE)")
-    port = parts.port or int(query.get("port", DEFAULT_PORT))
+    port = _port(parts) or _integer(query, "port", DEFAULT_PORT, 1, 65535)
     sock = query.get("unix_sock")
     if sock is None and query.get("host", "").startswith("/"):
         sock = f"{query['host'].rstrip('/')}/.s.PGSQL.{port}"
     user = unquote(parts.username or "") or getpass.getuser()
-    timeout = int(query.get("statement_timeout", DEFAULT_STATEMENT_TIMEOUT_MS))
+    timeout = _integer(query, "statement_timeout", DEFAULT_STATEMENT_TIMEOUT_MS, 1, 2**31 - 1)
     password = unquote(parts.password) if parts.password is not None else None
-    host = parts.hostname or ("localhost" if sock is None else "")
+    named = query.get("host", "") if not query.get("host", "").startswith("/") else ""
+    host = parts.hostname or named or ("localhost" if sock is None else "")
     schema = query.get("schema", "public")
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
         raise StoreError(None, "a schema name is lower-case letters, digits and _ only")
     return ServerLocation(user, host, port, database, sock, timeout, schema, password)
+
+
+def _options(text: str) -> dict[str, str]:
+    """The URL's ``?name=value`` options (the last of a repeated one); StoreError for an
+    option CobbDesk does not know (a typo would otherwise be silently ignored)."""
+    query = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    unknown = sorted(set(query) - set(OPTIONS))
+    if unknown:
+        raise StoreError(
+            None, f"unknown URL option(s) {', '.join(unknown)}; the accepted ones are "
+            f"{', '.join(OPTIONS)}",
+        )  # fmt: skip
+    return {k: v for k, v in query.items() if v or k in ("port", "statement_timeout")}
+
+
+def _integer(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """Option ``name`` as a whole number in ``low..high``; StoreError naming it otherwise."""
+    text = query.get(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,10}", text.strip()) or not low <= int(text) <= high:
+        raise StoreError(
+            None, f"the URL option {name}={text!r} is not a whole number from {low} to {high}"
+            f" ({OPTIONS[name]})",
+        )  # fmt: skip
+    return int(text)
+
+
+def _port(parts: SplitResult) -> int | None:
+    """The port written after the host (None when none); StoreError when it is not one."""
+    try:
+        return parts.port
+    except ValueError:
+        raise StoreError(None, "the URL's port is not a whole number from 0 to 65535") from None
 
 
 def set_prompt(prompt: Callable[[str], str | None] | None) -> None:

@@ -165,6 +165,7 @@ def save_reading(
 
     Returns False when an identical reading is already stored.  Raises ValidationError.
     """
+    study.check_rater(m.rater)
     with study.transaction() as conn:
         check_reading_allowed(conn, plan, m.rater, round_no, film_id)
         film = _film(conn, film_id)
@@ -219,6 +220,7 @@ def skip_film(  # noqa: PLR0917 - plan, rater, round, film: the skip's address
     why = reason.strip()
     if not why:
         raise ValidationError(None, "skipping a film needs a reason")
+    study.check_rater(rater)
     with study.transaction() as conn:
         check_reading_allowed(conn, plan, rater, round_no, film_id)
         if _live(conn, plan, rater, round_no, film_id):

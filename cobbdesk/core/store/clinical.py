@@ -110,12 +110,32 @@ class ClinicalRecords:
     engine: Engine
     actor: audit_log.Actor
     _seen_measurements: dict[str, dict[str, Any]]
+    _rater_role_bound: bool | None = None  # on a server: is the role a cobbdesk_rater member
 
     def transaction(self) -> AbstractContextManager[Connection]:  # provided by Study
         """One write transaction (implemented by :meth:`Study.transaction`)."""
         raise NotImplementedError
 
     # --- measurements -----------------------------------------------------------------
+    def check_rater(self, rater: str) -> None:
+        """On a server, a rater role (a member of ``cobbdesk_rater``) saves measurements,
+        readings and skips only as itself: ValidationError (one line, naming the role and the
+        rater given) before anything is written; the server's trigger enforces the same
+        (:func:`cobbdesk.core.store.pg_dialect.create_rater_role`).  The administrator, and
+        every user of a file, may enter any rater's name."""
+        if getattr(self, "server", None) is None or rater == self.actor.user:
+            return
+        bound = self._rater_role_bound
+        if bound is None:
+            from cobbdesk.core.store import pg_dialect
+
+            with self.engine.connect() as conn:
+                bound = pg_dialect.is_rater_role(conn)
+            self._rater_role_bound = bound
+        if bound:
+            raise ValidationError(None, f"database role {self.actor.user} may save only its "
+                                  f"own readings, not rater {rater!r}")  # fmt: skip
+
     def _baseline(self, m_id: str, expected: CobbMeasurement | None) -> dict[str, Any] | None:
         if expected is not None:
             return {**_state(measurement_row(expected)), "deleted_utc": None}
@@ -146,6 +166,7 @@ class ClinicalRecords:
         changes = {k: (old[k], v) for k, v in values.items() if k != "updated_utc" and old[k] != v}
         if not changes:
             return
+        self.check_rater(str(old["rater"]))  # another rater's measurement stays theirs
         written = {k: v for k, v in values.items() if old[k] != v}
         versioned_update(
             conn, measurements, measurements.c.id == old["id"], int(old["version"]), written,
@@ -184,6 +205,7 @@ class ClinicalRecords:
         stored one since, :class:`ConflictError` names the fields (nothing is written).
         """
         new = measurement_row(m)
+        self.check_rater(m.rater)
         with self.transaction() as conn:
             old = self._stored(conn, m.id)
             if old is None:

@@ -283,7 +283,8 @@ def create_rater_role(conn: Connection, database: str, schema: str = "public") -
     ``cobbdesk_rater`` gets SELECT, INSERT and UPDATE on every table but ``audit`` (deletions
     are soft: no DELETE anywhere), SELECT and INSERT on ``audit``, and the id sequences.  An
     audit row it inserts must carry its own role as ``actor`` (a trigger refuses others), so a
-    rater cannot write in another's name.  Give a rater access with
+    rater cannot write in another's name; nor save a measurement, reading or skip under
+    another rater's name (:func:`_own_rater_triggers`).  Give a rater access with
     ``CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE cobbdesk_rater``.
     """
     conn.exec_driver_sql(
@@ -311,3 +312,44 @@ def create_rater_role(conn: Connection, database: str, schema: str = "public") -
         "CREATE TRIGGER audit_own_name BEFORE INSERT ON audit "
         "FOR EACH ROW EXECUTE FUNCTION cobbdesk_audit_own_name()"
     )
+    _own_rater_triggers(conn)
+
+
+#: The tables whose rows name their rater; a rater role writes only rows naming itself.
+RATER_TABLES = ("measurements", "readings", "reading_skips")
+_IS_RATER_ROLE = (
+    "pg_has_role(current_user, 'cobbdesk_rater', 'USAGE') "
+    "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+)
+
+
+def _own_rater_triggers(conn: Connection) -> None:
+    """Each rater measures as themselves: a member of ``cobbdesk_rater`` may insert or update
+    a measurement, reading or skip only when its ``rater`` is its own role (``current_user``),
+    so per-rater statistics never count one rater's reading as another's.  The administrator
+    (the schema owner, outside the group) may still enter others' readings (paper forms),
+    audited under their own role.  Refused writes raise SQLSTATE 42501 naming both names."""
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION cobbdesk_own_rater() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.rater IS DISTINCT FROM current_user::text AND {_IS_RATER_ROLE} THEN "
+        "RAISE EXCEPTION 'database role % may save only its own readings, not rater %', "
+        "current_user, NEW.rater USING ERRCODE = 'insufficient_privilege'; END IF; "
+        "RETURN NEW; END $$"
+    )
+    for table in RATER_TABLES:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_own_rater ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {table}_own_rater BEFORE INSERT OR UPDATE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION cobbdesk_own_rater()"
+        )
+
+
+def is_rater_role(conn: Connection) -> bool:
+    """True when the connection's role is a (non-superuser) member of ``cobbdesk_rater``,
+    i.e. bound to write only its own readings (False when the group role does not exist)."""
+    query = (
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cobbdesk_rater') "
+        f"THEN {_IS_RATER_ROLE} ELSE false END"
+    )
+    return bool(conn.exec_driver_sql(query).scalar())

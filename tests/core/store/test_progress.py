@@ -36,7 +36,9 @@ def places(study_location: Callable[[str], object], request: pytest.FixtureReque
     tuple[object, object, object]
 ]:  # fmt: skip
     """(owner's location, rater A's, rater B's): one file, or one server schema with two
-    login roles in the rater group (each rater connects as their own role)."""
+    login roles in the rater group (each rater connects as their own role).  A rater role
+    saves only under its own name (pg_dialect's own-rater trigger), so the roles are named
+    ``A`` and ``B``, shared by the session's studies (rights come through the group)."""
     where = study_location("progress.cobbdesk")
     make_study(where, patients=4, regions=("cervical", "lumbar")).close()  # type: ignore[arg-type]
     if not isinstance(where, str):
@@ -47,9 +49,9 @@ def places(study_location: Callable[[str], object], request: pytest.FixtureReque
     with Study.open(where) as owner, owner.transaction() as conn:
         pg_dialect.create_rater_role(conn, loc.database, loc.schema)
     urls = []
-    for name in ("ann", "bob"):
-        role = f"{name}_{loc.schema}"
-        cluster.sql(f"CREATE ROLE {role} LOGIN IN ROLE cobbdesk_rater")
+    for role in ("A", "B"):
+        cluster.sql(f"DO $$ BEGIN CREATE ROLE \"{role}\" LOGIN IN ROLE cobbdesk_rater; "
+                    "EXCEPTION WHEN duplicate_object THEN NULL; END $$")  # fmt: skip
         urls.append(where.replace(f"{loc.user}@", f"{role}@"))
     yield where, urls[0], urls[1]
 

@@ -101,6 +101,7 @@ def _export_sr(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     if args.format == "sr":
         return _export_sr(args)
+    _check_outputs(args.output, args.stats_json)
     from cobbdesk.core.export.dataset import load_long
     from cobbdesk.core.export.writers import export_study
     from cobbdesk.core.store import Study
@@ -129,6 +130,17 @@ def _export(args: argparse.Namespace) -> int:
         f"{result.policy.label}, sha256 {result.sha256}"
     )
     return 0
+
+
+def _check_outputs(*paths: Path | None) -> None:
+    """Refuse, before anything is written, an output whose folder is missing or that exists
+    and is not a regular file (a link, pipe, device, folder): ExportError naming it
+    (:func:`cobbdesk.core.private.check_target`; the writers check again)."""
+    from cobbdesk.core.private import check_target
+
+    for path in paths:
+        if path is not None:
+            check_target(Path(path))
 
 
 def _analysis_policy(study: Any, text: str | None) -> Any:
@@ -184,6 +196,7 @@ def _stats(args: argparse.Namespace) -> int:
     from cobbdesk.core.export.dataset import load_long
     from cobbdesk.core.store import Study
 
+    _check_outputs(args.report)
     if args.plan:
         return _plan_stats(args)
     with Study.open(args.study) as study:

@@ -18,8 +18,11 @@ sees a half-written file and a failure (full disk) leaves nothing behind.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from cobbdesk.core.errors import ExportError
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -31,9 +34,39 @@ def private_folder(path: Path) -> Path:
     return path
 
 
+def check_target(target: Path) -> None:
+    """ExportError (one line naming it) when ``target`` cannot be replaced by a new file
+    safely: its folder does not exist, or it exists and is not a regular file — a symbolic
+    link (the rename would replace the link, not what it points to), a named pipe, a device
+    (``/dev/stdout``), a folder or a socket.  Nothing is touched."""
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise ExportError(None, f"cannot write {target.name}: the folder {target.parent} "
+                              "does not exist; create it or choose another") from None  # fmt: skip
+        return
+    except OSError:  # unreadable folder: the write itself reports it
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+    raise ExportError(None, f"{target}: is {kind}, not a regular file; it was left untouched. "
+                      "Choose the name of a new or regular file")  # fmt: skip
+
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder"),
+    (stat.S_ISSOCK, "a socket"),
+)  # fmt: skip
+
+
 def temp_beside(target: Path) -> Path:
     """An empty 0600 temporary file in ``target``'s folder, keeping its suffix (writers that
-    choose the format by suffix still work).  Raises OSError."""
+    choose the format by suffix still work).  Raises OSError, or ExportError when ``target``
+    is not a regular file or its folder is missing (:func:`check_target`)."""
+    check_target(target)
     try:
         fd, name = tempfile.mkstemp(
             prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent

@@ -53,7 +53,7 @@ def test_export_cli(
     assert "rater 'Z' has no measurement in this study (raters: A, B)" in capsys.readouterr().err
     bad = tmp_path / "missing" / "w.csv"
     assert main(["export", str(fixture_study), "--format", "wide", "-o", str(bad)]) == 1
-    assert "cannot write the export" in capsys.readouterr().err
+    assert f"cannot write w.csv: the folder {bad.parent} does not exist" in capsys.readouterr().err
 
 
 def test_core_modules_do_not_import_pyplot_or_qt() -> None:

@@ -6,6 +6,8 @@ cobbdesk plan create STUDY NAME --raters A,B[,C] --rounds 2 --washout-days 14 --
 cobbdesk plan worklist STUDY NAME --rater A --round 1 [--json]   the ordered films, blinded:
     position, SOP Instance UID, template and state only (no patient ID, visit or date)
 cobbdesk plan status STUDY NAME [--json]   per rater and round: done, skipped, remaining
+    A participant of a plan blinding other raters (the --actor name, on a server also the
+    database role) sees only their own rounds, and may list or skip only their own worklist.
 cobbdesk plan open STUDY NAME --rater A --round 2 [--override-washout REASON]
 cobbdesk plan skip STUDY NAME --rater A --round 1 --sop UID --reason TEXT
 cobbdesk measure STUDY points.csv --plan NAME --round R [--override-washout REASON]
@@ -107,9 +109,11 @@ def worklist_json(items: Sequence[Any], plan: Any, rater: str, round_no: int) ->
 def _items(study: Any, args: argparse.Namespace) -> tuple[Any, list[Any]]:
     from cobbdesk.core.reading.adjudication import adjudication_list
     from cobbdesk.core.reading.plan import get_plan
+    from cobbdesk.core.reading.progress import check_worklist_viewer, study_viewer
     from cobbdesk.core.reading.rounds import worklist
 
     plan = get_plan(study, args.name)
+    check_worklist_viewer(plan, study_viewer(study), args.rater, args.round)
     if args.round == 0:
         return plan, adjudication_list(study, plan)
     return plan, worklist(study, plan, args.rater, args.round)
@@ -149,13 +153,15 @@ def _skip(study: Any, args: argparse.Namespace) -> int:
 
 
 def _status(study: Any, args: argparse.Namespace) -> int:
-    from cobbdesk.core.reading.adjudication import plan_status
     from cobbdesk.core.reading.plan import get_plan
+    from cobbdesk.core.reading.progress import study_viewer, visible_status
 
     plan = get_plan(study, args.name)
-    rows = [s.to_dict() for s in plan_status(study, plan)]
+    statuses, note = visible_status(study, plan, study_viewer(study))
+    rows = [s.to_dict() for s in statuses]
     if args.json:
-        _out(json.dumps({"plan": plan.name, "rounds": rows}, indent=1))
+        _out(json.dumps({"plan": plan.name, "rounds": rows, "hidden": bool(note),
+                         "note": note}, indent=1))  # fmt: skip
         return 0
     _out(plan.describe())
     for r in rows:
@@ -163,6 +169,8 @@ def _status(study: Any, args: argparse.Namespace) -> int:
         state = "open" if r["open"] else "not opened"
         _out(f"{r['rater']} {what}: {r['done']} done, {r['skipped']} skipped, "
              f"{r['remaining']} remaining of {r['total']} ({state})")  # fmt: skip
+    if note:
+        _out(note)
     return 0
 
 

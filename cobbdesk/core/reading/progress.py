@@ -28,6 +28,12 @@ readings never touch, and is shown to everyone.
 Blinding here is the protocol's, not a security boundary: a rater who types another name in
 the measurement panel is another viewer; on a server, the database role is always one of the
 viewer's names, so a rater logged in as their own role stays blinded whatever name they type.
+
+The command line applies the same rules (:func:`visible_status`, :func:`check_worklist_viewer`,
+:func:`study_viewer`): ``plan status`` shows a participant only their own rounds and the note,
+``plan worklist``/``plan skip`` of another rater's list are refused.  The viewer there is the
+``--actor`` name and, on a server, the database role; a file cannot prove who is typing, so on a
+file the blinding holds only for a rater who gives their own name.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, not_, or_, select
 
-from cobbdesk.core.reading.adjudication import adjudication_films
+from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.reading.adjudication import RoundStatus, adjudication_films, plan_status
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, Plan, list_plans
 from cobbdesk.core.store.progress import RaterClinical, clinical_progress
 from cobbdesk.core.store.schema import plan_items, plan_rounds, reading_skips, readings
@@ -199,13 +206,48 @@ def team_progress(study: Study, viewer: Collection[str]) -> TeamProgress:
     return TeamProgress(tuple(clinical), tuple(rounds))
 
 
+def study_viewer(study: Study) -> frozenset[str]:
+    """The viewer of a command-line session: its rater (``--actor``) name and, on a server,
+    the database role (``current_user``), which a rater cannot change by typing a name."""
+    role = study.actor.user if study.server is not None else ""
+    return viewer_names(study.actor.rater, role)
+
+
+def visible_status(
+    study: Study, plan: Plan, viewer: Collection[str]
+) -> tuple[list[RoundStatus], str]:
+    """``plan_status`` rows ``viewer`` may see (module rules: a participant of a plan blinding
+    other raters gets only their own rounds, the adjudication round only as its adjudicator)
+    and the note standing for the rest ("" when nothing is hidden)."""
+    rows = plan_status(study, plan)
+    if not blinds(plan, viewer):
+        return rows, ""
+    return [r for r in rows if r.rater in viewer], PlanProgress(plan.name, (), True).note
+
+
+def check_worklist_viewer(plan: Plan, viewer: Collection[str], rater: str, round_no: int) -> None:
+    """ValidationError when ``viewer``, a participant of a plan blinding other raters, asks
+    for another rater's worklist (round 0: the adjudicator's list, which reveals where the
+    raters' values differ)."""
+    if not blinds(plan, viewer):
+        return
+    owner = (plan.adjudicator or "") if round_no == ADJUDICATION_ROUND else rater
+    if owner not in viewer:
+        names = " / ".join(sorted(viewer))
+        raise ValidationError(None, f"plan {plan.name} blinds other raters: {names} may open "
+                              f"only their own worklist, not {owner or 'the adjudicator'}'s")
+
+
 __all__ = [
     "PlanProgress",
     "RoundProgress",
     "TeamProgress",
     "blinds",
+    "check_worklist_viewer",
     "participants",
     "plan_progress",
+    "study_viewer",
     "team_progress",
     "viewer_names",
+    "visible_status",
 ]

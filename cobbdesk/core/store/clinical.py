@@ -117,6 +117,19 @@ class ClinicalRecords:
         raise NotImplementedError
 
     # --- measurements -----------------------------------------------------------------
+    def rater_role_bound(self) -> bool:
+        """True on a server when the role is a member of ``cobbdesk_rater`` (it then saves
+        only as itself, :meth:`check_rater`); one query, remembered (call it off the UI
+        thread first).  False on a file."""
+        if getattr(self, "server", None) is None:
+            return False
+        if self._rater_role_bound is None:
+            from cobbdesk.core.store import pg_dialect
+
+            with self.engine.connect() as conn:
+                self._rater_role_bound = pg_dialect.is_rater_role(conn)
+        return self._rater_role_bound
+
     def check_rater(self, rater: str) -> None:
         """On a server, a rater role (a member of ``cobbdesk_rater``) saves measurements,
         readings and skips only as itself: ValidationError (one line, naming the role and the
@@ -125,14 +138,7 @@ class ClinicalRecords:
         every user of a file, may enter any rater's name."""
         if getattr(self, "server", None) is None or rater == self.actor.user:
             return
-        bound = self._rater_role_bound
-        if bound is None:
-            from cobbdesk.core.store import pg_dialect
-
-            with self.engine.connect() as conn:
-                bound = pg_dialect.is_rater_role(conn)
-            self._rater_role_bound = bound
-        if bound:
+        if self.rater_role_bound():
             raise ValidationError(None, f"database role {self.actor.user} may save only its "
                                   f"own readings, not rater {rater!r}")  # fmt: skip
 

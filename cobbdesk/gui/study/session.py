@@ -112,7 +112,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             if pg_url.is_url(path):
                 label = pg_url.parse(path).label
                 found = connecting.open_in_background(
-                    self.window, lambda: opener(path, actor=rater), label
+                    self.window, lambda: _bound(opener(path, actor=rater)), label
                 )
                 if found is None:
                     return False
@@ -124,6 +124,8 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             return False
         self.close_study()
         self.study, self.started = study, utc_now()
+        if study.server is not None and study.rater_role_bound():  # known: read while opening
+            self.set_rater(study.actor.user)  # a rater role measures as itself (#15)
         self.saver = StudySaver(study, self.save_status, self)
         self.saver.failed.connect(self._late_failure)
         from cobbdesk.gui.demo import is_demo_path
@@ -365,3 +367,14 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
 def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:
     """(patient id → complete, film id → flags) of the browser, in one call (benchmark)."""
     return patient_completeness(study), film_flags_of(study)
+
+
+def _bound(study: Study) -> Study:
+    """``study``, having learnt (on the opening thread) whether its server role is a rater
+    role, which then measures under its own name (:meth:`Study.rater_role_bound`)."""
+    try:
+        study.rater_role_bound()
+    except Exception:
+        study.close()
+        raise
+    return study

@@ -21,10 +21,17 @@ from cobbdesk.core.store.schema import measurements, reading_skips, readings
 from tests.core.reading.helpers import make_study, reading
 
 
-def _server_with_alice(cluster: Any) -> tuple[str, str, str]:
-    """(owner URL, alice's URL, alice's role) on a fresh study with the rater group."""
+def _server_with_alice(cluster: Any, film: Any = None) -> tuple[str, str, str]:
+    """(owner URL, alice's URL, alice's role) on a fresh study with the rater group: the plan
+    helpers' 2 patients, or (``film``: a DICOM file) one patient with that film."""
     url = cluster.new_study_url()
-    make_study(url, patients=2).close()  # type: ignore[arg-type]
+    if film is None:
+        make_study(url, patients=2).close()  # type: ignore[arg-type]
+    else:
+        with Study.create(url, actor="tester") as study:
+            visit = study.add_visit(study.add_patient("P001"), "admission")
+            study.add_film(visit, sop_instance_uid="1.2.826.0.1.1.1", path=film,
+                           region="cervical", pixel_rows=400, pixel_columns=300)  # fmt: skip
     loc = pg_url.parse(url)
     with Study.open(url) as owner, owner.transaction() as conn:
         pg_dialect.create_rater_role(conn, loc.database, loc.schema)
@@ -108,3 +115,23 @@ def test_a_file_accepts_any_rater_name(tmp_path: Any) -> None:
         study.save_measurement(1, reading(20.0, "bob", study.film(1).sop_instance_uid))
         assert [m.rater for m in study.measurements(1)] == ["bob"]
 
+
+
+def test_a_points_file_naming_another_rater_is_refused_for_a_rater_role(
+    pg_cluster: Any, tmp_path: Any, capsys: Any, dicom_factory: Any
+) -> None:
+    import numpy as np
+
+    from cobbdesk.cli.main import main
+    from tests.cli.test_plan_cli import _points
+
+    film = dicom_factory(np.zeros((400, 300), dtype=np.uint16), "f.dcm")
+    _owner, as_alice, role = _server_with_alice(pg_cluster, film)
+    with Study.open(as_alice) as study:
+        sops = [study.film(1).sop_instance_uid]
+    code = main(["measure", as_alice, str(_points(tmp_path / "bob.csv", "bob", (20.0,), sops))])
+    assert code == 1 and f"database role {role} may save only its own readings, not rater " \
+        "'bob'" in capsys.readouterr().err  # fmt: skip
+    assert main(["measure", as_alice, str(_points(tmp_path / "a.csv", role, (20.0,), sops))]) == 0
+    with Study.open(as_alice) as study:
+        assert [m.rater for m in study.measurements()] == [role]

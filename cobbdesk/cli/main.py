@@ -211,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cobbdesk.core import redact
 
     redact.install()
+    redact.quiet_libraries()  # SQLAlchemy's pool tracebacks never reach stderr
     route_warnings()  # library warnings: one redacted line naming the file
     _password_prompt()
     _lock_wait_notice()

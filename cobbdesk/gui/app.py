@@ -37,6 +37,7 @@ def _setup_logging() -> None:
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     redact.install()  # this handler, the root's and the last-resort stderr handler
+    redact.quiet_libraries(handler)  # SQLAlchemy's records: one line in the log, no traceback
     library_warnings.route()  # library warnings: one redacted log line naming the file
 
 

@@ -163,8 +163,14 @@ def engine_for(loc: ServerLocation, *, read_only: bool = False) -> Engine:
 
 def _ping(dbapi_connection: Any) -> bool:
     """The pool's pre-ping: an empty query, one round trip that opens no transaction
-    (SQLAlchemy's ``SELECT 1`` costs pg8000 a ``BEGIN`` first, and a ``ROLLBACK`` after)."""
-    dbapi_connection.execute_simple(";")
+    (SQLAlchemy's ``SELECT 1`` costs pg8000 a ``BEGIN`` first, and a ``ROLLBACK`` after).
+    False (the pool opens a new connection) when the socket died under the driver: pg8000
+    raises the raw ``OSError`` (connection reset by a terminated backend), which SQLAlchemy
+    would pass up untranslated ("file: Connection reset by peer", exit 1)."""
+    try:
+        dbapi_connection.execute_simple(";")
+    except OSError:
+        return False
     return True
 
 

@@ -19,6 +19,12 @@ from collections.abc import Sequence
 from cobbdesk.cli.output import fail
 from cobbdesk.core.errors import CobbdeskError, StoreError
 
+ADMIN_ACTIONS = {
+    "init": "create the study's schema",
+    "migrate": "upgrade the study's schema",
+    "grant": "create the cobbdesk_rater role's grants",
+}
+
 
 def _parser(command: str) -> argparse.ArgumentParser:
     if command == "copy":
@@ -96,4 +102,8 @@ def main(argv: Sequence[str]) -> int:
         return _copy(args) if command == "copy" else _server(args)
     except CobbdeskError as exc:
         sys.stdout.flush()
+        if command == "server":  # a refused privilege: the role is not the administrator
+            from cobbdesk.core.store.pg_faults import not_admin
+
+            exc = not_admin(exc, ADMIN_ACTIONS[args.action])
         return fail(exc)

@@ -195,7 +195,7 @@ def _beginner(loc: ServerLocation) -> Any:
             with notice_if_waiting(loc.path) if write else nullcontext():  # a writer may wait
                 raw.execute_simple("; ".join(parts))  # type: ignore[union-attr]
         except Exception as exc:
-            error = pg_faults.translate(exc, loc.path)
+            error = pg_faults.translate(exc, loc.path, write=write)
             if error is None:
                 raise
             raise error from None
@@ -208,7 +208,9 @@ def _translator(loc: ServerLocation) -> Any:
         """Re-raise a server or network fault as the user-facing error (``pg_faults.translate``);
         a lost connection is marked a disconnect, so the pool drops it (the next write opens a
         new one instead of failing once more on the dead socket)."""
-        error = pg_faults.translate(context.original_exception, loc.path)
+        conn = context.connection  # None while connecting: nothing was written yet
+        write = conn is not None and bool(conn.get_execution_options().get(WRITE_OPTION))
+        error = pg_faults.translate(context.original_exception, loc.path, write=write)
         if error is None:
             return
         if isinstance(error, ServerUnavailableError) and "statement timeout" not in error.message:

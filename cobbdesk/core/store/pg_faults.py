@@ -36,21 +36,28 @@ from cobbdesk.core.errors import (
 )
 
 UNREACHABLE = (
-    "the database server cannot be reached ({why}); nothing was saved. Check that the server "
+    "the database server cannot be reached ({why}){saved}. Check that the server "
     "is running and the address is right, then try again"
 )
 LOCKED = (
     "the study is busy: another rater's save holds the write lock longer than CobbDesk "
-    "waits; nothing was saved. Try again"
+    "waits{saved}. Try again"
 )
 TIMEOUT = (
-    "the server did not finish within the statement timeout; nothing was saved. Try again, "
+    "the server did not finish within the statement timeout{saved}. Try again, "
     "or ask the administrator to look at the server's load"
 )
 NO_RIGHT = (
-    "your database role may not {what}; nothing was saved. Ask the study's administrator "
+    "your database role may not {what}{saved}. Ask the study's administrator "
     "for the cobbdesk_rater role"
 )
+NOT_ADMIN = (
+    "your database role may not {action}: that needs the study's administrator (the owner "
+    "of the database and schema, with CREATEROLE for the cobbdesk_rater role), not a rater; "
+    "nothing was changed. Ask the administrator to run it"
+)
+#: Said only when the failed statement was a write (a read saves nothing anyway).
+NOTHING_SAVED = "; nothing was saved"
 
 
 def sqlstate(error: BaseException) -> str:
@@ -64,29 +71,35 @@ def _is_pg8000(error: BaseException) -> bool:
     return type(error).__module__.startswith("pg8000")
 
 
-def translate(error: BaseException, path: Path) -> CobbdeskError | None:  # noqa: PLR0911
+def translate(  # noqa: PLR0911
+    error: BaseException, path: Path, *, write: bool = False
+) -> CobbdeskError | None:
     """The user-facing error for a server or network fault on study ``path`` (its label);
-    None for a constraint or SQL error (a bug, or a rule of the schema, left as it is)."""
+    None for a constraint or SQL error (a bug, or a rule of the schema, left as it is).
+    ``write``: the failed statement belonged to a write, so the message says nothing was
+    saved (a read's message does not mention saving)."""
     if isinstance(error, CobbdeskError):
         return error
+    saved = NOTHING_SAVED if write else ""
     original: Any = getattr(error, "orig", None) or error
     original = _login_refusal(original) or original
     if isinstance(original, OSError) or _lost(original):
-        return ServerUnavailableError(path, UNREACHABLE.format(why=_why(original)))
+        return ServerUnavailableError(path, UNREACHABLE.format(why=_why(original), saved=saved))
     code = sqlstate(original)
     if not code:
         return None
     if code.startswith("08") or code in ("57P01", "57P02", "57P03"):
-        return ServerUnavailableError(path, UNREACHABLE.format(why=f"SQLSTATE {code}"))
+        why = f"SQLSTATE {code}"
+        return ServerUnavailableError(path, UNREACHABLE.format(why=why, saved=saved))
     if code == "57014":
-        return ServerUnavailableError(path, TIMEOUT)
+        return ServerUnavailableError(path, TIMEOUT.format(saved=saved))
     if code in ("55P03", "40001", "40P01"):
-        return StudyLockedError(path, LOCKED)
+        return StudyLockedError(path, LOCKED.format(saved=saved))
     if code in ("42501", "25006"):
         what = "change this study" if code == "42501" else "write: the study is open read-only"
-        return StudyReadOnlyError(path, NO_RIGHT.format(what=what))
+        return StudyReadOnlyError(path, NO_RIGHT.format(what=what, saved=saved))
     if code in ("53100", "53200"):
-        return DiskFullError(path, "the database server's disk is full; nothing was saved")
+        return DiskFullError(path, f"the database server's disk is full{saved}")
     if code in ("28000", "28P01"):
         return StoreError(path, "the server refused the login (wrong role or password)")
     if code == "3D000":
@@ -132,3 +145,12 @@ def _why(error: BaseException) -> str:
             return {"no such file": "no server socket", "password": "a password is needed",
                     "closed": "connection closed"}.get(hint, hint)  # fmt: skip
     return "connection failed"
+
+
+def not_admin(error: CobbdeskError, action: str) -> CobbdeskError:
+    """``error`` restated for an administrator's command (``server init``/``grant``/
+    ``migrate``): a refused privilege (:data:`NO_RIGHT`) means the role is not the study's
+    administrator — a rater has the cobbdesk_rater role already.  Other errors unchanged."""
+    if isinstance(error, StudyReadOnlyError) and error.problem.startswith("your database role"):
+        return StudyReadOnlyError(error.path, NOT_ADMIN.format(action=action))
+    return error

@@ -29,6 +29,7 @@ Rules (:func:`import_paths`):
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 from collections import defaultdict
@@ -36,8 +37,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from cobbdesk.core.dicom.person_name import normalise_person_name
-from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.errors import StoreError, ValidationError
 from cobbdesk.core.importing.photos import PhotoTarget, take_photos
 from cobbdesk.core.importing.report import DuplicateFilm, ImportedFilm, ImportReport
 from cobbdesk.core.importing.scan import (
@@ -138,11 +141,32 @@ def import_paths(
         report.cancelled = True
         return report
     take_photos(study, report, photos)
-    fresh = _new_films(study, scan, report)
-    items = _plan(study, fresh, report)
-    if not items:
-        return report
-    result = add_films_bulk(study, [item for item, _ in items])
+    for attempt in range(_ATTEMPTS):
+        planned = copy.deepcopy(report)
+        items = _plan(study, _new_films(study, scan, planned), planned)
+        if not items:
+            return planned
+        try:
+            result = add_films_bulk(study, [item for item, _ in items])
+        except IntegrityError:
+            # another program imported some of these films (or took a study ID) between our
+            # plan and our write: nothing of ours was written; plan again from what is stored
+            if attempt + 1 == _ATTEMPTS:
+                raise StoreError(study.path, CONCURRENT) from None
+            continue
+        return _reported(planned, items, result)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_ATTEMPTS = 5
+CONCURRENT = (
+    "other programs kept importing the same films or patients at the same time; nothing of "
+    "this import was written — run it again"
+)
+
+
+def _reported(report: ImportReport, items: list[Any], result: Any) -> ImportReport:
+    """``report`` completed with what :func:`add_films_bulk` wrote."""
     for i, (item, header) in enumerate(items):
         visit = item.kind.value if item.kind is not VisitKind.OTHER else f"other {item.label}"
         report.imported.append(

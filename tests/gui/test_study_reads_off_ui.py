@@ -14,17 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtWidgets import QDialogButtonBox, QProgressDialog, QPushButton
 
 from cobbdesk.core.dicom.reader import read_film
+from cobbdesk.core.errors import StoreError
 from cobbdesk.core.measure.commands import AddMeasurement
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.overview import patient_list
 from cobbdesk.gui import errors
 from cobbdesk.gui.main_window import MainWindow
-from cobbdesk.gui.study import reads, session_actions
+from cobbdesk.gui.study import model_nodes, reads, session_actions
 from cobbdesk.gui.workers import FilmLoader
 from cobbdesk.synth.dicom import write_dicom
 from cobbdesk.synth.spine import SyntheticSpine, make_lateral_spine
@@ -214,3 +215,133 @@ def test_lab_form_disabled_and_loading_until_its_values_arrive(
     form.set_raw("lymphocyte", "2.5")
     assert form.save()
     assert session.study.labs(visit_id)["lymphocyte"] == 2.5
+
+
+def _texts(model: Any, parent: Any) -> list[Any]:
+    """Every row under ``parent``: its column texts and its children's, depth first."""
+    rows = []
+    for r in range(model.rowCount(parent)):
+        index = model.index(r, 0, parent)
+        cells = [model.index(r, c, parent).data() for c in range(model.columnCount())]
+        rows.append((cells, _texts(model, index)))
+    return rows
+
+
+def _eager(qtbot: Any, study: Study) -> list[Any]:
+    from cobbdesk.gui.study.browser import StudyBrowser
+
+    eager = StudyBrowser()
+    qtbot.addWidget(eager)
+    eager.set_overview(study.overview())
+    return _texts(eager.model, QModelIndex())
+
+
+def test_patient_visits_read_off_the_ui_thread_when_expanded(
+    qtbot: Any, window: MainWindow, study_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(model_nodes.patient_overview)
+    monkeypatch.setattr(model_nodes, "patient_overview", gate)
+    session = window.session
+    assert session.open_study(study_path)
+    model, tree = session.browser.model, session.browser.tree
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flags_busy, timeout=5000)
+    ticker = Ticker()  # (the flags' model reset collapses the tree: expand after it)
+    first = model.index(0, 0)
+    tree.expand(first)
+    qtbot.waitUntil(gate.entered.is_set, timeout=10000)  # asked when painted or expanded
+    child = [model.index(0, c, first) for c in range(2)]
+    ticker.keeps_ticking(qtbot, lambda: [i.data() for i in child] == ["Loading…", ""]
+                         and model.index(0, 1).data() == "Loading…")  # fmt: skip
+    assert model.rowCount(first) == 1
+    gate.release.set()
+    assert session.study is not None
+    expected = _eager(qtbot, session.study)
+    qtbot.waitUntil(lambda: _texts(model, QModelIndex()) == expected, timeout=5000)
+    assert model.index(0, 0, first).data() == "Admission" and tree.isExpanded(first)
+    assert session.browser.selected_patient_id() is None
+    tree.setCurrentIndex(model.index(0, 0, first))
+    assert session.browser.selected_patient_id() == session.study.patients()[0].id
+
+
+def test_patient_read_failure_shown_as_the_child_and_retried(
+    qtbot: Any, window: MainWindow, study_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real, failing = model_nodes.patient_overview, [True]
+
+    def flaky(study: Study, patient_id: int) -> Any:
+        if failing[0]:
+            raise StoreError(None, "server connection lost")
+        return real(study, patient_id)
+
+    monkeypatch.setattr(model_nodes, "patient_overview", flaky)
+    session = window.session
+    assert session.open_study(study_path)
+    model, tree = session.browser.model, session.browser.tree
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flags_busy, timeout=5000)
+    first = model.index(0, 0)
+    tree.expand(first)
+    qtbot.waitUntil(lambda: str(model.index(0, 0, first).data()).startswith("Not available"),
+                    timeout=5000)  # fmt: skip
+    assert model.index(0, 0, first).data() == "Not available — server connection lost"
+    assert model.rowCount(first) == 1 and model.index(0, 1).data() == "Not available"
+    failing[0] = False  # the server is back
+    tree.collapse(first)
+    tree.expand(first)
+    qtbot.waitUntil(lambda: model.index(0, 0, first).data() == "Admission", timeout=5000)
+    assert session.study is not None
+    assert _texts(model, QModelIndex())[0] == _eager(qtbot, session.study)[0]
+    assert model.index(1, 1).data() == "Not available"  # P0002's failed read: not retried
+
+
+def _method(gate: Gate) -> Callable[[Study], Any]:
+    """``gate`` as a method of Study (a Gate instance does not bind ``self``)."""
+
+    def method(self: Study) -> Any:
+        return gate(self)
+
+    return method
+
+
+def _progress(window: MainWindow) -> QProgressDialog | None:
+    shown = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
+    return shown[0] if shown else None
+
+
+def test_audit_verified_as_a_background_job(
+    qtbot: Any, window: MainWindow, study_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(Study.verify_audit)
+    monkeypatch.setattr(Study, "verify_audit", _method(gate))
+    session = window.session
+    assert session.open_study(study_path)
+    ticker = Ticker()
+    assert session.verify_audit() is not None
+    assert gate.entered.wait(10)
+    qtbot.waitUntil(lambda: _progress(window) is not None, timeout=5000)
+    dialog = _progress(window)
+    assert dialog is not None and dialog.labelText() == "Verifying the audit trail…"
+    ticker.keeps_ticking(qtbot, lambda: session.audit_result is None)
+    gate.release.set()
+    qtbot.waitUntil(lambda: session.audit_result is not None, timeout=5000)
+    assert session.study is not None
+    rows = gate.real(session.study).rows  # the same answer as a direct check
+    assert session.audit_result is True and _progress(window) is None
+    assert window.status.currentMessage() == f"The audit trail is intact: {rows:,} entries."
+
+
+def test_audit_verification_cancelled(
+    qtbot: Any, window: MainWindow, study_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = Gate(Study.verify_audit)
+    monkeypatch.setattr(Study, "verify_audit", _method(gate))
+    session = window.session
+    assert session.open_study(study_path)
+    job = session.verify_audit()
+    assert job is not None and gate.entered.wait(10)
+    qtbot.waitUntil(lambda: _progress(window) is not None, timeout=5000)
+    _progress(window).findChild(QPushButton).click()  # type: ignore[union-attr]  # Cancel
+    assert job.cancelled.is_set()
+    gate.release.set()
+    qtbot.waitUntil(lambda: job not in session.jobs, timeout=5000)
+    assert session.audit_result is None
+    assert window.status.currentMessage() == "Audit verification cancelled."

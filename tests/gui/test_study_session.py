@@ -249,7 +249,9 @@ def test_labs_from_the_browser_and_rater(qtbot, window: MainWindow) -> None:  # 
     assert settings.settings().value("rater") == "dr_b"
     assert session.study.actor.rater == "dr_b"  # type: ignore[union-attr]
     assert window.panel.rater.text() == "dr_b"
-    assert session.verify_audit() is True
+    assert session.verify_audit() is not None  # a background job (progress, Cancel)
+    qtbot.waitUntil(lambda: not session.jobs and session.audit_result is not None)
+    assert session.audit_result is True
 
 
 def test_import_off_the_ui_thread_then_open_hashes_the_film(

@@ -33,6 +33,7 @@ from cobbdesk.gui.study.model import (
     StudyModel,
     _Node,
 )
+from cobbdesk.gui.study.model_async import Loader
 
 
 class StudyBrowser(QWidget):
@@ -56,6 +57,7 @@ class StudyBrowser(QWidget):
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.activated.connect(self._activated)
+        self.tree.collapsed.connect(self.model.retry)  # a failed read: expanding reads again
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
@@ -105,9 +107,11 @@ class StudyBrowser(QWidget):
         self.model.set_overview(overview)
         self._update_summary()
 
-    def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
-        """The flat patient list; each patient's visits and films load when shown."""
-        self.model.set_rows(rows, source)
+    def set_rows(self, rows: list[PatientRow], source: PatientSource,
+                 loader: Loader | None = None) -> None:  # fmt: skip
+        """The flat patient list; each patient's visits and films load when shown (with a
+        ``loader``: off the UI thread, see :mod:`~cobbdesk.gui.study.model_async`)."""
+        self.model.set_rows(rows, source, loader)
         self._update_summary()
 
     def set_completeness(self, complete: dict[int, bool]) -> None:
@@ -149,7 +153,7 @@ class StudyBrowser(QWidget):
         node = self.selected_node()
         while node is not None and node.kind != PATIENT:
             node = node.parent
-        return node.item.patient.id if node is not None else None
+        return node.patient_id if node is not None else None
 
     def _activated(self, index: QModelIndex) -> None:
         node = self.model.node(index)

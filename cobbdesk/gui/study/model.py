@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 from cobbdesk.core.measure.formatting import day_text
 from cobbdesk.core.store import FilmRecord, PatientOverview, Region, VisitKind, VisitOverview
 from cobbdesk.core.store.overview import PatientRow, collector_paused
+from cobbdesk.gui.study.model_async import AsyncPatients, Loader
 from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tests import them here
     _RANK,
     CHUNK,
@@ -33,9 +34,12 @@ from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tes
     FILM,
     FLAG_COLOUR,
     LEGEND,
+    LOADING,
     MEASURED,
     MISSING,
     NEAR_END,
+    NOT_AVAILABLE,
+    NOTE,
     PATIENT,
     STATUS_COLOURS,
     STATUS_TIPS,
@@ -54,13 +58,14 @@ from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tes
 
 __all__ = [
     "CHUNK", "COLUMNS", "COL_CERVICAL", "COL_ID", "COL_LABS", "COL_LUMBAR", "COL_MISSING",
-    "COL_VISIT", "FILM", "FLAG_COLOUR", "LEGEND", "MEASURED", "MISSING", "NEAR_END", "PATIENT",
+    "COL_VISIT", "FILM", "FLAG_COLOUR", "LEGEND", "LOADING", "MEASURED", "MISSING", "NEAR_END",
+    "NOTE", "NOT_AVAILABLE", "PATIENT",
     "STATUS_COLOURS", "STATUS_TIPS", "UNMEASURED", "VISIT", "VISIT_LABELS", "Index",
     "PatientSource", "StudyModel", "StudySource", "patient_gaps", "region_status", "visit_label",
 ]  # fmt: skip
 
 
-class StudyModel(QAbstractItemModel):
+class StudyModel(AsyncPatients, QAbstractItemModel):
     """Patients (filtered) → visits → films, with completeness columns.
 
     Filled either with every :class:`PatientOverview` (:meth:`set_overview`) or lazily
@@ -78,6 +83,7 @@ class StudyModel(QAbstractItemModel):
         self._chunked = False
         self._by_id: dict[int, _Node] = {}
         self._source: PatientSource | None = None
+        self._loader: Loader | None = None
         self._exists: dict[int, bool] = {}
         self.film_flags: dict[int, list[str]] = {}  # film id → flags (core.compare.flags)
         self._filter = ("", False)
@@ -95,14 +101,17 @@ class StudyModel(QAbstractItemModel):
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         """Every patient with its visits and films already loaded."""
-        self._source, self._chunked = None, False
+        self._source, self._loader, self._chunked = None, None, False
         self._fill([_Node(PATIENT, p, None, -1) for p in overview])
 
-    def set_rows(self, rows: list[PatientRow], source: PatientSource) -> None:
-        """The flat patient list; visits and films come from ``source`` on first use."""
-        self._source, self._chunked = source, True
+    def set_rows(self, rows: list[PatientRow], source: PatientSource,
+                 loader: Loader | None = None) -> None:  # fmt: skip
+        """The flat patient list; visits and films come from ``source`` on first use, or,
+        with a ``loader``, off the UI thread (:mod:`~cobbdesk.gui.study.model_async`)."""
+        self._source, self._loader, self._chunked = source, loader, True
+        lazy = source if loader is None else None
         with collector_paused():  # 100,000 nodes: no full GC pass can free anything meanwhile
-            self._fill([_Node.lazy(row, source) for row in rows])
+            self._fill([_Node.lazy(row, lazy) for row in rows])
 
     def _fill(self, nodes: list[_Node]) -> None:
         self._all = nodes
@@ -137,15 +146,18 @@ class StudyModel(QAbstractItemModel):
         every row seems to fit), which would hand it every chunk at once: hence the painted
         rows; :meth:`data` asks for the next chunk when one of the last rows is painted.
         """
-        return (
-            not parent.isValid()
-            and self._shown < len(self._rows)
-            and self._painted >= self._shown - NEAR_END
-        )
+        if parent.isValid():  # a patient row read off the UI thread, expanded
+            node = self.node(parent)
+            return node is not None and parent.column() == 0 and self._wanted(node)
+        return self._shown < len(self._rows) and self._painted >= self._shown - NEAR_END
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        """The next :data:`CHUNK` patients when :meth:`canFetchMore`."""
-        if self.canFetchMore(parent):
+        """The next :data:`CHUNK` patients when :meth:`canFetchMore`; for an expanded
+        patient row, its visits (off the UI thread)."""
+        node = self.node(parent)
+        if node is not None:
+            self.request(node)
+        elif self.canFetchMore(parent):
             self.load_more()
 
     def load_more(self) -> None:
@@ -158,12 +170,14 @@ class StudyModel(QAbstractItemModel):
         self.endInsertRows()
 
     def _patient_node(
-        self, *, visit_id: int | None = None, film_id: int | None = None
+        self, *, visit_id: int | None = None, film_id: int | None = None, query: bool = True
     ) -> _Node | None:
+        """The patient row holding the visit or film (``query``: also an unread one, asking
+        the source on the UI thread)."""
         for node in self._all:  # loaded patients first: no query
             if node.loaded and _holds(node.item, visit_id, film_id):
                 return node
-        if self._source is None:
+        if self._source is None or not (query or self._loader is None):
             return None
         patient_id = self._source.patient_of(visit_id=visit_id, film_id=film_id)
         return self._by_id.get(patient_id) if patient_id is not None else None
@@ -172,6 +186,8 @@ class StudyModel(QAbstractItemModel):
         node = self._patient_node(visit_id=visit_id)
         if node is None:
             return None
+        if not node.loaded and self._source is not None:  # read now, on the UI thread
+            self._arrived(node, self._source.patient(node.patient_id))
         found = next((v for v in node.item.visits if v.visit.id == visit_id), None)
         return (node.item, found) if found is not None else None
 
@@ -191,7 +207,7 @@ class StudyModel(QAbstractItemModel):
             self.set_filter(*self._filter)
 
     def set_measured(self, film_id: int, count: int) -> None:
-        node = self._patient_node(film_id=film_id)
+        node = self._patient_node(film_id=film_id, query=False)
         if node is not None:
             for vo in node.item.visits:
                 if film_id in vo.measured:
@@ -199,7 +215,7 @@ class StudyModel(QAbstractItemModel):
             self._changed(node)
 
     def set_labs(self, visit_id: int, count: int) -> None:
-        node = self._patient_node(visit_id=visit_id)
+        node = self._patient_node(visit_id=visit_id, query=False)
         if node is not None:
             for vo in node.item.visits:
                 if vo.visit.id == visit_id:
@@ -208,7 +224,7 @@ class StudyModel(QAbstractItemModel):
 
     def replace_film(self, record: FilmRecord) -> None:
         """After a relink: the film's new path (and a fresh existence check)."""
-        node = self._patient_node(film_id=record.id)
+        node = self._patient_node(film_id=record.id, query=False)
         if node is None:
             return
         for vo in node.item.visits:
@@ -262,7 +278,7 @@ class StudyModel(QAbstractItemModel):
         node = self.node(parent)
         if node is None:
             return bool(self._shown)
-        if parent.column() > 0 or node.kind == FILM:
+        if parent.column() > 0 or node.kind in (FILM, NOTE):
             return False
         if node.kind == PATIENT and not node.loaded:
             return True  # expanding loads the visits (a patient without visits shows none)
@@ -287,6 +303,8 @@ class StudyModel(QAbstractItemModel):
             self._painted = node.row
             if self.canFetchMore():
                 QTimer.singleShot(0, self.fetchMore)
+        if self._loader is not None and node.kind == PATIENT and not node.loaded:
+            self.request(node)  # painted: read its visits off the UI thread
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(node, column)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -309,11 +327,24 @@ class StudyModel(QAbstractItemModel):
 
     # --- texts ------------------------------------------------------------------------------
     def _text(self, node: _Node, column: int) -> str:
+        if node.kind == PATIENT and not node.loaded and node.source is None:
+            return self._unread_text(node, column)
+        if node.kind == NOTE:
+            return str(node.item) if column == COL_ID else ""
         if node.kind == PATIENT:
             return self._patient_text(node.item, column)
         if node.kind == VISIT:
             return self._visit_text(node, column)
         return self._film_text(node, column)
+
+    def _unread_text(self, node: _Node, column: int) -> str:
+        """A patient row whose visits are being read off the UI thread."""
+        if column == COL_ID:
+            name = node.name if self.show_identifiers else ""
+            return f"{node.study_id}  ({name})" if name else node.study_id
+        if column == COL_VISIT:
+            return NOT_AVAILABLE.rstrip(" —") if node.failed else LOADING
+        return ""
 
     def _patient_text(self, po: PatientOverview, column: int) -> str:
         if column == COL_ID:

@@ -44,7 +44,11 @@ LEGEND = (
     f"measured &nbsp; <span style='color:{STATUS_COLOURS[MISSING]}'><b>{MISSING}</b></span> missing"
 )
 _RANK = {MISSING: 0, UNMEASURED: 1, MEASURED: 2}
-PATIENT, VISIT, FILM = range(3)
+PATIENT, VISIT, FILM, NOTE = range(4)
+LOADING = "Loading…"
+"""The one child of a patient row whose visits are being read off the UI thread."""
+NOT_AVAILABLE = "Not available — "
+"""The start of that child's text when the read failed (collapse and expand to retry)."""
 
 
 def visit_label(visit_overview: VisitOverview) -> str:
@@ -104,7 +108,8 @@ class _Node:
     :class:`PatientOverview` (``item``) is loaded from the source when first painted or expanded.
     """
 
-    __slots__ = ("_children", "_item", "key", "kind", "parent", "row", "source", "visit")
+    __slots__ = ("_children", "_item", "failed", "key", "kind", "parent", "pending", "row",
+                 "source", "visit")  # fmt: skip
 
     def __init__(
         self,
@@ -118,9 +123,18 @@ class _Node:
         self._children: list[_Node] | None = None
         self.key: PatientRow | None = None
         self.source: PatientSource | None = None
+        self.pending = False  # its overview is being read off the UI thread
+        self.failed: str | None = None  # that read failed: one line, shown as its child
+
+    @property
+    def patient_id(self) -> int:
+        """The patient's id (a patient row only; known before its visits are read)."""
+        return self.key.id if self.key is not None else int(self._item.patient.id)
 
     @classmethod
-    def lazy(cls, key: PatientRow, source: PatientSource) -> _Node:
+    def lazy(cls, key: PatientRow, source: PatientSource | None) -> _Node:
+        """A patient row known by ``key``; ``source``: read synchronously when first used,
+        None: the model reads it off the UI thread (the row shows a "Loading…" child)."""
         node = cls(PATIENT, None, None, -1)
         node.key, node.source = key, source
         return node
@@ -167,6 +181,9 @@ class _Node:
         return self._children is not None
 
     def _make_children(self) -> list[_Node]:
+        if self.kind == PATIENT and self._item is None and self.source is None:  # off the UI
+            # thread: one child, "Loading…" or why it failed
+            return [_Node(NOTE, NOT_AVAILABLE + self.failed if self.failed else LOADING, self, 0)]
         if self.kind == PATIENT:
             return [_Node(VISIT, v, self, i) for i, v in enumerate(self.item.visits)]
         if self.kind == VISIT:

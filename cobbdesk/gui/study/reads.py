@@ -21,6 +21,7 @@ dropped when the study closed (and, for browser reads, when a newer refresh star
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,17 +30,19 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from cobbdesk.core.compare.saver import SavedFilm, read_saved
-from cobbdesk.core.errors import StoreError
+from cobbdesk.core.errors import CobbdeskError, StoreError
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import MeasurementSession
-from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.redact import redact
+from cobbdesk.core.store import FilmRecord, PatientOverview, Study
 from cobbdesk.core.store.background_check import BackgroundCheck
 from cobbdesk.core.store.overview import PatientRow, patient_completeness, patient_list
 from cobbdesk.gui import errors
 from cobbdesk.gui.study.jobs import BackgroundJob
 from cobbdesk.gui.study.model import StudySource
+from cobbdesk.gui.study.model_async import Arrived
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost as MainWindow
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
     OpenFilm = Any
 
+logger = logging.getLogger("cobbdesk.gui.study")
 LOADING_PATIENTS = "Loading patients…"
 LOADING_FILM = " — loading measurements…"
 CHECK_FALLBACK_MS = 1000
@@ -170,11 +174,21 @@ class StudyReads:
                             what="Reading the patient list", reads=True)  # fmt: skip
 
     def _listed(self, study: Study, rows: list[PatientRow]) -> None:
-        self.browser.set_rows(rows, StudySource(study))
+        source = StudySource(study)
+        self.browser.set_rows(rows, source, lambda pid, arrived: self._read_patient(
+            study, source, pid, arrived))  # fmt: skip
         self._in_background(study, patient_completeness, self.browser.set_completeness)
         self.refresh_flags()
         if study.file_check is not None and not study.file_check.started:
             self._check_after_paint(study.file_check)
+
+    def _read_patient(self, study: Study, source: StudySource, patient_id: int,
+                      arrived: Arrived) -> None:  # fmt: skip
+        """A browser row's visits and films (``source.patient``) on the reads worker; the
+        overview or the failure's one line goes to ``arrived`` on the UI thread (dropped when
+        the study closed; the model drops it when its rows were refilled)."""
+        self._in_background(study, lambda _s: _patient_or_line(source, patient_id), arrived,
+                            reads=True, browser=False)  # fmt: skip
 
     def _check_after_paint(self, check: BackgroundCheck) -> None:
         """Start the file's quick_check once the browser has painted (it competes with the
@@ -269,6 +283,18 @@ def _read_or_error(study: Study, record: FilmRecord) -> SavedFilm | BaseExceptio
         return read_saved(study, record)
     except Exception as exc:
         return exc
+
+
+def _patient_or_line(source: StudySource, patient_id: int) -> PatientOverview | str | None:
+    """Worker thread: the patient's overview, or why it could not be read (one line, no
+    patient identifier: :func:`~cobbdesk.core.redact.redact`; other errors are logged)."""
+    try:
+        return source.patient(patient_id)
+    except CobbdeskError as exc:
+        return redact(exc.message).splitlines()[0] if exc.message else type(exc).__name__
+    except Exception as exc:
+        logger.error("Reading patient #%d failed", patient_id, exc_info=exc)
+        return f"internal error ({type(exc).__name__}); the details are in the log"
 
 
 def film_flags_of(study: Study) -> dict[int, list[str]]:

@@ -30,9 +30,11 @@ from cobbdesk.gui.viewer.measure_tool import MeasureController
 from cobbdesk.gui.workers import FilmLoader
 
 if TYPE_CHECKING:
+    from cobbdesk.core.store.audit import Verification
     from cobbdesk.gui.compare.window import CompareWindow
     from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.study.browser import StudyBrowser
+    from cobbdesk.gui.study.jobs import BackgroundJob, Job
 
 logger = logging.getLogger("cobbdesk.gui.study")
 NO_PATIENT = "Open a study film or select a patient in the study browser first."
@@ -66,6 +68,9 @@ class StudyActions:
 
     def _inform(self, title: str, text: str) -> None:  # provided by StudyJobs
         raise NotImplementedError
+
+    def start_job(self, title: str, job: Job, done: Callable[[Any], None]) -> BackgroundJob:
+        raise NotImplementedError  # provided by StudyJobs
 
     def _in_background(self, study: Study, compute: Callable[[Study], Any],
                        apply: Callable[[Any], None], **how: Any) -> None:  # fmt: skip
@@ -217,16 +222,35 @@ class StudyActions:
         if self.study is not None:
             self.study.set_rater(self.window.rater)
 
-    def verify_audit(self) -> bool | None:
-        if self.study is None:
+    def verify_audit(self) -> BackgroundJob | None:
+        """Recompute the audit's hash chain off the UI thread (progress dialog with Cancel,
+        :meth:`~cobbdesk.gui.study.jobs.StudyJobs.start_job`); the result is shown when done
+        and kept in :attr:`audit_result` (True intact, False damaged, None cancelled)."""
+        study = self.study
+        if study is None:
             return None
-        result = self.study.verify_audit()
+        self.audit_result: bool | None = None
+        return self.start_job("Verifying the audit trail…",
+                              lambda _p, cancel: verify_audit_of(study, cancel),
+                              lambda result: self._audit_verified(study, result))  # fmt: skip
+
+    def _audit_verified(self, study: Study, result: Verification | None) -> None:
+        if result is None or self.study is not study:
+            self.window.status.showMessage("Audit verification cancelled.", 8000)
+            return
         if result.ok:
             self._inform("Audit trail", f"The audit trail is intact: {result.rows:,} entries.")
         else:
             errors.present(self.window, "Audit trail damaged", result.problem)
         logger.info("Audit verification: %s", "ok" if result.ok else result.problem)
-        return result.ok
+        self.audit_result = result.ok
+
+
+def verify_audit_of(study: Study, cancel: Callable[[], bool]) -> Verification | None:
+    """Worker thread: the audit chain's verification (:meth:`Study.verify_audit`); None when
+    cancelled before its answer (one statement: the check itself cannot be interrupted)."""
+    result = study.verify_audit()
+    return None if cancel() else result
 
 
 def labs_and_title(study: Study, visit_id: int) -> tuple[dict[str, Any], str]:

@@ -7,6 +7,9 @@ A mixin of :class:`~cobbdesk.gui.study.session.StudySession`:
   the session's *reads* worker while the browser says "Loading patients…", then painted;
   completeness and film flags follow on the *checks* worker.  A study file's ``quick_check``
   starts after that first paint (:meth:`StudyReads._check_after_paint`);
+* a patient's visits and films (:meth:`StudyReads._read_patient`) are read on the reads
+  worker when its browser row is first painted or expanded; the row shows "Loading…" or
+  "Not available — <one line>" meanwhile (:mod:`~cobbdesk.gui.study.model_async`);
 * film flags (:func:`film_flags_of`, set-based SQL) are recomputed on the checks worker after
   every save, one job at a time: requests while one runs are served by one more job when it
   ends (a burst of saves costs two jobs, not one per save);

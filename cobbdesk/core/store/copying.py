@@ -104,7 +104,7 @@ def _empty_destination(dest: StudyLocation) -> tuple[Engine, Path]:
     loc = pg_url.parse(dest)
     engine = pg_dialect.engine_for(loc)
     try:
-        pg_dialect.check_reachable(engine, loc)
+        pg_dialect.reachable_role(engine, loc)  # fails early when unreachable
         with engine.begin() as conn:
             pg_dialect.ensure_schema(conn, loc.schema)
             if pg_dialect.has_schema(conn):

@@ -222,28 +222,10 @@ def _translator(loc: ServerLocation) -> Any:
     return handle_error
 
 
-def check_reachable(engine: Engine, loc: ServerLocation) -> None:
-    """Connect once: ServerUnavailableError / StoreError (login, no database) up front."""
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except StoreError:
-        raise
-    except Exception as exc:
-        error = pg_faults.translate(exc, loc.path)
-        if error is None:
-            raise
-        raise error from None
-
-
-def current_role(engine: Engine) -> str:
-    """The database role this engine's connections act as (recorded in the audit)."""
-    with engine.connect() as conn:
-        return str(conn.exec_driver_sql("SELECT current_user").scalar())
-
-
 def reachable_role(engine: Engine, loc: ServerLocation) -> str:
-    """:func:`check_reachable` and :func:`current_role` in one connection and one query."""
+    """The database role this engine's connections act as (recorded in the audit), read in
+    the connection that proves the server reachable: ServerUnavailableError / StoreError
+    (login refused, no database) up front."""
     try:
         with engine.connect() as conn:
             return str(conn.exec_driver_sql("SELECT current_user").scalar())

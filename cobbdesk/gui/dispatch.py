@@ -53,3 +53,28 @@ class UiDispatcher(QObject):
             fn(*args)
         if self._busy == 0:
             self._timer.stop()
+
+
+class OneAtATime:
+    """UI thread: start a background run on :meth:`request`, never two at a time; requests
+    made while one runs are served by ONE more run when it ends (:meth:`finished`)."""
+
+    def __init__(self, start: Callable[[], None]) -> None:
+        self._start = start
+        self.busy = False
+        self._again = False
+
+    def request(self) -> None:
+        """Start a run now, or once the running one has :meth:`finished`."""
+        if self.busy:
+            self._again = True
+            return
+        self.busy, self._again = True, False
+        self._start()
+
+    def finished(self, *, again: bool = False) -> None:
+        """The run ended; run once more when asked meanwhile (or ``again``)."""
+        self.busy = False
+        if self._again or again:
+            self.request()
+

@@ -145,7 +145,7 @@ def test_film_flags_off_the_ui_thread_one_job_at_a_time(
         session.refresh_flags()
     ticker.keeps_ticking(qtbot, lambda: gate.calls == 1)
     gate.release.set()
-    qtbot.waitUntil(lambda: gate.calls == 2 and not session._flags_busy, timeout=5000)
+    qtbot.waitUntil(lambda: gate.calls == 2 and not session._flag_runs.busy, timeout=5000)
     qtbot.wait(50)
     assert gate.calls == 2  # the burst was served by one more job
     assert session.study is not None
@@ -244,7 +244,7 @@ def test_patient_visits_read_off_the_ui_thread_when_expanded(
     session = window.session
     assert session.open_study(study_path)
     model, tree = session.browser.model, session.browser.tree
-    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flags_busy, timeout=5000)
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flag_runs.busy, timeout=5000)
     ticker = Ticker()  # (the flags' model reset collapses the tree: expand after it)
     first = model.index(0, 0)
     tree.expand(first)
@@ -277,7 +277,7 @@ def test_patient_read_failure_shown_as_the_child_and_retried(
     session = window.session
     assert session.open_study(study_path)
     model, tree = session.browser.model, session.browser.tree
-    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flags_busy, timeout=5000)
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not session._flag_runs.busy, timeout=5000)
     first = model.index(0, 0)
     tree.expand(first)
     qtbot.waitUntil(lambda: str(model.index(0, 0, first).data()).startswith("Not available"),

@@ -23,7 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTextBrowser, QVBoxLayout, QWidget
 
 from cobbdesk.core.errors import CobbdeskError
-from cobbdesk.gui.dispatch import UiDispatcher
+from cobbdesk.gui.dispatch import OneAtATime, UiDispatcher
 
 if TYPE_CHECKING:
     from cobbdesk.core.reading.progress import PlanProgress, TeamProgress
@@ -117,8 +117,7 @@ class RatersPanel(QWidget):
         self.dock: QDockWidget | None = None
         self.placed = False  # the dock was shown (or restored) once: keep where the user put it
         self._generation = 0
-        self._busy = False
-        self._again = False
+        self._runs = OneAtATime(self._run)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-raters")
         self._dispatch = UiDispatcher(self)
 
@@ -140,13 +139,14 @@ class RatersPanel(QWidget):
     def refresh(self) -> None:
         """Recompute for the current study (one read at a time; a request while one runs
         is served once it ends)."""
+        if self.study is not None:
+            self._runs.request()
+
+    def _run(self) -> None:
         study = self.study
         if study is None:
+            self._runs.finished()
             return
-        if self._busy:
-            self._again = True
-            return
-        self._busy, self._again = True, False
         generation = self._generation
         self._dispatch.expect()
 
@@ -163,7 +163,6 @@ class RatersPanel(QWidget):
 
     def _arrived(self, generation: int, result: Any) -> None:
         self._dispatch.done()
-        self._busy = False
         if generation == self._generation and self.study is not None:
             if isinstance(result, CobbdeskError):
                 self.view.setHtml(f"<p>Progress not available: {html.escape(result.message)}</p>")
@@ -171,8 +170,7 @@ class RatersPanel(QWidget):
                 self.view.setHtml(f"<p>Progress not available ({type(result).__name__}).</p>")
             else:
                 self.view.setHtml(progress_html(result))
-        if self._again or generation != self._generation:
-            self.refresh()
+        self._runs.finished(again=generation != self._generation and self.study is not None)
 
     def _reveal(self) -> None:
         """First study: show the dock, tabbed behind the study browser unless restored."""

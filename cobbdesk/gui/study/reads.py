@@ -43,6 +43,7 @@ from cobbdesk.core.store import FilmRecord, PatientOverview, Study
 from cobbdesk.core.store.background_check import BackgroundCheck
 from cobbdesk.core.store.overview import PatientRow, patient_completeness, patient_list
 from cobbdesk.gui import errors
+from cobbdesk.gui.dispatch import OneAtATime
 from cobbdesk.gui.study.jobs import BackgroundJob
 from cobbdesk.gui.study.model import StudySource
 from cobbdesk.gui.study.model_async import Arrived
@@ -120,13 +121,13 @@ class StudyReads:
     _reads: ThreadPoolExecutor  # interactive reads: the patient list, a film's saved state
     _generation: int
     _pending: dict[Path, FilmRecord]
-    _flags_busy = False
-    _flags_again = False
+    _flag_runs: OneAtATime
 
     def _init_reads(self) -> None:
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-reads")
         self._film_reads: dict[Path, SavedFilm | BaseException] = {}
         self._waiting: dict[Path, tuple[FilmRecord, OpenFilm]] = {}
+        self._flag_runs = OneAtATime(self._run_flags)
 
     def _in_background(self, study: Study, compute: Callable[[Study], Any],
                        apply: Callable[[Any], None], *, what: str = "Checking the saved angles",
@@ -201,20 +202,16 @@ class StudyReads:
     def refresh_flags(self) -> None:
         """Recompute the browser's film flags on the checks worker (set-based SQL): one job at
         a time; requests while one runs are served by one more job when it ends."""
+        if self.study is not None:
+            self._flag_runs.request()
+
+    def _run_flags(self) -> None:
         study = self.study
         if study is None:
+            self._flag_runs.finished()
             return
-        if self._flags_busy:
-            self._flags_again = True
-            return
-        self._flags_busy, self._flags_again = True, False
         self._in_background(study, film_flags_of, self.browser.model.set_flags,
-                            done=self._flags_done)  # fmt: skip
-
-    def _flags_done(self) -> None:
-        self._flags_busy = False
-        if self._flags_again:
-            self.refresh_flags()
+                            done=self._flag_runs.finished)  # fmt: skip
 
     # --- study films --------------------------------------------------------------------------
     def _read_film(self, record: FilmRecord, path: Path) -> None:

@@ -116,6 +116,13 @@ class _Stage:
             placed.append(final)
         return placed
 
+    def import_into(self, study: Study, report: RetrieveReport) -> None:
+        """Count what arrived, :meth:`publish` it and import it into ``study``."""
+        report.arrived = self.count
+        files = self.publish()
+        if files:
+            report.imported = import_paths(study, files)
+
     def remove(self) -> None:
         """Delete the staging folder and whatever is left in it (errors ignored)."""
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -262,10 +269,7 @@ def retrieve(
             )
         except PacsError as exc:
             report.fault = exc.problem
-        report.arrived = stage.count
-        files = stage.publish()
-        if files:
-            report.imported = import_paths(study, files)
+        stage.import_into(study, report)
     finally:
         stage.remove()
     return report

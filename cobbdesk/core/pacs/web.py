@@ -9,7 +9,6 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from cobbdesk.core.importing.importer import import_paths
 from cobbdesk.core.pacs.node import PacsError
 from cobbdesk.core.pacs.query import Query
 from cobbdesk.core.pacs.retrieve import Cancel, Progress, RetrieveReport, _Stage, default_folder
@@ -110,10 +109,7 @@ def retrieve_web(
                 break
             if progress is not None:
                 progress(stage.count, len(plan))
-        report.arrived = stage.count
-        files = stage.publish()
-        if files:
-            report.imported = import_paths(study, files)
+        stage.import_into(study, report)
     finally:
         stage.remove()
     return report

@@ -146,9 +146,15 @@ class MainWindow(QMainWindow):
             from cobbdesk.gui.study.session import StudySession
 
             self._session = StudySession(self)
-            dock = self._dock("Study", self._session.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
-            self._session.mount(dock)
+            dock = QDockWidget("Study", self)
+            dock.setObjectName("Study")
+            dock.setWidget(self._session.browser)
+            # restored before it is added (Qt places a dock created after restoreState only
+            # then), and before the Raters dock that is tabbed with it is mounted
             restored = self._layout_restored and self.restoreDockWidget(dock)
+            if not restored:
+                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            self._session.mount(dock)
             self._session.restored = restored  # placed as last time
             films = self.findChild(QDockWidget, "Films")
             if not self._session.restored and films is not None:

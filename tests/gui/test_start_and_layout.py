@@ -409,3 +409,21 @@ def test_photo_dialog_needs_a_patient(qtbot, study_path: Path) -> None:  # type:
     dialog.accept()
     assert dialog.target == PhotoTarget("P0001", "month3", Region.CERVICAL)
     assert dialog.result() == dialog.DialogCode.Accepted
+
+
+def test_a_restored_layout_keeps_study_films_and_raters_tabbed(qtbot, study_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A tester's find: after a restored layout the Study dock sat below an empty Films list
+    (restored after it was added, and after the Raters dock tabbed with it)."""
+    first = new_window(qtbot)
+    assert first.session.open_study(study_path)
+    qtbot.wait(100)
+    study = first.findChild(QDockWidget, "Study")
+    assert {d.objectName() for d in first.tabifiedDockWidgets(study)} == {"Films", "Raters"}
+    first.close()
+    second = new_window(qtbot)
+    assert second.session.open_study(study_path)
+    qtbot.wait(100)
+    study = second.findChild(QDockWidget, "Study")
+    assert {d.objectName() for d in second.tabifiedDockWidgets(study)} == {"Films", "Raters"}
+    second.session.shutdown()
+    second.close()

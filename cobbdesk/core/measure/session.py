@@ -334,6 +334,7 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
             return Outcome(False, "Which way does the patient face?", needs_facing=True,
                            step=step)  # fmt: skip
         self.pending = None
+        m = cranial_first(m)
         try:
             m, _ = orient_measurement(m, self.facing)
         except GeometryError as exc:
@@ -395,3 +396,25 @@ def suggested_facing(film: Any) -> FacingEstimate:
 def _must(m: CobbMeasurement | None) -> CobbMeasurement:
     assert m is not None
     return m
+
+
+def cranial_first(m: CobbMeasurement) -> CobbMeasurement:
+    """``m`` with its two lines in cranio-caudal order whatever the click order: ``upper`` is
+    the line higher on the film (smaller mean row; image rows run caudally on a lateral
+    spine film, as the facing and the near-vertical guard also assume).  The signed angle is
+    the same either way; the stored ``upper``/``lower`` points and the levels shown follow.
+
+    >>> from cobbdesk.core.measure.measurement import EndplateLine
+    >>> low, high = EndplateLine((10, 300), (60, 305)), EndplateLine((10, 100), (60, 95))
+    >>> swapped = CobbMeasurement("1.2", "", "C2-C7", low, high)
+    >>> cranial_first(swapped).upper == high
+    True
+    """
+    def row(line: Any) -> float:
+        return float(line.anterior[1] + line.posterior[1]) / 2
+
+    if row(m.upper) <= row(m.lower):
+        return m
+    return replace(m, upper=m.lower, lower=m.upper, upper_snapped=m.lower_snapped,
+                   lower_snapped=m.upper_snapped)  # fmt: skip
+

@@ -78,6 +78,26 @@ def test_every_click_order_gives_the_signed_angle_or_a_refusal(facing: Facing) -
     assert all(a == pytest.approx(EXPECTED, abs=1e-9) for a in angles)
 
 
+@pytest.mark.parametrize("facing", [Facing.LEFT, Facing.RIGHT])
+def test_every_accepted_click_order_stores_the_cranial_line_as_upper(facing: Facing) -> None:
+    """A tester's find: clicking the C7 line first stored it as ``upper`` and labelled it
+    "C2 inf" (the angle was right).  By hand: C2's line lies at rows 100–110, C7's at 290–300;
+    whatever the order, upper = C2's corners and lower = C7's."""
+    c = corners(facing)
+    stored = 0
+    for order in itertools.permutations(c):
+        s = session(facing)
+        outcome = place(s, [c[k] for k in order])
+        if not outcome.ok:
+            continue
+        m = s.measurements[outcome.measurement_id]
+        assert {m.upper.anterior, m.upper.posterior} == {c["ua"], c["up"]}
+        assert {m.lower.anterior, m.lower.posterior} == {c["la"], c["lp"]}
+        assert m.angle == pytest.approx(EXPECTED, abs=1e-9)
+        stored += 1
+    assert stored == 8
+
+
 def test_posterior_first_on_a_left_facing_film_is_positive() -> None:
     """The field report: posterior corners clicked first gave −6.3° for a +6.3° film."""
     s = session(Facing.LEFT)

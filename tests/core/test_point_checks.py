@@ -89,6 +89,22 @@ def test_contradicting_labels_are_swapped_with_a_warning(
     assert "swapped to match the film's facing (left)" in warned
 
 
+def test_lines_given_lower_first_are_stored_cranial_first_with_a_warning(
+    study: Study, tmp_path: Path
+) -> None:
+    """A row whose 'upper' line is the lower one on the film (the CSV twin of clicking C7
+    first): stored with upper = the line higher on the film, as the viewer stores it, the
+    angle the hand-computed one (same sign), and one warning saying so."""
+    film = add_film(study, tmp_path)
+    report = run(study, tmp_path, (LOWER, UPPER))
+    assert report.ok and report.imported == 1
+    (saved,) = study.measurements()
+    assert (saved.upper.anterior, saved.lower.anterior) == (UPPER[0], LOWER[0])
+    assert saved.angle == pytest.approx(REFERENCE)
+    (warning,) = [str(w) for w in report.warnings]
+    assert f"film #{film}: the 'lower' line lies above the 'upper' line" in warning
+
+
 def test_the_users_facing_wins_over_the_header(study: Study, tmp_path: Path) -> None:
     film = add_film(study, tmp_path)
     study.set_facing(film, "right", "user", reason="the header is wrong")

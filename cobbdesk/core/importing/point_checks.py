@@ -40,6 +40,7 @@ from cobbdesk.core.measure.facing import (
 )
 from cobbdesk.core.measure.guards import GuardError, check_measurement
 from cobbdesk.core.measure.measurement import CobbMeasurement
+from cobbdesk.core.measure.session import cranial_first
 from cobbdesk.core.store.records import FilmRecord, Region, template_region
 
 __all__ = [
@@ -169,10 +170,24 @@ def checked_measurement(
                 )
             m = oriented
             warnings += [f"{where}: {notice}" for notice in notices]
+        m, warnings = _cranial_first(m, where, warnings)
         check_measurement(m)
     except (GeometryError, GuardError, ValidationError) as exc:
         raise ValidationError(None, f"{where}: {exc.problem}") from exc
     return m, warnings
+
+
+def _cranial_first(
+    m: CobbMeasurement, where: str, warnings: list[str]
+) -> tuple[CobbMeasurement, list[str]]:
+    """``m`` with its lines in cranio-caudal order (as :func:`cranial_first` stores a placed
+    measurement) and a warning when the row gave them the other way round."""
+    ordered = cranial_first(m)
+    if ordered is m:
+        return m, warnings
+    return ordered, [*warnings, f"{where}: the 'lower' line lies above the 'upper' line on the "
+                     "film; they were swapped (upper = the line higher on the film; the angle "
+                     "is unchanged)"]  # fmt: skip
 
 
 def region_warning(film: FilmRecord, template: str) -> str | None:

@@ -95,12 +95,8 @@ def _existing(conn: Connection) -> list[str]:
     return list(inspect(conn).get_table_names())
 
 
-def _empty_destination(dest: StudyLocation) -> tuple[Engine, Path]:
-    """An engine on a new file, or on a server schema that holds no study yet."""
-    if not pg_url.is_url(dest):
-        target = Path(dest)
-        dialect.create_file(target)
-        return dialect.engine_for(target), target
+def _empty_server(dest: str) -> tuple[Engine, Path]:
+    """An engine on a server schema that holds no study yet."""
     loc = pg_url.parse(dest)
     engine = pg_dialect.engine_for(loc)
     try:
@@ -119,36 +115,56 @@ def _empty_destination(dest: StudyLocation) -> tuple[Engine, Path]:
 def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
     """Copy the study at ``source`` into the new or empty ``dest``; returns the proved digest.
 
+    A new file is built beside ``dest`` and published only once its digest equals the
+    source's (:func:`cobbdesk.core.store.dialect.publish_new_file`): another program never
+    sees an empty or half-copied study under that name, and a failed copy leaves no file.
     Raises StoreError when ``dest`` exists or holds a study, or when the copy's digest differs
-    (then a new destination file is removed; a server schema is left for the administrator).
-    Source faults raise the usual store errors; the destination is written in one transaction.
+    (a server schema is then left for the administrator).  Source faults raise the usual
+    store errors; the destination is written in one transaction.
     """
     with Study.open(source) as study:
         if study.read_only:
             raise StoreError(study.path, "the study is read-only: the copy could not be "
                              "recorded in its audit trail; nothing was copied")  # fmt: skip
-        engine, label = _empty_destination(dest)
-        try:
+        if pg_url.is_url(dest):
+            engine, label = _empty_server(str(dest))
             try:
                 _record_copy(study, dest)
-            except Exception:  # nothing copied: a new destination file is not left behind
-                if not pg_url.is_url(dest):
-                    Path(label).unlink(missing_ok=True)
-                raise
-            with study.engine.connect() as reader, reader.begin(), dialect.writing(engine) as out:
-                metadata.create_all(out)
-                names = set(_existing(reader))
-                for table in metadata.sorted_tables:
-                    if table.name in names:
-                        _copy_table(reader, out, table)
-                if out.dialect.name == "postgresql":
-                    pg_dialect.reset_sequences(out)
-            wanted, got = digest(study.engine), digest(engine)
+                return _copy_into(study, engine, label)
+            finally:
+                engine.dispose()
+        return _copy_to_new_file(study, Path(dest))
+
+
+def _copy_to_new_file(study: Study, target: Path) -> Digest:
+    if target.exists():
+        raise StoreError(target, dialect.EXISTS)
+    _record_copy(study, str(target))
+    proved: list[Digest] = []
+
+    def build(tmp: Path) -> None:
+        engine = dialect.engine_for(tmp)
+        try:
+            proved.append(_copy_into(study, engine, target))
         finally:
             engine.dispose()
+
+    dialect.publish_new_file(target, build)
+    return proved[0]
+
+
+def _copy_into(study: Study, engine: Engine, label: Path) -> Digest:
+    """Every table of ``study`` into the empty ``engine`` in one transaction, then proved."""
+    with study.engine.connect() as reader, reader.begin(), dialect.writing(engine) as out:
+        metadata.create_all(out)
+        names = set(_existing(reader))
+        for table in metadata.sorted_tables:
+            if table.name in names:
+                _copy_table(reader, out, table)
+        if out.dialect.name == "postgresql":
+            pg_dialect.reset_sequences(out)
+    wanted, got = digest(study.engine), digest(engine)
     if got != wanted:
-        if isinstance(label, Path) and label.exists() and not pg_url.is_url(dest):
-            label.unlink()
         problems = "; ".join(wanted.differences(got))
         raise StoreError(label, f"the copy differs from the source ({problems})")
     return got

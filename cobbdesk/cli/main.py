@@ -168,10 +168,13 @@ def _inspect(args: argparse.Namespace) -> int:
                 if rec["spacing_mm"]
                 else "uncalibrated (px)"
             )
+            aspect = rec["pixel_aspect"]
+            shape = (f"; pixel aspect {aspect[0]:g}:{aspect[1]:g} (row:column; angles use it)"
+                     if aspect and aspect[0] != aspect[1] else "")  # fmt: skip
             print(
                 f"{rec['file']}: ok {rec['rows']}×{rec['columns']} {rec['bits_stored']}-bit "
                 f"{rec['photometric']} {rec['transfer_syntax_name']} {rec['modality']} "
-                f"spacing {spacing} [{rec['spacing_source']}]"
+                f"spacing {spacing} [{rec['spacing_source']}]{shape}"
             )
     return 0 if all(rec["ok"] for rec in records) else 1
 

@@ -51,6 +51,20 @@ def test_inspect_text_exit_zero(
     assert ": ok 64×256 12-bit MONOCHROME2" in capsys.readouterr().out
 
 
+@pytest.mark.shared
+def test_inspect_text_shows_a_non_square_pixel_aspect(
+    shared_data: Path, dicom_factory: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The field case's Pixel Aspect Ratio 2\\1 (no spacing) is on the text line, since
+    angles honour it; a square-pixel film says nothing about its aspect."""
+    film = shared_data / "field-cases/pixel_aspect_2to1_no_spacing.dcm"
+    assert main(["inspect", str(film), str(_film(dicom_factory))]) == 0
+    shaped, square = capsys.readouterr().out.splitlines()
+    assert shaped.endswith("spacing uncalibrated (px) [none]; pixel aspect 2:1 (row:column; "
+                           "angles use it)")  # fmt: skip
+    assert "pixel aspect" not in square
+
+
 def test_render_window_and_max_size(dicom_factory: Callable[..., Path], tmp_path: Path) -> None:
     out = tmp_path / "film.png"
     assert (

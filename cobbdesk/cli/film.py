@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,9 @@ def _header_spacing(path: str) -> tuple[tuple[float, float] | None, str]:
     file = Path(path)
     if not file.is_file():
         return None, "film file missing"
-    header = read_header(file)
+    with warnings.catch_warnings():  # the header's problems were reported at its import:
+        warnings.simplefilter("ignore")  # a listing of the study does not repeat them
+        header = read_header(file)
     if isinstance(header, HeaderInfo):
         if header.spacing_mm is None:
             aspect = header.pixel_aspect

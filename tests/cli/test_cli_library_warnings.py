@@ -78,6 +78,23 @@ def test_import_warns_in_one_clean_line(planted: Path) -> None:
     assert lines, "the import read the malformed name: its warning is expected"
 
 
+def test_film_list_does_not_repeat_the_import_warnings(tmp_path: Path) -> None:
+    """``film --list`` reads the header of an unmeasured film without spacing for its
+    header's spacing; that read's warnings were reported at import: none on the listing
+    (it printed each twice)."""
+    pixels = (np.arange(64 * 64).reshape(64, 64) % 4096).astype(np.uint16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = make_dataset(pixels, bits_stored=12, pixel_spacing=None)
+        ds.SpecificCharacterSet = "ISO_IR 999"
+        ds.save_as(tmp_path / "odd.dcm", enforce_file_format=True)
+    assert _run(["import", "s.cobbdesk", "--create", "odd.dcm"], tmp_path).returncode == 0
+    listed = _run(["film", "s.cobbdesk", "--list"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "[header (none: uncalibrated)]" in listed.stdout  # the header was read
+    assert listed.stderr == ""
+
+
 @pytest.mark.shared
 def test_undecodable_name_in_a_field_case_is_one_line_in_own_words(
     shared_data: Path, tmp_path: Path

@@ -31,10 +31,9 @@ The study's default policy and adjudicator are kept in the study's ``meta`` tabl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 
 from cobbdesk.core.errors import ValidationError
@@ -42,6 +41,9 @@ from cobbdesk.core.export.columns import REGIONS, long_columns
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.schema import meta
 from cobbdesk.core.store.study import Study
+
+if TYPE_CHECKING:  # pandas is loaded by the functions that use it (a fast export has none)
+    import pandas as pd
 
 PolicyKind = Literal["mean", "rater", "consensus", "each"]
 KEYWORDS = ("mean", "each", "consensus")
@@ -252,6 +254,8 @@ def plan_consensus(study: Study) -> RaterPolicy | None:
 def _plan_consensus(long: pd.DataFrame, policy: RaterPolicy) -> pd.DataFrame:
     """One row per patient × visit with the plan's consensus angles (labs kept, rater
     ``consensus:PLAN`` for patients with a consensus reading, clinical readings unused)."""
+    import pandas as pd
+
     frame = _blank(long.drop_duplicates(_KEYS))
     keys = list(zip(frame["record_id"].astype(str), frame["event"].astype(str), strict=True))
     for region in REGIONS:
@@ -279,6 +283,8 @@ def _event_order(series: pd.Series) -> pd.Series:
 
 def _patient_raters(rows: pd.DataFrame, long: pd.DataFrame) -> pd.Series:
     """Per record_id: ``+``-joined sorted raters present in ``rows`` (index: every patient)."""
+    import pandas as pd
+
     named = rows.loc[rows["rater"] != "", ["record_id", "rater"]].drop_duplicates()
     several = named["record_id"].duplicated(keep=False)
     joined = named[~several].set_index("record_id")["rater"]
@@ -303,6 +309,8 @@ def _blank(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _one_rater(long: pd.DataFrame, rater: str) -> pd.DataFrame:
     """That rater's rows; patient × visit rows without them keep labs and blank angles."""
+    import pandas as pd
+
     own = long[long["rater"] == rater]
     first = long.drop_duplicates(_KEYS)
     have = pd.MultiIndex.from_frame(own[_KEYS])
@@ -329,6 +337,8 @@ def _joined(multi: pd.DataFrame, column: str, index: pd.MultiIndex) -> pd.Series
     Vectorised for the usual case (every rater's film has the same spacing source, flags
     and stale reasons are rare); only groups with different texts are joined in Python.
     """
+    import pandas as pd
+
     texts = multi.loc[multi[column] != "", [*_KEYS, column]].drop_duplicates()
     several = texts.duplicated(_KEYS, keep=False)
     one = texts[~several].set_index(_KEYS)[column]
@@ -340,6 +350,8 @@ def _joined(multi: pd.DataFrame, column: str, index: pd.MultiIndex) -> pd.Series
 
 def _mean_of_raters(long: pd.DataFrame) -> pd.DataFrame:
     """Mean angles per patient × visit; text notes joined, snapped max, mismatches summed."""
+    import pandas as pd
+
     sizes = long.groupby(_KEYS, sort=False)["rater"].transform("size")
     single = long[sizes == 1]
     multi = long[sizes > 1]

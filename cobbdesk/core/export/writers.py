@@ -22,19 +22,14 @@ leaves no file behind; the result is always 0600, whatever the umask.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import re
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cobbdesk.core import private
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.export.columns import (
     CODEBOOK_FIELDS,
@@ -44,42 +39,26 @@ from cobbdesk.core.export.columns import (
     long_columns,
     wide_columns,
 )
+from cobbdesk.core.export.csvtext import BOM, FORMULA_PREFIXES, NEEDS_CARE, csv_lines, neutralise
 from cobbdesk.core.export.dataset import load_long, long_to_wide
-from cobbdesk.core.export.policy import (
-    EACH,
-    RaterPolicy,
-    apply_policy,
-    parse_policy,
-    resolve,
-    study_policy,
-    study_raters,
+from cobbdesk.core.export.policy import RaterPolicy, apply_policy
+from cobbdesk.core.export.publish import (
+    FORMATS,
+    ExportResult,
+    Format,
+    audited_write,
+    export_policy,
+    rater_coding,
+    sha256_of,
 )
-from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store import faults
 from cobbdesk.core.store.study import Study
 
-Format = Literal["wide", "long", "xlsx", "sav", "codebook"]
-FORMATS: tuple[Format, ...] = ("wide", "long", "xlsx", "sav", "codebook")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff"
-_INNER_LINE = re.compile(r"([\r\n])(?=[=+\-@\t\r])")
-
-
-def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula, and to each line inside it
-    that starts like one.
-
-    >>> neutralise("=HYPERLINK(1)"), neutralise("-2"), neutralise("P001"), neutralise("")
-    ("'=HYPERLINK(1)", "'-2", 'P001', '')
-    >>> neutralise("Ann\\r=cmd"), neutralise("a\\r\\n@b")
-    ("Ann\\r'=cmd", "a\\r\\n'@b")
-    """
-    text = _INNER_LINE.sub(r"\1'", text)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-_NEEDS_CARE = r"^[=+\-@\t\r]|[\r\n]"
-"""Text cells :func:`neutralise` may change (a formula start, or a line break inside)."""
+__all__ = [
+    "BOM", "FORMATS", "FORMULA_PREFIXES", "ExportResult", "Format", "csv_lines", "csv_text",
+    "export_policy", "export_study", "neutralise", "rater_coding", "sha256_of", "write_codebook",
+    "write_csv", "write_sav", "write_xlsx",
+]  # fmt: skip
+_NEEDS_CARE = NEEDS_CARE
 
 
 def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> tuple[pd.DataFrame, bool]:
@@ -98,27 +77,6 @@ def _safe_text(frame: pd.DataFrame, columns: Iterable[ColumnSpec]) -> tuple[pd.D
             out.loc[risky, spec.name] = column[risky].map(neutralise)
             has_cr = has_cr or bool(column[risky].str.contains("\r", regex=False).any())
     return out, has_cr
-
-
-def csv_lines(rows: Iterable[Iterable[Any]]) -> str:
-    """Rows as CSV with ``\\n`` line ends, every field quoted by the csv module as needed.
-
-    The writer's line terminator is CRLF so that it quotes fields holding CR *or* LF (with
-    ``\\n`` alone, Python's csv leaves a lone CR unquoted); each record's own CRLF is then
-    turned into ``\\n``.
-
-    >>> csv_lines([["a\\rb", 'a"b', "x,y", 1.5]])
-    '"a\\rb","a""b","x,y",1.5\\n'
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    lines = []
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(row)
-        lines.append(buffer.getvalue()[:-2] + "\n")
-    return "".join(lines)
 
 
 def csv_text(frame: pd.DataFrame, columns: list[ColumnSpec], *, comment: str = "") -> str:
@@ -144,16 +102,6 @@ def write_csv(
     """Write :func:`csv_text` of ``frame`` to ``path``: UTF-8 with a BOM (for Excel)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(BOM + csv_text(frame, columns, comment=comment))
-
-
-def rater_coding(policy: RaterPolicy) -> str:
-    """The codebook's coding of the ``rater`` column under ``policy``."""
-    if policy.kind == "each":
-        return "rater policy each: one row per rater; empty when no angle was measured"
-    return (
-        f"rater policy {policy.label}: {policy.describe()}; the raters whose readings were "
-        "used for the patient (either visit), joined by +; empty when none measured"
-    )
 
 
 def write_codebook(
@@ -243,28 +191,6 @@ def _value_labels(columns: list[ColumnSpec]) -> dict[str, Any]:
     return labels
 
 
-@dataclass(frozen=True)
-class ExportResult:
-    """What was written, as recorded in the audit trail."""
-
-    path: Path
-    format: Format
-    rows: int
-    sha256: str
-    identified: bool
-    export_id: str
-    policy: RaterPolicy = EACH
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of the file's bytes as 64 lowercase hex digits (read 1 MiB at a time)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write(
     study: Study,
     fmt: Format,
@@ -314,54 +240,12 @@ def export_study(
     if fmt not in FORMATS:
         raise ValidationError(None, f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
     policy = export_policy(study, raters)
-    target = Path(path)
-    if study.read_only:  # the audit row could not be written: refuse before writing
-        raise faults.read_only(study.path)
-    try:
-        temp = private.temp_beside(target)
-    except OSError as exc:
-        raise faults.os_error(exc, target, "export") from None
-    try:
-        rows = _write(
+
+    def write(temp: Path) -> int:
+        return _write(
             study, fmt, temp, identified=identified, convention_comment=convention_comment,
             long=long, policy=policy,
         )  # fmt: skip
-        private.sync_file(temp)
-        result = ExportResult(
-            target, fmt, rows, sha256_of(temp), identified, uuid.uuid4().hex, policy
-        )
-        _audit(study, result, reason)  # StudyLockedError, StudyReadOnlyError, DiskFullError
-        private.publish(temp, target)
-    except OSError as exc:
-        raise faults.os_error(exc, target, "export") from None
-    finally:
-        temp.unlink(missing_ok=True)
-    return result
 
-
-def export_policy(study: Study, raters: RaterPolicy | str | None) -> RaterPolicy:
-    """The policy of one export: ``raters`` (text or policy) or the study's default, resolved."""
-    if raters is None:
-        policy = study_policy(study)
-    elif isinstance(raters, str):
-        policy = parse_policy(raters, allow_each=True)
-    else:
-        policy = raters
-    return policy if policy.kind == "each" else resolve(study, policy, study_raters(study))
-
-
-def _audit(study: Study, result: ExportResult, reason: str) -> None:
-    why = reason or ("identified export (names, MRNs, dates)" if result.identified else "")
-    changes = {
-        "format": (None, result.format),
-        "file": (None, result.path.name),
-        "rows": (None, result.rows),
-        "sha256": (None, result.sha256),
-        "identified": (None, result.identified),
-        "raters": (None, result.policy.label),
-    }
-    with study.transaction() as conn:
-        # The trail's head as this export saw it: a copy of the head outside the study file
-        # once the export is sent away (``cobbdesk verify --expect-head SEQ:HASH``).
-        changes["audit_head"] = (None, audit_log.head_text(*audit_log.head(conn)))
-        audit_log.record(conn, study.actor, "export", result.export_id, changes, reason=why)
+    return audited_write(study, fmt, Path(path), write, identified=identified, policy=policy,
+                         reason=reason)  # fmt: skip

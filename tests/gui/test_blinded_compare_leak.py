@@ -26,9 +26,11 @@ def test_blinded_compare_hides_the_main_windows_values(qtbot, window: MainWindow
     angle = next(iter(window.current.controller.measurements.values())).angle
     shown = f"{abs(angle):.1f}"
     assert any(shown in t for t in _visible_texts(window))  # the angle is on screen before
-    compare = window.session.compare(window.session.shown_patient_id())
+    window.session.browser.tree.clearSelection()  # Compare visits of the film on screen
+    compare = window.session.compare()
     assert compare is not None
     qtbot.addWidget(compare)
+    qtbot.waitUntil(lambda: compare.view.loaded and compare.view.films_shown(), timeout=20000)
     compare.view.toolbar.blinded.setChecked(True)
     assert not window.view.isVisible()
     assert not window.findChild(QDockWidget, "Measurements").isVisible()

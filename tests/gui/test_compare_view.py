@@ -103,6 +103,7 @@ def make_view(qtbot, study: Study, rater: str = "dr_a") -> CompareView:  # type:
     view.resize(1500, 900)
     view.show()
     qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.loaded, timeout=10000)  # the overview is read off the UI thread
     return view
 
 
@@ -309,6 +310,8 @@ def test_next_patient_is_prefetched(qtbot, study: Study) -> None:  # type: ignor
     following = next(po for po in view.overview if po.patient.study_id == "P0004")
     paths = [f.path for v in following.visits for f in v.films[Region.CERVICAL]]
     qtbot.waitUntil(lambda: all(view.cache.get(p) is not None for p in paths), timeout=20000)
+    ids = [f.id for v in following.visits for f in v.films[Region.CERVICAL]]
+    qtbot.waitUntil(lambda: all(i in view.saved for i in ids), timeout=10000)  # read as well
     assert len(view.cache.wanted) == 2 and len(view.cache.entries) == 4
     view.next_patient()
     assert view.films_shown()  # at once: no waiting for the loader

@@ -41,7 +41,10 @@ class FilmCache(QObject):
         """Keep (and load, in order) the films of these patients; drop all others."""
         if groups:  # import on this thread: a first import on the loader's thread can crash
             import cobbdesk.core.dicom.reader  # noqa: F401  (shiboken's import hook)
-        self.wanted = {pid: [key(p) for p in paths] for pid, paths in groups[:MAX_PATIENTS]}
+        self.wanted = {}
+        for pid, paths in groups:  # one patient's two regions are one group (not two)
+            if pid in self.wanted or len(self.wanted) < MAX_PATIENTS:
+                self.wanted.setdefault(pid, []).extend(key(p) for p in paths)
         keep = {p for paths in self.wanted.values() for p in paths}
         self.entries = {p: v for p, v in self.entries.items() if p in keep}
         for paths in self.wanted.values():

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from cobbdesk.core.compare.model import Slot, counted_measurement
-from cobbdesk.core.compare.saver import film_session
+from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.measure.changes import Change
@@ -93,6 +93,7 @@ class CompareSide(QFrame):
 
     activated = Signal()  # the user pressed a mouse button on this side's film
     importRequested = Signal()
+    retryRequested = Signal()  # read the film's saved measurements again
     anglesChanged = Signal()  # saved measurements changed (or a drag moved the counted one)
     messageChanged = Signal(str)
 
@@ -118,6 +119,10 @@ class CompareSide(QFrame):
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import this patient's missing or replacement film")
         self.import_button.clicked.connect(self.importRequested)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Read this film's saved measurements again")
+        self.retry_button.clicked.connect(self.retryRequested)
+        self.retry_button.hide()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self._placeholder_page())
@@ -135,6 +140,7 @@ class CompareSide(QFrame):
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.import_button)
+        row.addWidget(self.retry_button)
         row.addStretch(1)
         column.addLayout(row)
         column.addStretch(1)
@@ -157,15 +163,23 @@ class CompareSide(QFrame):
         else:
             self._show_message("Loading…", can_import=False)
 
+    def show_loading(self) -> None:
+        """Say "Loading…" until the film and its saved measurements are there (no edits)."""
+        slot = self.slot
+        self.clear()
+        self.slot = slot
+        self._show_message("Loading…", can_import=False)
+
     def clear(self) -> None:
         self._drop_controller()
         self.slot, self.film, self.error, self.live_angle = None, None, "", None
         self.landmark, self._landmark_item = None, None
         self.view.set_film(None)
 
-    def _show_message(self, text: str, *, can_import: bool) -> None:
+    def _show_message(self, text: str, *, can_import: bool, can_retry: bool = False) -> None:
         self.placeholder.setText(text)
         self.import_button.setVisible(can_import)
+        self.retry_button.setVisible(can_retry)
         self.stack.setCurrentIndex(1)
 
     def set_error(self, message: str) -> None:
@@ -173,8 +187,16 @@ class CompareSide(QFrame):
         self._show_message(f"This film cannot be shown:\n{message}", can_import=True)
         self.anglesChanged.emit()
 
-    def set_film(self, film: Film) -> None:
-        """Show ``film`` and load the rater's saved measurements of it."""
+    def set_read_error(self, message: str) -> None:
+        """The film's saved measurements could not be read: say why, offer Retry."""
+        self.error = message
+        self._show_message(f"The measurements of this film could not be read:\n{message}",
+                           can_import=False, can_retry=True)  # fmt: skip
+        self.anglesChanged.emit()
+
+    def set_film(self, film: Film, saved: SavedFilm) -> None:
+        """Show ``film`` with the rater's ``saved`` measurements of it (read off the UI
+        thread: nothing is read here)."""
         assert self.slot is not None and self.slot.film is not None
         self.stack.setCurrentIndex(0)
         self.film = film
@@ -187,7 +209,7 @@ class CompareSide(QFrame):
         try:
             controller.bind(film_session(
                 self.study, record, film, self.rater, only_rater=True,
-                ask_reason=lambda changes: self.ask_reason(record, changes),
+                ask_reason=lambda changes: self.ask_reason(record, changes), saved_film=saved,
             ))  # fmt: skip
         except CobbdeskError as exc:
             errors.report(self, exc, "Reading saved measurements")

@@ -16,6 +16,10 @@ Edits are saved at once under the viewer's policy (the film's
 :class:`~cobbdesk.core.measure.session.MeasurementSession`): a measurement made in this sitting
 changes freely; changing or deleting a settled one asks for a reason with the same prompt as
 the main window (tests set :attr:`CompareView.reason_prompt`).  Only study IDs are ever shown.
+
+Nothing here waits on the study: the overview and each film's saved measurements are read on
+the view's worker ("Loading…" meanwhile, Retry on failure: :mod:`~cobbdesk.gui.compare.data`),
+and every edit goes through the film's session to the study's write queue, as in the viewer.
 """
 
 from __future__ import annotations
@@ -27,23 +31,15 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
-from cobbdesk.core.compare.model import (
-    Slot,
-    delta,
-    delta_text,
-    next_item,
-    other_region,
-    rater_measured_films,
-    side_title,
-    slots,
-    template_for,
-)
+from cobbdesk.core.compare.model import delta, delta_text, side_title, template_for
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.formatting import angle_text
-from cobbdesk.core.store import FilmRecord, PatientOverview, Region, Study
+from cobbdesk.core.store import FilmRecord, Region, Study
 from cobbdesk.gui import errors
-from cobbdesk.gui.compare.cache import FilmCache, key
+from cobbdesk.gui.compare.cache import FilmCache
 from cobbdesk.gui.compare.chrome import CompareHeader, CompareToolbar
+from cobbdesk.gui.compare.data import CompareData
+from cobbdesk.gui.compare.reads import LoadingBar, StudyReader
 from cobbdesk.gui.compare.side import CompareSide
 from cobbdesk.gui.compare.sync import Aligner, ViewSync
 from cobbdesk.gui.viewer import prompts
@@ -53,7 +49,7 @@ EXPORT_SCALE = 2.0
 """Device pixel ratio of exported figures (sharper text and lines)."""
 
 
-class CompareView(QWidget):
+class CompareView(CompareData, QWidget):
     importRequested = Signal(int)  # patient id
     patientChanged = Signal(int, str)  # patient id, region value
     messageChanged = Signal(str)  # status-bar text
@@ -68,8 +64,9 @@ class CompareView(QWidget):
         self.deidentified = True
         self.blinded = False
         self.reason_prompt: prompts.ReasonPrompt | None = None  # tests inject answers
-        self.overview: list[PatientOverview] = []
-        self.measured: set[int] = set()
+        self._init_data()
+        self.reader = StudyReader(study, self, "compare")
+        self.bar = LoadingBar(self.retry)
         self.active = 0
         self.cache = FilmCache(loader, self)
         self.cache.ready.connect(self._film_ready)
@@ -96,6 +93,7 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.bar)
         layout.addWidget(self.figure, 1)
         self.figure.setStyleSheet("background: #101418;")
         self.set_active(0)
@@ -121,6 +119,7 @@ class CompareView(QWidget):
             side.anglesChanged.connect(self._angles_changed)
             side.messageChanged.connect(self.messageChanged)
             side.importRequested.connect(self._import_requested)
+            side.retryRequested.connect(self.retry)
             side.ask_reason = self._ask_reason
         self._shortcut("Alt+Right", self.next_patient)
         self._shortcut("Alt+Left", self.previous_patient)
@@ -137,105 +136,6 @@ class CompareView(QWidget):
         action.triggered.connect(slot)
         self.addAction(action)
         return action
-
-    # --- study and navigation -------------------------------------------------------------
-    def refresh(self) -> None:
-        """Re-read the study overview (patients, films, who measured what)."""
-        self.overview = self.study.overview()
-        self.measured = rater_measured_films(self.overview, self.study.measurements(), self.rater)
-
-    def _patient(self, patient_id: int | None) -> PatientOverview | None:
-        return next((po for po in self.overview if po.patient.id == patient_id), None)
-
-    def show_patient(self, patient_id: int, region: Region | str) -> None:
-        """Show ``patient_id``'s admission and month-3 films of ``region``."""
-        po = self._patient(patient_id)
-        if po is None:
-            self.refresh()
-            po = self._patient(patient_id)
-        if po is None:
-            self.messageChanged.emit("That patient is not in the study")
-            return
-        self.set_align_mode(False)
-        self.patient_id, self.region = patient_id, Region(region)
-        self.toolbar.show_region(self.region)
-        pair = slots(po, self.region)
-        for side, one in zip(self.sides, pair, strict=True):
-            side.show_slot(one, one.missing(self.region))
-        self.sync.set_anchors(None, None)
-        self._prefetch(po, pair)
-        for one in pair:
-            if one.film is not None:
-                self._film_ready(key(one.film.path))
-        self._update_titles()
-        self._angles_changed()
-        self.patientChanged.emit(patient_id, self.region.value)
-
-    def _prefetch(self, po: PatientOverview, pair: tuple[Slot, Slot]) -> None:
-        groups = [(po.patient.id, [s.film.path for s in pair if s.film is not None])]
-        upcoming = self._step(1)
-        if upcoming is not None and (after := self._patient(upcoming[0])) is not None:
-            films = [s.film.path for s in slots(after, upcoming[1]) if s.film is not None]
-            groups.append((after.patient.id, films))
-        self.cache.want(groups)
-
-    def _step(self, step: int) -> tuple[int, Region] | None:
-        skip = self.toolbar.skip_complete.isChecked()
-        return next_item(self.overview, self.patient_id, self.region, skip,
-                         step=step, measured=self.measured)  # fmt: skip
-
-    def _go(self, step: int) -> None:
-        target = self._step(step)
-        if target is None:
-            end = "last" if step > 0 else "first"
-            self.messageChanged.emit(f"This is the {end} patient to read")
-            return
-        self.show_patient(*target)
-
-    def next_patient(self) -> None:
-        self._go(1)
-
-    def previous_patient(self) -> None:
-        self._go(-1)
-
-    def switch_region(self) -> None:
-        if self.patient_id is not None:
-            self.show_patient(self.patient_id, other_region(self.region))
-
-    def _region_picked(self, index: int) -> None:
-        region = self.toolbar.region.itemData(index)
-        if self.patient_id is not None and region != self.region:
-            self.show_patient(self.patient_id, region)
-
-    def _import_requested(self) -> None:
-        if self.patient_id is not None:
-            self.importRequested.emit(self.patient_id)
-
-    # --- films ------------------------------------------------------------------------------
-    def _film_ready(self, path: str) -> None:
-        value = self.cache.get(path)
-        if value is None:
-            return
-        shown = False
-        for side in self.sides:
-            record = side.slot.film if side.slot is not None else None
-            if record is None or key(record.path) != path or side.film is not None or side.error:
-                continue
-            if isinstance(value, str):
-                side.set_error(value)
-            else:
-                side.set_film(value)
-                shown = True
-        if shown:
-            self.sync.fit_both()
-            self.set_blinded(self.blinded)
-            self._set_snapping(self.toolbar.snapping.isChecked())
-            self.header.set_sync(self.sync.describe())
-
-    def films_shown(self) -> bool:
-        """True when every side that has a film shows it (or its error)."""
-        return all(s.slot is None or s.slot.film is None or s.film is not None or bool(s.error)
-                   for s in self.sides)  # fmt: skip
 
     # --- angles -----------------------------------------------------------------------------
     def angles(self) -> tuple[float | None, float | None]:
@@ -388,7 +288,8 @@ class CompareView(QWidget):
                 errors.report(self, exc, "Exporting the comparison")
 
     def close_films(self) -> None:
-        """Release both films and the cache (the window is closing)."""
+        """Release both films and the cache, drop reads still to come (the window closes)."""
+        self.reader.close()
         self.set_align_mode(False)
         for side in self.sides:
             side.clear()

@@ -22,6 +22,7 @@ class CompareWindow(QMainWindow):
         self.view = CompareView(study, rater, loader, self)
         self.setCentralWidget(self.view)
         self.resize(1500, 950)
+        self.setWindowTitle("Compare — loading… — CobbDesk")
         self.view.messageChanged.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.view.patientChanged.connect(self._retitle)
 
@@ -40,16 +41,22 @@ def open_compare(  # noqa: PLR0917 - the signature the main window calls
     study: Study,
     rater: str,
     loader: FilmLoader,
-    patient_id: int,
+    patient_id: int | None,
     region: Region | str,
     parent: QWidget | None = None,
+    *,
+    visit_id: int | None = None,
 ) -> CompareWindow:
-    """Open (and show) a compare window on ``patient_id`` and ``region``; returns it.
+    """Open (and show) a compare window on ``patient_id`` (None: the patient of
+    ``visit_id``) and ``region``; returns it at once, "Loading…" until the study is read.
 
     Connect ``window.view.importRequested(patient_id)`` to the import dialog, and
     ``window.view.patientChanged`` to keep a patient list in step.
     """
     window = CompareWindow(study, rater, loader, parent)
-    window.view.show_patient(patient_id, region)
+    if patient_id is not None:
+        window.view.show_patient(patient_id, region)
+    elif visit_id is not None:
+        window.view.show_visit(visit_id, region)
     window.show()
     return window

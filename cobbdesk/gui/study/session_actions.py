@@ -121,24 +121,22 @@ class StudyActions:
 
     # --- compare -----------------------------------------------------------------------------
     def compare(self, patient_id: int | None = None) -> CompareWindow | None:
-        """Admission and month 3 of a patient side by side (the browser's selection by default)."""
+        """Admission and month 3 of a patient side by side (the browser's selection by
+        default, else the patient of the study film on screen).  Opens at once: the window
+        reads the study off the UI thread ("Loading…"), and finds the patient of the shown
+        film's visit itself (no query here)."""
         from cobbdesk.gui.compare.window import open_compare
 
         if patient_id is None:
-            patient_id = self.browser.selected_patient_id() or self.shown_patient_id()
-        if self.study is None or patient_id is None:
+            patient_id = self.browser.selected_patient_id()
+        visit_id = self.shown_visit_id() if patient_id is None else None
+        if self.study is None or (patient_id is None and visit_id is None):
             errors.present(self.window, "Compare visits", NO_PATIENT)
             return None
         if self._compare_loader is None:  # its own loader: the window's list ignores its films
             self._compare_loader = FilmLoader(isolated=True, parent=self)
-        window = open_compare(
-            self.study,
-            self.window.rater,
-            self._compare_loader,
-            patient_id,
-            "cervical",
-            parent=self.window,
-        )
+        window = open_compare(self.study, self.window.rater, self._compare_loader, patient_id,
+                              "cervical", parent=self.window, visit_id=visit_id)  # fmt: skip
         window.view.reason_prompt = self.reason_prompt
         window.view.importRequested.connect(lambda _patient: self.import_films_dialog())
         window.closed.connect(self.refresh)
@@ -147,12 +145,11 @@ class StudyActions:
         self.compare_windows.append(window)
         return window
 
-    def shown_patient_id(self) -> int | None:
-        """The patient of the study film on screen (None: no study film shown)."""
+    def shown_visit_id(self) -> int | None:
+        """The visit of the study film on screen (None: no study film shown); no query."""
         current = self.window.current
         link = self.links.get(current.path) if current is not None else None
-        found = self.browser.model.visit(link.record.visit_id) if link is not None else None
-        return found[0].patient.id if found is not None else None
+        return link.record.visit_id if link is not None else None
 
     # --- labs, rater, audit ---------------------------------------------------------------------
     def enter_labs(self, visit_id: int | None = None) -> lab_form.LabForm | None:

@@ -9,14 +9,15 @@ Small pure functions in the order of PS3.3 C.11 (after pydicom ``pixels/processi
 4. output 0..255.
 
 :func:`voi_unit` is the exact reference formula.  :func:`render` picks a fast path that gives
-its nearest level, ``rint(255 · voi_unit)``: a 256-entry ``cv2.LUT`` for 8-bit data, a
-saturating ``cv2.convertScaleAbs`` (float32) for LINEAR/LINEAR_EXACT windows where its error is
-below 1/100 level (:func:`_fast_linear`), a value table (float64) for other integer data (every
-VOI function, SIGMOID and VOI LUT included), and for float data the SIGMOID formula vectorised
-in OpenCV (:func:`_float_window`).  The single-precision paths may therefore show the
-neighbouring level only where the exact value lies within 1/100 of a level of a half level
-(tests/core/dicom/test_voi_reference.py checks exactly that).  The viewer applies these to the
-screen's pixels only (:mod:`.screen`).
+its nearest level, ``rint(255 · voi_unit)``: a 256-entry ``cv2.LUT`` for 8-bit data, a value
+table (float64) read in one ``cv2.LUT`` pass for 16-bit data (:mod:`.display_lut`), a
+saturating ``cv2.convertScaleAbs`` (float32) for LINEAR/LINEAR_EXACT windows on other data
+where its error is below 1/100 level (:func:`_fast_linear`), a value table for other integer
+data (every VOI function, SIGMOID and VOI LUT included), and for float data the SIGMOID
+formula vectorised in OpenCV (:func:`_float_window`).  The single-precision paths may
+therefore show the neighbouring level only where the exact value lies within 1/100 of a level
+of a half level (tests/core/dicom/test_voi_reference.py checks exactly that).  The viewer
+applies these to the screen's pixels only (:mod:`.screen`, :mod:`.display_frame`).
 
 >>> import numpy as np
 >>> from cobbdesk.core.dicom.film import Window
@@ -35,7 +36,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from cobbdesk.core.dicom import faults
+from cobbdesk.core.dicom import display_lut, faults
 from cobbdesk.core.dicom.film import Film, VoiFunction, VoiLut, Window
 
 Voi = Window | VoiLut
@@ -45,10 +46,9 @@ U8 = npt.NDArray[np.uint8]
 AUTO_PERCENTILES = (0.5, 99.5)
 _MAX_VALUE_LUT = 1 << 20  # value-indexed LUTs are used up to this many distinct values
 _MIN_CV_PIXELS = 64
-_TAKE_ROWS = 64  # rows per np.take: its int64 copy of the indices stays in the CPU cache
 
 
-def _function(voi: Window) -> VoiFunction:
+def effective_function(voi: Window) -> VoiFunction:
     """The formula used: LINEAR narrower than 1 (float data) is evaluated as LINEAR_EXACT.
 
     PS3.3 C.11.2.1.2.1's LINEAR divides by ``width − 1``, undefined below width 1; the window
@@ -66,7 +66,7 @@ def voi_unit(values: npt.NDArray[Any], voi: Voi) -> npt.NDArray[np.floating[Any]
         index = np.clip(np.rint(x) - voi.first_mapped, 0, voi.table.size - 1).astype(np.intp)
         return np.asarray(voi.table[index] / float((1 << voi.bits) - 1), dtype=np.float64)
     c, w = voi.center, voi.width
-    function = _function(voi)
+    function = effective_function(voi)
     if function is VoiFunction.SIGMOID:
         return 0.5 * (1.0 + np.tanh(2.0 * (x - c) / w))  # = 1 / (1 + exp(-4 (x - c) / w))
     if function is VoiFunction.LINEAR_EXACT:
@@ -74,9 +74,9 @@ def voi_unit(values: npt.NDArray[Any], voi: Voi) -> npt.NDArray[np.floating[Any]
     return np.clip((x - (c - 0.5)) / (w - 1) + 0.5, 0.0, 1.0) if w > 1 else (x > c - 0.5) * 1.0
 
 
-def _linear_coefficients(voi: Window) -> tuple[float, float]:
+def linear_coefficients(voi: Window) -> tuple[float, float]:
     """``alpha, beta`` with output = alpha * x + beta (before clipping to 0..255)."""
-    if _function(voi) is VoiFunction.LINEAR_EXACT:
+    if effective_function(voi) is VoiFunction.LINEAR_EXACT:
         alpha = 255.0 / voi.width
         return alpha, 255.0 * (0.5 - voi.center / voi.width)
     alpha = 255.0 / (voi.width - 1)
@@ -93,7 +93,7 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
     mask otherwise.  Values far above the window are clamped at the first saturating value
     (``alpha x`` would overflow OpenCV's rounding to int).  Used only while the float32 error,
     at most ``2**−22 (|alpha x| + |beta|)`` over the clamped range, is below 1/100 of a level
-    (:func:`_single_precision_ok`); the exact value table otherwise.
+    (:func:`single_precision_ok`); the exact value table otherwise.
     """
     step = voi.function is VoiFunction.LINEAR and voi.width == 1  # a threshold, not a ramp
     if voi.function is VoiFunction.SIGMOID or step or pixels.dtype.itemsize > 4:
@@ -102,7 +102,7 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
         return None
     if pixels.dtype == np.uint32:  # not an OpenCV depth
         return None
-    alpha, beta = _linear_coefficients(voi)
+    alpha, beta = linear_coefficients(voi)
     low, high = (float(v) for v in cv2.minMaxLoc(pixels)[:2])
     if not (math.isfinite(low) and math.isfinite(high)):
         return None
@@ -114,9 +114,9 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
         k = float(min(max(math.ceil(-beta / alpha), info.min), info.max))
     saturated = (256.0 - beta) / alpha  # at and above: 255
     top = high
-    if alpha * high + beta > 2.0**30 or not _single_precision_ok(alpha, beta, max(low, k), top):
+    if alpha * high + beta > 2.0**30 or not single_precision_ok(alpha, beta, max(low, k), top):
         top = min(high, saturated)  # clamp from above too (one more pass)
-        if not _single_precision_ok(alpha, beta, max(low, k), top):
+        if not single_precision_ok(alpha, beta, max(low, k), top):
             return None
     work = cv2.max(pixels, k)
     if top < high:
@@ -127,13 +127,15 @@ def _fast_linear(pixels: npt.NDArray[Any], voi: Window) -> U8 | None:
     return np.asarray(out, dtype=np.uint8)
 
 
-def _single_precision_ok(alpha: float, beta: float, low: float, high: float) -> bool:
+def single_precision_ok(alpha: float, beta: float, low: float, high: float) -> bool:
     """True when ``alpha x + beta`` in float32 is within 1/100 level for x in [low, high]."""
     largest = abs(alpha) * max(abs(low), abs(high), abs(math.ceil(high))) + abs(beta)
     return largest * 2.0**-22 <= 0.01
 
 
-def _table(voi: Voi, start: int, stop: int, inverted: bool) -> U8:
+def levels_table(voi: Voi, start: int, stop: int, inverted: bool) -> U8:
+    """``rint(255 · voi_unit(v))`` (then inverted) for each integer ``v`` from ``start`` to
+    ``stop``: the exact output of every value, shape ``(stop − start + 1,)``, ``uint8``."""
     unit = voi_unit(np.arange(start, stop + 1), voi)
     out: U8 = np.rint(unit * 255.0).astype(np.uint8)
     return np.asarray(255 - out, dtype=np.uint8) if inverted else out
@@ -148,9 +150,10 @@ def render(pixels: npt.NDArray[Any], voi: Voi, *, inverted: bool, out: U8 | None
     of a level of a half level (see the module notes).  ``out``: destination for 8-bit data.
     """
     if pixels.dtype == np.uint8:
-        result = cv2.LUT(pixels, _table(voi, 0, 255, inverted), dst=out)
+        result = cv2.LUT(pixels, levels_table(voi, 0, 255, inverted), dst=out)
         return np.asarray(result, dtype=np.uint8)
-    fast = _fast_linear(pixels, voi) if isinstance(voi, Window) else None
+    sixteen = pixels.dtype in (np.uint16, np.int16) and display_lut.has_lut16()
+    fast = _fast_linear(pixels, voi) if isinstance(voi, Window) and not sixteen else None
     if fast is None and pixels.ndim == 2 and pixels.size >= _MIN_CV_PIXELS:
         if pixels.dtype.kind in "iu":
             looked_up = _value_lut(pixels, voi, inverted)
@@ -171,45 +174,18 @@ def _value_lut(pixels: npt.NDArray[Any], voi: Voi, inverted: bool) -> U8 | None:
     """Integer data through a table of the exact output for every value in their range.
 
     ``rint(255 · voi_unit(v))`` for each ``v`` from the data's minimum to maximum (``n`` values,
-    at most ``_MAX_VALUE_LUT``; None otherwise), read by :func:`_take_range`.
+    at most ``_MAX_VALUE_LUT``; None otherwise), read by :func:`.display_lut.lookup`.
     """
     low, high = (int(v) for v in cv2.minMaxLoc(_as_cv(pixels))[:2])
     if high - low + 1 > _MAX_VALUE_LUT:
         return None
-    return _take_range(_table(voi, low, high, inverted), pixels, low, high)
-
-
-def _take_range(table: U8, values: npt.NDArray[Any], low: int, high: int) -> U8:
-    """``table[v − low]`` for integer ``values`` in ``[low, high]`` (``n`` = the table's size).
-
-    Near 0 (``−n <= low``, ``high < 2n``) the table is rotated to position ``v mod n`` and read
-    with ``np.take(mode="wrap")`` on the values themselves (numpy wraps by at most one step
-    there; ``n`` consecutive integers have ``n`` different residues).  Elsewhere ``v − low`` is
-    computed in the values' own type, where it may wrap (an int16 range wider than 32,767), and
-    read as the unsigned type of the same size, exact because ``0 <= v − low < 2**bits``.
-    """
-    count = high - low + 1
-    out = np.empty(values.shape, np.uint8)
-    near = -count <= low and high < 2 * count
-    if near:
-        table = np.asarray(np.roll(table, low % count), dtype=np.uint8)
-    unsigned = np.dtype(f"u{values.dtype.itemsize}")
-    for start in range(0, values.shape[0], _TAKE_ROWS):  # numpy's intp copy stays in cache
-        rows = values[start : start + _TAKE_ROWS]
-        if near:
-            np.take(table, rows, mode="wrap", out=out[start : start + _TAKE_ROWS])
-            continue
-        index = rows - np.asarray(low, dtype=values.dtype)
-        if index.dtype.kind == "i":
-            index = index.view(unsigned)
-        np.take(table, index, out=out[start : start + _TAKE_ROWS])
-    return out
+    return display_lut.lookup(levels_table(voi, low, high, inverted), pixels, low)
 
 
 def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
     """Float data through a VOI LUT: each value rounded to the nearest integer (half to even,
-    as :func:`voi_unit`), then looked up as integer data are (:func:`_take_range`: the levels
-    of every integer in the range, the table's ends beyond it, PS3.3 C.11.2.1.1).
+    as :func:`voi_unit`), then looked up as integer data are (:func:`.display_lut.take_range`:
+    the levels of every integer in the range, the table's ends beyond it, PS3.3 C.11.2.1.1).
 
     OpenCV rounds to int32 in one pass (``cvRound``, half to even) and gives ``INT_MIN`` for
     NaN and values outside int32: those films take the float path below.
@@ -219,7 +195,8 @@ def _float_voi_lut(pixels: npt.NDArray[Any], lut: VoiLut, inverted: bool) -> U8:
         rounded = cv2.add(pixels, 0.0, dtype=cv2.CV_32S)
         low, high = (int(v) for v in cv2.minMaxLoc(rounded)[:2])
         if info.min < low and high < info.max and high - low < _MAX_VALUE_LUT:
-            return _take_range(_table(lut, low, high, inverted), rounded, low, high)
+            levels = levels_table(lut, low, high, inverted)
+            return display_lut.take_range(levels, rounded, low, high)
     index = np.clip(np.rint(pixels) - lut.first_mapped, 0, lut.table.size - 1)
     np.nan_to_num(index, copy=False, nan=0.0)  # a NaN pixel reads the first entry
     levels = np.rint(lut.table / float((1 << lut.bits) - 1) * 255.0).astype(np.uint8)

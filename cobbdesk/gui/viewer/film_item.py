@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cobbdesk.core.dicom import screen
 from cobbdesk.core.dicom.display import Voi, default_voi, render
+from cobbdesk.core.dicom.display_frame import ScreenFrame
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.viewing import level_for_scale, pyramid
 from cobbdesk.gui.image_bridge import to_qimage
@@ -31,7 +32,7 @@ class FilmItem(QGraphicsItem):
         self.user_invert = False
         self._padding_levels: list[np.ndarray] | None = None
         self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
-        self._sampled: tuple[tuple[Any, ...], np.ndarray, np.ndarray | None] | None = None
+        self._sampled: tuple[tuple[Any, ...], ScreenFrame] | None = None
         self._rect: tuple[tuple[Any, ...], screen.Rect | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
@@ -70,18 +71,14 @@ class FilmItem(QGraphicsItem):
         return levels[level] if level < len(levels) else None
 
     def screen_array(self, to_device: screen.Affine, rect: screen.Rect) -> np.ndarray:
-        """The ``uint8`` device pixels ``rect`` (see :func:`screen.sample`) with VOI applied."""
-        values, background = self._samples(to_device, rect)
-        array = render(values, self.voi, inverted=self.inverted)
-        if background is not None:
-            array[background] = 0  # padding drawn as background (PS3.3 C.7.5.1.1.2)
-        return array
+        """The ``uint8`` device pixels ``rect`` (see :func:`screen.sample`) with VOI applied
+        and padding drawn as background (PS3.3 C.7.5.1.1.2); valid until the next call (the
+        frame's buffer is reused)."""
+        return self._frame(to_device, rect).render(self.voi, self.inverted)
 
-    def _samples(
-        self, to_device: screen.Affine, rect: screen.Rect
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Modality values and background mask of device pixels ``rect``, kept for the last
-        view geometry: a window/level drag only re-applies the VOI."""
+    def _frame(self, to_device: screen.Affine, rect: screen.Rect) -> ScreenFrame:
+        """Modality values and background of device pixels ``rect``, kept for the last view
+        geometry: a window/level drag only re-applies the VOI to them."""
         key = (to_device, rect)
         if self._sampled is None or self._sampled[0] != key:
             level = level_for_scale(screen.zoom_of(to_device), len(self.levels))
@@ -91,8 +88,8 @@ class FilmItem(QGraphicsItem):
                 values = np.ascontiguousarray(values)  # OpenCV takes row-strided views as is
             padding = self._padding_level(level)
             background = screen.background_mask(padding, size, to_device, rect)
-            self._sampled = (key, values, background)
-        return self._sampled[1], self._sampled[2]
+            self._sampled = (key, ScreenFrame(values, background))
+        return self._sampled[1]
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None

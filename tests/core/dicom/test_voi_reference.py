@@ -7,17 +7,43 @@ except where that value lies within 1/100 of a level of a half level: there the 
 neighbour is accepted (exact ties are common with integer data and a LINEAR window, where
 float64 itself lands on either side; the single-precision fast paths are accurate to 1/100
 level, see ``display._fast_linear`` and ``display._float_window``).  A LINEAR window narrower
-than 1 is evaluated as LINEAR_EXACT (``display._function``: the standard's formula divides by
-``w − 1``).
+than 1 is evaluated as LINEAR_EXACT (``display.effective_function``: the standard's formula
+divides by ``w − 1``).
+
+Each test runs through :func:`display.render` and through the viewer's
+:class:`display_frame.ScreenFrame`, one frame per film re-rendered for every window of the test
+(as a window/level drag does), so its kept range, rounded values and buffers are exercised too.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from cobbdesk.core.dicom.display import render
+from cobbdesk.core.dicom.display import Voi, render
+from cobbdesk.core.dicom.display_frame import ScreenFrame
 from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
+
+
+class FrameRenderer:
+    """``render`` through one :class:`ScreenFrame` per pixel array, kept between calls."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, ScreenFrame] = {}
+
+    def __call__(self, pixels: np.ndarray, voi: Voi, *, inverted: bool) -> np.ndarray:
+        frame = self.frames.get(id(pixels))
+        if frame is None or frame.values is not pixels:
+            frame = self.frames[id(pixels)] = ScreenFrame(pixels)
+        return frame.render(voi, inverted).copy()
+
+
+@pytest.fixture(params=["render", "ScreenFrame"])
+def show(request: pytest.FixtureRequest) -> Any:
+    """The display path under test: ``display.render`` or a kept ``ScreenFrame``."""
+    return render if request.param == "render" else FrameRenderer()
 
 
 def formula(x: np.ndarray, c: float, w: float, function: VoiFunction) -> np.ndarray:
@@ -71,31 +97,31 @@ WINDOWS = [(2048.0, 4096.0), (1500.0, 1.0), (-200.0, 1.0), (-1000.0, 350.0), (0.
 @pytest.mark.parametrize("function", list(VoiFunction))
 @pytest.mark.parametrize("inverted", [False, True], ids=["MONOCHROME2", "MONOCHROME1"])
 def test_integer_films_equal_the_formula(name: str, function: VoiFunction,
-                                         inverted: bool) -> None:  # fmt: skip
+                                         inverted: bool, show: Any) -> None:  # fmt: skip
     pixels = INTEGER_FILMS[name]
     for c, w in WINDOWS:
-        got = render(pixels, Window(c, w, function), inverted=inverted)
+        got = show(pixels, Window(c, w, function), inverted=inverted)
         assert_levels(got, formula(pixels, c, w, function), inverted, (name, c, w))
 
 
-def test_a_wide_int16_range_is_not_wrapped() -> None:
+def test_a_wide_int16_range_is_not_wrapped(show: Any) -> None:
     """Hand check: -20000, 0, 20000 (a range over 32,767) through the value table."""
     pixels = np.tile(np.array([-20000, 0, 20000, 19999], np.int16), (8, 8))
-    got = render(pixels, Window(20000.0, 2.0, VoiFunction.SIGMOID), inverted=False)
+    got = show(pixels, Window(20000.0, 2.0, VoiFunction.SIGMOID), inverted=False)
     # 255 / (1 + exp(-4 (x - 20000) / 2)): 0, 0, 127.5 (a tie: either neighbour), 30.4
     assert got[0, 0] == 0 and got[0, 1] == 0 and got[0, 2] in (127, 128) and got[0, 3] == 30
 
 
 @pytest.mark.parametrize("name", list(INTEGER_FILMS))
 @pytest.mark.parametrize("inverted", [False, True], ids=["MONOCHROME2", "MONOCHROME1"])
-def test_voi_lut_on_integer_films(name: str, inverted: bool) -> None:
+def test_voi_lut_on_integer_films(name: str, inverted: bool, show: Any) -> None:
     """C.11.2.1.1: value v reads entry v - first mapped, clamped to the table's ends."""
     pixels = INTEGER_FILMS[name]
     low = int(pixels.min())
     table = ((np.arange(3000) * 7919) % 65536).astype(np.uint16)  # not monotonic
     lut = VoiLut(low + 500, table, 16)
     index = np.clip(pixels.astype(np.int64) - (low + 500), 0, table.size - 1)
-    assert_levels(render(pixels, lut, inverted=inverted), table[index] / 65535.0 * 255.0,
+    assert_levels(show(pixels, lut, inverted=inverted), table[index] / 65535.0 * 255.0,
                   inverted, name)  # fmt: skip
 
 
@@ -111,53 +137,54 @@ FLOAT_WINDOWS = [(2.0, 4.0), (1.5, 0.3), (-2.5, 1.0), (-3.0, 0.01), (0.0, 1e-4),
 @pytest.mark.parametrize("name", list(FLOAT_FILMS))
 @pytest.mark.parametrize("function", list(VoiFunction))
 @pytest.mark.parametrize("inverted", [False, True], ids=["MONOCHROME2", "MONOCHROME1"])
-def test_float_films_equal_the_formula(name: str, function: VoiFunction, inverted: bool) -> None:
+def test_float_films_equal_the_formula(name: str, function: VoiFunction, inverted: bool,
+                                       show: Any) -> None:  # fmt: skip
     pixels = FLOAT_FILMS[name]
     for c, w in FLOAT_WINDOWS:
-        got = render(pixels, Window(c, w, function), inverted=inverted)
+        got = show(pixels, Window(c, w, function), inverted=inverted)
         assert_levels(got, formula(pixels, c, w, function), inverted, (name, c, w))
 
 
-def test_float_linear_width_one_is_a_step_exactly() -> None:
+def test_float_linear_width_one_is_a_step_exactly(show: Any) -> None:
     """C.11.2.1.2.1 with w = 1: x <= c - 0.5 -> 0, else 255; values on the step included."""
     pixels = np.tile(np.array([0.499, 0.5, 0.5001, -3.0, 7.0, 0.5], np.float32), (12, 12))
-    got = render(pixels, Window(1.0, 1.0, VoiFunction.LINEAR), inverted=False)
+    got = show(pixels, Window(1.0, 1.0, VoiFunction.LINEAR), inverted=False)
     assert got[0, :6].tolist() == [0, 0, 255, 0, 255, 0]
 
 
-def test_sigmoid_float_by_hand() -> None:
+def test_sigmoid_float_by_hand(show: Any) -> None:
     """y = 255 / (1 + exp(-4 (x - c) / w)): c = 2, w = 4 at x = 2, 3, 0 -> 127.5, 186.4, 30.5."""
     pixels = np.tile(np.array([2.0, 3.0, 0.0, 1e30, -1e30], np.float32), (16, 16))
-    got = render(pixels, Window(2.0, 4.0, VoiFunction.SIGMOID), inverted=False)
+    got = show(pixels, Window(2.0, 4.0, VoiFunction.SIGMOID), inverted=False)
     assert got[0, :5].tolist() == [128, 186, 30, 255, 0]  # 127.5 rounds to even: 128
 
 
 @pytest.mark.parametrize("name", list(FLOAT_FILMS))
 @pytest.mark.parametrize("inverted", [False, True], ids=["MONOCHROME2", "MONOCHROME1"])
-def test_voi_lut_on_float_films(name: str, inverted: bool) -> None:
+def test_voi_lut_on_float_films(name: str, inverted: bool, show: Any) -> None:
     """C.11.2.1.1 on float modality values: rounded to the nearest integer (half to even)."""
     pixels = FLOAT_FILMS[name]
     table = ((np.arange(40) * 7919) % 4096).astype(np.uint16)
     lut = VoiLut(-20, table, 12)
     index = np.clip(np.rint(pixels.astype(np.float64)) + 20, 0, table.size - 1).astype(int)
-    assert_levels(render(pixels, lut, inverted=inverted), table[index] / 4095.0 * 255.0,
+    assert_levels(show(pixels, lut, inverted=inverted), table[index] / 4095.0 * 255.0,
                   inverted, name)  # fmt: skip
 
 
-def test_voi_lut_float_by_hand() -> None:
+def test_voi_lut_float_by_hand(show: Any) -> None:
     """first mapped -1, entries 0, 100, 4095 (12 bits): -7 -> 0; -0.6 -> -1 -> 0; 0.4 -> 0 ->
     100 / 4095 * 255 = 6.2 -> 6; 0.5 -> 0 (half to even) -> 6; 1.5 -> 2 -> 255; 9 -> 255."""
     pixels = np.tile(np.array([-7.0, -0.6, 0.4, 0.5, 1.5, 9.0], np.float32), (12, 12))
-    got = render(pixels, VoiLut(-1, np.array([0, 100, 4095], np.uint16), 12), inverted=False)
+    got = show(pixels, VoiLut(-1, np.array([0, 100, 4095], np.uint16), 12), inverted=False)
     assert got[0, :6].tolist() == [0, 0, 6, 6, 255, 255]
 
 
-def test_voi_lut_float_beyond_int32_clamps_to_the_ends() -> None:
+def test_voi_lut_float_beyond_int32_clamps_to_the_ends(show: Any) -> None:
     """+inf and 3e9 read the last entry, -inf and -3e9 the first (C.11.2.1.1 clamps); a NaN
     pixel (no value) reads the first; a film of only +inf reads the last everywhere."""
     lut = VoiLut(0, np.array([0, 100, 4095], np.uint16), 12)
     pixels = np.zeros((10, 10), np.float32)
     pixels[0, :5] = [np.inf, 3e9, -np.inf, -3e9, np.nan]
-    got = render(pixels, lut, inverted=False)
+    got = show(pixels, lut, inverted=False)
     assert got[0, :5].tolist() == [255, 255, 0, 0, 0]
-    assert (render(np.full((10, 10), np.inf, np.float32), lut, inverted=False) == 255).all()
+    assert (show(np.full((10, 10), np.inf, np.float32), lut, inverted=False) == 255).all()

@@ -1,0 +1,179 @@
+"""The screen's modality values of one view geometry, rendered again for each VOI.
+
+A window/level drag changes only the VOI: the values sampled at each device pixel
+(:mod:`.screen`) stay, and so does everything about them that does not depend on the VOI.
+:class:`ScreenFrame` keeps those — the data's range, for float data the values rounded for a
+VOI LUT, the output and scratch buffers — so that each frame is one or a few passes over the
+screen's pixels (about 1 MP), with no allocation:
+
+* integer data: the VOI evaluated exactly (float64) once per value in the range, read per pixel
+  (:func:`.display_lut.lookup`: one ``cv2.LUT`` pass for 16-bit data);
+* float data, VOI LUT: values rounded half to even once per geometry (PS3.3 C.11.2.1.1 indexes
+  the LUT by integers), kept as 16-bit offsets from their minimum, then the same table reading;
+* float data, LINEAR/LINEAR_EXACT: one saturating ``cv2.addWeighted`` pass to ``uint8``
+  (float32, the bound of :func:`.display._fast_linear`);
+* float data, SIGMOID: four float32 passes in a kept buffer (the formula and error bound of
+  :func:`.display._float_window`);
+* anything else (other dtypes, NaN or infinite values, windows needing float64, tiny arrays):
+  :func:`.display.render`.
+
+Every output is therefore what :func:`.display.render` gives (``rint(255 · voi_unit)``, or its
+neighbour where the exact value lies within 1/100 of a level of a half level); the tests check
+both against the PS3.3 C.11.2.1.2 formulas in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from cobbdesk.core.dicom import display, display_lut
+from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
+
+U8 = npt.NDArray[np.uint8]
+_INT32 = np.iinfo(np.int32)
+
+
+class ScreenFrame:
+    """Modality values of the device pixels of one view geometry, with their display cache.
+
+    ``values``: 2-D array (device rows, columns) of modality values, any dtype (kept, not
+    copied: do not change it).  ``background``: the device pixels drawn as background (black,
+    PS3.3 C.7.5.1.1.2), or None.
+    """
+
+    def __init__(self, values: npt.NDArray[Any], background: npt.NDArray[np.bool_] | None = None):
+        self.values = values
+        self._keep = None if background is None else np.where(background, 0, 255).astype(np.uint8)
+        self._out = np.empty(values.shape, np.uint8)
+        self.levels_table: U8 | None = None
+        self._range: tuple[float, float] | None = None
+        self._codes: tuple[npt.NDArray[np.uint16], int, int] | None = None
+        self._work: npt.NDArray[np.float32] | None = None
+        self._ones: npt.NDArray[np.float32] | None = None
+        shape_ok = values.ndim == 2 and values.size >= 64  # OpenCV reads tiny arrays as scalars
+        self._kind = values.dtype.kind if shape_ok else ""
+
+    def render(self, voi: display.Voi, inverted: bool) -> U8:
+        """``uint8`` image of the values with ``voi`` then inversion, background black.
+
+        The array may be this frame's buffer: valid until the next call.  Raises what
+        :func:`.display.render` raises.
+        """
+        out = self._render(voi, inverted)
+        if self._keep is not None:
+            cv2.bitwise_and(out, self._keep, dst=out)
+        return out
+
+    def _render(self, voi: display.Voi, inverted: bool) -> U8:
+        values = self.values
+        if self._kind in ("i", "u") and values.dtype.itemsize == 2:
+            low, high = (int(v) for v in self._value_range())
+            levels = display.levels_table(voi, low, high, inverted)
+            return display_lut.lookup(levels, values, low, self._scratch(), out=self._out)
+        fast = None
+        if self._kind == "f" and values.dtype == np.float32:
+            if isinstance(voi, VoiLut):
+                fast = self._float_voi_lut(voi, inverted)
+            elif display.effective_function(voi) is VoiFunction.SIGMOID:
+                fast = self._float_sigmoid(voi)
+            elif not (voi.function is VoiFunction.LINEAR and voi.width == 1):
+                fast = self._float_linear(voi)
+            if fast is not None and inverted and not isinstance(voi, VoiLut):
+                cv2.bitwise_not(fast, dst=fast)
+        if fast is None:
+            return np.asarray(display.render(values, voi, inverted=inverted), dtype=np.uint8)
+        return fast
+
+    def _scratch(self) -> U8:
+        if self.levels_table is None:
+            self.levels_table = np.zeros(display_lut.LUT16_SIZE, np.uint8)
+        return self.levels_table
+
+    def _value_range(self) -> tuple[float, float]:
+        """The values' minimum and maximum (for float data NaN when any value is not finite)."""
+        if self._range is None:
+            values = self.values
+            if values.dtype.kind == "f" and not cv2.checkRange(values)[0]:
+                self._range = (math.nan, math.nan)
+            else:
+                low, high = cv2.minMaxLoc(values)[:2]
+                self._range = (float(low), float(high))
+        return self._range
+
+    def _float_linear(self, voi: Window) -> U8 | None:
+        """LINEAR/LINEAR_EXACT: ``saturate(rint(alpha x + beta))`` in one float32 pass.
+
+        ``addWeighted`` to ``uint8`` rounds half to even and saturates at 0 and 255.  Used
+        while :func:`.display.single_precision_ok` bounds the float32 error by 1/100 level over
+        the data's range, or else over the range clamped to ``[x0, x1]``, the values whose
+        exact output is −1 and 256 (a whole level beyond saturation, so the clamped values
+        still give 0 and 255); the clamp (two more passes) also keeps ``alpha x + beta`` far
+        inside OpenCV's int range.
+        """
+        low, high = self._value_range()
+        if not math.isfinite(low):
+            return None
+        alpha, beta = display.linear_coefficients(voi)
+        source = self.values
+        if not display.single_precision_ok(alpha, beta, low, high):
+            x0, x1 = (-1.0 - beta) / alpha, (256.0 - beta) / alpha
+            low, high = max(low, x0), min(high, x1)
+            if not display.single_precision_ok(alpha, beta, low, high):
+                return None
+            source = cv2.max(self.values, x0, dst=self._buffers()[0])
+            cv2.min(source, x1, dst=source)
+        cv2.addWeighted(source, alpha, source, 0.0, beta, dst=self._out, dtype=cv2.CV_8U)
+        return self._out
+
+    def _buffers(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """A float32 scratch array and an array of ones, of the values' shape (kept)."""
+        if self._work is None or self._ones is None:
+            self._work = np.empty(self.values.shape, np.float32)
+            self._ones = np.ones(self.values.shape, np.float32)
+        return self._work, self._ones
+
+    def _float_sigmoid(self, voi: Window) -> U8 | None:
+        """SIGMOID (PS3.3 C.11.2.1.3.1) ``255 / (1 + exp(t))``, ``t = −4 (x − c) / w``, in float32
+        where :func:`.display._float_window`'s error bound allows it (else None).  The division
+        is ``255 · 1 / (1 + e^t)`` against a kept array of ones (OpenCV's scalar-over-array
+        division is three times slower), rounded half to even and saturated to ``uint8``."""
+        error = 255.0 * 2.0**-23 * (1.0 + abs(voi.center) / voi.width) + 255.0 * 2.0**-22
+        slope = -4.0 / voi.width
+        if error > 0.01 or not math.isfinite(slope) or abs(slope) > 1e37:
+            return None
+        t, ones = self._buffers()
+        cv2.addWeighted(self.values, slope, self.values, 0.0, -slope * voi.center, dst=t,
+                        dtype=cv2.CV_32F)  # fmt: skip
+        cv2.exp(t, dst=t)
+        cv2.add(t, 1.0, dst=t)
+        cv2.divide(ones, t, dst=self._out, scale=255.0, dtype=cv2.CV_8U)
+        return self._out
+
+    def _float_voi_lut(self, lut: VoiLut, inverted: bool) -> U8 | None:
+        """VOI LUT on float values: rounded half to even once (``cvRound``, as ``np.rint``),
+        kept as offsets from their minimum when the range has at most 65,536 integers, then
+        read through the table of every integer in the range (PS3.3 C.11.2.1.1)."""
+        if self._codes is None:
+            self._codes = self._round_codes()
+        codes, low, high = self._codes
+        if high < low:  # NaN, infinite or out of int32, or too wide a range
+            return None
+        levels = display.levels_table(lut, low, high, inverted)
+        return display_lut.lookup(levels, codes, 0, self._scratch(), out=self._out)
+
+    def _round_codes(self) -> tuple[npt.NDArray[np.uint16], int, int]:
+        low, high = self._value_range()
+        empty = np.empty((0, 0), np.uint16)
+        if not (math.isfinite(low) and _INT32.min < low and high < _INT32.max):
+            return empty, 0, -1
+        rounded = cv2.add(self.values, 0.0, dtype=cv2.CV_32S)
+        first, last = (int(v) for v in cv2.minMaxLoc(rounded)[:2])
+        if last - first >= display_lut.LUT16_SIZE:
+            return empty, 0, -1
+        codes = cv2.subtract(rounded, float(first), dtype=cv2.CV_16U)
+        return np.asarray(codes, dtype=np.uint16), first, last

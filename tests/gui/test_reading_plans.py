@@ -102,7 +102,13 @@ def plans_dialog(qtbot, win: MainWindow) -> PlansDialog:  # type: ignore[no-unty
     assert dialog is not None and dialog.isVisible()
     dialog.isolated = False  # films decoded in a thread (tests)
     dialog.reason_prompt = lambda _parent, _text: REASON
+    idle(qtbot, dialog)
     return dialog
+
+
+def idle(qtbot, window: PlansDialog | ReadingWindow) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the window's reads of the study (they run off the UI thread, #15)."""
+    qtbot.waitUntil(lambda: not window.busy, timeout=10000)
 
 
 def create_plan_by_clicks(qtbot, dialog: PlansDialog) -> None:  # type: ignore[no-untyped-def]
@@ -118,10 +124,12 @@ def create_plan_by_clicks(qtbot, dialog: PlansDialog) -> None:  # type: ignore[n
     qtbot.keyClicks(form.adjudicator, "C")
     qtbot.mouseClick(form.buttons.button(QDialogButtonBox.StandardButton.Ok),
                      Qt.MouseButton.LeftButton)  # fmt: skip
+    idle(qtbot, dialog)
     assert dialog.plans.count() == 1 and dialog.plans.currentItem().text() == "rel"
 
 
 def choose(qtbot, dialog: PlansDialog, rater: str, round_no: int) -> None:  # type: ignore[no-untyped-def]
+    idle(qtbot, dialog)
     dialog.rater.setCurrentText(rater)
     dialog.round.setValue(round_no)
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
@@ -156,12 +164,14 @@ def read_current(qtbot, rw: ReadingWindow, rater: str, round_no: int) -> None:  
 def read_round(qtbot, dialog: PlansDialog, rater: str, round_no: int) -> ReadingWindow:  # type: ignore[no-untyped-def]
     rw = dialog.windows[-1]
     qtbot.waitExposed(rw)
+    idle(qtbot, rw)
     total = len(rw.items)
     for n in range(1, total + 1):
         read_current(qtbot, rw, rater, round_no)
         assert rw.windowTitle() == (f"Reading plan rel — rater {rater}, {round_text(round_no)} — "
                                     f"{rw.current.position} of {total}")  # fmt: skip
         qtbot.mouseClick(rw.next_button, Qt.MouseButton.LeftButton)
+        idle(qtbot, rw)
         assert rw.complete == (n == total)
     assert rw.windowTitle().endswith("round complete") and "Round complete" in rw.done.text()
     return rw
@@ -224,6 +234,7 @@ def test_two_raters_two_rounds_by_clicks(qtbot, window: MainWindow, study_path: 
         assert not window.findChild(QDockWidget, "Films").isVisible()
         rw.close()
     assert window.view.isVisible() and window.findChild(QDockWidget, "Films").isVisible()
+    idle(qtbot, dialog)
     cell = dialog.progress.item
     done = {cell(r, 0).text() + cell(r, 1).text(): cell(r, 2).text()
             for r in range(dialog.progress.rowCount())}  # fmt: skip
@@ -261,6 +272,7 @@ def test_reading_view_shows_no_other_value_date_or_identifier(  # type: ignore[n
     choose(qtbot, dialog, "B", 1)
     rw = dialog.windows[-1]
     qtbot.waitExposed(rw)
+    wait_film(qtbot, rw)
     qtbot.mouseClick(rw.next_button, Qt.MouseButton.LeftButton)  # unread: refused
     assert "before the next one" in rw.message.text() and rw.current.position == 1
     for step in range(len(rw.items)):
@@ -273,6 +285,7 @@ def test_reading_view_shows_no_other_value_date_or_identifier(  # type: ignore[n
         if step == 2:  # a film skipped with a reason: C7 behind the shoulders
             rw.reason_prompt = lambda _parent, _text: "C7 not visible"
             qtbot.mouseClick(rw.skip_button, Qt.MouseButton.LeftButton)
+            idle(qtbot, rw)
             continue
         read_current(qtbot, rw, "B", 1)
         own = angle_text(next(iter(rw.controller.measurements.values())).angle, calibrated=True)
@@ -280,6 +293,7 @@ def test_reading_view_shows_no_other_value_date_or_identifier(  # type: ignore[n
         assert any(own in t for t in after)  # the rater's own reading is shown …
         assert not any(a_text in t for t in after)  # … never the other rater's
         qtbot.mouseClick(rw.next_button, Qt.MouseButton.LeftButton)
+        idle(qtbot, rw)
     assert rw.complete and "5 read, 1 skipped" in rw.done.text()
     assert main(["plan", "worklist", str(study_path), "rel", "--rater", "B", "--round", "1",
                  "--json"]) == 0  # fmt: skip

@@ -5,10 +5,17 @@ The progress table shows counts only (done, skipped, remaining per rater and rou
 value.  While a reading window is open, the main window behind it hides its film view, its
 measurement table, its study browser and its film list (file names can carry patient names):
 nothing there may show a value or an identifier the reading is blinded to.
+
+Nothing here waits on the study (#15): the plans and the selected plan's progress are read on
+the dialog's worker ("Loading…", the buttons disabled until the plans are there, one line and
+Retry on failure); a new plan and an opened round are written through the study's write queue
+(:func:`~cobbdesk.gui.compare.reads.queued`), whose first attempt's refusal (a name taken, a
+washout) is shown at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -31,7 +38,9 @@ from PySide6.QtWidgets import (
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, Plan
 from cobbdesk.core.store import Study
+from cobbdesk.core.store.outbox import First
 from cobbdesk.gui import errors
+from cobbdesk.gui.compare.reads import LoadingBar, StudyReader, queued
 from cobbdesk.gui.reading.create_dialog import CreatePlanDialog
 from cobbdesk.gui.reading.reading_window import ReadingWindow, round_text
 from cobbdesk.gui.viewer import prompts
@@ -58,6 +67,11 @@ class PlansDialog(QDialog):
         self.washout_box: QMessageBox | None = None
         self.create_dialog: CreatePlanDialog | None = None
         self._hidden: list[QDockWidget] = []
+        self._plans: list[Plan] = []
+        self.loaded = False
+        self.reader = StudyReader(study, self, "plans")
+        self.bar = LoadingBar(self.retry)
+        self._again: Callable[[], None] | None = None
         self.setWindowTitle("Reading plans")
         self.resize(760, 520)
         self._build()
@@ -90,23 +104,61 @@ class PlansDialog(QDialog):
             row.addWidget(widget)
         row.addStretch(1)
         row.addWidget(self.new_button)
-        for part in (QLabel("Plans"), self.plans, self.description, self.progress):
+        for part in (self.bar, QLabel("Plans"), self.plans, self.description, self.progress):
             layout.addWidget(part)
         layout.addLayout(row)
 
+    # --- reads (off the UI thread) ------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A read of the study is running."""
+        return self.reader.running > 0
+
+    def _read(self, what: str, compute: Callable[[Study], Any],
+              then: Callable[[Any], None]) -> None:  # fmt: skip
+        """``then(compute(study))``: read on the worker ("what…" shown); a failure shows its
+        one line with Retry, which reads again."""
+        self._again = lambda: self._read(what, compute, then)
+        self.bar.loading(f"{what}…")
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.bar.failed(f"{what} failed", error)
+                return
+            if not self.busy:
+                self.bar.ready()
+            then(result)
+
+        self.reader.run(compute, done)
+
+    def retry(self) -> None:
+        """Repeat the read that failed."""
+        again, self._again = self._again, None
+        if again is not None:
+            again()
+
     # --- plans and progress ------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
-        """Re-read the plans (keeping the selection, or selecting ``select``)."""
+        """Re-read the plans off the UI thread (keeping the selection, or selecting
+        ``select``); the buttons wait for them."""
         from cobbdesk.core.reading.plan import list_plans
 
         keep = select or (self.plans.currentItem().text() if self.plans.currentItem() else None)
-        self._plans = list_plans(self.study)
+        self.loaded = False
+        for widget in (self.open_button, self.adjudicate_button, self.new_button, self.rater,
+                       self.round):  # fmt: skip
+            widget.setEnabled(False)
+        self._read("Loading the reading plans", list_plans, lambda plans: self._listed(plans, keep))
+
+    def _listed(self, plans: list[Plan], keep: str | None) -> None:
+        self._plans, self.loaded = plans, True
         self.plans.blockSignals(True)
         self.plans.clear()
         self.plans.addItems([p.name for p in self._plans])
         names = [p.name for p in self._plans]
         self.plans.setCurrentRow(names.index(keep) if keep in names else len(names) - 1)
         self.plans.blockSignals(False)
+        self.new_button.setEnabled(True)
         self.show_plan()
 
     def selected_plan(self) -> Plan | None:
@@ -114,13 +166,13 @@ class PlansDialog(QDialog):
         return self._plans[row] if 0 <= row < len(self._plans) else None
 
     def show_plan(self) -> None:
-        """Description and progress of the selected plan; raters and rounds to open."""
-        from cobbdesk.core.reading.adjudication import plan_status
-
+        """Description of the selected plan, raters and rounds to open; its progress (counts
+        only) follows from a read off the UI thread."""
         plan = self.selected_plan()
         for widget in (self.open_button, self.rater, self.round):
-            widget.setEnabled(plan is not None)
-        self.adjudicate_button.setEnabled(plan is not None and bool(plan.adjudicator)
+            widget.setEnabled(plan is not None and self.loaded)
+        self.adjudicate_button.setEnabled(plan is not None and self.loaded
+                                          and bool(plan.adjudicator)
                                           and plan.adjudicate_above_deg is not None)  # fmt: skip
         self.progress.setRowCount(0)
         if plan is None:
@@ -131,13 +183,17 @@ class PlansDialog(QDialog):
             self.rater.clear()
             self.rater.addItems(list(plan.raters))
         self.round.setRange(1, plan.rounds)
-        try:
-            statuses = plan_status(self.study, plan)
-        except CobbdeskError as exc:
-            self.description.setText(f"{plan.describe()}\n{exc.message}")
+        self._read("Loading the progress", lambda study: _status_or_error(study, plan),
+                   lambda found: self._show_status(plan, found))  # fmt: skip
+
+    def _show_status(self, plan: Plan, found: Any) -> None:
+        if self.selected_plan() != plan:
+            return  # another plan was selected meanwhile
+        if isinstance(found, CobbdeskError):
+            self.description.setText(f"{plan.describe()}\n{found.message}")
             return
-        self.progress.setRowCount(len(statuses))
-        for r, s in enumerate(statuses):
+        self.progress.setRowCount(len(found))
+        for r, s in enumerate(found):
             values = (s.rater, round_text(s.round), s.read, s.skipped, s.remaining, s.total,
                       "yes" if s.opened else "no")  # fmt: skip
             for c, value in enumerate(values):
@@ -154,21 +210,29 @@ class PlansDialog(QDialog):
         return dialog
 
     def create_from(self, dialog: CreatePlanDialog) -> Plan | None:
+        """Create the plan of ``dialog`` through the study's write queue; a refusal is shown
+        and the form stays open.  None when refused or kept for the server."""
         from cobbdesk.core.reading.plan import create_plan
 
+        study, spec = self.study, dialog.spec()
         try:
-            plan = create_plan(self.study, dialog.spec())
+            first, plan = queued(study, lambda: create_plan(study, spec),
+                                 "creating a reading plan")  # fmt: skip
         except CobbdeskError as exc:
             errors.report(self, exc, "Creating a reading plan")
             return None
         dialog.accept()
+        if first is First.KEPT or plan is None:
+            self.description.setText(f"Plan {spec.name} is kept and created when the server "
+                                     "answers; Retry lists it then.")  # fmt: skip
+            return None
         self.refresh(select=plan.name)
         return plan
 
     # --- opening a round -----------------------------------------------------------------------
     def open_as_rater(self, rater: str | None = None, round_no: int | None = None) -> Any:
         """Open the chosen rater's round (the washout applies: a refusal offers an override)."""
-        from cobbdesk.core.reading.rounds import WashoutError, open_round
+        from cobbdesk.core.reading.rounds import WashoutError
 
         plan = self.selected_plan()
         if plan is None:
@@ -176,7 +240,7 @@ class PlansDialog(QDialog):
         rater = rater or self.rater.currentText()
         round_no = round_no if round_no is not None else self.round.value()
         try:
-            open_round(self.study, plan, rater, round_no)
+            self._open_round(plan, rater, round_no)
         except WashoutError as exc:
             self._offer_override(plan, rater, round_no, exc.message)
             return None
@@ -201,8 +265,6 @@ class PlansDialog(QDialog):
 
     def override(self, plan: Plan, rater: str, round_no: int) -> ReadingWindow | None:
         """Open the round before its washout has passed, with the user's reason (audited)."""
-        from cobbdesk.core.reading.rounds import open_round
-
         prompt = self.reason_prompt or prompts.ask_reason
         reason = prompt(self, f"Open {round_text(round_no)} of plan {plan.name} for {rater} "
                               "before the washout has passed.")  # fmt: skip
@@ -210,7 +272,7 @@ class PlansDialog(QDialog):
             errors.present(self, "Washout", "Not opened: an override needs a reason.")
             return None
         try:
-            open_round(self.study, plan, rater, round_no, override_reason=reason)
+            self._open_round(plan, rater, round_no, reason)
         except CobbdeskError as exc:
             errors.report(self, exc, "Opening a reading round")
             return None
@@ -219,18 +281,26 @@ class PlansDialog(QDialog):
     def adjudicate(self) -> ReadingWindow | None:
         """The adjudicator's list: films whose raters differ by more than the threshold."""
         from cobbdesk.core.reading.adjudication import adjudicator_of
-        from cobbdesk.core.reading.rounds import open_round
 
         plan = self.selected_plan()
         if plan is None:
             return None
         try:
             adjudicator = adjudicator_of(plan)
-            open_round(self.study, plan, adjudicator, ADJUDICATION_ROUND)
+            self._open_round(plan, adjudicator, ADJUDICATION_ROUND)
         except CobbdeskError as exc:
             errors.report(self, exc, "Adjudication")
             return None
         return self._reading(plan, adjudicator, ADJUDICATION_ROUND)
+
+    def _open_round(self, plan: Plan, rater: str, round_no: int, reason: str = "") -> None:
+        """Open the round through the study's write queue (a kept one opens when the server
+        answers, before any reading of it is saved: the queue keeps the order)."""
+        from cobbdesk.core.reading.rounds import open_round
+
+        study = self.study
+        queued(study, lambda: open_round(study, plan, rater, round_no, override_reason=reason),
+               f"opening {round_text(round_no)} of plan {plan.name}")  # fmt: skip
 
     def _reading(self, plan: Plan, rater: str, round_no: int) -> ReadingWindow:
         from cobbdesk.gui.workers import FilmLoader
@@ -270,6 +340,16 @@ class PlansDialog(QDialog):
             self._hidden = []
         if on:
             host.statusBar().showMessage("Hidden while a reading window is open.")
+
+
+def _status_or_error(study: Study, plan: Plan) -> Any:
+    """Worker thread: the plan's round statuses (counts only), or the store's refusal."""
+    from cobbdesk.core.reading.adjudication import plan_status
+
+    try:
+        return plan_status(study, plan)
+    except CobbdeskError as exc:  # shown under the plan's description
+        return exc
 
 
 def open_plans_dialog(window: WindowHost) -> PlansDialog | None:

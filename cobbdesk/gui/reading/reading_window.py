@@ -11,11 +11,18 @@ The window title carries the progress, ``Reading plan rel — rater A, round 1 �
 (no patient ID, visit, date or file name anywhere in the window).  "Next" goes to the next
 film still to read (a film must be read or skipped first), "Skip with reason…" stores a skip,
 and when nothing is left the window says the round is complete.
+
+Nothing here waits on the study (#15): the worklist and the film's record, calibration and own
+reading are read on the window's worker (:mod:`~cobbdesk.gui.reading.reads`; "Loading…" with
+the buttons disabled, one line and Retry on failure), and every write (readings, skips) goes
+through the study's write queue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -38,7 +45,10 @@ from cobbdesk.core.measure.measurement import Template
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, Plan
 from cobbdesk.core.reading.rounds import WorklistItem
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.outbox import First
 from cobbdesk.gui import errors
+from cobbdesk.gui.compare.reads import LoadingBar, StudyReader, queued
+from cobbdesk.gui.reading.reads import FilmState, read_film_state, read_items
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_tool import MeasureController
@@ -83,11 +93,14 @@ class ReadingWindow(QMainWindow):
         self.controller: MeasureController | None = None
         self.complete = False
         self._loading: str | None = None
+        self._state: FilmState | None = None
+        self.reader = StudyReader(study, self, "reading")
+        self.bar = LoadingBar(self.retry)
+        self._again: Callable[[], None] | None = None
         self.view = FilmView(self)
         self.view.refit_on_resize = True
         self._build()
         self.resize(1300, 900)
-        self.refresh_items()
         self.go_next(start=True)
 
     # --- layout ------------------------------------------------------------------------------
@@ -123,20 +136,10 @@ class ReadingWindow(QMainWindow):
         self.done = QLabel("")
         self.done.setWordWrap(True)
         self.done.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1a7f37")
-        for widget in (
-            self.heading,
-            self.progress,
-            self.template,
-            self.snapping,
-            self.prompt,
-            self.message,
-            self.table,
-            self.again,
-            self.next_button,
-            self.skip_button,
-            self.done,
-        ):
-            side.addWidget(widget)  # fmt: skip
+        for widget in (self.heading, self.bar, self.progress, self.template, self.snapping,
+                       self.prompt, self.message, self.table, self.again, self.next_button,
+                       self.skip_button, self.done):  # fmt: skip
+            side.addWidget(widget)
         side.addStretch(1)
         panel = QWidget()
         panel.setLayout(side)
@@ -144,64 +147,99 @@ class ReadingWindow(QMainWindow):
         row.addWidget(panel)
         self.setCentralWidget(central)
 
+    # --- reads (off the UI thread) ------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A read of the study is running (the buttons are disabled meanwhile)."""
+        return self.reader.running > 0
+
+    def _read(self, what: str, compute: Callable[[Study], Any],
+              then: Callable[[Any], None]) -> None:  # fmt: skip
+        """``then(compute(study))``: read on the worker ("what…" shown, buttons disabled);
+        a failure shows its one line with Retry, which reads again."""
+        self._again = lambda: self._read(what, compute, then)
+        self.bar.loading(f"{what}…")
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.bar.failed(f"{what} failed", error)
+            else:
+                self.bar.ready()
+                then(result)
+            self._enable()
+
+        self.reader.run(compute, done)
+        self._enable()
+
+    def retry(self) -> None:
+        """Repeat the read that failed."""
+        again, self._again = self._again, None
+        if again is not None:
+            again()
+
+    def _enable(self) -> None:
+        idle = not self.busy and not self.complete
+        self.next_button.setEnabled(idle)
+        self.skip_button.setEnabled(idle and self.current is not None)
+        self.again.setEnabled(idle and self.controller is not None)
+
     # --- the worklist --------------------------------------------------------------------------
-    def refresh_items(self) -> list[WorklistItem]:
-        """The list with each film's state, as stored now."""
-        from cobbdesk.core.reading.adjudication import adjudication_list
-        from cobbdesk.core.reading.rounds import worklist
-
-        if self.round_no == ADJUDICATION_ROUND:
-            self.items = adjudication_list(self.study, self.plan)
-        else:
-            self.items = worklist(self.study, self.plan, self.rater, self.round_no)
-        if self.current is not None:
-            self.current = next((i for i in self.items if i.film_id == self.current.film_id),
-                                self.current)  # fmt: skip
-        return self.items
-
     def _has_reading(self) -> bool:
         return self.controller is not None and len(self.controller.measurements) > 0
 
     def go_next(self, start: bool = False) -> bool:
-        """Show the next film still to read after the current one (wrapping); the current film
-        must be read or skipped first.  True when a film is shown, False otherwise."""
+        """Read the worklist as stored now and show the next film still to read after the
+        current one (wrapping); the current film must be read or skipped first.  False when
+        refused, True when the worklist is being read."""
         if not start and self.current is not None and not self._has_reading():
             self._say("Measure this film, or skip it with a reason, before the next one.")
             return False
-        self.refresh_items()
+        plan, rater, round_no = self.plan, self.rater, self.round_no
+        self._read("Loading the worklist", lambda s: read_items(s, plan, rater, round_no),
+                   self._next_of)  # fmt: skip
+        return True
+
+    def _next_of(self, items: list[WorklistItem]) -> None:
+        self.items = items
+        if self.current is not None:
+            self.current = next((i for i in items if i.film_id == self.current.film_id),
+                                self.current)  # fmt: skip
         after = self.current.position if self.current is not None else 0
-        left = [i for i in self.items if i.state == "to read"]
+        left = [i for i in items if i.state == "to read"]
         following = [i for i in left if i.position > after] + [
             i for i in left if i.position <= after]  # fmt: skip
         if not following:
             self._complete()
-            return False
-        self.show_item(following[0])
-        return True
+        else:
+            self.show_item(following[0])
 
     def show_item(self, item: WorklistItem) -> None:
-        """Load the film at ``item`` (the title shows its position)."""
+        """Show the film at ``item`` (the title shows its position): its record, calibration
+        and own reading are read first, then the film decodes."""
         self._detach()
-        self.current = item
+        self.current, self.record, self._state = item, None, None
         where = f"{item.position} of {len(self.items)}"
         self.setWindowTitle(reading_title(self.plan, self.rater, self.round_no, where))
         self.progress.setText(where)
         self.template.setText(f"Template {item.template.replace('-', '–')} (the plan's)")
         self.message.clear()
         self.table.setRowCount(0)
-        try:
-            self.record = self.study.film(item.film_id)
-        except CobbdeskError as exc:
-            errors.report(self, exc, f"Opening position {item.position}")
+        plan, rater, round_no = self.plan, self.rater, self.round_no
+        self._read("Loading the film",
+                   lambda s: read_film_state(s, plan, rater, round_no, item.film_id),
+                   lambda state: self._film_state(item, state))  # fmt: skip
+
+    def _film_state(self, item: WorklistItem, state: FilmState) -> None:
+        if item is not self.current:
             return
-        path = Path(self.record.path)
-        if not path.is_file():
+        self.record, self._state = state.record, state
+        if not state.exists:
             self._say(f"The film at position {item.position} is not where the study expects it: "
                       "skip it with a reason, or relink it in the study first.")  # fmt: skip
             return
-        self._loading = str(path)
+        self._loading = str(Path(state.record.path))
         self.prompt.setText("Loading the film…")
-        self.loader.load(path)
+        self.loader.load(Path(state.record.path))
 
     def _failed(self, path: str, _message: str) -> None:
         if path == self._loading and self.current is not None:
@@ -229,22 +267,26 @@ class ReadingWindow(QMainWindow):
         self._refresh_reading()
         if not self._has_reading():
             self.controller.start_placement(Template(self.current.template))
+        self._enable()
 
     def _controller(self, film: Film) -> MeasureController:
-        """A controller measuring through the rater's own reading of this film only."""
+        """A controller measuring through the rater's own reading of this film only (read with
+        the film's state; no read here), writing through the study's write queue."""
         from cobbdesk.core.measure.interaction import FilmContext
         from cobbdesk.core.measure.session import MeasurementSession
-        from cobbdesk.core.reading.readings import ReadingStore, own_readings
+        from cobbdesk.core.reading.readings import ReadingStore
         from cobbdesk.core.store.calibration import apply_calibration
+        from cobbdesk.gui.reading.reads import QueuedReadingStore
 
-        assert self.record is not None and self.current is not None
-        calibration = self.study.film_calibration(self.record.id)
-        if calibration is not None:
-            apply_calibration(film, calibration)
-        store = ReadingStore(self.study, self.plan, self.rater, self.round_no, self.record.id)
-        own = own_readings(self.study, self.plan, self.rater, self.round_no, self.record.id)
+        assert self.record is not None and self.current is not None and self._state is not None
+        if self._state.calibration is not None:
+            apply_calibration(film, self._state.calibration)
+        where = f"position {self.current.position} of plan {self.plan.name}"
+        store = QueuedReadingStore(ReadingStore(self.study, self.plan, self.rater, self.round_no,
+                                                self.record.id), where)  # fmt: skip
         session = MeasurementSession(
-            FilmContext.from_film(film, self.rater), store, own, facing=self.record.facing,
+            FilmContext.from_film(film, self.rater), store, list(self._state.own),
+            facing=self.record.facing,
             facing_source=self.record.facing_source, ask_reason=self._ask_reason,
         )  # fmt: skip
         controller = MeasureController(film, self.rater, self)
@@ -304,14 +346,20 @@ class ReadingWindow(QMainWindow):
         if not reason or not reason.strip():
             self._say("Not skipped: a skip needs a reason.")
             return False
-        try:
-            skip_film(self.study, self.plan, self.rater, self.round_no, self.current.film_id,
-                      reason)  # fmt: skip
+        study, plan, rater, round_no = self.study, self.plan, self.rater, self.round_no
+        film_id, position = self.current.film_id, self.current.position
+        try:  # through the study's write queue (off the UI thread)
+            first, _ = queued(study, lambda: skip_film(study, plan, rater, round_no, film_id,
+                                                       reason),
+                              f"skipping position {position} of plan {plan.name}")  # fmt: skip
         except CobbdeskError as exc:
-            errors.report(self, exc, f"Skipping position {self.current.position}")
+            errors.report(self, exc, f"Skipping position {position}")
             return False
         self._detach()
         self.go_next(start=True)
+        if first is First.KEPT:
+            self._say(f"The skip of position {position} is kept and saved when the server "
+                      "answers.")  # fmt: skip
         return True
 
     def _complete(self) -> None:
@@ -328,8 +376,7 @@ class ReadingWindow(QMainWindow):
         self.table.setRowCount(0)
         self.done.setText(f"Round complete: {read} read, {skipped} skipped. You can close this "
                           "window.")  # fmt: skip
-        for button in (self.again, self.next_button, self.skip_button):
-            button.setEnabled(False)
+        self._enable()  # all off: the round is complete
         self.statusBar().showMessage("Round complete.")
         self.roundComplete.emit()
 
@@ -340,6 +387,7 @@ class ReadingWindow(QMainWindow):
         self.controller = None
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.reader.close()
         self._detach()
         if self._own_loader:
             self.loader.close()

@@ -399,7 +399,8 @@ def test_skipped_photos_are_not_imported(
 def test_photo_dialog_needs_a_patient(qtbot, study_path: Path) -> None:  # type: ignore[no-untyped-def]
     with Study.open(study_path) as study:
         dialog = PhotoTargetDialog(None, study, 2)
-    qtbot.addWidget(dialog)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: not dialog.loading)  # the patients are read off the UI thread
     assert [dialog.patient.itemText(i) for i in range(dialog.patient.count())] == ["P0001"]
     dialog.accept()
     assert dialog.target is None and "patient" in dialog.problem.text()

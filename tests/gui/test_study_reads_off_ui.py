@@ -296,8 +296,8 @@ def test_patient_read_failure_shown_as_the_child_and_retried(
 def _method(gate: Gate) -> Callable[[Study], Any]:
     """``gate`` as a method of Study (a Gate instance does not bind ``self``)."""
 
-    def method(self: Study) -> Any:
-        return gate(self)
+    def method(self: Study, *args: Any) -> Any:
+        return gate(self, *args)
 
     return method
 

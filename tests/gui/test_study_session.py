@@ -280,6 +280,8 @@ def test_import_off_the_ui_thread_then_open_hashes_the_film(
     assert record.pixel_sha256 is None  # the import reads headers only
     window.session.browser.filmActivated.emit(record)
     qtbot.waitUntil(lambda: bool(window.session.links), timeout=20000)
+    assert window.session.saver is not None  # the hash is written on the study's write queue
+    assert window.session.saver.outbox.wait_idle(10)
     (hashed,) = [f for f in study.films() if f.id == record.id]
     assert hashed.pixel_sha256 == window.current.film.pixel_sha256  # type: ignore[union-attr]
 
@@ -357,6 +359,8 @@ def test_recent_films_keep_no_file_names(qtbot, window: MainWindow, tmp_path: Pa
     assert study is not None
     assert settings.recent_films() == [(str(study.path), record.id)]
     assert window.session_recent == [loose]
+    qtbot.waitUntil(lambda: window.session.recent_film_label(study.path, record.id)  # read
+                    .startswith("P0001"))  # off the UI thread  # fmt: skip
     label = window.session.recent_film_label(study.path, record.id)
     assert label.startswith("P0001") and label.endswith("cervical")
     text = settings.settings_path().read_text(encoding="utf-8")

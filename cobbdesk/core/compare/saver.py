@@ -143,14 +143,17 @@ def film_session(
     return session
 
 
-def film_session_of(study: Study, record: FilmRecord, reason: str = "") -> MeasurementSession:
+def film_session_of(study: Study, record: FilmRecord, reason: str = "", *,
+                    saved: list[CobbMeasurement] | None = None) -> MeasurementSession:  # fmt: skip
     """A session on a study film that is not decoded (to change its facing from the browser:
     only the store, the facing and the measurements are needed).  Every change it asks a
-    reason for gets ``reason``."""
+    reason for gets ``reason``.  ``saved``: the film's measurements when already read (else
+    read here)."""
     film = FilmContext(rows=record.pixel_rows or 1, columns=record.pixel_columns or 1,
                        sop_instance_uid=record.sop_instance_uid)  # fmt: skip
     return MeasurementSession(
-        film, StudyFilmStore(study, record.id), study.measurements(record.id),
+        film, StudyFilmStore(study, record.id),
+        saved if saved is not None else study.measurements(record.id),
         facing=record.facing, facing_source=record.facing_source,
         ask_reason=lambda changes: reason or None,
     )  # fmt: skip

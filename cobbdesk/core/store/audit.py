@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _encode_string
@@ -297,28 +297,53 @@ def _store_head(conn: Connection, seq: int, hash_: str) -> None:
 @dataclass(frozen=True)
 class Verification:
     """The audit chain check: ``ok``, the rows read, and the first bad row's ``seq`` and
-    what is wrong with it (missing or altered) when not ok.
+    what is wrong with it (missing or altered) when not ok.  ``cancelled``: the check was
+    stopped by its caller after ``rows`` rows (``ok`` False, nothing was found wrong).
     """
 
     ok: bool
     rows: int
     first_bad_seq: int | None = None
     problem: str = ""
+    cancelled: bool = False
 
 
-def verify(conn: Connection) -> Verification:
-    """Recompute the chain; report the first row whose content or link does not match."""
+VERIFY_CHUNK = 5_000
+"""Audit rows read per statement by :func:`verify` (a cancel request is seen between them)."""
+
+
+def verify(conn: Connection, cancel: Callable[[], bool] | None = None, *,
+           chunk: int | None = None) -> Verification:  # fmt: skip
+    """Recompute the chain; report the first row whose content or link does not match.
+
+    Rows are read ``chunk`` (default :data:`VERIFY_CHUNK`) at a time in ``seq`` order
+    (keyset: ``seq > last``), one short statement per chunk.  ``cancel`` (a flag readable
+    from any thread, e.g. ``threading.Event.is_set``) is asked before each chunk; when it
+    is true the check stops and returns ``cancelled=True``.  The chain is SHA-256 over the
+    canonical row (:func:`row_hash`).  Raises the store's errors.
+    """
     prev, expected_seq, count = GENESIS, 1, 0
     columns = [audit.c[name] for name in _AUDIT_COLUMNS]
-    for values in conn.execute(select(*columns).order_by(audit.c.seq)):
-        row = dict(zip(_AUDIT_COLUMNS, values, strict=True))
-        count += 1
-        if row["seq"] != expected_seq:
-            return Verification(False, count, row["seq"], f"row {expected_seq} is missing")
-        if row["prev_hash"] != prev or _row_hash_of_stored(row) != row["hash"]:
-            return Verification(False, count, row["seq"], f"row {row['seq']} was altered")
-        prev, expected_seq = row["hash"], expected_seq + 1
-    return Verification(True, count)
+    chunk = chunk or VERIFY_CHUNK
+    last: int | None = None
+    while True:
+        if cancel is not None and cancel():
+            return Verification(False, count, None, "cancelled", cancelled=True)
+        query = select(*columns).order_by(audit.c.seq).limit(chunk)
+        if last is not None:
+            query = query.where(audit.c.seq > last)
+        rows = conn.execute(query).all()
+        for values in rows:
+            row = dict(zip(_AUDIT_COLUMNS, values, strict=True))
+            count += 1
+            if row["seq"] != expected_seq:
+                return Verification(False, count, row["seq"], f"row {expected_seq} is missing")
+            if row["prev_hash"] != prev or _row_hash_of_stored(row) != row["hash"]:
+                return Verification(False, count, row["seq"], f"row {row['seq']} was altered")
+            prev, expected_seq = row["hash"], expected_seq + 1
+        if len(rows) < chunk:
+            return Verification(True, count)
+        last = int(rows[-1][0])
 
 
 def _row_hash_of_stored(row: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -296,10 +296,12 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
         """Every patient with visits, films and counts, for the study browser."""
         return study_overview(self)
 
-    def verify_audit(self) -> audit_log.Verification:
-        """Recompute the audit's hash chain: the first missing or altered row, if any."""
+    def verify_audit(self, cancel: Callable[[], bool] | None = None) -> audit_log.Verification:
+        """Recompute the audit's hash chain: the first missing or altered row, if any;
+        ``cancel`` is asked between chunks of rows (true: ``cancelled``, see
+        :func:`~cobbdesk.core.store.audit.verify`)."""
         with self.engine.connect() as conn:
-            return audit_log.verify(conn)
+            return audit_log.verify(conn, cancel)
 
     def verify_integrity(self, expect_head: str | None = None) -> Integrity:
         """The audit chain, its recorded head, its guards and the data replayed from it

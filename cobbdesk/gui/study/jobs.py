@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
+from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.importing.films import film_files, find_film
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.dispatch import UiDispatcher
+from cobbdesk.gui.study.saving import queued
 
 if TYPE_CHECKING:
     from cobbdesk.core.importing.photos import PhotoTarget
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost as MainWindow
     from cobbdesk.gui.study.browser import StudyBrowser
     from cobbdesk.gui.study.photo_dialog import PhotoPrompt
+    from cobbdesk.gui.study.saving import StudySaver
 
 logger = logging.getLogger("cobbdesk.gui.study")
 Progress = Callable[[int, int], None]
@@ -76,6 +79,7 @@ class StudyJobs:
     browser: StudyBrowser
     jobs: list[BackgroundJob]
     _pool: ThreadPoolExecutor
+    saver: StudySaver | None
     photo_prompt: PhotoPrompt | None = None  # tests inject the photo dialog's answer
 
     def open_film(self, record: FilmRecord) -> None:  # provided by StudySession
@@ -141,7 +145,14 @@ class StudyJobs:
                 f"None of {searched} file(s) holds the pixels of film #{record.id}.",
             )
             return
-        self.study.update_film(record.id, reason="file moved", path=str(found))
+        study = self.study
+        try:  # on the study's write queue (off the UI thread, "Saving…"); kept when away
+            queued(self.saver, lambda: study.update_film(record.id, reason="file moved",
+                                                         path=str(found)),
+                   f"relinking film #{record.id}")  # fmt: skip
+        except CobbdeskError as exc:
+            errors.report(self.window, exc, f"Relinking film #{record.id}")
+            return
         logger.info("Film #%d relinked (file moved)", record.id)
         moved = record._replace(path=str(found))
         self.browser.model.replace_film(moved)

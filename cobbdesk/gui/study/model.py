@@ -94,10 +94,17 @@ class StudyModel(AsyncPatients, QAbstractItemModel):
 
     # --- contents -------------------------------------------------------------------------
     def set_flags(self, flags: dict[int, list[str]]) -> None:
-        """Film id → flags (implausible or stale angles, template/region mismatches)."""
-        self.beginResetModel()
-        self.film_flags = flags
-        self.endResetModel()
+        """Film id → flags (implausible or stale angles, template/region mismatches), in
+        place: only the shown film rows whose flags changed are repainted (``dataChanged``),
+        so expanded rows, the selection and the scroll position stay as they are."""
+        old, self.film_flags = self.film_flags, flags
+        changed = {k for k in old.keys() | flags.keys() if old.get(k) != flags.get(k)}
+        for node in self._rows[: self._shown] if changed else ():
+            for visit in node.children if node.built and node.loaded else ():
+                for film in visit.children if visit.built else ():
+                    if film.kind == FILM and film.item.id in changed:
+                        cell = self.createIndex(film.row, COL_MISSING, film)
+                        self.dataChanged.emit(cell, cell)
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         """Every patient with its visits and films already loaded."""

@@ -10,6 +10,7 @@ same rule as the command line's ``--patient``; the dialog never lists names.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -25,11 +26,13 @@ from PySide6.QtWidgets import (
 
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.importing.photos import PhotoTarget
+from cobbdesk.core.redact import redact
 from cobbdesk.core.store import Region, Study, VisitKind
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 VISITS = (("Admission", VisitKind.ADMISSION), ("Month 3", VisitKind.MONTH3))
 REGIONS = (("Cervical", Region.CERVICAL), ("Lumbar", Region.LUMBAR), ("Unknown", Region.UNKNOWN))
+LOADING_PATIENTS = "Loading patients…"
 PhotoPrompt = Callable[[QWidget, Study, int], PhotoTarget | None]
 """(parent, study, number of photos) → where they go, or None to skip them."""
 
@@ -60,9 +63,10 @@ class PhotoTargetDialog(QDialog):
         form = QFormLayout()
         self.patient = QComboBox()
         self.patient.setEditable(True)
-        self.patient.addItems([p.study_id for p in study.patients()])
         self.patient.setCurrentIndex(-1)
-        self.patient.lineEdit().setPlaceholderText("study ID, or a new DICOM Patient ID")
+        self.patient.lineEdit().setPlaceholderText(LOADING_PATIENTS)
+        self.patient.setEnabled(False)  # until the study's patients are read (off the UI thread)
+        self.loading = True
         form.addRow("Patient:", self.patient)
         self.visit = _combo(VISITS)
         form.addRow("Visit:", self.visit)
@@ -81,6 +85,41 @@ class PhotoTargetDialog(QDialog):
         layout.addWidget(buttons)
         self.target: PhotoTarget | None = None
         self.setMinimumWidth(32 * self.fontMetrics().horizontalAdvance("M"))
+        self._read_patients(study)
+
+    def _read_patients(self, study: Study) -> None:
+        """The study IDs offered, read on a worker thread (the combo says "Loading
+        patients…" meanwhile); a failure says so and leaves the box free for typing."""
+        from cobbdesk.gui.study.jobs import BackgroundJob
+
+        def read(_progress: object, _cancel: object) -> list[str]:  # worker thread
+            try:
+                return [p.study_id for p in study.patients()]
+            finally:
+                study.release_if_closed()
+
+        job = BackgroundJob(read, self)  # type: ignore[arg-type]
+        job.finished.connect(self._patients_arrived)
+        job.failed.connect(self._patients_failed)
+        threading.Thread(target=job.run, name="cobbdesk-photo-patients", daemon=True).start()
+
+    def _patients_arrived(self, ids: list[str]) -> None:
+        typed = self.patient.currentText()
+        self.patient.addItems(ids)
+        self.patient.setCurrentIndex(-1)
+        self.patient.setEditText(typed)
+        self._loaded()
+
+    def _patients_failed(self, error: BaseException) -> None:
+        message = redact(getattr(error, "message", "") or type(error).__name__).splitlines()[0]
+        self.problem.setText(f"The study's patients could not be listed ({message}); type the "
+                             "study ID.")  # fmt: skip
+        self._loaded()
+
+    def _loaded(self) -> None:
+        self.loading = False
+        self.patient.lineEdit().setPlaceholderText("study ID, or a new DICOM Patient ID")
+        self.patient.setEnabled(True)
 
     def accept(self) -> None:
         try:

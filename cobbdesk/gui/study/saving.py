@@ -20,14 +20,15 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from cobbdesk.core.store import Study
-from cobbdesk.core.store.outbox import Outbox, OutboxState, Phase, Ticket, attach
+from cobbdesk.core.store.outbox import First, Outbox, OutboxState, Phase, Ticket, attach
 
+T = TypeVar("T")
 POLL_MS = 100
 WAIT_POLL_MS = 5
 
@@ -93,6 +94,19 @@ class SaveStatus(QWidget):
         self.label.setText("" if state is None else state.text())
         self.label.setToolTip("" if state is None else state.problem)
         self.retry.setVisible(state is not None and state.phase is Phase.WAITING)
+
+
+def queued(saver: StudySaver | None, write: Callable[[], T], what: str) -> tuple[First, T | None]:
+    """``write`` (one store call) on the open study's write queue, off the UI thread — the
+    status bar shows "Saving…" or "Server unreachable — … kept" — waiting for its first
+    attempt in a loop that paints (:meth:`~cobbdesk.core.store.outbox.Outbox.call`).
+
+    Returns ``(SAVED, result)`` or ``(KEPT, None)`` (retried in order; a later failure goes
+    to :attr:`StudySaver.failed`); raises the first attempt's refusal (ValidationError,
+    ConflictError…).  Without a queue (no study open) the store is called directly."""
+    if saver is None:
+        return First.SAVED, write()
+    return saver.outbox.call(write, what)
 
 
 class StudySaver(QObject):

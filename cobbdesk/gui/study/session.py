@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog
 from cobbdesk import __version__
 from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
+from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.importing.films import same_film
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import utc_now
@@ -44,7 +45,7 @@ from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
 from cobbdesk.gui.study.reads import StudyReads, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
-from cobbdesk.gui.study.session_actions import FilmLink, StudyActions
+from cobbdesk.gui.study.session_actions import FilmLink, StudyActions, visit_title
 from cobbdesk.gui.study.watch import StudyWatcher
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.workers import FilmLoader
@@ -82,6 +83,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cobbdesk-study")
         self._init_reads()  # the patient list and films' saved state, off the UI thread
         self._pending: dict[Path, FilmRecord] = {}
+        self._recent_labels: dict[int, str] = {}  # film id → Open recent label (open study)
         self._watch: StudyWatcher | None = None  # others' changes refresh the browser
         self.browser.filmActivated.connect(self.open_film)
         self.browser.labsRequested.connect(self.enter_labs)
@@ -138,6 +140,8 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         if study.backup_made is not None:
             self.window.status.showMessage(f"Study upgraded; backup {study.backup_made.name}")
         self.refresh()
+        self._recent_labels = {}
+        self._read_recent_labels([f for s, f in settings.recent_films() if Path(s) == study.path])
         self._watch = StudyWatcher(study, self)
         self._watch.changed.connect(self.refresh)
         self._watch.unreachable.connect(self._study_unreachable)
@@ -243,31 +247,38 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
 
         if not is_demo_path(Path(self.study.path)):
             settings.add_recent_film(Path(self.study.path), record.id)
+            self._read_recent_labels([record.id])
         self.window.open_paths([path])
 
     def recent_film_label(self, study: Path, film_id: int) -> str:
         """The Open recent entry of a study film: pseudonym, visit and region (never a file
-        name); just the study and the id when that study is not the open one."""
+        name), as read off the UI thread when the film was opened or the study listed
+        (:meth:`_read_recent_labels`); just the study and the id until then, or when that
+        study is not the open one."""
         if self.study is not None and self.study.path == study:
-            try:
-                film = self.study.film(film_id)
-            except Exception:  # deleted since: show the id
-                return f"{study.name}: film #{film_id}"
-            return f"{self._visit_title(film.visit_id)} · {film.region.value}"
+            label = self._recent_labels.get(film_id)
+            if label is not None:
+                return label
         return f"{study.name}: film #{film_id}"
 
+    def _read_recent_labels(self, film_ids: list[int]) -> None:
+        """The Open recent labels of the open study's ``film_ids``, read on the reads worker."""
+        study = self.study
+        if study is None or not film_ids:
+            return
+        self._in_background(study, lambda s: recent_labels(s, film_ids),
+                            self._recent_labels.update, what="Reading recent films",
+                            reads=True, browser=False)  # fmt: skip
+
     def open_recent(self, study: str, film_id: int) -> None:
-        """Open a remembered study film (opening its study first when needed)."""
+        """Open a remembered study film (opening its study first when needed); its record is
+        read on the reads worker."""
         path = Path(study)
         if (self.study is None or self.study.path != path) and not self.open_study(path):
             return
         assert self.study is not None
-        try:
-            record = self.study.film(film_id)
-        except Exception as exc:
-            errors.report(self.window, exc, "Opening a recent film")
-            return
-        self.open_film(record)
+        self._in_background(self.study, lambda s: s.film(film_id), self.open_film,
+                            what="Opening a recent film", reads=True, browser=False)  # fmt: skip
 
     def pending_paths(self) -> set[Path]:
         """Study films being loaded into the window."""
@@ -324,17 +335,24 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         return prompt(self.window, prompts.reason_text(f"film #{record.id}", changes))
 
     def _hash_on_first_open(self, record: FilmRecord, film: Film) -> FilmRecord:
-        """Films imported from headers get their pixel hash (for relinking) when first read."""
-        if record.pixel_sha256 is not None or self.study is None:
+        """Films imported from headers get their pixel hash (for relinking) when first read:
+        queued on the study's write queue (off the UI thread, in order with the film's other
+        writes; a relink queued later lands after it), not waited for."""
+        study = self.study
+        if record.pixel_sha256 is not None or study is None:
             return record
-        self.study.update_film(
-            record.id,
-            reason="pixels hashed on first opening",
-            pixel_sha256=film.pixel_sha256,
-            pixel_rows=film.rows,
-            pixel_columns=film.columns,
-        )
-        return record._replace(pixel_sha256=film.pixel_sha256)
+
+        def write() -> None:
+            study.update_film(record.id, reason="pixels hashed on first opening",
+                              pixel_sha256=film.pixel_sha256, pixel_rows=film.rows,
+                              pixel_columns=film.columns)  # fmt: skip
+
+        if self.saver is None:
+            write()
+        else:
+            self.saver.outbox.submit(write, f"hashing the pixels of film #{record.id}")
+        return record._replace(pixel_sha256=film.pixel_sha256, pixel_rows=film.rows,
+                               pixel_columns=film.columns)  # fmt: skip
 
     def _settle(self) -> None:
         """Another film is on screen: what was measured before is now settled."""
@@ -367,6 +385,19 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
 def completeness_and_flags(study: Study) -> tuple[dict[int, bool], dict[int, list[str]]]:
     """(patient id → complete, film id → flags) of the browser, in one call (benchmark)."""
     return patient_completeness(study), film_flags_of(study)
+
+
+def recent_labels(study: Study, film_ids: list[int]) -> dict[int, str]:
+    """Worker thread: film id → "study ID · visit · region" of the Open recent menu (never a
+    name or file name); films gone since are left out (the menu shows their id)."""
+    found: dict[int, str] = {}
+    for film_id in film_ids:
+        try:
+            film = study.film(film_id)
+        except ValidationError:  # deleted since
+            continue
+        found[film_id] = f"{visit_title(study, film.visit_id)} · {film.region.value}"
+    return found
 
 
 def _bound(study: Study) -> Study:

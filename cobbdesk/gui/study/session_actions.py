@@ -19,12 +19,15 @@ from PySide6.QtWidgets import QInputDialog
 from shiboken6 import isValid
 
 from cobbdesk.core.compare.saver import film_session_of
-from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.errors import CobbdeskError, ServerUnavailableError, ValidationError
+from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.outbox import First
 from cobbdesk.core.store.overview import patient_of, patient_overview
 from cobbdesk.gui import errors
 from cobbdesk.gui.study import lab_form
 from cobbdesk.gui.study.model import visit_label
+from cobbdesk.gui.study.saving import StudySaver, queued
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 from cobbdesk.gui.workers import FilmLoader
@@ -57,6 +60,7 @@ class StudyActions:
     browser: StudyBrowser
     links: dict[Path, FilmLink]
     reason_prompt: lab_form.ReasonPrompt | None
+    saver: StudySaver | None
     _compare_loader: FilmLoader | None
     compare_windows: list[CompareWindow]
 
@@ -80,7 +84,8 @@ class StudyActions:
     def change_film(self, record: FilmRecord, what: str, value: str) -> bool:
         """Change a film's region, visit or facing, with a reason (audited).  A facing change
         goes through the film's measuring session, so its measurements are relabelled and
-        stored with the same reason."""
+        stored with the same reason.  Every database call goes through the study's write
+        queue (:func:`~cobbdesk.gui.study.saving.queued`): off the UI thread, "Saving…"."""
         if self.study is None:
             return False
         if what == "visit" and not value:
@@ -93,31 +98,49 @@ class StudyActions:
             self.window.status.showMessage("Film not changed: a reason is needed.", 8000)
             return False
         try:
-            message = self._change(record, what, value, reason)
+            message, stored = self._change(record, what, value, reason)
         except CobbdeskError as exc:
             errors.report(self.window, exc, f"Changing film #{record.id}")
             return False
-        self.refresh()
+        if stored:  # kept for the server: the browser refreshes when the write lands
+            self.refresh()
         self.window.status.showMessage(message, 8000)
         logger.info("Film #%d: %s changed", record.id, what)
         return True
 
-    def _change(self, record: FilmRecord, what: str, value: str, reason: str) -> str:
-        assert self.study is not None
+    def _change(self, record: FilmRecord, what: str, value: str, reason: str) -> tuple[str, bool]:
+        """(the status message, stored now) of the change; raises the store's refusal."""
+        study = self.study
+        assert study is not None
         if what != "facing":
-            change = self.study.change_film(record.id, reason=reason, **{what: value})
+            first, change = queued(self.saver, lambda: study.change_film(
+                record.id, reason=reason, **{what: value}), f"changing the {what} of film "
+                f"#{record.id}")  # fmt: skip
+            if first is First.KEPT or change is None:
+                kept = f"Film #{record.id}: {what} change kept; saved when the server answers."
+                return kept, False
             extra = f"; {change.mismatched} measurement(s) now flagged" if change.mismatched else ""
-            return f"Film #{record.id}: {what} changed{extra}."
+            return f"Film #{record.id}: {what} changed{extra}.", True
         link = next((k for k in self.links.values() if k.record.id == record.id), None)
         session = link.controller.session if link is not None else film_session_of(
-            self.study, record, reason)  # fmt: skip
+            study, record, reason, saved=self._saved_measurements(study, record))  # fmt: skip
         session.ask_reason = lambda changes: reason
         outcome = session.set_facing(value, "user", reason)
         if link is not None:
             link.controller.load(session.measurements)  # redraw relabelled lines
         if not outcome.ok:
             raise ValidationError(None, outcome.message)
-        return f"Film #{record.id}: facing set to anterior {value}."
+        return f"Film #{record.id}: facing set to anterior {value}.", True
+
+    def _saved_measurements(self, study: Study, record: FilmRecord) -> list[CobbMeasurement]:
+        """The film's saved measurements, read on the write queue (after every queued write
+        of it; off the UI thread); ServerUnavailableError when the server did not answer."""
+        first, saved = queued(self.saver, lambda: study.measurements(record.id),
+                              f"reading the measurements of film #{record.id}")  # fmt: skip
+        if first is First.KEPT or saved is None:
+            raise ServerUnavailableError(study.path, f"film #{record.id}: its measurements "
+                                         "could not be read (no answer); try again")  # fmt: skip
+        return saved
 
     # --- compare -----------------------------------------------------------------------------
     def compare(self, patient_id: int | None = None) -> CompareWindow | None:
@@ -172,14 +195,6 @@ class StudyActions:
         self._in_background(self.study, lambda s: labs_and_title(s, visit_id), arrived,
                             what="Reading lab values", reads=True, browser=False)  # fmt: skip
         return form
-
-    def _visit_title(self, visit_id: int) -> str:
-        """The visit by study ID, from the browser's rows (may read the patient when its row
-        was never shown)."""
-        found = self.browser.model.visit(visit_id)
-        if found is None:
-            return f"visit #{visit_id}"
-        return f"{found[0].patient.study_id} · {visit_label(found[1])}"
 
     def _labs_saved(self, visit_id: int) -> None:
         """The browser's labs mark of the visit, from the stored values (read off the UI thread)."""
@@ -245,21 +260,25 @@ class StudyActions:
 
 def verify_audit_of(study: Study, cancel: Callable[[], bool]) -> Verification | None:
     """Worker thread: the audit chain's verification (:meth:`Study.verify_audit`); None when
-    cancelled before its answer (one statement: the check itself cannot be interrupted)."""
-    result = study.verify_audit()
-    return None if cancel() else result
+    cancelled: ``cancel`` is asked between chunks of rows, so Cancel stops the reading."""
+    result = study.verify_audit(cancel)
+    return None if result.cancelled or cancel() else result
 
 
 def labs_and_title(study: Study, visit_id: int) -> tuple[dict[str, Any], str]:
-    """Worker thread: the visit's saved lab values and its title (study ID · visit; never a
-    name), ``visit #N`` when the visit is gone."""
-    labs = study.labs(visit_id)
+    """Worker thread: the visit's saved lab values and its title (:func:`visit_title`)."""
+    return study.labs(visit_id), visit_title(study, visit_id)
+
+
+def visit_title(study: Study, visit_id: int) -> str:
+    """Worker thread: the visit's title (study ID · visit; never a name), ``visit #N`` when
+    the visit is gone."""
     patient_id = patient_of(study, visit_id=visit_id)
     found = patient_overview(study, patient_id) if patient_id is not None else None
     visit = next((v for v in found.visits if v.visit.id == visit_id), None) if found else None
     if found is None or visit is None:
-        return labs, f"visit #{visit_id}"
-    return labs, f"{found.patient.study_id} · {visit_label(visit)}"
+        return f"visit #{visit_id}"
+    return f"{found.patient.study_id} · {visit_label(visit)}"
 
 
 def lab_count(study: Study, visit_id: int) -> int:

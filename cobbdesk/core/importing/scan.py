@@ -53,6 +53,7 @@ from cobbdesk.core.dicom.orientation import patient_orientation
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
+from cobbdesk.core.importing.quick_header import quick_parse
 from cobbdesk.core.library_warnings import reading
 
 Progress = Callable[[int, int], None]
@@ -224,6 +225,9 @@ def _parse(path: Path, head: bytes) -> tuple[Any, bool]:
     also says whether the parse got past :data:`LAST_NEEDED_TAG` (False: the data ended)."""
     if head[128:132] != b"DICM":
         _legacy_or_not_dicom(path, head)
+    quick = quick_parse(head, _LAST_NEEDED, DEFER_SIZE, whole=len(head) < HEAD_BYTES)
+    if quick is not None:  # the plain case, walked fast (core.importing.quick_header)
+        return _not_dicomdir(quick[0]), quick[1]
     reached: list[bool] = []
 
     def stop(tag: BaseTag, _vr: str | None, _length: int) -> bool:
@@ -242,10 +246,15 @@ def _parse(path: Path, head: bytes) -> tuple[Any, bool]:
     if ds is None or (not reached and len(head) == HEAD_BYTES):
         with path.open("rb") as fp:
             ds = read_partial(fp, stop_when=stop, defer_size=DEFER_SIZE)
+    return _not_dicomdir(ds), bool(reached)
+
+
+def _not_dicomdir(ds: Any) -> Any:
+    """``ds``, unless its File Meta says it is a DICOMDIR (raises _SkipError)."""
     meta = getattr(ds, "file_meta", None)
     if meta is not None and str(meta.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
         raise _SkipError("a DICOMDIR (media directory), not an image")
-    return ds, bool(reached)
+    return ds
 
 
 def _legacy_or_not_dicom(path: Path, head: bytes) -> NoReturn:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from cobbdesk.core.dicom.film import Film, SpacingSource, VoiFunction, Window
 from cobbdesk.gui.viewer.film_view import FilmView
@@ -160,3 +160,27 @@ def test_padding_is_drawn_as_background(qtbot: Any, zoom: float) -> None:
     assert padded.size and not padded.any()
     # LINEAR_EXACT: ((2000 - 2048) / 4096 + 0.5) * 255 = 124.51 -> 125, inverted 130
     assert film.size and (film == 130).all()
+
+
+OPAQUE_PLACES = [(0.2, 0, False), (0.37, 1, True), (1.0, 0, False), (2.5, 3, False)]
+
+
+@pytest.mark.parametrize(("zoom", "turns", "flip"), OPAQUE_PLACES)
+def test_every_viewport_pixel_is_painted(qtbot: Any, zoom: float, turns: int, flip: bool) -> None:
+    """The viewport is opaque (Qt does not clear it before a paint): the background around the
+    film and the film's image must cover every pixel.  Rendered over a grey no paint uses."""
+    pixels = np.full((ROWS, COLUMNS), 4095, np.uint16)
+    view = _view(qtbot, _film(pixels), Window(2048.0, 4096.0, VoiFunction.LINEAR_EXACT))
+    view.rotate_quarter(turns)
+    if flip:
+        view.flip(True)
+    view.set_zoom(zoom)
+    view.centerOn(QPointF(60.0, 40.0))  # a corner of the film: film and background in view
+    image = QImage(view.viewport().size(), QImage.Format.Format_RGB32)
+    image.fill(QColor(77, 77, 77))
+    view.viewport().render(image)
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    rows, columns, stride = grey.height(), grey.width(), grey.bytesPerLine()
+    data = np.frombuffer(grey.constBits(), np.uint8, count=rows * stride)
+    screen = data.reshape(rows, stride)[:, :columns]
+    assert set(np.unique(screen).tolist()) == {0, 255}

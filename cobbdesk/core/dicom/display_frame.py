@@ -43,20 +43,32 @@ class ScreenFrame:
 
     ``values``: 2-D array (device rows, columns) of modality values, any dtype (kept, not
     copied: do not change it).  ``background``: the device pixels drawn as background (black,
-    PS3.3 C.7.5.1.1.2), or None.
+    PS3.3 C.7.5.1.1.2), or None.  ``reuse``: the frame this one replaces (a new view geometry);
+    its buffers are taken over (that frame's last image is overwritten by the next render).
     """
 
-    def __init__(self, values: npt.NDArray[Any], background: npt.NDArray[np.bool_] | None = None):
+    def __init__(
+        self,
+        values: npt.NDArray[Any],
+        background: npt.NDArray[np.bool_] | None = None,
+        reuse: ScreenFrame | None = None,
+    ) -> None:
         self.values = values
         self._keep = None if background is None else np.where(background, 0, 255).astype(np.uint8)
-        self._out = np.empty(values.shape, np.uint8)
-        self.levels_table: U8 | None = None
         self._range: tuple[float, float] | None = None
         self._codes: tuple[npt.NDArray[np.uint16], int, int] | None = None
-        self._work: npt.NDArray[np.float32] | None = None
-        self._ones: npt.NDArray[np.float32] | None = None
         shape_ok = values.ndim == 2 and values.size >= 64  # OpenCV reads tiny arrays as scalars
         self._kind = values.dtype.kind if shape_ok else ""
+        self._table: U8 | None = None
+        self._work: npt.NDArray[np.float32] | None = None
+        self._ones: npt.NDArray[np.float32] | None = None
+        self._out: U8 = np.empty(0, np.uint8)
+        if reuse is not None:
+            self._table = reuse._table
+            if reuse.values.shape == values.shape:
+                self._out, self._work, self._ones = reuse._out, reuse._work, reuse._ones
+        if self._out.shape != values.shape:
+            self._out = np.empty(values.shape, np.uint8)
 
     def render(self, voi: display.Voi, inverted: bool) -> U8:
         """``uint8`` image of the values with ``voi`` then inversion, background black.
@@ -90,9 +102,9 @@ class ScreenFrame:
         return fast
 
     def _scratch(self) -> U8:
-        if self.levels_table is None:
-            self.levels_table = np.zeros(display_lut.LUT16_SIZE, np.uint8)
-        return self.levels_table
+        if self._table is None:
+            self._table = np.zeros(display_lut.LUT16_SIZE, np.uint8)
+        return self._table
 
     def _value_range(self) -> tuple[float, float]:
         """The values' minimum and maximum (for float data NaN when any value is not finite)."""

@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRect, QRectF
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -33,7 +33,7 @@ class FilmItem(QGraphicsItem):
         self._padding_levels: list[np.ndarray] | None = None
         self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
         self._sampled: tuple[tuple[Any, ...], ScreenFrame] | None = None
-        self._rect: tuple[tuple[Any, ...], screen.Rect | None] | None = None
+        self._rect: tuple[screen.Affine, screen.Rect | None] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
@@ -88,7 +88,8 @@ class FilmItem(QGraphicsItem):
                 values = np.ascontiguousarray(values)  # OpenCV takes row-strided views as is
             padding = self._padding_level(level)
             background = screen.background_mask(padding, size, to_device, rect)
-            self._sampled = (key, ScreenFrame(values, background))
+            previous = self._sampled[1] if self._sampled is not None else None
+            self._sampled = (key, ScreenFrame(values, background, reuse=previous))
         return self._sampled[1]
 
     def paint(
@@ -102,10 +103,11 @@ class FilmItem(QGraphicsItem):
         u0, v0 = math.floor(exposed.left() * ratio) - 1, math.floor(exposed.top() * ratio) - 1
         u1, v1 = math.ceil(exposed.right() * ratio) + 1, math.ceil(exposed.bottom() * ratio) + 1
         try:
-            rect = self._device_rect(to_device, (u0, v0, u1, v1))
+            whole = self.film_rect(world, ratio)
         except ValueError:  # not a quarter-turn view (never set by FilmView): let Qt map it
             self._paint_transformed(painter)
             return
+        rect = _intersection(whole, (u0, v0, u1, v1))
         if rect is None:
             return
         key = (to_device, rect)
@@ -119,13 +121,32 @@ class FilmItem(QGraphicsItem):
         painter.drawImage(QPointF(rect[0] / ratio, rect[1] / ratio), self._last[2])
         painter.restore()
 
-    def _device_rect(self, to_device: screen.Affine, exposed: screen.Rect) -> screen.Rect | None:
-        """:func:`screen.device_rect`, remembered for the last geometry and exposed area."""
-        key = (to_device, exposed)
-        if self._rect is None or self._rect[0] != key:
+    def film_rect(self, world: QTransform, ratio: float) -> screen.Rect | None:
+        """The physical device pixels that show the film (:func:`screen.device_rect`) for view
+        transform ``world`` and device pixel ratio ``ratio``, remembered for the last geometry
+        (None: none do).  Raises ValueError for a view that is not a quarter turn."""
+        to_device = _physical(world, ratio)
+        if self._rect is None or self._rect[0] != to_device:
+            box = world.mapRect(self.boundingRect())
+            u0, v0 = math.floor(box.left() * ratio) - 1, math.floor(box.top() * ratio) - 1
+            u1, v1 = math.ceil(box.right() * ratio) + 1, math.ceil(box.bottom() * ratio) + 1
+            extent = (u0, v0, u1, v1)
             size = (self.film.columns, self.film.rows)
-            self._rect = (key, screen.device_rect(to_device, size, exposed))
+            self._rect = (to_device, screen.device_rect(to_device, size, extent))
         return self._rect[1]
+
+    def covered(self, world: QTransform, ratio: float) -> QRect | None:
+        """Device-independent pixels wholly covered by the film's image (whole pixels inside
+        :meth:`film_rect`), an empty rect when none; None when unknown (an arbitrary view)."""
+        try:
+            rect = self.film_rect(world, ratio)
+        except ValueError:
+            return None
+        if rect is None:
+            return QRect()
+        left, top = math.ceil(rect[0] / ratio), math.ceil(rect[1] / ratio)
+        right, bottom = math.floor(rect[2] / ratio), math.floor(rect[3] / ratio)
+        return QRect(left, top, max(0, right - left), max(0, bottom - top))
 
     def _paint_transformed(self, painter: QPainter) -> None:
         """Fallback for an arbitrary transform: the coarsest level, scaled by Qt."""
@@ -139,6 +160,14 @@ class FilmItem(QGraphicsItem):
         if 0 <= row < self.film.rows and 0 <= column < self.film.columns:
             return self.film.pixels[row, column].item()
         return None
+
+
+def _intersection(a: screen.Rect | None, b: screen.Rect) -> screen.Rect | None:
+    """The device pixels in both half-open rects (None: none)."""
+    if a is None:
+        return None
+    u0, v0, u1, v1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (u0, v0, u1, v1) if u0 < u1 and v0 < v1 else None
 
 
 def _physical(world: QTransform, ratio: float) -> screen.Affine:

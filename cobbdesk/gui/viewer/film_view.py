@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QResizeEvent, QTransform, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QMouseEvent,
+    QPainter,
+    QRegion,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from cobbdesk.core.dicom.film import Film, Window
@@ -48,6 +55,8 @@ class FilmView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.setBackgroundBrush(Qt.GlobalColor.black)
+        # Every pixel is painted (background around the film, the film's image): no clearing.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
@@ -92,6 +101,21 @@ class FilmView(QGraphicsView):
         self.scene().setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
         self.fit()
         self.filmChanged.emit()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """Fill only what the film's image does not cover (it paints every pixel it covers)."""
+        covered = None
+        if self.item is not None:
+            covered = self.item.covered(painter.worldTransform(), self.devicePixelRatioF())
+        if covered is None or covered.isEmpty():
+            super().drawBackground(painter, rect)
+            return
+        exposed = painter.worldTransform().mapRect(rect).toAlignedRect()
+        painter.save()
+        painter.resetTransform()
+        for part in QRegion(exposed).subtracted(QRegion(covered)):
+            painter.fillRect(part, self.backgroundBrush())
+        painter.restore()
 
     @property
     def film(self) -> Film | None:

@@ -1,0 +1,121 @@
+"""The viewer's kept frame (display_frame.ScreenFrame) and the 16-bit value tables (display_lut).
+
+A window/level drag renders one frame again and again with new settings; whatever it keeps
+(range, rounded float values, scratch table, buffers, a replaced frame's buffers) must never
+leak one setting into the next.  Every result is compared with the PS3.3 C.11.2.1.2 formulas of
+test_voi_reference (float64), with that file's tolerance (the neighbour level only within 1/100
+of a level of a tie).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cobbdesk.core.dicom import display_lut
+from cobbdesk.core.dicom.display_frame import ScreenFrame
+from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
+from tests.core.dicom.test_voi_reference import assert_levels, formula
+
+RNG = np.random.default_rng(2026)
+FILMS = {
+    "uint16 12-bit": RNG.integers(0, 4096, (90, 130)).astype(np.uint16),
+    "int16 wide": RNG.integers(-20000, 20000, (90, 130)).astype(np.int16),
+    "float32": (RNG.integers(0, 4096, (90, 130)) * 0.5 + 0.25).astype(np.float32),
+}
+DRAG = [Window(1500.0 + 37.0 * i, 1800.0 - 91.0 * i, f)
+        for i, f in enumerate(list(VoiFunction) * 3)]  # fmt: skip
+
+
+def _lut_levels(pixels: np.ndarray, lut: VoiLut) -> np.ndarray:
+    """C.11.2.1.1: value rounded half to even, minus first mapped, clamped to the ends."""
+    index = np.clip(np.rint(pixels.astype(np.float64)) - lut.first_mapped, 0, lut.table.size - 1)
+    return lut.table[index.astype(np.int64)] / float((1 << lut.bits) - 1) * 255.0
+
+
+@pytest.mark.parametrize("name", list(FILMS))
+def test_a_drag_of_mixed_settings_equals_the_formula_each_time(name: str) -> None:
+    """Windows of every function, VOI LUTs and inversion toggled, on one kept frame."""
+    pixels = FILMS[name]
+    frame = ScreenFrame(pixels)
+    lut = VoiLut(int(pixels.min()) + 100, ((np.arange(5000) * 7919) % 65536).astype(np.uint16), 16)
+    for i, window in enumerate(DRAG):
+        inverted = i % 3 == 1
+        got = frame.render(window, inverted)
+        exact = formula(pixels, window.center, window.width, window.function)
+        assert_levels(got, exact, inverted, (name, window))
+        assert_levels(frame.render(lut, not inverted), _lut_levels(pixels, lut), not inverted,
+                      (name, "lut"))  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FILMS))
+def test_a_replacing_frame_takes_the_buffers_only_of_the_same_shape(name: str) -> None:
+    pixels = FILMS[name]
+    window = Window(1700.0, 900.0, VoiFunction.SIGMOID)
+    first = ScreenFrame(pixels)
+    old = first.render(window, False)
+    same = ScreenFrame(pixels[::-1].copy(), reuse=first)
+    got = same.render(window, True)
+    assert_levels(got, formula(pixels[::-1], 1700.0, 900.0, VoiFunction.SIGMOID), True, name)
+    assert np.shares_memory(got, old)  # the replaced frame's image buffer, reused
+    smaller = ScreenFrame(pixels[:40, :70].copy(), reuse=same)
+    part = smaller.render(window, False)
+    assert part.shape == (40, 70) and not np.shares_memory(part, got)
+    assert_levels(part, formula(pixels[:40, :70], 1700.0, 900.0, VoiFunction.SIGMOID), False, name)
+
+
+def test_background_stays_black_whatever_the_setting() -> None:
+    pixels = FILMS["uint16 12-bit"]
+    background = np.zeros(pixels.shape, bool)
+    background[:, :20] = True
+    frame = ScreenFrame(pixels, background)
+    for window in DRAG[:4]:
+        for inverted in (False, True):
+            got = frame.render(window, inverted)
+            assert not got[background].any()
+            exact = formula(pixels, window.center, window.width, window.function)
+            assert_levels(got[:, 20:], exact[:, 20:], inverted, window)
+
+
+def test_float_values_that_are_not_finite_take_the_reference_path() -> None:
+    """Infinities (no kept range): +inf is 255 and -inf 0 through a window; through a VOI LUT
+    +inf reads the last entry, -inf and NaN the first (PS3.3 C.11.2.1.1 clamps)."""
+    pixels = FILMS["float32"].copy()
+    pixels[0, :2] = [np.inf, -np.inf]
+    window = Window(1000.0, 700.0, VoiFunction.LINEAR_EXACT)
+    got = ScreenFrame(pixels).render(window, False)
+    assert got[0, :2].tolist() == [255, 0]
+    exact = formula(pixels[1:], 1000.0, 700.0, VoiFunction.LINEAR_EXACT)
+    assert_levels(got[1:], exact, False, "finite rows")
+    pixels[0, 2] = np.nan
+    lut = VoiLut(0, np.array([0, 100, 4095], np.uint16), 12)
+    assert ScreenFrame(pixels).render(lut, False)[0, :3].tolist() == [255, 0, 0]
+
+
+RANGES = {
+    np.uint16: [(0, 300), (1000, 41000), (65535 - 999, 65535)],
+    np.int16: [(-32768, -32468), (-20000, 20000), (-5, 7000), (32767 - 999, 32767)],
+}
+
+
+@pytest.mark.parametrize("dtype", list(RANGES))
+def test_lookup_reads_the_level_of_each_value(dtype: type) -> None:
+    """``levels[v − low]`` by hand on every value of the range, through a scratch table reused
+    between ranges (entries left from an earlier range are never read); an int16 range wider
+    than 32,767 wraps round the 16-bit table."""
+    scratch = np.full(display_lut.LUT16_SIZE, 7, np.uint8)
+    for low, high in RANGES[dtype]:
+        values = np.arange(low, high + 1, dtype=np.int64)
+        values = np.resize(RNG.permutation(values), (64, (values.size + 63) // 64)).astype(dtype)
+        levels = ((np.arange(high - low + 1) * 31) % 256).astype(np.uint8)
+        got = display_lut.lookup(levels, values, low, scratch)
+        assert np.array_equal(got, levels[values.astype(np.int64) - low])
+        assert np.array_equal(display_lut.take_range(levels, values, low, high), got)
+
+
+def test_the_opencv_probe_matches_the_installed_version() -> None:
+    """OpenCV >= 5 reads 16-bit images through a 65,536-entry table; older ones refuse."""
+    import cv2
+
+    major = int(cv2.__version__.split(".")[0])
+    assert display_lut.has_lut16() is (major >= 5)

@@ -23,6 +23,7 @@ def study(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_identified_needs_a_confirmation(qtbot, study: Study) -> None:  # type: ignore[no-untyped-def]
     dialog = ExportDialog(None, study)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)  # the raters are read off the UI thread
     asked: list[bool] = []
     dialog.confirm_identified = lambda _parent: (asked.append(True), False)[1]
     dialog.identified.setChecked(True)
@@ -37,6 +38,7 @@ def test_export_runs_in_the_background_then_opens_the_folder(
 ) -> None:  # type: ignore[no-untyped-def]
     dialog = ExportDialog(None, study)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)  # the raters are read off the UI thread
     opened: list[Path] = []
     dialog.reveal = opened.append
     dialog.format.setCurrentText("xlsx")
@@ -56,6 +58,7 @@ def test_a_failed_export_is_shown_and_leaves_no_file(
     monkeypatch.setattr(errors, "present", lambda _parent, _title, text: shown.append(text))
     dialog = ExportDialog(None, study)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)  # the raters are read off the UI thread
     dialog.reveal = lambda _path: pytest.fail("no folder is opened after a failure")
     dialog.raters.setCurrentText("consensus")  # the fixture study has no adjudicator
     job = dialog.start_export(tmp_path / "c.csv")

@@ -23,6 +23,7 @@ def dialog(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     with Study.open(path, actor="tester") as study:
         shown = StatsDialog(None, study)
         qtbot.addWidget(shown)
+        qtbot.waitUntil(lambda: not shown.computing, timeout=30_000)  # off the UI thread
         yield shown
 
 
@@ -58,8 +59,9 @@ def test_browser_shows_table1_and_the_wilcoxon_table(dialog: StatsDialog) -> Non
     assert 'width="640"' in dialog.browser.document().toHtml()
 
 
-def test_refused_policy_empties_the_report(dialog: StatsDialog, tmp_path: Path) -> None:
+def test_refused_policy_empties_the_report(qtbot, dialog: StatsDialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dialog.raters.setCurrentText("consensus")
+    qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
     assert "needs an adjudicator" in dialog.text.toPlainText()
     assert dialog.browser.toPlainText() == ""
     assert dialog.save_pdf_to(tmp_path / "none.pdf") == 0

@@ -24,6 +24,7 @@ def study(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_export_dialog_writes_the_policy_rows(qtbot, study: Study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dialog = ExportDialog(None, study)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)  # the raters are read off the UI thread
     assert dialog.raters.currentText() == "mean"
     assert [dialog.raters.itemText(i) for i in range(dialog.raters.count())] == [
         "mean", "each", "consensus", "A", "B",
@@ -43,6 +44,7 @@ def test_export_dialog_shows_a_refusal(qtbot, study: Study, tmp_path: Path,  # t
     monkeypatch.setattr(errors, "present", lambda _parent, _title, text: shown.append(text))
     dialog = ExportDialog(None, study)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)  # the raters are read off the UI thread
     dialog.raters.setCurrentText("consensus")
     assert dialog.export_to(tmp_path / "c.csv") is None
     assert shown and "needs an adjudicator" in shown[0]
@@ -52,13 +54,18 @@ def test_export_dialog_shows_a_refusal(qtbot, study: Study, tmp_path: Path,  # t
 def test_stats_dialog_results_and_report(qtbot, study: Study, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dialog = StatsDialog(None, study)
     qtbot.addWidget(dialog)
+    computed = lambda: not dialog.computing  # noqa: E731  (off the UI thread)
+    qtbot.waitUntil(computed, timeout=30_000)
     text = dialog.text.toPlainText()
     assert "rater policy mean" in text
     assert "Cervical Cobb angle C2–C7: n = 7 pairs, W = 1, Z = -1.99, p = 0.046" in text
     dialog.raters.setCurrentText("B")  # recomputed on the named rater's readings
+    qtbot.waitUntil(computed, timeout=30_000)
     assert "n = 4 pairs" in dialog.text.toPlainText()
     dialog.raters.setCurrentText("consensus")
+    qtbot.waitUntil(computed, timeout=30_000)
     assert "needs an adjudicator" in dialog.text.toPlainText()
     dialog.raters.setCurrentText("mean")
+    qtbot.waitUntil(computed, timeout=30_000)
     written = dialog.write_report_to(tmp_path / "r.html")
     assert written[0].read_text(encoding="utf-8").count("<figcaption>Figure ") == 5

@@ -38,7 +38,7 @@ from cobbdesk.core.export.policy import study_policy, study_raters
 from cobbdesk.core.export.writers import FORMATS, ExportResult, export_study
 from cobbdesk.core.store import Study
 from cobbdesk.gui import errors
-from cobbdesk.gui.study.jobs import BackgroundJob
+from cobbdesk.gui.study.jobs import BackgroundJob, off_ui
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost
@@ -66,10 +66,47 @@ def reveal(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
+LOADING_RATERS = "Loading raters…"
+
+
 def policy_choices(study: Study, *, allow_each: bool) -> list[str]:
     """``mean``, ``each`` (exports), ``consensus``, then every rater of the study."""
-    keywords = ["mean", "each", "consensus"] if allow_each else ["mean", "consensus"]
-    return [*keywords, *study_raters(study)]
+    return [*policy_keywords(allow_each), *study_raters(study)]
+
+
+def policy_keywords(allow_each: bool) -> list[str]:
+    return ["mean", "each", "consensus"] if allow_each else ["mean", "consensus"]
+
+
+def choices_and_default(study: Study, allow_each: bool) -> tuple[list[str], str]:
+    """Worker thread: (:func:`policy_choices`, the study's default policy's text)."""
+    return policy_choices(study, allow_each=allow_each), study_policy(study).text
+
+
+def load_policy_choices(dialog: QWidget, study: Study, combo: QComboBox, allow_each: bool,
+                        then: Callable[[], None]) -> None:  # fmt: skip
+    """Fill ``combo`` with the policy choices read off the UI thread ("Loading raters…",
+    disabled meanwhile), then ``then()``; a failed read is reported and leaves the keywords."""
+    combo.setEnabled(False)
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem(LOADING_RATERS)
+    combo.blockSignals(False)
+
+    def fill(found: tuple[list[str], str]) -> None:
+        combo.blockSignals(True)  # the default is set once, below
+        combo.clear()
+        combo.addItems(found[0])
+        combo.setCurrentText(found[1])
+        combo.blockSignals(False)
+        combo.setEnabled(True)
+        then()
+
+    def failed(error: BaseException) -> None:
+        errors.report(dialog, error, "Reading the study's raters")
+        fill((policy_keywords(allow_each), "mean"))
+
+    off_ui(dialog, lambda: choices_and_default(study, allow_each), fill, failed, study)
 
 
 class ExportDialog(QDialog):
@@ -92,8 +129,7 @@ class ExportDialog(QDialog):
         self.format = QComboBox()
         self.format.addItems(list(FORMATS))
         self.raters = QComboBox()
-        self.raters.addItems(policy_choices(study, allow_each=True))
-        self.raters.setCurrentText(study_policy(study).text)
+        self.loading = True  # the raters are read off the UI thread
         self.identified = QCheckBox("Include names, MRNs, birth and visit dates")
         self.identified.toggled.connect(self._identified_toggled)
         self.confirm_identified: Callable[[QWidget], bool] = ask_identified
@@ -112,6 +148,13 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self._choose_path)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.save = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save.setEnabled(False)
+        load_policy_choices(self, study, self.raters, True, self._loaded)
+
+    def _loaded(self) -> None:
+        self.loading = False
+        self.save.setEnabled(True)
 
     def _identified_toggled(self, on: bool) -> None:
         if on and not self.confirm_identified(self):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from cobbdesk.core.errors import CobbdeskError
@@ -69,6 +69,28 @@ class BackgroundJob(QObject):
             self._dispatch.post(self._finish, self.failed, exc)
             return
         self._dispatch.post(self._finish, self.finished, result)
+
+
+def off_ui(parent: QObject, compute: Callable[[], Any], done: Callable[[Any], None],
+           failed: Callable[[BaseException], None],
+           study: Study | None = None) -> BackgroundJob:  # fmt: skip
+    """``done(compute())`` — or ``failed(error)`` — with ``compute`` run on a pool thread and
+    the callback on the UI thread (a dialog's reads: nothing waits on the network); the
+    job belongs to ``parent`` (a result after its deletion is dropped).  ``study``: its
+    connection is released when it closed meanwhile (:meth:`Study.release_if_closed`)."""
+
+    def job(_progress: Progress, _cancel: Cancel) -> Any:  # worker thread
+        try:
+            return compute()
+        finally:
+            if study is not None:
+                study.release_if_closed()
+
+    worker = BackgroundJob(job, parent)
+    worker.finished.connect(done)
+    worker.failed.connect(failed)
+    QThreadPool.globalInstance().start(worker.run)
+    return worker
 
 
 class StudyJobs:

@@ -10,7 +10,6 @@ same rule as the command line's ``--patient``; the dialog never lists names.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -90,18 +89,10 @@ class PhotoTargetDialog(QDialog):
     def _read_patients(self, study: Study) -> None:
         """The study IDs offered, read on a worker thread (the combo says "Loading
         patients…" meanwhile); a failure says so and leaves the box free for typing."""
-        from cobbdesk.gui.study.jobs import BackgroundJob
+        from cobbdesk.gui.study.jobs import off_ui
 
-        def read(_progress: object, _cancel: object) -> list[str]:  # worker thread
-            try:
-                return [p.study_id for p in study.patients()]
-            finally:
-                study.release_if_closed()
-
-        job = BackgroundJob(read, self)  # type: ignore[arg-type]
-        job.finished.connect(self._patients_arrived)
-        job.failed.connect(self._patients_failed)
-        threading.Thread(target=job.run, name="cobbdesk-photo-patients", daemon=True).start()
+        off_ui(self, lambda: [p.study_id for p in study.patients()], self._patients_arrived,
+               self._patients_failed, study)  # fmt: skip
 
     def _patients_arrived(self, ids: list[str]) -> None:
         typed = self.patient.currentText()

@@ -34,11 +34,12 @@ from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.export.analysis import LABELS, StudyAnalysis, analyse
 from cobbdesk.core.export.dataset import load_long
 from cobbdesk.core.export.formatting import format_value, p_phrase
-from cobbdesk.core.export.policy import parse_policy, resolve, study_policy, study_raters
+from cobbdesk.core.export.policy import parse_policy, resolve, study_raters
 from cobbdesk.core.private import private_folder
 from cobbdesk.core.store import Study
 from cobbdesk.gui import errors
-from cobbdesk.gui.study.export_dialog import policy_choices
+from cobbdesk.gui.study.export_dialog import LOADING_RATERS, load_policy_choices
+from cobbdesk.gui.study.jobs import off_ui
 from cobbdesk.gui.study.report_print import (
     PAGE_SIZES,
     load_report,
@@ -49,6 +50,8 @@ from cobbdesk.gui.study.report_print import (
 
 if TYPE_CHECKING:
     from cobbdesk.gui.host import WindowHost
+
+COMPUTING = "Computing the statistics…"
 
 
 def summary_lines(analysis: StudyAnalysis) -> list[str]:
@@ -83,9 +86,9 @@ class StatsDialog(QDialog):
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.raters = QComboBox()
-        self.raters.addItems(policy_choices(study, allow_each=False))
-        self.raters.setCurrentText(study_policy(study).text)
         self.raters.currentTextChanged.connect(lambda _text: self.compute())
+        self.computing = True  # the raters, then the statistics, are read off the UI thread
+        self._generation = 0
         form.addRow("Raters", self.raters)
         self.page = QComboBox()
         self.page.addItems(list(PAGE_SIZES))
@@ -99,6 +102,12 @@ class StatsDialog(QDialog):
         self.browser.setOpenLinks(False)
         layout.addWidget(self.browser, 1)
         layout.addWidget(self._buttons())
+        self.text.setPlainText(LOADING_RATERS)
+        self._ready = False
+        load_policy_choices(self, study, self.raters, False, self._choices_read)
+
+    def _choices_read(self) -> None:
+        self._ready = True
         self.compute()
 
     def _buttons(self) -> QDialogButtonBox:
@@ -114,22 +123,36 @@ class StatsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         return buttons
 
-    def compute(self) -> StudyAnalysis | None:
-        """Run the statistics under the chosen policy and show the report; a refusal is shown
-        in the text (and the report is emptied)."""
-        try:
-            policy = resolve(self.study, parse_policy(self.raters.currentText()),
-                             study_raters(self.study))  # fmt: skip
-            self.analysis = analyse(load_long(self.study), policy)
-        except CobbdeskError as exc:
-            self.analysis = None
-            self.text.setPlainText(exc.message)
-            self.report_html = ""
+    def compute(self) -> None:
+        """Run the statistics under the chosen policy off the UI thread ("Computing…"), then
+        show the report; a refusal is shown in the text (and the report is emptied).  A
+        result of an earlier choice is dropped."""
+        if not self._ready:
+            return  # the choices are still being read
+        self._generation += 1
+        generation, choice, study = self._generation, self.raters.currentText(), self.study
+        self.computing = True
+        self.text.setPlainText(COMPUTING)
+        off_ui(self, lambda: analysis_of(study, choice),
+               lambda found: self._computed(generation, found),
+               lambda error: self._computed(generation, error), study)  # fmt: skip
+
+    def _computed(self, generation: int, found: StudyAnalysis | BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.computing = False
+        if isinstance(found, BaseException):
+            self.analysis, self.report_html = None, ""
             self.browser.clear()
-            return None
-        self.text.setPlainText("\n".join(summary_lines(self.analysis)))
+            if isinstance(found, CobbdeskError):
+                self.text.setPlainText(found.message)
+            else:
+                self.text.setPlainText("")
+                errors.report(self, found, "Statistics")
+            return
+        self.analysis = found
+        self.text.setPlainText("\n".join(summary_lines(found)))
         self._show_report()
-        return self.analysis
 
     def _show_report(self) -> None:
         html_path = private_folder(self._folder) / "report.html"  # again after a close
@@ -179,6 +202,13 @@ class StatsDialog(QDialog):
         set_page(printer, self.page.currentText())
         if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
             print_report(self.report_html, private_folder(self._folder), printer)
+
+
+def analysis_of(study: Study, choice: str) -> StudyAnalysis:
+    """Worker thread: the statistics of ``study`` under the policy ``choice`` (its refusal
+    raised as :class:`CobbdeskError`)."""
+    policy = resolve(study, parse_policy(choice), study_raters(study))
+    return analyse(load_long(study), policy)
 
 
 def open_stats_dialog(window: WindowHost) -> StatsDialog | None:

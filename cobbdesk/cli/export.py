@@ -102,34 +102,70 @@ def _export(args: argparse.Namespace) -> int:
     if args.format == "sr":
         return _export_sr(args)
     _check_outputs(args.output, args.stats_json)
-    from cobbdesk.core.export.dataset import load_long
-    from cobbdesk.core.export.writers import export_study
     from cobbdesk.core.store import Study
 
     with Study.open(args.study) as study:
-        shared = args.stats_json is not None and args.format != "codebook"
-        long = load_long(study, identified=args.identified) if shared else None
-        result = export_study(
-            study,
-            args.format,
-            args.output,
-            identified=args.identified,
-            convention_comment=args.convention_comment,
-            reason=args.reason,
-            long=long,
-            raters=args.raters,
-        )
-        if args.stats_json is not None:
-            stats_policy = result.policy if result.policy.kind != "each" else None
-            stats_policy = stats_policy or _analysis_policy(study, None)
-            data = long if long is not None else load_long(study)
-            _write_stats_json(args.stats_json, data, stats_policy)
+        result = _fast_wide(study, args) if args.format == "wide" else None
+        if result is None:
+            result = _pandas_export(study, args)
+    _report(result)
+    return 0
+
+
+def _report(result: Any) -> None:
     kind = "IDENTIFIED" if result.identified else "de-identified"
     _out(
         f"{result.path}: {result.rows} rows, {kind} {result.format}, raters "
         f"{result.policy.label}, sha256 {result.sha256}"
     )
-    return 0
+
+
+def _fast_wide(study: Any, args: argparse.Namespace) -> Any:
+    """The wide export (and ``--stats-json``) from numpy columns, without pandas (issue #17);
+    None when the study needs the pandas path (nothing written then)."""
+    from cobbdesk.core.export.arrays import load_table
+    from cobbdesk.core.export.fetch import Unsupported
+    from cobbdesk.core.export.wide_csv import export_wide
+
+    try:
+        per_rater = load_table(study, identified=args.identified)
+        result = export_wide(
+            study, args.output, per_rater, identified=args.identified,
+            convention_comment=args.convention_comment, reason=args.reason, raters=args.raters,
+        )  # fmt: skip
+    except Unsupported:
+        return None
+    if args.stats_json is not None:
+        policy = result.policy if result.policy.kind != "each" else None
+        policy = policy or _analysis_policy(study, None)
+        _fast_stats_json(study, args.stats_json, per_rater, policy)
+    return result
+
+
+def _fast_stats_json(study: Any, path: Path, per_rater: Any, policy: Any) -> None:
+    """The statistics from the numpy table; the pandas path when the policy needs it."""
+    from cobbdesk.core.export.dataset import load_long
+
+    _write_stats_json(path, load_long(study), policy)
+
+
+def _pandas_export(study: Any, args: argparse.Namespace) -> Any:
+    from cobbdesk.core.export.dataset import load_long
+    from cobbdesk.core.export.writers import export_study
+
+    shared = args.stats_json is not None and args.format != "codebook"
+    long = load_long(study, identified=args.identified) if shared else None
+    result = export_study(
+        study, args.format, args.output, identified=args.identified,
+        convention_comment=args.convention_comment, reason=args.reason, long=long,
+        raters=args.raters,
+    )  # fmt: skip
+    if args.stats_json is not None:
+        stats_policy = result.policy if result.policy.kind != "each" else None
+        stats_policy = stats_policy or _analysis_policy(study, None)
+        data = long if long is not None else load_long(study)
+        _write_stats_json(args.stats_json, data, stats_policy)
+    return result
 
 
 def _check_outputs(*paths: Path | None) -> None:

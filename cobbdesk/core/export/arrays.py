@@ -1,0 +1,238 @@
+"""The per-rater export dataset as numpy columns (no pandas): the fast path of a wide export.
+
+The same rules as :mod:`cobbdesk.core.export.dataset` (its module docstring), computed from
+the SQL rows with numpy and plain Python: exported visits, the most recent region-matching
+measurement per visit × region × rater with its angle recomputed from the points, stale and
+plausibility notes, region mismatches, labs pivoted per visit, day offsets and ages.  The
+result is keyed by (record_id, rater), sorted as the pandas path sorts (code-point order),
+with one column array per long column and event.  Data the pandas path would read
+differently (text in a number cell, a date not written ``YYYY-MM-DD``) raises
+:class:`~cobbdesk.core.export.fetch.Unsupported`: the caller falls back.  The equality of
+both paths, byte for byte, is tested on varied studies (tests/core/export/test_fast_wide.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, case, func, select
+
+from cobbdesk.core.export.assemble import Angles, Labs, Table, Visits, assemble
+from cobbdesk.core.export.columns import ANGLE_DECIMALS, EVENTS, REGIONS
+from cobbdesk.core.export.fetch import Kind, Unsupported, fetch
+from cobbdesk.core.labs import LAB_SPECS
+from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
+from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
+from cobbdesk.core.store.checks import (
+    ANGLE_TOLERANCE_DEG,
+    POINT_COLUMNS,
+    angle_spacing,
+    current_calibrations,
+    recompute_angles,
+    stale_reasons,
+)
+from cobbdesk.core.store.records import Region, template_region
+from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
+from cobbdesk.core.store.study import Study
+
+Array = npt.NDArray[Any]
+__all__ = ["Table", "load_table"]
+_TEMPLATE_REGIONS = {t.value: template_region(t.value).value for t in Template}
+_SCALES = ("spacing_row_mm", "spacing_col_mm", "pixel_aspect_row", "pixel_aspect_col")
+
+
+def load_table(study: Study, *, identified: bool = False) -> Table:
+    """The per-rater long dataset of ``study`` (one row per patient × rater, both events).
+
+    Raises :class:`~cobbdesk.core.export.fetch.Unsupported` for data the fast path does not
+    reproduce exactly.
+    """
+    with study.engine.connect() as conn:
+        people = _patients(conn)
+        chosen = _visits(conn)
+        measured = _measurements(conn, chosen)
+        calibrated = current_calibrations(conn)
+        lab_rows = _labs(conn)
+    angles = _angles(measured, calibrated)
+    keys = _keys(people, measured, angles)
+    return assemble(
+        people, chosen, angles, measured, lab_rows, keys=keys, identified=identified
+    )
+
+
+def _patients(conn: Connection) -> dict[str, Array]:
+    p = patients.c
+    query = select(
+        p.id, p.study_id, p.name, p.mrn, p.birth_date, p.dicom_patient_id, p.sex,
+        p.dose_mg_kg_day, p.duration_months,
+    ).where(p.deleted_utc.is_(None))  # fmt: skip
+    kinds: dict[str, Kind] = {"id": "i", "dose_mg_kg_day": "f", "duration_months": "f"}
+    for name in ("study_id", "name", "mrn", "birth_date", "dicom_patient_id", "sex"):
+        kinds[name] = "t"
+    return fetch(conn, query, kinds)
+
+
+def _visits(conn: Connection) -> Visits:
+    """The first created (lowest id) live visit of each patient and exported kind."""
+    v = visits.c
+    query = (
+        select(v.id, v.patient_id, v.kind, v.visit_date)
+        .where(v.deleted_utc.is_(None), v.kind.in_(EVENTS))
+        .order_by(v.id)
+    )
+    cols = fetch(conn, query, {"id": "i", "patient_id": "i", "kind": "t", "visit_date": "t"})
+    chosen: dict[tuple[int, str], tuple[int, str | None]] = {}
+    ids, patient_ids = cols["id"].tolist(), cols["patient_id"].tolist()
+    for visit_id, patient_id, kind, date in zip(ids, patient_ids, cols["kind"], cols["visit_date"],
+                                                strict=True):  # fmt: skip
+        chosen.setdefault((patient_id, kind), (visit_id, date))
+    patient_of = {vid: pid for (pid, _kind), (vid, _date) in chosen.items()}
+    return Visits(chosen, patient_of)
+
+
+def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
+    """Live measurements of exported visits, oldest first, with ``patient_id`` and
+    ``matches`` (template region == film region)."""
+    m, f = measurements.c, films.c
+    query = (
+        select(
+            f.visit_id, f.region, m.film_id, m.rater, m.template,
+            *(m[name] for name in (*POINT_COLUMNS, *_SCALES)), m.angle_deg, m.algorithm_version,
+            m.spacing_source, (m.upper_snapped + m.lower_snapped).label("snapped"),
+        )
+        .join_from(measurements, films, f.id == m.film_id)
+        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
+        .order_by(m.created_utc, m.id)
+    )  # fmt: skip
+    texts = ("region", "rater", "template", "algorithm_version", "spacing_source")
+    numbers = (*POINT_COLUMNS, *_SCALES, "angle_deg", "snapped")
+    kinds: dict[str, Kind] = {"visit_id": "i", "film_id": "i"}
+    kinds.update({**dict.fromkeys(texts, "t"), **dict.fromkeys(numbers, "f")})
+    rows = fetch(conn, query, kinds)
+    if any(v is None for name in texts for v in rows[name]):
+        raise Unsupported("a NULL in a NOT NULL text column")
+    keep = np.fromiter((v in chosen.patient_of for v in rows["visit_id"].tolist()), bool,
+                       len(rows["visit_id"]))  # fmt: skip
+    rows = {name: values[keep] for name, values in rows.items()}
+    rows["patient_id"] = np.array([chosen.patient_of[v] for v in rows["visit_id"].tolist()],
+                                  dtype=np.int64)  # fmt: skip
+    unknown = Region.UNKNOWN.value
+    regions = np.array([_TEMPLATE_REGIONS.get(t, unknown) for t in rows["template"]], dtype=object)
+    rows["matches"] = regions == rows["region"]
+    return rows
+
+
+def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) -> Angles:
+    """The most recent region-matching measurement per visit, region and rater, its angle
+    recomputed from the points, its stale codes and plausibility flag."""
+    use = rows["matches"] & np.isin(rows["region"], REGIONS)
+    last: dict[tuple[int, str, str], int] = {}
+    for i in np.flatnonzero(use).tolist():
+        last[(int(rows["visit_id"][i]), rows["region"][i], rows["rater"][i])] = i
+    picked = np.array(sorted(last.values()), dtype=np.int64)
+    part = {name: values[picked] for name, values in rows.items()}
+    points = np.column_stack([part[n] for n in POINT_COLUMNS]) if len(picked) else np.empty((0, 8))
+    spacing = np.column_stack([part[n] for n in _SCALES[:2]]).reshape(-1, 2)
+    aspect = np.column_stack([part[n] for n in _SCALES[2:]]).reshape(-1, 2)
+    with np.errstate(invalid="ignore"):
+        no_spacing = ~np.all(spacing > 0, axis=1)
+        square = ~np.all(aspect > 0, axis=1) | (aspect[:, 0] == aspect[:, 1])
+    scales = np.where(no_spacing[:, None], np.where(square[:, None], np.nan, aspect), spacing)
+    angles = recompute_angles(points.reshape(-1, 8), scales.reshape(-1, 2))
+    values = {
+        "cobb": np.round(angles, ANGLE_DECIMALS),
+        "spacing_source": part["spacing_source"],
+        "cobb_flag": _flags(part["template"], angles),
+        "cobb_stale": _stale(part, angles, spacing, calibrated),
+        "snapped": part["snapped"],
+        "patient_id": part["patient_id"],
+        "rater": part["rater"],
+    }
+    position = {row: k for k, row in enumerate(picked.tolist())}
+    return Angles({key: position[row] for key, row in last.items()}, values)
+
+
+def _stale(
+    part: dict[str, Array],
+    angles: Array,
+    spacing: Array,
+    calibrated: dict[int, tuple[float, float]],
+) -> Array:
+    """:func:`~cobbdesk.core.store.checks.stale_reasons` codes per row, ``;``-joined."""
+    stored = part["angle_deg"]
+    with np.errstate(invalid="ignore"):
+        suspect = ~(np.abs(stored - angles) <= ANGLE_TOLERANCE_DEG)
+    suspect |= part["algorithm_version"] != ALGORITHM_VERSION
+    film_ids = part["film_id"].tolist()
+    suspect |= np.fromiter((f in calibrated for f in film_ids), bool, len(film_ids))
+    codes = np.full(len(angles), "", dtype=object)
+    for i in np.flatnonzero(suspect).tolist():  # few rows: the exact per-row rule
+        own = angle_spacing(spacing[i, 0], spacing[i, 1])
+        reasons = stale_reasons(stored[i], angles[i], part["algorithm_version"][i], own,
+                                calibrated.get(film_ids[i]))  # fmt: skip
+        codes[i] = ";".join(reasons)
+    return codes
+
+
+def _flags(templates: Array, angles: Array) -> Array:
+    """:func:`~cobbdesk.core.measure.guards.plausibility_flag` per row ("" when plausible)."""
+    flags = np.full(len(angles), "", dtype=object)
+    outside = np.isnan(angles)
+    with np.errstate(invalid="ignore"):
+        for template, (low, high) in PLAUSIBLE_RANGE.items():
+            outside |= (templates == template.value) & ~((angles >= low) & (angles <= high))
+    for i in np.flatnonzero(outside).tolist():  # few rows: the guard's own text
+        if math.isnan(angles[i]):
+            flags[i] = "the stored points do not define two endplate lines"
+        else:
+            flags[i] = plausibility_flag(templates[i], float(angles[i])) or ""
+    return flags
+
+
+def _labs(conn: Connection) -> Labs:
+    """Lab values per visit in ``LAB_SPECS`` order (binary labs 0/1; NaN when missing),
+    pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit)."""
+    lab = labs.c
+    pivot = [func.max(_lab_value(name)).filter(lab.name == name).label(name) for name in LAB_SPECS]
+    query = select(lab.visit_id, *pivot).where(lab.deleted_utc.is_(None)).group_by(lab.visit_id)
+    kinds: dict[str, Kind] = {"visit_id": "i", **dict.fromkeys(LAB_SPECS, "f")}
+    cols = fetch(conn, query, kinds)
+    table = np.column_stack([cols[name] for name in LAB_SPECS]).reshape(-1, len(LAB_SPECS))
+    return Labs({v: k for k, v in enumerate(cols["visit_id"].tolist())}, table)
+
+
+def _lab_value(name: str) -> Any:
+    """The stored value of lab ``name`` as a number (binary: positive 1, negative 0)."""
+    lab = labs.c
+    if LAB_SPECS[name].kind != "binary":
+        return lab.value_num
+    return case((lab.value_text == "positive", 1.0), (lab.value_text == "negative", 0.0))
+
+
+def _keys(
+    people: dict[str, Array], measured: dict[str, Array], angles: Angles
+) -> list[tuple[str, str, int]]:
+    """(record_id, rater, patient row) for every patient × rater, sorted; a patient nobody
+    measured has one row with rater "" (raters of mismatching measurements count too)."""
+    row_of = {pid: k for k, pid in enumerate(people["id"].tolist())}
+    raters: dict[int, set[str]] = {}
+    for pid, rater in zip(angles.values["patient_id"].tolist(), angles.values["rater"],
+                          strict=True):  # fmt: skip
+        raters.setdefault(pid, set()).add(rater)
+    mismatched = ~measured["matches"]
+    for pid, rater in zip(measured["patient_id"][mismatched].tolist(),
+                          measured["rater"][mismatched], strict=True):  # fmt: skip
+        raters.setdefault(pid, set()).add(rater)
+    keys: list[tuple[str, str, int]] = []
+    for pid, row in row_of.items():
+        record_id = people["study_id"][row]
+        if record_id is None:
+            raise Unsupported("a patient without a study ID")
+        keys.extend((record_id, rater, row) for rater in raters.get(pid, {""}))
+    keys.sort(key=lambda k: (k[0], k[1]))
+    return keys
+
+

@@ -1,0 +1,74 @@
+"""Columns of an export query as numpy arrays, straight from the DB-API cursor (no pandas).
+
+The fast export path (:mod:`~cobbdesk.core.export.arrays`) promises the same bytes as the
+pandas path; it can only do so for data whose types are what the schema says.  A number
+column holding text (edited outside CobbDesk), a text column holding a number or a blob, or
+any other surprise raises :class:`Unsupported` and the caller falls back to the pandas path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection
+
+Kind = Literal["f", "i", "t"]
+"""``f``: float64 with NaN for NULL; ``i``: int64 (never NULL); ``t``: object array of str
+or None (one str object per distinct value)."""
+_CHUNK_ROWS = 50_000
+"""Rows fetched at a time (the driver's tuples of one chunk are alive at once, not all)."""
+_NUMBERS = {float, int, type(None)}
+_TEXTS = {str, type(None)}
+
+
+class Unsupported(Exception):  # noqa: N818 - a signal to fall back, not an error
+    """The study holds data the fast path does not reproduce exactly; use the pandas path."""
+
+
+def fetch(conn: Connection, query: Any, kinds: Mapping[str, Kind]) -> dict[str, npt.NDArray[Any]]:
+    """Run ``query`` and return its columns (labels as keys) converted as ``kinds`` says.
+
+    The query holds only constants, so it is compiled with literal values (as the pandas
+    path does).  Raises :class:`Unsupported` when a value does not have its column's type.
+    """
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    parts: dict[str, list[npt.NDArray[Any]]] = {}
+    try:
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description]
+        parts = {name: [] for name in names}
+        shared: dict[str, dict[str, str]] = {name: {} for name in names}
+        while rows := cursor.fetchmany(_CHUNK_ROWS):
+            for name, values in zip(names, zip(*rows, strict=True), strict=True):
+                parts[name].append(_convert(values, kinds[name], shared[name]))
+            del rows
+    finally:
+        cursor.close()
+    return {name: _joined(chunks, kinds[name]) for name, chunks in parts.items()}
+
+
+def _convert(values: tuple[Any, ...], kind: Kind, shared: dict[str, str]) -> npt.NDArray[Any]:
+    types = set(map(type, values))
+    if kind == "t":
+        if not types <= _TEXTS:
+            raise Unsupported("a text column holds a number or a blob")
+        out = np.empty(len(values), dtype=object)
+        out[:] = [shared.setdefault(v, v) if v is not None else None for v in values]
+        return out
+    if not types <= _NUMBERS:
+        raise Unsupported("a number column holds text or a blob")
+    if kind == "i":
+        if type(None) in types:
+            raise Unsupported("an id column holds NULL")
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    return np.array(values, dtype=np.float64)
+
+
+def _joined(chunks: list[npt.NDArray[Any]], kind: Kind) -> npt.NDArray[Any]:
+    if chunks:
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+    return np.empty(0, dtype={"f": np.float64, "i": np.int64, "t": object}[kind])

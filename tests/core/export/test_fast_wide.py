@@ -1,0 +1,155 @@
+"""The numpy wide export (no pandas, issue #17) writes exactly the pandas path's bytes.
+
+Both paths export the same studies and the files are compared byte for byte: the fixture
+study (formula-like IDs, two raters, a repeated measurement, an age over 89, a missing visit)
+and a varied random study (varied_study.py: five raters incl. formula-like, Unicode and lone
+CR names, up to four raters per film, deleted rows, unknown regions, mismatching templates,
+calibrations, stale angles, NULL labs, impossible dates …), under every rater policy,
+de-identified and identified, with and without the convention comment.  Data the numpy path
+does not reproduce (text in a number cell) makes it step aside, and the command line then
+writes the pandas path's bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cobbdesk.cli import main as cli_main
+from cobbdesk.core.export.arrays import load_table
+from cobbdesk.core.export.columns import ColumnSpec
+from cobbdesk.core.export.fetch import Unsupported
+from cobbdesk.core.export.policy import SETTING_ADJUDICATOR, set_setting
+from cobbdesk.core.export.policy_arrays import kahan_mean
+from cobbdesk.core.export.wide_csv import export_wide, format_column
+from cobbdesk.core.export.writers import export_study
+from cobbdesk.core.store import Study
+
+from .varied_study import put_text_in_number_cell, write_varied_study
+
+POLICIES = (None, "mean", "each", "A", "B", "consensus")
+
+
+@pytest.fixture(scope="module")
+def varied(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = write_varied_study(tmp_path_factory.mktemp("varied") / "varied.cobbdesk")
+    with Study.open(path) as study:
+        set_setting(study, SETTING_ADJUDICATOR, "B")
+    return path
+
+
+def both_ways(study_path: Path, out: Path, raters: str | None, identified: bool,
+              comment: bool) -> tuple[bytes, bytes]:  # fmt: skip
+    """The wide export's bytes by the pandas path and by the numpy path."""
+    with Study.open(study_path) as study:
+        if raters == "consensus":
+            set_setting(study, SETTING_ADJUDICATOR, "B")
+        options = {"identified": identified, "convention_comment": comment, "raters": raters}
+        reference = export_study(study, "wide", out / "pandas.csv", **options)  # type: ignore[arg-type]
+        table = load_table(study, identified=identified)
+        fast = export_wide(study, out / "numpy.csv", table, **options)  # type: ignore[arg-type]
+    assert (fast.rows, fast.policy, fast.identified) == (
+        reference.rows, reference.policy, reference.identified)  # fmt: skip
+    return (out / "pandas.csv").read_bytes(), (out / "numpy.csv").read_bytes()
+
+
+@pytest.mark.parametrize("identified", [False, True])
+@pytest.mark.parametrize("raters", POLICIES)
+def test_varied_study_same_bytes(
+    varied: Path, tmp_path: Path, raters: str | None, identified: bool
+) -> None:
+    reference, fast = both_ways(varied, tmp_path, raters, identified, comment=raters == "each")
+    assert fast == reference
+    assert reference.count(b"\n") > 40  # the study did export its rows
+
+
+@pytest.mark.parametrize("identified", [False, True])
+@pytest.mark.parametrize("raters", ("mean", "each", "A", "B"))
+def test_fixture_study_same_bytes(
+    fixture_study: Path, tmp_path: Path, raters: str, identified: bool
+) -> None:
+    reference, fast = both_ways(fixture_study, tmp_path, raters, identified, comment=True)
+    assert fast == reference
+
+
+def test_varied_study_exercises_the_hard_cases(varied: Path, tmp_path: Path) -> None:
+    """The comparison above means something: the export holds the awkward cells."""
+    reference, _ = both_ways(varied, tmp_path, "each", True, comment=False)
+    text = reference.decode("utf-8")
+    for needle in ("'=cmd|x", '"C\rD"', "Zoë 名前", "'=", "'-", "'+", "'@", '"P,', 'Q""',
+                   "angle", "algorithm", "spacing", "outside the plausible range",
+                   "do not define two endplate lines"):  # fmt: skip
+        assert needle in text, needle
+    mean, _ = both_ways(varied, tmp_path, "mean", False, comment=False)
+    assert "+" in mean.decode("utf-8").split("\n")[5] or b"A+B" in mean
+
+
+def test_seeds_same_bytes(tmp_path: Path) -> None:
+    for seed in (1, 2, 3):
+        path = write_varied_study(tmp_path / f"s{seed}.cobbdesk", n=40, seed=seed)
+        for raters in ("mean", "each"):
+            reference, fast = both_ways(path, tmp_path, raters, seed == 2, comment=False)
+            assert fast == reference, (seed, raters)
+
+
+def test_empty_study_same_bytes(tmp_path: Path) -> None:
+    Study.create(tmp_path / "empty.cobbdesk", actor="test").close()
+    reference, fast = both_ways(tmp_path / "empty.cobbdesk", tmp_path, "each", False, False)
+    assert fast == reference
+
+
+def test_text_in_a_number_cell_steps_aside(varied: Path, tmp_path: Path) -> None:
+    path = tmp_path / "edited.cobbdesk"
+    path.write_bytes(varied.read_bytes())
+    put_text_in_number_cell(path)
+    with Study.open(path) as study, pytest.raises(Unsupported):
+        load_table(study)
+    with Study.open(path) as study:
+        export_study(study, "wide", tmp_path / "pandas.csv")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["export", str(path), "--format", "wide", "-o",
+                         str(tmp_path / "cli.csv")]) == 0  # fmt: skip
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_cli_wide_is_the_pandas_bytes(varied: Path, tmp_path: Path) -> None:
+    with Study.open(varied) as study:
+        export_study(study, "wide", tmp_path / "pandas.csv", identified=True, raters="A")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["export", str(varied), "--format", "wide", "--identified",
+                         "--raters", "A", "-o", str(tmp_path / "cli.csv")]) == 0  # fmt: skip
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_number_cells_as_pandas_writes_them() -> None:
+    """Awkward floats (exponents, negative zero, 17 digits) as ``DataFrame.to_csv``."""
+    values = np.array([0.1, 1e-5, 1e16, 123456789.12345679, -0.0, math.nan, 1e-300, 2.5e-7,
+                       1.2345678901234568e18, 0.30000000000000004, -3.5, 5e-324, 1e22, 45.0])
+    rng = np.random.default_rng(0)
+    values = np.concatenate([values, rng.normal(0, 1e6, 500), rng.normal(0, 1e-6, 500)])
+    frame = pd.DataFrame({"x": values, "k": 1})  # two columns: csv quotes a lone empty field
+    expected = frame.to_csv(index=False, lineterminator="\n", na_rep="")
+    fields = format_column(ColumnSpec("x", "x"), values)
+    assert "x,k\n" + "".join(f + ",1\n" for f in fields) == expected
+    whole = np.array([3.0, math.nan, -2.0, 0.0])
+    ints = format_column(ColumnSpec("n", "n", kind="integer"), whole)
+    assert ints == ["3", "", "-2", "0"]
+
+
+def test_mean_is_pandas_compensated_mean() -> None:
+    """pandas' groupby mean (Kahan-compensated) on groups of 1–5 values, NaN skipped."""
+    rng = np.random.default_rng(3)
+    groups = [rng.normal(20, 30, int(rng.integers(1, 6))).round(4) for _ in range(2000)]
+    for group in groups[::7]:
+        group[0] = math.nan
+    frame = pd.DataFrame({"g": np.repeat(np.arange(len(groups)), [len(g) for g in groups]),
+                          "v": np.concatenate(groups)})  # fmt: skip
+    expected = frame.groupby("g")["v"].mean().to_numpy()
+    got = np.array([kahan_mean(g.tolist()) for g in groups])
+    np.testing.assert_array_equal(got, expected)

@@ -8,6 +8,7 @@ A failed read shows its one line with Retry, and Retry reads again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,10 +29,16 @@ from tests.gui.test_compare_reading_off_ui import (  # noqa: F401  (fixtures)
     film_of,
     spine,
     study_of,
-    study_path,
     window,
+    write_study,
 )
 from tests.gui.test_study_reads_off_ui import Gate, Ticker
+
+
+@pytest.fixture
+def where(tmp_path: Path) -> Path:
+    """The study of the guard tests, in a file (the gates replace module functions)."""
+    return write_study(tmp_path / "team.cobbdesk", tmp_path / "films")  # type: ignore[no-any-return]
 
 
 def _measured(study: Study, study_id: str, kind: str) -> CobbMeasurement:

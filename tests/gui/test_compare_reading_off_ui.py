@@ -4,7 +4,8 @@ thread (#15 "the GUI never freezes on the network").
 Each user action is driven as a user would (menu action, keys, clicks) inside
 :class:`~tests.gui.ui_thread_sql.UiThreadSql`, which records every statement the study runs on
 the Qt main thread: the list must stay empty (a read moved back to the UI thread names its
-function here).  Writes go through the open study's write queue (its own thread).  The values
+function here).  Writes go through the open study's write queue (its own thread).  Each test
+runs on a study file and on the throwaway PostgreSQL cluster.  The values
 the actions store are then checked against the synthetic films' known lordosis (the
 generator's endplates, hand-placed corners) and against direct reads of the study.
 """
@@ -50,13 +51,11 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
-@pytest.fixture
-def study_path(tmp_path: Path) -> Path:
+def write_study(place: Any, folder: Path) -> Any:
     """30 patients without films (P…), then Z0001–Z0003 with an admission and a month-3
-    cervical film each (facing left, calibrated 0.5 mm)."""
-    path, folder = tmp_path / "team.cobbdesk", tmp_path / "films"
+    cervical film each (facing left, calibrated 0.5 mm), at ``place`` (a file or a URL)."""
     folder.mkdir()
-    with Study.create(path, actor="setup") as study:
+    with Study.create(place, actor="setup") as study:
         for n in range(FILLERS):
             study.add_patient(f"P{n:04d}")
         for p in range(3):
@@ -71,17 +70,25 @@ def study_path(tmp_path: Path) -> Path:
                 fid = study.add_film(vid, sop_instance_uid=film.sop_instance_uid, path=file,
                                      region="cervical", pixel_sha256=film.pixel_sha256)  # fmt: skip
                 study.set_facing(fid, "left", "user")
-    return path
+    return place
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The study of :func:`write_study` in a file, and on the throwaway PostgreSQL cluster."""
+    if request.param == "postgresql":
+        return write_study(request.getfixturevalue("pg_url"), tmp_path / "films")
+    return write_study(tmp_path / "team.cobbdesk", tmp_path / "films")
 
 
 @pytest.fixture
-def window(qtbot: Any, study_path: Path) -> Iterator[MainWindow]:
+def window(qtbot: Any, where: Any) -> Iterator[MainWindow]:
     win = MainWindow(rater="tester", loader=FilmLoader(isolated=False))
     win.confirm_close = False
     qtbot.addWidget(win)
     win.resize(1200, 700)
     win.show()
-    assert win.session.open_study(study_path)
+    assert win.session.open_study(where)
     model = win.session.browser.model
     qtbot.waitUntil(lambda: model.rowCount() == FILLERS + 3 and not win.session._flag_runs.busy,
                     timeout=10000)  # fmt: skip

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.reading.plan import ADJUDICATION_ROUND, Plan
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.outbox import First
@@ -189,7 +189,7 @@ class PlansDialog(QDialog):
     def _show_status(self, plan: Plan, found: Any) -> None:
         if self.selected_plan() != plan:
             return  # another plan was selected meanwhile
-        if isinstance(found, CobbdeskError):
+        if isinstance(found, ValidationError):
             self.description.setText(f"{plan.describe()}\n{found.message}")
             return
         self.progress.setRowCount(len(found))
@@ -343,12 +343,14 @@ class PlansDialog(QDialog):
 
 
 def _status_or_error(study: Study, plan: Plan) -> Any:
-    """Worker thread: the plan's round statuses (counts only), or the store's refusal."""
+    """Worker thread: the plan's round statuses (counts only), or the plan's refusal (a
+    ValidationError, shown under its description); a store fault (server away…) is raised:
+    shown with Retry."""
     from cobbdesk.core.reading.adjudication import plan_status
 
     try:
         return plan_status(study, plan)
-    except CobbdeskError as exc:  # shown under the plan's description
+    except ValidationError as exc:
         return exc
 
 

@@ -183,11 +183,7 @@ def _failed(window: MainWindow, message: str) -> None:
 
 def show_a_film_to_measure(window: MainWindow) -> None:
     """Open the first unmeasured film so a newcomer can try the tool at once."""
-    overview = window.session.study.overview() if window.session.study else []
-    films = [f for p in overview for v in p.visits for fs in v.films.values() for f in fs
-             if not v.measured.get(f.id)]  # fmt: skip
-    if films:
-        window.session.open_film(films[0])
+    window.session.open_first_unmeasured()  # found off the UI thread
     window.status.showMessage(
         "Demo study: 12 synthetic patients. Press C (C2–C7) or L (L1–S1) and click the "
         "endplate corners; Ctrl+K compares a patient's two visits.",

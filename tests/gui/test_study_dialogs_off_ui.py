@@ -114,3 +114,24 @@ def test_placing_and_undoing_a_measurement_on_a_study_film(
     with other(where) as check:
         lumbar = next(f for f in check.films() if f.region.value == "lumbar")
         assert check.measurements(lumbar.id) == [] and check.film(lumbar.id).facing is not None
+
+
+def test_calibrating_a_study_film_on_a_ruler(qtbot: Any, window: MainWindow, where: Any) -> None:
+    from cobbdesk.gui.viewer import calibrate_tool
+
+    double_click(qtbot, window, film_index(qtbot, window, "cervical"))
+    qtbot.waitUntil(lambda: bool(window.session.links), timeout=20_000)
+    settle(qtbot, window)
+    window.session.reason_prompt = lambda parent, what: "ruler on the film"
+    with UiThreadSql(window.session.study) as seen:  # type: ignore[arg-type]
+        tool = calibrate_tool.start(window, ask=lambda _parent, _px: 25.0)
+        assert tool is not None
+        tool.press(20.0, 30.0, Qt.KeyboardModifier.NoModifier)
+        tool.press(20.0, 230.0, Qt.KeyboardModifier.NoModifier)  # 200 px = 25 mm
+        settle(qtbot, window)
+    assert seen.statements == []
+    assert window.status.currentMessage().endswith("(saved to the study)")
+    with other(where) as check:
+        cervical = next(f for f in check.films() if f.region.value == "cervical")
+        stored = check.film_calibration(cervical.id)
+        assert stored is not None and stored.spacing_mm == pytest.approx((0.125, 0.125))

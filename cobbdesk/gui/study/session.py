@@ -280,6 +280,13 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         self._in_background(self.study, lambda s: s.film(film_id), self.open_film,
                             what="Opening a recent film", reads=True, browser=False)  # fmt: skip
 
+    def open_first_unmeasured(self) -> None:
+        """Open the study's first film without a measurement (found on the reads worker)."""
+        if self.study is not None:
+            self._in_background(self.study, first_unmeasured,
+                                lambda found: None if found is None else self.open_film(found),
+                                what="Finding a film to measure", reads=True)  # fmt: skip
+
     def pending_paths(self) -> set[Path]:
         """Study films being loaded into the window."""
         return set(self._pending)
@@ -398,6 +405,13 @@ def recent_labels(study: Study, film_ids: list[int]) -> dict[int, str]:
             continue
         found[film_id] = f"{visit_title(study, film.visit_id)} · {film.region.value}"
     return found
+
+
+def first_unmeasured(study: Study) -> FilmRecord | None:
+    """Worker thread: the first film of the study's overview that holds no measurement."""
+    films = (f for p in study.overview() for v in p.visits for fs in v.films.values()
+             for f in fs if not v.measured.get(f.id))  # fmt: skip
+    return next(films, None)
 
 
 def _bound(study: Study) -> Study:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QLineF, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QPen
@@ -21,13 +21,14 @@ from PySide6.QtWidgets import QGraphicsLineItem, QInputDialog, QWidget
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError, ValidationError
-from cobbdesk.core.measure.measurement import utc_now
+from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
 from cobbdesk.core.store.calibration import (
     Calibration,
     apply_calibration,
     calibration_spacing,
     film_shape,
 )
+from cobbdesk.core.store.outbox import First, attached
 from cobbdesk.gui import errors
 from cobbdesk.gui.viewer.status import spacing_text
 
@@ -154,18 +155,41 @@ def _in_study(
     if link is None or study is None:
         return None
     film_id, shape = link.record.id, film_shape(film)
+
+    def write(reason: str = "") -> Callable[[], object]:
+        def store() -> tuple[list[CobbMeasurement], Calibration | None]:
+            study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape, reason=reason)
+            return study.measurements(film_id), study.film_calibration(film_id)
+
+        return store
+
     try:
-        study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape)
+        found = _queued(study, write(), film_id)
     except ValidationError as exc:
         if "needs a reason" not in exc.problem:
             raise
         reason = _ask_reason(window, session, exc.problem)
         if not reason:
             raise ValidationError(None, "not calibrated: a reason is needed") from None
-        study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape, reason=reason)
+        found = _queued(study, write(reason), film_id)
+    if found is None:  # kept for the server: applied here, stored when it answers
+        spacing = calibration_spacing(*points, length_mm, shape)
+        return Calibration(0, film_id, "ruler", *points, length_mm, spacing, window.rater,
+                           utc_now())  # fmt: skip
+    measurements, calibration = found
     if link.controller is not None:
-        link.controller.load(study.measurements(film_id))
-    return study.film_calibration(film_id)
+        link.controller.load(measurements)
+    return calibration
+
+
+def _queued(study: Any, store: Callable[[], object], film_id: int) -> Any:
+    """``store()`` on the study's write queue (off the UI thread; the status bar shows
+    "Saving…"), or directly without one; None when it was kept for the server."""
+    outbox = attached(study)
+    if outbox is None:
+        return store()
+    first, found = outbox.call(store, f"calibrating film #{film_id}")
+    return None if first is First.KEPT else found
 
 
 def _ask_reason(window: MainWindow, session: object, problem: str) -> str:

@@ -38,37 +38,64 @@ U8 = npt.NDArray[np.uint8]
 _INT32 = np.iinfo(np.int32)
 
 
+def finite_range(values: npt.NDArray[Any]) -> tuple[float, float] | None:
+    """``(min, max)`` of a 2-D array, or None when a value is NaN or infinite (two passes)."""
+    if values.dtype.kind == "f" and not cv2.checkRange(values)[0]:
+        return None
+    low, high = cv2.minMaxLoc(values)[:2]
+    return float(low), float(high)
+
+
+class FrameBuffers:
+    """Scratch memory for the frames of one view, kept from one geometry to the next.
+
+    Flat arrays grown to the largest frame asked for (never shrunk), handed out as views of the
+    shape needed; a frame's output image is such a view, so the next frame rendered with the
+    same buffers overwrites it.
+    """
+
+    def __init__(self) -> None:
+        self.table = np.zeros(display_lut.LUT16_SIZE, np.uint8)  # 16-bit value table scratch
+        self._flat: dict[str, npt.NDArray[Any]] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any, fill: float | None = None
+            ) -> npt.NDArray[Any]:  # fmt: skip
+        """A C-contiguous array of ``shape`` and ``dtype`` (named: one per purpose); every
+        element equals ``fill`` when given (kept so: callers never write to a filled one)."""
+        size = math.prod(shape)
+        flat = self._flat.get(name)
+        if flat is None or flat.size < size or flat.dtype != np.dtype(dtype):
+            flat = np.empty(max(size, 1), dtype) if fill is None else np.full(size, fill, dtype)
+            self._flat[name] = flat
+        return flat[:size].reshape(shape)
+
+
 class ScreenFrame:
     """Modality values of the device pixels of one view geometry, with their display cache.
 
     ``values``: 2-D array (device rows, columns) of modality values, any dtype (kept, not
     copied: do not change it).  ``background``: the device pixels drawn as background (black,
-    PS3.3 C.7.5.1.1.2), or None.  ``reuse``: the frame this one replaces (a new view geometry);
-    its buffers are taken over (that frame's last image is overwritten by the next render).
+    PS3.3 C.7.5.1.1.2), or None.  ``buffers``: the view's scratch memory (the image returned by
+    :meth:`render` lives there until the next render with the same buffers); new ones when
+    None.  ``bounds``: a finite ``(low, high)`` holding every value (e.g. the whole film's
+    range: samples lie within it), saving a scan of the values; None: found when needed.
     """
 
     def __init__(
         self,
         values: npt.NDArray[Any],
         background: npt.NDArray[np.bool_] | None = None,
-        reuse: ScreenFrame | None = None,
+        buffers: FrameBuffers | None = None,
+        bounds: tuple[float, float] | None = None,
     ) -> None:
         self.values = values
         self._keep = None if background is None else np.where(background, 0, 255).astype(np.uint8)
-        self._range: tuple[float, float] | None = None
+        self._range = bounds
         self._codes: tuple[npt.NDArray[np.uint16], int, int] | None = None
         shape_ok = values.ndim == 2 and values.size >= 64  # OpenCV reads tiny arrays as scalars
         self._kind = values.dtype.kind if shape_ok else ""
-        self._table: U8 | None = None
-        self._work: npt.NDArray[np.float32] | None = None
-        self._ones: npt.NDArray[np.float32] | None = None
-        self._out: U8 = np.empty(0, np.uint8)
-        if reuse is not None:
-            self._table = reuse._table
-            if reuse.values.shape == values.shape:
-                self._out, self._work, self._ones = reuse._out, reuse._work, reuse._ones
-        if self._out.shape != values.shape:
-            self._out = np.empty(values.shape, np.uint8)
+        self._buffers = buffers if buffers is not None else FrameBuffers()
+        self._out: U8 = self._buffers.get("out", values.shape, np.uint8)
 
     def render(self, voi: display.Voi, inverted: bool) -> U8:
         """``uint8`` image of the values with ``voi`` then inversion, background black.
@@ -86,7 +113,7 @@ class ScreenFrame:
         if self._kind in ("i", "u") and values.dtype.itemsize == 2:
             low, high = (int(v) for v in self._value_range())
             levels = display.levels_table(voi, low, high, inverted)
-            return display_lut.lookup(levels, values, low, self._scratch(), out=self._out)
+            return display_lut.lookup(levels, values, low, self._buffers.table, out=self._out)
         fast = None
         if self._kind == "f" and values.dtype == np.float32:
             if isinstance(voi, VoiLut):
@@ -101,20 +128,10 @@ class ScreenFrame:
             return np.asarray(display.render(values, voi, inverted=inverted), dtype=np.uint8)
         return fast
 
-    def _scratch(self) -> U8:
-        if self._table is None:
-            self._table = np.zeros(display_lut.LUT16_SIZE, np.uint8)
-        return self._table
-
     def _value_range(self) -> tuple[float, float]:
         """The values' minimum and maximum (for float data NaN when any value is not finite)."""
         if self._range is None:
-            values = self.values
-            if values.dtype.kind == "f" and not cv2.checkRange(values)[0]:
-                self._range = (math.nan, math.nan)
-            else:
-                low, high = cv2.minMaxLoc(values)[:2]
-                self._range = (float(low), float(high))
+            self._range = finite_range(self.values) or (math.nan, math.nan)
         return self._range
 
     def _float_linear(self, voi: Window) -> U8 | None:
@@ -137,17 +154,16 @@ class ScreenFrame:
             low, high = max(low, x0), min(high, x1)
             if not display.single_precision_ok(alpha, beta, low, high):
                 return None
-            source = cv2.max(self.values, x0, dst=self._buffers()[0])
+            source = cv2.max(self.values, x0, dst=self._float_buffers()[0])
             cv2.min(source, x1, dst=source)
         cv2.addWeighted(source, alpha, source, 0.0, beta, dst=self._out, dtype=cv2.CV_8U)
         return self._out
 
-    def _buffers(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """A float32 scratch array and an array of ones, of the values' shape (kept)."""
-        if self._work is None or self._ones is None:
-            self._work = np.empty(self.values.shape, np.float32)
-            self._ones = np.ones(self.values.shape, np.float32)
-        return self._work, self._ones
+    def _float_buffers(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """A float32 scratch array and an array of ones, of the values' shape."""
+        shape = self.values.shape
+        work = self._buffers.get("work", shape, np.float32)
+        return work, self._buffers.get("ones", shape, np.float32, fill=1.0)
 
     def _float_sigmoid(self, voi: Window) -> U8 | None:
         """SIGMOID (PS3.3 C.11.2.1.3.1) ``255 / (1 + exp(t))``, ``t = −4 (x − c) / w``, in float32
@@ -158,7 +174,7 @@ class ScreenFrame:
         slope = -4.0 / voi.width
         if error > 0.01 or not math.isfinite(slope) or abs(slope) > 1e37:
             return None
-        t, ones = self._buffers()
+        t, ones = self._float_buffers()
         cv2.addWeighted(self.values, slope, self.values, 0.0, -slope * voi.center, dst=t,
                         dtype=cv2.CV_32F)  # fmt: skip
         cv2.exp(t, dst=t)
@@ -176,7 +192,7 @@ class ScreenFrame:
         if high < low:  # NaN, infinite or out of int32, or too wide a range
             return None
         levels = display.levels_table(lut, low, high, inverted)
-        return display_lut.lookup(levels, codes, 0, self._scratch(), out=self._out)
+        return display_lut.lookup(levels, codes, 0, self._buffers.table, out=self._out)
 
     def _round_codes(self) -> tuple[npt.NDArray[np.uint16], int, int]:
         low, high = self._value_range()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from cobbdesk.core.dicom import screen
 from cobbdesk.core.dicom.display import Voi, default_voi, render
-from cobbdesk.core.dicom.display_frame import ScreenFrame
+from cobbdesk.core.dicom.display_frame import FrameBuffers, ScreenFrame, finite_range
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.viewing import level_for_scale, pyramid
 from cobbdesk.gui.image_bridge import to_qimage
@@ -34,6 +34,8 @@ class FilmItem(QGraphicsItem):
         self._last: tuple[tuple[Any, ...], np.ndarray, QImage] | None = None
         self._sampled: tuple[tuple[Any, ...], ScreenFrame] | None = None
         self._rect: tuple[screen.Affine, screen.Rect | None] | None = None
+        self._buffers = FrameBuffers()  # scratch memory of the screen's frames, kept
+        self._range: tuple[float, float] | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def boundingRect(self) -> QRectF:
@@ -88,9 +90,20 @@ class FilmItem(QGraphicsItem):
                 values = np.ascontiguousarray(values)  # OpenCV takes row-strided views as is
             padding = self._padding_level(level)
             background = screen.background_mask(padding, size, to_device, rect)
-            previous = self._sampled[1] if self._sampled is not None else None
-            self._sampled = (key, ScreenFrame(values, background, reuse=previous))
+            frame = ScreenFrame(values, background, self._buffers, self._bounds(values))
+            self._sampled = (key, frame)
         return self._sampled[1]
+
+    def _bounds(self, values: np.ndarray) -> tuple[float, float] | None:
+        """The whole film's value range for float data when every value is finite (samples,
+        nearest or bilinear from area-averaged levels, lie within it), found once; None for
+        other data (integer frames find their own range in one cheap pass)."""
+        pixels = self.film.pixels
+        if values.dtype.kind != "f" or pixels.dtype != values.dtype or pixels.ndim != 2:
+            return None
+        if self._range is None:
+            self._range = finite_range(pixels) or (math.nan, math.nan)
+        return self._range if math.isfinite(self._range[0]) else None
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cobbdesk.core.dicom import display_lut
-from cobbdesk.core.dicom.display_frame import ScreenFrame
+from cobbdesk.core.dicom.display_frame import FrameBuffers, ScreenFrame, finite_range
 from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
 from tests.core.dicom.test_voi_reference import assert_levels, formula
 
@@ -49,19 +49,28 @@ def test_a_drag_of_mixed_settings_equals_the_formula_each_time(name: str) -> Non
 
 
 @pytest.mark.parametrize("name", list(FILMS))
-def test_a_replacing_frame_takes_the_buffers_only_of_the_same_shape(name: str) -> None:
+def test_frames_sharing_buffers_never_mix(name: str) -> None:
+    """A view's frames share scratch memory: the next frame (a new geometry, larger or
+    smaller) overwrites the last image but reads nothing left in it."""
     pixels = FILMS[name]
     window = Window(1700.0, 900.0, VoiFunction.SIGMOID)
-    first = ScreenFrame(pixels)
-    old = first.render(window, False)
-    same = ScreenFrame(pixels[::-1].copy(), reuse=first)
-    got = same.render(window, True)
-    assert_levels(got, formula(pixels[::-1], 1700.0, 900.0, VoiFunction.SIGMOID), True, name)
-    assert np.shares_memory(got, old)  # the replaced frame's image buffer, reused
-    smaller = ScreenFrame(pixels[:40, :70].copy(), reuse=same)
-    part = smaller.render(window, False)
-    assert part.shape == (40, 70) and not np.shares_memory(part, got)
-    assert_levels(part, formula(pixels[:40, :70], 1700.0, 900.0, VoiFunction.SIGMOID), False, name)
+    buffers = FrameBuffers()
+    old = ScreenFrame(pixels, buffers=buffers).render(window, False)
+    for part in (pixels[::-1].copy(), pixels[:40, :70].copy(), pixels[:, ::-1].copy()):
+        got = ScreenFrame(part, buffers=buffers).render(window, True)
+        assert got.shape == part.shape and np.shares_memory(got, old)
+        assert_levels(got, formula(part, 1700.0, 900.0, VoiFunction.SIGMOID), True, name)
+
+
+def test_bounds_given_for_float_values_are_used_for_precision() -> None:
+    """The film's range stands in for the samples' (a superset): the same levels either way."""
+    pixels = FILMS["float32"]
+    window = Window(1000.0, 700.0, VoiFunction.LINEAR)
+    exact = formula(pixels, 1000.0, 700.0, VoiFunction.LINEAR)
+    assert finite_range(pixels) == (float(pixels.min()), float(pixels.max()))
+    for bounds in (None, (-5000.0, 9000.0)):
+        got = ScreenFrame(pixels, bounds=bounds).render(window, False)
+        assert_levels(got, exact, False, bounds)
 
 
 def test_background_stays_black_whatever_the_setting() -> None:

@@ -230,13 +230,23 @@ def test_plans_dialog_and_reading_window_actions_without_ui_sql(
     kinds = ("admission", "month3")
     films = [film_of(study, f"Z000{i // 2 + 1}", kinds[i % 2])[0].id for i in range(6)]
     index = films.index(first.id)
-    with UiThreadSql(study) as seen:  # read the film (the plan's template is started)
-        assert rw.controller is not None and rw.controller.placing
-        for line in spine(index).template_endplates:
-            for corner in line:
-                click(qtbot, rw.view, corner)
-        saves_done(qtbot, window)
-    assert seen.statements == []
+    from cobbdesk.core.reading.plan import get_plan
+    from cobbdesk.core.reading.readings import own_readings
+
+    plan = get_plan(study, "rel")
+    for attempt in ("read", "measure again", "read"):
+        with UiThreadSql(study) as seen:  # read the film (the plan's template is started)
+            assert rw.controller is not None
+            if attempt == "measure again":  # removes the reading, starts the template again
+                qtbot.mouseClick(rw.again, Qt.MouseButton.LeftButton)
+            else:
+                assert rw.controller.placing
+                for line in spine(index).template_endplates:
+                    for corner in line:
+                        click(qtbot, rw.view, corner)
+            saves_done(qtbot, window)
+        assert seen.statements == [], attempt
+        assert len(own_readings(study, plan, "A", 1, first.id)) == (attempt == "read")
     with UiThreadSql(study) as seen:  # Next ▶
         qtbot.mouseClick(rw.next_button, Qt.MouseButton.LeftButton)
         wait_film(qtbot, rw)
@@ -249,11 +259,8 @@ def test_plans_dialog_and_reading_window_actions_without_ui_sql(
         wait_film(qtbot, rw)
     assert seen.statements == [] and rw.current.position == 3  # type: ignore[union-attr]
     assert _env == []
-    from cobbdesk.core.reading.plan import get_plan
-    from cobbdesk.core.reading.readings import own_readings
     from cobbdesk.core.reading.rounds import worklist
 
-    plan = get_plan(study, "rel")
     states = {i.film_id: i.state for i in worklist(study, plan, "A", 1)}
     assert states[first.id] == "read" and states[skipped] == "skipped"
     assert list(states.values()).count("to read") == 4

@@ -38,7 +38,7 @@ import io
 import os
 import struct
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +54,7 @@ from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
 from cobbdesk.core.importing.quick_header import quick_parse
+from cobbdesk.core.importing.walk import walk_files
 from cobbdesk.core.library_warnings import reading
 
 Progress = Callable[[int, int], None]
@@ -145,8 +146,8 @@ def collect_files(
         if cancel is not None and cancel():
             break
         if path.is_dir():
-            for file in _walk(path, cancel):
-                _add(file, seen, errors)
+            for file, resolved in walk_files(path, cancel):
+                _add(file, seen, errors, resolved)
         elif path.is_file():
             _add(path, seen, errors)
         else:
@@ -154,18 +155,11 @@ def collect_files(
     return list(seen), errors
 
 
-def _walk(folder: Path, cancel: Cancel | None) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
-        if cancel is not None and cancel():
-            return
-        dirs.sort()
-        for name in sorted(files):
-            yield Path(root) / name
-
-
-def _add(path: Path, seen: dict[Path, None], errors: list[ScanIssue]) -> None:
+def _add(
+    path: Path, seen: dict[Path, None], errors: list[ScanIssue], resolved: Path | None = None
+) -> None:
     if path.name.upper() != "DICOMDIR":
-        seen.setdefault(path.resolve(), None)
+        seen.setdefault(path.resolve() if resolved is None else resolved, None)
         return
     try:
         references = dicomdir_references(path)
@@ -394,20 +388,33 @@ def _run(
 ) -> bool:
     """Fill ``outcomes`` (index → result); True when cancelled.
 
-    Threads read the first bytes of the files ahead (bounded window); the calling thread
-    parses them in order, so parsing never contends for the GIL.
+    Threads read the first bytes of the files ahead, :data:`READ_CHUNK` files per task (a
+    task per file cost more in thread hand-overs than the reads of cached files), in a
+    bounded window; the calling thread parses them in order, so parsing never contends for
+    the GIL.
     """
-    total, window = len(files), max(1, workers) * 8
+    chunks = [files[i : i + READ_CHUNK] for i in range(0, len(files), READ_CHUNK)]
+    total, window, index = len(files), max(1, workers) * 2, 0
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="scan") as pool:
-        ahead: deque[Future[bytes | OSError]] = deque()
-        for index, path in enumerate(files):
-            while len(ahead) < window and index + len(ahead) < total:
-                ahead.append(pool.submit(read_head, files[index + len(ahead)]))
-            outcomes[index] = read_header(path, ahead.popleft().result())
-            if progress is not None:
-                progress(index + 1, total)
-            if cancel is not None and cancel():
-                for future in ahead:
-                    future.cancel()
-                return True
+        ahead: deque[Future[list[bytes | OSError]]] = deque()
+        for number, chunk in enumerate(chunks):
+            while len(ahead) < window and number + len(ahead) < len(chunks):
+                ahead.append(pool.submit(_read_heads, chunks[number + len(ahead)]))
+            for path, head in zip(chunk, ahead.popleft().result(), strict=True):
+                outcomes[index] = read_header(path, head)
+                index += 1
+                if progress is not None:
+                    progress(index, total)
+                if cancel is not None and cancel():
+                    for future in ahead:
+                        future.cancel()
+                    return True
     return False
+
+
+#: Files whose first bytes one read-ahead task reads.
+READ_CHUNK = 8
+
+
+def _read_heads(paths: list[Path]) -> list[bytes | OSError]:
+    return [read_head(path) for path in paths]

@@ -268,3 +268,17 @@ def test_plans_dialog_and_reading_window_actions_without_ui_sql(
     assert reading.angle == pytest.approx(LORDOSIS[index], abs=1.0)
     assert study.measurements() == []  # readings never become clinical measurements
     rw.close()
+
+
+def test_closing_the_window_with_a_compare_window_open(
+    qtbot: Any, window: MainWindow, _env: list[str]
+) -> None:
+    """The compare window is closed by the study's closing; its refresh of the browser comes
+    after (the study is gone by then): no error in the event loop, nothing shown."""
+    study = study_of(window)
+    compare = window.session.compare(study.patient_by_study_id("Z0001"))
+    assert compare is not None
+    qtbot.waitUntil(lambda: compare.view.loaded and compare.view.films_shown(), timeout=20000)
+    window.close()  # Quit: shuts the session down (pytest-qt fails on an event-loop error)
+    qtbot.wait(50)
+    assert window.session.study is None and not compare.isVisible() and _env == []

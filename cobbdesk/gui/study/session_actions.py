@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QInputDialog
 from shiboken6 import isValid
 
@@ -162,7 +162,8 @@ class StudyActions:
                               "cervical", parent=self.window, visit_id=visit_id)  # fmt: skip
         window.view.reason_prompt = self.reason_prompt
         window.view.importRequested.connect(lambda _patient: self.import_films_dialog())
-        window.closed.connect(self.refresh)
+        # after the close: closed by the study's own closing, the study is gone by then
+        window.closed.connect(lambda: QTimer.singleShot(0, self, self.refresh))  # type: ignore[arg-type]
         window.view.blindedChanged.connect(self.window.cover_for_blinding)
         window.closed.connect(lambda: self.window.cover_for_blinding(False))
         self.compare_windows.append(window)

@@ -12,6 +12,7 @@ test fail).  What the action stored is checked through a second connection (anot
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,3 +354,28 @@ def test_photo_import_dialog_lists_patients_off_the_ui_thread(
     with other(where) as check:
         p2 = check.patient_by_study_id("P0002")
         assert p2 is not None and [v.kind.value for v in check.visits(p2)] == ["month3"]
+
+
+def test_opening_a_study_runs_no_sql_on_the_ui_thread(qtbot: Any, window: MainWindow,
+                                                     where: Any) -> None:  # fmt: skip
+    """Opening (file or server) happens on a worker: every engine's statements are watched,
+    since the study's engine does not exist before the open."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            seen.append(" ".join(statement.split()[:6]))
+
+    session = window.session
+    session.close_study()
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        assert session.open_study(where)
+        settle(qtbot, window)
+        session.close_study()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert seen == []

@@ -11,6 +11,7 @@ the check itself: no audit rows are read after it.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,3 +162,36 @@ def test_cancel_stops_the_audit_verification_itself(
     assert len(reads) == 2  # nothing read after Cancel
     assert session.audit_result is None
     assert window.status.currentMessage() == "Audit verification cancelled."
+
+
+def test_a_stalled_study_open_shows_opening_and_keeps_the_window_running(
+    qtbot: Any, window: MainWindow, where: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QProgressDialog
+
+    from cobbdesk.gui.study import connecting
+
+    session = window.session
+    session.close_study()
+    real_open = Study.open
+    gate = Gate(real_open)
+    monkeypatch.setattr(Study, "open", staticmethod(gate))
+    ticker, seen = Ticker(), []
+
+    def look() -> None:  # runs on the UI thread while open_study waits for the worker
+        dialogs = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
+        seen.append(dialogs[0].labelText() if dialogs else "")
+        if dialogs or len(seen) > 400:
+            gate.release.set()
+        else:
+            QTimer.singleShot(10, look)
+
+    QTimer.singleShot(10, look)
+    before = ticker.ticks
+    assert session.open_study(where)  # returns once opened
+    assert gate.calls == 1 and ticker.ticks >= before + 10  # the loop ran while it waited
+    label = "Opening trial.cobbdesk…" if isinstance(where, Path) else "Connecting to "
+    assert any(text.startswith(label) for text in seen), seen[-3:]
+    assert not connecting.showing
+    settle(qtbot, window)
+    assert session.browser.model.rowCount() == 2

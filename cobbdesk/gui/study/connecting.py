@@ -1,5 +1,6 @@
-"""Opening a server study off the UI thread: "Connecting…" with Cancel, and Retry when the
-server cannot be reached (#15 "Faults": server down at start).
+"""Opening a study off the UI thread: "Connecting…" with Cancel, and Retry when the server
+cannot be reached (#15 "Faults": server down at start); a study file the same way ("Opening…",
+shown after :data:`FILE_DIALOG_MS`: a file on a network share may be slow too).
 
 :func:`open_in_background` runs ``Study.open`` (or ``create``) on a worker thread while a
 modal progress dialog keeps the window painting; Cancel abandons the attempt (a study that
@@ -22,6 +23,8 @@ from cobbdesk.core.errors import ServerUnavailableError
 from cobbdesk.core.store import Study
 
 RetryAsk = Callable[[QWidget | None, str], bool]
+FILE_DIALOG_MS = 400
+"""A study file's "Opening…" dialog appears when the open takes longer than this."""
 
 
 def _ask_retry(parent: QWidget | None, message: str) -> bool:
@@ -69,16 +72,23 @@ def _in_thread(opener: Callable[[], Study]) -> tuple[Future[Study], Callable[[],
     return future, cancel
 
 
-def _attempt(parent: QWidget | None, opener: Callable[[], Study], label: str) -> Future[Study]:
-    """One try, with the "Connecting…" dialog; the future is cancelled on Cancel."""
+def _attempt(parent: QWidget | None, opener: Callable[[], Study], label: str,
+             server: bool = True) -> Future[Study]:  # fmt: skip
+    """One try, with the "Connecting…" dialog (a file: "Opening…", shown only when it takes
+    longer than :data:`FILE_DIALOG_MS`); the future is cancelled on Cancel."""
     future, cancel = _in_thread(opener)
-    dialog = QProgressDialog(f"Connecting to {label}…", "Cancel", 0, 0, parent)
-    dialog.setWindowTitle("Opening a server study")
+    text = f"Connecting to {label}…" if server else f"Opening {label}…"
+    dialog = QProgressDialog(text, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Opening a server study" if server else "Opening a study")
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.setMinimumDuration(0)
     dialog.canceled.connect(cancel)
     showing.append(dialog)
-    dialog.show()
+    if server:
+        dialog.show()
+    else:  # a local file opens at once: no flash of a dialog
+        QTimer.singleShot(FILE_DIALOG_MS, dialog,
+                          lambda: None if future.done() else dialog.show())  # fmt: skip
     try:
         while not future.done():
             if dialog.wasCanceled():  # Cancel pressed (or cancel() called)
@@ -100,12 +110,13 @@ def _pump(future: Future[Any]) -> None:
 
 
 def open_in_background(
-    parent: QWidget | None, opener: Callable[[], Study], label: str
+    parent: QWidget | None, opener: Callable[[], Study], label: str, *, server: bool = True
 ) -> Study | None:
-    """``opener()`` on a worker thread with "Connecting to ``label``…" and Cancel; Retry on
-    ServerUnavailableError.  None when cancelled; other errors are raised."""
+    """``opener()`` on a worker thread with "Connecting to ``label``…" (``server`` False, a
+    study file: "Opening ``label``…") and Cancel; Retry on ServerUnavailableError.  None when
+    cancelled; other errors are raised."""
     while True:
-        future = _attempt(parent, opener, label)
+        future = _attempt(parent, opener, label, server)
         if future.cancelled():
             return None
         error = future.exception()

@@ -116,11 +116,13 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
                 found = connecting.open_in_background(
                     self.window, lambda: _bound(opener(path, actor=rater)), label
                 )
-                if found is None:
-                    return False
-                study = found
-            else:
-                study = opener(path, actor=rater)
+            else:  # off the UI thread too: a file on a network share may be slow
+                found = connecting.open_in_background(
+                    self.window, lambda: opener(path, actor=rater), Path(path).name, server=False
+                )
+            if found is None:
+                return False
+            study = found
         except Exception as exc:
             errors.report(self.window, exc, "Creating a study" if create else "Opening a study")
             return False

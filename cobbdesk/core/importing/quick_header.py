@@ -53,6 +53,7 @@ _LONG_VRS = frozenset(vr.encode("ascii") for vr in EXPLICIT_VR_LENGTH_32)
 _UNDEFINED = 0xFFFFFFFF
 _ITEM_TAG, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 _CHARSET = 0x00080005
+_META = (0x00020000, 0x0002FFFF)  # the File Meta group (0002,xxxx) and nothing else
 _DICOMDIR = b"1.2.840.10008.1.3.10"  # Media Storage Directory Storage SOP Class
 _OTHER_SYNTAXES = frozenset(
     [ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian,
@@ -82,7 +83,7 @@ def quick_parse(head: bytes, last_tag: int, defer_size: int, whole: bool) -> Any
 
 def _parse(head: bytes, last_tag: int, defer_size: int, whole: bool) -> Any:
     meta_raw: dict[int, RawDataElement] = {}
-    pos = _elements(head, 132, meta_raw, lambda tag: tag >> 16 != 2, defer_size)[0]
+    pos = _elements(head, 132, meta_raw, _META, defer_size)[0]
     if not meta_raw or pos >= len(head) - 8:
         raise _DeclineError
     syntax = meta_raw.get(0x00020010)
@@ -95,29 +96,34 @@ def _parse(head: bytes, last_tag: int, defer_size: int, whole: bool) -> Any:
     if sop_class is not None and _DICOMDIR in (sop_class.value or b""):
         raise _DeclineError  # pydicom's reader tells a DICOMDIR (the scan skips it)
     raw: dict[int, RawDataElement] = {}
-    end, reached = _elements(head, pos, raw, lambda tag: tag > last_tag, defer_size)
+    end, reached = _elements(head, pos, raw, (0, last_tag), defer_size)
     if not reached and not (whole and end == len(head)):
         raise _DeclineError
     return _dataset(raw), reached
 
 
 def _elements(
-    buf: bytes, pos: int, kept: dict[int, RawDataElement], stop: Any, defer_size: int
+    buf: bytes, pos: int, kept: dict[int, RawDataElement], tags: tuple[int, int], defer: int
 ) -> tuple[int, bool]:
-    """Walk top-level elements from ``pos`` into ``kept`` (even groups) until ``stop(tag)``;
-    returns ``(offset reached, stopped)``; the data ending cleanly gives ``(len, False)``."""
-    size = len(buf)
+    """Walk top-level elements from ``pos`` into ``kept`` (even groups) until a tag past
+    ``tags[1]``; returns ``(offset reached, stopped)``; the data ending cleanly gives
+    ``(len, False)``.  A tag below ``tags[0]``, or a kept value longer than ``defer`` (other
+    than the Specific Character Set: pydicom's reader would defer it) is declined."""
+    first_tag, last_tag = tags
+    size, vrs, long_vrs = len(buf), _VRS, _LONG_VRS
     unpack, long_unpack = _HEADER.unpack_from, _LONG.unpack_from
     while pos < size:
         group, element, vr, length = unpack(buf, pos)
         tag = group << 16 | element
-        if stop(tag):
+        if tag > last_tag:
             if tag == _ITEM_END:
                 raise _DeclineError
             return pos, True
-        if vr in _LONG_VRS:
+        if tag < first_tag:
+            raise _DeclineError
+        if vr in long_vrs:
             length, start = long_unpack(buf, pos + 8)[0], pos + 12
-        elif vr in _VRS:
+        elif vr in vrs:
             start = pos + 8
         else:
             raise _DeclineError
@@ -131,17 +137,13 @@ def _elements(
         if end > size:
             raise _DeclineError
         if not group & 1:
-            kept[tag] = _raw(BaseTag(tag), _VRS[vr], buf, (start, end), defer_size)
+            length = end - start
+            if length > defer and tag != _CHARSET:
+                raise _DeclineError
+            name = vrs[vr]
+            value = buf[start:end] if length else empty_value_for_VR(name, raw=True)
+            kept[tag] = RawDataElement(BaseTag(tag), name, length, value, start, False, True)
     return pos, False
-
-
-def _raw(tag: BaseTag, vr: str, buf: bytes, span: tuple[int, int], defer: int) -> RawDataElement:
-    start, end = span
-    length = end - start
-    if length > defer and tag != _CHARSET:
-        raise _DeclineError  # pydicom would defer it: its reader keeps that behaviour
-    value = buf[start:end] if length else empty_value_for_VR(vr, raw=True)
-    return RawDataElement(tag, vr, length, value, start, False, True)
 
 
 def _sequence_end(buf: bytes, pos: int, depth: int) -> int:

@@ -144,9 +144,17 @@ def _fast_wide(study: Any, args: argparse.Namespace) -> Any:
 
 def _fast_stats_json(study: Any, path: Path, per_rater: Any, policy: Any) -> None:
     """The statistics from the numpy table; the pandas path when the policy needs it."""
-    from cobbdesk.core.export.dataset import load_long
+    from cobbdesk.core.export.analysis_arrays import analyse_table
+    from cobbdesk.core.export.fetch import Unsupported
 
-    _write_stats_json(path, load_long(study), policy)
+    try:
+        analysis = analyse_table(per_rater, policy)
+    except Unsupported:
+        from cobbdesk.core.export.dataset import load_long
+
+        _write_stats_json(path, load_long(study), policy)
+        return
+    _dump_stats(path, analysis.to_dict())
 
 
 def _pandas_export(study: Any, args: argparse.Namespace) -> Any:
@@ -189,9 +197,13 @@ def _analysis_policy(study: Any, text: str | None) -> Any:
 
 def _write_stats_json(path: Path, long: Any, policy: Any) -> None:
     from cobbdesk.core.export.analysis import analyse
+
+    _dump_stats(path, analyse(long, policy).to_dict())
+
+
+def _dump_stats(path: Path, data: dict[str, Any]) -> None:
     from cobbdesk.core.private import write_private
 
-    data = analyse(long, policy).to_dict()
     text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
     write_private(path, text + "\n")  # 0600, atomic
     _out(f"{path}: statistics (JSON)")

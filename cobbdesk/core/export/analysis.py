@@ -20,11 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from cobbdesk.core.export.analysis_json import (  # LABELS: re-exported for the report
+    LABELS,
+    descriptive_dict,
+    rmcorr_dict,
+    spearman_dict,
+    wilcoxon_dict,
+)
 from cobbdesk.core.export.columns import EVENTS, MEASURES, NUMERIC_LABS, REGIONS
 from cobbdesk.core.export.policy import MEAN, RaterPolicy, apply_policy
 from cobbdesk.core.stats import (
@@ -35,7 +41,6 @@ from cobbdesk.core.stats import (
     RmcorrResult,
     SemMdc,
     SpearmanResult,
-    StatResult,
     WilcoxonResult,
     bland_altman,
     describe,
@@ -49,8 +54,16 @@ from cobbdesk.core.stats import (
 from cobbdesk.core.stats.paired import TIE_METHOD
 from cobbdesk.core.stats.results import FloatArray, jsonable, not_computable
 
-LABELS = {m.name: m.label for m in MEASURES}
+if TYPE_CHECKING:  # pandas is loaded by the pandas path only (--stats-json has its own)
+    import pandas as pd
+
+Columns = dict[str, Any]
+"""Per event, per measure: one float value per patient (in ``ids`` order)."""
+
 UNITS = {m.name: m.unit for m in MEASURES}
+__all__ = ["LABELS", "UNITS", "AnalysisInputs", "Ratings", "Reliability", "StudyAnalysis",
+           "analyse", "analyse_inputs", "analysis_values", "data_notes", "descriptive_dict",
+           "notes_from_counts", "rmcorr_dict", "spearman_dict", "wilcoxon_dict"]  # fmt: skip
 PAIRED_MEASURES = (*(f"{r}_cobb" for r in REGIONS), *NUMERIC_LABS)
 SPEARMAN_Y = (*(f"{r}_cobb" for r in REGIONS), *(n for n in NUMERIC_LABS if n != "vas"))
 
@@ -97,7 +110,8 @@ class StudyAnalysis:
     """Every result of ``cobbdesk stats``; ``to_dict()`` is the ``--json`` output."""
 
     n_patients: int
-    values: pd.DataFrame  # index (record_id, event), one column per measure
+    values: Any  # pandas DataFrame: index (record_id, event), one column per measure; None
+    # from the numpy path (cobbdesk export --stats-json), which needs no figures
     wilcoxon: dict[str, WilcoxonResult]
     spearman: list[SpearmanResult]
     descriptives: list[tuple[str, str, Descriptive]]
@@ -132,89 +146,10 @@ class StudyAnalysis:
         }
 
 
-def _common(result: StatResult) -> dict[str, Any]:
-    return {"method": result.method, "computable": result.computable, "reason": result.reason}
-
-
-def wilcoxon_dict(measure: str, r: WilcoxonResult) -> dict[str, Any]:
-    """One ``"wilcoxon"`` entry of ``--json`` for ``measure`` (a key of :data:`LABELS`).
-
-    Month 3 vs admission: W, z, p (and exact p), median difference, Hodges–Lehmann estimate with
-    its CI, effect size r, means ± SD of the complete pairs and the paired t-test; differences
-    are in the measure's unit (degrees for the Cobb angles).  ``KeyError`` for an unknown measure.
-    """
-    hl = r.hodges_lehmann
-    t = r.t_test
-    return {
-        "measure": measure,
-        "label": LABELS[measure],
-        **_common(r),
-        "n": r.n_pairs,
-        "n_total": r.n_total,
-        "n_excluded": r.n_excluded,
-        "excluded_ids": [str(i) for i in r.excluded_ids],
-        "zeros": r.zeros,
-        "w": jsonable(r.w),
-        "z": jsonable(r.z),
-        "p": jsonable(r.p),
-        "p_exact": jsonable(r.p_exact),
-        "p_source": r.p_source,
-        "median_diff": jsonable(r.median_diff),
-        "hl_estimate": jsonable(hl.estimate) if hl else None,
-        "hl_ci_low": jsonable(hl.ci_low) if hl else None,
-        "hl_ci_high": jsonable(hl.ci_high) if hl else None,
-        "effect_r": jsonable(r.effect_r),
-        "mean_sd_admission": r.before_complete.mean_sd if r.before_complete else "",
-        "mean_sd_month3": r.after_complete.mean_sd if r.after_complete else "",
-        "t_test": t.to_dict() if t else None,
-        "detail": r.to_dict(),
-    }
-
-
-def spearman_dict(r: SpearmanResult) -> dict[str, Any]:
-    """One ``"spearman"`` entry of ``--json``: x, y, visit, n, rho, p and the excluded cases."""
-    return {
-        "x": r.x_name,
-        "y": r.y_name,
-        "visit": r.visit,
-        **_common(r),
-        "n": r.n,
-        "rho": jsonable(r.rho),
-        "p": jsonable(r.p),
-        "n_excluded": r.n_excluded,
-        "excluded_ids": [str(i) for i in r.excluded_ids],
-    }
-
-
-def rmcorr_dict(r: RmcorrResult) -> dict[str, Any]:
-    """One ``"rmcorr"`` entry of ``--json``: x, y, observations, patients, r, df and p."""
-    return {
-        "x": r.x_name,
-        "y": r.y_name,
-        **_common(r),
-        "n_observations": r.n_observations,
-        "n_patients": r.n_subjects,
-        "r": jsonable(r.r),
-        "df": r.df,
-        "p": jsonable(r.p),
-    }
-
-
-def descriptive_dict(variable: str, visit: str, d: Descriptive) -> dict[str, Any]:
-    """One ``"descriptives"`` entry of ``--json``: n, missing, min, max, mean, SD of
-    ``variable`` at ``visit`` (in the variable's unit).
-    """
-    keys = ("n", "missing", "minimum", "maximum", "mean", "sd", "mean_sd")
-    return {
-        "variable": variable,
-        "visit": visit,
-        **_common(d),
-        **{k: jsonable(getattr(d, k)) for k in keys},
-    }
-
-
 def _by_event(values: pd.DataFrame, ids: list[str]) -> dict[str, pd.DataFrame]:
     """Per event, one row per id (in ``ids`` order; NaN when the visit is missing)."""
+    import pandas as pd
+
     names = [m.name for m in MEASURES]
     if values.empty:
         empty = pd.DataFrame(np.nan, index=pd.Index(ids), columns=names)
@@ -222,8 +157,8 @@ def _by_event(values: pd.DataFrame, ids: list[str]) -> dict[str, pd.DataFrame]:
     return {e: values.xs(e, level="event").reindex(ids)[names] for e in EVENTS}
 
 
-def _column(frames: dict[str, pd.DataFrame], event: str, name: str) -> FloatArray:
-    return np.asarray(frames[event][name].to_numpy(dtype=np.float64), dtype=np.float64)
+def _column(frames: Columns, event: str, name: str) -> FloatArray:
+    return np.asarray(frames[event][name], dtype=np.float64)
 
 
 def _named(result: Any, ids: Sequence[str]) -> Any:
@@ -237,7 +172,7 @@ def _named(result: Any, ids: Sequence[str]) -> Any:
     return result
 
 
-def _paired(frames: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, WilcoxonResult]:
+def _paired(frames: Columns, ids: list[str]) -> dict[str, WilcoxonResult]:
     return {
         name: _named(
             wilcoxon_signed_rank(
@@ -252,7 +187,7 @@ def _paired(frames: dict[str, pd.DataFrame], ids: list[str]) -> dict[str, Wilcox
     }
 
 
-def _correlations(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[SpearmanResult]:
+def _correlations(frames: Columns, ids: list[str]) -> list[SpearmanResult]:
     """Spearman rho of VAS with every variable of ``SPEARMAN_Y``, at each visit."""
     results = []
     for y in SPEARMAN_Y:
@@ -263,9 +198,9 @@ def _correlations(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[Spear
     return results
 
 
-def _repeated(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[RmcorrResult]:
+def _repeated(frames: Columns, ids: list[str]) -> list[RmcorrResult]:
     """rmcorr of VAS with every variable of ``SPEARMAN_Y`` over both visits."""
-    subjects = ids * len(EVENTS)
+    subjects = np.tile(np.arange(len(ids)), len(EVENTS))  # patient positions: same codes
     x_all = np.concatenate([_column(frames, e, "vas") for e in EVENTS])
     return [
         rmcorr(x_all, np.concatenate([_column(frames, e, y) for e in EVENTS]), subjects,
@@ -274,7 +209,7 @@ def _repeated(frames: dict[str, pd.DataFrame], ids: list[str]) -> list[RmcorrRes
     ]  # fmt: skip
 
 
-def _descriptives(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, Descriptive]]:
+def _descriptives(frames: Columns) -> list[tuple[str, str, Descriptive]]:
     rows = []
     for measure in MEASURES:
         if measure.kind != "number":
@@ -286,26 +221,40 @@ def _descriptives(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, Descr
     return rows
 
 
-def _ratings(long: pd.DataFrame, region: str) -> pd.DataFrame:
-    """Films (record_id, event) × raters of one region's angles."""
+@dataclass(frozen=True)
+class Ratings:
+    """One region's angles: films (record_id, event), sorted, × raters (sorted by name);
+    ``matrix`` is (films, raters) with NaN where a rater did not measure the film."""
+
+    raters: tuple[str, ...]
+    films: tuple[tuple[str, str], ...]
+    matrix: FloatArray
+
+
+def _ratings(long: pd.DataFrame, region: str) -> Ratings:
+    """Films (record_id, event) × raters of one region's angles, from the long frame."""
     rated = long[(long["rater"] != "") & long[f"{region}_cobb"].notna()]
-    return rated.pivot_table(
+    table = rated.pivot_table(
         index=["record_id", "event"], columns="rater", values=f"{region}_cobb", aggfunc="first"
     )
+    films = tuple((str(i), str(e)) for i, e in table.index)
+    raters = tuple(str(c) for c in table.columns)
+    matrix = table.to_numpy(dtype=np.float64).reshape(len(films), len(raters))
+    return Ratings(raters, films, matrix)
 
 
 def _reliability(
-    long: pd.DataFrame, frames: dict[str, pd.DataFrame], ids: list[str]
+    ratings: dict[str, Ratings], frames: Columns, ids: list[str]
 ) -> list[Reliability]:
     results = []
     for region in REGIONS:
-        table = _ratings(long, region)
-        if table.shape[1] < 2:
+        table = ratings[region]
+        if len(table.raters) < 2:
             continue
-        raters = tuple(str(c) for c in table.columns)
-        film_ids = [f"{i} ({e})" for i, e in table.index]
-        icc = _named(icc_a1(table.to_numpy(dtype=np.float64)), film_ids)
-        a, b = table.iloc[:, 0].to_numpy(), table.iloc[:, 1].to_numpy()
+        raters = table.raters
+        film_ids = [f"{i} ({e})" for i, e in table.films]
+        icc = _named(icc_a1(table.matrix), film_ids)
+        a, b = table.matrix[:, 0].copy(), table.matrix[:, 1].copy()
         ba = _named(bland_altman(a, b, a_name=raters[0], b_name=raters[1]), film_ids)
         both = ~(np.isnan(a) | np.isnan(b))
         result = Reliability(
@@ -316,12 +265,10 @@ def _reliability(
     return results
 
 
-def _with_mdc(
-    result: Reliability, table: pd.DataFrame, frames: dict[str, pd.DataFrame], ids: list[str]
-) -> Reliability:
+def _with_mdc(result: Reliability, table: Ratings, frames: Columns, ids: list[str]) -> Reliability:
     if not result.icc.computable or result.icc.icc is None:
         return result
-    complete = table.dropna().to_numpy(dtype=np.float64)
+    complete = table.matrix[~np.isnan(table.matrix).any(axis=1)]
     sd = float(np.std(complete, ddof=1)) if complete.size > 1 else float("nan")
     sem = sem_mdc(result.icc.icc, sd)
     if not sem.computable or sem.mdc95 is None:
@@ -351,39 +298,73 @@ def analyse(long: pd.DataFrame, policy: RaterPolicy = MEAN) -> StudyAnalysis:
         raise ValueError("analyse needs one value per patient and visit, not policy 'each'")
     values = analysis_values(long, policy)
     ids = sorted(long["record_id"].unique().tolist())
-    statements = []
-    if not ids:
-        statements.append(not_computable("the study has no patients"))
-    frames = _by_event(values, ids)
+    inputs = AnalysisInputs(
+        ids=ids,
+        frames=_by_event(values, ids),
+        ratings={region: _ratings(long, region) for region in REGIONS},
+        n_raters=int(long.loc[long["rater"] != "", "rater"].nunique()),
+        notes=data_notes(long),
+    )
+    return analyse_inputs(inputs, policy, values=values)
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """What the statistics read: the patients' study IDs (sorted), per event and measure one
+    value per patient in that order, each region's :class:`Ratings`, the number of raters
+    and the data notes (:func:`data_notes`)."""
+
+    ids: list[str]
+    frames: Columns
+    ratings: dict[str, Ratings]
+    n_raters: int
+    notes: list[str]
+
+
+def analyse_inputs(
+    inputs: AnalysisInputs, policy: RaterPolicy, *, values: Any = None
+) -> StudyAnalysis:
+    """All statistics from ``inputs`` (built by :func:`analyse` from the pandas long frame, or
+    by :mod:`~cobbdesk.core.export.analysis_arrays` from numpy columns)."""
+    ids, frames = inputs.ids, inputs.frames
+    statements = [] if ids else [not_computable("the study has no patients")]
     analysis = StudyAnalysis(
         n_patients=len(ids),
         values=values,
         wilcoxon=_paired(frames, ids),
         spearman=_correlations(frames, ids),
         descriptives=_descriptives(frames),
-        reliability=_reliability(long, frames, ids),
+        reliability=_reliability(inputs.ratings, frames, ids),
         statements=statements,
         policy=policy,
         rmcorr=_repeated(frames, ids),
-        n_raters=int(long.loc[long["rater"] != "", "rater"].nunique()),
+        n_raters=inputs.n_raters,
     )
     if ids and not analysis.reliability:
         analysis.statements.append("reliability: only one rater measured; ICC not computed")
-    analysis.statements.extend(data_notes(long))
+    analysis.statements.extend(inputs.notes)
     return analysis
 
 
 def data_notes(long: pd.DataFrame) -> list[str]:
     """Statements about angles that were recomputed or left out (see the export codebook)."""
-    notes = []
+    stale = {}
     for region in REGIONS:
         column = f"{region}_cobb_stale"
-        if column in long and (stale := int((long[column].fillna("") != "").sum())):
-            notes.append(
-                f"{region}: {stale} stored angle(s) were stale; the angles recomputed from "
-                "their endplate points are used"
-            )
-    if "region_mismatch" in long and (wrong := int(long["region_mismatch"].fillna(0).sum())):
+        stale[region] = int((long[column].fillna("") != "").sum()) if column in long else 0
+    wrong = int(long["region_mismatch"].fillna(0).sum()) if "region_mismatch" in long else 0
+    return notes_from_counts(stale, wrong)
+
+
+def notes_from_counts(stale: dict[str, int], wrong: int) -> list[str]:
+    """The data notes from the stale angles per region and the mismatching measurements."""
+    notes = [
+        f"{region}: {count} stored angle(s) were stale; the angles recomputed from their "
+        "endplate points are used"
+        for region, count in stale.items()
+        if count
+    ]
+    if wrong:
         notes.append(
             f"{wrong} measurement(s) whose template does not match the film's region were "
             "left out (see cobbdesk verify)"

@@ -172,14 +172,21 @@ def complete_pairs(
         raise UnusableInputError(
             f"{labels[0]} has {x_all.size} values but {labels[1]} has {y_all.size}"
         )
-    case_ids = resolve_ids(ids, x_all.size)
     keep = ~(np.isnan(x_all) | np.isnan(y_all))
-    flags = keep.tolist()  # Python bools: iterating numpy scalars is ~10x slower
+    kept: list[CaseId]
+    excluded: list[CaseId]
+    if ids is None:  # positions: found by numpy, not by a Python loop over every case
+        kept, excluded = np.flatnonzero(keep).tolist(), np.flatnonzero(~keep).tolist()
+    else:
+        case_ids = resolve_ids(ids, x_all.size)
+        flags = keep.tolist()  # Python bools: iterating numpy scalars is ~10x slower
+        kept = [i for i, k in zip(case_ids, flags, strict=True) if k]
+        excluded = [i for i, k in zip(case_ids, flags, strict=True) if not k]
     return Pairs(
         x=x_all[keep],
         y=y_all[keep],
-        ids=tuple(i for i, k in zip(case_ids, flags, strict=True) if k),
-        excluded_ids=tuple(i for i, k in zip(case_ids, flags, strict=True) if not k),
+        ids=tuple(kept),
+        excluded_ids=tuple(excluded),
         x_all=x_all,
         y_all=y_all,
     )

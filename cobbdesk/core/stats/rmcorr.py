@@ -61,7 +61,7 @@ class RmcorrResult(StatResult):
 def rmcorr(
     x: Values,
     y: Values,
-    subjects: Sequence[CaseId],
+    subjects: Sequence[CaseId] | np.ndarray,
     *,
     x_name: str,
     y_name: str,
@@ -116,7 +116,10 @@ def rmcorr(
     return replace(base, computable=True, r=r, df=df, t=t, p=p)
 
 
-def _subject_codes(subjects: Sequence[CaseId]) -> np.ndarray:
-    """One integer per observation, equal for equal subjects (order of first appearance)."""
+def _subject_codes(subjects: Sequence[CaseId] | np.ndarray) -> np.ndarray:
+    """One integer per observation, equal for equal subjects (order of first appearance);
+    an integer array is already such codes (its values are only compared)."""
+    if isinstance(subjects, np.ndarray) and subjects.dtype.kind in "iu":
+        return subjects.astype(np.int64).reshape(-1)
     index: dict[CaseId, int] = {}
     return np.fromiter((index.setdefault(s, len(index)) for s in subjects), dtype=np.int64)

@@ -176,7 +176,8 @@ def complete_pairs(
     kept: list[CaseId]
     excluded: list[CaseId]
     if ids is None:  # positions: found by numpy, not by a Python loop over every case
-        kept, excluded = np.flatnonzero(keep).tolist(), np.flatnonzero(~keep).tolist()
+        kept = list(np.flatnonzero(keep).tolist())
+        excluded = list(np.flatnonzero(~keep).tolist())
     else:
         case_ids = resolve_ids(ids, x_all.size)
         flags = keep.tolist()  # Python bools: iterating numpy scalars is ~10x slower

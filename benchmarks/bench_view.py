@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import MethodType
@@ -136,7 +137,7 @@ BLOCK = 6  # frames of one case in a row, in each round (even: a zoom block ends
 
 class OldView(FilmView):
     """The view as it was before the kept frames: Qt clears the viewport, then the whole
-    exposed area is filled black under the film."""
+    exposed area is filled black under the film; a zoom step's scrolls move pixels about."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,6 +145,10 @@ class OldView(FilmView):
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 (Qt)
         QGraphicsView.drawBackground(self, painter, rect)
+
+    @contextlib.contextmanager
+    def _whole_repaint(self) -> Iterator[None]:
+        yield  # zoom steps blitted the viewport on each scroll
 
 
 def _old_screen_array(item: FilmItem, to_device: Any, rect: Any) -> np.ndarray:

@@ -10,6 +10,8 @@ While "fit" is on (after :meth:`FilmView.fit`, until the user zooms), a view wit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -159,13 +161,25 @@ class FilmView(QGraphicsView):
         self.fitted = False
         if anchor is not None:
             before = self.mapFromScene(anchor)
-        self.zoom = clamp_zoom(zoom)
-        self._apply_transform()
-        if anchor is not None:
-            shift = self.mapFromScene(anchor) - before
-            h, v = self.horizontalScrollBar(), self.verticalScrollBar()
-            h.setValue(h.value() + shift.x())
-            v.setValue(v.value() + shift.y())
+        with self._whole_repaint():
+            self.zoom = clamp_zoom(zoom)
+            self._apply_transform()
+            if anchor is not None:
+                shift = self.mapFromScene(anchor) - before
+                h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+                h.setValue(h.value() + shift.x())
+                v.setValue(v.value() + shift.y())
+
+    @contextmanager
+    def _whole_repaint(self) -> Iterator[None]:
+        """For a change of zoom or orientation: the whole viewport is painted anew, so the
+        scrolls it makes update it instead of first moving pixels about to change (a blit of
+        the viewport per scroll bar: about 0.2 ms each on an opaque 1 MP viewport)."""
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        try:
+            yield
+        finally:
+            self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
 
     def fit(self) -> None:
         if not self.item:
@@ -175,9 +189,10 @@ class FilmView(QGraphicsView):
         if self.orientation.quarter_turns % 2:
             size = size[::-1]
         viewport = self.viewport().size()
-        self.zoom = fit_scale(size, (viewport.width() - 4, viewport.height() - 4))
-        self._apply_transform()
-        self.centerOn(rect.center())
+        with self._whole_repaint():
+            self.zoom = fit_scale(size, (viewport.width() - 4, viewport.height() - 4))
+            self._apply_transform()
+            self.centerOn(rect.center())
         self.fitted = True
 
     def resizeEvent(self, event: QResizeEvent) -> None:

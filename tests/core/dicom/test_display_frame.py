@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from cobbdesk.core.dicom import display_lut
-from cobbdesk.core.dicom.display_frame import FrameBuffers, ScreenFrame, finite_range
+from cobbdesk.core.dicom.display_frame import (
+    FrameBuffers,
+    ScreenFrame,
+    finite_range,
+    sigmoid_steps,
+)
 from cobbdesk.core.dicom.film import VoiFunction, VoiLut, Window
 from tests.core.dicom.test_voi_reference import assert_levels, formula
 
@@ -128,3 +133,46 @@ def test_the_opencv_probe_matches_the_installed_version() -> None:
 
     major = int(cv2.__version__.split(".")[0])
     assert display_lut.has_lut16() is (major >= 5)
+
+
+@pytest.mark.parametrize(("c", "w"), [(800.0, 950.0), (-3.0, 0.01), (4000.0, 100.0), (0.0, 1e-3)])
+def test_sigmoid_steps_are_the_levels_of_their_centres(c: float, w: float) -> None:
+    """The step table from the 255 crossings equals the formula at each step's centre,
+    except at a centre within 1e-6 of a half level (a tie either way)."""
+    window = Window(c, w, VoiFunction.SIGMOID)
+    x_lo = c - w
+    scale = 65535 / (2 * w)
+    centres = x_lo + np.arange(65536) / scale
+    exact = formula(centres, c, w, VoiFunction.SIGMOID)
+    steps = sigmoid_steps(window, x_lo, scale).astype(np.int64)
+    tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-6
+    assert steps.shape == (65536,)
+    assert np.array_equal(steps[~tie], np.rint(exact[~tie]).astype(np.int64))
+    assert np.all(np.abs(steps - exact) <= 0.5 + 1e-6)
+
+
+@pytest.mark.parametrize(("c", "w"), [(800.0, 950.0), (2.0, 4.0), (2000.0, 100.0), (-1.5, 0.3)])
+@pytest.mark.parametrize("inverted", [False, True])
+def test_float_sigmoid_through_the_step_table(c: float, w: float, inverted: bool) -> None:
+    """Dense float32 values over c ± 3w (and far beyond): every level within the tolerance of
+    the formula, through the two-pass step table (checked to be the path taken), up to the
+    largest |c| / w it accepts (about 20)."""
+    rng = np.random.default_rng(abs(int(c * 7 + w)))
+    pixels = (c + w * rng.uniform(-3.0, 3.0, (300, 400))).astype(np.float32)
+    pixels[0, :4] = [c - 40 * w, c + 40 * w, c, c + w / 1000]
+    frame = ScreenFrame(pixels)
+    window = Window(c, w, VoiFunction.SIGMOID)
+    assert frame._sigmoid_by_table(window, inverted) is not None
+    got = frame.render(window, inverted)
+    assert_levels(got, formula(pixels, c, w, VoiFunction.SIGMOID), inverted, (c, w))
+
+
+def test_float_sigmoid_far_from_zero_takes_the_arithmetic_path() -> None:
+    """|c| / w of 2,000: the float32 step index would err by more than a quarter step, so the
+    frame evaluates the formula instead (and still within the tolerance)."""
+    pixels = (2000.0 + RNG.uniform(-3.0, 3.0, (100, 100))).astype(np.float32)
+    frame = ScreenFrame(pixels)
+    window = Window(2000.0, 1.0, VoiFunction.SIGMOID)
+    assert frame._sigmoid_by_table(window, False) is None
+    assert_levels(frame.render(window, False), formula(pixels, 2000.0, 1.0, VoiFunction.SIGMOID),
+                  False, "far")  # fmt: skip

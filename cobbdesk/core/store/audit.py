@@ -174,25 +174,24 @@ def record_texts(conn: Connection, actor: Actor, texts: Iterable[Text]) -> int:
     """:func:`record_many` for rows already in their stored text form (a bulk writer encodes
     its values its own way, the same text :func:`_text` gives).  Returns the rows written.
 
-    The hash of each row is :func:`fast_row_hash` with the fields every row shares quoted once.
+    The hash of each row is :func:`fast_row_hash`'s, its canonical JSON built from a template
+    per (entity, field, reason) with every field the rows share already quoted in it.
     """
     seq, prev = head(conn)
     now = utc_now()
-    q_user, q_rater, q_now, q_version = (
-        _quoted(v) for v in (actor.user, actor.rater, now, __version__)
-    )
-    quoted: dict[str, str] = {}  # entity, field and reason repeat: quoted once each
+    shared = {"actor": actor.user, "rater": actor.rater, "utc": now, "app_version": __version__}
+    templates: dict[tuple[str, str, str], str] = {}
     rows: list[tuple[Any, ...]] = []
     sha256 = hashlib.sha256
     for entity, entity_id, field, old_text, new_text, reason in texts:
         seq += 1
-        q_entity = quoted.get(entity) or quoted.setdefault(entity, _quoted(entity))
-        q_field = quoted.get(field) or quoted.setdefault(field, _quoted(field))
-        q_reason = quoted.get(reason) or quoted.setdefault(reason, _quoted(reason))
-        canonical = _CANONICAL.format(
-            q_user, q_version, q_entity, _quoted(entity_id), q_field, _quoted(new_text),
-            _quoted(old_text), _quoted(prev), q_rater, q_reason, seq, q_now,
-        )  # fmt: skip
+        template = templates.get((entity, field, reason))
+        if template is None:
+            fixed = {**shared, "entity": entity, "field": field, "reason": reason}
+            template = templates[entity, field, reason] = _template(fixed)
+        canonical = template.format(
+            _quoted(entity_id), _quoted(new_text), _quoted(old_text), _quoted(prev), seq
+        )
         row_hash_ = sha256(canonical.encode("utf-8")).hexdigest()
         rows.append((seq, now, actor.user, actor.rater, entity, entity_id, field,
                      old_text, new_text, reason, __version__, prev, row_hash_))  # fmt: skip
@@ -201,6 +200,20 @@ def record_texts(conn: Connection, actor: Actor, texts: Iterable[Text]) -> int:
         insert_rows(conn, audit, _AUDIT_COLUMNS, rows)
         _store_head(conn, seq, prev)
     return len(rows)
+
+
+def _template(fixed: Mapping[str, str]) -> str:
+    """:data:`_CANONICAL` with the ``fixed`` fields quoted in (braces doubled); the rest —
+    entity_id, new_value, old_value, prev_hash, seq — left as ``{}`` in that order."""
+
+    def quoted(name: str) -> str:
+        return _quoted(fixed[name]).replace("{", "{{").replace("}", "}}")
+
+    inner = _CANONICAL.format(
+        quoted("actor"), quoted("app_version"), quoted("entity"), "{}", quoted("field"), "{}",
+        "{}", "{}", quoted("rater"), quoted("reason"), "{}", quoted("utc"),
+    )[1:-1]  # fmt: skip
+    return "{{" + inner + "}}"  # the object's own braces, kept literal
 
 
 _AUDIT_COLUMNS = (*_FIELDS, "hash")

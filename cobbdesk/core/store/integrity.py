@@ -90,16 +90,31 @@ TRIGGERS = ("audit_no_update", "audit_no_delete")
 def inserted(entity: str, values: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The audit changes of a new row: ``(None, value)`` for every replayed field that is set
     (by ``values`` or by the column's scalar default)."""
-    table, names = REPLAYED[entity]
+    defaults = _DEFAULTS.get(entity)
+    if defaults is None:
+        defaults = _DEFAULTS[entity] = _scalar_defaults(entity)
     changes = {}
-    for name in names:
+    for name, default in defaults:
         value = values.get(name)
-        default = table.c[name].default
-        if value is None and default is not None and getattr(default, "is_scalar", False):
-            value = default.arg  # type: ignore[attr-defined]
+        if value is None:
+            value = default
         if value is not None:
             changes[name] = (None, value)
     return changes
+
+
+_DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {}
+
+
+def _scalar_defaults(entity: str) -> tuple[tuple[str, Any], ...]:
+    """``(field, its column's scalar default or None)`` for each replayed field of ``entity``."""
+    table, names = REPLAYED[entity]
+    found = []
+    for name in names:
+        default = table.c[name].default
+        scalar = default is not None and getattr(default, "is_scalar", False)
+        found.append((name, default.arg if scalar else None))  # type: ignore[union-attr]
+    return tuple(found)
 
 
 @dataclass(frozen=True)

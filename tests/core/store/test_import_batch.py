@@ -146,3 +146,25 @@ def test_a_write_failing_half_way_leaves_nothing_and_can_be_run_again(
     assert _counts(study) == before
     report = import_paths(study, [tmp_path / "in"])
     assert len(report.imported) == 24 and study.verify_integrity().ok
+
+
+def test_audit_templates_hash_like_the_canonical_json(
+    study_location: Callable[[str], object],
+) -> None:
+    """record_texts builds each row's canonical JSON from a template per (entity, field,
+    reason); braces, quotes, backslashes and non-ASCII text in any shared or own field must
+    give the bytes json.dumps gives (audit.row_hash recomputes every row)."""
+    odd = 'we{i}rd "x" \\ {0} } é'
+    actor = audit_log.Actor(user=f"user {odd}", rater=f"rater{{{odd}")
+    with Study.create(study_location("t.cobbdesk"), actor="tester") as study:  # type: ignore[arg-type]
+        entries: list[audit_log.Change] = [
+            ("film", n, {f"f{{{n % 2}}}": (None if n % 3 else odd, f"v{n}{odd}")},
+             odd if n % 2 else "")
+            for n in range(12)
+        ]  # fmt: skip
+        with study.transaction() as conn:
+            assert audit_log.record_many(conn, actor, entries) == 12
+        with study.engine.connect() as conn:
+            rows = conn.execute(select(*audit.c).order_by(audit.c.seq)).mappings().all()
+            assert audit_log.verify(conn).ok
+    assert rows and all(audit_log.row_hash(dict(r)) == r["hash"] for r in rows)

@@ -239,21 +239,33 @@ class ScreenFrame:
 
     def _float_voi_lut(self, lut: VoiLut, inverted: bool) -> U8 | None:
         """VOI LUT on float values: rounded half to even once (``cvRound``, as ``np.rint``),
-        kept as offsets from their minimum when the range has at most 65,536 integers, then
-        read through the table of every integer in the range (PS3.3 C.11.2.1.1)."""
+        kept as 16-bit integers (``first`` is the value of code 0) when the range has at most
+        65,536 integers, then read through the table of every integer in the range (PS3.3
+        C.11.2.1.1)."""
         if self._codes is None:
             self._codes = self._round_codes()
-        codes, low, high = self._codes
-        if high < low:  # NaN, infinite or out of int32, or too wide a range
+        codes, first, last = self._codes
+        if last < first:  # NaN, infinite or out of int32, or too wide a range
             return None
-        levels = display.levels_table(lut, low, high, inverted)
-        return display_lut.lookup(levels, codes, 0, self._buffers.table, out=self._out)
+        levels = display.levels_table(lut, first, last, inverted)
+        origin = first if codes.dtype == np.int16 else 0
+        return display_lut.lookup(levels, codes, origin, self._buffers.table, out=self._out)
 
-    def _round_codes(self) -> tuple[npt.NDArray[np.uint16], int, int]:
+    def _round_codes(self) -> tuple[npt.NDArray[Any], int, int]:
+        """Rounded values as 16-bit codes and the range ``[first, last]`` of the integers they
+        stand for.  Rounding is monotonic, so the rounded values lie within the rounded ends of
+        the values' range: when those fit ``int16`` the values round straight to ``int16``
+        (codes are the integers); else to ``int32`` and then offset from their minimum
+        (``uint16`` codes, 0 for ``first``).  ``last < first``: no codes (not finite, beyond
+        int32, or more than 65,536 integers)."""
         low, high = self._value_range()
         empty = np.empty((0, 0), np.uint16)
         if not (math.isfinite(low) and _INT32.min < low and high < _INT32.max):
             return empty, 0, -1
+        first, last = round(low), round(high)  # half to even, as cvRound
+        if first >= -32768 and last <= 32767:
+            codes = cv2.add(self.values, 0.0, dtype=cv2.CV_16S)
+            return np.asarray(codes, dtype=np.int16), first, last
         rounded = cv2.add(self.values, 0.0, dtype=cv2.CV_32S)
         first, last = (int(v) for v in cv2.minMaxLoc(rounded)[:2])
         if last - first >= display_lut.LUT16_SIZE:

@@ -176,3 +176,18 @@ def test_float_sigmoid_far_from_zero_takes_the_arithmetic_path() -> None:
     assert frame._sigmoid_by_table(window, False) is None
     assert_levels(frame.render(window, False), formula(pixels, 2000.0, 1.0, VoiFunction.SIGMOID),
                   False, "far")  # fmt: skip
+
+
+@pytest.mark.parametrize(("low", "high"), [(-3.0, 4.0), (-32768.4, 32767.4), (30000.5, 90000.0),
+                                           (-40000.0, 40000.0)])  # fmt: skip
+def test_float_voi_lut_over_every_kind_of_range(low: float, high: float) -> None:
+    """Rounded straight to int16, offset from the minimum via int32, or (more than 65,536
+    integers) through the reference path: the same C.11.2.1.1 levels each time."""
+    rng = np.random.default_rng(17)
+    pixels = rng.uniform(low, high, (120, 150)).astype(np.float32)
+    pixels[0, :4] = [low, high, np.float32(low) + 0.5, 2.5]
+    table = ((np.arange(4000) * 7919) % 65536).astype(np.uint16)
+    lut = VoiLut(int(low) + 17, table, 16)
+    frame = ScreenFrame(pixels)
+    for inverted in (False, True, False):
+        assert_levels(frame.render(lut, inverted), _lut_levels(pixels, lut), inverted, low)

@@ -279,7 +279,7 @@ def _text(ds: Any, keyword: str) -> str:
     into component groups before decoding (PS3.5 §6.2.1.2); see
     :func:`~cobbdesk.core.dicom.text.element_text`.
     """
-    raw = ds.get_item(keyword)
+    raw = ds.get_item(_tag(keyword))
     value = getattr(raw, "value", None)
     if isinstance(raw, RawDataElement) and isinstance(value, bytes) and _plain_ascii(value):
         return value.decode("ascii").strip(" \x00")
@@ -294,8 +294,19 @@ def _plain_ascii(value: bytes) -> bool:
     return value.isascii() and ESC not in value
 
 
+def _tag(keyword: str) -> BaseTag:
+    """The tag of a dictionary keyword (looked up once per keyword)."""
+    found = _TAGS.get(keyword)
+    if found is None:
+        found = _TAGS[keyword] = Tag(keyword)
+    return found
+
+
+_TAGS: dict[str, BaseTag] = {}
+
+
 def _dimension(ds: Any, keyword: str, tag: str) -> int | None:
-    raw = ds.get_item(keyword)
+    raw = ds.get_item(_tag(keyword))
     if raw is None:
         return None
     value = getattr(raw, "value", None)

@@ -75,46 +75,71 @@ def _join_text(texts: list[str]) -> str:
     return ";".join(parts)
 
 
-def _max(values: list[float]) -> float:
-    present = [v for v in values if not math.isnan(v)]
-    return max(present) if present else math.nan
+def group_means(values: Array, lo: Array, size: Array) -> Array:
+    """:func:`kahan_mean` of each group ``values[lo:lo + size]``, all groups at once."""
+    total, compensation = np.zeros(len(lo)), np.zeros(len(lo))
+    count = np.zeros(len(lo))
+    last = max(len(values) - 1, 0)
+    for j in range(int(size.max()) if len(size) else 0):
+        value = np.where(size > j, values[np.minimum(lo + j, last)], np.nan)
+        present = ~np.isnan(value)
+        with np.errstate(invalid="ignore"):
+            y = value - compensation
+            t = total + y
+            step = t - total - y
+        step = np.where(np.isnan(step), 0.0, step)  # an infinity: keep it, as pandas does
+        compensation = np.where(present, step, compensation)
+        total = np.where(present, t, total)
+        count += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _sum_present(values: list[float]) -> float:
-    present = [v for v in values if not math.isnan(v)]
-    return float(sum(present)) if present else math.nan
+def _merge_groups(columns: dict[str, Array], out: dict[str, Array], lo: Array, size: Array,
+                  rows: Array) -> None:  # fmt: skip
+    """Fill ``out[...][rows]`` for patients with several raters (their rows lo:lo + size)."""
+    for name in RATER_COLUMNS:
+        values = columns[name]
+        if name.endswith("_cobb"):
+            out[name][rows] = group_means(values, lo, size)
+        elif name in _NOTES:
+            out[name][rows] = [_join_text(values[a:a + n].tolist())
+                               for a, n in zip(lo.tolist(), size.tolist(), strict=True)]
+        else:  # snapped: the largest; region_mismatch: the sum (NaN when none present)
+            present = _segments(np.logical_or, ~np.isnan(values), lo, size)
+            if name.endswith("_snapped"):
+                merged = _segments(np.fmax, values, lo, size)
+            else:
+                merged = _segments(np.add, np.nan_to_num(values), lo, size)
+            out[name][rows] = np.where(present, merged, np.nan)
 
 
-def _merged(columns: dict[str, Array], lo: int, hi: int, name: str) -> Any:
-    """One value of column ``name`` for the rows ``lo:hi`` of one patient's visit."""
-    values = columns[name][lo:hi].tolist()
-    if name in _NOTES:
-        return _join_text(values)
-    if name.endswith("_cobb"):
-        return kahan_mean(values)
-    if name.endswith("_snapped"):
-        return _max(values)
-    return _sum_present(values)  # region_mismatch
+def _segments(ufunc: Any, values: Array, lo: Array, size: Array) -> Array:
+    """``ufunc`` reduced over each segment ``values[lo:lo + size]`` (segments in order)."""
+    padded = np.append(values, values[:1] if len(values) else [0])
+    bounds = np.empty(2 * len(lo), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = lo, lo + size
+    return ufunc.reduceat(padded, bounds)[0::2]  # type: ignore[no-any-return]
 
 
 def _mean_of_raters(table: Table, starts: list[int]) -> Table:
-    first = np.array(starts[:-1], dtype=np.int64)
-    raters = [
-        "+".join(sorted({r for r in table.rater[lo:hi] if r != ""}))
-        for lo, hi in itertools.pairwise(starts)
-    ]
+    bounds = np.array(starts, dtype=np.int64)
+    first, size = bounds[:-1], np.diff(bounds)
+    several = np.flatnonzero(size > 1)
+    raters = table.rater[first].copy()  # one rater (or none): that name
+    for k in several.tolist():
+        lo, hi = starts[k], starts[k + 1]
+        raters[k] = "+".join(sorted({r for r in table.rater[lo:hi] if r != ""}))
     events = {}
     for event in EVENTS:
         columns = table.events[event]
         out = {name: values[first] for name, values in columns.items()}
-        for k, (lo, hi) in enumerate(itertools.pairwise(starts)):
-            if hi - lo > 1:  # several raters: few patients, merged in Python
-                for name in RATER_COLUMNS:
-                    out[name][k] = _merged(columns, lo, hi, name)
+        if len(several):
+            _merge_groups(columns, out, first[several], size[several], several)
         for region in REGIONS:
             out[f"{region}_cobb"] = np.round(out[f"{region}_cobb"], MEAN_DECIMALS)
         events[event] = out
-    return Table(table.record_id[first], np.array(raters, dtype=object), events)
+    return Table(table.record_id[first], raters, events)
 
 
 def _one_rater(table: Table, starts: list[int], rater: str) -> Table:

@@ -72,11 +72,21 @@ def format_column(spec: ColumnSpec, values: Array) -> list[str]:
         whole = np.round(np.where(missing, 0.0, values)).astype(np.int64).tolist()
         texts = list(map(str, whole))
     else:
-        texts = list(map(float.__repr__, values.tolist()))
+        texts = _number_texts(values)
     if missing.any():
         for i in np.flatnonzero(missing).tolist():
             texts[i] = ""
     return texts
+
+
+def _number_texts(values: Array) -> list[str]:
+    """``repr`` of each float; each distinct value formatted once (labs and doses repeat)."""
+    negative_zero = bool(np.any((values == 0) & np.signbit(values)))  # unique() merges ±0
+    distinct, where = np.unique(values, return_inverse=True)
+    if negative_zero or len(distinct) * 2 > len(values):
+        return list(map(float.__repr__, values.tolist()))
+    texts = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)
+    return texts[where.reshape(-1)].tolist()  # type: ignore[no-any-return]
 
 
 def wide_text(table: Table, *, identified: bool = False, comment: str = "") -> str:

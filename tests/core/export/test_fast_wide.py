@@ -26,7 +26,7 @@ from cobbdesk.core.export.arrays import load_table
 from cobbdesk.core.export.columns import ColumnSpec
 from cobbdesk.core.export.fetch import Unsupported
 from cobbdesk.core.export.policy import SETTING_ADJUDICATOR, set_setting
-from cobbdesk.core.export.policy_arrays import kahan_mean
+from cobbdesk.core.export.policy_arrays import group_means, kahan_mean
 from cobbdesk.core.export.wide_csv import export_wide, format_column
 from cobbdesk.core.export.writers import export_study
 from cobbdesk.core.store import Study
@@ -140,6 +140,11 @@ def test_number_cells_as_pandas_writes_them() -> None:
     whole = np.array([3.0, math.nan, -2.0, 0.0])
     ints = format_column(ColumnSpec("n", "n", kind="integer"), whole)
     assert ints == ["3", "", "-2", "0"]
+    repeated = np.array([0.5, -0.0, 0.5, 0.0, 0.5, math.nan, 0.5, 0.5])  # formatted once each
+    assert format_column(ColumnSpec("r", "r"), repeated) == [
+        "0.5", "-0.0", "0.5", "0.0", "0.5", "", "0.5", "0.5"]  # fmt: skip
+    assert format_column(ColumnSpec("r", "r"), np.abs(repeated)) == [
+        "0.5", "0.0", "0.5", "0.0", "0.5", "", "0.5", "0.5"]  # fmt: skip
 
 
 def test_mean_is_pandas_compensated_mean() -> None:
@@ -153,3 +158,6 @@ def test_mean_is_pandas_compensated_mean() -> None:
     expected = frame.groupby("g")["v"].mean().to_numpy()
     got = np.array([kahan_mean(g.tolist()) for g in groups])
     np.testing.assert_array_equal(got, expected)
+    sizes = np.array([len(g) for g in groups])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    np.testing.assert_array_equal(group_means(np.concatenate(groups), starts, sizes), expected)

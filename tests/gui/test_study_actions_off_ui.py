@@ -265,11 +265,13 @@ def test_flags_refresh_keeps_expansion_selection_and_scroll(
     selected film stays selected, the scroll position stays (it was a model reset)."""
     session = window.session
     browser, model, tree = session.browser, session.browser.model, session.browser.tree
-    window.session.dock.resize(300, 160)  # type: ignore[union-attr]  # room for a few rows only
     film = film_index(qtbot, window, "cervical")
+    tree.setMaximumHeight(tree.header().height() + 3 * tree.sizeHintForRow(0))  # 3 rows show
     tree.setCurrentIndex(film)
+    qtbot.waitUntil(lambda: tree.verticalScrollBar().maximum() > 0)
     tree.verticalScrollBar().setValue(tree.verticalScrollBar().maximum())
     scroll = tree.verticalScrollBar().value()
+    assert scroll > 0
     (film_id,) = [film.internalPointer().item.id]
     assert model.film_flags.get(film_id) is None
     with other(where) as check:  # another rater moves the film to the lumbar region

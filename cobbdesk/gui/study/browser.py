@@ -34,6 +34,7 @@ from cobbdesk.gui.study.model import (
     _Node,
 )
 from cobbdesk.gui.study.model_async import Loader
+from cobbdesk.gui.study.view_state import Restorer, remember
 
 
 class StudyBrowser(QWidget):
@@ -47,6 +48,7 @@ class StudyBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = StudyModel(self)
+        self._restorer: Restorer | None = None  # puts expanded rows back after a refresh
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._controls())
@@ -111,7 +113,17 @@ class StudyBrowser(QWidget):
                  loader: Loader | None = None) -> None:  # fmt: skip
         """The flat patient list; each patient's visits and films load when shown (with a
         ``loader``: off the UI thread, see :mod:`~cobbdesk.gui.study.model_async`)."""
+        refill = self.model.rowCount() > 0  # the same study refreshed: keep what was open
+        state = None
+        if refill:
+            keep = self._restorer is not None and not self._restorer.done
+            state = self._restorer.state if keep else remember(self.tree, self.model)  # type: ignore[union-attr]
+        if self._restorer is not None:
+            self._restorer.stop()
+            self._restorer = None
         self.model.set_rows(rows, source, loader)
+        if state is not None:
+            self._restorer = Restorer(self.tree, self.model, state)
         self._update_summary()
 
     def set_completeness(self, complete: dict[int, bool]) -> None:
@@ -120,6 +132,9 @@ class StudyBrowser(QWidget):
         self._update_summary()
 
     def clear(self) -> None:
+        if self._restorer is not None:
+            self._restorer.stop()
+            self._restorer = None
         self.set_overview([])
         self.summary.setText("No study open. Study ▸ New study… or Open study…")
 

@@ -9,20 +9,17 @@ study ID (a pseudonym); names appear only when "Show identifiers" is ticked.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
-from cobbdesk.core.measure.formatting import day_text
-from cobbdesk.core.store import FilmRecord, PatientOverview, Region, VisitKind, VisitOverview
+from cobbdesk.core.store import FilmRecord, PatientOverview, VisitOverview
 from cobbdesk.core.store.overview import PatientRow, collector_paused
 from cobbdesk.gui.study.model_async import AsyncPatients, Loader
 from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tests import them here
-    _RANK,
     CHUNK,
     COL_CERVICAL,
     COL_ID,
@@ -55,6 +52,7 @@ from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tes
     region_status,
     visit_label,
 )
+from cobbdesk.gui.study.model_text import ModelTexts
 
 __all__ = [
     "CHUNK", "COLUMNS", "COL_CERVICAL", "COL_ID", "COL_LABS", "COL_LUMBAR", "COL_MISSING",
@@ -65,7 +63,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class StudyModel(AsyncPatients, QAbstractItemModel):
+class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
     """Patients (filtered) → visits → films, with completeness columns.
 
     Filled either with every :class:`PatientOverview` (:meth:`set_overview`) or lazily
@@ -99,12 +97,10 @@ class StudyModel(AsyncPatients, QAbstractItemModel):
         so expanded rows, the selection and the scroll position stay as they are."""
         old, self.film_flags = self.film_flags, flags
         changed = {k for k in old.keys() | flags.keys() if old.get(k) != flags.get(k)}
-        for node in self._rows[: self._shown] if changed else ():
-            for visit in node.children if node.built and node.loaded else ():
-                for film in visit.children if visit.built else ():
-                    if film.kind == FILM and film.item.id in changed:
-                        cell = self.createIndex(film.row, COL_MISSING, film)
-                        self.dataChanged.emit(cell, cell)
+        for film in _film_rows(self.shown_patients()) if changed else ():
+            if film.item.id in changed:
+                cell = self.createIndex(film.row, COL_MISSING, film)
+                self.dataChanged.emit(cell, cell)
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         """Every patient with its visits and films already loaded."""
@@ -189,6 +185,16 @@ class StudyModel(AsyncPatients, QAbstractItemModel):
         patient_id = self._source.patient_of(visit_id=visit_id, film_id=film_id)
         return self._by_id.get(patient_id) if patient_id is not None else None
 
+    def shown_patients(self) -> list[_Node]:
+        """The patient rows handed to the view."""
+        return self._rows[: self._shown]
+
+    def patient_row(self, patient_id: int) -> _Node | None:
+        """The patient's row when it is handed to the view (None: filtered out, not in the
+        chunks shown yet, or gone)."""
+        node = self._by_id.get(patient_id)
+        return node if node is not None and 0 <= node.row < self._shown else None
+
     def visit(self, visit_id: int) -> tuple[PatientOverview, VisitOverview] | None:
         node = self._patient_node(visit_id=visit_id)
         if node is None:
@@ -230,18 +236,18 @@ class StudyModel(AsyncPatients, QAbstractItemModel):
             self._changed(node)
 
     def replace_film(self, record: FilmRecord) -> None:
-        """After a relink: the film's new path (and a fresh existence check)."""
+        """After a relink: the film's new path (and a fresh existence check), in place."""
         node = self._patient_node(film_id=record.id, query=False)
         if node is None:
             return
         for vo in node.item.visits:
             for films in vo.films.values():
                 films[:] = [record if f.id == record.id else f for f in films]
-        for visit in node.children:
-            visit._children = None
+        for film in _film_rows([node]):  # in place: expanded rows and the selection stay
+            if film.item.id == record.id:
+                film._item = record
         self._exists.pop(record.id, None)
-        self.beginResetModel()  # film nodes were rebuilt
-        self.endResetModel()
+        self._changed(node)
 
     def _changed(self, node: _Node) -> None:
         if node.row < 0 or (node.parent is None and node.row >= self._shown):
@@ -332,100 +338,9 @@ class StudyModel(AsyncPatients, QAbstractItemModel):
             return Qt.AlignmentFlag.AlignCenter
         return None
 
-    # --- texts ------------------------------------------------------------------------------
-    def _text(self, node: _Node, column: int) -> str:
-        if node.kind == PATIENT and not node.loaded and node.source is None:
-            return self._unread_text(node, column)
-        if node.kind == NOTE:
-            return str(node.item) if column == COL_ID else ""
-        if node.kind == PATIENT:
-            return self._patient_text(node.item, column)
-        if node.kind == VISIT:
-            return self._visit_text(node, column)
-        return self._film_text(node, column)
 
-    def _unread_text(self, node: _Node, column: int) -> str:
-        """A patient row whose visits are being read off the UI thread."""
-        if column == COL_ID:
-            name = node.name if self.show_identifiers else ""
-            return f"{node.study_id}  ({name})" if name else node.study_id
-        if column == COL_VISIT:
-            return NOT_AVAILABLE.rstrip(" —") if node.failed else LOADING
-        return ""
-
-    def _patient_text(self, po: PatientOverview, column: int) -> str:
-        if column == COL_ID:
-            name = po.patient.name if self.show_identifiers and po.patient.name else ""
-            return f"{po.patient.study_id}  ({name})" if name else po.patient.study_id
-        if column == COL_VISIT:
-            return f"{len(po.visits)} visit{'s' * (len(po.visits) != 1)}"
-        if column in (COL_CERVICAL, COL_LUMBAR):
-            region = Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR
-            marks = [region_status(v, region) for v in po.visits] or [MISSING]
-            return min(marks, key=_RANK.__getitem__)
-        if column == COL_LABS:
-            return MEASURED if po.visits and all(v.labs for v in po.visits) else MISSING
-        return "; ".join(patient_gaps(po)) if not po.complete else "complete"
-
-    def _visit_text(self, node: _Node, column: int) -> str:
-        vo: VisitOverview = node.item
-        if column == COL_ID:
-            return visit_label(vo)
-        if column == COL_VISIT:
-            return self._visit_date(node)
-        if column in (COL_CERVICAL, COL_LUMBAR):
-            return region_status(vo, Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR)
-        if column == COL_LABS:
-            return MEASURED if vo.labs else MISSING
-        return ", ".join(vo.missing())
-
-    @staticmethod
-    def _visit_date(node: _Node) -> str:
-        visit = node.item.visit
-        if not visit.visit_date:
-            return "no date"
-        assert node.parent is not None
-        admission = next(
-            (
-                v.visit.visit_date
-                for v in node.parent.item.visits
-                if v.visit.kind is VisitKind.ADMISSION and v.visit.visit_date
-            ),
-            None,
-        )
-        if admission is None or visit.kind is VisitKind.ADMISSION:
-            return visit.visit_date  # type: ignore[no-any-return]
-        days = (date.fromisoformat(visit.visit_date) - date.fromisoformat(admission)).days
-        return f"{visit.visit_date}  ({day_text(days)})"
-
-    def _film_text(self, node: _Node, column: int) -> str:
-        film: FilmRecord = node.item
-        count = node.visit.measured.get(film.id, 0) if node.visit else 0
-        if column == COL_ID:
-            return f"{film.region.value.capitalize()} #{film.id}"
-        if column == COL_VISIT:
-            return film.study_date or ""
-        if column == (COL_CERVICAL if film.region is Region.CERVICAL else COL_LUMBAR):
-            return MEASURED if count else UNMEASURED
-        if column != COL_MISSING:
-            return ""
-        gaps = [] if self.file_exists(film) else ["file not found — double-click to relink"]
-        if film.region is Region.UNKNOWN:
-            gaps.append("region not set")
-        gaps += [f"\u26a0 {flag}" for flag in self.film_flags.get(film.id, [])]
-        return ", ".join(gaps + ([] if count else ["not measured"]))
-
-    def file_exists(self, film: FilmRecord) -> bool:
-        """Checked lazily (only for film rows that are shown) and cached."""
-        if film.id not in self._exists:
-            self._exists[film.id] = Path(film.path).is_file()
-        return self._exists[film.id]
-
-    def _tooltip(self, node: _Node, column: int) -> str | None:
-        text = self._text(node, column)
-        if text in STATUS_TIPS:
-            return f"{COLUMNS[column]}: {STATUS_TIPS[text]}"
-        if node.kind == FILM and column == COL_ID:
-            shown = node.item.path if self.show_identifiers else Path(node.item.path).suffix
-            return f"Double-click to open ({shown or 'file'})"
-        return text if column == COL_MISSING and text else None
+def _film_rows(patients: list[_Node]) -> Iterator[_Node]:
+    """The film rows built under ``patients`` (rows never expanded have none)."""
+    for node in patients:
+        for visit in node.children if node.built and node.loaded else ():
+            yield from (f for f in visit.children if f.kind == FILM) if visit.built else ()

@@ -1,0 +1,142 @@
+"""The study browser's texts and tooltips of each row and column (a mixin of
+:class:`~cobbdesk.gui.study.model.StudyModel`): patients by study ID (names only with "Show
+identifiers"), visits with their day after admission, films with what they still lack and
+their flags."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from cobbdesk.core.measure.formatting import day_text
+from cobbdesk.core.store import FilmRecord, PatientOverview, Region, VisitKind, VisitOverview
+from cobbdesk.gui.study.model_nodes import (
+    _RANK,
+    COL_CERVICAL,
+    COL_ID,
+    COL_LABS,
+    COL_LUMBAR,
+    COL_MISSING,
+    COL_VISIT,
+    COLUMNS,
+    FILM,
+    LOADING,
+    MEASURED,
+    MISSING,
+    NOT_AVAILABLE,
+    NOTE,
+    PATIENT,
+    STATUS_TIPS,
+    UNMEASURED,
+    VISIT,
+    _Node,
+    patient_gaps,
+    region_status,
+    visit_label,
+)
+
+
+class ModelTexts:
+    """Row texts for :class:`~cobbdesk.gui.study.model.StudyModel` (a mixin)."""
+
+    show_identifiers: bool
+    film_flags: dict[int, list[str]]
+    _exists: dict[int, bool]
+
+    # --- texts ------------------------------------------------------------------------------
+    def _text(self, node: _Node, column: int) -> str:
+        if node.kind == PATIENT and not node.loaded and node.source is None:
+            return self._unread_text(node, column)
+        if node.kind == NOTE:
+            return str(node.item) if column == COL_ID else ""
+        if node.kind == PATIENT:
+            return self._patient_text(node.item, column)
+        if node.kind == VISIT:
+            return self._visit_text(node, column)
+        return self._film_text(node, column)
+
+    def _unread_text(self, node: _Node, column: int) -> str:
+        """A patient row whose visits are being read off the UI thread."""
+        if column == COL_ID:
+            name = node.name if self.show_identifiers else ""
+            return f"{node.study_id}  ({name})" if name else node.study_id
+        if column == COL_VISIT:
+            return NOT_AVAILABLE.rstrip(" —") if node.failed else LOADING
+        return ""
+
+    def _patient_text(self, po: PatientOverview, column: int) -> str:
+        if column == COL_ID:
+            name = po.patient.name if self.show_identifiers and po.patient.name else ""
+            return f"{po.patient.study_id}  ({name})" if name else po.patient.study_id
+        if column == COL_VISIT:
+            return f"{len(po.visits)} visit{'s' * (len(po.visits) != 1)}"
+        if column in (COL_CERVICAL, COL_LUMBAR):
+            region = Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR
+            marks = [region_status(v, region) for v in po.visits] or [MISSING]
+            return min(marks, key=_RANK.__getitem__)
+        if column == COL_LABS:
+            return MEASURED if po.visits and all(v.labs for v in po.visits) else MISSING
+        return "; ".join(patient_gaps(po)) if not po.complete else "complete"
+
+    def _visit_text(self, node: _Node, column: int) -> str:
+        vo: VisitOverview = node.item
+        if column == COL_ID:
+            return visit_label(vo)
+        if column == COL_VISIT:
+            return self._visit_date(node)
+        if column in (COL_CERVICAL, COL_LUMBAR):
+            return region_status(vo, Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR)
+        if column == COL_LABS:
+            return MEASURED if vo.labs else MISSING
+        return ", ".join(vo.missing())
+
+    @staticmethod
+    def _visit_date(node: _Node) -> str:
+        visit = node.item.visit
+        if not visit.visit_date:
+            return "no date"
+        assert node.parent is not None
+        admission = next(
+            (
+                v.visit.visit_date
+                for v in node.parent.item.visits
+                if v.visit.kind is VisitKind.ADMISSION and v.visit.visit_date
+            ),
+            None,
+        )
+        if admission is None or visit.kind is VisitKind.ADMISSION:
+            return visit.visit_date  # type: ignore[no-any-return]
+        days = (date.fromisoformat(visit.visit_date) - date.fromisoformat(admission)).days
+        return f"{visit.visit_date}  ({day_text(days)})"
+
+    def _film_text(self, node: _Node, column: int) -> str:
+        film: FilmRecord = node.item
+        count = node.visit.measured.get(film.id, 0) if node.visit else 0
+        if column == COL_ID:
+            return f"{film.region.value.capitalize()} #{film.id}"
+        if column == COL_VISIT:
+            return film.study_date or ""
+        if column == (COL_CERVICAL if film.region is Region.CERVICAL else COL_LUMBAR):
+            return MEASURED if count else UNMEASURED
+        if column != COL_MISSING:
+            return ""
+        gaps = [] if self.file_exists(film) else ["file not found — double-click to relink"]
+        if film.region is Region.UNKNOWN:
+            gaps.append("region not set")
+        gaps += [f"\u26a0 {flag}" for flag in self.film_flags.get(film.id, [])]
+        return ", ".join(gaps + ([] if count else ["not measured"]))
+
+    def file_exists(self, film: FilmRecord) -> bool:
+        """Checked lazily (only for film rows that are shown) and cached."""
+        if film.id not in self._exists:
+            self._exists[film.id] = Path(film.path).is_file()
+        return self._exists[film.id]
+
+    def _tooltip(self, node: _Node, column: int) -> str | None:
+        text = self._text(node, column)
+        if text in STATUS_TIPS:
+            return f"{COLUMNS[column]}: {STATUS_TIPS[text]}"
+        if node.kind == FILM and column == COL_ID:
+            shown = node.item.path if self.show_identifiers else Path(node.item.path).suffix
+            return f"Double-click to open ({shown or 'file'})"
+        return text if column == COL_MISSING and text else None

@@ -2,7 +2,8 @@
 
 Each case runs one ``cobbdesk`` command in a fresh interpreter on a tiny study and lists the
 heavy modules in ``sys.modules`` afterwards.  The lists guard the lazy imports: a plain export
-loads neither scipy nor matplotlib nor Qt, ``inspect`` no database or table library, and a
+loads neither scipy nor matplotlib nor Qt, a wide export (with or without ``--stats-json``) no
+pandas (issue #17: its numpy path), ``inspect`` no database or table library, and a
 mistyped subcommand or ``--help`` nothing heavy at all.
 """
 
@@ -61,7 +62,10 @@ def loaded(folder: Path, args: list[str]) -> tuple[int, set[str]]:
 # (command, heavy modules it must NOT load)
 CASES = [
     (["export", "tiny.cobbdesk", "--format", "wide", "-o", "w.csv"],
-     {"scipy", "matplotlib", "PySide6", "cv2", "pydicom", "openpyxl", "pyreadstat"}),
+     {"scipy", "matplotlib", "PySide6", "cv2", "pydicom", "openpyxl", "pyreadstat", "pandas"}),
+    (["export", "tiny.cobbdesk", "--format", "wide", "-o", "w2.csv", "--stats-json", "w2.json"],
+     {"scipy.stats", "matplotlib", "PySide6", "cv2", "pydicom", "openpyxl", "pyreadstat",
+      "pandas"}),
     (["export", "tiny.cobbdesk", "--format", "long", "-o", "l.csv", "--stats-json", "s.json"],
      {"scipy.stats", "matplotlib", "PySide6", "cv2", "pydicom", "openpyxl", "pyreadstat"}),
     (["stats", "tiny.cobbdesk", "--json"], {"scipy.stats", "matplotlib", "PySide6", "cv2"}),
@@ -97,3 +101,33 @@ def test_statistics_compute_without_scipy_stats(folder: Path, tmp_path: Path) ->
     assert status == 0
     assert "scipy.special" in modules  # the statistics did run
     assert "scipy.stats" not in modules
+
+
+def test_wide_export_statistics_compute_without_pandas(folder: Path, tmp_path: Path) -> None:
+    """``export --format wide --stats-json`` on a study with pairs and two raters: the
+    statistics run (scipy.special) from numpy columns, with neither pandas nor scipy.stats."""
+    from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
+
+    path = tmp_path / "pairs.cobbdesk"
+    with Study.create(path, actor="test") as study:
+        for n in range(12):
+            pid = study.add_patient(f"S{n:03d}", birth_date="1970-01-01")
+            for kind, vas in (("admission", 3 + n % 5), ("month3", 2 + n % 3)):
+                visit = study.add_visit(pid, kind, visit_date="2026-01-10")
+                study.set_labs(visit, {"vas": float(vas), "crp": float(5 + (n * 7) % 11)})
+                film = study.add_film(visit, sop_instance_uid=f"1.2.{n}.{kind}",
+                                      path=f"/f/{n}{kind}.dcm", region="cervical")  # fmt: skip
+                for rater, tilt in (("A", 0.0), ("B", 4.0)):
+                    lower = EndplateLine((100.0, 400.0), (300.0, 420.0 + n + tilt + vas))
+                    study.save_measurement(film, CobbMeasurement(
+                        sop_instance_uid=f"1.2.{n}.{kind}", pixel_sha256="", template="C2-C7",
+                        upper=EndplateLine((100.0, 100.0), (300.0, 100.0)), lower=lower,
+                        spacing=(0.15, 0.15), spacing_source="PixelSpacing", rater=rater))
+    out = tmp_path / "w.csv"
+    status, modules = loaded(folder, ["export", str(path), "--format", "wide", "-o", str(out),
+                                      "--stats-json", str(tmp_path / "s.json")])  # fmt: skip
+    assert status == 0
+    data = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert data["wilcoxon"][0]["computable"] and data["icc"]  # the statistics did run
+    assert "scipy.special" in modules
+    assert not modules & {"pandas", "scipy.stats"}

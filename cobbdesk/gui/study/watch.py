@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.audit import stored_head
+from cobbdesk.gui.dispatch import UiDispatcher
 
 FILE_INTERVAL_MS = 5_000
 SERVER_INTERVAL_MS = 3_000
@@ -37,7 +38,6 @@ class StudyWatcher(QObject):
     changed = Signal()
     unreachable = Signal(str)
     reachable = Signal()  # again, after ``unreachable``
-    _result = Signal(object)
 
     def __init__(self, study: Study, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,23 +46,31 @@ class StudyWatcher(QObject):
         self._busy = False
         self._last: Any = None
         self.down = False  # the last read failed
-        self._result.connect(self._arrived)
+        self._dispatch = UiDispatcher(self)
         self.timer = QTimer(self)
         self.timer.setInterval(SERVER_INTERVAL_MS if study.server else FILE_INTERVAL_MS)
         self.timer.timeout.connect(self.poll)
 
     def start(self) -> None:
         self._busy = True  # the first read only records where the study stands
-        self._pool.submit(read_head, self.study).add_done_callback(self._result.emit)
+        self._read()
         self.timer.start()
 
     def poll(self) -> None:
         if self._busy:  # a slow server: never queue reads behind one another
             return
         self._busy = True
-        self._pool.submit(read_head, self.study).add_done_callback(self._result.emit)
+        self._read()
+
+    def _read(self) -> None:
+        """The head on the worker; its future comes back through the UI thread's dispatcher
+        (no Qt signal is emitted from the worker thread)."""
+        self._dispatch.expect()
+        future = self._pool.submit(read_head, self.study)
+        future.add_done_callback(lambda done: self._dispatch.post(self._arrived, done))
 
     def _arrived(self, future: Future[tuple[int, str] | None]) -> None:
+        self._dispatch.done()
         first, self._busy = self._last is None, False
         try:
             head = future.result()

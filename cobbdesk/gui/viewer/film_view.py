@@ -108,7 +108,8 @@ class FilmView(QGraphicsView):
         """Fill only what the film's image does not cover (it paints every pixel it covers)."""
         covered = None
         if self.item is not None:
-            covered = self.item.covered(painter.worldTransform(), self.devicePixelRatioF())
+            ratio = painter.device().devicePixelRatioF()
+            covered = self.item.covered(painter.worldTransform(), ratio)
         if covered is None or covered.isEmpty():
             super().drawBackground(painter, rect)
             return

@@ -89,7 +89,7 @@ class PhotoTargetDialog(QDialog):
     def _read_patients(self, study: Study) -> None:
         """The study IDs offered, read on a worker thread (the combo says "Loading
         patients…" meanwhile); a failure says so and leaves the box free for typing."""
-        from cobbdesk.gui.study.jobs import off_ui
+        from cobbdesk.gui.study.background import off_ui
 
         off_ui(self, lambda: [p.study_id for p in study.patients()], self._patients_arrived,
                self._patients_failed, study)  # fmt: skip

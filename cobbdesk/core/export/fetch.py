@@ -9,6 +9,7 @@ any other surprise raises :class:`Unsupported` and the caller falls back to the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -20,7 +21,9 @@ Kind = Literal["f", "i", "t"]
 or None (one str object per distinct value)."""
 _CHUNK_ROWS = 50_000
 """Rows fetched at a time (the driver's tuples of one chunk are alive at once, not all)."""
-_NUMBERS = {float, int, type(None)}
+_NUMBERS = {float, int, Decimal, type(None)}
+"""Python types of a number cell (PostgreSQL's ``numeric``, e.g. ``CASE … THEN 1.0``, is a
+Decimal: converted by ``float()`` as pandas' ``astype(float)`` does)."""
 _TEXTS = {str, type(None)}
 
 

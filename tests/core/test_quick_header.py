@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import struct
 from pathlib import Path
+from typing import Any
 
 import pydicom
 import pydicom.data
@@ -27,20 +28,19 @@ from tests.conftest import SHARED_DATA
 
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
     """(outcome as run, outcome through pydicom only, whether the fast path took the file)."""
-    head = scan.read_head(path)
-    took = (
-        not isinstance(head, OSError)
-        and head[128:132] == b"DICM"
-        and quick_header.quick_parse(
-            head, int(scan.LAST_NEEDED_TAG), scan.DEFER_SIZE, whole=len(head) < scan.HEAD_BYTES
-        )
-        is not None
-    )
-    fast = scan.read_header(path)
+    real, took = quick_header.quick_parse, []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = real(*args, **kwargs)
+        took.append(found is not None)
+        return found
+
     with monkeypatch.context() as patch:
+        patch.setattr(scan, "quick_parse", spy)
+        fast = scan.read_header(path)
         patch.setattr(scan, "quick_parse", lambda *_a, **_k: None)
         slow = scan.read_header(path)
-    return fast, slow, took
+    return fast, slow, any(took)
 
 
 def _code(value: str) -> Dataset:
@@ -162,6 +162,26 @@ def test_the_unusual_cases_are_declined(tmp_path: Path, monkeypatch: pytest.Monk
     assert cut is not None and cut[1] is False  # clean end at an element boundary
     # a kept (public) element longer than the deferral size
     assert quick_header.quick_parse(head, 0x00280034, 8, whole=False) is None
+
+
+def test_a_header_longer_than_the_first_read_is_walked_on_a_longer_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _film(tmp_path)
+    ds = pydicom.dcmread(path)
+    block = ds.private_block(0x0011, "LONG VENDOR", create=True)
+    for offset in range(200):  # 200 x 200 bytes of private values before the image module
+        block.add_new(offset, "LT", f"{offset:03d}" * 66)
+    ds.save_as(path, enforce_file_format=True)
+    assert path.stat().st_size > scan.HEAD_BYTES * 2
+    fast, slow, took = _both(path, monkeypatch)
+    assert took and isinstance(fast, scan.HeaderInfo) and fast == slow
+    head = path.read_bytes()[: scan.HEAD_BYTES]
+    last = int(scan.LAST_NEEDED_TAG)
+    assert quick_header.quick_parse(head, last, 4096, whole=False) is None  # nothing more
+    assert quick_header.quick_parse(head, last, 4096, False, more=lambda: None) is None
+    truncated = (path.read_bytes()[: scan.HEAD_BYTES * 2], True)  # the file ends too early
+    assert quick_header.quick_parse(head, last, 4096, False, more=lambda: truncated) is None
 
 
 def test_deep_nesting_is_declined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

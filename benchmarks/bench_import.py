@@ -242,6 +242,8 @@ def interleaved(
               + " ".join(f"{r:.2f}" for r in ratios)
               + f"), of medians {median(wall['import']) / median(wall[anchor]):.2f}"
               + ("   goal <= 1.3" if anchor == "plain" else ""))  # fmt: skip
+        print(f"  process CPU import / {anchor}: "
+              f"{median(cpu['import']) / median(cpu[anchor]):.2f} (medians)")  # fmt: skip
 
 
 def report(

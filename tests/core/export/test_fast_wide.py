@@ -31,7 +31,7 @@ from cobbdesk.core.export.wide_csv import export_wide, format_column
 from cobbdesk.core.export.writers import export_study
 from cobbdesk.core.store import Study
 
-from .varied_study import put_text_in_number_cell, write_varied_study
+from .varied_study import put_text_in_lab_cell, put_text_in_number_cell, write_varied_study
 
 POLICIES = (None, "mean", "each", "A", "B", "consensus")
 
@@ -102,6 +102,14 @@ def test_empty_study_same_bytes(tmp_path: Path) -> None:
     Study.create(tmp_path / "empty.cobbdesk", actor="test").close()
     reference, fast = both_ways(tmp_path / "empty.cobbdesk", tmp_path, "each", False, False)
     assert fast == reference
+
+
+def test_text_in_a_lab_cell_steps_aside(varied: Path, tmp_path: Path) -> None:
+    path = tmp_path / "edited.cobbdesk"
+    path.write_bytes(varied.read_bytes())
+    put_text_in_lab_cell(path)
+    with Study.open(path) as study, pytest.raises(Unsupported):
+        load_table(study)
 
 
 def test_text_in_a_number_cell_steps_aside(varied: Path, tmp_path: Path) -> None:

@@ -149,3 +149,10 @@ def put_text_in_number_cell(path: Path) -> None:
         assert first is not None
         conn.execute(text("UPDATE measurements SET upper_anterior_x = '12.5 px' WHERE id = :id"),
                      {"id": first.id})  # fmt: skip
+
+
+def put_text_in_lab_cell(path: Path) -> None:
+    """Edit one stored lab value into text (read by the export's background query)."""
+    with Study.open(path) as study, study.transaction() as conn:
+        conn.execute(text("UPDATE labs SET value_num = 'high' WHERE id = "
+                          "(SELECT min(id) FROM labs WHERE value_num IS NOT NULL)"))  # fmt: skip

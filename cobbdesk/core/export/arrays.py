@@ -84,11 +84,11 @@ def _visits(conn: Connection) -> Visits:
         .order_by(v.id)
     )
     cols = fetch(conn, query, {"id": "i", "patient_id": "i", "kind": "t", "visit_date": "t"})
-    chosen: dict[tuple[int, str], tuple[int, str | None]] = {}
     ids, patient_ids = cols["id"].tolist(), cols["patient_id"].tolist()
-    for visit_id, patient_id, kind, date in zip(ids, patient_ids, cols["kind"], cols["visit_date"],
-                                                strict=True):  # fmt: skip
-        chosen.setdefault((patient_id, kind), (visit_id, date))
+    keys = list(zip(patient_ids, cols["kind"], strict=True))
+    found = list(zip(ids, cols["visit_date"], strict=True))
+    # the lowest id of each (patient, kind) wins: assigned last when read backwards
+    chosen = dict(zip(reversed(keys), reversed(found), strict=True))
     patient_of = {vid: pid for (pid, _kind), (vid, _date) in chosen.items()}
     return Visits(chosen, patient_of)
 
@@ -110,10 +110,8 @@ def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
     texts = ("region", "rater", "template", "algorithm_version", "spacing_source")
     numbers = (*POINT_COLUMNS, *_SCALES, "angle_deg", "snapped")
     kinds: dict[str, Kind] = {"visit_id": "i", "film_id": "i"}
-    kinds.update({**dict.fromkeys(texts, "t"), **dict.fromkeys(numbers, "f")})
+    kinds.update({**dict.fromkeys(texts, "T"), **dict.fromkeys(numbers, "f")})
     rows = fetch(conn, query, kinds)
-    if any(v is None for name in texts for v in rows[name]):
-        raise Unsupported("a NULL in a NOT NULL text column")
     keep = np.fromiter((v in chosen.patient_of for v in rows["visit_id"].tolist()), bool,
                        len(rows["visit_id"]))  # fmt: skip
     rows = {name: values[keep] for name, values in rows.items()}
@@ -128,11 +126,18 @@ def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
 def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) -> Angles:
     """The most recent region-matching measurement per visit, region and rater, its angle
     recomputed from the points, its stale codes and plausibility flag."""
-    use = rows["matches"] & np.isin(rows["region"], REGIONS)
-    last: dict[tuple[int, str, str], int] = {}
-    for i in np.flatnonzero(use).tolist():
-        last[(int(rows["visit_id"][i]), rows["region"][i], rows["rater"][i])] = i
-    picked = np.array(sorted(last.values()), dtype=np.int64)
+    regions = set(REGIONS)
+    use = rows["matches"] & np.fromiter(map(regions.__contains__, rows["region"]), bool,
+                                        len(rows["region"]))  # fmt: skip
+    used = np.flatnonzero(use)
+    keys = zip(rows["visit_id"][used].tolist(), rows["region"][used], rows["rater"][used],
+               strict=True)  # fmt: skip
+    last = dict(zip(keys, used.tolist(), strict=True))  # the latest row of a key wins
+    rows_of_keys = np.fromiter(last.values(), np.int64, len(last))
+    order = np.argsort(rows_of_keys, kind="stable")
+    picked = rows_of_keys[order]  # oldest first, as the measurements were read
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
     part = {name: values[picked] for name, values in rows.items()}
     points = np.column_stack([part[n] for n in POINT_COLUMNS]) if len(picked) else np.empty((0, 8))
     spacing = np.column_stack([part[n] for n in _SCALES[:2]]).reshape(-1, 2)
@@ -151,8 +156,7 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
         "patient_id": part["patient_id"],
         "rater": part["rater"],
     }
-    position = {row: k for k, row in enumerate(picked.tolist())}
-    return Angles({key: position[row] for key, row in last.items()}, values)
+    return Angles(dict(zip(last, rank.tolist(), strict=True)), values)
 
 
 def _stale(
@@ -218,20 +222,17 @@ def _keys(
     """(record_id, rater, patient row) for every patient × rater, sorted; a patient nobody
     measured has one row with rater "" (raters of mismatching measurements count too)."""
     row_of = {pid: k for k, pid in enumerate(people["id"].tolist())}
-    raters: dict[int, set[str]] = {}
-    for pid, rater in zip(angles.values["patient_id"].tolist(), angles.values["rater"],
-                          strict=True):  # fmt: skip
-        raters.setdefault(pid, set()).add(rater)
     mismatched = ~measured["matches"]
-    for pid, rater in zip(measured["patient_id"][mismatched].tolist(),
-                          measured["rater"][mismatched], strict=True):  # fmt: skip
-        raters.setdefault(pid, set()).add(rater)
-    keys: list[tuple[str, str, int]] = []
-    for pid, row in row_of.items():
-        record_id = people["study_id"][row]
-        if record_id is None:
-            raise Unsupported("a patient without a study ID")
-        keys.extend((record_id, rater, row) for rater in raters.get(pid, {""}))
+    pairs = set(zip(angles.values["patient_id"].tolist(), angles.values["rater"], strict=True))
+    pairs.update(zip(measured["patient_id"][mismatched].tolist(),
+                     measured["rater"][mismatched], strict=True))  # fmt: skip
+    record_ids = people["study_id"].tolist()
+    if None in record_ids:
+        raise Unsupported("a patient without a study ID")
+    keys = [(record_ids[row_of[pid]], rater, row_of[pid]) for pid, rater in pairs if pid in row_of]
+    measured_patients = {pid for pid, _rater in pairs}
+    keys.extend((record_ids[row], "", row) for pid, row in row_of.items()
+                if pid not in measured_patients)  # fmt: skip
     keys.sort(key=lambda k: (k[0], k[1]))
     return keys
 

@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-Kind = Literal["f", "i", "t"]
+Kind = Literal["f", "i", "t", "T"]
 """``f``: float64 with NaN for NULL; ``i``: int64 (never NULL); ``t``: object array of str
-or None (one str object per distinct value)."""
+or None (one str object per distinct value); ``T``: as ``t``, never NULL."""
 _CHUNK_ROWS = 50_000
 """Rows fetched at a time (the driver's tuples of one chunk are alive at once, not all)."""
 _NUMBERS = {float, int, Decimal, type(None)}
@@ -56,11 +56,13 @@ def fetch(conn: Connection, query: Any, kinds: Mapping[str, Kind]) -> dict[str, 
 
 def _convert(values: tuple[Any, ...], kind: Kind, shared: dict[str, str]) -> npt.NDArray[Any]:
     types = set(map(type, values))
-    if kind == "t":
-        if not types <= _TEXTS:
-            raise Unsupported("a text column holds a number or a blob")
+    if kind in ("t", "T"):
+        if not types <= (_TEXTS if kind == "t" else {str}):
+            raise Unsupported("a text column holds a number, a blob or a NULL")
+        for text in set(values):  # one object per distinct text, across chunks too
+            shared.setdefault(text, text)
         out = np.empty(len(values), dtype=object)
-        out[:] = [shared.setdefault(v, v) if v is not None else None for v in values]
+        out[:] = list(map(shared.__getitem__, values))  # None maps to itself
         return out
     if not types <= _NUMBERS:
         raise Unsupported("a number column holds text or a blob")
@@ -74,4 +76,4 @@ def _convert(values: tuple[Any, ...], kind: Kind, shared: dict[str, str]) -> npt
 def _joined(chunks: list[npt.NDArray[Any]], kind: Kind) -> npt.NDArray[Any]:
     if chunks:
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    return np.empty(0, dtype={"f": np.float64, "i": np.int64, "t": object}[kind])
+    return np.empty(0, dtype={"f": np.float64, "i": np.int64}.get(kind, object))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -106,3 +108,55 @@ def test_a_readout_that_changes_while_hidden_comes_back(bar: StatusBar) -> None:
     bar.clearMessage()
     _settle()
     assert bar.cursor.isVisible() and _squeezed(bar) == []
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COBBDESK_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path
+
+
+def test_the_statistics_dialog_fits_its_screen(qtbot, config: Path) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.core.store import Study
+    from cobbdesk.gui.study.stats_dialog import StatsDialog
+    from tests.core.export.conftest import build_fixture_study
+
+    path = build_fixture_study(config / "fixture.cobbdesk")
+    with Study.open(path, actor="tester") as study:
+        dialog = StatsDialog(None, study)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        area = dialog.screen().availableGeometry()
+        # a title bar (~30 px) above it must stay on the screen too (760 px did not at 768)
+        assert dialog.height() + 30 <= area.height()
+        assert dialog.width() <= area.width()
+        qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
+        dialog.close()
+
+
+def test_the_pacs_result_headers_read_whole_before_a_search(qtbot, config: Path) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.gui.pacs.query_dialog import COLUMNS, QueryDialog
+
+    dialog = QueryDialog(SimpleNamespace(session=None), None)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show()
+    header = dialog.tree.header()
+    cut = [name for column, name in enumerate(COLUMNS)
+           if header.sectionSize(column) < header.sectionSizeHint(column)]  # fmt: skip
+    assert cut == []  # "Patient / study / series" was cut to "Patient / study /"
+    dialog.runner.shutdown()
+
+
+def test_the_sr_folder_reads_whole(qtbot, config: Path) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.gui.pacs.sr_dialog import SrExportDialog
+
+    study = SimpleNamespace(path=Path("/home/rater/studies/cervical-2026/cervical-2026.cobbdesk"))
+    dialog = SrExportDialog(study, SimpleNamespace(id=7), None)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show()
+    folder = dialog.folder
+    assert folder.text() == "/home/rater/studies/cervical-2026/cervical-2026-sr"
+    # the text area: the line edit less its frame and text margins (2 + 2 px each side)
+    assert folder.fontMetrics().horizontalAdvance(folder.text()) <= folder.width() - 8
+    assert folder.toolTip() == folder.text()
+    dialog.runner.shutdown()

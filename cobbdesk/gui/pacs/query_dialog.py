@@ -64,6 +64,8 @@ class QueryDialog(QDialog):
         layout.addLayout(self._search_form())
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(list(COLUMNS))
+        for column in range(len(COLUMNS)):  # every header reads whole before a search
+            self.tree.resizeColumnToContents(column)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         layout.addWidget(self.tree, 1)
         layout.addLayout(self._retrieve_row())
@@ -88,6 +90,7 @@ class QueryDialog(QDialog):
         dates = QHBoxLayout()
         for widget in (self.preset, self.date_from, QLabel("to"), self.date_to):
             dates.addWidget(widget)
+        dates.addStretch(1)  # "from … to …" together, not spread over the row
         self.modality = {m: QCheckBox(m, checked=m in ("CR", "DX")) for m in MODALITIES}
         mods = QHBoxLayout()
         for box in self.modality.values():

@@ -72,6 +72,11 @@ class SrExportDialog(QDialog):
         self.runner = Runner(self)
         self.setWindowTitle(f"Export film #{film.id} measurements as DICOM SR")
         self.folder = QLineEdit(str(Path(study.path).with_name(f"{Path(study.path).stem}-sr")))
+        self.folder.textChanged.connect(self.folder.setToolTip)  # a long path: whole in the tip
+        self.folder.setToolTip(self.folder.text())
+        em = self.folder.fontMetrics().horizontalAdvance("M")
+        path_width = self.folder.fontMetrics().horizontalAdvance(self.folder.text()) + em
+        self.folder.setMinimumWidth(min(path_width, 50 * em))  # the folder reads whole
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.reason = QLineEdit()

@@ -16,6 +16,7 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -54,6 +55,17 @@ if TYPE_CHECKING:
 COMPUTING = "Computing the statistics…"
 
 
+def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
+    """Resize ``dialog`` to ``width`` × ``height`` (logical px), at most 95 % × 85 % of its
+    screen's available area: on a 1366×768 laptop the title bar and the buttons stay on
+    screen (the report scrolls instead)."""
+    screen = dialog.screen() or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry() if screen is not None else None
+    if area is not None and area.width() > 0:
+        width, height = min(width, int(area.width() * 0.95)), min(height, int(area.height() * 0.85))
+    dialog.resize(width, height)
+
+
 def summary_lines(analysis: StudyAnalysis) -> list[str]:
     """The dialog's text: policy, then the Wilcoxon result of each angle and lab."""
     lines = [f"{analysis.n_patients} patients; {analysis.policy_note}", ""]
@@ -82,7 +94,7 @@ class StatsDialog(QDialog):
         cleanup = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self.finished.connect(lambda _code: cleanup())
         self.setWindowTitle("Statistics")
-        self.resize(980, 760)
+        fit_to_screen(self, 980, 760)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.raters = QComboBox()

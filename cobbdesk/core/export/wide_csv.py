@@ -10,6 +10,7 @@ pandas path for anything :mod:`~cobbdesk.core.export.arrays` does not reproduce.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +90,26 @@ def _number_texts(values: Array) -> list[str]:
     return texts[where.reshape(-1)].tolist()  # type: ignore[no-any-return]
 
 
-def wide_text(table: Table, *, identified: bool = False, comment: str = "") -> str:
-    """The wide CSV document (without BOM): optional ``#`` comment line, header, rows."""
+_CHUNK_ROWS = 20_000
+"""Rows formatted at a time: the text of one chunk is alive at once, not the whole file's."""
+
+
+def wide_lines(table: Table, *, identified: bool = False, comment: str = "") -> Iterator[str]:
+    """The wide CSV document (without BOM) in pieces: optional ``#`` comment line and the
+    header, then the rows ``_CHUNK_ROWS`` at a time (each piece ends with a line break)."""
     columns = wide_columns(identified)
     values = wide_values(table, identified=identified)
-    fields = [format_column(spec, values[spec.name]) for spec in columns]
     head = comment + "\n" if comment else ""
-    lines = [",".join(spec.name for spec in columns), *map(",".join, zip(*fields, strict=True))]
-    return head + "\n".join(lines) + "\n"
+    yield head + ",".join(spec.name for spec in columns) + "\n"
+    for start in range(0, len(table), _CHUNK_ROWS):
+        part = slice(start, start + _CHUNK_ROWS)
+        fields = [format_column(spec, values[spec.name][part]) for spec in columns]
+        yield "\n".join(map(",".join, zip(*fields, strict=True))) + "\n"
+
+
+def wide_text(table: Table, *, identified: bool = False, comment: str = "") -> str:
+    """The whole wide CSV document (without BOM) as one text."""
+    return "".join(wide_lines(table, identified=identified, comment=comment))
 
 
 def write_wide(
@@ -104,9 +117,9 @@ def write_wide(
 ) -> int:
     """Write the wide CSV (UTF-8 with BOM) of ``table`` to ``path``; returns the row count."""
     comment = CONVENTION_COMMENT if convention_comment else ""
-    text = wide_text(table, identified=identified, comment=comment)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(BOM + text)
+        handle.write(BOM)
+        handle.writelines(wide_lines(table, identified=identified, comment=comment))
     return len(table)
 
 

@@ -182,3 +182,13 @@ def test_server_study_same_bytes(varied: Path, tmp_path: Path, pg_url: str) -> N
         assert fast == reference
     file_reference, _ = both_ways(varied, tmp_path, "each", True, comment=False)
     assert fast == file_reference  # the server's copy exports as the file does
+
+
+def test_rows_written_in_chunks_same_bytes(
+    varied: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cobbdesk.core.export import wide_csv
+
+    monkeypatch.setattr(wide_csv, "_CHUNK_ROWS", 7)  # many chunks, the last one short
+    reference, fast = both_ways(varied, tmp_path, "each", True, comment=True)
+    assert fast == reference

@@ -33,6 +33,8 @@ class WelcomeDialog(QDialog):
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(intro)
+        layout.addStretch(1)  # spare height under the text, not around it
+        self.intro = intro
         for text, slot in (
             ("Open the demo study (12 synthetic patients)", lambda: start_demo(window)),
             ("Open a study…", window.session.open_study_dialog),

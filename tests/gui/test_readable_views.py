@@ -160,3 +160,37 @@ def test_the_sr_folder_reads_whole(qtbot, config: Path) -> None:  # type: ignore
     assert folder.fontMetrics().horizontalAdvance(folder.text()) <= folder.width() - 8
     assert folder.toolTip() == folder.text()
     dialog.runner.shutdown()
+
+
+def test_the_welcome_text_has_no_empty_band_around_it(qtbot, config: Path) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.gui.main_window import MainWindow
+    from cobbdesk.gui.welcome import WelcomeDialog
+    from cobbdesk.gui.workers import FilmLoader
+
+    window = MainWindow(rater="tester", loader=FilmLoader(isolated=False))
+    window.confirm_close = False
+    qtbot.addWidget(window)
+    dialog = WelcomeDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    _settle()
+    intro = dialog.intro
+    # the label is as tall as its text: the spare height is not split above and below it
+    assert intro.height() <= intro.heightForWidth(intro.width()) + 2
+    dialog.close()
+
+
+def test_the_export_raters_help_sits_under_the_raters_choice(qtbot, config: Path) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.core.store import Study
+    from cobbdesk.gui.study.export_dialog import ExportDialog
+    from tests.core.export.conftest import build_fixture_study
+
+    path = build_fixture_study(config / "fixture.cobbdesk")
+    with Study.open(path, actor="tester") as study:
+        dialog = ExportDialog(None, study)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: not dialog.loading, timeout=30_000)
+        help_y, raters_y = dialog.raters_help.y(), dialog.raters.y()
+        assert raters_y < help_y < dialog.identified.y()  # was above "Format", out of context
+        dialog.close()

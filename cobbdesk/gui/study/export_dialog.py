@@ -124,7 +124,7 @@ class ExportDialog(QDialog):
             "adjudicator; a name: that rater only."
         )
         intro.setWordWrap(True)
-        layout.addWidget(intro)
+        self.raters_help = intro  # under the Raters choice it explains
         form = QFormLayout()
         self.format = QComboBox()
         self.format.addItems(list(FORMATS))
@@ -139,6 +139,7 @@ class ExportDialog(QDialog):
         self.reason = QLineEdit()
         form.addRow("Format", self.format)
         form.addRow("Raters", self.raters)
+        form.addRow("", intro)
         form.addRow("", self.identified)
         form.addRow("Reason (audit trail)", self.reason)
         layout.addLayout(form)

@@ -131,6 +131,11 @@ def test_the_statistics_dialog_fits_its_screen(qtbot, config: Path) -> None:  # 
         assert dialog.height() + 30 <= area.height()
         assert dialog.width() <= area.width()
         qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
+        _settle()
+        text = dialog.text  # the summary: whole lines, none cut in half at its bottom edge
+        shown = text.viewport().height() - 2 * text.document().documentMargin()
+        assert shown % text.fontMetrics().lineSpacing() == 0
+        assert shown // text.fontMetrics().lineSpacing() >= 6
         dialog.close()
 
 
@@ -144,6 +149,7 @@ def test_the_pacs_result_headers_read_whole_before_a_search(qtbot, config: Path)
     cut = [name for column, name in enumerate(COLUMNS)
            if header.sectionSize(column) < header.sectionSizeHint(column)]  # fmt: skip
     assert cut == []  # "Patient / study / series" was cut to "Patient / study /"
+    assert not dialog.progress.isVisible()  # an empty bar looked like a text field
     dialog.runner.shutdown()
 
 

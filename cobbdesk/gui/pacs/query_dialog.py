@@ -117,11 +117,13 @@ class QueryDialog(QDialog):
         self.retrieve_button.clicked.connect(self.retrieve)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m film(s)")
+        self.progress.hide()  # an empty bar reads as a text field: shown once retrieving
         self.cancel_button = QPushButton("Cancel", enabled=False)
         self.cancel_button.clicked.connect(self.runner.cancel)
         for widget in (QLabel("Retrieve with"), self.method, self.retrieve_button,
                        self.progress, self.cancel_button):  # fmt: skip
-            row.addWidget(widget)
+            row.addWidget(widget, 1 if widget is self.progress else 0)
+        row.insertStretch(3, 1)  # while the bar is hidden, Cancel stays on the right
         return row
 
     def _preset_changed(self, preset: str) -> None:
@@ -219,6 +221,7 @@ class QueryDialog(QDialog):
         target, how = self.node.target(), "move" if self.method.currentIndex() else "get"
         port = self.node.own_port.value()
         self.progress.setRange(0, 0)
+        self.progress.show()
         self._busy(True, f"Retrieving {len(queries)} study(ies)…")
         self.runner.run(
             lambda progress, cancel: tasks.retrieve_all(study, target, queries, how=how,

@@ -66,6 +66,17 @@ def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
     dialog.resize(width, height)
 
 
+SUMMARY_LINES = 8
+"""Lines of the summary shown without scrolling (whole lines: none is cut in half)."""
+
+
+def whole_lines_height(edit: QPlainTextEdit, lines: int) -> int:
+    """Height (px) of ``edit`` showing exactly ``lines`` lines: its frame, the document's
+    margin above and below, and ``lines`` line spacings of its font."""
+    margin = edit.document().documentMargin()
+    return int(2 * edit.frameWidth() + 2 * margin + lines * edit.fontMetrics().lineSpacing())
+
+
 def summary_lines(analysis: StudyAnalysis) -> list[str]:
     """The dialog's text: policy, then the Wilcoxon result of each angle and lab."""
     lines = [f"{analysis.n_patients} patients; {analysis.policy_note}", ""]
@@ -108,7 +119,7 @@ class StatsDialog(QDialog):
         layout.addLayout(form)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setMaximumHeight(120)
+        self.text.setMaximumHeight(whole_lines_height(self.text, SUMMARY_LINES))
         layout.addWidget(self.text)
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from cobbdesk import __version__
+from cobbdesk.core.store import pg_copy
 from cobbdesk.core.store.schema import audit, meta
 
 HEAD_KEY = "audit_head"
@@ -256,10 +257,16 @@ def insert_rows(
     else:  # another column order: reordered per row
         picks = [source.index(n) for n in order]
         rows = [tuple((r + extra)[i] for i in picks) for r in rows]
+    sql = str(compiled)
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(str(compiled), rows)
-    else:
-        _insert_multirow(conn, str(compiled), rows)
+        conn.exec_driver_sql(sql, rows)
+    elif not (conn.dialect.driver == "pg8000" and pg_copy.copy_rows(conn, _target(sql), rows)):
+        _insert_multirow(conn, sql, rows)
+
+
+def _target(sql: str) -> str:
+    """``table (columns…)`` of an ``INSERT INTO table (columns…) VALUES …`` statement."""
+    return sql.partition("INSERT INTO ")[2].partition(" VALUES ")[0]
 
 
 #: Bind parameters per statement of :func:`_insert_multirow` (PostgreSQL's protocol: < 32768).

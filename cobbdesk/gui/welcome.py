@@ -33,6 +33,7 @@ class WelcomeDialog(QDialog):
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(intro)
+        layout.addSpacing(self.fontMetrics().height())  # a line between text and buttons
         layout.addStretch(1)  # spare height under the text, not around it
         self.intro = intro
         for text, slot in (
@@ -44,7 +45,8 @@ class WelcomeDialog(QDialog):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, s=slot: self._choose(s))
             layout.addWidget(button)
-        self.resize(520, 360)
+        height = self.layout().totalHeightForWidth(520)  # as tall as its text and buttons
+        self.resize(520, height if height > 0 else 360)
 
     def _choose(self, action: object) -> None:
         self.accept()

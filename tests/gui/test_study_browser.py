@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -192,7 +191,7 @@ def test_screenshot(browser: StudyBrowser, qtbot) -> None:  # type: ignore[no-un
     assert browser.grab().save(str(SHOTS / "study_browser.png"))
 
 
-def test_large_study_fills_fast(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_large_study_fills_every_patient(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import insert
 
     from cobbdesk.core.store.schema import films, patients, visits
@@ -228,8 +227,10 @@ def test_large_study_fills_fast(qtbot, tmp_path: Path) -> None:  # type: ignore[
             )
         widget = StudyBrowser()
         qtbot.addWidget(widget)
-        start = time.perf_counter()
         widget.set_overview(study.overview())
-        elapsed = time.perf_counter() - start
-    assert widget.model.rowCount() == n
-    assert elapsed < 1.0
+    # every patient, in study-ID order (no timing here: benchmarks/bench_study_browser.py
+    # measures the fill; tests/gui/test_study_browser_chunks.py the lazy hand-over)
+    model = widget.model
+    assert model.rowCount() == n
+    first, last = model.index(0, 0), model.index(n - 1, 0)
+    assert (model.data(first), model.data(last)) == ("P00001", f"P{n:05d}")

@@ -200,3 +200,33 @@ def test_the_export_raters_help_sits_under_the_raters_choice(qtbot, config: Path
         help_y, raters_y = dialog.raters_help.y(), dialog.raters.y()
         assert raters_y < help_y < dialog.identified.y()  # was above "Format", out of context
         dialog.close()
+
+
+def test_an_uncalibrated_flagged_angle_leaves_room_for_the_rater(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from cobbdesk.core.measure.measurement import Template
+    from cobbdesk.gui.viewer.measure_panel import MeasurePanel
+
+    panel = MeasurePanel("dr_a")
+    qtbot.addWidget(panel)
+    panel.resize(270, 600)  # the Measurements dock at 1366x768 (1366 // 5)
+    panel.show()
+    rows = [(Template.C2_C7, -12.34, None, "dr_a"), (Template.L1_S1, 45.6, (0.1, 0.1), "dr_b")]
+    found = {str(i): SimpleNamespace(id=str(i), template=t, angle=a, spacing=s, rater=r)
+             for i, (t, a, s, r) in enumerate(rows)}  # fmt: skip
+    panel.controller = SimpleNamespace(  # type: ignore[assignment]
+        measurements=found, selected_id=None,
+        session=SimpleNamespace(flag=lambda m: "implausible" if m.angle < 0 else None),
+    )  # fmt: skip
+    panel.refresh()
+    _settle()
+    table, header = panel.table, panel.table.horizontalHeader()
+    assert "uncalibrated" in table.item(0, 1).toolTip()  # the whole angle text
+    widths = [header.sectionSize(column) for column in range(3)]
+    assert sum(widths) <= table.viewport().width()  # every column on screen, "Rater" too
+    assert not table.horizontalScrollBar().isVisible()
+    metrics = table.fontMetrics()
+    for row in range(table.rowCount()):
+        for column in (0, 1):  # levels and angle read whole; a long rater name elides (tip)
+            lines = table.item(row, column).text().splitlines()
+            assert max(metrics.horizontalAdvance(line) for line in lines) <= widths[column]
+    assert header.sectionSize(2) >= header.sectionSizeHint(2)  # the "Rater" header

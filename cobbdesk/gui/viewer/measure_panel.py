@@ -123,15 +123,18 @@ class MeasurePanel(QWidget):
             angle = angle_text(m.angle, calibrated=m.spacing is not None)
             flag = self.controller.session.flag(m)
             angle += "  \u26a0" if flag else ""
-            for column, text in enumerate((levels, angle, m.rater)):
+            for column, text in enumerate((levels, cell_lines(angle), m.rater)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, m.id)
+                cell.setToolTip(angle if column == 1 else text)  # an elided rater reads whole
                 if flag:
                     cell.setForeground(QColor(FLAG_COLOUR))
-                    cell.setToolTip(f"Saved, but flagged: {flag}. Check the endplates.")
+                    cell.setToolTip(f"{cell.toolTip()}\nSaved, but flagged: {flag}. "
+                                    "Check the endplates.")  # fmt: skip
                 self.table.setItem(row, column, cell)
             if m.id == self.controller.selected_id:
                 self.table.selectRow(row)
+        self.table.resizeRowsToContents()  # a two-line angle gets its two lines
         if self.controller.selected_id is None:
             self.table.clearSelection()
         selected = self.controller.measurements.get(self.controller.selected_id or "")
@@ -146,6 +149,14 @@ class MeasurePanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if self.controller is not None and rows:
             self.controller.select(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+
+
+def cell_lines(angle: str) -> str:
+    """The angle as the table shows it: the note in brackets on a second line
+    (``"−12.3° kyphosis\n(px, uncalibrated)"``), so that the Angle column stays narrow
+    enough for the Rater column beside it in the default dock (the text is otherwise
+    :func:`~cobbdesk.core.measure.formatting.angle_text`'s, unchanged)."""
+    return angle.replace(" (", "\n(", 1)
 
 
 def _flag_label() -> QLabel:
@@ -170,5 +181,5 @@ def _table() -> QTableWidget:
     header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
     header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("Rater") + 16)
     table.verticalHeader().hide()
-    table.setWordWrap(False)
+    table.setWordWrap(False)  # lines break only where cell_lines puts them
     return table

@@ -230,3 +230,52 @@ def test_an_uncalibrated_flagged_angle_leaves_room_for_the_rater(qtbot) -> None:
             lines = table.item(row, column).text().splitlines()
             assert max(metrics.horizontalAdvance(line) for line in lines) <= widths[column]
     assert header.sectionSize(2) >= header.sectionSizeHint(2)  # the "Rater" header
+
+
+SCALED = """
+import json, sys
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+app = QApplication([])
+from cobbdesk.core.store.outbox import OutboxState, Phase
+from cobbdesk.gui.study.saving import SaveStatus
+from cobbdesk.gui.viewer.status import StatusBar
+window, bar, saving = QMainWindow(), StatusBar(), SaveStatus()
+bar.addPermanentWidget(saving)
+saving.show_state(OutboxState(Phase.WAITING, pending=3, headline="Server unreachable"))
+window.setStatusBar(bar)
+window.setCentralWidget(QWidget())
+window.resize(1366, 768)
+window.show()
+bar.spacing.setText(sys.argv[1])
+bar.cursor.setText(sys.argv[2])
+bar.window_level.setText(sys.argv[3])
+bar.showMessage(sys.argv[4])
+for _ in range(5):
+    app.processEvents()
+shown = [w for w in bar._permanent if w.isVisible()]
+message = bar.fontMetrics().horizontalAdvance(bar.currentMessage())
+squeezed = [w.text() for w in shown if hasattr(w, "text") and w.width() < w.sizeHint().width()]
+room = min(w.x() for w in shown) - 10  # the message is drawn from x 6 to 4 px before them
+print(json.dumps({"ratio": window.devicePixelRatio(), "message": message, "room": room,
+                  "squeezed": squeezed}))
+"""
+
+
+def test_the_status_bar_reads_whole_at_200_percent(tmp_path: Path) -> None:
+    """QT_SCALE_FACTOR=2 on a 2732x1536 screen (1366x768 logical), in a fresh process."""
+    import json
+    import subprocess
+    import sys
+
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "S", "x": 0, "y": 0, "width": 2732,
+                                               "height": 1536, "logicalDpi": 96,
+                                               "logicalBpi": 96, "dpr": 1}]}))  # fmt: skip
+    platform = f"offscreen:configfile={screen}"
+    env = {**os.environ, "QT_SCALE_FACTOR": "2", "QT_QPA_PLATFORM": platform}
+    args = [sys.executable, "-c", SCALED, SPACING, CURSOR, WINDOW, CALIBRATE_PROMPT]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["ratio"] == 2.0
+    assert seen["message"] <= seen["room"]
+    assert seen["squeezed"] == []

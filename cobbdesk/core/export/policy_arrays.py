@@ -46,8 +46,8 @@ def kahan_mean(values: list[float]) -> float:
     """The mean of the non-NaN ``values`` with pandas' compensated summation (groupby mean);
     NaN when none.
 
-    >>> kahan_mean([0.1, 0.2, float("nan"), 0.3]), kahan_mean([float("nan")])
-    (0.2, nan)
+    >>> kahan_mean([1.5, 2.5, float("nan"), 3.5]), kahan_mean([float("nan")])
+    (2.5, nan)
     """
     total = compensation = 0.0
     count = 0

@@ -133,7 +133,7 @@ def test_the_statistics_dialog_fits_its_screen(qtbot, config: Path) -> None:  # 
         qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
         _settle()
         text = dialog.text  # the summary: whole lines, none cut in half at its bottom edge
-        shown = text.viewport().height() - 2 * text.document().documentMargin()
+        shown = text.viewport().height() - text.document().documentMargin()  # top margin
         assert shown % text.fontMetrics().lineSpacing() == 0
         assert shown // text.fontMetrics().lineSpacing() >= 6
         dialog.close()

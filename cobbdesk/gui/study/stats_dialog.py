@@ -72,9 +72,11 @@ SUMMARY_LINES = 8
 
 def whole_lines_height(edit: QPlainTextEdit, lines: int) -> int:
     """Height (px) of ``edit`` showing exactly ``lines`` lines: its frame, the document's
-    margin above and below, and ``lines`` line spacings of its font."""
+    top margin and ``lines`` line spacings of its font (the bottom margin lies after the
+    last line of the document, not at the viewport's edge: counted, it showed the top of
+    the next line)."""
     margin = edit.document().documentMargin()
-    return int(2 * edit.frameWidth() + 2 * margin + lines * edit.fontMetrics().lineSpacing())
+    return int(2 * edit.frameWidth() + margin + lines * edit.fontMetrics().lineSpacing())
 
 
 def summary_lines(analysis: StudyAnalysis) -> list[str]:

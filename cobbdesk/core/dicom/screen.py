@@ -22,7 +22,7 @@ Qt drew an unsmoothed image; Qt's turned drawing put such ties the other way alo
 
 Sampling: with at least one film pixel per device pixel (zoom >= 1) the nearest pixel, as Qt
 drew an unsmoothed image; below 1:1 bilinear (OpenCV ``warpAffine``, weights in 1/32 pixel,
-integer data rounded) in the pyramid level the zoom needs
+integer data rounded; ``int16`` through the ``uint16`` path) in the pyramid level the zoom needs
 (:func:`cobbdesk.core.viewing.level_for_scale`: between 1 and 2 level pixels per device
 pixel), as Qt's smooth transform drew it.  The VOI is applied after sampling, as it already
 was to the pyramid's averaged levels.  At exactly 1:1 the samples are a slice of the film, so
@@ -124,8 +124,26 @@ def sample(
     y1 = min(level.shape[0], math.ceil(corners[1].max()) + _MARGIN + 1)
     m[:, 2] -= (x0, y0)
     tile = level[y0:y1, x0:x1]
+    if tile.dtype == np.int16:
+        return _bilinear_int16(tile, m, size)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return np.asarray(cv2.warpAffine(tile, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE))
+
+
+def _bilinear_int16(
+    tile: npt.NDArray[np.int16], m: npt.NDArray[np.float64], size: tuple[int, int]
+) -> npt.NDArray[np.int16]:
+    """Bilinear ``int16`` samples through OpenCV's ``uint16`` path: ``v + 32768`` (the sign bit
+    flipped) is sampled, then 32,768 taken off again (the sign bit flipped back).  The weights
+    (fixed point, summing to 2**15) carry a constant through unchanged, so this is the ``uint16``
+    sampling of the values themselves: rounded to nearest, where OpenCV's own ``int16`` path
+    was measured up to 2 off and 2–3 × slower."""
+    flip = np.uint16(0x8000)
+    shifted = np.bitwise_xor(tile.view(np.uint16), flip)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    out = cv2.warpAffine(shifted, m, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    np.bitwise_xor(out, flip, out=out)
+    return np.asarray(out).view(np.int16)
 
 
 def _axes(m: npt.NDArray[np.float64], size: tuple[int, int]) -> tuple[bool, list[Any]]:

@@ -111,3 +111,26 @@ def test_padding_is_background_where_at_least_half_is_padding() -> None:
     mask = background_mask(levels[0], (60, 40), to_device, rect)
     assert mask is not None and mask[:, :15].all() and not mask[:, 15:].any()
     assert background_mask(None, (60, 40), to_device, rect) is None
+
+
+@pytest.mark.parametrize("zoom", [0.9, 0.37, 0.11])
+def test_zoomed_out_int16_samples_as_uint16_do(zoom: float) -> None:
+    """Signed data (a ramp through 0, value = column − 1500) sample exactly as the same ramp
+    shifted to unsigned (column) does, 1500 lower: bilinear, rounded to nearest (OpenCV's own
+    int16 bilinear path was up to 2 off); and each is within its rounding (the level's 1/2,
+    the sample's 1/2, 1/32 level pixel of position) of the ramp at the centre's image x."""
+    columns, rows = 3000, 600
+    column = np.tile(np.arange(columns, dtype=np.int32), (rows, 1))
+    signed, unsigned = pyramid((column - 1500).astype(np.int16)), pyramid(column.astype(np.uint16))
+    to_device = (zoom, 0, 0, zoom, 3.3, -7.9)
+    rect = device_rect(to_device, (columns, rows), (0, 0, 640, 200))
+    assert rect is not None
+    k = level_for_scale(zoom_of(to_device), len(signed))
+    got = sample(signed[k], (columns, rows), to_device, rect)
+    assert got.dtype == np.int16
+    shifted = sample(unsigned[k], (columns, rows), to_device, rect).astype(np.int64) - 1500
+    assert np.array_equal(got.astype(np.int64), shifted)
+    x = (np.arange(rect[0], rect[2]) + 0.5 - to_device[4]) / zoom
+    first, last = (2**k - 1) / 2, columns - 1 - (2**k - 1) / 2
+    expected = np.clip(x, first, last) - 1500
+    assert np.abs(got - expected[None, :]).max() <= 1 + 2**k / 32 + 1e-3

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine, select
 from cobbdesk.core.errors import GeometryError
 from cobbdesk.core.measure.geometry import cobb_angle
 from cobbdesk.core.measure.measurement import ALGORITHM_VERSION
+from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.records import template_region
 from cobbdesk.core.store.schema import calibrations, films, measurements, patients, visits
 
@@ -237,7 +238,8 @@ def _live_measurements(conn: Connection) -> list[Mapping[str, Any]]:
         .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
         .order_by(patients.c.study_id, f.sop_instance_uid, m.created_utc, m.id)
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+    found = [dict(row) for row in conn.execute(query).mappings()]
+    return by_study_id(found, lambda row: str(row["study_id"]))  # natural study-ID order
 
 
 def _discrepancy(

@@ -17,6 +17,7 @@ from cobbdesk.core import redact
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.integrity import inserted
+from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.records import FilmRecord, Patient, Region, Visit, VisitKind, iso_date
 from cobbdesk.core.store.rows import (
     FILM_COLUMNS,
@@ -129,13 +130,14 @@ class EntityRecords:
         self._update(patients, "patient", patient_id, clean, reason, expected=seen)
 
     def patients(self) -> list[Patient]:
-        """Every patient not deleted, ordered by study ID."""
+        """Every patient not deleted, in natural study-ID order (:mod:`.ordering`)."""
         columns = [patients.c[name] for name in Patient._fields]  # the record's order
         query = (
             select(*columns).where(patients.c.deleted_utc.is_(None)).order_by(patients.c.study_id)
         )
         with self.engine.connect() as conn:
-            return [Patient._make(row) for row in conn.execute(query)]
+            found = [Patient._make(row) for row in conn.execute(query)]
+        return by_study_id(found, lambda p: str(p.study_id))
 
     def patient_by_dicom_id(self, dicom_patient_id: str) -> int | None:
         """The database id of the patient with this DICOM Patient ID (None when none).

@@ -25,6 +25,7 @@ from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.integrity import inserted
+from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.records import FilmRecord, Region, Visit, VisitKind, template_region
 from cobbdesk.core.store.rows import (
     FILM_COLUMNS,
@@ -146,7 +147,8 @@ def _spacing_of(calibration: Any, last: Any) -> tuple[tuple[float, float] | None
 
 
 def film_summaries(engine: Engine) -> list[FilmSummary]:
-    """Every live film, ordered by study ID, visit and SOP Instance UID (a few set queries)."""
+    """Every live film, ordered by study ID (natural order, :mod:`.ordering`), visit date,
+    visit and film id (a few set queries)."""
     m, c = measurements.c, calibrations.c
     with engine.connect() as conn:
         rows = conn.execute(
@@ -183,7 +185,7 @@ def film_summaries(engine: Engine) -> list[FilmSummary]:
             film.id, film.sop_instance_uid, study_id, visit, film.region, film.facing,
             film.facing_source, spacing, origin, len(done), wrong,
         ))  # fmt: skip
-    return out
+    return by_study_id(out, lambda summary: summary.study_id)  # stable: visits keep their order
 
 
 class FilmEditing:

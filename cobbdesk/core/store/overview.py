@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Connection, Engine, and_, case, func, not_, null, select
 
+from cobbdesk.core.store.ordering import study_id_key
 from cobbdesk.core.store.records import (
     _TEMPLATE_REGIONS,
     FilmRecord,
@@ -144,12 +145,14 @@ class PatientRow(NamedTuple):
 
 
 def patient_list(study: Study) -> list[PatientRow]:
-    """Every live patient by study ID, completeness not yet known (``complete`` is None).
+    """Every live patient in natural study-ID order
+    (:func:`~cobbdesk.core.store.ordering.study_id_key`), completeness not yet known
+    (``complete`` is None).
 
     One read of the patients table only, for the browser's first paint (the driver's rows
     become :class:`PatientRow` tuples without SQLAlchemy row objects: ~3× faster at 100,000
-    patients); the completeness comes later from :func:`patient_completeness` (off the UI
-    thread).
+    patients), sorted in Python (SQL's text order, kept as input, is nearly sorted already);
+    the completeness comes later from :func:`patient_completeness` (off the UI thread).
     """
     p = patients.c
     unknown = null().label("complete")
@@ -159,7 +162,13 @@ def patient_list(study: Study) -> list[PatientRow]:
         .order_by(p.study_id)
     )
     with collector_paused(), study.engine.connect() as conn:  # the driver's rows as tuples
-        return list(map(PatientRow._make, conn.execute(query).cursor.fetchall()))
+        rows = list(map(PatientRow._make, conn.execute(query).cursor.fetchall()))
+        rows.sort(key=_natural)
+        return rows
+
+
+def _natural(row: PatientRow) -> Any:
+    return study_id_key(row[1])
 
 
 def patient_completeness(study: Study) -> dict[int, bool]:
@@ -168,7 +177,7 @@ def patient_completeness(study: Study) -> dict[int, bool]:
 
 
 def patient_rows(study: Study) -> list[PatientRow]:
-    """Every live patient by study ID with its completeness, from one query.
+    """Every live patient in natural study-ID order with its completeness, from one query.
 
     A visit is complete when it has a cervical film with a live C2–C7 measurement, a lumbar
     film with a live L1–S1 measurement (the template of the film's region,
@@ -197,7 +206,9 @@ def patient_rows(study: Study) -> list[PatientRow]:
         .order_by(p.study_id)
     )
     with study.engine.connect() as conn:
-        return [PatientRow(i, s, n, bool(c)) for i, s, n, c in conn.execute(query)]
+        rows = [PatientRow(i, s, n, bool(c)) for i, s, n, c in conn.execute(query)]
+    rows.sort(key=_natural)
+    return rows
 
 
 def _measured(region: Region) -> Any:

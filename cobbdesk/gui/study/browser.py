@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,6 +35,10 @@ from cobbdesk.gui.study.model import (
 )
 from cobbdesk.gui.study.model_async import Loader
 from cobbdesk.gui.study.view_state import Restorer, remember
+
+DEBOUNCE_FROM = 20_000
+"""Patients from which the filter waits for a pause in typing (:data:`TYPING_PAUSE_MS`)."""
+TYPING_PAUSE_MS = 250
 
 
 class StudyBrowser(QWidget):
@@ -94,7 +98,12 @@ class StudyBrowser(QWidget):
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by study ID…")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._refilter)
+        self.filter.textChanged.connect(self._typed)
+        self.filter.returnPressed.connect(self._refilter)
+        self._typing = QTimer(self)  # a large study refilters once typing pauses
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._refilter)
         row.addWidget(self.filter, 1)
         self.incomplete = QCheckBox("Only incomplete")
         self.incomplete.toggled.connect(self._refilter)
@@ -138,7 +147,16 @@ class StudyBrowser(QWidget):
         self.set_overview([])
         self.summary.setText("No study open. Study ▸ New study… or Open study…")
 
+    def _typed(self, _text: str) -> None:
+        """Refilter at once in a study of fewer than :data:`DEBOUNCE_FROM` patients, else
+        when typing pauses (each refilter lays out every matching row: ~0.3 s at 100,000)."""
+        if self.model.patient_count() < DEBOUNCE_FROM:
+            self._refilter()
+        else:
+            self._typing.start()
+
     def _refilter(self, *_: object) -> None:
+        self._typing.stop()
         self.model.set_filter(self.filter.text(), self.incomplete.isChecked())
         self._update_summary()
 

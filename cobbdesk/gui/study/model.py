@@ -1,10 +1,13 @@
 """The study browser's tree model: patients → visits → films with completeness columns.
 
-Filled lazily from :func:`~cobbdesk.core.store.overview.patient_rows` (one flat list with each
-patient's completeness): a patient's visits and films are queried only when its row is painted
-or expanded, so a 100,000-patient study opens in well under a second (see
-``benchmarks/bench_study_browser.py``); filters run on the flat list.  Patients are shown by
-study ID (a pseudonym); names appear only when "Show identifiers" is ticked.
+Filled lazily from :func:`~cobbdesk.core.store.overview.patient_list` (one light flat list:
+id, study ID, completeness): every patient row is reported to the view at once (End goes to
+the last patient, the scrollbar spans the whole study), while a patient's visits and films are
+queried only when its row is painted or expanded, so a 100,000-patient study opens in under a
+second (see ``benchmarks/bench_study_browser.py``; the view must use uniform row heights);
+filters run on the flat list.  Patients are shown by study ID (a pseudonym), in natural order
+(:func:`~cobbdesk.core.store.ordering.study_id_key`); names appear only when "Show identifiers"
+is ticked.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
@@ -20,7 +23,6 @@ from cobbdesk.core.store import FilmRecord, PatientOverview, VisitOverview
 from cobbdesk.core.store.overview import PatientRow, collector_paused
 from cobbdesk.gui.study.model_async import AsyncPatients, Loader
 from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tests import them here
-    CHUNK,
     COL_CERVICAL,
     COL_ID,
     COL_LABS,
@@ -34,7 +36,6 @@ from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tes
     LOADING,
     MEASURED,
     MISSING,
-    NEAR_END,
     NOT_AVAILABLE,
     NOTE,
     PATIENT,
@@ -55,8 +56,8 @@ from cobbdesk.gui.study.model_nodes import (  # re-exported: the browser and tes
 from cobbdesk.gui.study.model_text import ModelTexts
 
 __all__ = [
-    "CHUNK", "COLUMNS", "COL_CERVICAL", "COL_ID", "COL_LABS", "COL_LUMBAR", "COL_MISSING",
-    "COL_VISIT", "FILM", "FLAG_COLOUR", "LEGEND", "LOADING", "MEASURED", "MISSING", "NEAR_END",
+    "COLUMNS", "COL_CERVICAL", "COL_ID", "COL_LABS", "COL_LUMBAR", "COL_MISSING",
+    "COL_VISIT", "FILM", "FLAG_COLOUR", "LEGEND", "LOADING", "MEASURED", "MISSING",
     "NOTE", "NOT_AVAILABLE", "PATIENT",
     "STATUS_COLOURS", "STATUS_TIPS", "UNMEASURED", "VISIT", "VISIT_LABELS", "Index",
     "PatientSource", "StudyModel", "StudySource", "patient_gaps", "region_status", "visit_label",
@@ -76,15 +77,13 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         self.show_identifiers = False
         self._all: list[_Node] = []
         self._rows: list[_Node] = []
-        self._shown = 0  # rows of _rows handed to the view (fetchMore adds CHUNK at a time)
-        self._painted = -1  # the last top-level row the view asked to paint
-        self._chunked = False
         self._by_id: dict[int, _Node] = {}
         self._source: PatientSource | None = None
         self._loader: Loader | None = None
         self._exists: dict[int, bool] = {}
         self.film_flags: dict[int, list[str]] = {}  # film id → flags (core.compare.flags)
         self._filter = ("", False)
+        self._haystack: list[str] | None = None  # lower-case study IDs of _all, on first filter
         self._bold = QFont()
         self._bold.setBold(True)
         self._large = QFont(self._bold)
@@ -104,73 +103,59 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         """Every patient with its visits and films already loaded."""
-        self._source, self._loader, self._chunked = None, None, False
+        self._source, self._loader = None, None
         self._fill([_Node(PATIENT, p, None, -1) for p in overview])
 
     def set_rows(self, rows: list[PatientRow], source: PatientSource,
                  loader: Loader | None = None) -> None:  # fmt: skip
         """The flat patient list; visits and films come from ``source`` on first use, or,
         with a ``loader``, off the UI thread (:mod:`~cobbdesk.gui.study.model_async`)."""
-        self._source, self._loader, self._chunked = source, loader, True
+        self._source, self._loader = source, loader
         lazy = source if loader is None else None
         with collector_paused():  # 100,000 nodes: no full GC pass can free anything meanwhile
             self._fill([_Node.lazy(row, lazy) for row in rows])
 
     def _fill(self, nodes: list[_Node]) -> None:
         self._all = nodes
-        self._by_id = {(n.key.id if n.key is not None else n.item.patient.id): n for n in self._all}
+        self._by_id = {n.patient_id: n for n in self._all}
         self._exists = {}
+        self._haystack = None
         self.set_filter(*self._filter)
 
     def set_filter(self, text: str, incomplete_only: bool) -> None:
+        """Show the patients whose study ID (or, with identifiers shown, name) contains
+        ``text`` (case-insensitive), only the incomplete ones if asked (a model reset)."""
         self._filter = (text, incomplete_only)
         needle = text.strip().lower()
-        names = self.show_identifiers and bool(needle)
         self.beginResetModel()
         for node in self._rows:
             node.row = -1
-        self._rows = [
-            n
-            for n in self._all
-            if (not incomplete_only or not n.complete)
-            and (not needle or needle in n.study_id.lower() or (names and needle in n.name.lower()))
-        ]
+        self._rows = self._matching(needle, incomplete_only)
         for row, node in enumerate(self._rows):
             node.row = row
-        self._shown = min(len(self._rows), CHUNK) if self._chunked else len(self._rows)
-        self._painted = -1
         self.endResetModel()
 
-    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        """More patients than the view holds, and it has painted one of its last rows.
+    def _matching(self, needle: str, incomplete_only: bool) -> list[_Node]:
+        if not needle:
+            return [n for n in self._all if not n.complete] if incomplete_only else self._all[:]
+        if self._haystack is None:  # once per fill: typing does not lower-case 100,000 IDs
+            self._haystack = [n.study_id.lower() for n in self._all]
+        names = self.show_identifiers
+        return [n for n, sid in zip(self._all, self._haystack, strict=True)
+                if (needle in sid or (names and needle in n.name.lower()))
+                and (not incomplete_only or not n.complete)]  # fmt: skip
 
-        A lazily filled model hands the view :data:`CHUNK` rows at a time, so its first layout
-        and paint do not grow with the study.  Qt also asks before its first layout (when
-        every row seems to fit), which would hand it every chunk at once: hence the painted
-        rows; :meth:`data` asks for the next chunk when one of the last rows is painted.
-        """
-        if parent.isValid():  # a patient row read off the UI thread, expanded
-            node = self.node(parent)
-            return node is not None and parent.column() == 0 and self._wanted(node)
-        return self._shown < len(self._rows) and self._painted >= self._shown - NEAR_END
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        """An expanded patient row whose visits are still to be read off the UI thread (every
+        patient row is reported at once: the top level never has more to fetch)."""
+        node = self.node(parent)
+        return node is not None and parent.column() == 0 and self._wanted(node)
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        """The next :data:`CHUNK` patients when :meth:`canFetchMore`; for an expanded
-        patient row, its visits (off the UI thread)."""
+        """Read the expanded patient's visits (off the UI thread)."""
         node = self.node(parent)
         if node is not None:
             self.request(node)
-        elif self.canFetchMore(parent):
-            self.load_more()
-
-    def load_more(self) -> None:
-        """Hand the view the next :data:`CHUNK` patients (none left: nothing happens)."""
-        count = min(CHUNK, len(self._rows) - self._shown)
-        if count <= 0:
-            return
-        self.beginInsertRows(QModelIndex(), self._shown, self._shown + count - 1)
-        self._shown += count
-        self.endInsertRows()
 
     def _patient_node(
         self, *, visit_id: int | None = None, film_id: int | None = None, query: bool = True
@@ -186,14 +171,13 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         return self._by_id.get(patient_id) if patient_id is not None else None
 
     def shown_patients(self) -> list[_Node]:
-        """The patient rows handed to the view."""
-        return self._rows[: self._shown]
+        """The patient rows shown (those the filter keeps)."""
+        return self._rows
 
     def patient_row(self, patient_id: int) -> _Node | None:
-        """The patient's row when it is handed to the view (None: filtered out, not in the
-        chunks shown yet, or gone)."""
+        """The patient's row when it is shown (None: filtered out or gone)."""
         node = self._by_id.get(patient_id)
-        return node if node is not None and 0 <= node.row < self._shown else None
+        return node if node is not None and node.row >= 0 else None
 
     def visit(self, visit_id: int) -> tuple[PatientOverview, VisitOverview] | None:
         node = self._patient_node(visit_id=visit_id)
@@ -203,6 +187,10 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
             self._arrived(node, self._source.patient(node.patient_id))
         found = next((v for v in node.item.visits if v.visit.id == visit_id), None)
         return (node.item, found) if found is not None else None
+
+    def patient_count(self) -> int:
+        """Every patient of the list, shown or filtered out."""
+        return len(self._all)
 
     def counts(self) -> tuple[int, int | None, int]:
         """(patients, incomplete patients or None while not known yet, patients shown)."""
@@ -250,7 +238,7 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         self._changed(node)
 
     def _changed(self, node: _Node) -> None:
-        if node.row < 0 or (node.parent is None and node.row >= self._shown):
+        if node.row < 0:
             return
         todo = [node]
         while todo:
@@ -265,14 +253,12 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         return index.internalPointer() if index.isValid() else None
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not parent.isValid():
-            siblings, count = self._rows, self._shown
-        else:
-            siblings = parent.internalPointer().children
-            count = len(siblings)
-        if not (0 <= row < count and 0 <= column < len(COLUMNS)):
-            return QModelIndex()
-        return self.createIndex(row, column, siblings[row])
+        """Called by the view's layout for every patient row (100,000 times at 100,000
+        patients, as :meth:`hasChildren`): kept to the fewest Python operations."""
+        siblings = parent.internalPointer().children if parent.isValid() else self._rows
+        if 0 <= row < len(siblings) and 0 <= column < _COLUMN_COUNT:
+            return self.createIndex(row, column, siblings[row])
+        return QModelIndex()
 
     def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         node = self.node(index)
@@ -282,23 +268,23 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
-            return self._shown
+            return len(self._rows)
         if parent.column() > 0:
             return 0
         return len(parent.internalPointer().children)
 
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        node = self.node(parent)
-        if node is None:
-            return bool(self._shown)
+        if not parent.isValid():
+            return bool(self._rows)
+        node = parent.internalPointer()
+        if node._item is None:  # a patient not read yet: expanding reads its visits
+            return parent.column() == 0  # (a patient without visits then shows none)
         if parent.column() > 0 or node.kind in (FILM, NOTE):
             return False
-        if node.kind == PATIENT and not node.loaded:
-            return True  # expanding loads the visits (a patient without visits shows none)
         return bool(node.item.visits if node.kind == PATIENT else node.item.films)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
+        return _COLUMN_COUNT
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -312,10 +298,6 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         if node is None:
             return None
         column = index.column()
-        if node.parent is None and node.row > self._painted:
-            self._painted = node.row
-            if self.canFetchMore():
-                QTimer.singleShot(0, self.fetchMore)
         if self._loader is not None and node.kind == PATIENT and not node.loaded:
             self.request(node)  # painted: read its visits off the UI thread
         if role == Qt.ItemDataRole.DisplayRole:
@@ -337,6 +319,9 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and status:
             return Qt.AlignmentFlag.AlignCenter
         return None
+
+
+_COLUMN_COUNT = len(COLUMNS)
 
 
 def _film_rows(patients: list[_Node]) -> Iterator[_Node]:

@@ -31,7 +31,6 @@ class AsyncPatients:
 
     _loader: Loader | None
     _by_id: dict[int, _Node]
-    _shown: int
 
     if TYPE_CHECKING:  # provided by QAbstractItemModel and StudyModel
 
@@ -63,7 +62,7 @@ class AsyncPatients:
         self._replace_children(node, lambda: None)
 
     def _visible(self, node: _Node) -> bool:
-        return self._by_id.get(node.patient_id) is node and 0 <= node.row < self._shown
+        return self._by_id.get(node.patient_id) is node and node.row >= 0
 
     def _arrived(self, node: _Node, found: PatientOverview | str | None) -> None:
         """UI thread: the read's answer replaces the row's "Loading…" child."""

@@ -28,10 +28,6 @@ from cobbdesk.core.store.records import Patient
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Study ID", "Visit", "Cervical", "Lumbar", "Labs", "Missing")
-CHUNK = 1000
-"""Patients a lazily filled model hands the view at a time (``fetchMore``)."""
-NEAR_END = 100
-"""Painting one of a chunk's last this many rows asks for the next chunk."""
 COL_ID, COL_VISIT, COL_CERVICAL, COL_LUMBAR, COL_LABS, COL_MISSING = range(len(COLUMNS))
 MEASURED, UNMEASURED, MISSING = "✓", "○", "—"
 STATUS_COLOURS = {MEASURED: "#2e7d32", UNMEASURED: "#b26a00", MISSING: "#c62828"}

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, case, func, select
 
-from cobbdesk.core.export.assemble import Angles, Labs, Table, Visits, assemble
+from cobbdesk.core.export.assemble import Angles, Labs, Table, Visits, angle_keys, assemble
 from cobbdesk.core.export.columns import ANGLE_DECIMALS, EVENTS, REGIONS
 from cobbdesk.core.export.fetch import Kind, Unsupported, fetch
 from cobbdesk.core.labs import LAB_SPECS
@@ -126,19 +126,20 @@ def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
 def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) -> Angles:
     """The most recent region-matching measurement per visit, region and rater, its angle
     recomputed from the points, its stale codes and plausibility flag."""
-    regions = set(REGIONS)
-    use = rows["matches"] & np.fromiter(map(regions.__contains__, rows["region"]), bool,
-                                        len(rows["region"]))  # fmt: skip
-    used = np.flatnonzero(use)
-    keys = zip(rows["visit_id"][used].tolist(), rows["region"][used], rows["rater"][used],
-               strict=True)  # fmt: skip
-    last = dict(zip(keys, used.tolist(), strict=True))  # the latest row of a key wins
-    rows_of_keys = np.fromiter(last.values(), np.int64, len(last))
-    order = np.argsort(rows_of_keys, kind="stable")
-    picked = rows_of_keys[order]  # oldest first, as the measurements were read
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    part = {name: values[picked] for name, values in rows.items()}
+    region_code = {region: k for k, region in enumerate(REGIONS)}
+    regions = np.fromiter((region_code.get(r, -1) for r in rows["region"]), np.int64,
+                          len(rows["region"]))  # fmt: skip
+    used = np.flatnonzero(rows["matches"] & (regions >= 0))
+    rater_code: dict[str, int] = {}
+    raters = np.fromiter((rater_code.setdefault(r, len(rater_code)) for r in rows["rater"][used]),
+                         np.int64, len(used))  # fmt: skip
+    keys = angle_keys(rows["visit_id"][used], regions[used], raters, len(rater_code))
+    # the latest row of each key: its first occurrence when read backwards
+    sorted_keys, first_backwards = np.unique(keys[::-1], return_index=True)
+    picked = used[len(used) - 1 - first_backwards]  # aligned with sorted_keys
+    needed = (*POINT_COLUMNS, *_SCALES, "angle_deg", "algorithm_version", "film_id", "template",
+              "spacing_source", "snapped", "patient_id", "rater")  # fmt: skip
+    part = {name: rows[name][picked] for name in needed}
     points = np.column_stack([part[n] for n in POINT_COLUMNS]) if len(picked) else np.empty((0, 8))
     spacing = np.column_stack([part[n] for n in _SCALES[:2]]).reshape(-1, 2)
     aspect = np.column_stack([part[n] for n in _SCALES[2:]]).reshape(-1, 2)
@@ -156,7 +157,7 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
         "patient_id": part["patient_id"],
         "rater": part["rater"],
     }
-    return Angles(dict(zip(last, rank.tolist(), strict=True)), values)
+    return Angles(sorted_keys, rater_code, values)
 
 
 def _stale(

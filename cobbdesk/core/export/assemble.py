@@ -50,11 +50,19 @@ class Visits:
 
 @dataclass
 class Angles:
-    """The exported measurement per (visit id, region, rater): its row in ``values``
-    (``cobb``, ``spacing_source``, ``cobb_flag``, ``cobb_stale``, ``snapped``, …)."""
+    """The exported measurement per (visit id, region, rater): ``values`` (``cobb``,
+    ``spacing_source``, ``cobb_flag``, ``cobb_stale``, ``snapped``, …) in the order of their
+    sorted :func:`angle_keys` ``keys``; ``rater_codes`` numbers the raters of those keys."""
 
-    row_of: dict[tuple[int, str, str], int]
+    keys: Array
+    rater_codes: dict[str, int]
     values: dict[str, Array]
+
+
+def angle_keys(visit_ids: Array, regions: Array, raters: Array, n_raters: int) -> Array:
+    """One int64 per (visit id, region index in ``REGIONS``, rater code < ``n_raters``)."""
+    width = max(n_raters, 1)
+    return (visit_ids.astype(np.int64) * len(REGIONS) + regions) * width + raters
 
 
 @dataclass
@@ -184,14 +192,16 @@ def _visit_days(
 
 def _angle_columns(angles: Angles, visit_ids: Array, raters: Array) -> dict[str, Array]:
     """Per region: the angle, spacing source, flag, stale codes and snapped lines."""
+    codes = np.fromiter((angles.rater_codes.get(r, -1) for r in raters), np.int64, len(raters))
+    known = (visit_ids >= 0) & (codes >= 0)
     columns: dict[str, Array] = {}
-    for region in REGIONS:
-        lookup = angles.row_of
-        found = np.array(
-            [lookup.get((v, region, r), -1) for v, r in zip(visit_ids.tolist(), raters,
-                                                             strict=True)],
-            dtype=np.int64,
-        )  # fmt: skip
+    for k, region in enumerate(REGIONS):
+        wanted = angle_keys(visit_ids, np.full(len(codes), k), codes, len(angles.rater_codes))
+        found = np.full(len(codes), -1, dtype=np.int64)
+        if len(angles.keys):
+            at = np.minimum(np.searchsorted(angles.keys, wanted), len(angles.keys) - 1)
+            hit = known & (angles.keys[at] == wanted)
+            found[hit] = at[hit]
         for name in ("cobb", "spacing_source", "cobb_flag", "cobb_stale", "snapped"):
             values = angles.values[name]
             missing = "" if values.dtype == object else np.nan

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,6 +24,7 @@ from cobbdesk.gui.study.model import (
     COL_ID,
     COL_LABS,
     COL_LUMBAR,
+    COL_MISSING,
     COL_VISIT,
     FILM,
     LEGEND,
@@ -67,7 +68,6 @@ class StudyBrowser(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
-        header.setStretchLastSection(True)  # "Missing": the rest, full text in its tooltip
         em = self.fontMetrics().horizontalAdvance("M")
         for column, width in ((COL_ID, 8 * em), (COL_VISIT, 9 * em)):
             header.resizeSection(column, width)
@@ -75,6 +75,7 @@ class StudyBrowser(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setResizeContentsPrecision(0)  # size from the shown rows: loads no other patient
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.missing_fit = ColumnFit(self.tree, COL_MISSING)  # "Missing" reads whole
         layout.addWidget(self.tree, 1)
         self.summary = QLabel("No study open. Study ▸ New study… or Open study…")
         self.summary.setWordWrap(True)
@@ -238,3 +239,54 @@ def _current(record: FilmRecord, what: str) -> str:
     if what == "facing":
         return str(record.facing or "")
     return ""
+
+
+class ColumnFit(QObject):
+    """Keeps the tree's last column as wide as the longest text of the rows in view (bold
+    patient rows included), and at least as wide as the room left of it: its text is never
+    elided, and a horizontal scrollbar appears when the dock is narrower (#17).
+
+    Refitted, once per event-loop turn, after scrolling, expanding, resizing and any change of
+    the model's rows or texts; only the rows in view are measured (~30, whatever the study's
+    size).  The header's own label is never cut either.
+    """
+
+    def __init__(self, tree: QTreeView, column: int) -> None:
+        super().__init__(tree)
+        self.tree, self.column = tree, column
+        header = tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(0)
+        self._soon.timeout.connect(self.fit)
+        model = tree.model()
+        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved,
+                       model.modelReset, model.layoutChanged, tree.expanded, tree.collapsed,
+                       tree.verticalScrollBar().valueChanged, header.sectionResized):  # fmt: skip
+            signal.connect(self._soon.start)
+        tree.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self._soon.start()
+        return False
+
+    def needed(self) -> int:
+        """Pixels the column needs: its widest text among the rows in view, or its label."""
+        tree, column = self.tree, self.column
+        width = tree.header().sectionSizeHint(column)
+        index, bottom = tree.indexAt(QPoint(1, 1)), tree.viewport().height()
+        while index.isValid() and tree.visualRect(index).top() < bottom:
+            width = max(width, tree.sizeHintForIndex(index.siblingAtColumn(column)).width())
+            index = tree.indexBelow(index)
+        return width
+
+    def fit(self) -> None:
+        header = self.tree.header()
+        room = self.tree.viewport().width() - header.sectionPosition(self.column)
+        width = max(self.needed(), room)
+        if width != header.sectionSize(self.column):
+            header.resizeSection(self.column, width)
+

@@ -255,7 +255,8 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         """Called by the view's layout for every patient row (100,000 times at 100,000
         patients, as :meth:`hasChildren`): kept to the fewest Python operations."""
-        siblings = parent.internalPointer().children if parent.isValid() else self._rows
+        node = parent.internalPointer()  # None for the root
+        siblings = self._rows if node is None else node.children
         if 0 <= row < len(siblings) and 0 <= column < _COLUMN_COUNT:
             return self.createIndex(row, column, siblings[row])
         return QModelIndex()
@@ -274,9 +275,9 @@ class StudyModel(ModelTexts, AsyncPatients, QAbstractItemModel):
         return len(parent.internalPointer().children)
 
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        if not parent.isValid():
+        node = parent.internalPointer()  # None for the root
+        if node is None:
             return bool(self._rows)
-        node = parent.internalPointer()
         if node._item is None:  # a patient not read yet: expanding reads its visits
             return parent.column() == 0  # (a patient without visits then shows none)
         if parent.column() > 0 or node.kind in (FILM, NOTE):

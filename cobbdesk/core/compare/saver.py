@@ -15,8 +15,8 @@ session goes on as if it were stored.  A later failure of such a write reaches t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from cobbdesk.core.dicom.film import Film
@@ -28,60 +28,101 @@ from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.calibration import Calibration, apply_calibration
-from cobbdesk.core.store.outbox import First, attached, measurement_write
+from cobbdesk.core.store.clinical import Baseline, shown_state
+from cobbdesk.core.store.film_events import FilmSaved, announce, publish
+from cobbdesk.core.store.outbox import RETRIABLE, First, attached, measurement_write
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class FilmWrite:
-    """The subject of a queued film write: the film, the measurement (None: the facing) and
-    the store call itself (``call``; repeated with a fresh baseline for "keep mine")."""
+    """The subject of a queued film write: the film, the measurement (None: the facing), the
+    store call itself (``call``; repeated with a fresh baseline for "keep mine") and the
+    baseline table it writes through (``seen``: its window's, see :class:`StudyFilmStore`)."""
 
     film_id: int
     measurement_id: str | None
     call: Callable[[], object]
+    seen: Baseline | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StudyFilmStore:
     """Writes one film's measurements and facing to the study (each call one transaction;
-    through the study's write queue when it has one, see the module docstring)."""
+    through the study's write queue when it has one, see the module docstring).
+
+    ``seen`` is this store's own conflict baseline (measurement id → the stored columns as its
+    window showed them, :meth:`shown`): each window checks its writes against what *it*
+    showed, so a window showing a stale version gets the conflict question instead of
+    overwriting, unseen, what another window of the same app saved (#15).  Every write that
+    lands (or fails) is published to the film's other windows
+    (:mod:`cobbdesk.core.store.film_events`) with this store as its ``origin``."""
 
     study: Study
     film_id: int
+    seen: Baseline = field(default_factory=dict)
 
-    def _send(self, what: str, measurement_id: str | None, call: Callable[[], T]) -> T | None:
+    def shown(self, measurements: Iterable[CobbMeasurement]) -> None:
+        """The window now shows ``measurements`` as saved: they become its baseline (the
+        entries of measurements no longer shown are dropped)."""
+        fresh = {m.id: shown_state(m) for m in measurements}
+        self.seen.clear()
+        self.seen.update(fresh)
+
+    def shown_one(self, measurement_id: str, m: CobbMeasurement | None) -> None:
+        """The window now shows ``m`` (None: no longer shows it) as saved."""
+        if m is None:
+            self.seen.pop(measurement_id, None)
+        else:
+            self.seen[measurement_id] = shown_state(m)
+
+    def _send(self, what: str, measurement_id: str | None, call: Callable[[], T],
+              event: FilmSaved) -> T | None:  # fmt: skip
+        announce(self.study, self.film_id, self)
+        landed = _publishing(self.study, call, event)
         outbox = attached(self.study)
         if outbox is None:
-            return call()
-        write = measurement_write(self.study, measurement_id, call) if measurement_id else call
-        subject = FilmWrite(self.film_id, measurement_id, call)
+            return landed()
+        write = (measurement_write(self.study, measurement_id, landed, seen=self.seen)
+                 if measurement_id else landed)  # fmt: skip
+        subject = FilmWrite(self.film_id, measurement_id, call, self.seen)
         return outbox.call(write, f"{what} on film #{self.film_id}", subject=subject)[1]
+
+    def _event(self, mid: str | None, m: CobbMeasurement | None, **more: object) -> FilmSaved:
+        return FilmSaved(self.film_id, mid, m, origin=self, **more)  # type: ignore[arg-type]
 
     def save(self, m: CobbMeasurement, reason: str) -> None:
         """Insert ``m`` on this film or update it (:meth:`Study.save_measurement`).
 
         Changing a saved measurement needs a non-blank ``reason`` (:class:`ValidationError`);
-        :class:`~cobbdesk.core.store.conflicts.ConflictError` when another rater changed it since.
+        :class:`~cobbdesk.core.store.conflicts.ConflictError` when another rater (or another
+        window) changed it since this store's window showed it.
         """
         self._send("saving a measurement", m.id,
-                   lambda: self.study.save_measurement(self.film_id, m, reason=reason))  # fmt: skip
+                   lambda: self.study.save_measurement(self.film_id, m, reason=reason,
+                                                       seen=self.seen),
+                   self._event(m.id, m))  # fmt: skip
 
     def delete(self, measurement_id: str, reason: str) -> None:
         """Soft-delete the measurement (:meth:`Study.delete_measurement`; needs a reason)."""
         self._send("deleting a measurement", measurement_id,
-                   lambda: self.study.delete_measurement(measurement_id, reason))  # fmt: skip
+                   lambda: self.study.delete_measurement(measurement_id, reason, seen=self.seen),
+                   self._event(measurement_id, None))  # fmt: skip
 
     def restore(self, m: CobbMeasurement, reason: str) -> None:
         """Undo the soft deletion of ``m`` on this film (:meth:`Study.restore_measurement`)."""
         self._send("restoring a measurement", m.id,
-                   lambda: self.study.restore_measurement(self.film_id, m, reason))  # fmt: skip
+                   lambda: self.study.restore_measurement(self.film_id, m, reason,
+                                                          seen=self.seen),
+                   self._event(m.id, m))  # fmt: skip
 
     def set_facing(self, facing: Facing, source: FacingSource, reason: str) -> None:
         """Store the film's facing and its source, audited (:meth:`Study.set_facing`)."""
         self._send("setting the facing", None,
-                   lambda: self.study.set_facing(self.film_id, facing, source, reason))  # fmt: skip
+                   lambda: self.study.set_facing(self.film_id, facing, source, reason),
+                   self._event(None, None, facing=Facing(facing).value,
+                               facing_source=FacingSource(source).value))  # fmt: skip
 
     def current(self, measurement_id: str) -> CobbMeasurement | None:
         """The measurement as stored now (None: deleted), made the baseline of the next
@@ -89,13 +130,32 @@ class StudyFilmStore:
         every queued write; ServerUnavailableError when the server is away."""
         outbox = attached(self.study)
         if outbox is None:
-            return self.study.reread_measurement(measurement_id)
-        first, found = outbox.call(lambda: self.study.reread_measurement(measurement_id),
+            return self.study.reread_measurement(measurement_id, seen=self.seen)
+        first, found = outbox.call(lambda: self.study.reread_measurement(measurement_id,
+                                                                         seen=self.seen),
                                    f"re-reading a measurement of film #{self.film_id}")  # fmt: skip
         if first is First.KEPT:
             raise ServerUnavailableError(self.study.path, "the server did not answer; the "
                                          "measurement could not be re-read. Try again")  # fmt: skip
         return found
+
+
+def _publishing(study: Study, call: Callable[[], T], event: FilmSaved) -> Callable[[], T]:
+    """``call`` that publishes ``event`` when it lands, or the same not ``ok`` when it is
+    refused (a retriable fault publishes nothing: the write is kept and tried again)."""
+
+    def write() -> T:
+        try:
+            result = call()
+        except RETRIABLE:
+            raise
+        except BaseException:
+            publish(study, replace(event, ok=False))
+            raise
+        publish(study, event)
+        return result
+
+    return write
 
 
 @dataclass(frozen=True)
@@ -139,6 +199,7 @@ def film_session(
         facing=record.facing, facing_source=record.facing_source, ask_reason=ask_reason,
     )  # fmt: skip
     session.pixels, session.bone_bright = film.pixels, not film.inverted
+    session.only_rater = only_rater
     session.header_facing = facing_from_orientation(film.patient_orientation)
     return session
 

@@ -149,6 +149,9 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
         self.snap_report: dict[str, tuple[SnapMove, SnapMove]] = {}
         self._placing: Generator[PlacementStep, Any, None] | None = None
         self._drag: Generator[DragUpdate, PointerEvent, None] | None = None
+        self.only_rater = False
+        """True when the session shows only its rater's measurements (the compare view)."""
+        self._show_saved(self.measurements.values())
 
     # --- state ------------------------------------------------------------------------------
     @property
@@ -166,6 +169,7 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
         self.history.clear(MeasurementSet(measurements))
         self.fresh.clear()
         self.pending = self.pending_snap = None
+        self._show_saved(self.measurements.values())
 
     def settle(self) -> None:
         """The sitting is over: changing any measurement now needs a reason."""

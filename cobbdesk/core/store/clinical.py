@@ -25,87 +25,24 @@ from cobbdesk.core.store.conflicts import (
     versioned_update,
 )
 from cobbdesk.core.store.integrity import inserted
+from cobbdesk.core.store.measurement_rows import COMPARED as _COMPARED
+from cobbdesk.core.store.measurement_rows import (
+    Baseline,
+    measurement_from_row,
+    measurement_row,
+    shown_state,
+)
+from cobbdesk.core.store.measurement_rows import row_state as _state
 from cobbdesk.core.store.schema import films, labs, measurements
-
-_POINTS = [
-    f"{line}_{end}_{axis}"
-    for line in ("upper", "lower")
-    for end in ("anterior", "posterior")
-    for axis in ("x", "y")
-]
-
-
-def measurement_row(m: CobbMeasurement) -> dict[str, Any]:
-    """The database columns of a measurement (angle cached from the points)."""
-    points = [c for line in (m.upper, m.lower) for p in (line.anterior, line.posterior) for c in p]
-    row: dict[str, Any] = dict(zip(_POINTS, (float(c) for c in points), strict=True))
-    spacing = m.spacing or (None, None)
-    row.update(
-        id=m.id,
-        rater=m.rater,
-        template=m.template.value,
-        spacing_row_mm=spacing[0],
-        spacing_col_mm=spacing[1],
-        spacing_source=str(m.spacing_source),
-        angle_deg=m.angle,
-        algorithm_version=m.algorithm_version,
-        created_utc=m.created_utc,
-        updated_utc=m.updated_utc,
-        upper_snapped=int(m.upper_snapped),
-        lower_snapped=int(m.lower_snapped),
-        pixel_aspect_row=m.pixel_aspect[0] if m.pixel_aspect else None,
-        pixel_aspect_col=m.pixel_aspect[1] if m.pixel_aspect else None,
-    )
-    return row
-
-
-def measurement_from_row(row: Any, sop: str, sha: str | None) -> CobbMeasurement:
-    """The :class:`CobbMeasurement` of a ``measurements`` row of its film ``sop``/``sha``.
-
-    Point columns are image px, spacing ``(row_mm, col_mm)`` (None when ``spacing_row_mm`` is
-    empty), the pixel aspect likewise.  Raises :class:`ValidationError` for an incomplete or
-    impossible row.
-    """
-    p = [row[c] for c in _POINTS]
-    spacing = (row["spacing_row_mm"], row["spacing_col_mm"]) if row["spacing_row_mm"] else None
-    return CobbMeasurement.from_dict(
-        {
-            "id": row["id"],
-            "sop_instance_uid": sop,
-            "pixel_sha256": sha or "",
-            "template": row["template"],
-            "rater": row["rater"],
-            "upper": {"anterior": p[0:2], "posterior": p[2:4]},
-            "lower": {"anterior": p[4:6], "posterior": p[6:8]},
-            "spacing": spacing,
-            "spacing_source": row["spacing_source"],
-            "algorithm_version": row["algorithm_version"],
-            "created_utc": row["created_utc"],
-            "updated_utc": row["updated_utc"],
-            "pixel_aspect": (
-                (row["pixel_aspect_row"], row["pixel_aspect_col"])
-                if row["pixel_aspect_row"]
-                else None
-            ),
-            "upper_snapped": bool(row["upper_snapped"]),
-            "lower_snapped": bool(row["lower_snapped"]),
-        }
-    )
-
-
-#: Measurement columns a save compares and writes (the id and times excepted).
-_COMPARED = (*_POINTS, "rater", "template", "spacing_row_mm", "spacing_col_mm", "spacing_source",
-             "angle_deg", "algorithm_version", "upper_snapped", "lower_snapped",
-             "pixel_aspect_row", "pixel_aspect_col", "deleted_utc")  # fmt: skip
-
-
-def _state(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in _COMPARED}
 
 
 class ClinicalRecords:
     """Measurements and labs; ``_seen_measurements`` keeps each measurement as this study object
-    last read or wrote it (the baseline of the conflict check when a caller gives none)."""
+    last read or wrote it (the baseline of the conflict check when a caller gives none).
+
+    A window passes its own baseline table (``seen``: measurement id → the stored columns it
+    showed, :func:`shown_state`) so that two windows of one app on one study check their
+    writes against what *each* showed, not against the last write of the other (#15)."""
 
     engine: Engine
     actor: audit_log.Actor
@@ -142,23 +79,36 @@ class ClinicalRecords:
             raise ValidationError(None, f"database role {self.actor.user} may save only its "
                                   f"own readings, not rater {rater!r}")  # fmt: skip
 
-    def _baseline(self, m_id: str, expected: CobbMeasurement | None) -> dict[str, Any] | None:
+    def _table(self, seen: Baseline | None) -> Baseline:
+        """The baseline table of a write: the caller's (a window's) or this study object's."""
+        return self._seen_measurements if seen is None else seen
+
+    def _baseline(
+        self, m_id: str, expected: CobbMeasurement | None, seen: Baseline | None = None
+    ) -> dict[str, Any] | None:
         if expected is not None:
             return {**_state(measurement_row(expected)), "deleted_utc": None}
-        return self._seen_measurements.get(m_id)
+        found = self._table(seen).get(m_id)
+        return dict(found) if found is not None else None
 
     def _check_measurement(
-        self, old: Mapping[str, Any], wanted: Mapping[str, Any], baseline: dict[str, Any] | None
+        self,
+        old: Mapping[str, Any],
+        wanted: Mapping[str, Any],
+        baseline: dict[str, Any] | None,
+        seen: Baseline | None = None,
     ) -> None:
-        """ConflictError when someone else changed the stored measurement since ``baseline``."""
+        """ConflictError when someone else changed the stored measurement since ``baseline``
+        (a column the baseline does not hold, e.g. the cached angle of :func:`shown_state`,
+        is not compared)."""
         if baseline is None:
             return
         stored = _state(old)
-        theirs = [k for k in _COMPARED if stored[k] != baseline.get(k)]
+        theirs = [k for k in _COMPARED if k in baseline and stored[k] != baseline[k]]
         if not theirs:
             return
         if all(stored[k] == v for k, v in wanted.items() if k in _COMPARED):
-            self._seen_measurements[str(old["id"])] = stored  # they made the very same change
+            self._table(seen)[str(old["id"])] = stored  # they made the very same change
             return
         mine = {k: wanted.get(k, baseline.get(k)) for k in theirs}
         raise conflict(
@@ -167,7 +117,12 @@ class ClinicalRecords:
         )  # fmt: skip
 
     def _write_measurement(
-        self, conn: Connection, old: Mapping[str, Any], values: dict[str, Any], reason: str
+        self,
+        conn: Connection,
+        old: Mapping[str, Any],
+        values: dict[str, Any],
+        reason: str,
+        seen: Baseline | None = None,
     ) -> None:
         changes = {k: (old[k], v) for k, v in values.items() if k != "updated_utc" and old[k] != v}
         if not changes:
@@ -179,16 +134,21 @@ class ClinicalRecords:
             entity="measurement", entity_id=old["id"],
         )  # fmt: skip
         audit_log.record(conn, self.actor, "measurement", old["id"], changes, reason=reason)
-        self._seen_measurements[str(old["id"])] = _state({**old, **values})
+        self._table(seen)[str(old["id"])] = _state({**old, **values})
 
     def _insert_measurement(
-        self, conn: Connection, film_id: int, m: CobbMeasurement, reason: str
+        self,
+        conn: Connection,
+        film_id: int,
+        m: CobbMeasurement,
+        reason: str,
+        seen: Baseline | None = None,
     ) -> None:
         row = {**measurement_row(m), "film_id": film_id}
         conn.execute(measurements.insert().values(**row))
         audit_log.record(conn, self.actor, "measurement", m.id, inserted("measurement", row),
                          reason=reason)  # fmt: skip
-        self._seen_measurements[m.id] = _state(row)
+        self._table(seen)[m.id] = _state(row)
 
     @staticmethod
     def _stored(conn: Connection, m_id: str) -> Mapping[str, Any] | None:
@@ -203,11 +163,13 @@ class ClinicalRecords:
         reason: str = "",
         *,
         expected: CobbMeasurement | None = None,
+        seen: Baseline | None = None,
     ) -> None:
         """Insert a new measurement, or update a saved one (which needs a ``reason``).
 
-        ``expected`` is the measurement as the caller last saw it; by default the one this
-        study object last read (:meth:`measurements`) or wrote.  When someone else changed the
+        ``expected`` is the measurement as the caller last saw it; by default the entry of
+        ``seen`` (a window's baseline table, moved by this write), else the one this study
+        object last read (:meth:`measurements`) or wrote.  When someone else changed the
         stored one since, :class:`ConflictError` names the fields (nothing is written).
         """
         new = measurement_row(m)
@@ -215,17 +177,23 @@ class ClinicalRecords:
         with self.transaction() as conn:
             old = self._stored(conn, m.id)
             if old is None:
-                self._insert_measurement(conn, film_id, m, reason)
+                self._insert_measurement(conn, film_id, m, reason, seen)
                 return
-            self._check_measurement(old, new, self._baseline(m.id, expected))
+            self._check_measurement(old, new, self._baseline(m.id, expected, seen), seen)
             if all(old[k] == v for k, v in new.items() if k != "updated_utc"):
+                self._table(seen)[m.id] = _state(old)
                 return
             if not reason.strip():
                 raise ValidationError(None, "changing a saved measurement needs a reason")
-            self._write_measurement(conn, old, new, reason)
+            self._write_measurement(conn, old, new, reason, seen)
 
     def delete_measurement(
-        self, measurement_id: str, reason: str, *, expected: CobbMeasurement | None = None
+        self,
+        measurement_id: str,
+        reason: str,
+        *,
+        expected: CobbMeasurement | None = None,
+        seen: Baseline | None = None,
     ) -> None:
         """Soft-delete a measurement (a reason is needed); ConflictError as :meth:`save_measurement`
         when someone else changed it since; deleting an already deleted one does nothing."""
@@ -237,9 +205,9 @@ class ClinicalRecords:
                 return
             now = audit_log.utc_now()
             self._check_measurement(
-                old, {"deleted_utc": now}, self._baseline(measurement_id, expected)
+                old, {"deleted_utc": now}, self._baseline(measurement_id, expected, seen), seen
             )
-            self._write_measurement(conn, old, {"deleted_utc": now}, reason)
+            self._write_measurement(conn, old, {"deleted_utc": now}, reason, seen)
 
     def restore_measurement(
         self,
@@ -248,6 +216,7 @@ class ClinicalRecords:
         reason: str,
         *,
         expected: CobbMeasurement | None = None,
+        seen: Baseline | None = None,
     ) -> None:
         """Undo the soft deletion of ``m`` (e.g. Redo/Undo in a viewer), storing its points.
 
@@ -260,18 +229,21 @@ class ClinicalRecords:
         with self.transaction() as conn:
             old = self._stored(conn, m.id)
             if old is None:
-                self._insert_measurement(conn, film_id, m, reason)
+                self._insert_measurement(conn, film_id, m, reason, seen)
                 return
             values = {**measurement_row(m), "deleted_utc": None}
-            baseline = self._baseline(m.id, expected)
+            baseline = self._baseline(m.id, expected, seen)
             if expected is not None and baseline is not None:  # it was deleted to be restored
                 baseline["deleted_utc"] = old["deleted_utc"]
-            self._check_measurement(old, values, baseline)
-            self._write_measurement(conn, old, values, reason)
+            self._check_measurement(old, values, baseline, seen)
+            self._write_measurement(conn, old, values, reason, seen)
 
-    def reread_measurement(self, measurement_id: str) -> CobbMeasurement | None:
+    def reread_measurement(
+        self, measurement_id: str, *, seen: Baseline | None = None
+    ) -> CobbMeasurement | None:
         """The stored measurement (None when deleted or unknown); what is read becomes the
-        baseline of this study object's next write of it (see :meth:`save_measurement`)."""
+        baseline of the next write of it through ``seen`` (default: this study object's
+        table; see :meth:`save_measurement`)."""
         query = (
             select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)
             .join(films, films.c.id == measurements.c.film_id)
@@ -281,16 +253,19 @@ class ClinicalRecords:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        self._seen_measurements[measurement_id] = _state(dict(row))
+        self._table(seen)[measurement_id] = _state(dict(row))
         if row["deleted_utc"] is not None:
             return None
         return measurement_from_row(row, row["sop_instance_uid"], row["pixel_sha256"])
 
-    def measurements(self, film_id: int | None = None) -> list[CobbMeasurement]:
+    def measurements(
+        self, film_id: int | None = None, *, seen: Baseline | None = None
+    ) -> list[CobbMeasurement]:
         """The measurements not deleted (of ``film_id``, or all), oldest first.
 
-        What is read becomes the baseline of this study object's conflict check
-        (:meth:`save_measurement`).  Raises :class:`ValidationError` for an impossible stored row.
+        What is read becomes the baseline of the conflict check (:meth:`save_measurement`)
+        in ``seen`` (default: this study object's table).  Raises :class:`ValidationError`
+        for an impossible stored row.
         """
         query = (
             select(measurements, films.c.sop_instance_uid, films.c.pixel_sha256)
@@ -302,7 +277,7 @@ class ClinicalRecords:
             query = query.where(measurements.c.film_id == film_id)
         with self.engine.connect() as conn:
             rows = list(conn.execute(query).mappings())
-        self._seen_measurements.update((str(r["id"]), _state(dict(r))) for r in rows)
+        self._table(seen).update((str(r["id"]), _state(dict(r))) for r in rows)
         return [measurement_from_row(r, r["sop_instance_uid"], r["pixel_sha256"]) for r in rows]
 
     # --- labs -------------------------------------------------------------------------
@@ -407,4 +382,4 @@ class ClinicalRecords:
         return values
 
 
-__all__ = ["ClinicalRecords", "measurement_from_row", "measurement_row"]
+__all__ = ["Baseline", "ClinicalRecords", "measurement_from_row", "measurement_row", "shown_state"]

@@ -334,18 +334,26 @@ def _one_line(error: BaseException) -> str:
 
 
 # --- idempotent writes -----------------------------------------------------------------------
-def measurement_write(study: Study, measurement_id: str, call: Callable[[], T]) -> Callable[[], T]:
+def measurement_write(
+    study: Study,
+    measurement_id: str,
+    call: Callable[[], T],
+    *,
+    seen: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[], T]:
     """``call`` (a save, delete or restore of one measurement) made safe to repeat.
 
-    The store checks a write against the measurement as this study object last saw it (its
-    conflict baseline), and moves that baseline when it writes — before the commit.  When the
+    The store checks a write against the measurement as its caller last saw it (its
+    conflict baseline: ``seen``, the window's table ``call`` writes through, by default this
+    study object's own), and moves that baseline when it writes — before the commit.  When the
     commit's acknowledgement is lost the baseline has moved whether or not the server
     committed; a plain retry would then report the write's own effect as another rater's
     change.  The returned write records the baseline at its first attempt and puts it back
     before every retry, so a retry either writes (not committed before) or finds the stored
     row already as wanted and writes nothing (committed: "the very same change").
     """
-    seen = study._seen_measurements  # the store's own baseline table (same package)
+    if seen is None:
+        seen = study._seen_measurements  # the store's own baseline table (same package)
     pinned: list[dict[str, Any] | None] = []
 
     def write() -> T:

@@ -33,6 +33,7 @@ from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.gui import errors
+from cobbdesk.gui.film_follow import follow_film
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_tool import MeasureController
 
@@ -213,6 +214,8 @@ class CompareSide(QFrame):
             ))  # fmt: skip
         except CobbdeskError as exc:
             errors.report(self, exc, "Reading saved measurements")
+        else:
+            follow_film(controller, self.study, record.id)  # the viewer's saves of this film
         controller.measurementsChanged.connect(self._measurements_changed)
         controller.angleChanged.connect(self._dragged)
         controller.messageChanged.connect(self.messageChanged)

@@ -71,10 +71,11 @@ def _write_again(session: StudySession, subject: FilmWrite, what: str) -> None:
     study, mid = session.study, subject.measurement_id
 
     def again() -> object:
-        study.reread_measurement(mid)
+        study.reread_measurement(mid, seen=subject.seen)  # the window's baseline
         return subject.call()
 
-    session.saver.outbox.submit(measurement_write(study, mid, again), what, subject=subject)
+    session.saver.outbox.submit(measurement_write(study, mid, again, seen=subject.seen), what,
+                                subject=subject)  # fmt: skip
 
 
 def reload_film(session: StudySession, film_id: int) -> None:

@@ -38,6 +38,7 @@ from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study, pg_url
 from cobbdesk.core.store.overview import patient_completeness
 from cobbdesk.gui import errors, settings
+from cobbdesk.gui.film_follow import follow_film
 from cobbdesk.gui.study import connecting, lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
@@ -325,6 +326,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             return False
         entry.controller.bind(session)
         entry.controller.set_clean()
+        follow_film(entry.controller, self.study, record.id)  # the compare view's saves
         self.links[entry.path] = FilmLink(record, entry.controller)
         entry.controller.measurementsChanged.connect(self._on_change)
         row = self.window.films.index(entry)

@@ -21,11 +21,12 @@ Rules:
   DICOM objects that are not images (DICOMDIR, structured reports, presentation states: no
   Rows/Columns) are skipped too.  A file that claims to be DICOM but cannot be read is an
   *error*.  Neither stops the scan.
-* Parallelism: a thread pool reads the first :data:`HEAD_BYTES` of the files ahead (file I/O
-  releases the GIL, so reads overlap — what matters on disks, network shares and CDs) and the
-  calling thread parses them from memory.  Parsing in several threads was measured slower
-  (the GIL serialises it and they contend), and a process pool slower for fewer than several
-  thousand files because each worker needs ~0.4 s to start (``benchmarks/bench_import.py``).
+* Parallelism (:mod:`~cobbdesk.core.importing.read_ahead`): a thread pool reads the first
+  :data:`HEAD_BYTES` of the files ahead (file I/O releases the GIL, so reads overlap — what
+  matters on disks, network shares and CDs) and the calling thread parses them from memory.
+  Parsing in several threads was measured slower (the GIL serialises it and they contend),
+  and a process pool slower for fewer than several thousand files because each worker needs
+  ~0.4 s to start (``benchmarks/bench_import.py``).
 * ``progress(done, total)`` and ``cancel()`` are called in the calling thread, after each file.
   When ``cancel()`` returns True, files not yet started are dropped and the partial result is
   returned with ``cancelled=True``.
@@ -39,9 +40,7 @@ from __future__ import annotations
 import io
 import os
 import struct
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,6 +55,7 @@ from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
 from cobbdesk.core.importing.quick_header import quick_parse
+from cobbdesk.core.importing.read_ahead import in_order
 from cobbdesk.core.importing.walk import walk_files
 from cobbdesk.core.library_warnings import reading
 
@@ -392,7 +392,10 @@ def scan_headers(
     result = ScanResult(errors=list(issues), total=len(files))
     outcomes: dict[int, HeaderInfo | tuple[str, ScanIssue]] = {}
     if files and not (cancel is not None and cancel()):
-        result.cancelled = _run(files, workers or default_workers(), outcomes, progress, cancel)
+        result.cancelled = in_order(
+            files, workers or default_workers(), read_head, read_header, outcomes,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
     else:
         result.cancelled = bool(cancel is not None and cancel())
     for index in sorted(outcomes):
@@ -404,44 +407,3 @@ def scan_headers(
         else:
             result.errors.append(outcome[1])
     return result
-
-
-def _run(
-    files: list[Path],
-    workers: int,
-    outcomes: dict[int, HeaderInfo | tuple[str, ScanIssue]],
-    progress: Progress | None,
-    cancel: Cancel | None,
-) -> bool:
-    """Fill ``outcomes`` (index → result); True when cancelled.
-
-    Threads read the first bytes of the files ahead, :data:`READ_CHUNK` files per task (a
-    task per file cost more in thread hand-overs than the reads of cached files), in a
-    bounded window; the calling thread parses them in order, so parsing never contends for
-    the GIL.
-    """
-    chunks = [files[i : i + READ_CHUNK] for i in range(0, len(files), READ_CHUNK)]
-    total, window, index = len(files), max(1, workers) * 2, 0
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="scan") as pool:
-        ahead: deque[Future[list[bytes | OSError]]] = deque()
-        for number, chunk in enumerate(chunks):
-            while len(ahead) < window and number + len(ahead) < len(chunks):
-                ahead.append(pool.submit(_read_heads, chunks[number + len(ahead)]))
-            for path, head in zip(chunk, ahead.popleft().result(), strict=True):
-                outcomes[index] = read_header(path, head)
-                index += 1
-                if progress is not None:
-                    progress(index, total)
-                if cancel is not None and cancel():
-                    for future in ahead:
-                        future.cancel()
-                    return True
-    return False
-
-
-#: Files whose first bytes one read-ahead task reads.
-READ_CHUNK = 8
-
-
-def _read_heads(paths: list[Path]) -> list[bytes | OSError]:
-    return [read_head(path) for path in paths]

@@ -13,7 +13,9 @@ ratio to the goal (<= 1 s); asserts nothing.
         [--study PATH]   # PATH is generated once when missing, then reused by later runs
 
 Also times :func:`cobbdesk.core.redact.remember_study` (part of ``Study.open``) and
-:func:`~cobbdesk.core.redact.redact` of a typical log line with every patient remembered.
+:func:`~cobbdesk.core.redact.redact` of a typical log line with every patient remembered, and
+(:func:`interactions`) what a user does in the filled browser: End, expanding a patient,
+filtering and clearing the filter.  ``--paint-only`` skips completeness and film flags.
 """
 
 from __future__ import annotations
@@ -153,7 +155,8 @@ def fill_once(path: Path, mode: str) -> tuple[float, float, float, float, int, f
     ``new``: the app's path — :func:`patient_list`, paint, then completeness and film flags
     from a :class:`BackgroundJob` on a worker thread while the UI thread keeps running.
     ``lazy``: the former path — :func:`patient_rows` then paint, flags synchronously after.
-    ``eager``: ``Study.overview()`` of every patient, then paint.
+    ``eager``: ``Study.overview()`` of every patient, then paint.  ``paint``: the app's path
+    up to the first paint only.
     """
     from cobbdesk.core.store.overview import patient_completeness, patient_list, patient_rows
     from cobbdesk.gui.study.jobs import BackgroundJob
@@ -167,7 +170,7 @@ def fill_once(path: Path, mode: str) -> tuple[float, float, float, float, int, f
     if mode == "eager":
         browser.set_overview(study.overview())
     else:
-        rows = patient_list(study) if mode == "new" else patient_rows(study)
+        rows = patient_rows(study) if mode == "lazy" else patient_list(study)
         browser.set_rows(rows, StudySource(study))
     QApplication.processEvents()  # first layout and paint of the shown rows (loads them)
     painted, cpu_painted = time.perf_counter(), time.thread_time()
@@ -188,6 +191,8 @@ def fill_once(path: Path, mode: str) -> tuple[float, float, float, float, int, f
             time.sleep(0.002)
         thread.join()
         complete_at = done[0]
+    elif mode == "paint":
+        complete_at = painted
     else:
         complete_at = painted
         browser.model.set_flags(film_flags_of(study))
@@ -197,6 +202,41 @@ def fill_once(path: Path, mode: str) -> tuple[float, float, float, float, int, f
     _close(study, browser)
     cpu = (cpu_opened - cpu_start, cpu_painted - cpu_start)
     return opened - start, painted - start, complete_at - start, ready - start, count, *cpu
+
+
+def interactions(path: Path) -> None:
+    """UI-thread wall time of End (to the last patient: every row is in the model), expanding
+    the last patient (its visits read synchronously here: the app reads them on a worker),
+    refiltering by "P5" and "P55555" and clearing the filter (each lays out the matching rows),
+    in the filled browser; the natural order's last row is printed (P100000 at 100,000)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from cobbdesk.core.store.overview import patient_list
+    from cobbdesk.gui.study.model import StudySource
+
+    browser = _browser()
+    study = Study.open(path)
+    browser.set_rows(patient_list(study), StudySource(study))
+    QApplication.processEvents()
+    tree, model = browser.tree, browser.model
+    tree.setFocus()
+    tree.setCurrentIndex(model.index(0, 0))
+    steps = (
+        ("End", lambda: QTest.keyClick(tree, Qt.Key.Key_End)),
+        ("expand the last patient", lambda: tree.expand(tree.currentIndex())),
+        ("filter 'P5'", lambda: model.set_filter("P5", False)),
+        ("filter 'P55555'", lambda: model.set_filter("P55555", False)),
+        ("clear the filter", lambda: model.set_filter("", False)),
+    )
+    for label, step in steps:
+        t0 = time.perf_counter()
+        step()
+        QApplication.processEvents()
+        print(f"{label:>27}: {(time.perf_counter() - t0) * 1000:7.1f} ms "
+              f"({model.rowCount():,} rows)")  # fmt: skip
+    print(f"{'last patient':>27}: {model.index(model.rowCount() - 1, 0).data()}")
+    _close(study, browser)
 
 
 def time_redaction(path: Path, repeat: int) -> None:
@@ -240,6 +280,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", choices=("new", "lazy", "eager"), default="new")
     parser.add_argument("--study", type=Path, help="study to reuse (generated when missing)")
+    parser.add_argument("--paint-only", action="store_true",
+                        help="time open and first paint only (no completeness, flags, redaction)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
@@ -249,9 +291,12 @@ def main() -> None:
             generate(path, args.patients)
             print(f"generated {args.patients:,} patients in {time.perf_counter() - t0:.1f} s")
         print(f"load average before: {os.getloadavg()}")
-        runs = [fill_once(path, args.mode) for _ in range(args.repeat)]
+        mode = "paint" if args.paint_only else args.mode
+        runs = [fill_once(path, mode) for _ in range(args.repeat)]
         print(f"load average after: {os.getloadavg()}")
-        time_redaction(path, args.repeat)
+        if not args.paint_only:
+            time_redaction(path, args.repeat)
+        interactions(path)
     assert app is not None
     labels = ("Study.open", "first paint", "completeness ready", "flags ready")
     for label, values in zip(labels, list(zip(*runs, strict=True))[:4], strict=True):
@@ -262,7 +307,7 @@ def main() -> None:
         print(f"{label:>27}: median {cpu * 1000:7.1f} ms")
     paint = statistics.median(r[1] for r in runs)
     paint_cpu = statistics.median(r[6] for r in runs)
-    print(f"mode {args.mode}, {runs[0][4]:,} rows handed to the view; first paint / goal (<= 1 s): "
+    print(f"mode {mode}, {runs[0][4]:,} rows handed to the view; first paint / goal (<= 1 s): "
           f"{paint:.2f} wall, {paint_cpu:.2f} UI-thread CPU")  # fmt: skip
 
 

@@ -53,19 +53,29 @@ def analysis_inputs(per_rater: Table, analysed: Table) -> AnalysisInputs:
 
 
 def _ratings(table: Table, region: str) -> Ratings:
-    """Films (record_id, event) × raters (both sorted) of one region's angles."""
-    cells: dict[tuple[str, str], dict[str, float]] = {}
-    for event in EVENTS:
-        angles = table.events[event][f"{region}_cobb"]
-        for i in np.flatnonzero(~np.isnan(angles)).tolist():
-            rater = table.rater[i]
-            if rater != "":
-                cells.setdefault((table.record_id[i], event), {}).setdefault(rater, angles[i])
-    raters = tuple(sorted({r for row in cells.values() for r in row}))
-    films = tuple(sorted(cells))
-    column = {r: k for k, r in enumerate(raters)}
-    matrix = np.full((len(films), len(raters)), np.nan)
-    for f, film in enumerate(films):
-        for rater, value in cells[film].items():
-            matrix[f, column[rater]] = value
-    return Ratings(raters, films, matrix)
+    """Films (record_id, event) × raters (both sorted) of one region's angles.
+
+    ``table`` is sorted by record_id, so a patient's position is a running count of changes;
+    (record_id, event, rater) is unique in it (one reading per rater and visit)."""
+    record_ids = table.record_id
+    changes = np.ones(len(record_ids), dtype=np.int64)
+    changes[1:] = record_ids[1:] != record_ids[:-1]
+    patient = np.cumsum(changes) - 1
+    named = table.rater != ""
+    films, raters, values = [], [], []
+    for k, event in enumerate(EVENTS):
+        angles = np.asarray(table.events[event][f"{region}_cobb"], dtype=np.float64)
+        rows = np.flatnonzero(named & ~np.isnan(angles))
+        films.append(patient[rows] * len(EVENTS) + k)
+        raters.append(table.rater[rows])
+        values.append(angles[rows])
+    film_codes, film_of = np.unique(np.concatenate(films), return_inverse=True)
+    names = sorted(set(np.concatenate(raters).tolist()))
+    column = {name: c for c, name in enumerate(names)}
+    rater_of = np.fromiter(map(column.__getitem__, np.concatenate(raters).tolist()), np.int64)
+    matrix = np.full((len(film_codes), len(names)), np.nan)
+    matrix[film_of.reshape(-1), rater_of] = np.concatenate(values)
+    first = np.flatnonzero(changes)  # each patient's first row
+    ids = record_ids[first].tolist()
+    keys = tuple((ids[c // len(EVENTS)], EVENTS[c % len(EVENTS)]) for c in film_codes.tolist())
+    return Ratings(tuple(names), keys, matrix)

@@ -192,3 +192,37 @@ def test_rows_written_in_chunks_same_bytes(
     monkeypatch.setattr(wide_csv, "_CHUNK_ROWS", 7)  # many chunks, the last one short
     reference, fast = both_ways(varied, tmp_path, "each", True, comment=True)
     assert fast == reference
+
+
+def test_plan_consensus_steps_aside_in_the_cli(tmp_path: Path) -> None:
+    """A reading plan's consensus is the pandas path's: the command writes its bytes (and
+    its statistics)."""
+    from cobbdesk.core.reading.plan import PlanSpec, create_plan
+    from cobbdesk.core.reading.readings import save_reading
+    from cobbdesk.core.reading.rounds import open_round
+    from tests.core.reading.helpers import A1, B1, make_study, reading
+    from tests.core.reading.test_plans import _read_round
+
+    study = make_study(tmp_path / "c.cobbdesk")
+    try:
+        spec = PlanSpec("rel", ("A", "B"), rounds=1, washout_days=0, seed=3,
+                        region="cervical", adjudicate_above=3.0, adjudicator="C")  # fmt: skip
+        plan = create_plan(study, spec)
+        _read_round(study, plan, "A", 1, A1)
+        _read_round(study, plan, "B", 1, B1)
+        open_round(study, plan, "C", 0)
+        sop = next(f.sop_instance_uid for f in study.films() if f.id == 3)
+        save_reading(study, plan, 0, 3, reading(26.0, "C", sop))
+        export_study(study, "wide", tmp_path / "pandas.csv", raters="consensus")
+        table = load_table(study)
+        with pytest.raises(Unsupported):
+            export_wide(study, tmp_path / "numpy.csv", table, raters="consensus")
+    finally:
+        study.close()
+    assert not (tmp_path / "numpy.csv").exists()
+    args = ["export", str(tmp_path / "c.cobbdesk"), "--format", "wide", "--raters", "consensus",
+            "-o", str(tmp_path / "cli.csv"), "--stats-json", str(tmp_path / "cli.json")]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(args) == 0
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert b"consensus:rel" in (tmp_path / "cli.csv").read_bytes()

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from cobbdesk.core.store.overview import PatientRow
-from cobbdesk.core.store.records import PatientOverview
+from cobbdesk.core.store.records import Patient, PatientOverview, Visit, VisitKind, VisitOverview
 from cobbdesk.gui.study import browser as browser_module
 from cobbdesk.gui.study.browser import StudyBrowser
 
@@ -128,3 +128,48 @@ def test_a_small_study_refilters_at_every_keystroke(qtbot) -> None:  # type: ign
     browser.set_rows(_rows(500), _Source())
     browser.filter.setText("P001")
     assert browser.model.rowCount() == 100
+
+
+class _Later(_Source):
+    """A loader answering on a later turn of the event loop (as the reads worker does): one
+    admission visit per patient; ``context``: answers end with it."""
+
+    context: Any = None
+
+    def __call__(self, patient_id: int, arrived: Any) -> None:
+        self.loaded.append(patient_id)
+        patient = Patient(patient_id, f"P{patient_id:05d}")
+        visit = VisitOverview(Visit(patient_id * 10, patient_id, VisitKind.ADMISSION, "",
+                                    "2026-01-05"))  # fmt: skip
+        QTimer.singleShot(0, self.context, lambda: arrived(PatientOverview(patient, [visit])))
+
+
+def test_a_refresh_expands_a_patient_again_once_its_visits_are_in(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """No rows are inserted under an expanded patient (that lays out every patient row of
+    the view again: ~0.2 s at 100,000): the restored patient is expanded when its visits
+    arrive, and an arrived row's texts are repainted (dataChanged)."""
+    n = 3000
+    loader = _Later()
+    browser = StudyBrowser()
+    qtbot.addWidget(browser)
+    loader.context = browser
+    browser.resize(700, 500)
+    browser.set_rows(_rows(n), loader, loader)
+    browser.show()
+    qtbot.waitExposed(browser)
+    model, tree = browser.model, browser.tree
+    target = model.index(2, 0)
+    tree.expand(target)
+    qtbot.waitUntil(lambda: model.index(0, 0, model.index(2, 0)).data() == "Admission")
+    inserted: list[bool] = []
+    changed: list[int] = []
+    model.rowsInserted.connect(lambda parent, *_: inserted.append(parent.isValid()))
+    model.dataChanged.connect(lambda first, *_: changed.append(first.row()))
+    browser.set_rows(_rows(n), loader, loader)  # the same study refreshed
+    patient = model.index(2, 0)
+    assert model.node(patient).loaded is False
+    qtbot.waitUntil(lambda: tree.isExpanded(model.index(2, 0)), timeout=5000)
+    assert model.index(0, 0, model.index(2, 0)).data() == "Admission"
+    assert True not in inserted  # the visits were in before the row was expanded
+    assert 2 in changed
+    assert model.index(2, 1).data() == "1 visit"  # no longer "Loading…"

@@ -46,6 +46,12 @@ class AsyncPatients:
         return (self._loader is not None and node.kind == PATIENT and not node.loaded
                 and not node.pending and node.failed is None)  # fmt: skip
 
+    def reads_later(self, node: _Node) -> bool:
+        """A patient row whose visits are still to arrive from the loader (not read, or being
+        read; a failed read is final until collapsed)."""
+        return (self._loader is not None and node.kind == PATIENT and not node.loaded
+                and node.failed is None)  # fmt: skip
+
     def request(self, node: _Node) -> None:
         """Ask the loader for the patient's visits and films (once; nothing when not wanted)."""
         if not self._wanted(node) or node.key is None or self._loader is None:
@@ -81,9 +87,11 @@ class AsyncPatients:
         """``change`` the node, then put its new children in place of the old ones: inserted
         after them first, then the old removed (an expanded row never runs out of children,
         so the view keeps it expanded)."""
-        if not node.built or not self._visible(node):
-            change()
+        if not node.built or not self._visible(node):  # no child rows in the view: no
+            change()  # insertion (which lays out every patient row again), its texts repainted
             node._children = None
+            if self._visible(node):
+                self._changed(node)
             return
         parent, old = self.createIndex(node.row, 0, node), node.children
         change()

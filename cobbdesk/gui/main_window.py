@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QStackedWidget,
+    QWidget,
 )
 
 from cobbdesk import __version__
@@ -79,7 +81,13 @@ class MainWindow(QMainWindow):
         self._film_messages: set[str] = set()
         self.view = FilmView(self)
         self.view.refit_on_resize = True  # the film is the workspace: it follows the window
-        self.setCentralWidget(self.view)
+        self.centre = QStackedWidget()  # the view, or a blank page while blinded (keeps its room)
+        self.centre.addWidget(self.view)
+        blank = QWidget()
+        blank.setStyleSheet("background: black")
+        self.centre.addWidget(blank)
+        self.setCentralWidget(self.centre)
+        self._cover_state: tuple[QByteArray, str, str] | None = None
         self.film_list = QListWidget()
         self.film_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: tooltip
         self.film_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -309,20 +317,29 @@ class MainWindow(QMainWindow):
 
     def cover_for_blinding(self, on: bool) -> None:
         """While a blinded compare window is open over this one, nothing here may show a
-        value it hides (#14): the film view with its angle labels, the measurement table and
-        the study browser are hidden, and shown again when blinding ends."""
-        docks = [self.findChild(QDockWidget, n) for n in ("Measurements", "Study")]
-        if on and not getattr(self, "_covered", None):
-            self._covered = [d for d in docks if d is not None and d.isVisible()]
-            for dock in self._covered:
-                dock.hide()
-            self.view.hide()
-            self.status.showMessage("Hidden while a blinded compare window is open.")
-        elif not on and getattr(self, "_covered", None) is not None:
-            for dock in self._covered:
-                dock.show()
-            self.view.show()
-            self._covered = None
+        value it hides (#14): the film view with its angle labels, the measurement table, the
+        study browser and the film's status readouts are hidden, and shown again when blinding
+        ends — with the dock layout exactly as it was (a hidden central widget hands its room
+        to the docks: the view is swapped for a blank page and the layout state restored)."""
+        if on and self._cover_state is None:
+            status = self.status
+            self._cover_state = (self.saveState(LAYOUT_VERSION), status.window_level.text(),
+                                 status.spacing.text())  # fmt: skip
+            for name in ("Measurements", "Study"):
+                dock = self.findChild(QDockWidget, name)
+                if dock is not None:
+                    dock.hide()
+            self.centre.setCurrentIndex(1)
+            status.clear_film()
+            status.spacing.clear()
+            status.showMessage("Hidden while a blinded compare window is open.")
+        elif not on and self._cover_state is not None:
+            state, window_level, spacing = self._cover_state
+            self._cover_state = None
+            self.restoreState(state, LAYOUT_VERSION)  # the docks shown, at their former sizes
+            self.centre.setCurrentIndex(0)
+            self.status.window_level.setText(window_level)
+            self.status.spacing.setText(spacing)
             self.status.clearMessage()
 
     def _film_message(self, text: str, timeout: int = 0) -> None:

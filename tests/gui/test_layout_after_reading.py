@@ -1,0 +1,75 @@
+"""The main window behind a reading window (#17, screenshot review): while it is blanked for
+blinding nothing of the hidden film shows (status readouts included), and when the reading ends
+the layout is exactly the one before — the film keeps its room (it shrank to a ~70 px strip
+and the Measurements dock took ~990 px)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QDockWidget
+
+from cobbdesk.gui.main_window import MainWindow
+from tests.gui import test_reading_plans as plans
+from tests.gui.test_reading_plans import (
+    choose,
+    create_plan_by_clicks,
+    idle,
+    plans_dialog,
+    wait_film,
+)
+
+_env, study_path, window = plans._env, plans.study_path, plans.window  # the fixtures
+
+DOCKS = ("Films", "Study", "Raters", "Measurements")
+
+
+def x_on_screen(dock: QDockWidget) -> bool:
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
+def geometries(win: MainWindow) -> dict[str, tuple[bool, QRect | None]]:
+    """Each dock's visibility and geometry (a tabbed dock behind another: only its visibility,
+    Qt parks it off the window at a size of no meaning), and the film view's."""
+    docks = {n: win.findChild(QDockWidget, n) for n in DOCKS}
+    found = {n: (d.isVisible(), d.geometry() if x_on_screen(d) else None)
+             for n, d in docks.items() if d is not None}  # fmt: skip
+    return {**found, "film": (win.view.isVisible(), win.view.geometry())}
+
+
+def test_the_layout_after_a_reading_window_is_the_one_before(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, study_path: Path
+) -> None:
+    window.resize(1366, 768)
+    qtbot.wait(200)
+    before = geometries(window)
+    assert before["film"][1].width() > 300
+    dialog = plans_dialog(qtbot, window)
+    create_plan_by_clicks(qtbot, dialog)
+    choose(qtbot, dialog, "A", 1)
+    rw = dialog.windows[-1]
+    qtbot.waitExposed(rw)
+    idle(qtbot, rw)
+    wait_film(qtbot, rw)
+    assert not window.view.isVisible()
+    rw.close()
+    qtbot.waitUntil(window.view.isVisible)
+    qtbot.wait(200)  # layout requests run
+    assert geometries(window) == before
+    dialog.close()
+
+
+def test_the_status_bar_shows_nothing_of_the_hidden_film_while_blinded(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow
+) -> None:
+    status = window.status
+    status.cursor.setText("x 528.4  y 597.2 px   value 894")
+    status.window_level.setText("W/L centre 1,754  width 2,979")
+    status.spacing.setText("Spacing 0.25 × 0.25 mm (PixelSpacing)")
+    window.cover_for_blinding(True)
+    assert [status.cursor.text(), status.window_level.text(), status.spacing.text()] == [""] * 3
+    window.cover_for_blinding(False)
+    assert status.window_level.text() == "W/L centre 1,754  width 2,979"
+    assert status.spacing.text() == "Spacing 0.25 × 0.25 mm (PixelSpacing)"
+    assert status.cursor.text() == ""  # the pointer has moved since: the next move shows it

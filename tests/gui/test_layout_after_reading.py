@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QTableWidget
 
 from cobbdesk.gui.main_window import MainWindow
 from tests.gui import test_reading_plans as plans
@@ -73,3 +73,25 @@ def test_the_status_bar_shows_nothing_of_the_hidden_film_while_blinded(  # type:
     assert status.window_level.text() == "W/L centre 1,754  width 2,979"
     assert status.spacing.text() == "Spacing 0.25 × 0.25 mm (PixelSpacing)"
     assert status.cursor.text() == ""  # the pointer has moved since: the next move shows it
+
+
+def fills_its_width(table: QTableWidget) -> bool:
+    header = table.horizontalHeader()
+    return header.length() >= table.viewport().width()
+
+
+def test_the_plan_and_reading_tables_reach_their_right_edge(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow
+) -> None:  # the last column stretches: no grey band at the right
+    dialog = plans_dialog(qtbot, window)
+    create_plan_by_clicks(qtbot, dialog)
+    dialog.resize(900, 520)
+    choose(qtbot, dialog, "A", 1)
+    rw = dialog.windows[-1]
+    rw.resize(1366, 768)
+    qtbot.waitExposed(rw)
+    idle(qtbot, rw)
+    qtbot.wait(100)
+    assert fills_its_width(dialog.progress) and fills_its_width(rw.table)
+    rw.close()
+    dialog.close()

@@ -88,6 +88,7 @@ class PlansDialog(QDialog):
         self.progress.setHorizontalHeaderLabels(list(PROGRESS_COLUMNS))
         self.progress.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.progress.verticalHeader().hide()
+        self.progress.horizontalHeader().setStretchLastSection(True)  # no grey band
         row = QHBoxLayout()
         self.rater = QComboBox()
         self.round = QSpinBox()

@@ -126,6 +126,7 @@ class ReadingWindow(QMainWindow):
         self.table.setHorizontalHeaderLabels(["Levels", "Your reading"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)  # no grey band
         self.table.setMaximumHeight(90)
         self.again = QPushButton("Measure again")
         self.again.clicked.connect(self.measure_again)

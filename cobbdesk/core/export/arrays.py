@@ -34,7 +34,7 @@ from cobbdesk.core.store.checks import (
     recompute_angles,
     stale_reasons,
 )
-from cobbdesk.core.store.records import Region, template_region
+from cobbdesk.core.store.records import template_region
 from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
 from cobbdesk.core.store.study import Study
 
@@ -93,43 +93,58 @@ def _visits(conn: Connection) -> Visits:
     return Visits(chosen, patient_of)
 
 
+_REGION_CODES = {region: k for k, region in enumerate(REGIONS)}
+"""Film regions as small integers read by SQL (no text object per row): a region's index
+in ``REGIONS``; ``unknown`` (any other) is ``len(REGIONS)``."""
+_TEMPLATES = tuple(t.value for t in Template)
+_TEMPLATE_REGION_CODES = np.array(
+    [_REGION_CODES.get(_TEMPLATE_REGIONS[t], len(REGIONS)) for t in _TEMPLATES]
+    + [len(REGIONS)]  # a template CobbDesk does not know: region unknown
+)
+
+
+def _code(column: Any, values: tuple[str, ...]) -> Any:
+    """SQL: the index of ``column``'s value in ``values``, ``len(values)`` for any other."""
+    return case(*((column == v, k) for k, v in enumerate(values)), else_=len(values))
+
+
 def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
     """Live measurements of exported visits, oldest first, with ``patient_id`` and
-    ``matches`` (template region == film region)."""
+    ``matches`` (template region == film region); region and template as codes
+    (``region``: index in ``REGIONS``, ``template``: index in ``Template``), ``current``
+    1 when stored by the current angle algorithm."""
     m, f = measurements.c, films.c
     query = (
         select(
-            f.visit_id, f.region, m.film_id, m.rater, m.template,
-            *(m[name] for name in (*POINT_COLUMNS, *_SCALES)), m.angle_deg, m.algorithm_version,
+            f.visit_id, _code(f.region, REGIONS).label("region"), m.film_id, m.rater,
+            _code(m.template, _TEMPLATES).label("template"),
+            *(m[name] for name in (*POINT_COLUMNS, *_SCALES)), m.angle_deg,
+            case((m.algorithm_version == ALGORITHM_VERSION, 1), else_=0).label("current"),
             m.spacing_source, (m.upper_snapped + m.lower_snapped).label("snapped"),
         )
         .join_from(measurements, films, f.id == m.film_id)
         .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
         .order_by(m.created_utc, m.id)
     )  # fmt: skip
-    texts = ("region", "rater", "template", "algorithm_version", "spacing_source")
     numbers = (*POINT_COLUMNS, *_SCALES, "angle_deg", "snapped")
-    kinds: dict[str, Kind] = {"visit_id": "i", "film_id": "i"}
-    kinds.update({**dict.fromkeys(texts, "T"), **dict.fromkeys(numbers, "f")})
+    kinds: dict[str, Kind] = {"visit_id": "i", "film_id": "i", "region": "i", "template": "i",
+                              "current": "i", "rater": "T", "spacing_source": "T"}  # fmt: skip
+    kinds.update(dict.fromkeys(numbers, "f"))
     rows = fetch(conn, query, kinds)
     keep = np.fromiter((v in chosen.patient_of for v in rows["visit_id"].tolist()), bool,
                        len(rows["visit_id"]))  # fmt: skip
     rows = {name: values[keep] for name, values in rows.items()}
     rows["patient_id"] = np.array([chosen.patient_of[v] for v in rows["visit_id"].tolist()],
                                   dtype=np.int64)  # fmt: skip
-    unknown = Region.UNKNOWN.value
-    regions = np.array([_TEMPLATE_REGIONS.get(t, unknown) for t in rows["template"]], dtype=object)
-    rows["matches"] = regions == rows["region"]
+    rows["matches"] = _TEMPLATE_REGION_CODES[rows["template"]] == rows["region"]
     return rows
 
 
 def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) -> Angles:
     """The most recent region-matching measurement per visit, region and rater, its angle
     recomputed from the points, its stale codes and plausibility flag."""
-    region_code = {region: k for k, region in enumerate(REGIONS)}
-    regions = np.fromiter((region_code.get(r, -1) for r in rows["region"]), np.int64,
-                          len(rows["region"]))  # fmt: skip
-    used = np.flatnonzero(rows["matches"] & (regions >= 0))
+    regions = rows["region"]
+    used = np.flatnonzero(rows["matches"] & (regions < len(REGIONS)))
     rater_code: dict[str, int] = {}
     raters = np.fromiter((rater_code.setdefault(r, len(rater_code)) for r in rows["rater"][used]),
                          np.int64, len(used))  # fmt: skip
@@ -137,7 +152,7 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
     # the latest row of each key: its first occurrence when read backwards
     sorted_keys, first_backwards = np.unique(keys[::-1], return_index=True)
     picked = used[len(used) - 1 - first_backwards]  # aligned with sorted_keys
-    needed = (*POINT_COLUMNS, *_SCALES, "angle_deg", "algorithm_version", "film_id", "template",
+    needed = (*POINT_COLUMNS, *_SCALES, "angle_deg", "current", "film_id", "template",
               "spacing_source", "snapped", "patient_id", "rater")  # fmt: skip
     part = {name: rows[name][picked] for name in needed}
     points = np.column_stack([part[n] for n in POINT_COLUMNS]) if len(picked) else np.empty((0, 8))
@@ -151,7 +166,7 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
     values = {
         "cobb": np.round(angles, ANGLE_DECIMALS),
         "spacing_source": part["spacing_source"],
-        "cobb_flag": _flags(part["template"], angles),
+        "cobb_flag": _flags(np.array((*_TEMPLATES, ""), dtype=object)[part["template"]], angles),
         "cobb_stale": _stale(part, angles, spacing, calibrated),
         "snapped": part["snapped"],
         "patient_id": part["patient_id"],
@@ -170,13 +185,14 @@ def _stale(
     stored = part["angle_deg"]
     with np.errstate(invalid="ignore"):
         suspect = ~(np.abs(stored - angles) <= ANGLE_TOLERANCE_DEG)
-    suspect |= part["algorithm_version"] != ALGORITHM_VERSION
+    suspect |= part["current"] != 1
     film_ids = part["film_id"].tolist()
     suspect |= np.fromiter((f in calibrated for f in film_ids), bool, len(film_ids))
     codes = np.full(len(angles), "", dtype=object)
     for i in np.flatnonzero(suspect).tolist():  # few rows: the exact per-row rule
         own = angle_spacing(spacing[i, 0], spacing[i, 1])
-        reasons = stale_reasons(stored[i], angles[i], part["algorithm_version"][i], own,
+        algorithm = ALGORITHM_VERSION if part["current"][i] == 1 else ""  # only compared
+        reasons = stale_reasons(stored[i], angles[i], algorithm, own,
                                 calibrated.get(film_ids[i]))  # fmt: skip
         codes[i] = ";".join(reasons)
     return codes

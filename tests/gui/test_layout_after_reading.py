@@ -8,9 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRect
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QTableWidget
 
+from cobbdesk.core.store import Study
 from cobbdesk.gui.main_window import MainWindow
+from cobbdesk.gui.study.photo_dialog import PATIENT_HINT, PhotoTargetDialog
 from tests.gui import test_reading_plans as plans
 from tests.gui.test_reading_plans import (
     choose,
@@ -95,3 +98,21 @@ def test_the_plan_and_reading_tables_reach_their_right_edge(  # type: ignore[no-
     assert fills_its_width(dialog.progress) and fills_its_width(rw.table)
     rw.close()
     dialog.close()
+
+
+def test_the_photo_dialog_shows_its_patient_hint_whole(  # type: ignore[no-untyped-def]
+    qtbot, study_path: Path
+) -> None:
+    with Study.open(study_path) as study:
+        dialog = PhotoTargetDialog(None, study, 3)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: not dialog.loading)
+        edit = dialog.patient.lineEdit()
+        assert edit.placeholderText() == PATIENT_HINT
+        margins = edit.textMargins()
+        room = edit.contentsRect().width() - margins.left() - margins.right() - 2 * 2
+        metrics = QFontMetrics(edit.font())  # a character to spare: at 200 % the hinted
+        # glyphs are a pixel or two wider than the advance says (it was cut there, 3 px spare)
+        assert room >= metrics.horizontalAdvance(PATIENT_HINT) + metrics.averageCharWidth()
+        dialog.reject()

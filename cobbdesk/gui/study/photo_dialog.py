@@ -13,12 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QStyle,
+    QStyleOptionComboBox,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +35,7 @@ PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 VISITS = (("Admission", VisitKind.ADMISSION), ("Month 3", VisitKind.MONTH3))
 REGIONS = (("Cervical", Region.CERVICAL), ("Lumbar", Region.LUMBAR), ("Unknown", Region.UNKNOWN))
 LOADING_PATIENTS = "Loading patients…"
+PATIENT_HINT = "study ID, or a new DICOM Patient ID"
 PhotoPrompt = Callable[[QWidget, Study, int], PhotoTarget | None]
 """(parent, study, number of photos) → where they go, or None to skip them."""
 
@@ -64,6 +68,7 @@ class PhotoTargetDialog(QDialog):
         self.patient.setEditable(True)
         self.patient.setCurrentIndex(-1)
         self.patient.lineEdit().setPlaceholderText(LOADING_PATIENTS)
+        self.patient.setMinimumWidth(_width_for(self.patient, PATIENT_HINT))  # reads whole
         self.patient.setEnabled(False)  # until the study's patients are read (off the UI thread)
         self.loading = True
         form.addRow("Patient:", self.patient)
@@ -109,7 +114,7 @@ class PhotoTargetDialog(QDialog):
 
     def _loaded(self) -> None:
         self.loading = False
-        self.patient.lineEdit().setPlaceholderText("study ID, or a new DICOM Patient ID")
+        self.patient.lineEdit().setPlaceholderText(PATIENT_HINT)
         self.patient.setEnabled(True)
 
     def accept(self) -> None:
@@ -121,6 +126,20 @@ class PhotoTargetDialog(QDialog):
             self.problem.setText(exc.message)
             return
         super().accept()
+
+
+def _width_for(box: QComboBox, text: str) -> int:
+    """Width of an editable combo box whose line edit shows ``text`` whole: the text's advance
+    at the box's font, the line edit's own margins (2 px a side in Qt) and a character of slack,
+    grown to the box by the style (frame, arrow)."""
+    metrics = box.fontMetrics()
+    inner = metrics.horizontalAdvance(text) + 4 + metrics.horizontalAdvance("M")
+    option = QStyleOptionComboBox()
+    option.initFrom(box)
+    option.editable = True
+    size = QSize(inner, metrics.height())
+    style = box.style()
+    return style.sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, size, box).width()
 
 
 def _combo(choices: tuple[tuple[str, object], ...]) -> QComboBox:

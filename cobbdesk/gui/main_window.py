@@ -36,6 +36,11 @@ from cobbdesk.gui.workers import FilmLoader
 PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
 
 STUDY_SUFFIX = ".cobbdesk"
+EMPTY_HINT = (
+    "Double-click a film in the study browser to measure it,\n"
+    "or open films (Ctrl+O) or drop them here."
+)
+"""Shown in the middle of the film view while no film is on it."""
 LAYOUT_VERSION = 2
 """Bump when docks are renamed or added: a dock state saved by another layout is ignored."""
 
@@ -81,6 +86,7 @@ class MainWindow(QMainWindow):
         self._film_messages: set[str] = set()
         self.view = FilmView(self)
         self.view.refit_on_resize = True  # the film is the workspace: it follows the window
+        self.view.empty_hint = EMPTY_HINT
         self.centre = QStackedWidget()  # the view, or a blank page while blinded (keeps its room)
         self.centre.addWidget(self.view)
         blank = QWidget()

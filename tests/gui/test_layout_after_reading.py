@@ -11,15 +11,19 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget, QTableWidget
 
+from cobbdesk.core.dicom.reader import read_film
 from cobbdesk.core.store import Study
-from cobbdesk.gui.main_window import MainWindow
+from cobbdesk.gui.main_window import EMPTY_HINT, MainWindow
 from cobbdesk.gui.study.photo_dialog import PATIENT_HINT, PhotoTargetDialog
+from cobbdesk.gui.viewer.film_view import FilmView
+from cobbdesk.synth.dicom import write_dicom
 from tests.gui import test_reading_plans as plans
 from tests.gui.test_reading_plans import (
     choose,
     create_plan_by_clicks,
     idle,
     plans_dialog,
+    spine,
     wait_film,
 )
 
@@ -116,3 +120,40 @@ def test_the_photo_dialog_shows_its_patient_hint_whole(  # type: ignore[no-untyp
         # glyphs are a pixel or two wider than the advance says (it was cut there, 3 px spare)
         assert room >= metrics.horizontalAdvance(PATIENT_HINT) + metrics.averageCharWidth()
         dialog.reject()
+
+
+def hint_pixels(view: FilmView) -> int:
+    """Pixels in the view's middle band of the hint's grey (the text), none of a black view."""
+    image = view.viewport().grab().toImage()
+    grey = 0
+    for y in range(image.height() // 3, 2 * image.height() // 3, 2):
+        for x in range(0, image.width(), 2):
+            colour = image.pixelColor(x, y)
+            grey += colour.red() > 60 and abs(colour.red() - colour.blue()) < 8
+    return grey
+
+
+def test_the_empty_view_says_how_to_show_a_film_and_the_film_replaces_it(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    window.resize(1366, 768)
+    qtbot.wait(100)
+    assert window.view.film is None and window.view.empty_hint == EMPTY_HINT
+    assert hint_pixels(window.view) > 50  # was a plain black rectangle
+    bare = FilmView()
+    qtbot.addWidget(bare)
+    bare.resize(400, 300)
+    bare.show()
+    qtbot.waitExposed(bare)
+    assert hint_pixels(bare) == 0  # views without a hint (reading, compare) stay black
+    film = read_film(write_dicom(spine(0), tmp_path / "f.dcm"))
+    with_hint = FilmView()
+    qtbot.addWidget(with_hint)
+    with_hint.empty_hint = EMPTY_HINT
+    for view in (bare, with_hint):
+        view.resize(400, 300)
+        view.show()
+        view.set_film(film)
+    qtbot.waitExposed(with_hint)
+    same = bare.viewport().grab().toImage() == with_hint.viewport().grab().toImage()
+    assert same  # a film shown: no hint over it

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QMouseEvent,
     QPainter,
     QRegion,
@@ -69,6 +70,7 @@ class FilmView(QGraphicsView):
         self._drag: tuple[Qt.MouseButton, QPointF] | None = None
         self.fitted = False  # "fit" is on: refit on resize (when refit_on_resize)
         self.refit_on_resize = False
+        self.empty_hint = ""  # drawn in the middle while no film is shown (the main window's)
 
     # --- film and display -------------------------------------------------------------
     def set_film(self, film: Film | None) -> None:
@@ -118,6 +120,20 @@ class FilmView(QGraphicsView):
         painter.resetTransform()
         for part in QRegion(exposed).subtracted(QRegion(covered)):
             painter.fillRect(part, self.backgroundBrush())
+        painter.restore()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """With no film: :attr:`empty_hint`, grey, word-wrapped in the middle of the view."""
+        super().drawForeground(painter, rect)
+        if self.item is not None or not self.empty_hint:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor(170, 170, 170))
+        painter.setFont(self.font())
+        area = self.viewport().rect().adjusted(24, 24, -24, -24)
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        painter.drawText(area, int(flags), self.empty_hint)
         painter.restore()
 
     @property

@@ -36,6 +36,9 @@ from cobbdesk.gui.workers import FilmLoader
 PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
 
 STUDY_SUFFIX = ".cobbdesk"
+MAXIMISED_FROM = (1024, 1440)
+"""Screens this wide (available px) start the window maximised (``MainWindow._default_size``;
+narrower ones, such as the 800×600 offscreen test screen, keep the sized default)."""
 EMPTY_HINT = (
     "Double-click a film in the study browser to measure it,\n"
     "or open films (Ctrl+O) or drop them here."
@@ -116,13 +119,17 @@ class MainWindow(QMainWindow):
 
     # --- layout ---------------------------------------------------------------------------
     def _default_size(self) -> None:
-        """1400×900, or 90 % of a smaller screen (1366×768 laptops)."""
+        """1400×900, or 92 % × 90 % of a smaller screen; a laptop screen (up to 1440 px wide)
+        is too small to give part of it away: the window starts maximised there (at 1256 px
+        the docks, read whole, leave the film under half the width)."""
         screen = QGuiApplication.primaryScreen()
         area = screen.availableGeometry() if screen is not None else None
         if area is None or area.width() <= 0:
             self.resize(1400, 900)
             return
         self.resize(min(1400, int(area.width() * 0.92)), min(900, int(area.height() * 0.9)))
+        if MAXIMISED_FROM[0] <= area.width() <= MAXIMISED_FROM[1]:
+            self.setWindowState(Qt.WindowState.WindowMaximized)
 
     def _dock_widths(self) -> None:
         """The film gets most of the window: side docks start narrow."""

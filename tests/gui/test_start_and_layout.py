@@ -146,7 +146,7 @@ def test_layout_window_size_and_last_study_are_restored(qtbot, study_path: Path)
 
 
 def test_the_film_takes_most_of_the_window_and_refits_on_resize(
-    qtbot, window: MainWindow, film: Path
+    qtbot, window: MainWindow, film: Path, study_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     window.resize(1366, 768)
     window.open_paths([film])
@@ -163,6 +163,43 @@ def test_the_film_takes_most_of_the_window_and_refits_on_resize(
     window.resize(1300, 800)
     qtbot.wait(50)
     assert window.view.zoom == zoom and not window.view.fitted
+    window.resize(1366, 768)
+    assert window.session.open_study(study_path)  # the Study dock beside the Measurements one
+    qtbot.wait(100)
+    assert window.view.width() > 0.5 * window.width()  # was 42 % (the Study dock took 37 %)
+
+
+FILM_SHARE = """
+import sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from cobbdesk.gui.main_window import MainWindow
+from cobbdesk.gui.workers import FilmLoader
+window = MainWindow(rater="tester", loader=FilmLoader(isolated=False))
+window.confirm_close = False
+window.show()
+assert window.session.open_study(Path(sys.argv[1]))
+for _ in range(20):
+    app.processEvents()
+print(window.width(), window.height(), window.view.width(), window.isMaximized())
+window.session.shutdown()
+"""
+
+
+def test_at_its_default_size_on_a_laptop_screen_the_film_takes_most_of_the_window(
+    tmp_path: Path, study_path: Path
+) -> None:  # the default size follows the screen: a 1366×768 one, in its own process
+    screen = tmp_path / "screen.json"
+    screen.write_text('{"screens": [{"name": "S", "x": 0, "y": 0, "width": 1366, '
+                      '"height": 768, "logicalDpi": 96, "logicalBpi": 96, "dpr": 1}]}')  # fmt: skip
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screen}")
+    result = subprocess.run([sys.executable, "-c", FILM_SHARE, str(study_path)], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    width, height, film, maximised = result.stdout.split()
+    assert maximised == "True" and int(width) >= 1300 and int(height) >= 700  # was 1256×691
+    assert int(film) > 0.5 * int(width)  # was 40 %
 
 
 # --- studies by path and by drop ------------------------------------------------------------

@@ -154,7 +154,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             self.dock.show()
             self.dock.raise_()
             if not self.restored:  # first time: the film keeps most of the window
-                width = max(380, min(600, self.window.width() * 37 // 100))
+                width = self.dock.sizeHint().width()  # what the browser needs to read whole
                 self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
                 self.restored = True
         return True

@@ -103,7 +103,7 @@ def rmcorr(
         return replace(base, reason=not_computable(why))
     dx = xs - (np.bincount(code, xs) / np.bincount(code))[code]
     dy = ys - (np.bincount(code, ys) / np.bincount(code))[code]
-    sxx, syy, sxy = float(dx @ dx), float(dy @ dy), float(dx @ dy)
+    sxx, syy, sxy = _dot(dx, dx), _dot(dy, dy), _dot(dx, dy)
     for ss, name in ((sxx, x_name), (syy, y_name)):
         if ss <= 1e-24:
             return replace(base, reason=not_computable(f"{name} does not change within patients"))
@@ -114,6 +114,14 @@ def rmcorr(
     t = r * math.sqrt(df / (1.0 - r * r))
     p = float(2.0 * sps.t.sf(abs(t), df))
     return replace(base, computable=True, r=r, df=df, t=t, p=p)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ aᵢbᵢ, correctly rounded (``math.fsum`` of the products): the same bits on every
+    machine.  ``a @ b`` goes to the BLAS, whose threads (their number depends on the CPU and
+    the BLAS build) split the sum differently; it also made each call wait ~20 ms for those
+    threads on a loaded machine."""
+    return math.fsum((a * b).tolist())
 
 
 def _subject_codes(subjects: Sequence[CaseId] | np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 The Hodges–Lehmann estimate and its distribution-free CI are order statistics of the Walsh
 averages (d_i + d_j)/2, i ≤ j.  Sorting them all costs O(n²) memory (1.6 GB at n = 10,000);
 :func:`kth_walsh` finds the k-th one by bisection on the count of averages ≤ x (O(n log n)
-per step, on the sorted differences), then sorts only the few candidates left.  The result
+per step, on the sorted differences) to at most 4n candidates, then selects among them
+(``np.partition``: introselect, O(4n)).  The result
 is exactly the element a full sort would give (tests compare both).
 """
 
@@ -14,7 +15,8 @@ import numpy as np
 from cobbdesk.core.stats.results import FloatArray
 
 MAX_CANDIDATES = 200_000
-"""Walsh averages enumerated and sorted once the bisection has narrowed to this many."""
+"""Most Walsh averages enumerated when ties keep the bisection from narrowing to 4n (more:
+the distinct values are stepped through instead).  The bisection itself goes on to 4n."""
 SAMPLE = 20_000
 """Random Walsh averages drawn to bracket an order statistic before the bisection."""
 
@@ -76,15 +78,15 @@ def kth_walsh(d: FloatArray, k: int) -> float:
     """The k-th smallest (1-based) Walsh average of the sorted differences ``d``.
 
     Memory is O(n) whatever the ties: bisection on the count of averages ≤ x narrows an
-    interval; a few candidates are then sorted, or, when ties keep too many in it, the distinct
-    values are stepped through (:func:`_step_through_ties`).
+    interval to at most 4n averages, among which the k-th is selected; when ties keep too many
+    in it, the distinct values are stepped through (:func:`_step_through_ties`).
     """
     n = d.size
     index = np.arange(n)
     eps = 1e-9 * (float(np.max(np.abs(d))) + 1.0)
     lo, hi, count_lo, count_hi = _bracket(d, index, k)
     for _ in range(200):
-        if count_hi - count_lo <= max(4 * n, MAX_CANDIDATES) or hi - lo <= eps:
+        if count_hi - count_lo <= 4 * n or hi - lo <= eps:
             break
         mid = (lo + hi) / 2.0
         count = _count_le(d, index, mid)
@@ -101,5 +103,6 @@ def kth_walsh(d: FloatArray, k: int) -> float:
     sizes = stops - starts
     rows = np.repeat(index, sizes)
     offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    candidates = np.sort((d[rows] + d[starts[rows] + offsets]) / 2.0)
-    return float(candidates[min(max(k - below - 1, 0), candidates.size - 1)])
+    candidates = (d[rows] + d[starts[rows] + offsets]) / 2.0
+    at = min(max(k - below - 1, 0), candidates.size - 1)
+    return float(np.partition(candidates, at)[at])  # the element a full sort puts at ``at``

@@ -45,3 +45,23 @@ def test_memory_stays_linear_with_whole_number_differences() -> None:
     assert median * 2 == round(median * 2)
     assert walsh._count_le(d, np.arange(d.size), median) >= (total + 1) // 2
     assert walsh._count_le(d, np.arange(d.size), median - 0.5) < (total + 1) // 2
+
+
+@pytest.mark.parametrize(("n", "seed"), [(25, 1), (40, 2), (61, 3), (90, 4)])
+def test_hodges_lehmann_by_selection_equals_brute_force(n: int, seed: int) -> None:
+    """The estimate and CI found by selection (``sort_max_n=0``) are the median and order
+    statistics of every Walsh average listed by two plain loops (ties among the differences:
+    quarter degrees drawn from a few values)."""
+    from statistics import median
+
+    from cobbdesk.core.stats.paired import SELECTION_NOTE, hodges_lehmann
+    from cobbdesk.core.stats.ranks import walsh_ci_order
+
+    d = np.random.default_rng(seed).integers(-6, 9, size=n) / 4.0
+    values = d.tolist()
+    averages = sorted((values[i] + values[j]) / 2 for i in range(n) for j in range(i, n))
+    result = hodges_lehmann(d, sort_max_n=0)
+    assert SELECTION_NOTE in result.notes
+    assert result.estimate == median(averages)
+    c = walsh_ci_order(n, 0.95).c
+    assert (result.ci_low, result.ci_high) == (averages[c - 1], averages[len(averages) - c])

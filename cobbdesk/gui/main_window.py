@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.centre.addWidget(blank)
         self.setCentralWidget(self.centre)
         self._cover_state: tuple[QByteArray, str, str] | None = None
+        self._covering: set[str] = set()  # who blinds this window now (compare, reading)
         self.film_list = QListWidget()
         self.film_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: tooltip
         self.film_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -328,12 +329,20 @@ class MainWindow(QMainWindow):
         elif film is not None and film.notices:
             self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
 
-    def cover_for_blinding(self, on: bool) -> None:
+    def cover_for_blinding(self, on: bool, by: str = "compare") -> None:
         """While a blinded compare window is open over this one, nothing here may show a
         value it hides (#14): the film view with its angle labels, the measurement table, the
         study browser and the film's status readouts are hidden, and shown again when blinding
         ends — with the dock layout exactly as it was (a hidden central widget hands its room
-        to the docks: the view is swapped for a blank page and the layout state restored)."""
+        to the docks: the view is swapped for a blank page and the layout state restored).
+        ``by`` names who blinds (a blinded compare window, a reading window): the window shows
+        again only when none of them does."""
+        if on:
+            self._covering.add(by)
+        else:
+            self._covering.discard(by)
+            if self._covering:
+                return  # another window still blinds this one
         if on and self._cover_state is None:
             status = self.status
             self._cover_state = (self.saveState(LAYOUT_VERSION), status.window_level.text(),

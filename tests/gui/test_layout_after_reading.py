@@ -157,3 +157,21 @@ def test_the_empty_view_says_how_to_show_a_film_and_the_film_replaces_it(  # typ
     qtbot.waitExposed(with_hint)
     same = bare.viewport().grab().toImage() == with_hint.viewport().grab().toImage()
     assert same  # a film shown: no hint over it
+
+
+def test_the_window_stays_blank_while_another_window_still_blinds_it(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow
+) -> None:  # a blinded compare window open, a reading window opened and closed over it
+    window.resize(1366, 768)
+    qtbot.wait(100)
+    before = geometries(window)
+    window.cover_for_blinding(True)  # the compare window
+    window.cover_for_blinding(True, "reading")
+    window.cover_for_blinding(False, "reading")
+    qtbot.wait(50)
+    assert not window.view.isVisible()  # the compare window still blinds it (was shown)
+    assert not window.findChild(QDockWidget, "Measurements").isVisible()
+    window.cover_for_blinding(False)
+    qtbot.waitUntil(window.view.isVisible)
+    qtbot.wait(100)
+    assert geometries(window) == before

@@ -330,7 +330,7 @@ class PlansDialog(QDialog):
         if host is None or not hasattr(host, "cover_for_blinding"):
             return
         if on:
-            host.cover_for_blinding(True)  # saves the layout first: restored as it was
+            host.cover_for_blinding(True, "reading")  # saves the layout first: restored as it was
         if on and not self._hidden:
             docks = [host.findChild(QDockWidget, n) for n in COVERED_DOCKS]
             self._hidden = [d for d in docks if d is not None and d.isVisible()]
@@ -340,7 +340,7 @@ class PlansDialog(QDialog):
             for dock in self._hidden:
                 dock.show()
             self._hidden = []
-            host.cover_for_blinding(False)  # last: the saved layout, exactly
+            host.cover_for_blinding(False, "reading")  # last: the saved layout, exactly
         if on:
             host.statusBar().showMessage("Hidden while a reading window is open.")
 

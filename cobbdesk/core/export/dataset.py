@@ -19,6 +19,7 @@ Rules (documented in the README's export section and the codebook):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from cobbdesk.core.export.columns import (
     long_columns,
     wide_columns,
 )
+from cobbdesk.core.export.lab_cells import numeric_labs
 from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
 from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
@@ -72,7 +74,7 @@ def load_long(study: Study, *, identified: bool = False) -> pd.DataFrame:
         visit_rows = _visits(conn)
         measured = _measurements(conn, visit_rows)
         calibrated = current_calibrations(conn)
-        lab_values = _labs(conn)
+        lab_values = _labs(conn, study.location)
     angles = _angles(measured, calibrated)
     mismatches = _mismatches(measured)
     rated = pd.concat([angles[["patient_id", "rater"]], mismatches[["patient_id", "rater"]]])
@@ -216,16 +218,18 @@ def _mismatches(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[~rows["matches"], ["patient_id", "visit_id", "rater"]]
 
 
-def _labs(conn: Connection) -> pd.DataFrame:
+def _labs(conn: Connection, path: Path | str) -> pd.DataFrame:
     """One row per visit id, one column per lab (binary labs coded 0/1), plus ``nlr``.
 
     Pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit).
+    Raises ExportError naming ``path`` when an exported cell holds text
+    (:func:`~cobbdesk.core.export.lab_cells.numeric_labs`).
     """
     lab = labs.c
     pivot = [func.max(_lab_value(name)).filter(lab.name == name).label(name) for name in LAB_SPECS]
     query = select(lab.visit_id, *pivot).where(lab.deleted_utc.is_(None)).group_by(lab.visit_id)
     table = _frame(conn, query).set_index("visit_id")
-    table = table.reindex(columns=list(LAB_SPECS)).astype(float)
+    table = numeric_labs(conn, table.reindex(columns=list(LAB_SPECS)), path)
     lymph = table["lymphocyte"].where(table["lymphocyte"] > 0)
     table["nlr"] = (table["neutrophil"] / lymph).round(DERIVED_DECIMALS)
     return table

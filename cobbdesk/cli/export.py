@@ -21,6 +21,10 @@ from typing import Any
 from cobbdesk.cli.locations import study_location
 
 COMMANDS = ("export", "stats")
+STDOUT = Path("-")
+"""``-o -`` / ``--stats-json -``: standard output (text formats only)."""
+_REPORTS = {"stderr": False}
+"""True while an export sends data to stdout: its report lines go to stderr then."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", required=True, choices=("wide", "long", "xlsx", "sav", "codebook", "sr"),
         help="sr: one DICOM Comprehensive SR per film and rater into the folder -o",
     )
-    export.add_argument("-o", "--output", type=Path, required=True)
+    export.add_argument(
+        "-o", "--output", type=Path, required=True,
+        help="the file to write; - is standard output (wide, long, codebook)",
+    )  # fmt: skip
     export.add_argument(
         "--identified",
         action="store_true",
@@ -54,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--stats-json",
         type=Path,
         metavar="FILE",
-        help="also write the full statistics (as 'cobbdesk stats --json') from the same data",
+        help="also write the full statistics (as 'cobbdesk stats --json') from the same data; "
+        "- is standard output",
     )
     stats = sub.add_parser("stats", help="paired tests, correlations, reliability")
     stats.add_argument("study", type=study_location)
@@ -99,6 +107,8 @@ def _export_sr(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    _check_standard_output(args)
+    _REPORTS["stderr"] = STDOUT in (args.output, args.stats_json)
     if args.format == "sr":
         return _export_sr(args)
     _check_outputs(args.output, args.stats_json)
@@ -112,12 +122,35 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_standard_output(args: argparse.Namespace) -> None:
+    """``-o -`` / ``--stats-json -`` mean standard output: refused (ExportError, before
+    anything is read) for binary formats, SR folders, and both at once."""
+    from cobbdesk.core.errors import ExportError
+
+    if args.output == STDOUT and args.format in ("xlsx", "sav", "sr"):
+        what = "a folder" if args.format == "sr" else "a binary format"
+        raise ExportError(None, f"-o -: {args.format} is {what} and cannot go to standard "
+                          "output; give a file name")  # fmt: skip
+    if args.output == STDOUT and args.stats_json == STDOUT:
+        raise ExportError(None, "-o - and --stats-json -: only one of them can go to standard "
+                          "output; give the other a file name")  # fmt: skip
+
+
 def _report(result: Any) -> None:
     kind = "IDENTIFIED" if result.identified else "de-identified"
-    _out(
-        f"{result.path}: {result.rows} rows, {kind} {result.format}, raters "
+    where = "standard output" if result.path == STDOUT else result.path
+    _note(
+        f"{where}: {result.rows} rows, {kind} {result.format}, raters "
         f"{result.policy.label}, sha256 {result.sha256}"
     )
+
+
+def _note(text: str) -> None:
+    """A report line: on stdout, or on stderr when stdout carries exported data."""
+    if _REPORTS["stderr"]:
+        sys.stderr.write(text + "\n")
+    else:
+        _out(text)
 
 
 def _fast_wide(study: Any, args: argparse.Namespace) -> Any:
@@ -183,7 +216,7 @@ def _check_outputs(*paths: Path | None) -> None:
     from cobbdesk.core.private import check_target
 
     for path in paths:
-        if path is not None:
+        if path is not None and Path(path) != STDOUT:
             check_target(Path(path))
 
 
@@ -205,8 +238,13 @@ def _dump_stats(path: Path, data: dict[str, Any]) -> None:
     from cobbdesk.core.private import write_private
 
     text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
+    if path == STDOUT:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        _note("standard output: statistics (JSON)")
+        return
     write_private(path, text + "\n")  # 0600, atomic
-    _out(f"{path}: statistics (JSON)")
+    _note(f"{path}: statistics (JSON)")
 
 
 def _summary(data: dict[str, Any]) -> list[str]:

@@ -5,11 +5,18 @@ folder, its hash is recorded in the audit trail (entity ``export``: format, file
 count, SHA-256, ``identified``, rater policy and ``audit_head``), and only then is it renamed
 to its name.  A study that cannot record the audit (locked, read-only) or a write that fails
 (full disk) leaves no file behind; the result is always 0600, whatever the umask.
+The target ``-`` (:data:`STDOUT`) is standard output: the bytes are written to a 0600
+temporary file in the system's temporary folder, audited (file ``(standard output)``) and
+then copied to ``sys.stdout``, the very bytes whose hash the trail holds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import sys
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from cobbdesk.core import private
+from cobbdesk.core.errors import ExportError
 from cobbdesk.core.export.policy import (
     EACH,
     RaterPolicy,
@@ -31,6 +39,10 @@ from cobbdesk.core.store.study import Study
 
 Format = Literal["wide", "long", "xlsx", "sav", "codebook"]
 FORMATS: tuple[Format, ...] = ("wide", "long", "xlsx", "sav", "codebook")
+STDOUT = Path("-")
+"""The target meaning standard output (a file named ``-`` needs a folder: ``/data/-``)."""
+TEXT_FORMATS: tuple[Format, ...] = ("wide", "long", "codebook")
+"""The formats that may go to standard output (xlsx and sav are binary)."""
 
 
 @dataclass(frozen=True)
@@ -91,21 +103,32 @@ def audited_write(
 
     Raises StudyReadOnlyError before writing on a read-only study; StudyLockedError,
     DiskFullError or an ExportError naming ``target`` when a step fails (no file is left).
+    ``target`` :data:`STDOUT` sends the bytes to standard output (ExportError, before
+    anything is written, for a binary format).
     """
     if study.read_only:  # the audit row could not be written: refuse before writing
         raise faults.read_only(study.path)
+    if target == STDOUT and fmt not in TEXT_FORMATS:
+        raise ExportError(None, f"{fmt} is a binary format: it cannot go to standard output "
+                          "('-'); give a file name")  # fmt: skip
     try:
-        temp = private.temp_beside(target)
+        temp = _temporary(target)
     except OSError as exc:
         raise faults.os_error(exc, target, "export") from None
     try:
         rows = write(temp)
-        private.sync_file(temp)
+        if target != STDOUT:
+            private.sync_file(temp)
         result = ExportResult(
             target, fmt, rows, sha256_of(temp), identified, uuid.uuid4().hex, policy
         )
         _audit(study, result, reason)  # StudyLockedError, StudyReadOnlyError, DiskFullError
-        private.publish(temp, target)
+        if target == STDOUT:
+            _send(temp)
+        else:
+            private.publish(temp, target)
+    except BrokenPipeError:  # the reader of stdout has gone (the command ends quietly)
+        raise
     except OSError as exc:
         raise faults.os_error(exc, target, "export") from None
     finally:
@@ -113,11 +136,29 @@ def audited_write(
     return result
 
 
+def _temporary(target: Path) -> Path:
+    """An empty 0600 file for the export to ``target``: beside it, or for standard output
+    in the system's temporary folder."""
+    if target != STDOUT:
+        return private.temp_beside(target)
+    fd, name = tempfile.mkstemp(prefix=".cobbdesk-export.", suffix=".partial")
+    os.close(fd)
+    return Path(name)
+
+
+def _send(temp: Path) -> None:
+    """Copy the finished export to standard output (after anything printed before it)."""
+    sys.stdout.flush()
+    with temp.open("rb") as handle:
+        shutil.copyfileobj(handle, sys.stdout.buffer, 1 << 20)
+    sys.stdout.buffer.flush()
+
+
 def _audit(study: Study, result: ExportResult, reason: str) -> None:
     why = reason or ("identified export (names, MRNs, dates)" if result.identified else "")
     changes = {
         "format": (None, result.format),
-        "file": (None, result.path.name),
+        "file": (None, "(standard output)" if result.path == STDOUT else result.path.name),
         "rows": (None, result.rows),
         "sha256": (None, result.sha256),
         "identified": (None, result.identified),

@@ -5,7 +5,7 @@ wide`` ≤ 0.8 s and ``... --format wide --stats-json`` ≤ 1.2 s at 10,000 pati
 their ratio to the goal and to a fresh ``python -c pass`` measured in the same run (interleaved),
 with the CPU time of each process and the load average.  The same command in a running process
 (modules already imported) is printed as well, and the wide export by the pandas path
-(``writers.export_study``) against the numpy path the command uses, in one process.
+(``writers.export_with_pandas``) against the numpy path the command uses, in one process.
 
     python benchmarks/bench_export.py [--patients N] [--repeat N]
 """
@@ -132,13 +132,13 @@ def pandas_vs_numpy(study_path: Path, out: Path, repeat: int) -> tuple[list[floa
     (interleaved; the same bytes, checked)."""
     from cobbdesk.core.export.arrays import load_table
     from cobbdesk.core.export.wide_csv import export_wide
-    from cobbdesk.core.export.writers import export_study
+    from cobbdesk.core.export.writers import export_with_pandas
 
     old, new = [], []
     with Study.open(study_path) as study:
         for _ in range(repeat):
             start = time.perf_counter()
-            export_study(study, "wide", out.with_suffix(".pandas.csv"))
+            export_with_pandas(study, "wide", out.with_suffix(".pandas.csv"))
             old.append(time.perf_counter() - start)
             start = time.perf_counter()
             export_wide(study, out.with_suffix(".numpy.csv"), load_table(study))

@@ -192,11 +192,11 @@ def _fast_stats_json(study: Any, path: Path, per_rater: Any, policy: Any) -> Non
 
 def _pandas_export(study: Any, args: argparse.Namespace) -> Any:
     from cobbdesk.core.export.dataset import load_long
-    from cobbdesk.core.export.writers import export_study
+    from cobbdesk.core.export.writers import export_with_pandas
 
     shared = args.stats_json is not None and args.format != "codebook"
     long = load_long(study, identified=args.identified) if shared else None
-    result = export_study(
+    result = export_with_pandas(
         study, args.format, args.output, identified=args.identified,
         convention_comment=args.convention_comment, reason=args.reason, long=long,
         raters=args.raters,

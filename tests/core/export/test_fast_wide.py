@@ -28,7 +28,7 @@ from cobbdesk.core.export.fetch import Unsupported
 from cobbdesk.core.export.policy import SETTING_ADJUDICATOR, set_setting
 from cobbdesk.core.export.policy_arrays import group_means, kahan_mean
 from cobbdesk.core.export.wide_csv import export_wide, format_column
-from cobbdesk.core.export.writers import export_study
+from cobbdesk.core.export.writers import export_study, export_with_pandas
 from cobbdesk.core.store import Study
 
 from .varied_study import put_text_in_lab_cell, put_text_in_number_cell, write_varied_study
@@ -51,7 +51,7 @@ def both_ways(study_path: Path, out: Path, raters: str | None, identified: bool,
         if raters == "consensus":
             set_setting(study, SETTING_ADJUDICATOR, "B")
         options = {"identified": identified, "convention_comment": comment, "raters": raters}
-        reference = export_study(study, "wide", out / "pandas.csv", **options)  # type: ignore[arg-type]
+        reference = export_with_pandas(study, "wide", out / "pandas.csv", **options)  # type: ignore[arg-type]
         table = load_table(study, identified=identified)
         fast = export_wide(study, out / "numpy.csv", table, **options)  # type: ignore[arg-type]
     assert (fast.rows, fast.policy, fast.identified) == (
@@ -119,7 +119,7 @@ def test_text_in_a_number_cell_steps_aside(varied: Path, tmp_path: Path) -> None
     with Study.open(path) as study, pytest.raises(Unsupported):
         load_table(study)
     with Study.open(path) as study:
-        export_study(study, "wide", tmp_path / "pandas.csv")
+        export_with_pandas(study, "wide", tmp_path / "pandas.csv")
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli_main(["export", str(path), "--format", "wide", "-o",
                          str(tmp_path / "cli.csv")]) == 0  # fmt: skip
@@ -128,7 +128,7 @@ def test_text_in_a_number_cell_steps_aside(varied: Path, tmp_path: Path) -> None
 
 def test_cli_wide_is_the_pandas_bytes(varied: Path, tmp_path: Path) -> None:
     with Study.open(varied) as study:
-        export_study(study, "wide", tmp_path / "pandas.csv", identified=True, raters="A")
+        export_with_pandas(study, "wide", tmp_path / "pandas.csv", identified=True, raters="A")
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli_main(["export", str(varied), "--format", "wide", "--identified",
                          "--raters", "A", "-o", str(tmp_path / "cli.csv")]) == 0  # fmt: skip
@@ -213,7 +213,7 @@ def test_plan_consensus_steps_aside_in_the_cli(tmp_path: Path) -> None:
         open_round(study, plan, "C", 0)
         sop = next(f.sop_instance_uid for f in study.films() if f.id == 3)
         save_reading(study, plan, 0, 3, reading(26.0, "C", sop))
-        export_study(study, "wide", tmp_path / "pandas.csv", raters="consensus")
+        export_with_pandas(study, "wide", tmp_path / "pandas.csv", raters="consensus")
         table = load_table(study)
         with pytest.raises(Unsupported):
             export_wide(study, tmp_path / "numpy.csv", table, raters="consensus")
@@ -226,3 +226,30 @@ def test_plan_consensus_steps_aside_in_the_cli(tmp_path: Path) -> None:
         assert cli_main(args) == 0
     assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
     assert b"consensus:rel" in (tmp_path / "cli.csv").read_bytes()
+
+
+def test_library_wide_export_takes_the_numpy_path(
+    varied: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``export_study`` (the GUI's export dialog, library users) writes the wide CSV from
+    numpy columns, the pandas path's bytes; with text in a number cell it steps aside."""
+    from cobbdesk.core.export import writers
+
+    with Study.open(varied) as study:
+        export_with_pandas(study, "wide", tmp_path / "pandas.csv", raters="each")
+        with monkeypatch.context() as patched:
+            patched.setattr(writers, "load_long", _no_pandas)
+            result = export_study(study, "wide", tmp_path / "numpy.csv", raters="each")
+    assert (tmp_path / "numpy.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert result.policy.kind == "each" and result.rows > 0
+    edited = tmp_path / "edited.cobbdesk"
+    edited.write_bytes(varied.read_bytes())
+    put_text_in_number_cell(edited)
+    with Study.open(edited) as study:
+        export_with_pandas(study, "wide", tmp_path / "edited-pandas.csv")
+        export_study(study, "wide", tmp_path / "edited.csv")
+    assert (tmp_path / "edited.csv").read_bytes() == (tmp_path / "edited-pandas.csv").read_bytes()
+
+
+def _no_pandas(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("the pandas path was used")

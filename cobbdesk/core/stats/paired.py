@@ -47,7 +47,7 @@ from cobbdesk.core.stats.results import (
     fmt,
     not_computable,
 )
-from cobbdesk.core.stats.walsh import kth_walsh
+from cobbdesk.core.stats.walsh import WalshOrder
 
 TIE_DECIMALS = 9
 """Differences are rounded to this many decimals before ranking, so that angles recorded
@@ -241,9 +241,13 @@ def hodges_lehmann(
     base = replace(base, n=n)
     if n == 0:
         return replace(base, reason=not_computable("no differences"))
-    kth = _walsh_order_statistic(d, sort_max_n)
+    kth, kth_pair = _walsh_order_statistic(d, sort_max_n)
     m = n * (n + 1) // 2
-    median = kth((m + 1) // 2) if m % 2 else (kth(m // 2) + kth(m // 2 + 1)) / 2.0
+    if m % 2:
+        median = kth((m + 1) // 2)
+    else:
+        low, high = kth_pair(m // 2)
+        median = (low + high) / 2.0
     notes = [] if n <= sort_max_n else [SELECTION_NOTE]
     if len(np.unique(d)) < n:
         notes.insert(0, "ties among the differences: CI coverage is approximate")
@@ -261,13 +265,16 @@ def hodges_lehmann(
     )
 
 
-def _walsh_order_statistic(d: FloatArray, sort_max_n: int) -> Callable[[int], float]:
-    """k -> the k-th smallest (1-based) Walsh average: a full sort for small n, else selection."""
+def _walsh_order_statistic(
+    d: FloatArray, sort_max_n: int
+) -> tuple[Callable[[int], float], Callable[[int], tuple[float, float]]]:
+    """k -> the k-th smallest (1-based) Walsh average, and k -> the k-th and (k+1)-th: a full
+    sort for small n, else selection (:class:`~cobbdesk.core.stats.walsh.WalshOrder`)."""
     if d.size <= sort_max_n:
         walsh = walsh_averages(d)
-        return lambda k: float(walsh[k - 1])
-    ordered = np.sort(d)
-    return lambda k: kth_walsh(ordered, k)
+        return (lambda k: float(walsh[k - 1])), (lambda k: (float(walsh[k - 1]), float(walsh[k])))
+    order = WalshOrder(np.sort(d))
+    return order.kth, order.kth_pair
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ The Hodges–Lehmann estimate and its distribution-free CI are order statistics 
 averages (d_i + d_j)/2, i ≤ j.  Sorting them all costs O(n²) memory (1.6 GB at n = 10,000);
 :func:`kth_walsh` finds the k-th one by bisection on the count of averages ≤ x (O(n log n)
 per step, on the sorted differences) to at most 4n candidates, then selects among them
-(``np.partition``: introselect, O(4n)).  The result
+(``np.partition``: introselect, O(4n)); :class:`WalshOrder` shares the work between the
+median and the CI bounds.  The result
 is exactly the element a full sort would give (tests compare both).
 """
 
@@ -27,25 +28,33 @@ def _count_le(d: FloatArray, index: np.ndarray, x: float) -> int:
     return int(np.maximum(ends - index, 0).sum())
 
 
-def _bracket(d: FloatArray, index: np.ndarray, k: int) -> tuple[float, float, int, int]:
-    """An interval (lo, hi] holding the k-th Walsh average, from a fixed random sample.
+def _sample(d: FloatArray) -> FloatArray | None:
+    """``SAMPLE`` Walsh averages drawn at fixed random positions, sorted (None for n < 200).
+    The result of a selection never depends on it, only its speed."""
+    n = d.size
+    if n < 200:
+        return None
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, n, size=(2, SAMPLE))
+    return np.sort((d[i] + d[j]) / 2.0)
 
-    Falls back to the whole range when the sample's quantiles do not bracket it.
-    """
+
+def _bracket(
+    d: FloatArray, index: np.ndarray, ks: tuple[int, int], sample: FloatArray | None
+) -> tuple[float, float, int, int]:
+    """An interval (lo, hi] holding the k-th to k2-th Walsh averages (``ks``), from the
+    sample's quantiles; the whole range when they do not bracket them."""
     n = d.size
     total = n * (n + 1) // 2
     full = (float(d[0]) - 1.0, float(d[-1]), 0, total)
-    if n < 200:
+    if sample is None:
         return full
-    rng = np.random.default_rng(0)  # fixed: the result never depends on it, only the speed
-    i, j = rng.integers(0, n, size=(2, SAMPLE))
-    sample = np.sort((d[i] + d[j]) / 2.0)
-    q = k / total
-    margin = 4.0 * np.sqrt(q * (1.0 - q) / SAMPLE) + 2.0 / n
+    q, q2 = ks[0] / total, ks[1] / total
+    margin = 4.0 * np.sqrt(max(q * (1.0 - q), q2 * (1.0 - q2)) / SAMPLE) + 2.0 / n
     lo = float(np.quantile(sample, max(q - margin, 0.0))) - 1e-9
-    hi = float(np.quantile(sample, min(q + margin, 1.0)))
+    hi = float(np.quantile(sample, min(q2 + margin, 1.0)))
     count_lo, count_hi = _count_le(d, index, lo), _count_le(d, index, hi)
-    return (lo, hi, count_lo, count_hi) if count_lo < k <= count_hi else full
+    return (lo, hi, count_lo, count_hi) if count_lo < ks[0] and ks[1] <= count_hi else full
 
 
 def _next_above(d: FloatArray, index: np.ndarray, x: float) -> float:
@@ -75,34 +84,66 @@ def _step_through_ties(d: FloatArray, index: np.ndarray, k: int, lo: float) -> f
 
 
 def kth_walsh(d: FloatArray, k: int) -> float:
-    """The k-th smallest (1-based) Walsh average of the sorted differences ``d``.
+    """The k-th smallest (1-based) Walsh average of the sorted differences ``d``
+    (:class:`WalshOrder`)."""
+    return WalshOrder(d).kth(k)
 
-    Memory is O(n) whatever the ties: bisection on the count of averages ≤ x narrows an
-    interval to at most 4n averages, among which the k-th is selected; when ties keep too many
-    in it, the distinct values are stepped through (:func:`_step_through_ties`).
+
+class WalshOrder:
+    """Order statistics of the Walsh averages of the sorted differences ``d`` (shape (n,)).
+
+    Memory is O(n) whatever the ties: bisection on the count of averages ≤ x (Monahan 1984,
+    ACM TOMS 10:265; Johnson & Mizoguchi 1978) narrows an interval to at most 4n averages,
+    among which the wanted ones are selected (``np.partition``); when ties keep too many in
+    it, the distinct values are stepped through (:func:`_step_through_ties`).  The bracketing
+    sample is drawn once per object (the median and both CI bounds share it).
     """
-    n = d.size
-    index = np.arange(n)
-    eps = 1e-9 * (float(np.max(np.abs(d))) + 1.0)
-    lo, hi, count_lo, count_hi = _bracket(d, index, k)
-    for _ in range(200):
-        if count_hi - count_lo <= 4 * n or hi - lo <= eps:
-            break
-        mid = (lo + hi) / 2.0
-        count = _count_le(d, index, mid)
-        if count >= k:
-            hi, count_hi = mid, count
-        else:
-            lo, count_lo = mid, count
-    if count_hi - count_lo > max(4 * n, MAX_CANDIDATES):
-        return _step_through_ties(d, index, k, lo)
-    low, high = lo - eps, hi + eps
-    starts = np.maximum(np.searchsorted(d, 2.0 * low - d, side="right"), index)
-    stops = np.maximum(np.searchsorted(d, 2.0 * high - d, side="right"), starts)
-    below = int((starts - index).sum())
-    sizes = stops - starts
-    rows = np.repeat(index, sizes)
-    offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    candidates = (d[rows] + d[starts[rows] + offsets]) / 2.0
-    at = min(max(k - below - 1, 0), candidates.size - 1)
-    return float(np.partition(candidates, at)[at])  # the element a full sort puts at ``at``
+
+    def __init__(self, d: FloatArray) -> None:
+        self.d = d
+        self.index = np.arange(d.size)
+        self.eps = 1e-9 * (float(np.max(np.abs(d))) + 1.0) if d.size else 1e-9
+        self.sample = _sample(d)
+
+    def kth(self, k: int) -> float:
+        """The k-th smallest (1-based) Walsh average."""
+        return self._ranks(k, k)[0]
+
+    def kth_pair(self, k: int) -> tuple[float, float]:
+        """The k-th and (k+1)-th smallest Walsh averages (an even count's median), found
+        together."""
+        low, high = self._ranks(k, k + 1)
+        return low, high
+
+    def _ranks(self, k: int, k2: int) -> list[float]:
+        d, index, n = self.d, self.index, self.d.size
+        lo, hi, count_lo, count_hi = _bracket(d, index, (k, k2), self.sample)
+        for _ in range(200):
+            if count_hi - count_lo <= 4 * n or hi - lo <= self.eps:
+                break
+            mid = (lo + hi) / 2.0
+            count = _count_le(d, index, mid)
+            if count >= k2:
+                hi, count_hi = mid, count
+            elif count < k:
+                lo, count_lo = mid, count
+            else:  # mid falls between the wanted ranks: find each alone
+                return [self.kth(k), self.kth(k2)]
+        if count_hi - count_lo > max(4 * n, MAX_CANDIDATES):
+            return [_step_through_ties(d, index, j, lo) for j in range(k, k2 + 1)]
+        return self._select(lo, hi, k, k2)
+
+    def _select(self, lo: float, hi: float, k: int, k2: int) -> list[float]:
+        """The k-th to k2-th averages among those in (lo, hi] (all of them in it)."""
+        d, index = self.d, self.index
+        low, high = lo - self.eps, hi + self.eps
+        starts = np.maximum(np.searchsorted(d, 2.0 * low - d, side="right"), index)
+        stops = np.maximum(np.searchsorted(d, 2.0 * high - d, side="right"), starts)
+        below = int((starts - index).sum())
+        sizes = stops - starts
+        rows = np.repeat(index, sizes)
+        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        candidates = (d[rows] + d[starts[rows] + offsets]) / 2.0
+        at = [min(max(j - below - 1, 0), candidates.size - 1) for j in range(k, k2 + 1)]
+        chosen = np.partition(candidates, at)  # each ``at`` holds what a full sort puts there
+        return [float(chosen[a]) for a in at]

@@ -27,6 +27,9 @@ def test_kth_walsh_equals_the_full_sort(
     full = _full(d)
     for k in [1, full.size, (full.size + 1) // 2, *rng.integers(1, full.size + 1, size=25)]:
         assert kth_walsh(d, int(k)) == full[int(k) - 1]
+    order = walsh.WalshOrder(d)  # pairs (an even count's median) found together
+    for k in [1, full.size - 1, full.size // 2, *rng.integers(1, full.size, size=25)]:
+        assert order.kth_pair(int(k)) == (full[int(k) - 1], full[int(k)])
 
 
 def test_memory_stays_linear_with_whole_number_differences() -> None:

@@ -189,3 +189,21 @@ def test_an_unsaved_edit_is_not_replaced_by_the_other_windows_save(
     assert w.viewer.measurements["m1"].upper.posterior[1] == 106.0  # theirs, the latest
     assert w.stored() == (106.0, False)
     w.close()
+
+
+def test_a_facing_set_in_one_window_is_shown_in_the_other(qtbot: Any, tmp_path: Path) -> None:
+    """The film's facing is unknown in both windows; the compare view sets it (m1's lines are
+    relabelled and saved): the viewer takes the facing and the relabelled m1, so its next edit
+    is one of the stored version (no question) and keeps the film's facing."""
+    w = Windows(qtbot, tmp_path, tmp_path / "s.cobbdesk", queue=True, follow=True)
+    assert w.viewer.session.facing is None and w.compare.session.facing is None
+    assert w.compare.session.set_facing("right", "user").ok
+    qtbot.waitUntil(lambda: w.viewer.session.facing is not None)
+    assert w.viewer.session.facing.value == "right"
+    qtbot.waitUntil(lambda: w.viewer.measurements["m1"] == w.compare.measurements["m1"])
+    assert w.viewer.push(MoveLine("m1", "upper", 0, 5)).ok
+    assert w.saver is not None and w.saver.outbox.wait_idle(30)
+    assert w.stored() == (105.0, False)
+    with Study.open(w.location, actor="C") as other:
+        assert other.films()[0].facing == "right"
+    w.close()

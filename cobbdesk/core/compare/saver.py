@@ -67,8 +67,9 @@ class StudyFilmStore:
         """The window now shows ``measurements`` as saved: they become its baseline (the
         entries of measurements no longer shown are dropped)."""
         fresh = {m.id: shown_state(m) for m in measurements}
-        self.seen.clear()
-        self.seen.update(fresh)
+        self.seen.update(fresh)  # never empty in between: the write queue's worker reads it
+        for gone in [k for k in self.seen if k not in fresh]:
+            self.seen.pop(gone, None)
 
     def shown_one(self, measurement_id: str, m: CobbMeasurement | None) -> None:
         """The window now shows ``m`` (None: no longer shows it) as saved."""

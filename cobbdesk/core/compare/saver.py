@@ -68,7 +68,7 @@ class StudyFilmStore:
         entries of measurements no longer shown are dropped)."""
         fresh = {m.id: shown_state(m) for m in measurements}
         self.seen.update(fresh)  # never empty in between: the write queue's worker reads it
-        for gone in [k for k in self.seen if k not in fresh]:
+        for gone in [k for k in list(self.seen) if k not in fresh]:
             self.seen.pop(gone, None)
 
     def shown_one(self, measurement_id: str, m: CobbMeasurement | None) -> None:

@@ -22,13 +22,14 @@ from typing import Any
 
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError
 
 COMMANDS = ("calibrate",)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cobbdesk calibrate",
         description="Calibrate a study film on an object of known length (ruler, ball).",
     )

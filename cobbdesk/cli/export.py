@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
+from cobbdesk.cli.parsing import Parser
 
 COMMANDS = ("export", "stats")
 STDOUT = Path("-")
@@ -28,7 +29,7 @@ _REPORTS = {"stderr": False}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk")
+    parser = Parser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="write the study as CSV, XLSX, SPSS or a codebook")
     export.add_argument("study", type=study_location)
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="first CSV line: '# Cobb angle sign convention: ...' (off for a clean CSV)",
     )
     export.add_argument("--reason", default="", help="why the export is made (audit trail)")
+    export.add_argument("--rater", metavar="NAME", help="who acts (default: the OS user)")
     export.add_argument(
         "--raters",
         metavar="POLICY",
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--set-adjudicator", metavar="NAME", help="store the rater whose reading is consensus"
     )
     stats.add_argument("--reason", default="", help="why a setting is changed (audit trail)")
+    stats.add_argument("--rater", metavar="NAME", help="who acts (default: the OS user)")
     stats.add_argument(
         "--plan", metavar="NAME", help="reliability statistics of a reading plan (#14)"
     )
@@ -96,7 +99,7 @@ def _export_sr(args: argparse.Namespace) -> int:
     from cobbdesk.core.sr.writer import export_sr
     from cobbdesk.core.store import Study
 
-    with Study.open(args.study) as study:
+    with Study.open(args.study, actor=args.rater) as study:
         files, problems = export_sr(study, args.output, reason=args.reason)
     for problem in problems:
         _err(problem)
@@ -114,7 +117,7 @@ def _export(args: argparse.Namespace) -> int:
     _check_outputs(args.output, args.stats_json)
     from cobbdesk.core.store import Study
 
-    with Study.open(args.study) as study:
+    with Study.open(args.study, actor=args.rater) as study:
         result = _fast_wide(study, args) if args.format == "wide" else None
         if result is None:
             result = _pandas_export(study, args)
@@ -285,7 +288,7 @@ def _stats(args: argparse.Namespace) -> int:
     _check_outputs(args.report)
     if args.plan:
         return _plan_stats(args)
-    with Study.open(args.study) as study:
+    with Study.open(args.study, actor=args.rater) as study:
         if args.set_raters is not None or args.set_adjudicator is not None:
             return _settings(study, args)
         policy = _analysis_policy(study, args.raters)
@@ -310,7 +313,7 @@ def _plan_stats(args: argparse.Namespace) -> int:
     from cobbdesk.core.reading.stats import summary_lines
     from cobbdesk.core.store import Study
 
-    with Study.open(args.study) as study:
+    with Study.open(args.study, actor=args.rater) as study:
         stats = plan_stats(study, args.plan)
     if args.report:
         written = stats_report(stats, args.report)

@@ -30,13 +30,14 @@ from typing import Any
 
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("film",)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cobbdesk film",
         description="List a study's films, or correct one film's region, visit or facing.",
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cobbdesk import __version__
+from cobbdesk.cli.parsing import Parser
 
 #: Every subcommand and its one-line summary (``cobbdesk --help`` lists them all).
 COMMAND_HELP = {
@@ -74,7 +75,7 @@ def _lock_wait_notice() -> None:
 
 def _gui_parser() -> argparse.ArgumentParser:
     commands = "\n".join(f"  {name:<10} {text}" for name, text in COMMAND_HELP.items())
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cobbdesk",
         usage="cobbdesk [--demo] [FILE ...]\n       cobbdesk SUBCOMMAND ...",
         description="Signed lordotic Cobb angles on lateral spine radiographs. Without a "
@@ -89,7 +90,7 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 
 def _sub_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk")
+    parser = Parser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     inspect = sub.add_parser("inspect", help="read films and report what CobbDesk sees")
     inspect.add_argument("files", nargs="+", type=Path)
@@ -111,16 +112,17 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
     from cobbdesk.core.library_warnings import reading
+    from cobbdesk.core.redact import redact
 
     try:
         film = read_film(path, force=force)
         with reading(path):
             voi = default_voi(film)
     except CobbdeskError as exc:
-        return {"file": str(path), "ok": False, "error": exc.message}
+        return {"file": str(path), "ok": False, "error": redact(exc.message)}
     except Exception as exc:  # never let one file hide the records of the others
         error = f"{path.name}: internal error ({type(exc).__name__})"
-        return {"file": str(path), "ok": False, "error": error}
+        return {"file": str(path), "ok": False, "error": redact(error)}
     window: dict[str, Any] = (
         {
             "center": voi.center,
@@ -155,10 +157,12 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from cobbdesk.cli.output import say
+
     records = [_record(path, args.force) for path in args.files]
     for rec in records:
         if not rec["ok"]:
-            print(f"cobbdesk: error: {rec['error']}", file=sys.stderr)
+            say("error", rec["error"])  # redacted (names, MRNs, dates in file names)
     if args.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
     else:
@@ -182,6 +186,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     import cv2
 
+    from cobbdesk.cli.output import say
     from cobbdesk.core.dicom.display import render_film
     from cobbdesk.core.dicom.film import Window
     from cobbdesk.core.dicom.reader import read_film
@@ -194,10 +199,10 @@ def _render(args: argparse.Namespace) -> int:
         with reading(args.file):
             image = render_film(film, window, invert=args.invert, max_size=args.max_size)
     except (CobbdeskError, ValueError) as exc:
-        print(f"cobbdesk: error: {exc}", file=sys.stderr)
+        say("error", str(exc))  # redacted, like every error line
         return 1
     if not cv2.imwrite(str(args.output), image):
-        print(f"cobbdesk: error: cannot write {args.output}", file=sys.stderr)
+        say("error", f"cannot write {args.output}")
         return 1
     return 0
 

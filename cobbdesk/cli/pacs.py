@@ -23,6 +23,7 @@ from typing import Any
 
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError
 
 
@@ -46,7 +47,7 @@ def _query_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk pacs")
+    parser = Parser(prog="cobbdesk pacs")
     sub = parser.add_subparsers(dest="action", required=True)
     _node_args(sub.add_parser("echo", help="C-ECHO the node"))
     find = sub.add_parser("find", help="search studies (JSON on stdout)")

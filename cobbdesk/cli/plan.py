@@ -26,15 +26,16 @@ from typing import Any
 
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("plan",)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk plan")
+    parser = Parser(prog="cobbdesk plan")
     sub = parser.add_subparsers(dest="action", required=True)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("study", type=study_location)
     common.add_argument("name", help="the plan's name")
     common.add_argument("--actor", metavar="NAME", help="who acts (audit; default: OS user)")

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from cobbdesk.cli.output import fail
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, StoreError
 
 ADMIN_ACTIONS = {
@@ -28,7 +29,7 @@ ADMIN_ACTIONS = {
 
 def _parser(command: str) -> argparse.ArgumentParser:
     if command == "copy":
-        parser = argparse.ArgumentParser(
+        parser = Parser(
             prog="cobbdesk copy",
             description="Copy a whole study (audit trail included) between a file and a "
             "server, in either direction, into a new file or an empty database; the copy is "
@@ -39,7 +40,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("dest", help="a new study file or an empty server database")
         parser.add_argument("--json", action="store_true", help="print the digest as JSON")
         return parser
-    parser = argparse.ArgumentParser(prog="cobbdesk server", description="studies on a server")
+    parser = Parser(prog="cobbdesk server", description="studies on a server")
     sub = parser.add_subparsers(dest="action", required=True)
     init = sub.add_parser("init", help="create the study schema in an empty database")
     init.add_argument("url")

@@ -30,13 +30,14 @@ from typing import Any, TextIO
 
 from cobbdesk.cli.locations import exists, study_location
 from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("import", "labs", "measure", "verify")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk")
+    parser = Parser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -8,11 +8,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from cobbdesk.cli.parsing import Parser
+
 COMMANDS = ("selftest", "demo")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cobbdesk")
+    parser = Parser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     selftest = sub.add_parser("selftest", help="check this installation end to end, headless")
     selftest.add_argument("--output", type=Path, help="folder for the test film and CSV")

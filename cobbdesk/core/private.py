@@ -49,10 +49,39 @@ def check_target(target: Path) -> None:
     except OSError:  # unreadable folder: the write itself reports it
         return
     if stat.S_ISREG(mode):
+        _refuse_precious(target)
         return
     kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
     raise ExportError(None, f"{target}: is {kind}, not a regular file; it was left untouched. "
                       "Choose the name of a new or regular file")  # fmt: skip
+
+
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _refuse_precious(target: Path) -> None:
+    """ExportError when the regular file ``target`` is a study (any SQLite database: its
+    header "SQLite format 3\\0", SQLite file format §1.3), a SQLite companion file beside
+    one, or a DICOM film ("DICM" at byte 128, PS3.10 §7.1): an export, report or JSON named
+    like the study by a slip of ``-o`` replaced the whole study (tester's find)."""
+    what = ""
+    name = target.name
+    if any(name.endswith(end) and target.with_name(name[: -len(end)]).exists()
+           for end in _COMPANIONS):  # fmt: skip
+        what = "a study's SQLite companion file"
+    else:
+        try:
+            with target.open("rb") as f:
+                head = f.read(132)
+        except OSError:  # unreadable: the write itself reports it
+            return
+        if head.startswith(b"SQLite format 3\x00"):
+            what = "a study (SQLite database)"
+        elif head[128:132] == b"DICM":
+            what = "a DICOM film"
+    if what:
+        raise ExportError(None, f"{target}: is {what}; it was left untouched. Choose the "
+                          "name of a new file or of an earlier export")  # fmt: skip
 
 
 _KINDS = (

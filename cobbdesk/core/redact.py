@@ -6,18 +6,22 @@ command line's stderr passes :func:`redact`, which replaces with ``[redacted]``:
 1. *known identifiers*: each value :func:`remember` was given — the name, MRN, birth date
    and hospital patient ID of every patient of each study opened (:meth:`Study.open`) or
    written (``add_patient``/``update_patient``, before the write, so a failed write is
-   covered).  Matching ignores case and works on *words* (runs of letters, digits and ``_``):
+   covered).  Matching ignores case and works on *words* (runs of letters and digits; ``_``
+   and other connector punctuation separate words like ``-``, ``.``, ``^`` and spaces do):
    a value is the sequence of its words, and a run of the same words in a text is masked
-   whatever separates them (``MRN-55501`` also hides ``mrn 55501``).  Names are also
+   whatever separates them (``MRN-55501`` also hides ``mrn 55501``, ``MRN_55501``).  Names are also
    matched in other orders (``Doe^Jane`` → ``Jane Doe``, ``Doe Jane``) and by each word of
    a name on its own (``Doe``, ``Jane``; a value with two or more parts split at ``^``,
    commas or spaces is treated as a name); dates in both DICOM DA (``19700101``) and ISO
    (``1970-01-01``) form.  Keys shorter than :data:`MIN_LENGTH` characters are not matched
    (a two-letter name part is covered only inside the whole name, or a caret name, rule 2).
+   A one-word key of :data:`GLUED_LENGTH` or more characters is also found glued inside a
+   longer word (``xMRN4455667``, ``SmithersWaylon``), which is then masked whole — unless
+   digits run on past a digit end of the key (a longer number is another number).
 2. *DICOM PN-looking* text: words joined by ``^`` (PS3.5 section 6.2, Person Name); a
    component with spaces (``van der Berg^Jan``) is masked from its last word on.
 3. *date-looking* text: ``YYYYMMDD`` (PS3.5 DA) or ``YYYY-MM-DD`` with a plausible month and
-   day, not inside a longer number or a dotted UID.
+   day, not inside a longer number or a dotted UID (``_20200101.dcm`` is a date).
 
 **CobbDesk's own words are never a name on their own.**  A single word of
 :data:`VOCABULARY` — words of CobbDesk's own messages and UI (*patient*, *film*, *study*,
@@ -29,7 +33,8 @@ other word (``Ann``) are still masked, as is the caret form by rule 2.  The cost
 a vocabulary word that *is* one part of a patient's name is not hidden when it stands alone.
 
 Matching looks each word, and each run of up to the longest remembered key's word count
-starting at a word that begins a multi-word key, up in hash sets: a log line is redacted in
+starting at a word that begins a multi-word key, up in hash sets (and, for glued keys, each
+6-character slice of a longer word in a set of key prefixes): a log line is redacted in
 tens of microseconds whatever the number of patients (it used to be one alternation regex of
 every value, which took minutes to compile at 100,000 patients).  :meth:`Study.open`
 remembers every patient's identifiers, deleted patients' too, from one aggregate query
@@ -64,27 +69,33 @@ from typing import Any
 
 MASK = "[redacted]"
 MIN_LENGTH = 3
+GLUED_LENGTH = 6
+"""One-word keys of at least this many characters are also found glued inside a longer word."""
 PATIENT_FIELDS = ("name", "mrn", "birth_date", "dicom_patient_id")
 
 _PN = re.compile(r"[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")
 _DATE = re.compile(
-    r"(?<![\d.])(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?![\d.])"
+    r"(?<!\d)(?<!\d\.)(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d|\.\d)"
 )
 _PARTS = re.compile(r"[\^\s,]+")
-_WORD = re.compile(r"\w+")
+#: Unicode's connector punctuation (category Pc, ``_`` and ``＿`` among them): ``\w`` counts
+#: it, but in ``SMITH_JOHN_1961.dcm`` it separates words like ``-`` and ``.`` do.
+_PC = "_\u203f\u2040\u2054\ufe33\ufe34\ufe4d-\ufe4f\uff3f"
+_WORD = re.compile(rf"[^\W{_PC}]+")
 _COMPONENTS = re.compile(r"[\^,]")
 _NONWORD = re.compile(r"[^\w\n]+")
-_FIRST_WORD = re.compile(r"^(\w+) ", re.MULTILINE)
+_OTHER_PC = re.compile(f"[{_PC[1:]}]")
+_FIRST_WORD = re.compile(rf"^([^\W{_PC}]+) ", re.MULTILINE)
 _NONWORD_NAME = re.compile(r"[^\w\n\t]+")
 _TAB_RUN = re.compile(r"[ \t]*\t[ \t]*")
 _EDGE_BLANK = re.compile(r"\n[ \t]|[ \t]\n")
 _LINE_EDGES = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
 _REST_THEN_FAMILY = itemgetter(2, 0)
-_SHORT_WORD = re.compile(rf"(?<!\w)\w{{1,{MIN_LENGTH - 1}}}(?!\w)")
 _WORD_SEPARATOR_WORD = re.compile(r"\w[\^, \t\r\f\v]+\w")
 _ISO_DATE_LINE = re.compile(r"^\d{4} \d{2} \d{2}$", re.MULTILINE)
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$", re.MULTILINE)
 _NAME_SEPARATOR = re.compile(r"[\^, \t\r\f\v]")
+_GLUED_PREFIX = re.compile(rf"^(.{{{GLUED_LENGTH}}}).*$", re.MULTILINE)
 _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 #: A password inside a database URL (``scheme://user:PASSWORD@host``).
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
@@ -116,10 +127,10 @@ VOCABULARY = frozenset(_VOCABULARY_TEXT.split())
 
 
 class _Registry:
-    """The remembered keys (casefolded, words joined by one space), thread-safe.
-
-    ``single``: one-word keys; ``multi``: keys of two or more words; ``starts``: the first
-    words of the multi-word keys; ``longest``: the most words of a multi-word key."""
+    """The remembered keys (casefolded, words joined by one space), thread-safe: ``single``
+    (one-word keys), ``multi`` (two or more words), ``starts`` (their first words),
+    ``longest`` (the most words of a multi-word key), ``prefixes`` (the first
+    :data:`GLUED_LENGTH` characters of one-word keys), ``glued_longest`` (characters)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -127,6 +138,8 @@ class _Registry:
         self.multi: set[str] = set()
         self.starts: set[str] = set()
         self.longest = 1
+        self.prefixes: set[str] = set()
+        self.glued_longest = 0
 
 
 _registry = _Registry()
@@ -190,7 +203,7 @@ def remember_joined(names: str, values: str) -> None:
     substitutions, C-level splits and set operations): 100,000 patients take a fraction of a
     second, where building every variant of every value took seconds."""
     words, multi = _name_keys(names)
-    flat = _NONWORD.sub(" ", values.casefold())
+    flat = _NONWORD.sub(" ", _connectors_to_spaces(values.casefold()))
     if flat.startswith(" ") or flat.endswith(" ") or "\n " in flat or " \n" in flat:
         flat = "\n".join(line.strip() for line in flat.split("\n"))  # ``(123)`` → ``123``
     keys = set(flat.split("\n"))
@@ -215,7 +228,8 @@ def _name_keys(text: str) -> tuple[set[str], set[str]]:
     words shorter than :data:`MIN_LENGTH` and :data:`VOCABULARY`), the whole name in its
     order and with the given names first (PS3.5 6.2: family^given^middle^prefix^suffix).
     Whole-text passes and C-level ``map``: no Python code runs per name."""
-    flat = _NONWORD_NAME.sub(" ", text.casefold().replace("^", "\t").replace(",", "\t"))
+    flat = _connectors_to_spaces(text.casefold().replace("^", "\t").replace(",", "\t"))
+    flat = _NONWORD_NAME.sub(" ", flat)
     if " \t" in flat or "\t " in flat or "\t\t" in flat:  # ``Doe ^ Jane``, ``Doe^^Jane``
         flat = _TAB_RUN.sub("\t", flat)
     if flat[:1] in (" ", "\t") or flat[-1:] in (" ", "\t") or _EDGE_BLANK.search(flat):
@@ -226,13 +240,22 @@ def _name_keys(text: str) -> tuple[set[str], set[str]]:
     return set(flat.split()), set(multi.split("\n"))
 
 
+def _connectors_to_spaces(text: str) -> str:
+    """``text`` with every connector punctuation character (``_``, ``＿``…) a space."""
+    text = text.replace("_", " ")
+    return _OTHER_PC.sub(" ", text) if _OTHER_PC.search(text) else text
+
+
 def _add(single: set[str], multi: set[str], starts: set[str] | None = None) -> None:
     """Merge one-word and multi-word keys into the registry (under its lock); ``starts``: a
     set holding every multi-word key's first word (computed when not given)."""
     if starts is None:
         starts = set(_FIRST_WORD.findall("\n".join(multi)))
     longest = (max(map(len, multi), default=0) + 1) // 2  # k words take 2k − 1 characters
+    prefixes = set(_GLUED_PREFIX.findall("\n".join(single)))  # a vocabulary word's too: harmless
     with _registry.lock:
+        _registry.prefixes |= prefixes
+        _registry.glued_longest = max(_registry.glued_longest, max(map(len, single), default=0))
         _registry.single |= single
         _registry.multi |= multi
         _registry.starts |= starts
@@ -255,6 +278,8 @@ def forget_all() -> None:
         _registry.multi.clear()
         _registry.starts.clear()
         _registry.longest = 1
+        _registry.prefixes.clear()
+        _registry.glued_longest = 0
 
 
 def _known_spans(text: str) -> list[tuple[int, int]]:
@@ -269,7 +294,7 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
         i = 0
         while i < len(words):
             size = _run_at(words, i) if words[i] in reg.starts else 0
-            if not size and _is_single_key(words[i]):
+            if not size and (_is_single_key(words[i]) or _holds_glued_key(words[i])):
                 size = 1
             if size:
                 found.append((matches[i].start(), matches[i + size - 1].end()))
@@ -288,6 +313,28 @@ def _run_at(words: list[str], i: int) -> int:
 def _is_single_key(word: str) -> bool:
     """A remembered word long enough and not CobbDesk's own (module rules)."""
     return len(word) >= MIN_LENGTH and word in _registry.single and word not in VOCABULARY
+
+
+def _holds_glued_key(word: str) -> bool:
+    """Whether ``word`` (not CobbDesk's own) holds a one-word key of :data:`GLUED_LENGTH` or
+    more characters glued to other letters or digits (``xMRN4455667``, ``SMITHERS20200101``);
+    a key starting or ending with a digit does not count where the digits run on
+    (``Surname20000`` does not hold ``Surname2000``: a longer number is another number).
+    One prefix-set lookup per character, more only where a prefix is found."""
+    reg, size = _registry, len(word)
+    if size <= GLUED_LENGTH or not reg.prefixes or word in VOCABULARY:
+        return False
+    for i in range(size - GLUED_LENGTH + 1):
+        if word[i : i + GLUED_LENGTH] not in reg.prefixes:
+            continue
+        if i and word[i].isdigit() and word[i - 1].isdigit():
+            continue
+        for end in range(i + GLUED_LENGTH, min(size, i + reg.glued_longest) + 1):
+            if end < size and word[end - 1].isdigit() and word[end].isdigit():
+                continue
+            if word[i:end] in reg.single and word[i:end] not in VOCABULARY:
+                return True
+    return False
 
 
 def redact(text: str) -> str:

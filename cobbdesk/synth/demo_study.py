@@ -256,7 +256,7 @@ def write_demo_study(
     writing stops after the current film and :class:`InterruptedError` is raised (the
     folder then holds a partial study, for the caller to remove).
     """
-    target = Path(folder)
+    target = Path(folder).resolve()  # films are stored with absolute paths (any cwd opens them)
     films_dir = target / "films"
     films_dir.mkdir(parents=True, exist_ok=True)
     study = Study.create(target / STUDY_NAME, Actor("demo", "dr_a"))

@@ -56,6 +56,27 @@ def film_files(
     return kept, issues
 
 
+def stored_film_path(stored: str | Path, study_file: Path | None) -> Path:
+    """The absolute, resolved file of a film whose path the study holds as ``stored``.
+
+    Films are written with absolute paths; studies made by older versions (``cobbdesk demo``
+    with a relative folder) may hold relative ones, written relative to the folder the command
+    ran in — the study file's folder or one above it.  A relative path is therefore tried
+    against the study file's folder and then each folder above it (never the working folder
+    of this process), the first existing file winning; when none exists, the path under the
+    study's folder is returned (shown as missing: relink it).  Without a study file (a server
+    study) a relative path is taken as it is, resolved.
+    """
+    path = Path(stored)
+    if path.is_absolute() or study_file is None:
+        return path.resolve()
+    folder = Path(study_file).resolve().parent
+    for base in (folder, *folder.parents):
+        if (base / path).is_file():
+            return (base / path).resolve()
+    return (folder / path).resolve()
+
+
 def same_film(record: FilmRecord, film: Film) -> bool:
     """Same decoded-pixel hash; for a film imported from its header and never opened (so
     never hashed), the same SOP Instance UID."""

@@ -9,6 +9,7 @@ rows cost ~10 µs a film, a third of a second for a 40,000-film study.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,8 +91,8 @@ def _film_fields(fields: dict[str, Any]) -> dict[str, Any]:
             ) from None
     if "study_date" in clean:
         clean["study_date"] = iso_date(clean["study_date"], "study date")
-    if "path" in clean:
-        clean["path"] = str(clean["path"])
+    if "path" in clean:  # absolute: a relative path would depend on the working folder
+        clean["path"] = os.path.abspath(clean["path"])
     for key in ("facing", "facing_source"):
         if clean.get(key) is not None:
             clean[key] = str(clean[key])

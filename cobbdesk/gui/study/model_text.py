@@ -42,6 +42,7 @@ class ModelTexts:
     show_identifiers: bool
     film_flags: dict[int, list[str]]
     _exists: dict[int, bool]
+    study_file: Path | None = None  # relative film paths are found from its folder
 
     # --- texts ------------------------------------------------------------------------------
     def _text(self, node: _Node, column: int) -> str:
@@ -129,7 +130,12 @@ class ModelTexts:
     def file_exists(self, film: FilmRecord) -> bool:
         """Checked lazily (only for film rows that are shown) and cached."""
         if film.id not in self._exists:
-            self._exists[film.id] = Path(film.path).is_file()
+            path = Path(film.path)
+            if not path.is_absolute():  # an older study's: from the study file's folder
+                from cobbdesk.core.importing.films import stored_film_path
+
+                path = stored_film_path(path, self.study_file)
+            self._exists[film.id] = path.is_file()
         return self._exists[film.id]
 
     def _tooltip(self, node: _Node, column: int) -> str | None:

@@ -32,9 +32,11 @@ from cobbdesk import __version__
 from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import ValidationError
-from cobbdesk.core.importing.films import same_film
+from cobbdesk.core.importing.films import same_film, stored_film_path
 from cobbdesk.core.measure.changes import Change
+from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import utc_now
+from cobbdesk.core.measure.session import MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study, pg_url
 from cobbdesk.core.store.overview import patient_completeness
 from cobbdesk.gui import errors, settings
@@ -44,7 +46,7 @@ from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
 from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
-from cobbdesk.gui.study.reads import StudyReads, film_flags_of
+from cobbdesk.gui.study.reads import LoadingStore, StudyReads, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
 from cobbdesk.gui.study.session_actions import FilmLink, StudyActions, visit_title
 from cobbdesk.gui.study.watch import StudyWatcher
@@ -142,6 +144,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         logger.info("Opened study %s", name)
         if study.backup_made is not None:
             self.window.status.showMessage(f"Study upgraded; backup {study.backup_made.name}")
+        self.browser.model.study_file = None if study.server is not None else study.path
         self.refresh()
         self._recent_labels = {}
         self._read_recent_labels([f for s, f in settings.recent_films() if Path(s) == study.path])
@@ -231,7 +234,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         """Show a study film with its saved measurements (relink first if its file moved)."""
         if self.study is None:
             return
-        path = Path(record.path)
+        path = self.film_path(record)
         if not path.is_file():
             self.relink_dialog(record)
             return
@@ -252,6 +255,14 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             settings.add_recent_film(Path(self.study.path), record.id)
             self._read_recent_labels([record.id])
         self.window.open_paths([path])
+
+    def film_path(self, record: FilmRecord) -> Path:
+        """The study film's file, absolute and resolved as the window names opened files (a
+        relative path of an older study is found from the study file's folder, never from
+        the working folder: :func:`~cobbdesk.core.importing.films.stored_film_path`)."""
+        study = self.study
+        study_file = None if study is None or study.server is not None else study.path
+        return stored_film_path(record.path, study_file)
 
     def recent_film_label(self, study: Path, film_id: int) -> str:
         """The Open recent entry of a study film: pseudonym, visit and region (never a file
@@ -304,8 +315,22 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             errors.present(
                 self.window, "Opening a study film failed", f"{entry.path.name}: {problem}"
             )
-            return False
+            return self._refuse_edits(record, entry, problem)
         return self._attach_when_read(record, entry)  # "loading…" until the read arrived
+
+    def _refuse_edits(self, record: FilmRecord, entry: OpenFilm, problem: str) -> bool:
+        """A film opened from the study but not linked to it: shown, every edit refused with
+        ``problem`` (one line naming the film), so nothing is measured that the study would
+        not keep while the status bar says its changes are saved.  True: handled (no
+        sidecar is read for it)."""
+        store = LoadingStore(record.id)
+        store.problem = f"not linked to the study: {problem}"
+        context = FilmContext.from_film(entry.film, self.window.rater)
+        refusing = MeasurementSession(context, store, [])
+        entry.controller.bind(refusing)
+        entry.controller.set_clean()
+        self.window.status.showMessage(f"Film #{record.id}: {store.problem}", 15000)
+        return True
 
     def _attach(self, record: FilmRecord, entry: OpenFilm, read: SavedFilm) -> bool:
         """Bind the decoded film to its study session built from ``read``."""
@@ -323,7 +348,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
             )
         except Exception as exc:
             errors.report(self.window, exc, f"Reading the measurements of film #{record.id}")
-            return False
+            return self._refuse_edits(record, entry, "its measurements could not be read")
         entry.controller.bind(session)
         entry.controller.set_clean()
         follow_film(entry.controller, self.study, record.id)  # the compare view's saves

@@ -180,6 +180,14 @@ def _change(study: Any, args: argparse.Namespace) -> int:
             f"{args.uid}: {result.mismatched} measurement(s) on this film do not match its "
             f"region {result.film.region.value} and are left out of exports",
         )
+    if result.rivals:
+        _err(
+            "warning",
+            f"{args.uid}: its visit now holds {len(result.rivals) + 1} measured "
+            f"{result.film.region.value} films (also {', '.join(result.rivals)}); exports and "
+            "statistics keep each rater's most recent measurement of them: move or delete "
+            "the extra film",
+        )
     return 0
 
 

@@ -232,3 +232,33 @@ def test_list_gives_every_unmeasured_film_its_header_spacing(
         (None, "film file missing"),
     ]
     assert all(r["spacing_from"] != "none" for r in rows)
+
+
+def test_moving_a_measured_film_beside_another_of_its_region_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tester's find: moving a measured admission lumbar film into month 3, which has a
+    measured lumbar film, silently dropped one angle from exports: the command now warns,
+    naming the other film (verify's region duplicate, at the moment it is made)."""
+    from tests.core.export.conftest import build_fixture_study
+
+    path = build_fixture_study(tmp_path / "s.cobbdesk")
+    with Study.open(path) as study:
+        summaries = [s for s in study.film_summaries() if s.measurements
+                     and s.region is Region.LUMBAR]  # fmt: skip
+        by_patient: dict[str, dict[str, str]] = {}
+        for s in summaries:
+            by_patient.setdefault(s.study_id, {})[s.visit.kind.value] = s.sop_instance_uid
+        moving, staying = next((v["admission"], v["month3"]) for v in by_patient.values()
+                               if {"admission", "month3"} <= v.keys())  # fmt: skip
+    capsys.readouterr()
+    assert main(["film", str(path), moving, "--visit", "month3", "--reason", "test"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"cobbdesk: warning: {moving}: its visit now holds 2 measured lumbar films (also "
+        f"{staying}); exports and statistics keep each rater's most recent measurement of "
+        "them: move or delete the extra film"
+    ]
+    # a change that makes no pair says nothing
+    assert main(["film", str(path), moving, "--visit", "admission", "--reason", "back"]) == 0
+    assert capsys.readouterr().err == ""

@@ -50,6 +50,9 @@ class FilmChange:
     visit created for the film, if any; ``old_visit``/``visit`` the visit before and after.
     ``mismatched`` counts the film's measurements whose template does not match its region
     now (e.g. C2–C7 points on a film now marked lumbar): the export leaves them out.
+    ``rivals``: after a region or visit change of a measured film, the SOP Instance UIDs of the
+    other films of its visit and region that carry a measurement of that region too — only
+    one angle per visit and region is exported (``verify``'s region duplicates).
     """
 
     film: FilmRecord
@@ -58,6 +61,7 @@ class FilmChange:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     new_visit: Visit | None = None
     mismatched: int = 0
+    rivals: tuple[str, ...] = ()
 
 
 def _reason(reason: str, what: str) -> str:
@@ -93,6 +97,19 @@ def visit_key(visit: str) -> tuple[VisitKind, str]:
 
 def _visit_by_id(conn: Connection, visit_id: int) -> Visit:
     return _visit(conn.execute(select(*VISIT_COLUMNS).where(visits.c.id == visit_id)).one())
+
+
+def _measured_in_region(conn: Connection, visit_id: int, region: Region) -> dict[int, str]:
+    """SOP Instance UID by film id of the visit's live films of ``region`` that carry a live
+    measurement whose template belongs to that region."""
+    rows = conn.execute(
+        select(films.c.id, films.c.sop_instance_uid, measurements.c.template)
+        .join(measurements, measurements.c.film_id == films.c.id)
+        .where(films.c.visit_id == visit_id, films.c.region == region.value,
+               films.c.deleted_utc.is_(None), measurements.c.deleted_utc.is_(None))
+    ).all()  # fmt: skip
+    return {int(r.id): str(r.sop_instance_uid) for r in rows
+            if template_region(r.template) is region}  # fmt: skip
 
 
 def _mismatched(conn: Connection, film_id: int, region: Region) -> int:
@@ -283,7 +300,12 @@ class FilmEditing:
         after = film_by_id(conn, film_id)
         visit = _visit_by_id(conn, after.visit_id)
         mismatched = _mismatched(conn, film_id, after.region)
-        return FilmChange(after, old_visit, visit, changes, new_visit, mismatched)
+        rivals: tuple[str, ...] = ()
+        if {"region", "visit_id"} & changes.keys():
+            measured = _measured_in_region(conn, after.visit_id, after.region)
+            if film_id in measured:
+                rivals = tuple(uid for fid, uid in sorted(measured.items()) if fid != film_id)
+        return FilmChange(after, old_visit, visit, changes, new_visit, mismatched, rivals)
 
     def _find_or_create_visit(
         self, conn: Connection, current: Visit, wanted: tuple[VisitKind, str], reason: str

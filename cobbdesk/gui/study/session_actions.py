@@ -120,6 +120,10 @@ class StudyActions:
                 kept = f"Film #{record.id}: {what} change kept; saved when the server answers."
                 return kept, False
             extra = f"; {change.mismatched} measurement(s) now flagged" if change.mismatched else ""
+            if change.rivals:  # exports keep one angle per visit and region
+                extra += (f"; its visit now holds {len(change.rivals) + 1} measured "
+                          f"{change.film.region.value} films: exports keep the most recent "
+                          "— move or delete the extra one")  # fmt: skip
             return f"Film #{record.id}: {what} changed{extra}.", True
         link = next((k for k in self.links.values() if k.record.id == record.id), None)
         session = link.controller.session if link is not None else film_session_of(

@@ -6,7 +6,8 @@ DICOMDIRs expanded, each file once) and keeps the files that may be DICOM by the
 bytes — the ``DICM`` prefix at offset 128 (PS3.10 §7.1), or a first data element of group
 0000, 0002 or 0008 (a file without preamble) — whatever their name: ``.IMA``, ``.dcm`` or a
 bare UID.  So relinking finds every film the import could have taken.
-:func:`same_film` and :func:`find_film` decide whether a decoded file is a study's film.
+:func:`same_film` decides whether a decoded file is a study's film when it is opened;
+relinking also compares the recorded header (:mod:`~cobbdesk.core.importing.relink`).
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -19,13 +20,11 @@ bare UID.  So relinking finds every film the import could have taken.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.errors import CobbdeskError
-from cobbdesk.core.importing.scan import Cancel, Progress, ScanIssue, collect_files
+from cobbdesk.core.importing.scan import Cancel, ScanIssue, collect_files
 from cobbdesk.core.store.records import FilmRecord
 
 _FIRST_GROUPS = (0x0000, 0x0002, 0x0008)
@@ -83,27 +82,3 @@ def same_film(record: FilmRecord, film: Film) -> bool:
     if record.pixel_sha256 is not None:
         return film.pixel_sha256 == record.pixel_sha256
     return film.sop_instance_uid == record.sop_instance_uid
-
-
-def find_film(
-    paths: list[Path],
-    record: FilmRecord,
-    read: Callable[[Path], Film],
-    progress: Progress,
-    cancel: Cancel,
-) -> Any:
-    """The first of ``paths`` holding the film (see :func:`same_film`), or None.
-
-    ``read`` decodes one file (the GUI passes its crash-isolated reader, so a damaged candidate
-    costs only itself); a candidate that cannot be read is passed over.
-    """
-    for done, path in enumerate(paths, 1):
-        if cancel():
-            return None
-        try:
-            if same_film(record, read(path)):
-                return path
-        except CobbdeskError:
-            pass
-        progress(done, len(paths))
-    return None

@@ -17,7 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from cobbdesk.core.errors import CobbdeskError
-from cobbdesk.core.importing.films import film_files, find_film
+from cobbdesk.core.importing.films import film_files
+from cobbdesk.core.importing.relink import Search, find_relinked, recorded
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.study.background import BackgroundJob, Cancel, Job, Progress, off_ui
@@ -90,24 +91,33 @@ class StudyJobs:
             self.relink(record, [Path(chosen)])
 
     def relink(self, record: FilmRecord, paths: list[Path]) -> BackgroundJob | None:
-        """Match the film by pixel hash among ``paths`` (files or folders), then update it."""
+        """Find the film among ``paths`` (files or folders) — by pixel hash, or for a film
+        never opened by its UID and every header field the study recorded
+        (:mod:`~cobbdesk.core.importing.relink`) — then update its path."""
+        study = self.study
+        if study is None:
+            return None
         name = Path(record.path).name
         found, _ = film_files(paths)
         candidates = sorted(found, key=lambda p: p.name != name)  # same name first
+        read = self.window.loader.read_blocking
         return self.start_job(
             f"Looking for film #{record.id} among {len(candidates)} file(s)…",
-            lambda progress, cancel: find_film(
-                candidates, record, self.window.loader.read_blocking, progress, cancel
+            lambda progress, cancel: find_relinked(
+                candidates, recorded(study, record), read, progress, cancel
             ),
-            lambda found: self._relinked(record, found, len(candidates)),
+            lambda search: self._relinked(record, search, len(candidates)),
         )
 
-    def _relinked(self, record: FilmRecord, found: Path | None, searched: int) -> None:
+    def _relinked(self, record: FilmRecord, search: Search, searched: int) -> None:
+        found = search.found
         if found is None or self.study is None:
+            why = search.why_not()
             errors.present(
                 self.window,
                 "Relink failed",
-                f"None of {searched} file(s) holds the pixels of film #{record.id}.",
+                f"None of {searched} file(s) is film #{record.id}"
+                + (f" — {why}" if why else " (no file holds its pixels or its UID).")
             )
             return
         study = self.study

@@ -1,0 +1,212 @@
+"""Whether a file may take the place of a study film whose file moved (relinking).
+
+A film hashed when first opened is matched by its decoded pixels (SHA-256).  A film imported
+from its header and never opened has no hash: a file with the same SOP Instance UID is then
+accepted only when it also agrees with everything the study recorded of the film — the image
+size (Rows/Columns, PS3.3 C.7.6.3), the Pixel Aspect Ratio (0028,0034), the facing read from
+Patient Orientation (0020,0020), the study date and View Position — and with the pixel
+spacing and its source that each saved measurement was computed with (the angle of a film
+with non-square pixels depends on them: the same points on a 0.2×0.1 mm film and a 0.1×0.2 mm
+one give different degrees).  Photometric Interpretation and bit depth are not recorded by
+the study, so they cannot be compared.  The films table keeps no pixel spacing: a film
+without measurements is matched on the other fields only (nothing computed from its
+spacing is stored).
+
+:func:`recorded` reads what a study holds (one read, any thread); :func:`mismatch` says why
+a decoded film is not it (one line naming the field, the expected and the found value).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from cobbdesk.core.dicom.film import Film, SpacingSource
+from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.importing.scan import Cancel, Progress
+from cobbdesk.core.measure.facing import facing_from_orientation
+from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.records import iso_date
+from cobbdesk.core.store.schema import films, measurements
+
+_REL_TOL = 1e-6
+"""Relative tolerance of spacing and aspect comparisons (values round-trip through text)."""
+
+Pair = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a study recorded of one film, for :func:`mismatch`.
+
+    ``pixel_aspect`` is (row, column) as in (0028,0034) (None: square or not recorded);
+    ``spacings`` the distinct (spacing (row, col) in mm or None, source value) of its saved
+    measurements, user calibrations left out (they do not come from the file)."""
+
+    record: FilmRecord
+    pixel_aspect: Pair | None = None
+    spacings: tuple[tuple[Pair | None, str], ...] = ()
+
+
+def recorded(study: Study, record: FilmRecord) -> Recorded:
+    """The :class:`Recorded` of ``record`` (two reads of the study; any thread, no baseline
+    of the conflict check is touched).  Raises the store's errors."""
+    with study.engine.connect() as conn:
+        row = conn.execute(
+            select(films.c.pixel_aspect_row, films.c.pixel_aspect_col).where(
+                films.c.id == record.id
+            )
+        ).first()
+        rows = conn.execute(
+            select(measurements.c.spacing_row_mm, measurements.c.spacing_col_mm,
+                   measurements.c.spacing_source)
+            .where(measurements.c.film_id == record.id, measurements.c.deleted_utc.is_(None))
+        ).all()  # fmt: skip
+    aspect = _pair(row[0], row[1]) if row is not None else None
+    found: dict[tuple[Pair | None, str], None] = {}
+    for r in rows:
+        if r.spacing_source != SpacingSource.USER.value:
+            found[(_pair(r.spacing_row_mm, r.spacing_col_mm), str(r.spacing_source))] = None
+    return Recorded(record, aspect, tuple(found))
+
+
+def mismatch(expected: Recorded, film: Film) -> str | None:
+    """Why ``film`` (decoded from a candidate file) is not the study's film, or None.
+
+    With a stored pixel hash only the hash decides (identical pixels); without one, the SOP
+    Instance UID and every recorded header field (see the module docstring) must agree."""
+    record = expected.record
+    if record.pixel_sha256 is not None:
+        if film.pixel_sha256 == record.pixel_sha256:
+            return None
+        return "other pixels than the film the study holds (pixel hash differs)"
+    if film.sop_instance_uid != record.sop_instance_uid:
+        return "another SOP Instance UID"
+    for check in (_size, _aspect, _spacing, _facing, _date_and_view):
+        problem = check(expected, film)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _pair(row: Any, col: Any) -> Pair | None:
+    return (float(row), float(col)) if row and col else None
+
+
+def _close(a: Pair | None, b: Pair | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return all(math.isclose(x, y, rel_tol=_REL_TOL) for x, y in zip(a, b, strict=True))
+
+
+def _mm(pair: Pair | None) -> str:
+    return "none" if pair is None else f"{pair[0]:g} × {pair[1]:g} mm (row × column)"
+
+
+def _size(expected: Recorded, film: Film) -> str | None:
+    record = expected.record
+    if record.pixel_rows is None or record.pixel_columns is None:
+        return None
+    if (film.rows, film.columns) == (record.pixel_rows, record.pixel_columns):
+        return None
+    return (f"Rows × Columns (0028,0010/0011) is {film.rows} × {film.columns}, the study "
+            f"recorded {record.pixel_rows} × {record.pixel_columns}")  # fmt: skip
+
+
+def _aspect(expected: Recorded, film: Film) -> str | None:
+    want = expected.pixel_aspect or (1.0, 1.0)  # absent: square pixels (PS3.3 C.7.6.3.1.7)
+    found = film.pixel_aspect or (1.0, 1.0)
+    if math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):
+        return None
+    return (f"Pixel Aspect Ratio (0028,0034) is {found[0]:g}:{found[1]:g}, the study recorded "
+            f"{want[0]:g}:{want[1]:g}")  # fmt: skip
+
+
+def _spacing(expected: Recorded, film: Film) -> str | None:
+    source = film.spacing_source.value
+    for spacing, recorded_source in expected.spacings:
+        if recorded_source != source:
+            return (f"the pixel spacing comes from {source}, the saved measurements used "
+                    f"{recorded_source}")  # fmt: skip
+        if not _close(spacing, film.spacing_mm):
+            return (f"pixel spacing ({source}) is {_mm(film.spacing_mm)}, the saved "
+                    f"measurements used {_mm(spacing)}")  # fmt: skip
+    return None
+
+
+def _facing(expected: Recorded, film: Film) -> str | None:
+    record = expected.record
+    if record.facing_source != "dicom":
+        return None
+    found = facing_from_orientation(film.patient_orientation)
+    if found is not None and found.value == record.facing:
+        return None
+    shown = "absent" if found is None else f"facing {found.value}"
+    return f"Patient Orientation (0020,0020) gives {shown}, the study recorded {record.facing}"
+
+
+def _date_and_view(expected: Recorded, film: Film) -> str | None:
+    record = expected.record
+    if record.study_date:
+        try:
+            found = iso_date(film.study_date, "study date")
+        except ValidationError:
+            found = None
+        if found != record.study_date:
+            return (f"Study Date (0008,0020) is {found or 'absent'}, the study recorded "
+                    f"{record.study_date}")  # fmt: skip
+    if record.view and film.view_position[:16] != record.view:
+        return (f"View Position (0018,5101) is {film.view_position or 'absent'}, the study "
+                f"recorded {record.view}")  # fmt: skip
+    return None
+
+
+@dataclass
+class Search:
+    """The outcome of :func:`find_relinked`: the file found (None: none), and why each file
+    with the film's SOP Instance UID was refused (file, one line)."""
+
+    found: Path | None = None
+    refused: list[tuple[Path, str]] = field(default_factory=list)
+
+    def why_not(self) -> str:
+        """One line for the user: the first refusal of a file claiming to be the film."""
+        if not self.refused:
+            return ""
+        path, problem = self.refused[0]
+        more = f" (and {len(self.refused) - 1} more file(s))" if len(self.refused) > 1 else ""
+        return f"{path.name}: {problem}{more}"
+
+
+def find_relinked(
+    paths: list[Path],
+    expected: Recorded,
+    read: Callable[[Path], Film],
+    progress: Progress,
+    cancel: Cancel,
+) -> Search:
+    """The first of ``paths`` that is the film (:func:`mismatch` finds nothing), and the
+    refused files that carried its SOP Instance UID.  ``read`` decodes one file (the GUI
+    passes its crash-isolated reader); a file that cannot be read is passed over."""
+    search = Search()
+    for done, path in enumerate(paths, 1):
+        if cancel():
+            return search
+        try:
+            film = read(path)
+        except CobbdeskError:
+            film = None
+        if film is not None:
+            problem = mismatch(expected, film)
+            if problem is None:
+                search.found = path
+                return search
+            if film.sop_instance_uid == expected.record.sop_instance_uid:
+                search.refused.append((path, problem))
+        progress(done, len(paths))
+    return search

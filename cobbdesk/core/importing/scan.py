@@ -50,6 +50,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
+from cobbdesk.core.dicom.faults import film_error
 from cobbdesk.core.dicom.orientation import patient_orientation
 from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.dicom.text import element_text
@@ -214,8 +215,9 @@ def read_header(
         return "error", ScanIssue(path, str(exc))
     except RecursionError:
         return "error", ScanIssue(path, "data elements are nested too deeply to read safely")
-    except Exception as exc:  # parsers raise anything on hostile input
-        return "error", ScanIssue(path, f"the DICOM header cannot be read: {exc}")
+    except Exception as exc:  # parsers raise anything on hostile input; their text can hold
+        problem = film_error(path, exc).problem  # values: a fixed description, as inspect's
+        return "error", ScanIssue(path, f"the DICOM header cannot be read: {problem}")
 
 
 def _parse(path: Path, head: bytes) -> tuple[Any, bool]:

@@ -12,14 +12,17 @@ the study, so they cannot be compared.  The films table keeps no pixel spacing: 
 without measurements is matched on the other fields only (nothing computed from its
 spacing is stored).
 
-:func:`recorded` reads what a study holds (one read, any thread); :func:`mismatch` says why
-a decoded film is not it (one line naming the field, the expected and the found value).
+:func:`recorded` reads what a study holds (one read, any thread; :func:`from_saved` builds it
+from measurements already read); :func:`mismatch` says why a decoded film is not it (one line
+naming the field, the value found and the one recorded).  Relinking uses it
+(:func:`find_relinked`), and so does opening a study film that has no hash yet (its first
+opening stores the hash of what it opened).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from cobbdesk.core.dicom.film import Film, SpacingSource
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.scan import Cancel, Progress
 from cobbdesk.core.measure.facing import facing_from_orientation
+from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.records import iso_date
 from cobbdesk.core.store.schema import films, measurements
@@ -51,6 +55,8 @@ class Recorded:
     record: FilmRecord
     pixel_aspect: Pair | None = None
     spacings: tuple[tuple[Pair | None, str], ...] = ()
+    aspect_known: bool = True
+    """False: the pixel aspect was not read (:func:`from_saved`), so it is not compared."""
 
 
 def recorded(study: Study, record: FilmRecord) -> Recorded:
@@ -73,6 +79,15 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
         if r.spacing_source != SpacingSource.USER.value:
             found[(_pair(r.spacing_row_mm, r.spacing_col_mm), str(r.spacing_source))] = None
     return Recorded(record, aspect, tuple(found))
+
+
+def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded:
+    """The :class:`Recorded` of ``record`` from its already-read measurements ``saved`` (no
+    study read: the GUI checks a film opened from the study on the UI thread with what its
+    reads worker brought); the pixel aspect is not compared."""
+    found = {(m.spacing, m.spacing_source.value): None for m in saved
+             if m.spacing_source is not SpacingSource.USER}  # fmt: skip
+    return Recorded(record, None, tuple(found), aspect_known=False)
 
 
 def mismatch(expected: Recorded, film: Film) -> str | None:
@@ -119,6 +134,8 @@ def _size(expected: Recorded, film: Film) -> str | None:
 
 
 def _aspect(expected: Recorded, film: Film) -> str | None:
+    if not expected.aspect_known:
+        return None
     want = expected.pixel_aspect or (1.0, 1.0)  # absent: square pixels (PS3.3 C.7.6.3.1.7)
     found = film.pixel_aspect or (1.0, 1.0)
     if math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):

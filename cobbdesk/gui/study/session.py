@@ -33,6 +33,7 @@ from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.importing.films import same_film, stored_film_path
+from cobbdesk.core.importing.relink import from_saved, mismatch
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import utc_now
@@ -336,6 +337,8 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         """Bind the decoded film to its study session built from ``read``."""
         if self.study is None or entry.controller is None:
             return False
+        if record.pixel_sha256 is None and not self._as_recorded(record, entry, read):
+            return self._refuse_edits(record, entry, "its header is not the one recorded")
         try:
             record = self._hash_on_first_open(record, entry.film)
             session = film_session(
@@ -364,6 +367,17 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
                 f"Film #{record.id}: {len(stale)} saved angle(s) differ from their "
                 f"recomputation ({stale[0].reason})", 15000)  # fmt: skip
         return True
+
+    def _as_recorded(self, record: FilmRecord, entry: OpenFilm, read: SavedFilm) -> bool:
+        """A film never opened (no hash; same UID) is the study's only when its header agrees
+        with what the study recorded (:func:`~cobbdesk.core.importing.relink.mismatch`);
+        otherwise says which field differs and returns False (its hash is not stored)."""
+        problem = mismatch(from_saved(record, read.measurements), entry.film)
+        if problem is None:
+            return True
+        text = f"{entry.path.name}: not the film in the study ({problem}); relink it"
+        errors.present(self.window, "Opening a study film failed", text)
+        return False
 
     def _ask(self, record: FilmRecord, changes: Sequence[Change]) -> str | None:
         """The reason prompt of every view (tests inject :attr:`reason_prompt`)."""

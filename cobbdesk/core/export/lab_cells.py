@@ -1,4 +1,5 @@
-"""Lab cells that must hold a number but hold text (a study edited outside CobbDesk).
+"""Lab cells that must hold a number but hold text or ±infinity (a study edited outside
+CobbDesk).
 
 SQLite keeps any value in any column: ``'12,5'`` typed into ``labs.value_num`` by another
 tool stays text.  Exporting it as missing would silently drop a measured value from the
@@ -11,6 +12,7 @@ reach no output either way.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ def numeric_labs(conn: Connection, table: pd.DataFrame, path: Path | str) -> pd.
         ``"<study>: lab 'crp' of patient S00012, visit admission holds text '12,5' where a
         number is expected; correct it in the study and export again"``.
     """
-    bad = table.map(lambda v: isinstance(v, (str, bytes))).to_numpy(dtype=bool)
+    bad = table.map(_not_a_number).to_numpy(dtype=bool)
     if not bad.any():
         return table.astype(float)
     rows, cols = np.nonzero(bad)
@@ -46,6 +48,11 @@ def numeric_labs(conn: Connection, table: pd.DataFrame, path: Path | str) -> pd.
         if where is not None:
             raise ExportError(path, _problem(str(table.columns[c]), where, table.iat[r, c]))
     return table.mask(pd.DataFrame(bad, index=table.index, columns=table.columns)).astype(float)
+
+
+def _not_a_number(value: Any) -> bool:
+    """Text, bytes or an infinite float (SQLite stores ±Inf as a REAL; NaN is NULL)."""
+    return isinstance(value, (str, bytes)) or (isinstance(value, float) and math.isinf(value))
 
 
 def _shown_visits(conn: Connection, visit_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -62,6 +69,9 @@ def _shown_visits(conn: Connection, visit_ids: set[int]) -> dict[int, tuple[str,
 
 
 def _problem(lab: str, where: tuple[str, str], value: Any) -> str:
+    if isinstance(value, float):
+        return (f"lab '{lab}' of patient {where[0]}, visit {where[1]} holds {value} where a "
+                "finite number is expected; correct it in the study and export again")  # fmt: skip
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     quoted = text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "…"
     kind = "bytes" if isinstance(value, bytes) else "text"

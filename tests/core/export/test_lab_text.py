@@ -77,3 +77,32 @@ def test_text_of_a_deleted_visit_is_not_exported(fresh_study: Path, tmp_path: Pa
     _edit(fresh_study, "P002", "month3", "12,5")
     assert cli_main(["export", str(fresh_study), "--format", "wide", "-o", str(after)]) == 0
     assert after.read_bytes() == before.read_bytes()
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+@pytest.mark.parametrize(
+    "args",
+    [["export", "--format", "wide"], ["export", "--format", "long"], ["stats", "--json"]],
+)  # fmt: skip
+def test_an_infinite_lab_value_is_refused_like_text(
+    fresh_study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+    value: float,
+) -> None:  # fmt: skip
+    """Tester's find: a lab set to infinity outside CobbDesk was exported as 'inf' (exit 0)
+    while text in the same cell was refused; both are refused, naming the cell."""
+    with sqlite3.connect(fresh_study) as db:
+        db.execute(
+            "UPDATE labs SET value_num = ? WHERE name = 'crp' AND visit_id = (SELECT v.id FROM "
+            "visits v JOIN patients p ON p.id = v.patient_id WHERE p.study_id = 'P002' AND "
+            "v.kind = 'month3')", (value,),
+        )  # fmt: skip
+    db.close()
+    command = [args[0], str(fresh_study), *args[1:]]
+    if args[0] == "export":
+        command += ["-o", str(tmp_path / "out")]
+    assert cli_main(command) == 1
+    assert capsys.readouterr().err == (
+        f"cobbdesk: error: fixture.cobbdesk: lab 'crp' of patient P002, visit month3 holds "
+        f"{value} where a finite number is expected; correct it in the study and export again\n"
+    )
+    assert not (tmp_path / "out").exists()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 from cobbdesk.core.measure.facing import Facing, FacingSource
@@ -56,8 +55,12 @@ def read_items(study: Study, plan: Plan, rater: str, round_no: int) -> list[Work
 def read_film_state(study: Study, plan: Plan, rater: str, round_no: int,
                     film_id: int) -> FilmState:  # fmt: skip
     """Worker thread: the :class:`FilmState` of ``film_id``; raises the store's errors."""
-    record = study.film(film_id)
-    return FilmState(record, Path(record.path).is_file(), study.film_calibration(film_id),
+    from cobbdesk.core.importing.films import stored_film_path
+
+    record = study.film(film_id)  # an older study's relative path: from the study's folder
+    path = stored_film_path(record.path, None if study.server is not None else study.path)
+    record = record._replace(path=str(path))
+    return FilmState(record, path.is_file(), study.film_calibration(film_id),
                      own_readings(study, plan, rater, round_no, film_id))  # fmt: skip
 
 

@@ -157,3 +157,24 @@ def test_a_study_film_not_linked_refuses_edits(
     assert any("not linked to the study" in m for m in messages), messages
     with Study.open(study) as fresh:
         assert [m.rater for m in fresh.measurements(record.id)] == ["dr_a", "dr_b"]
+
+
+def test_csv_points_read_the_header_of_a_relative_path_film(demo: Path, tmp_path: Path) -> None:
+    from cobbdesk.core.importing.csv_import import import_points
+
+    study_file = _older_study(demo, tmp_path)
+    with Study.open(study_file) as study:
+        record = study.film(1)
+        first = study.measurements(1)[0]
+        xy = [v for line in (first.upper, first.lower)
+              for p in (line.anterior, line.posterior) for v in p]  # fmt: skip
+        csv = tmp_path / "points.csv"
+        csv.write_text(
+            "sop_instance_uid,template,upper_anterior_x,upper_anterior_y,upper_posterior_x,"
+            "upper_posterior_y,lower_anterior_x,lower_anterior_y,lower_posterior_x,"
+            f"lower_posterior_y,rater\n{record.sop_instance_uid},C2-C7,"
+            + ",".join(f"{v:.6f}" for v in xy) + ",carol\n"
+        )
+        import_points(study, csv)
+        (saved,) = [m for m in study.measurements(1) if m.rater == "carol"]
+    assert saved.spacing == first.spacing and saved.spacing_source == first.spacing_source

@@ -63,6 +63,7 @@ from cobbdesk.core.importing.csv_table import (
     row_shape_error,
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
+from cobbdesk.core.importing.films import stored_film_path
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
 from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
@@ -226,7 +227,8 @@ def _geometry(
     """The film's spacing and size from its header (read once per film), or why not; a user
     calibration stored in the study replaces the header's spacing."""
     if film.path not in cache:
-        geo = _read_geometry(Path(film.path))
+        study_file = None if study.server is not None else study.path
+        geo = _read_geometry(stored_film_path(film.path, study_file))  # older: relative paths
         calibration = study.film_calibration(film.id)
         if isinstance(geo, _FilmGeometry) and calibration is not None:
             geo = _FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)

@@ -73,7 +73,7 @@ GLUED_LENGTH = 6
 """One-word keys of at least this many characters are also found glued inside a longer word."""
 PATIENT_FIELDS = ("name", "mrn", "birth_date", "dicom_patient_id")
 
-_PN = re.compile(r"[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")
+_PN = re.compile(r"(?<![^\W\d_])[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")  # from a word's 1st letter
 _DATE = re.compile(
     r"(?<!\d)(?<!\d\.)(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d|\.\d)"
 )

@@ -92,3 +92,17 @@ def test_cobbdesk_words_stay_even_when_long_names_are_known() -> None:
 def test_short_keys_are_not_searched_inside_words() -> None:
     remember(["Doe^Jane", "MRN-55501"])
     assert redact.redact("Janet Doerr xdoe MRN555010") == "Janet Doerr xdoe MRN555010"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1Smithers^Waylon.dcm", f"1{MASK}"),  # the PN rule takes dots and the extension
+        ("x_Smithers^Waylon_2 dcm", f"{MASK} dcm"),
+        ("ab'Smithers^Waylon", MASK),
+        ("Smithers^Waylon 19610203.dcm", f"{MASK} {MASK}.dcm"),
+    ],
+)
+def test_caret_names_without_a_study(text: str, expected: str) -> None:
+    """Rule 2 starts at a word's first letter (one pass, not one per letter of a long word)."""
+    assert redact.redact(text) == expected

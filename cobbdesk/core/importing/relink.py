@@ -5,10 +5,12 @@ from its header and never opened has no hash: a file with the same SOP Instance 
 accepted only when it also agrees with everything the study recorded of the film — the image
 size (Rows/Columns, PS3.3 C.7.6.3), the Pixel Aspect Ratio (0028,0034), the facing read from
 Patient Orientation (0020,0020), the study date and View Position — and with the pixel
-spacing and its source that each saved measurement was computed with (the angle of a film
-with non-square pixels depends on them: the same points on a 0.2×0.1 mm film and a 0.1×0.2 mm
-one give different degrees).  Photometric Interpretation and bit depth are not recorded by
-the study, so they cannot be compared.  The films table keeps no pixel spacing: a film
+spacing each saved measurement was computed with (the angle of a film with non-square pixels
+depends on it: the same points on a 0.2×0.1 mm film and a 0.1×0.2 mm one give different
+degrees).  The spacing values are compared, not which element gave them (the refusal names
+both); a measurement in pixels ("none") or on a user calibration recorded nothing of the
+file.  Photometric Interpretation and bit depth are not recorded by the study, so they
+cannot be compared.  The films table keeps no pixel spacing: a film
 without measurements is matched on the other fields only (nothing computed from its
 spacing is stored).
 
@@ -42,6 +44,9 @@ _REL_TOL = 1e-6
 """Relative tolerance of spacing and aspect comparisons (values round-trip through text)."""
 
 Pair = tuple[float, float]
+_NOT_FROM_FILE = (SpacingSource.USER.value, SpacingSource.NONE.value)
+"""Spacing sources of a measurement that say nothing of the file: a user calibration, and
+"none" (measured in pixels: nothing was recorded to compare)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
     aspect = _pair(row[0], row[1]) if row is not None else None
     found: dict[tuple[Pair | None, str], None] = {}
     for r in rows:
-        if r.spacing_source != SpacingSource.USER.value:
+        if r.spacing_source not in _NOT_FROM_FILE:
             found[(_pair(r.spacing_row_mm, r.spacing_col_mm), str(r.spacing_source))] = None
     return Recorded(record, aspect, tuple(found))
 
@@ -86,7 +91,7 @@ def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded
     study read: the GUI checks a film opened from the study on the UI thread with what its
     reads worker brought); the pixel aspect is not compared."""
     found = {(m.spacing, m.spacing_source.value): None for m in saved
-             if m.spacing_source is not SpacingSource.USER}  # fmt: skip
+             if m.spacing_source.value not in _NOT_FROM_FILE}  # fmt: skip
     return Recorded(record, None, tuple(found), aspect_known=False)
 
 
@@ -145,14 +150,13 @@ def _aspect(expected: Recorded, film: Film) -> str | None:
 
 
 def _spacing(expected: Recorded, film: Film) -> str | None:
+    """The spacing values decide (the angle depends on them, not on which element gave
+    them); both sources are named in the refusal."""
     source = film.spacing_source.value
     for spacing, recorded_source in expected.spacings:
-        if recorded_source != source:
-            return (f"the pixel spacing comes from {source}, the saved measurements used "
-                    f"{recorded_source}")  # fmt: skip
         if not _close(spacing, film.spacing_mm):
             return (f"pixel spacing ({source}) is {_mm(film.spacing_mm)}, the saved "
-                    f"measurements used {_mm(spacing)}")  # fmt: skip
+                    f"measurements used {_mm(spacing)} ({recorded_source})")  # fmt: skip
     return None
 
 

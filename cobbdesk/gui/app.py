@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from cobbdesk.core import library_warnings, redact
-from cobbdesk.gui import settings
+from cobbdesk.gui import settings, ui_gc
 from cobbdesk.gui.demo import remove_leftovers, start_demo
 from cobbdesk.gui.main_window import MainWindow
 from cobbdesk.gui.welcome import WelcomeDialog
@@ -51,6 +51,7 @@ def run(files: Sequence[Path] = (), demo: bool = False) -> int:
     os.umask(0o077)  # logs, settings, exports, reports: 0600 files, 0700 folders
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CobbDesk")
+    ui_gc.install(app)  # cycles (and the Qt objects in them) are freed on this thread only
     _setup_logging()
     window = MainWindow()
     window.show()

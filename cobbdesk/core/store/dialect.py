@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from sqlalchemy import DDL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import faults
@@ -130,11 +130,18 @@ def engine_for(path: Path, *, read_only: bool = False) -> Engine:
             hide_parameters=True,
         )
         event.listen(engine, "connect", _read_pragmas)
-    else:
-        engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
+    else:  # mode=rw: a connection never creates the file (a study moved or deleted while
+        # open is reported, not replaced by an empty database at its old name)
+        uri = f"file:{quote(str(path.resolve()))}?mode=rw"
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            poolclass=QueuePool,
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _on_connect)
     event.listen(engine, "connect", _autocommit_driver)
-    event.listen(engine, "begin", _begin)
+    event.listen(engine, "begin", _beginner(path))
     event.listen(engine, "handle_error", _translator(path))
     return engine
 
@@ -195,17 +202,22 @@ def probe(path: Path, *, check: bool = True) -> Engine:
     return engine
 
 
-def _begin(conn: Connection) -> None:
-    """Writes take the write lock up front (no deadlock upgrading a read); reads never do.
+def _beginner(path: Path) -> Callable[[Connection], None]:
+    """The engine's ``begin`` listener for the study ``path``.
 
-    A read transaction (WAL) sees a consistent snapshot and never blocks a writer, so a long
+    Writes take the write lock up front (no deadlock upgrading a read); reads never do.  A
+    read transaction (WAL) sees a consistent snapshot and never blocks a writer, so a long
     export from the command line cannot stall the viewer's autosave, nor the reverse.
     """
-    if not conn.get_execution_options().get(WRITE_OPTION, False):
-        conn.exec_driver_sql("BEGIN")
-        return
-    with notice_if_waiting(Path(conn.engine.url.database or "")):  # busy wait: say so
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def begin(conn: Connection) -> None:
+        if not conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        with notice_if_waiting(path):  # busy wait: say so
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return begin
 
 
 @contextmanager

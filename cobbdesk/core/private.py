@@ -39,6 +39,7 @@ def check_target(target: Path) -> None:
     safely: its folder does not exist, or it exists and is not a regular file — a symbolic
     link (the rename would replace the link, not what it points to), a named pipe, a device
     (``/dev/stdout``), a folder or a socket.  Nothing is touched."""
+    _refuse_companion(target)
     try:
         mode = target.lstat().st_mode
     except FileNotFoundError:
@@ -59,26 +60,33 @@ def check_target(target: Path) -> None:
 _COMPANIONS = ("-wal", "-shm", "-journal")
 
 
+def _refuse_companion(target: Path) -> None:
+    """ExportError when ``target`` is named like a SQLite companion file (``-wal``, ``-shm``,
+    ``-journal``) of an existing file beside it, whether or not the companion exists: SQLite
+    takes such a file for the study's own (a ``-journal`` is rolled back and deleted at the
+    next open — an export written there would vanish)."""
+    name = target.name
+    if any(name.endswith(end) and target.with_name(name[: -len(end)]).is_file()
+           for end in _COMPANIONS):  # fmt: skip
+        raise ExportError(None, f"{target}: is the name of a study's SQLite companion file; "
+                          "it was left untouched. Choose the name of a new file")  # fmt: skip
+
+
 def _refuse_precious(target: Path) -> None:
     """ExportError when the regular file ``target`` is a study (any SQLite database: its
-    header "SQLite format 3\\0", SQLite file format §1.3), a SQLite companion file beside
-    one, or a DICOM film ("DICM" at byte 128, PS3.10 §7.1): an export, report or JSON named
-    like the study by a slip of ``-o`` replaced the whole study (tester's find)."""
+    header "SQLite format 3\\0", SQLite file format §1.3) or a DICOM film ("DICM" at byte
+    128, PS3.10 §7.1): an export, report or JSON named like the study by a slip of ``-o``
+    replaced the whole study (tester's find)."""
+    try:
+        with target.open("rb") as f:
+            head = f.read(132)
+    except OSError:  # unreadable: the write itself reports it
+        return
     what = ""
-    name = target.name
-    if any(name.endswith(end) and target.with_name(name[: -len(end)]).exists()
-           for end in _COMPANIONS):  # fmt: skip
-        what = "a study's SQLite companion file"
-    else:
-        try:
-            with target.open("rb") as f:
-                head = f.read(132)
-        except OSError:  # unreadable: the write itself reports it
-            return
-        if head.startswith(b"SQLite format 3\x00"):
-            what = "a study (SQLite database)"
-        elif head[128:132] == b"DICM":
-            what = "a DICOM film"
+    if head.startswith(b"SQLite format 3\x00"):
+        what = "a study (SQLite database)"
+    elif head[128:132] == b"DICM":
+        what = "a DICOM film"
     if what:
         raise ExportError(None, f"{target}: is {what}; it was left untouched. Choose the "
                           "name of a new file or of an earlier export")  # fmt: skip

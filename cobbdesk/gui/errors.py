@@ -17,6 +17,7 @@ Presenter = Callable[[QWidget | None, str, str], None]
 
 
 def _dialog(parent: QWidget | None, title: str, text: str) -> None:
+    text = redact(text)  # the one dialog of errors: no name, MRN or birth date, whoever calls
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setModal(False)
     box.open()
@@ -56,6 +57,7 @@ def offer_open_anyway(parent: QWidget | None, message: str,
                       open_anyway: Callable[[], None]) -> QMessageBox:  # fmt: skip
     """The error of a file without File Meta, with an explicit "Open anyway" button that
     calls ``open_anyway`` (the read with ``force``); the dialog is not modal."""
+    message = redact(message)
     logger.warning("Opening a film failed: %s", message)
     box = QMessageBox(QMessageBox.Icon.Warning, "Opening a film failed", message,
                       QMessageBox.StandardButton.Cancel, parent)  # fmt: skip

@@ -24,6 +24,7 @@ from cobbdesk import __version__
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.measure.measurement import load_sidecar, save_sidecar, write_measurements_csv
+from cobbdesk.core.redact import redact
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.actions import build_actions
 from cobbdesk.gui.viewer.film_view import FilmView
@@ -262,6 +263,7 @@ class MainWindow(QMainWindow):
         row = self._row_of(path)
         if row is None:
             return
+        message = redact(message)  # shown in a dialog and a tooltip (tester's find: was raw)
         self.films[row].error = message
         item = self.film_list.item(row)
         item.setText(f"{self.films[row].path.name} — cannot open")

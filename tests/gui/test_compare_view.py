@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from cobbdesk.core.compare.model import delta_text
 from cobbdesk.core.dicom.film import Window
 from cobbdesk.core.dicom.reader import read_film
+from cobbdesk.core.errors import ExportError
 from cobbdesk.core.store import Region, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.compare.side import CompareSide
@@ -399,6 +400,13 @@ def test_export_png_and_open_compare(qtbot, study: Study, tmp_path: Path) -> Non
     for target in (tmp_path / "figure.png", SHOTS / "compare_export.png"):
         assert window.view.export_png(target) == target
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 50_000
+    assert (tmp_path / "figure.png").stat().st_mode & 0o777 == 0o600
+    # the open study chosen as the figure's name is refused, untouched (tester's find: the
+    # study became a PNG and every measurement was lost)
+    before = study.path.read_bytes()
+    with pytest.raises(ExportError, match=r"is a study \(SQLite database\); it was left untouched"):
+        window.view.export_png(study.path)
+    assert study.path.read_bytes() == before
     window.close()
 
 

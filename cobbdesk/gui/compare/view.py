@@ -27,13 +27,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPixmap
 from PySide6.QtWidgets import QFileDialog, QSplitter, QVBoxLayout, QWidget
 
 from cobbdesk.core.compare.model import delta, delta_text, side_title, template_for
+from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.formatting import angle_text
+from cobbdesk.core.private import write_private
 from cobbdesk.core.store import FilmRecord, Region, Study
 from cobbdesk.gui import errors
 from cobbdesk.gui.compare.cache import FilmCache
@@ -273,9 +275,13 @@ class CompareView(CompareData, QWidget):
             side.set_active(False)
         self.figure.render(pixmap)
         self.set_active(self.active)
-        if not pixmap.save(str(target), "PNG"):
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not pixmap.save(buffer, "PNG"):
             raise OSError(f"could not write {target}")
-        return target
+        # 0600, atomic, never over a study, its companion file or a film (core.private)
+        return write_private(target, bytes(data.data()))
 
     def _export_dialog(self) -> None:
         po = self._patient(self.patient_id)
@@ -284,7 +290,7 @@ class CompareView(CompareData, QWidget):
         if path:
             try:
                 self.messageChanged.emit(f"Saved {self.export_png(path).name}")
-            except OSError as exc:
+            except (CobbdeskError, OSError) as exc:  # e.g. the name of a study: refused
                 errors.report(self, exc, "Exporting the comparison")
 
     def close_films(self) -> None:

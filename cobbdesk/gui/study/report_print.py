@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtPrintSupport import QPrinter
 
-from cobbdesk.core.private import write_private
+from cobbdesk.core.private import check_target, write_private
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 MARGIN_MM = 12.0
@@ -122,7 +122,11 @@ def load_report(document: QTextDocument, html_path: Path) -> str:
 
 
 def pdf_printer(path: Path, page: str) -> QPrinter:
-    """A high-resolution PDF printer writing ``path`` on a portrait ``page`` ("A4"/"Letter")."""
+    """A high-resolution PDF printer writing ``path`` on a portrait ``page`` ("A4"/"Letter").
+
+    Raises ExportError when ``path`` must not be replaced (a study, its SQLite companion file,
+    a DICOM film, a link, a folder: :func:`cobbdesk.core.private.check_target`)."""
+    check_target(path)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))

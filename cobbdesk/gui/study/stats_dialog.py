@@ -210,7 +210,10 @@ class StatsDialog(QDialog):
         name = Path(self.study.path).stem + "_report.pdf"
         path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", name, "*.pdf")
         if path:
-            self.save_pdf_to(Path(path))
+            try:
+                self.save_pdf_to(Path(path))
+            except (CobbdeskError, OSError) as exc:  # e.g. the name of the study itself
+                errors.report(self, exc, "Saving the report")
 
     def save_pdf_to(self, path: Path, page: str | None = None) -> int:
         """Write the shown report as a PDF on ``page`` (default: the combo's A4/Letter);

@@ -142,6 +142,31 @@ def test_closing_with_kept_edits_asks_and_never_drops_silently(qtbot: Any, tmp_p
     study.close()
 
 
+def test_closing_while_a_write_is_still_saving_waits_for_it_without_asking(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """A write just queued (a film's pixel hash, the last autosave) lands before the study
+    closes, without a question: the prompt appeared and, unanswered, hung a whole CI run."""
+    path = tmp_path / "s.cobbdesk"
+    Study.create(path, actor="A").close()
+    study = Study.open(path, actor="A")
+    status = SaveStatus()
+    qtbot.addWidget(status)
+    saver = StudySaver(study, status)
+    release, applied = threading.Event(), []
+
+    def slow_write() -> None:  # still being saved when the window closes
+        release.wait(5)
+        applied.append(1)
+
+    saver.outbox.submit(slow_write, "edit")
+    QTimer.singleShot(300, release.set)
+    assert saver.confirm_close(None, lambda *_: pytest.fail("a saving write is not asked about"))
+    assert applied == [1] and saver.outbox.pending() == 0
+    saver.close()
+    study.close()
+
+
 @pytest.fixture
 def window(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
     monkeypatch.setenv("COBBDESK_CONFIG_DIR", str(tmp_path / "config"))

@@ -18,6 +18,7 @@ queue of late failures; a QTimer of the UI thread reads both (:data:`POLL_MS`).
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -35,6 +36,10 @@ WAIT_POLL_MS = 5
 CloseChoice = str
 """``"wait"``, ``"keep"`` (keep trying, do not close) or ``"discard"``."""
 CloseAsk = Callable[[QWidget | None, int, str], CloseChoice]
+
+
+CLOSE_GRACE_S = 3.0
+"""At close, how long writes still being saved may take before the user is asked."""
 
 
 def qt_waiter(future: Future[Any], timeout: float) -> None:
@@ -149,7 +154,11 @@ class StudySaver(QObject):
 
     def confirm_close(self, parent: QWidget | None, ask: CloseAsk | None = None) -> bool:
         """True when the study may close: nothing is queued, the queue drained while the user
-        waited, or the user discarded the queued edits (never silently); False: keep trying."""
+        waited, or the user discarded the queued edits (never silently); False: keep trying.
+        Writes still being saved (not kept for an unreachable server) are first given up to
+        :data:`CLOSE_GRACE_S` to land: a write just queued (a film's pixel hash, the last
+        autosave) must not ask the user — closing then stuck a test on the prompt."""
+        self._settle(CLOSE_GRACE_S)
         while self.outbox.pending():
             choice = (ask or ask_close)(parent, self.outbox.pending(), self.text())
             if choice == "discard":
@@ -159,6 +168,16 @@ class StudySaver(QObject):
                 return False
             self._drain()
         return True
+
+    def _settle(self, limit: float) -> None:
+        """Wait (painting) while the queue is saving, at most ``limit`` s; a write kept for
+        the server (WAITING) ends the wait at once: the user is asked."""
+        never: Future[None] = Future()
+        end = time.monotonic() + limit
+        while self.outbox.pending() and time.monotonic() < end:
+            if self.outbox.state().phase is Phase.WAITING:
+                return
+            qt_waiter(never, 0.05)
 
     def _drain(self) -> None:
         """Retry now and wait (painting) until the queue is empty or the retry failed."""

@@ -122,10 +122,11 @@ def place_lumbar(win: MainWindow) -> CobbMeasurement:
     return m
 
 
-def test_title_names_the_study_file_only(window: MainWindow, study_path: Path) -> None:
+def test_title_names_the_study_file_only(qtbot, window: MainWindow, study_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert window.windowTitle() == f"CobbDesk {__version__} — trial.cobbdesk"
     assert window.session.dock is not None and window.session.dock.isVisible()
-    assert window.session.browser.model.rowCount() == 1
+    # the patient list is read off the UI thread (#15): wait for it, as a user would
+    qtbot.waitUntil(lambda: window.session.browser.model.rowCount() == 1, timeout=10_000)
     assert settings.settings().value("recent_studies") in ([str(study_path)], str(study_path))
 
 

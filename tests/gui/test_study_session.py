@@ -272,7 +272,7 @@ def test_import_off_the_ui_thread_then_open_hashes_the_film(
     )
     assert window.session.import_films([incoming]) is not None
     qtbot.waitUntil(lambda: not window.session.jobs, timeout=20000)
-    assert window.session.browser.model.rowCount() == 2
+    qtbot.waitUntil(lambda: window.session.browser.model.rowCount() == 2, timeout=10_000)
     assert "1 film(s) imported" in window.statusBar().currentMessage()
     assert "Roe" not in window.statusBar().currentMessage()
     study = window.session.study

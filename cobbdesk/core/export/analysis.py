@@ -124,7 +124,9 @@ class StudyAnalysis:
     @property
     def policy_note(self) -> str:
         """The rater policy sentence that heads the notes, the report and the CLI summary."""
-        if self.policy.kind == "mean" and self.n_raters <= 1:
+        if self.n_raters == 0:
+            return f"rater policy {self.policy.label}: no angle measured yet"
+        if self.policy.kind == "mean" and self.n_raters == 1:
             return (
                 f"rater policy {self.policy.label}: one rater measured, so each angle is that "
                 "rater's most recent reading"
@@ -341,9 +343,15 @@ def analyse_inputs(
         n_raters=inputs.n_raters,
     )
     if ids and not analysis.reliability:
-        analysis.statements.append("reliability: only one rater measured; ICC not computed")
+        analysis.statements.append(_reliability_note(inputs.n_raters))
     analysis.statements.extend(inputs.notes)
     return analysis
+
+
+def _reliability_note(n_raters: int) -> str:
+    """Why Table 4 holds no ICC: no rater or only one rater measured."""
+    who = "no rater" if n_raters == 0 else "only one rater"
+    return f"reliability: {who} measured; ICC not computed"
 
 
 def data_notes(long: pd.DataFrame) -> list[str]:

@@ -257,7 +257,8 @@ def table4(analysis: StudyAnalysis) -> str:
     bias and limits, SEM and MDC95 in degrees); a sentence when only one rater measured.
     """
     if not analysis.reliability:
-        return "<h2>Table 4. Inter-rater reliability</h2><p>Only one rater measured.</p>"
+        who = "No rater" if analysis.n_raters == 0 else "Only one rater"
+        return f"<h2>Table 4. Inter-rater reliability</h2><p>{who} measured.</p>"
     rows = []
     for rel in analysis.reliability:
         icc, ba, sem = rel.icc, rel.bland_altman, rel.sem

@@ -113,8 +113,21 @@ def test_empty_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert all(not w["computable"] and w["reason"].startswith("not computable")
                for w in data["wilcoxon"])  # fmt: skip
     assert data["icc"] == []
+    assert not any("one rater" in note for note in data["notes"])  # nobody measured
+    assert data["notes"][0] == "rater policy mean: no angle measured yet"
     assert main(["stats", str(tmp_path / "empty.cobbdesk")]) == 0
     assert "not computable" in capsys.readouterr().out
+
+
+def test_patients_without_angles_say_no_rater(tmp_path: Path) -> None:
+    with Study.create(tmp_path / "s.cobbdesk", actor="t") as study:
+        for i in range(3):
+            study.set_labs(study.add_visit(study.add_patient(f"S{i}"), "admission"), {"vas": i})
+        result = analyse(load_long(study))
+    assert result.n_raters == 0
+    assert result.policy_note.endswith("no angle measured yet")
+    assert "reliability: no rater measured; ICC not computed" in result.statements
+    assert not any("one rater" in s for s in result.statements)
 
 
 def test_no_complete_pairs_and_small_n(tmp_path: Path) -> None:

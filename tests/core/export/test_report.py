@@ -34,6 +34,7 @@ def test_report_of_empty_study(tmp_path: Path) -> None:
     assert main(["stats", str(tmp_path / "e.cobbdesk"), "--report", str(tmp_path / "r.html")]) == 0
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "not computable: the study has no patients" in html
+    assert "No rater measured." in html and "one rater" not in html
     text = re.sub(r"base64,[^\"]*", "", html)
     assert "nan" not in text.lower()
     assert (tmp_path / "r_vas_nlr.svg").exists()

@@ -148,8 +148,11 @@ def _skip(study: Any, args: argparse.Namespace) -> int:
     item = next((i for i in items if i.sop_instance_uid == args.sop), None)
     if item is None:
         raise ValidationError(None, f"film {args.sop} is not on this worklist")
-    skip_film(study, plan, args.rater, args.round, item.film_id, args.reason)
-    _out(f"skipped position {item.position}: {args.reason.strip()}")
+    earlier = skip_film(study, plan, args.rater, args.round, item.film_id, args.reason)
+    if earlier is not None:
+        _out(f"position {item.position} was already skipped: {earlier} (reason kept)")
+    else:
+        _out(f"skipped position {item.position}: {args.reason.strip()}")
     return 0
 
 

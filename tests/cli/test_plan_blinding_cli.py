@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cobbdesk.cli.main import main
-from cobbdesk.core.reading.plan import PlanSpec, create_plan
+from cobbdesk.core.reading.plan import PlanSpec, create_plan, get_plan
 from cobbdesk.core.reading.readings import save_reading
 from cobbdesk.core.reading.rounds import open_round, worklist
 from cobbdesk.core.store import Study, pg_dialect, pg_url
@@ -92,3 +92,24 @@ def test_the_database_role_is_blinded_whatever_name_it_types(pg_cluster: Any, ca
     rows, note = _status(url, "coordinator", capsys)  # the administrator sees every round
     assert rows == [(alice, 1, 2), (bob, 1, 5)] and note == ""
     assert _worklist(url, "coordinator", bob, capsys)[0] == 0
+
+
+def test_skipping_again_keeps_the_first_reason(tmp_path: Path, capsys: Any) -> None:
+    """``plan skip`` of a film already skipped writes nothing and says which reason stands
+    (it printed the new reason as if recorded)."""
+    where = tmp_path / "s.cobbdesk"
+    make_study(where).close()
+    _plan_read(where, "A", "B")
+    with Study.open(where, actor="A") as study:
+        item = worklist(study, get_plan(study, "rel"), "A", 1)[4]
+    base = ["plan", "skip", str(where), "rel", "--actor", "A", "--rater", "A", "--round", "1",
+            "--sop", item.sop_instance_uid]  # fmt: skip
+    assert main([*base, "--reason", "C7 not visible"]) == 0
+    assert capsys.readouterr().out.strip() == f"skipped position {item.position}: C7 not visible"
+    assert main([*base, "--reason", "motion blur"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"position {item.position} was already skipped: C7 not visible (reason kept)"
+    )
+    assert main(["plan", "status", str(where), "rel", "--actor", "A", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["rounds"]
+    assert row["skipped"] == 1

@@ -214,9 +214,12 @@ def _unskip(  # noqa: PLR0917 - the skip's address
 
 def skip_film(  # noqa: PLR0917 - plan, rater, round, film: the skip's address
     study: Study, plan: Plan, rater: str, round_no: int, film_id: int, reason: str
-) -> None:
+) -> str | None:
     """Skip a worklist film with a reason (e.g. "C7 not visible"); ValidationError without a
-    reason, off the worklist, in a closed round, or when the film is already read."""
+    reason, off the worklist, in a closed round, or when the film is already read.
+
+    Returns None when the skip is recorded, or the reason stored earlier when the film is
+    already skipped in this round (nothing is written: one skip, its first reason)."""
     why = reason.strip()
     if not why:
         raise ValidationError(None, "skipping a film needs a reason")
@@ -226,11 +229,11 @@ def skip_film(  # noqa: PLR0917 - plan, rater, round, film: the skip's address
         if _live(conn, plan, rater, round_no, film_id):
             raise ValidationError(None, f"film {film_id} is already read in this round")
         s = reading_skips.c
-        done = conn.execute(select(s.id).where(
+        done = conn.execute(select(s.reason).where(
             s.plan_id == plan.id, s.rater == rater, s.round == round_no, s.film_id == film_id,
             s.deleted_utc.is_(None))).first()  # fmt: skip
         if done is not None:
-            return
+            return str(done.reason)
         values = {"plan_id": plan.id, "rater": rater, "round": round_no, "film_id": film_id,
                   "reason": why}  # fmt: skip
         skip_id = conn.execute(
@@ -238,6 +241,7 @@ def skip_film(  # noqa: PLR0917 - plan, rater, round, film: the skip's address
         ).inserted_primary_key[0]  # type: ignore[index]
         audit_log.record(conn, study.actor, "reading_skip", skip_id,
                          inserted("reading_skip", values), reason=why)  # fmt: skip
+    return None
 
 
 def own_readings(

@@ -166,8 +166,10 @@ def test_skips_are_counted_with_reasons(study: Study) -> None:
     items = worklist(study, plan, "A", 1)
     with pytest.raises(ValidationError, match="needs a reason"):
         skip_film(study, plan, "A", 1, items[0].film_id, " ")
-    skip_film(study, plan, "A", 1, items[0].film_id, "C7 not visible")
-    skip_film(study, plan, "A", 1, items[1].film_id, "unreadable film")
+    assert skip_film(study, plan, "A", 1, items[0].film_id, "C7 not visible") is None
+    assert skip_film(study, plan, "A", 1, items[1].film_id, "unreadable film") is None
+    # skipping again: nothing written, the first reason is kept and returned
+    assert skip_film(study, plan, "A", 1, items[1].film_id, "motion blur") == "unreadable film"
     status = {(s.rater, s.round): s for s in plan_status(study, plan)}
     a1 = status[("A", 1)]
     assert (a1.total, a1.read, a1.skipped, a1.remaining) == (8, 0, 2, 6)

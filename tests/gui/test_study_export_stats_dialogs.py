@@ -69,3 +69,28 @@ def test_stats_dialog_results_and_report(qtbot, study: Study, tmp_path: Path) ->
     qtbot.waitUntil(computed, timeout=30_000)
     written = dialog.write_report_to(tmp_path / "r.html")
     assert written[0].read_text(encoding="utf-8").count("<figcaption>Figure ") == 5
+
+
+def test_stats_dialog_draws_the_report_off_the_ui_thread(  # type: ignore[no-untyped-def]
+    qtbot, study: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report's figures (matplotlib, about a second) were drawn on the UI thread after
+    the statistics arrived: the window froze.  Now the worker writes the report."""
+    import threading
+
+    from cobbdesk.core.export import report
+
+    threads: list[bool] = []
+    real = report.write_report
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report, "write_report", spy)
+    dialog = StatsDialog(None, study)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.computing, timeout=30_000)
+    assert threads == [False]
+    assert "Figure 1" in dialog.browser.toPlainText()
+    assert dialog.report_html.count("<figcaption>Figure ") == 5

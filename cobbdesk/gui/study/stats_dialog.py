@@ -158,14 +158,24 @@ class StatsDialog(QDialog):
         generation, choice, study = self._generation, self.raters.currentText(), self.study
         self.computing = True
         self.text.setPlainText(COMPUTING)
-        off_ui(self, lambda: analysis_of(study, choice),
+        html_path = self._folder / f"report{generation}.html"  # one per choice: no two writers
+        title = self._title()
+        off_ui(self, lambda: _analysis_and_report(study, choice, html_path, title),
                lambda found: self._computed(generation, found),
                lambda error: self._computed(generation, error), study)  # fmt: skip
 
-    def _computed(self, generation: int, found: StudyAnalysis | BaseException) -> None:
+    def _computed(
+        self, generation: int, found: tuple[StudyAnalysis, Path] | BaseException
+    ) -> None:
         if generation != self._generation:
             return
         self.computing = False
+        if isinstance(found, OSError):  # the statistics are there; the report could not be
+            errors.report(self, found, "Report")  # written
+            self.browser.clear()
+            self.analysis, self.report_html = None, ""
+            self.text.setPlainText("")
+            return
         if isinstance(found, BaseException):
             self.analysis, self.report_html = None, ""
             self.browser.clear()
@@ -175,15 +185,10 @@ class StatsDialog(QDialog):
                 self.text.setPlainText("")
                 errors.report(self, found, "Statistics")
             return
-        self.analysis = found
-        self.text.setPlainText("\n".join(summary_lines(found)))
-        self._show_report()
-
-    def _show_report(self) -> None:
-        html_path = private_folder(self._folder) / "report.html"  # again after a close
-        if self.write_report_to(html_path):
-            self.browser.setSearchPaths([str(html_path.parent)])
-            self.report_html = load_report(self.browser.document(), html_path)
+        self.analysis, html_path = found
+        self.text.setPlainText("\n".join(summary_lines(self.analysis)))
+        self.browser.setSearchPaths([str(html_path.parent)])
+        self.report_html = load_report(self.browser.document(), html_path)
 
     def _title(self) -> str:
         return f"Statistics: {self.study.path.name}"
@@ -248,3 +253,17 @@ def open_stats_dialog(window: WindowHost) -> StatsDialog | None:
     dialog = StatsDialog(window, study)
     dialog.open()
     return dialog
+
+
+def _analysis_and_report(
+    study: Study, choice: str, html_path: Path, title: str
+) -> tuple[StudyAnalysis, Path]:
+    """Worker thread: the statistics under the rater ``choice`` and their HTML report (its
+    figures are drawn here, not on the UI thread) written to ``html_path`` in the dialog's
+    private folder (made again when it was removed)."""
+    from cobbdesk.core.export.report import write_report
+
+    analysis = analysis_of(study, choice)
+    private_folder(html_path.parent)
+    write_report(analysis, html_path, title=title)
+    return analysis, html_path

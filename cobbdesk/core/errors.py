@@ -95,6 +95,11 @@ class DiskFullError(CobbdeskError):
     exit_status = 5
 
 
+class StudyMovedError(StoreError):
+    """The open study's file was moved, renamed or replaced: its writes are refused
+    (:mod:`cobbdesk.core.store.file_identity`)."""
+
+
 class ServerUnavailableError(StoreError):
     """The study's database server cannot be reached, went away, or did not answer in time."""
 

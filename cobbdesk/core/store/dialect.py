@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import faults
+from cobbdesk.core.store.file_identity import FileGuard
 from cobbdesk.core.store.schema import audit
 from cobbdesk.core.store.waiting import notice_if_waiting
 
@@ -31,6 +32,7 @@ SUFFIX = ".cobbdesk"
 SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html section 1.3
 WRITE_OPTION = "cobbdesk_write"
 BUSY_TIMEOUT_MS = 10_000
+WAL_INFO = "cobbdesk_wal"  # a pooled connection's info: True when it runs in WAL mode
 
 # The audit table is append-only: the database itself refuses UPDATE and DELETE.
 _SQLITE_TRIGGERS = (
@@ -43,9 +45,10 @@ for _statement in _SQLITE_TRIGGERS:
     event.listen(audit, "after_create", DDL(_statement).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_connect(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+    record.info[WAL_INFO] = bool(mode) and str(mode[0]).lower() == "wal"
     _read_pragmas(dbapi_connection)
 
 
@@ -113,13 +116,16 @@ def _link(tmp: Path, target: Path) -> None:
         os.replace(tmp, target)
 
 
-def engine_for(path: Path, *, read_only: bool = False) -> Engine:
+def engine_for(path: Path, *, read_only: bool = False, guard: FileGuard | None = None) -> Engine:
     """A SQLAlchemy engine on the study file with WAL, synchronous=FULL and foreign keys.
 
     ``read_only`` opens the file through a read-only URI (:func:`read_uri`) and never sets
     the journal mode, so nothing is written.  Driver faults become :mod:`faults` errors
     (locked, read-only, disk full) whose messages carry no SQL parameters; the engine hides
-    parameters from its own messages too (``hide_parameters``).
+    parameters from its own messages too (``hide_parameters``).  A writable engine checks
+    ``guard`` (the file's identity recorded at open; a new one when None) before every write
+    transaction and at every commit: StudyMovedError once the file was moved, renamed or
+    replaced (:mod:`~cobbdesk.core.store.file_identity`), nothing written.
     """
     if read_only:
         uri = read_uri(path, probe=False)
@@ -133,22 +139,40 @@ def engine_for(path: Path, *, read_only: bool = False) -> Engine:
     else:  # mode=rw: a connection never creates the file (a study moved or deleted while
         # open is reported, not replaced by an empty database at its old name)
         uri = f"file:{quote(str(path.resolve()))}?mode=rw"
+        guard = guard or FileGuard(path)
         engine = create_engine(
-            "sqlite://",
-            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
-            poolclass=QueuePool,
-            hide_parameters=True,
+            "sqlite://", creator=_connector(uri, guard), poolclass=QueuePool, hide_parameters=True
         )
         event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "commit", _committer(guard))
     event.listen(engine, "connect", _autocommit_driver)
-    event.listen(engine, "begin", _beginner(path))
-    event.listen(engine, "handle_error", _translator(path))
+    event.listen(engine, "begin", _beginner(path, None if read_only else guard))
+    event.listen(engine, "handle_error", _translator(path, None if read_only else guard))
     return engine
 
 
-def _translator(path: Path) -> Any:
+def _connector(uri: str, guard: FileGuard) -> Callable[[], sqlite3.Connection]:
+    """The pool's way to a new connection: never to a file other than the one opened.
+
+    A new connection to a *replacing* file would read another study into this one, and
+    SQLite would pair it with the ``-wal`` this study left at the name — checkpointing this
+    study's pages into the other file at close (tested; https://www.sqlite.org/howtocorrupt.html
+    "mispairing database files and hot journals").  One stat per new connection.
+    """
+
+    def connect() -> sqlite3.Connection:
+        guard.check()
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    return connect
+
+
+def _translator(path: Path, guard: FileGuard | None = None) -> Any:
     def handle_error(context: ExceptionContext) -> None:
-        """Re-raise a driver or OS fault as the user-facing error (:func:`faults.translate`)."""
+        """Re-raise a driver or OS fault as the user-facing error (:func:`faults.translate`);
+        any fault once the file moved (a new connection cannot open it) as that move."""
+        if guard is not None and guard.moved():
+            raise guard.error() from None
         error = faults.translate(context.original_exception, path)
         if error is not None:
             raise error from None
@@ -202,22 +226,40 @@ def probe(path: Path, *, check: bool = True) -> Engine:
     return engine
 
 
-def _beginner(path: Path) -> Callable[[Connection], None]:
+def _beginner(path: Path, guard: FileGuard | None = None) -> Callable[[Connection], None]:
     """The engine's ``begin`` listener for the study ``path``.
 
     Writes take the write lock up front (no deadlock upgrading a read); reads never do.  A
     read transaction (WAL) sees a consistent snapshot and never blocks a writer, so a long
-    export from the command line cannot stall the viewer's autosave, nor the reverse.
+    export from the command line cannot stall the viewer's autosave, nor the reverse.  A
+    write first checks that the path still names the file opened (``guard``: one stat;
+    StudyMovedError before any lock or byte).
     """
 
     def begin(conn: Connection) -> None:
         if not conn.get_execution_options().get(WRITE_OPTION, False):
             conn.exec_driver_sql("BEGIN")
             return
+        if guard is not None:
+            guard.check()
         with notice_if_waiting(path):  # busy wait: say so
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return begin
+
+
+def _committer(guard: FileGuard) -> Callable[[Connection], None]:
+    """The engine's ``commit`` listener: the last check before a transaction's changes reach
+    the file — whatever path began it.  Raising here leaves the commit undone; the
+    transaction is rolled back (nothing written).  A write in WAL mode also needs its ``-wal``
+    at its name (it exists while the transaction is open; deleted, its commits would be seen
+    by no later connection)."""
+
+    def commit(conn: Connection) -> None:
+        write = bool(conn.get_execution_options().get(WRITE_OPTION, False))
+        guard.check(wal=write and bool(conn.info.get(WAL_INFO, False)))
+
+    return commit
 
 
 @contextmanager

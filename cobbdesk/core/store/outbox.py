@@ -8,7 +8,8 @@ worker thread, in the order submitted:
   either wholly applied or not at all;
 * a **retriable** fault — :class:`ServerUnavailableError` (no connection, lost connection,
   server shut down or restarting, statement timeout; :mod:`pg_faults`) or
-  :class:`StudyLockedError` (SQLite busy, a PostgreSQL lock or serialisation failure) — keeps
+  :class:`StudyLockedError` (SQLite busy, a PostgreSQL lock or serialisation failure) or
+  :class:`StudyMovedError` (the study file was moved while open: refused until it is back) — keeps
   the write at the head of the queue and retries it after 1, 2, 4, 8, 16, then every 30 s
   (:data:`BACKOFF_S`; :meth:`Outbox.retry_now` retries at once); later writes stay behind it,
   so the order of edits is kept;
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from cobbdesk.core.errors import ServerUnavailableError, StudyLockedError
+from cobbdesk.core.errors import ServerUnavailableError, StudyLockedError, StudyMovedError
 
 if TYPE_CHECKING:
     from cobbdesk.core.store.study import Study
@@ -59,7 +60,9 @@ BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 """Seconds between attempts of a write waiting for the server (the last one repeats)."""
 FIRST_WAIT_S = 2.0
 """How long :meth:`Outbox.call` waits for a write's first attempt before reporting it kept."""
-RETRIABLE: tuple[type[BaseException], ...] = (ServerUnavailableError, StudyLockedError)
+RETRIABLE: tuple[type[BaseException], ...] = (
+    ServerUnavailableError, StudyLockedError, StudyMovedError,
+)  # fmt: skip
 
 
 class Phase(StrEnum):
@@ -112,6 +115,8 @@ def headline(error: BaseException) -> str:
     """The status bar's short name of a retriable fault."""
     if isinstance(error, StudyLockedError):
         return "Study busy"
+    if isinstance(error, StudyMovedError):
+        return "Study file moved, saves paused"
     if "statement timeout" in str(error):
         return "Server did not answer in time"
     return "Server unreachable"

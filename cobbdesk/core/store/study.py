@@ -35,6 +35,7 @@ from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
 from cobbdesk.core.store.clinical import ClinicalRecords
 from cobbdesk.core.store.entities import _PATIENT_FIELDS, EntityRecords
+from cobbdesk.core.store.file_identity import FileGuard
 from cobbdesk.core.store.films import FilmEditing
 from cobbdesk.core.store.integrity import Integrity, check_integrity
 from cobbdesk.core.store.migrations import migrate, stored_version
@@ -83,6 +84,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
 
     #: The file's quick_check, running after the open (None: a new file or a server).
     file_check: BackgroundCheck | None = None
+    #: The file's identity recorded at open; writes check it (None: read-only or a server).
+    file_guard: FileGuard | None = None
     #: Set by :meth:`close`.
     closed: bool = False
     _closed_pools: tuple[Pool, ...] | list[Pool] = ()
@@ -104,8 +107,9 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
         self.read_only = read_only
         self.backup_made: Path | None = None
         self._seen_measurements: dict[str, dict[str, Any]] = {}
-        if self.server is None:
-            self.engine = dialect.engine_for(self.path, read_only=read_only)
+        if self.server is None:  # writes refused once the file moved (file_identity)
+            self.file_guard = None if read_only else FileGuard(self.path)
+            self.engine = dialect.engine_for(self.path, read_only=read_only, guard=self.file_guard)
             return
         self.engine = pg_dialect.engine_for(self.server, read_only=read_only)
         try:

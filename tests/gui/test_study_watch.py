@@ -30,7 +30,10 @@ def test_a_change_by_another_rater_is_noticed(qtbot: Any, tmp_path: Path, backen
 
 
 def test_an_unreachable_study_is_reported_not_raised(qtbot: Any, tmp_path: Path) -> None:
-    study = Study.create(tmp_path / "w.cobbdesk")
+    """Read-only (no file identity to check: a writable study's missing file is a move,
+    ``test_study_file_moved.py``): the failing read is reported."""
+    Study.create(tmp_path / "w.cobbdesk").close()
+    study = Study.open(tmp_path / "w.cobbdesk", read_only=True)
     watcher = StudyWatcher(study)
     watcher.timer.setInterval(50)
     watcher.start()

@@ -13,6 +13,13 @@ meantime) comes back on the UI thread (:attr:`StudySaver.failed`).
 
 Nothing crosses threads through Qt: the worker only updates the outbox's state and a plain
 queue of late failures; a QTimer of the UI thread reads both (:data:`POLL_MS`).
+
+A study file moved, renamed or replaced while open refuses every write (StudyMovedError,
+:mod:`~cobbdesk.core.store.file_identity`): the refused edit is kept like one waiting for a
+server ("Study file moved, saves paused — 1 edit kept, retrying in 4 s").  The study watcher's
+poll notices the move without a save (:meth:`StudySaver.follow`): one dialog, and the status
+bar says :data:`PAUSED` — never "All changes saved" — until the same file is back, when the
+kept edits are retried at once.
 """
 
 from __future__ import annotations
@@ -21,13 +28,18 @@ import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
+from cobbdesk.core.errors import StudyMovedError
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.outbox import First, Outbox, OutboxState, Phase, Ticket, attach
+from cobbdesk.gui import errors
+
+if TYPE_CHECKING:
+    from cobbdesk.gui.study.watch import StudyWatcher
 
 T = TypeVar("T")
 POLL_MS = 100
@@ -37,6 +49,9 @@ CloseChoice = str
 """``"wait"``, ``"keep"`` (keep trying, do not close) or ``"discard"``."""
 CloseAsk = Callable[[QWidget | None, int, str], CloseChoice]
 
+
+PAUSED = "Study file moved, saves paused"
+"""The status bar while the study's file is not at its path (the reason in the tooltip)."""
 
 CLOSE_GRACE_S = 3.0
 """At close, how long writes still being saved may take before the user is asked."""
@@ -94,11 +109,24 @@ class SaveStatus(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.retry)
 
-    def show_state(self, state: OutboxState | None) -> None:
-        """Show ``state`` (None: no study open)."""
-        self.label.setText("" if state is None else state.text())
-        self.label.setToolTip("" if state is None else state.problem)
+    def show_state(self, state: OutboxState | None, paused: str = "") -> None:
+        """Show ``state`` (None: no study open); ``paused``: why writes are refused now
+        (:data:`PAUSED` is shown instead of "All changes saved" or "Saving…")."""
+        self.label.setText(_text(state, paused))
+        self.label.setToolTip(paused if _paused(state, paused) else state.problem if state else "")
         self.retry.setVisible(state is not None and state.phase is Phase.WAITING)
+
+
+def _paused(state: OutboxState | None, paused: str) -> bool:
+    return state is not None and bool(paused) and state.phase is not Phase.WAITING
+
+
+def _text(state: OutboxState | None, paused: str) -> str:
+    """The status bar's words: the queue's state, or :data:`PAUSED` while writes are refused
+    and no edit is kept (a kept edit's state already says why it waits)."""
+    if state is None:
+        return ""
+    return PAUSED if _paused(state, paused) else state.text()
 
 
 def queued(saver: StudySaver | None, write: Callable[[], T], what: str) -> tuple[First, T | None]:
@@ -132,19 +160,39 @@ class StudySaver(QObject):
         self._timer.timeout.connect(self._tick)
         self._timer.start()
         self._shown = ""
+        self.paused = ""  # why the study refuses writes now ("" when it does not)
         status.retry.clicked.connect(self.outbox.retry_now)
         self._tick()
 
     def text(self) -> str:
         """What the status bar says now."""
-        return self.outbox.state().text()
+        return _text(self.outbox.state(), self.paused)
+
+    def follow(self, watcher: StudyWatcher, parent: QWidget | None) -> None:
+        """Pause on the watcher's ``moved`` (one dialog through :mod:`cobbdesk.gui.errors`,
+        :data:`PAUSED` in the status bar), resume on ``returned`` (kept edits retried now)."""
+        watcher.moved.connect(lambda why: self.pause(why, parent))
+        watcher.returned.connect(self.resume)
+
+    def pause(self, why: str, parent: QWidget | None = None) -> None:
+        """Writes are refused (``why``: the path and what to do); kept edits stay queued."""
+        self.paused = why
+        told = StudyMovedError(None, f"{why}. Edits are kept and saved once the file is back.")
+        errors.report(parent, told, "Saving to the study")
+        self._tick()
+
+    def resume(self) -> None:
+        """The study's file is back: retry the kept edits at once."""
+        self.paused = ""
+        self.outbox.retry_now()
+        self._tick()
 
     def _tick(self) -> None:
         state = self.outbox.state()
-        shown = f"{state.text()}|{state.problem}"
+        shown = f"{state.text()}|{state.problem}|{self.paused}"
         if shown != self._shown:
             self._shown = shown
-            self.status.show_state(state)
+            self.status.show_state(state, self.paused)
         while True:
             try:
                 ticket, error = self._late.get_nowait()

@@ -153,6 +153,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         self._watch.changed.connect(self.refresh)
         self._watch.unreachable.connect(self._study_unreachable)
         self._watch.reachable.connect(self._study_reachable)
+        self.saver.follow(self._watch, self.window)  # a moved study file pauses saves
         self._watch.start()
         if self.dock is not None:
             self.dock.show()

@@ -7,6 +7,11 @@ transaction.  :class:`StudyWatcher` reads that one row every few seconds on a wo
 :attr:`StudyWatcher.changed` when it moved, :attr:`StudyWatcher.unreachable` (with a one-line
 message) when the read failed — the next tick retries.  Polling was chosen over LISTEN/NOTIFY
 because it works the same on a file and on a server and survives reconnects.
+
+A study *file* is first checked to be still where it was opened (one stat on the worker,
+:class:`~cobbdesk.core.store.file_identity.FileGuard`): moved, renamed or replaced, its writes are
+refused, so :attr:`StudyWatcher.moved` says so once (the message names the path, never a
+patient) and the head is not read; :attr:`StudyWatcher.returned` when the same file is back.
 """
 
 from __future__ import annotations
@@ -25,6 +30,20 @@ FILE_INTERVAL_MS = 5_000
 SERVER_INTERVAL_MS = 3_000
 
 
+MOVED = "moved"
+"""What :func:`poll_study` returns for a study file that is no longer at its path."""
+
+
+def poll_study(study: Study) -> tuple[int, str] | str | None:
+    """:data:`MOVED` when the study's file was moved, renamed or replaced (its writes are
+    refused), else its audit head (:func:`read_head`)."""
+    guard = study.file_guard
+    if guard is not None and guard.moved():
+        study.release_if_closed()
+        return MOVED
+    return read_head(study)
+
+
 def read_head(study: Study) -> tuple[int, str] | None:
     """The study's recorded audit head (one indexed row)."""
     try:
@@ -38,6 +57,8 @@ class StudyWatcher(QObject):
     changed = Signal()
     unreachable = Signal(str)
     reachable = Signal()  # again, after ``unreachable``
+    moved = Signal(str)  # the study file is no longer at its path: saves are paused
+    returned = Signal()  # the same file is at its path again, after ``moved``
 
     def __init__(self, study: Study, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +67,7 @@ class StudyWatcher(QObject):
         self._busy = False
         self._last: Any = None
         self.down = False  # the last read failed
+        self.away = False  # the study file is not at its path (``moved`` was emitted)
         self._dispatch = UiDispatcher(self)
         self.timer = QTimer(self)
         self.timer.setInterval(SERVER_INTERVAL_MS if study.server else FILE_INTERVAL_MS)
@@ -66,14 +88,14 @@ class StudyWatcher(QObject):
         """The head on the worker; its future comes back through the UI thread's dispatcher
         (no Qt signal is emitted from the worker thread)."""
         self._dispatch.expect()
-        future = self._pool.submit(read_head, self.study)
+        future = self._pool.submit(poll_study, self.study)
         future.add_done_callback(lambda done: self._dispatch.post(self._arrived, done))
 
-    def _arrived(self, future: Future[tuple[int, str] | None]) -> None:
+    def _arrived(self, future: Future[tuple[int, str] | str | None]) -> None:
         self._dispatch.done()
-        first, self._busy = self._last is None, False
+        self._busy = False
         try:
-            head = future.result()
+            found = future.result()
         except CobbdeskError as exc:
             self.down = True
             self.unreachable.emit(exc.message)
@@ -82,6 +104,23 @@ class StudyWatcher(QObject):
             self.down = True
             self.unreachable.emit(type(exc).__name__)
             return
+        self._away(isinstance(found, str))  # MOVED
+        if not isinstance(found, str):
+            self._head_read(found)
+
+    def _away(self, away: bool) -> None:
+        """Emit ``moved`` (with the path and what to do) or ``returned`` on a change."""
+        if away == self.away:
+            return
+        self.away = away
+        guard = self.study.file_guard
+        if away and guard is not None:
+            self.moved.emit(f"{guard.path}: {guard.error().problem}")
+        elif not away:
+            self.returned.emit()
+
+    def _head_read(self, head: tuple[int, str] | None) -> None:
+        first = self._last is None
         if self.down:
             self.down = False
             self.reachable.emit()

@@ -11,7 +11,13 @@ version and takes it as its baseline — unless it holds an unsaved edit of that
 (:meth:`~cobbdesk.core.measure.session.MeasurementSession.saved_elsewhere`); such a save is
 shown after that edit is resolved if the window then still shows the version it showed when
 the save arrived (Cancel), never over a version it wrote or re-read since (Keep mine / Keep
-theirs).  No SQL runs here: the event carries the measurement as written.
+theirs).  A calibration saved in another window is shown the same way: the film takes the new
+spacing and the measurements their respaced versions, so no angle or length on screen stays
+computed with the old spacing — or, while the window holds an unsaved edit, it says that the
+calibration changed (:attr:`FilmFollower.notice`) and takes it once that edit is resolved.
+Each follower names its window (``window``) for what the other windows say about its writes
+(:func:`cobbdesk.core.store.film_events.name_window`).  No SQL runs here: the event carries
+the measurement (or the calibration and the respaced measurements) as written.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from PySide6.QtCore import QObject
 from cobbdesk.core.measure.facing import Facing, FacingSource
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import film_events
+from cobbdesk.core.store.calibration import apply_calibration
 from cobbdesk.core.store.film_events import FilmSaved
 from cobbdesk.core.store.outbox import attached
 from cobbdesk.gui.dispatch import UiDispatcher
@@ -37,15 +44,21 @@ class FilmFollower(QObject):
     """Keeps ``controller``'s session in step with the other windows' saves of ``film_id``
     of ``study`` (see the module docstring) until :meth:`stop` or the controller's end."""
 
-    def __init__(self, controller: MeasureController, study: object, film_id: int) -> None:
+    def __init__(self, controller: MeasureController, study: object, film_id: int,
+                 window: str = "") -> None:  # fmt: skip
         super().__init__(controller)
-        self.controller, self.film_id = controller, film_id
+        self.controller, self.film_id, self.window = controller, film_id, window
         self.dispatcher = UiDispatcher(self)
         self.caught_up = 0
         """How many saves of other windows this one has shown (for tests and logs)."""
+        self.notice = ""
+        """What the window shows while it holds a calibration of another window back ("" none)."""
         self._ui = threading.get_ident()
         self._study = study
         self._missed: dict[str, tuple[FilmSaved, CobbMeasurement | None, object]] = {}
+        self._calibration: tuple[FilmSaved, dict[str, CobbMeasurement | None]] | None = None
+        self._name()
+        controller.measurementsChanged.connect(self._name)
         controller.measurementsChanged.connect(self._missed_ones)
         stop = film_events.watch(study, film_id, self._heard, self._announced)
         self._stop: Callable[[], None] | None = stop
@@ -56,6 +69,12 @@ class FilmFollower(QObject):
         if self._stop is not None:
             self._stop()
             self._stop = None
+
+    def _name(self) -> None:
+        """Name this window's store (the controller may have been bound to a new session)."""
+        store = getattr(self.controller.session, "store", None)
+        if self.window and store is not None:
+            film_events.name_window(store, self.window)
 
     def _own(self, origin: object) -> bool:
         return origin is getattr(self.controller.session, "store", None)
@@ -78,7 +97,9 @@ class FilmFollower(QObject):
         if not event.ok:
             return
         changed = False
-        if event.measurement_id is not None:
+        if event.calibrated:
+            changed = self._recalibrate(event)
+        elif event.measurement_id is not None:
             changed = self._show(event)
         elif event.facing is not None and session.facing != Facing(event.facing):
             session.facing = Facing(event.facing)
@@ -101,10 +122,52 @@ class FilmFollower(QObject):
         self._missed.pop(mid, None)
         return session.saved_elsewhere(mid, event.measurement)
 
+    def _holding(self) -> bool:
+        """True while the session holds an unsaved edit (a refused edit waiting for its
+        answer, a snap waiting for confirmation, a drag)."""
+        session = self.controller.session
+        return (session.pending_conflict is not None or session.pending_snap is not None
+                or getattr(session, "_drag", None) is not None)  # fmt: skip
+
+    def _recalibrate(self, event: FilmSaved) -> bool:
+        """Another window calibrated the film: take its spacing and respaced measurements,
+        or — holding an unsaved edit — say so and take it once the edit is resolved."""
+        shown = {m.id: self.controller.session.measurements.get(m.id) for m in event.respaced}
+        if self._holding():
+            self._calibration = (event, shown)
+            self.notice = (f"The film was calibrated in {_writer(event.origin)} "
+                           f"({_description(event)}); your unsaved edit still uses the old "
+                           "spacing — it will be asked about when saved.")  # fmt: skip
+            self.controller.messageChanged.emit(self.notice)
+            return False
+        return self._take_calibration(event, shown)
+
+    def _take_calibration(self, event: FilmSaved, shown: dict[str, CobbMeasurement | None]) -> bool:
+        """Give the film the calibration's spacing and show the respaced measurements the
+        window still shows as they were when the calibration arrived."""
+        self._calibration, self.notice = None, ""
+        calibration = event.calibration
+        if calibration is not None:
+            apply_calibration(self.controller.film, calibration)
+            self.controller.rater = self.controller.rater  # new measurements use the spacing
+        session = self.controller.session
+        for m in event.respaced:
+            if session.measurements.get(m.id) == shown.get(m.id):
+                session.saved_elsewhere(m.id, m)
+        self.controller.messageChanged.emit(
+            f"Calibrated in {_writer(event.origin)}: {_description(event)}"
+        )
+        return True
+
     def _missed_ones(self) -> None:
         """After this window's own action: show a save that arrived while it held an edit,
         unless the window has since shown or written another version of that measurement
-        (Keep theirs / Keep mine) or still has writes queued."""
+        (Keep theirs / Keep mine) or still has writes queued; likewise a calibration."""
+        if self._calibration is not None and not self._holding() and not self._queue_busy():
+            self._take_calibration(*self._calibration)
+            self.caught_up += 1
+            self.controller.bind(self.controller.session)
+            return
         if not self._missed or self._queue_busy():
             return
         session = self.controller.session
@@ -125,14 +188,25 @@ class FilmFollower(QObject):
         return outbox is not None and outbox.pending() > 0
 
 
-def follow_film(controller: MeasureController, study: object, film_id: int) -> FilmFollower:
+def _writer(origin: object) -> str:
+    name = film_events.window_name(origin) if origin is not None else ""
+    return f"your other window ({name})" if name else "another window"
+
+
+def _description(event: FilmSaved) -> str:
+    return str(getattr(event.calibration, "description", "") or "new spacing")
+
+
+def follow_film(controller: MeasureController, study: object, film_id: int,
+                window: str = "viewer") -> FilmFollower:  # fmt: skip
     """Make ``controller`` (bound to a study film session) follow the other windows' saves of
     ``film_id``; the follower lives as long as the controller (UI thread only).  A controller
-    follows one film: following another (or again) replaces its follower."""
+    follows one film: following another (or again) replaces its follower.  ``window`` names
+    it in what the other windows say ("viewer", "Compare view")."""
     existing = getattr(controller, "film_follower", None)
     if isinstance(existing, FilmFollower):
         existing.stop()
-    follower = FilmFollower(controller, study, film_id)
+    follower = FilmFollower(controller, study, film_id, window)
     controller.film_follower = follower  # type: ignore[attr-defined]
     return follower
 

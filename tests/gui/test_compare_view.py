@@ -435,7 +435,8 @@ def test_changing_a_settled_angle_asks_for_a_reason_as_the_main_window_does(
             assert {m.id: m for m in study.measurements(record.id)}[settled.id] == settled
     moved = side.counted()
     assert moved is not None and moved.angle != pytest.approx(settled.angle, abs=0.5)
-    expected = reason_text(f"film #{record.id}", [Change(ChangeKind.ADJUST, settled, moved)])
+    expected = reason_text(f"film #{record.id}",
+                           [Change(ChangeKind.ADJUST, settled, moved, side.rater)])  # fmt: skip
     assert asked == [expected, expected]  # the main window's prompt, word for word
     assert expected.startswith(f"You are changing saved measurement(s) of film #{record.id}:")
     saved = {m.id: m for m in study.measurements(record.id)}[settled.id]

@@ -61,8 +61,9 @@ def test_conflict_asks_theirs_mine_cancel(
     messages: list[str] = []
     controller.messageChanged.connect(messages.append)
     controller.push(MoveLine("m1", "upper", 0, 5))
-    assert len(asked) == 1 and "Another rater" in asked[0] and "upper_posterior_y" in asked[0]
-    assert any("another rater changed it" in m for m in messages)
+    assert len(asked) == 1 and "upper_posterior_y" in asked[0]
+    assert asked[0].startswith("Another rater (B) saved this measurement")  # who it was
+    assert any("another rater (B) changed it" in m for m in messages)
     stored = b.measurements(fid)[0].upper.posterior[1]
     shown = controller.measurements["m1"].upper.posterior[1]
     if answer is None:  # cancel: B's value stays stored, A's view unchanged, nothing held

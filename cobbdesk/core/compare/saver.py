@@ -15,6 +15,7 @@ session goes on as if it were stored.  A later failure of such a write reaches t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
@@ -29,10 +30,13 @@ from cobbdesk.core.measure.session import AskReason, MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.calibration import Calibration, apply_calibration
 from cobbdesk.core.store.clinical import Baseline, shown_state
+from cobbdesk.core.store.conflicts import ConflictError
 from cobbdesk.core.store.film_events import FilmSaved, announce, publish
 from cobbdesk.core.store.outbox import RETRIABLE, First, attached, measurement_write
+from cobbdesk.core.store.writers import measurement_writer
 
 T = TypeVar("T")
+logger = logging.getLogger("cobbdesk.store")
 
 
 @dataclass(frozen=True)
@@ -150,13 +154,26 @@ def _publishing(study: Study, call: Callable[[], T], event: FilmSaved) -> Callab
             result = call()
         except RETRIABLE:
             raise
-        except BaseException:
+        except BaseException as exc:
+            _name_writer(study, exc, event.measurement_id)
             publish(study, replace(event, ok=False))
             raise
         publish(study, event)
         return result
 
     return write
+
+
+def _name_writer(study: Study, exc: BaseException, measurement_id: str | None) -> None:
+    """A conflict on a measurement learns who wrote the stored version (its ``writer``:
+    another rater, or another window of this app); any failure to tell leaves it unnamed."""
+    if not isinstance(exc, ConflictError) or measurement_id is None or exc.writer is not None:
+        return
+    try:
+        exc.writer = measurement_writer(study, measurement_id)
+    except Exception:  # the conflict itself is what matters; who it was is a courtesy
+        logger.warning("Could not tell who changed measurement %s", measurement_id,
+                       exc_info=True)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -172,6 +189,37 @@ def read_saved(study: Study, record: FilmRecord) -> SavedFilm:
     """The film's :class:`SavedFilm` (two reads; any thread: the GUI reads it off the UI
     thread while the film decodes).  Raises the store's errors."""
     return SavedFilm(study.measurements(record.id), study.film_calibration(record.id))
+
+
+def calibrate_film(
+    study: Study,
+    film_id: int,
+    points: tuple[tuple[float, float], tuple[float, float]],
+    length_mm: float,
+    *,
+    pixel_shape: tuple[float, float] | None,
+    reason: str = "",
+    origin: object = None,
+) -> tuple[list[CobbMeasurement], Calibration | None]:
+    """Calibrate the study film (``Study.calibrate_film``: same arguments and errors, see
+    :mod:`cobbdesk.core.store.calibration`) and read back its measurements (respaced) and the
+    calibration in force.  Once it landed, the other windows showing the film are told
+    (:class:`FilmSaved` with ``calibrated``, the calibration and the respaced measurements,
+    ``origin`` the calibrating window's store) so none keeps showing the old spacing.  Any
+    thread (the GUI runs it on the study's write queue, having
+    :func:`~cobbdesk.core.store.film_events.announce`\\ d it on the UI thread)."""
+    try:
+        study.calibrate_film(film_id, *points, length_mm, pixel_shape=pixel_shape,
+                             reason=reason)  # fmt: skip
+    except RETRIABLE:
+        raise  # kept and tried again: told when it lands
+    except BaseException:
+        publish(study, FilmSaved(film_id, None, None, origin=origin, ok=False, calibrated=True))
+        raise
+    saved, calibration = study.measurements(film_id), study.film_calibration(film_id)
+    publish(study, FilmSaved(film_id, None, None, origin=origin, calibrated=True,
+                             calibration=calibration, respaced=tuple(saved)))  # fmt: skip
+    return saved, calibration
 
 
 def film_session(

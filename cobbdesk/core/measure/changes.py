@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from cobbdesk.core.measure.commands import MeasurementSet
 from cobbdesk.core.measure.facing import Facing, FacingSource
+from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.interaction import PlacementStep
 from cobbdesk.core.measure.measurement import CobbMeasurement
 
@@ -89,11 +90,13 @@ class ChangeKind(StrEnum):
 
 @dataclass(frozen=True)
 class Change:
-    """One measurement's change from an edit: ``before``/``after`` None when absent."""
+    """One measurement's change from an edit: ``before``/``after`` None when absent; ``by``
+    is the rater making the edit (the session's), so the text can say whose measurement it is."""
 
     kind: ChangeKind
     before: CobbMeasurement | None
     after: CobbMeasurement | None
+    by: str = ""
 
     @property
     def measurement_id(self) -> str:
@@ -103,26 +106,59 @@ class Change:
         return m.id
 
     @property
-    def text(self) -> str:
-        """``"C2-C7: +28.1° → +50.9°"`` / ``"C2-C7 +28.1°: deleted"`` (for the reason prompt)."""
-        m = self.after or self.before
+    def owner(self) -> str:
+        """The rater the measurement belongs to (its ``rater``; "" when unnamed)."""
+        m = self.before or self.after
         assert m is not None
+        return m.rater
+
+    @property
+    def others(self) -> bool:
+        """True when the measurement is not the editing rater's own (``by`` is known)."""
+        return bool(self.by) and self.owner != self.by
+
+    @property
+    def text(self) -> str:
+        """Whose measurement, which one, its saved angle and when it was saved, and what the
+        edit makes of it, the angles by :func:`~cobbdesk.core.measure.formatting.angle_text`:
+        ``"dr_b's C2-C7 (saved 2026-01-05 10:00 UTC): +28.1° lordosis → +50.9° lordosis"`` /
+        ``"your C2-C7, +28.1° lordosis (saved …): deleted"``."""
+        m = self.before or self.after
+        assert m is not None
+        whose = "your" if self.by and m.rater == self.by else f"{m.rater or 'an unnamed rater'}'s"
+        name = f"{whose} {m.template.value}"
+        when = _saved_when(m)
         if self.before is not None and self.after is not None:
-            return f"{m.template.value}: {self.before.angle:+.1f}° → {self.after.angle:+.1f}°"
+            return f"{name}{when}: {_angle(self.before)} → {_angle(self.after)}"
         what = "deleted" if self.after is None else "restored"
-        return f"{m.template.value} {m.angle:+.1f}°: {what}"
+        return f"{name}, {_angle(m)}{when}: {what}"
 
 
-def changes_between(old: MeasurementSet, new: MeasurementSet, deleted: set[str]) -> list[Change]:
-    """What an edit from ``old`` to ``new`` changes (``deleted``: ids soft-deleted in the store)."""
+def _angle(m: CobbMeasurement) -> str:
+    return angle_text(m.angle, calibrated=m.spacing is not None)
+
+
+def _saved_when(m: CobbMeasurement) -> str:
+    """``" (saved 2026-01-05 10:00 UTC)"`` from the last save time (ISO 8601, UTC), or ""."""
+    stamp = m.updated_utc or m.created_utc
+    if len(stamp) < 16 or stamp[10] not in "T ":
+        return f" (saved {stamp})" if stamp else ""
+    return f" (saved {stamp[:10]} {stamp[11:16]} UTC)"
+
+
+def changes_between(
+    old: MeasurementSet, new: MeasurementSet, deleted: set[str], by: str = ""
+) -> list[Change]:
+    """What an edit from ``old`` to ``new`` by rater ``by`` changes (``deleted``: ids
+    soft-deleted in the store)."""
     found = []
     for mid, m in new.items():
         if mid not in old:
             kind = ChangeKind.RESTORE if mid in deleted else ChangeKind.ADD
-            found.append(Change(kind, None, m))
+            found.append(Change(kind, None, m, by))
         elif old[mid] != m:
-            found.append(Change(ChangeKind.ADJUST, old[mid], m))
-    found += [Change(ChangeKind.DELETE, m, None) for mid, m in old.items() if mid not in new]
+            found.append(Change(ChangeKind.ADJUST, old[mid], m, by))
+    found += [Change(ChangeKind.DELETE, m, None, by) for mid, m in old.items() if mid not in new]
     return found
 
 
@@ -142,6 +178,10 @@ class Outcome:
     :attr:`MeasurementSession.pending_conflict` for keep theirs / keep mine / cancel."""
     changes: tuple[Change, ...] = ()
     reason: str = ""
+    written_by: Any = None
+    """Who wrote the stored version a conflict met, when the store can tell (a study's
+    :class:`~cobbdesk.core.store.conflicts.Writer`: rater, and whether it was another window
+    of this app); None when unknown."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +203,13 @@ class Discrepancy:
     stored_deg: float
     recomputed_deg: float
     reason: str
+
+
+def writer_phrase(writer: Any, rater: str) -> str:
+    """Who wrote the version a conflict met (a store's ``Writer``, duck-typed: its ``who``),
+    as ``rater`` reads it; "another rater" when the store could not tell."""
+    who = getattr(writer, "who", None)
+    return str(who(rater)) if callable(who) else "another rater"
 
 
 def one_line(exc: BaseException) -> str:

@@ -50,6 +50,7 @@ from cobbdesk.core.measure.changes import (
     PendingConflict,
     changes_between,
     one_line,
+    writer_phrase,
 )
 from cobbdesk.core.measure.commands import (
     AddMeasurement,
@@ -236,7 +237,8 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
                 command, new_state = self._oriented(command, new_state)
             if isinstance(command, MovePoint | MoveLine):  # the exact value that is stored
                 command = ReplaceMeasurement(new_state[command.measurement_id], command.label)
-            changes = changes_between(self.measurements, new_state, self.deleted)
+            changes = changes_between(self.measurements, new_state, self.deleted,
+                                      self.film.rater)  # fmt: skip
             for change in changes:
                 if change.after is not None:
                     guards.check_measurement(change.after)
@@ -251,9 +253,11 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
             conflicts = tuple(getattr(exc, "conflicts", None) or ())  # ConflictError (store)
             if getattr(exc, "conflicts", None) is None:
                 return Outcome(False, f"Not saved: {one_line(exc)}"), command
-            message = f"Not saved: another rater changed it since it was loaded ({one_line(exc)})"
+            who = writer_phrase(getattr(exc, "writer", None), self.film.rater)
+            message = f"Not saved: {who} changed it since it was loaded ({one_line(exc)})"
             return Outcome(False, message, changes[0].measurement_id, conflicts=conflicts,
-                           changes=tuple(changes), reason=reason), command  # fmt: skip
+                           changes=tuple(changes), reason=reason,
+                           written_by=getattr(exc, "writer", None)), command  # fmt: skip
         mid = changes[0].measurement_id if changes else None
         return Outcome(True, "", mid), command
 

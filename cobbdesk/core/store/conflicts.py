@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from os import PathLike
 from typing import Any, NamedTuple
 
@@ -37,6 +38,43 @@ class FieldConflict(NamedTuple):
     mine: Any
 
 
+@dataclass(frozen=True)
+class Writer:
+    """Who wrote the stored version a write conflicted with: the rater and OS user of the
+    row's last audit entry, its time, and — when the version is one another window of this
+    app wrote (:func:`cobbdesk.core.store.film_events.landed`) — ``here`` and that window's
+    name (``window``, "" when it has none).
+
+    >>> Writer("dr_b", "b").who("dr_a"), Writer("dr_a", "a").who("dr_a")
+    ('another rater (dr_b)', 'you (dr_a), in another window or program')
+    >>> Writer("dr_a", "a", here=True, window="Compare view").who("dr_a")
+    'your other window (Compare view)'
+    >>> Writer("dr_a", "a", here=True).who("dr_a"), Writer("", "b").who("dr_a")
+    ('you, in another window', 'another rater (user b)')
+    """
+
+    rater: str
+    user: str
+    utc: str = ""
+    here: bool = False
+    window: str = ""
+
+    def who(self, own_rater: str) -> str:
+        """Who it was, as the rater ``own_rater`` reads it (see the examples)."""
+        if self.here:
+            return f"your other window ({self.window})" if self.window else "you, in another window"
+        if self.rater and self.rater == own_rater:
+            return f"you ({self.rater}), in another window or program"
+        if self.rater or self.user:
+            return f"another rater ({self.rater or 'user ' + self.user})"
+        return "another rater"
+
+    def yours(self, own_rater: str) -> bool:
+        """True when it was ``own_rater`` (another window of this app, or the same rater
+        elsewhere)."""
+        return self.here or (bool(self.rater) and self.rater == own_rater)
+
+
 class ConflictError(CobbdeskError):
     """A row changed since the caller read it (``conflicts``: one :class:`FieldConflict` each).
 
@@ -49,13 +87,18 @@ class ConflictError(CobbdeskError):
         path: str | PathLike[str] | None,
         problem: str,
         conflicts: Sequence[FieldConflict] = (),
+        writer: Writer | None = None,
     ) -> None:
         self.conflicts = [FieldConflict(*c) for c in conflicts]
+        self.writer = writer
+        """Who wrote the stored version, when known (set by the film store, see
+        :func:`cobbdesk.core.store.writers.measurement_writer`)."""
         super().__init__(path, problem)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Crosses process boundaries with its conflicts (the base keeps path and problem)."""
-        return (type(self), (self.path, self.problem, self.conflicts))
+        """Crosses process boundaries with its conflicts and writer (the base keeps path and
+        problem)."""
+        return (type(self), (self.path, self.problem, self.conflicts, self.writer))
 
     @property
     def field(self) -> str:
@@ -138,6 +181,7 @@ def versioned_update(
 __all__ = [
     "ConflictError",
     "FieldConflict",
+    "Writer",
     "conflict",
     "field_conflicts",
     "versioned_update",

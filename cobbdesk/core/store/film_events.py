@@ -42,8 +42,11 @@ class FilmSaved:
 
     ``measurement_id`` None: the film's facing (``facing``/``facing_source``, values of
     :class:`~cobbdesk.core.measure.facing.Facing` / ``FacingSource``) or its calibration
-    (``calibrated``).  ``measurement`` is the measurement as stored now (None: deleted).
-    ``origin`` identifies the writer (its store) so it can ignore its own writes.
+    (``calibrated``: ``calibration`` is the one in force now, a
+    :class:`~cobbdesk.core.store.calibration.Calibration`, and ``respaced`` the film's
+    measurements as stored after it, their spacing the new one).  ``measurement`` is the
+    measurement as stored now (None: deleted).  ``origin`` identifies the writer (its store)
+    so it can ignore its own writes.
     """
 
     film_id: int
@@ -54,6 +57,8 @@ class FilmSaved:
     facing: str | None = None
     facing_source: str | None = None
     calibrated: bool = False
+    calibration: Any = None
+    respaced: tuple[CobbMeasurement, ...] = ()
 
 
 class Listener:
@@ -110,7 +115,10 @@ def announce(study: object, film_id: int, origin: object) -> None:
 
 def publish(study: object, event: FilmSaved) -> None:
     """Tell every listener of ``event.film_id``; a listener that raises is logged and
-    skipped (a window closing must not fail another window's save)."""
+    skipped (a window closing must not fail another window's save).  A write that landed is
+    remembered as this process's (:func:`landed`)."""
+    if event.ok and event.origin is not None:
+        _remember(study, event)
     for listener in _listeners(study, event.film_id):
         try:
             listener.saved(event)
@@ -118,9 +126,64 @@ def publish(study: object, event: FilmSaved) -> None:
             logger.exception("A window following film #%d failed", event.film_id)
 
 
+_LANDED: weakref.WeakKeyDictionary[Any, dict[str, tuple[Any, CobbMeasurement | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+_NAMES: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _remember(study: object, event: FilmSaved) -> None:
+    try:
+        origin = weakref.ref(event.origin)
+    except TypeError:  # an origin that cannot be weakly held is not remembered
+        return
+    written = [(event.measurement_id, event.measurement)] if event.measurement_id else []
+    written += [(m.id, m) for m in event.respaced]
+    with _LOCK:
+        table = _LANDED.setdefault(study, {})
+        for mid, m in written:
+            table[str(mid)] = (origin, m)
+
+
+def landed(study: object, measurement_id: str) -> tuple[object, CobbMeasurement | None] | None:
+    """The last write of ``measurement_id`` through ``study`` that landed in this process:
+    ``(origin, measurement as written)`` (None: deleted), or None when there was none (or its
+    writer is gone).  Compare it with the stored row to tell whether that row is this
+    process's write (:func:`cobbdesk.core.store.writers.measurement_writer`)."""
+    with _LOCK:
+        found = _LANDED.get(study, {}).get(str(measurement_id))
+    if found is None:
+        return None
+    origin = found[0]()
+    return None if origin is None else (origin, found[1])
+
+
+def name_window(origin: object, name: str) -> None:
+    """Call the window writing through ``origin`` ``name`` (e.g. "Compare view") in what
+    other windows say about its writes (:func:`window_name`)."""
+    with _LOCK:
+        _NAMES[origin] = name
+
+
+def window_name(origin: object) -> str:
+    """The name given to ``origin``'s window by :func:`name_window` ("" when none)."""
+    with _LOCK:
+        return _NAMES.get(origin, "")
+
+
 def watching(study: object, film_id: int) -> int:
     """How many listeners follow ``film_id`` of ``study`` (for tests and logs)."""
     return len(_listeners(study, film_id))
 
 
-__all__ = ["FilmSaved", "Listener", "announce", "publish", "watch", "watching"]
+__all__ = [
+    "FilmSaved",
+    "Listener",
+    "announce",
+    "landed",
+    "name_window",
+    "publish",
+    "watch",
+    "watching",
+    "window_name",
+]

@@ -215,7 +215,8 @@ class CompareSide(QFrame):
         except CobbdeskError as exc:
             errors.report(self, exc, "Reading saved measurements")
         else:
-            follow_film(controller, self.study, record.id)  # the viewer's saves of this film
+            follow_film(controller, self.study, record.id,  # the viewer's saves of this film
+                        window="Compare view")  # fmt: skip
         controller.measurementsChanged.connect(self._measurements_changed)
         controller.angleChanged.connect(self._dragged)
         controller.messageChanged.connect(self.messageChanged)

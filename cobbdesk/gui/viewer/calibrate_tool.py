@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QLineF, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QPen
 from PySide6.QtWidgets import QGraphicsLineItem, QInputDialog, QWidget
 
+from cobbdesk.core.compare.saver import calibrate_film
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
@@ -28,6 +29,7 @@ from cobbdesk.core.store.calibration import (
     calibration_spacing,
     film_shape,
 )
+from cobbdesk.core.store.film_events import announce
 from cobbdesk.core.store.outbox import First, attached
 from cobbdesk.gui import errors
 from cobbdesk.gui.viewer.status import spacing_text
@@ -155,12 +157,14 @@ def _in_study(
     if link is None or study is None:
         return None
     film_id, shape = link.record.id, film_shape(film)
+    origin = getattr(link.controller.session, "store", None) if link.controller else None
 
     def write(reason: str = "") -> Callable[[], object]:
         def store() -> tuple[list[CobbMeasurement], Calibration | None]:
-            study.calibrate_film(film_id, *points, length_mm, pixel_shape=shape, reason=reason)
-            return study.measurements(film_id), study.film_calibration(film_id)
+            return calibrate_film(study, film_id, points, length_mm, pixel_shape=shape,
+                                  reason=reason, origin=origin)  # fmt: skip
 
+        announce(study, film_id, origin)  # the other windows showing the film are told
         return store
 
     try:

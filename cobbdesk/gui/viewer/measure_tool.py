@@ -21,7 +21,7 @@ from cobbdesk.core.measure.commands import Command, MeasurementSet
 from cobbdesk.core.measure.interaction import FilmContext, PlacementStep
 from cobbdesk.core.measure.measurement import CobbMeasurement, Template
 from cobbdesk.gui import settings
-from cobbdesk.gui.conflicts import ask_theirs_or_mine
+from cobbdesk.gui.conflicts import ask_theirs_or_mine, measurement_conflict_text
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
 from cobbdesk.gui.viewer.prompts import ChoiceBar
@@ -190,11 +190,9 @@ class MeasureController(SessionQuestions, QObject):
         self._changed()
 
     def _resolve_conflict(self, outcome: Outcome) -> Outcome:
-        """Another rater changed the measurement: Keep theirs / Keep mine / Cancel (the edit
-        stays held by the session until answered; Cancel leaves everything as stored)."""
-        names = ", ".join(sorted({c.field for c in outcome.conflicts}))
-        text = (f"Another rater saved this measurement ({names}) or deleted it since this "
-                "film was opened. Keep their version, or save yours over it?")  # fmt: skip
+        """Another rater or window changed the measurement: Keep theirs / Keep mine / Cancel
+        (the edit stays held by the session until answered; Cancel leaves it as stored)."""
+        text = measurement_conflict_text(outcome.conflicts, outcome.written_by, self.rater)
         answer = ask_conflict(self.view, text)
         done: Outcome
         if answer == "theirs":

@@ -113,9 +113,15 @@ def facing_question(estimate: FacingEstimate) -> str:
 
 
 def reason_text(film_label: str, changes: Sequence[Change]) -> str:
-    """``"You are changing saved measurement(s) of film #3:\\nC2-C7: +28.1° → +50.9°"``."""
-    lines = "\n".join(change.text for change in changes)
-    return f"You are changing saved measurement(s) of {film_label}:\n{lines}"
+    """``"You are changing saved measurement(s) of film #3:\\n• dr_b's C2-C7 (saved …):
+    +28.1° lordosis → +50.9° lordosis\\nNot yours: …"``: each change names whose measurement
+    it is, which, its saved angle and time (:attr:`Change.text`); a measurement of another
+    rater is pointed out (two measurements may overlap on the film)."""
+    lines = "\n".join(f"• {change.text}" for change in changes)
+    others = sorted({c.owner or "an unnamed rater" for c in changes if c.others})
+    note = (f"\nNot yours: this changes the measurement of {', '.join(others)}."
+            if others else "")  # fmt: skip
+    return f"You are changing saved measurement(s) of {film_label}:\n{lines}{note}"
 
 
 def _reason_dialog(parent: QWidget | None, what: str) -> str | None:

@@ -35,6 +35,7 @@ from cobbdesk.core.errors import (
     ServerUnavailableError,
     StoreError,
     StudyLockedError,
+    StudyMovedError,
     StudyReadOnlyError,
 )
 
@@ -59,7 +60,7 @@ NOTHING_SAVED = "; nothing was saved"
 #: Faults of the study as a whole (its lock, server, rights, disk): every later write of a run
 #: would meet the same one, so a run of row writes stops at the first (:func:`stopped`).
 STUDY_FAULTS: tuple[type[CobbdeskError], ...] = (
-    StudyLockedError, StudyReadOnlyError, DiskFullError, ServerUnavailableError,
+    StudyLockedError, StudyReadOnlyError, DiskFullError, ServerUnavailableError, StudyMovedError,
 )  # fmt: skip
 STOPPED = (
     "{problem}. The import stopped there: {saved} row(s) had been saved before it; running "

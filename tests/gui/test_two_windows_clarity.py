@@ -11,23 +11,29 @@ facing left, 0.5 mm pixels) on a study file and on the throwaway PostgreSQL clus
   another rater, "You (tester), in another window or program" for the same rater elsewhere;
 * a calibration saved in the viewer reaches the compare view showing the film: its spacing and
   its measurements' spacing follow at once (its next edit is not a conflict), or — while it
-  holds an unsaved edit — it says the calibration changed and takes it once the edit is done.
+  holds an unsaved edit — it says the calibration changed and takes it once the edit is done;
+* an edit kept while the server was away and refused when finally written names the writer too.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from cobbdesk.core.compare.saver import FilmWrite
 from cobbdesk.core.dicom.reader import read_film
 from cobbdesk.core.measure.commands import MeasurementSet, MoveLine, apply
 from cobbdesk.core.measure.facing import Facing, orient_measurement
 from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
 from cobbdesk.core.store import Study
+from cobbdesk.core.store.conflicts import ConflictError, FieldConflict, Writer
+from cobbdesk.core.store.outbox import Ticket
 from cobbdesk.gui.main_window import MainWindow
+from cobbdesk.gui.study import late_failures
 from cobbdesk.gui.viewer import calibrate_tool, measure_tool
 from tests.gui.test_compare_reading_off_ui import (  # the same study, window and helpers
     _env,
@@ -286,3 +292,26 @@ def test_a_calibration_waits_while_the_compare_view_holds_an_edit(
     assert side.controller.measurements["m1"].spacing == (0.25, 0.25)
     assert follower.notice == ""
     compare.close()
+
+
+# --- a kept edit refused later names the writer too --------------------------------------------
+@pytest.mark.parametrize("case", [(Writer("tester", "u", here=True, window="Compare view"),
+                                   "that your other window (Compare view) changed too"),
+                                  (Writer("dr_b", "b"), "that another rater (dr_b) changed too"),
+                                  (None, "that another rater changed too")])  # fmt: skip
+def test_a_kept_edit_refused_later_names_who_changed_it(
+    monkeypatch: pytest.MonkeyPatch, case: tuple[Writer | None, str]
+) -> None:
+    """An edit kept while the server was away meets a conflict when it is finally written:
+    the question names the writer the store found (none found: "another rater")."""
+    writer, said = case
+    asked: list[str] = []
+    monkeypatch.setattr(late_failures, "ask_conflict",
+                        lambda parent, text: asked.append(text) or None)  # fmt: skip
+    session = SimpleNamespace(window=SimpleNamespace(rater="tester"), saver=None, links={})
+    ticket = Ticket("saving a measurement on film #3", lambda: None,
+                    subject=FilmWrite(3, "m1", lambda: None))  # fmt: skip
+    error = ConflictError(None, "measurement m1: changed",
+                          [FieldConflict("upper_anterior_y", 1.0, 2.0, 3.0)], writer)  # fmt: skip
+    late_failures.handle_late_failure(session, ticket, error)
+    assert len(asked) == 1 and said in asked[0] and "(upper_anterior_y)" in asked[0]

@@ -19,6 +19,7 @@ import logging
 from typing import Any
 
 from cobbdesk.core.compare.saver import FilmWrite
+from cobbdesk.core.measure.changes import writer_phrase
 from cobbdesk.core.store.conflicts import ConflictError
 from cobbdesk.core.store.outbox import Ticket, measurement_write
 from cobbdesk.gui import errors
@@ -51,10 +52,11 @@ def handle_late_failure(session: StudySession, ticket: Ticket[Any], error: BaseE
         return
     if isinstance(error, ConflictError) and subject.measurement_id is not None:
         names = ", ".join(sorted({c.field for c in error.conflicts})) or "the measurement"
+        who = writer_phrase(error.writer, str(getattr(session.window, "rater", "")))
         answer = ask_conflict(
             session.window,
             f"While the server was away you changed a measurement of film #{subject.film_id} "
-            f"that another rater changed too ({names}). Keep theirs or keep yours?",
+            f"that {who} changed too ({names}). Keep theirs or keep yours?",
         )
         if answer == "mine":
             _write_again(session, subject, ticket.what)

@@ -1,0 +1,109 @@
+"""Keep patient identifiers out of logs, error dialogs and stderr: one redaction boundary.
+
+Every text that leaves the program for a log file, a dialog's message or detail, or the
+command line's stderr or stdout (a film named by its file) passes :func:`redact`, which
+replaces with ``[redacted]``:
+
+1. *known identifiers*: each value :func:`remember` was given — the name, MRN, birth date
+   and hospital patient ID of every patient of each study opened (:meth:`Study.open`) or
+   written (``add_patient``/``update_patient``, before the write, so a failed write is
+   covered).  Both the values and the text are compared in one spelling: Unicode NFKC,
+   casefolded (``ＭＲＮ４４５５６６７`` is ``mrn4455667``).  Matching works on *words* (runs of
+   letters and digits; ``_`` and other connector punctuation separate words like ``-``,
+   ``.``, ``^`` and spaces do): a value is the sequence of its words, and a run of the same
+   words in a text is masked whatever separates them (``MRN-55501`` also hides
+   ``mrn 55501``).  Separators are also optional: a value's words written together or apart
+   (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``; spaces, dashes, ``_``,
+   ``.``, ``/`` between them) are found when they make :data:`GLUED_LENGTH` or more
+   characters, as is a run of that many digits of a value alone (``MRN: 4455667``).  Names
+   are also matched in other orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each
+   word of a name on its own (``Doe``, ``Jane``; a value with two or more parts split at
+   ``^``, commas or spaces is treated as a name); birth dates in DICOM DA (``19700101``),
+   ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,
+   ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``).  Keys shorter than
+   :data:`MIN_LENGTH` characters are not matched (a two-letter name part is covered only
+   inside the whole name, or a caret name, rule 2).  A one-word key of :data:`GLUED_LENGTH`
+   or more characters is also found glued inside a longer word (``xMRN4455667``,
+   ``SmithersWaylon``), which is then masked whole — unless digits run on past a digit end
+   of the key (a longer number is another number).
+2. *DICOM PN-looking* text: words joined by ``^`` (PS3.5 section 6.2, Person Name); a
+   component with spaces (``van der Berg^Jan``) is masked from its last word on.
+3. *date-looking* text: ``YYYYMMDD`` (PS3.5 DA) or ``YYYY-MM-DD`` with a plausible month and
+   day, not inside a longer number or a dotted UID (``_20200101.dcm`` is a date).
+
+**CobbDesk's own words are never a name on their own**
+(:mod:`~cobbdesk.core.redact.vocabulary`): ``Patient^Zero`` does not turn "Patient ID" into
+"[redacted] ID"; the whole name and every other word are still masked.
+
+Matching looks each word, each run of words starting at a word that begins a multi-word key,
+and each run of joined words whose first :data:`GLUED_LENGTH` characters begin a key, up in
+hash sets (and, for glued keys, each 6-character slice of a longer word in a set of key
+prefixes): a log line is redacted in tens of microseconds whatever the number of patients.
+:meth:`Study.open` remembers every patient's identifiers, deleted patients' too, from one
+aggregate query through :func:`remember_joined` (whole-text passes, no Python code per
+patient).  Modules: :mod:`~cobbdesk.core.redact.keys` (the index),
+:mod:`~cobbdesk.core.redact.matching` (:func:`redact`), :mod:`~cobbdesk.core.redact.log`.
+
+The boundaries using it: :class:`RedactingFilter` on the log handlers (:func:`install`), the
+GUI's error helper (``cobbdesk.gui.errors.report``), the command line's error printing
+(``cobbdesk.cli.output``) and every command line line naming a film's file.  Redaction errs
+towards hiding: a visit date or an unrelated eight-digit date in an error message is hidden
+too.
+
+>>> remember(["Doe^Jane", "MRN4455667", "1970-01-31"])
+>>> redact("write failed for Doe^Jane (MRN-4455667), born 19700131; JANE asked")
+'write failed for [redacted] ([redacted]), born [redacted]; [redacted] asked'
+>>> redact("ＭＲＮ４４５５６６７; mrn 4455667; 31.01.1970; Jan 31, 1970; DoeJane.dcm, 12.5°")
+'[redacted]; [redacted]; [redacted]; [redacted]; [redacted].dcm, 12.5°'
+>>> redact("Smith^John at 2026-01-05, UID 1.2.3.20260105.4")
+'[redacted] at [redacted], UID 1.2.3.20260105.4'
+>>> remember(["Patient^Zero"])
+>>> redact("Patient ID P001: film of Patient Zero, zero patient")
+'Patient ID P001: film of [redacted], [redacted]'
+>>> forget_all()
+"""
+
+from __future__ import annotations
+
+from cobbdesk.core.redact.keys import (
+    GLUED_LENGTH,
+    MIN_LENGTH,
+    PATIENT_FIELDS,
+    fold,
+    forget_all,
+    remember,
+    remember_joined,
+    remember_patients,
+    remember_study,
+    variants,
+)
+from cobbdesk.core.redact.log import (
+    QUIET_LIBRARIES,
+    OneLineHandler,
+    RedactingFilter,
+    install,
+    quiet_libraries,
+)
+from cobbdesk.core.redact.matching import MASK, redact
+from cobbdesk.core.redact.vocabulary import VOCABULARY
+
+__all__ = [
+    "GLUED_LENGTH",
+    "MASK",
+    "MIN_LENGTH",
+    "PATIENT_FIELDS",
+    "QUIET_LIBRARIES",
+    "VOCABULARY",
+    "OneLineHandler",
+    "RedactingFilter",
+    "fold",
+    "forget_all",
+    "install",
+    "quiet_libraries",
+    "redact",
+    "remember",
+    "remember_joined",
+    "remember_patients",
+    "remember_study",
+    "variants",
+]

@@ -1,0 +1,229 @@
+"""Finding remembered identifiers in a text, and :func:`redact` itself (rules: the package).
+
+A text is cut into words (runs of letters and digits; connector punctuation such as ``_``
+separates words), each folded like the keys (:func:`~cobbdesk.core.redact.keys.fold`).  At each
+word, longest first: a run of words equal to a multi-word key (any separators); a run of
+words joined by at most :data:`JOIN_LIMIT` *joining* characters (spaces, dashes, ``_``, ``.``,
+``/`` and their compatibility forms) whose concatenation is a one-word key of
+:data:`~cobbdesk.core.redact.keys.GLUED_LENGTH` or more characters (``MRN-4455667``,
+``mrn 4455667`` for ``MRN4455667``); the word itself; a long key glued inside the word.
+Birth dates are also found in the spellings D.M.YYYY, M/D/YYYY, YYYY-M-D, DDMMYYYY, with a
+month name (``3 Feb 1961``, ``Feb 3, 1961``): three words around a year (or one word of eight
+digits) are read as a date in DA form (PS3.5 section 6.2) and looked up; a study date that is
+nobody's birth date stays (rule 3 of the package still hides ISO and DA dates).
+"""
+
+from __future__ import annotations
+
+import re
+
+from cobbdesk.core.redact.keys import GLUED_LENGTH, MIN_LENGTH, PC, WORD, fold, registry
+from cobbdesk.core.redact.vocabulary import VOCABULARY
+
+MASK = "[redacted]"
+JOIN_LIMIT = 3
+"""The most joining characters between two words of an identifier spelled across them."""
+#: Spaces, dashes (Unicode Pd), connector punctuation (Pc), full stop and solidus, and the
+#: characters whose NFKC form is one of them (``．``, ``／``, ``\u2024``…; a test checks).
+JOINING = (
+    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17"
+    "\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"
+    "\U00010ead./\u2024\ufe52\uff0e\uff0f\u2044\u2215"
+    + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
+)
+_ASCII_WORD = re.compile(r"([a-z0-9]+)")
+_YEAR_HINT = re.compile(r"(?:19|20)\d\d")
+_PN = re.compile(r"(?<![^\W\d_])[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")  # from a word's 1st letter
+_DATE = re.compile(
+    r"(?<!\d)(?<!\d\.)(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d|\.\d)"
+)
+#: A password inside a database URL (``scheme://user:PASSWORD@host``).
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAMES = frozenset(_MONTHS) | {
+    "january", "february", "march", "april", "june", "july", "august", "sept", "september",
+    "october", "november", "december",
+}  # fmt: skip
+_JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
+_DATE_GAP = re.compile(f"[{re.escape(JOINING)}]{{0,2}},?[{re.escape(JOINING)}]{{0,2}}")
+_WORD_SPLIT = re.compile(f"({WORD.pattern})")
+
+
+def redact(text: str) -> str:
+    """``text`` with remembered identifiers, PN-looking and date-looking values masked."""
+    spans = _known_spans(text)
+    if spans:
+        pieces, last = [], 0
+        for start, end in spans:
+            pieces += [text[last:start], MASK]
+            last = end
+        text = "".join(pieces) + text[last:]
+    text = _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+    return _DATE.sub(MASK, _PN.sub(MASK, text))
+
+
+def _known_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every remembered key in ``text``, longest match first, left to right;
+    sorted, not overlapping."""
+    reg = registry
+    found: list[tuple[int, int]] = []
+    with reg.lock:
+        if not reg.single and not reg.multi:
+            return found
+        if text.isascii():
+            parts = _ASCII_WORD.split(text.lower())
+            raw = words = parts[1::2]
+        else:
+            parts = _WORD_SPLIT.split(text)
+            raw = parts[1::2]
+            words = [fold(w) for w in raw]
+        gaps = parts[::2]  # gaps[k]: the text before word k
+        joins = list(map(_JOINS.fullmatch, gaps[1:-1]))
+        joins.append(None)  # joins[i]: word i and the next are joined
+        i = 0
+        while i < len(words):
+            size = _run_at(words, i) if words[i] in reg.starts else 0
+            if not size and joins[i]:
+                size = _joined_at(words, joins, i)
+            if not size and (_is_single_key(words[i]) or _holds_glued_key(words[i])):
+                size = 1
+            if size:
+                found.append(_span(raw, gaps, i, i + size))
+            i += size or 1
+        hint = _YEAR_HINT.search(text) or not text.isascii()  # ``１９６１``: no ASCII hint
+        dates = _birth_dates(words, raw, gaps) if hint else []
+    return _merge(found + dates) if dates else found
+
+
+def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, int]:
+    """(start, end) in the text of its words ``first`` to ``stop - 1`` (``raw``: the text's
+    words as written, ``gaps[k]``: the text before word ``k``)."""
+    start = sum(map(len, gaps[: first + 1])) + sum(map(len, raw[:first]))
+    inside = sum(map(len, gaps[first + 1 : stop])) + sum(map(len, raw[first:stop]))
+    return start, start + inside
+
+
+def _joined_at(words: list[str], joins: list[re.Match[str] | None], i: int) -> int:
+    """The word count (2 or more) of the longest run from word ``i``, its words joined by
+    joining characters (``joins``), whose concatenation is a one-word key of
+    :data:`GLUED_LENGTH` or more characters; 0 when none."""
+    reg, joined, j = registry, words[i], i
+    if len(joined) >= GLUED_LENGTH and joined[:GLUED_LENGTH] not in reg.prefixes:
+        return 0
+    while len(joined) < GLUED_LENGTH:
+        if not joins[j]:
+            return 0
+        j += 1
+        joined += words[j]
+    if joined[:GLUED_LENGTH] not in reg.prefixes:
+        return 0
+    best = 0
+    while True:
+        if j > i and joined in reg.single:
+            best = j - i + 1
+        if not joins[j] or len(joined) + len(words[j + 1]) > reg.glued_longest:
+            return best
+        j += 1
+        joined += words[j]
+
+
+def _birth_dates(words: list[str], raw: list[str], gaps: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of every date written as three words around a year (D.M.YYYY, M/D/YYYY,
+    YYYY-M-D, with an English month name: ``3 Feb 1961``, ``Feb 3, 1961``) or as one word
+    DDMMYYYY/MMDDYYYY, whose DA form (PS3.5 6.2) is a remembered key.  ``words`` folded,
+    ``raw`` as written, ``gaps`` the text between them (:func:`_known_spans`)."""
+    spans = []
+    for k, word in enumerate(words):
+        if not word.isdigit() or len(word) not in (4, 8):
+            continue
+        if len(word) == 8:
+            if _is_birth_date(word[4:], ((word[2:4], word[:2]), (word[:2], word[2:4]))):
+                spans.append(_span(raw, gaps, k, k + 1))
+            continue
+        before, after = words[max(0, k - 2) : k], words[k + 1 : k + 3]
+        if len(before) == 2 and _date_gaps(gaps[k - 1 : k + 1]):
+            a, b = before  # day first, then month first; or a month name first
+            if _is_birth_date(word, ((b, a), (a, b))):
+                spans.append(_span(raw, gaps, k - 2, k + 1))
+        later = len(after) == 2 and _date_gaps(gaps[k + 1 : k + 3])
+        if later and _is_birth_date(word, ((after[0], after[1]),)):
+            spans.append(_span(raw, gaps, k, k + 3))
+    return spans
+
+
+def _date_gaps(gaps: list[str]) -> bool:
+    """Whether both ``gaps`` can separate the parts of a date (joining characters, a comma)."""
+    return all(_DATE_GAP.fullmatch(g) for g in gaps)
+
+
+def _is_birth_date(year: str, month_day: tuple[tuple[str, str], ...]) -> bool:
+    """Whether one of the (month, day) readings of a date in ``year`` is a remembered key in
+    DA form."""
+    if not year.startswith(("19", "20")):
+        return False
+    for month, day in month_day:
+        key = _da(year, month, day)
+        if key and key in registry.single:
+            return True
+    return False
+
+
+def _da(year: str, month: str, day: str) -> str | None:
+    """``YYYYMMDD`` of the parts (a month number or English month name, a day of 1 or 2
+    digits), or None when they are not a date's."""
+    if not (day.isdigit() and len(day) <= 2):
+        return None
+    if month.isdigit():
+        number = int(month) if len(month) <= 2 else 0
+    else:
+        number = _MONTHS.index(month[:3]) + 1 if month in _MONTH_NAMES else 0
+    if not (1 <= number <= 12 and 1 <= int(day) <= 31):
+        return None
+    return f"{int(year):04d}{number:02d}{int(day):02d}"
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` sorted, overlapping ones merged."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _run_at(words: list[str], i: int) -> int:
+    """The word count of the longest multi-word key starting at ``words[i]`` (0: none)."""
+    for n in range(min(registry.longest, len(words) - i), 1, -1):
+        if " ".join(words[i : i + n]) in registry.multi:
+            return n
+    return 0
+
+
+def _is_single_key(word: str) -> bool:
+    """A remembered word long enough and not CobbDesk's own (module rules)."""
+    return len(word) >= MIN_LENGTH and word in registry.single and word not in VOCABULARY
+
+
+def _holds_glued_key(word: str) -> bool:
+    """Whether ``word`` (not CobbDesk's own) holds a one-word key of :data:`GLUED_LENGTH` or
+    more characters glued to other letters or digits (``xMRN4455667``, ``SMITHERS20200101``);
+    a key starting or ending with a digit does not count where the digits run on
+    (``Surname20000`` does not hold ``Surname2000``: a longer number is another number).
+    One prefix-set lookup per character, more only where a prefix is found."""
+    reg, size = registry, len(word)
+    if size <= GLUED_LENGTH or not reg.prefixes or word in VOCABULARY:
+        return False
+    for i in range(size - GLUED_LENGTH + 1):
+        if word[i : i + GLUED_LENGTH] not in reg.prefixes:
+            continue
+        if i and word[i].isdigit() and word[i - 1].isdigit():
+            continue
+        for end in range(i + GLUED_LENGTH, min(size, i + reg.glued_longest) + 1):
+            if end < size and word[end - 1].isdigit() and word[end].isdigit():
+                continue
+            if word[i:end] in reg.single and word[i:end] not in VOCABULARY:
+                return True
+    return False

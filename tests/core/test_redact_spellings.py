@@ -1,0 +1,177 @@
+"""Any spelling of a remembered identifier is found (cobbdesk.core.redact): Unicode
+compatibility forms (NFKC) and case, separators between its words optional, birth dates in
+their usual spellings; and ordinary text stays as it was."""
+
+from __future__ import annotations
+
+import random
+import sys
+import unicodedata
+
+import pytest
+
+from cobbdesk.core import redact
+from cobbdesk.core.redact import MASK, VOCABULARY, remember, remember_patients
+from cobbdesk.core.redact.matching import JOINING
+
+PATIENT = ("Smithers^Waylon", "MRN4455667", "1961-02-03", "H-77123")
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> None:
+    redact.forget_all()
+
+
+@pytest.fixture(params=["remember", "remember_patients"])
+def known(request: pytest.FixtureRequest) -> None:
+    """The patient remembered one way (add_patient) or the other (Study.open)."""
+    if request.param == "remember":
+        remember(PATIENT)
+    else:
+        remember_patients([PATIENT[0]], list(PATIENT[1:]))
+
+
+@pytest.fixture(scope="module")
+def compatibility() -> dict[str, list[str]]:
+    """Every character whose NFKC form is one ASCII letter or digit (not that character),
+    keyed by that letter or digit, casefolded: the Unicode database itself, not a list."""
+    found: dict[str, list[str]] = {}
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        form = unicodedata.normalize("NFKC", char)
+        if form != char and len(form) == 1 and form.isascii() and form.isalnum():
+            found.setdefault(form.casefold(), []).append(char)
+    return found
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "MRN4455667", "mrn4455667", "MRN-4455667", "MRN 4455667", "mrn_4455667", "MRN.4455667",
+        "MRN/4455667", "MRN - 4455667", "MRN–4455667", "MRN\u00a04455667", "MRN-4455-667",
+        "M-R-N-4-4-5-5-6-6-7", "ＭＲＮ４４５５６６７", "ＭＲＮ－４４５５６６７",
+        "ＭＲＮ\u3000４４５５６６７",
+        "𝐌𝐑𝐍𝟒𝟒𝟓𝟓𝟔𝟔𝟕", "ⓂⓇⓃ4455667", "🄼🅁🄽4455667", "MRN⁴⁴⁵⁵⁶⁶⁷",
+    ],
+)  # fmt: skip
+def test_an_mrn_in_any_spelling(known: None, spelling: str) -> None:
+    assert redact.redact(f"file {spelling} here") == f"file {MASK} here"
+    assert redact.redact(f"/data/{spelling}_lat.dcm") == f"/data/{MASK}_lat.dcm"
+
+
+def test_the_digits_of_an_mrn_alone_and_after_a_label(known: None) -> None:
+    assert redact.redact("MRN: 4455667, MRN#4455667") == f"MRN: {MASK}, MRN#{MASK}"
+    # a longer number is another number; so is a shorter one
+    assert redact.redact("44556678 445566 MRN44556678") == "44556678 445566 MRN44556678"
+
+
+def test_every_compatibility_form_of_every_character(
+    known: None, compatibility: dict[str, list[str]]
+) -> None:
+    """Each character of the MRN replaced by each of its compatibility forms, one at a time,
+    and all at once; every form of the name's letters too."""
+    for stored in ("MRN4455667", "Waylon"):
+        base = stored.casefold()
+        for k, char in enumerate(base):
+            for form in compatibility[char]:
+                text = base[:k] + form + base[k + 1 :]
+                assert redact.redact(f"x {text} y") == f"x {MASK} y", (stored, hex(ord(form)))
+        rng = random.Random(5)
+        for _ in range(50):
+            text = "".join(rng.choice(compatibility[c]) for c in base)
+            assert redact.redact(f"x {text} y") == f"x {MASK} y", text
+
+
+def test_every_joining_character_is_a_separator_of_a_spelling(known: None) -> None:
+    """Spaces, dashes, connectors and every character whose NFKC form is a space, ``-``,
+    ``_``, ``.`` or ``/`` join the words of an identifier (the Unicode database, not a list)."""
+    wanted = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        form = unicodedata.normalize("NFKC", char)
+        category = unicodedata.category(char)
+        if category in ("Zs", "Pd", "Pc") or form in (" ", "-", "_", ".", "/"):
+            wanted.append(char)
+    assert "-" in wanted and "\uff0f" in wanted and len(wanted) > 50
+    assert [hex(ord(c)) for c in wanted if c not in JOINING] == []
+    for char in wanted:
+        assert redact.redact(f"x MRN{char}4455667 y") == f"x {MASK} y", hex(ord(char))
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Smithers Waylon", "WaylonSmithers", "SMITHERS_WAYLON", "ｓｍｉｔｈｅｒｓ ｗａｙｌｏｎ",
+        "H77123", "h 77123", "Ｈ－７７１２３", "Way lon", "Smithers2",
+    ],
+)  # fmt: skip
+def test_names_and_patient_ids_in_any_spelling(known: None, spelling: str) -> None:
+    assert redact.redact(f"see {spelling}.") == f"see {MASK}."
+
+
+def test_short_names_glued_and_decomposed_accents() -> None:
+    remember_patients(["Doe^Jane", "José^Ana"], [])
+    assert redact.redact("DoeJane.dcm JANEDOE") == f"{MASK}.dcm {MASK}"
+    assert redact.redact("Jose\u0301 JOSÉ jose") == f"{MASK} {MASK} jose"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "1961-02-03", "19610203", "1961/02/03", "1961.2.3", "1961 02 03", "03.02.1961",
+        "3.2.1961", "02/03/1961", "2/3/1961", "03-02-1961", "03021961", "02031961",
+        "3 Feb 1961", "03-FEB-1961", "February 3, 1961", "Feb. 3, 1961", "1961-Feb-03",
+        "１９６１－０２－０３", "０３．０２．１９６１",
+    ],
+)  # fmt: skip
+def test_a_birth_date_in_its_usual_spellings(known: None, spelling: str) -> None:
+    assert redact.redact(f"born {spelling}; ok") == f"born {MASK}; ok"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cobb angle +12.5° at C2-C7, -3.0° lumbar L1-S1",
+        "angle 12.5°, 52.3 degrees, 125 px, 4455.668 mm",
+        "study date 30.11.2026, 11/30/2026, 30 Nov 2026, 2026/11/30, 30112026",
+        "born 04.02.1961, 2/4/1962, 1961-2-4, 04021961",  # other dates
+        "scan_0042_lat.dcm, IMG-0001.dcm, /data/incoming/film 7/lat.png",
+        "Patient ID P04711, film #1234, visit admission, rater dr_a",
+        "UID 1.2.840.10008.5.1.4.1.1.1, version 1.2.3, 0.143\\0.143 mm",
+        "MRN 4455668, MRN-44556670, H-77124, Smither, Waylo",
+    ],
+)
+def test_ordinary_text_is_unchanged(known: None, text: str) -> None:
+    """Numbers, angles, study dates, file names and near-misses stay as written (the date
+    rule 3 is off here: none of these dates is ISO or DA)."""
+    assert redact.redact(text) == text
+
+
+def test_short_identifiers_are_not_found_across_separators() -> None:
+    """A value of fewer than GLUED_LENGTH characters without separators: ``H 12`` is not
+    ``H12``, nor ``12.5`` the value ``125``, nor ``ab-cd`` the name ``Abcd``."""
+    remember(["H 12", "125"])
+    remember_patients(["Abcd^Xy"], [])
+    assert redact.redact("H12 12.5° 1.25 ab-cd") == "H12 12.5° 1.25 ab-cd"
+    assert redact.redact("H-12 125 abcd") == f"{MASK} {MASK} {MASK}"
+
+
+def test_many_patients_leave_the_program_text_alone() -> None:
+    """100 seeded patients remembered: CobbDesk's own words and typical lines unchanged."""
+    rng = random.Random(3)
+    syllables = ("an", "ber", "cor", "dal", "el", "fin", "gar", "hol", "is", "jor", "kel")
+    names = [
+        f"{''.join(rng.choices(syllables, k=3))}^{''.join(rng.choices(syllables, k=2))}"
+        for _ in range(100)
+    ]
+    values = [f"MRN{rng.randint(10**6, 10**7 - 1)}" for _ in range(100)]
+    remember_patients(names, values)
+    line = " ".join(sorted(VOCABULARY))
+    assert redact.redact(line) == line
+    for text in (
+        "Saved to study (film #77). Patient ID P00077, visit admission, lumbar L1-S1 +52.3°",
+        "duplicate: /data/incoming/scan_0042_lat.dcm (SOP Instance UID of film #12)",
+    ):
+        assert redact.redact(text) == text
+    name, mrn = names[42].split("^"), values[42]
+    assert redact.redact(f"{name[1]}-{name[0]} {mrn[:3]} {mrn[3:]}") == f"{MASK} {MASK}"

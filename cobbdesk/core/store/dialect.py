@@ -33,6 +33,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html
 WRITE_OPTION = "cobbdesk_write"
 BUSY_TIMEOUT_MS = 10_000
 WAL_INFO = "cobbdesk_wal"  # a pooled connection's info: True when it runs in WAL mode
+CHANGES_INFO = "cobbdesk_changes"  # … its total_changes when a read transaction began
 
 # The audit table is append-only: the database itself refuses UPDATE and DELETE.
 _SQLITE_TRIGGERS = (
@@ -238,6 +239,7 @@ def _beginner(path: Path, guard: FileGuard | None = None) -> Callable[[Connectio
 
     def begin(conn: Connection) -> None:
         if not conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.info[CHANGES_INFO] = _changes(conn)  # did it write after all? (commit)
             conn.exec_driver_sql("BEGIN")
             return
         if guard is not None:
@@ -250,16 +252,23 @@ def _beginner(path: Path, guard: FileGuard | None = None) -> Callable[[Connectio
 
 def _committer(guard: FileGuard) -> Callable[[Connection], None]:
     """The engine's ``commit`` listener: the last check before a transaction's changes reach
-    the file — whatever path began it.  Raising here leaves the commit undone; the
+    the file — whatever path began it (a transaction begun as a read is checked only when it
+    changed rows).  Raising here leaves the commit undone; the
     transaction is rolled back (nothing written).  A write in WAL mode also needs its ``-wal``
     at its name (it exists while the transaction is open; deleted, its commits would be seen
     by no later connection)."""
 
     def commit(conn: Connection) -> None:
         write = bool(conn.get_execution_options().get(WRITE_OPTION, False))
-        guard.check(wal=write and bool(conn.info.get(WAL_INFO, False)))
+        if write or conn.info.get(CHANGES_INFO) != _changes(conn):  # a read is never checked
+            guard.check(wal=write and bool(conn.info.get(WAL_INFO, False)))
 
     return commit
+
+
+def _changes(conn: Connection) -> int:
+    """Rows the driver connection has changed since it opened (sqlite3 ``total_changes``)."""
+    return int(getattr(conn.connection.dbapi_connection, "total_changes", 0))
 
 
 @contextmanager

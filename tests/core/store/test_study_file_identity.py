@@ -214,3 +214,13 @@ def test_a_read_only_study_has_no_guard_and_reads_after_a_move(tmp_path: Path) -
     assert ro.file_guard is None
     assert len(ro.patients()) == 1
     ro.close()
+
+
+def test_reads_after_a_move_are_not_refused(tmp_path: Path) -> None:
+    """Only writes are checked: a read transaction that commits (an integrity check) goes on
+    through the pooled connection."""
+    study, path = _warm(tmp_path)
+    path.rename(tmp_path / "moved.cobbdesk")
+    assert study.verify_integrity().ok
+    assert [p.study_id for p in study.patients()] == ["P0001"]
+    study.close()

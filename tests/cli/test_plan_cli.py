@@ -30,8 +30,10 @@ def study_path(tmp_path: Path, dicom_factory: Callable[..., Path]) -> Path:
                 (("admission", "2026-01-05"), ("month3", "2026-04-06"))
             ):
                 vid = study.add_visit(pid, kind, visit_date=day)
-                film = dicom_factory(pixels, f"f{p}{v}.dcm")
-                study.add_film(vid, sop_instance_uid=f"1.2.826.0.1.{p + 1}.{v + 1}", path=film,
+                uid = f"1.2.826.0.1.{p + 1}.{v + 1}"  # the file is the film recorded
+                film = dicom_factory(pixels, f"f{p}{v}.dcm", SOPInstanceUID=uid,
+                                     StudyDate=day.replace("-", ""))  # fmt: skip
+                study.add_film(vid, sop_instance_uid=uid, path=film,
                                region="cervical", study_date=day, pixel_rows=400,
                                pixel_columns=300)  # fmt: skip
     return path

@@ -29,11 +29,13 @@ that kind is created (a later film import dates it).
 Points (:func:`import_points`): see :data:`POINT_COLUMNS`.  The angle is always computed by
 CobbDesk from the points with the film's spacing, read from the film's DICOM header (and its
 Pixel Aspect Ratio when it has no spacing), or the user calibration stored in the study for
-that film, which wins; the film file must be reachable (photos and scans are read for their
-size); an angle or spacing column in the file is ignored with a note.  An identical
-measurement already saved is skipped; an ``id`` column naming a saved measurement replaces
-it, which needs ``reason``.  The anterior/posterior labels are checked against the film's
-facing and the line pair against the measurement guards
+that film, which wins; the film file must be reachable and must be the film the study
+recorded (:mod:`cobbdesk.core.importing.film_check`: its pixel hash when the study holds
+one — photos and scans, films opened once — else its header fields; a replaced file refuses
+its rows, naming the file and the field); an angle or spacing column in the file is ignored
+with a note.  An identical measurement already saved is skipped; an ``id`` column naming a
+saved measurement replaces it, which needs ``reason``.  The anterior/posterior labels are
+checked against the film's facing and the line pair against the measurement guards
 (:mod:`cobbdesk.core.importing.point_checks`): contradicting labels are swapped with a
 warning, impossible pairs (short, coincident, crossing, ≥ 90°) refuse the row.
 """
@@ -42,12 +44,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from cobbdesk.core.dicom.film import SpacingSource
-from cobbdesk.core.dicom.photo import image_format, read_photo
-from cobbdesk.core.dicom.spacing import spacing_of
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.csv_table import (
     POINT_COLUMNS,
@@ -63,6 +62,7 @@ from cobbdesk.core.importing.csv_table import (
     row_shape_error,
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
+from cobbdesk.core.importing.film_check import FilmGeometry, film_geometry
 from cobbdesk.core.importing.films import stored_film_path
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
 from cobbdesk.core.importing.point_checks import (
@@ -71,7 +71,6 @@ from cobbdesk.core.importing.point_checks import (
     film_facing,
     region_warning,
 )
-from cobbdesk.core.library_warnings import reading
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.records import FilmRecord
@@ -95,15 +94,6 @@ def import_labs(
 
 
 # --- points -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _FilmGeometry:
-    spacing: tuple[float, float] | None
-    source: SpacingSource
-    rows: int
-    columns: int
-    pixel_aspect: tuple[float, float] | None = None
-
-
 SavePoints = Callable[[FilmRecord, CobbMeasurement], bool]
 """Where an accepted row goes instead of the clinical measurements (a reading plan's readings,
 :mod:`cobbdesk.core.reading`): returns False when an identical value is already stored."""
@@ -131,7 +121,7 @@ def import_points(
             f"column(s) {', '.join(ignored)} ignored: angles are computed by CobbDesk from the "
             "points with the film's own spacing"
         )
-    geometry: dict[str, _FilmGeometry | str] = {}
+    geometry: dict[str, FilmGeometry | str] = {}
     facings = ImpliedFacings()
     for row, cells in table.rows:
         try:
@@ -151,7 +141,7 @@ def import_points(
 def _import_point_row(
     study: Study,
     cells: dict[str, str],
-    state: tuple[dict[str, _FilmGeometry | str], ImpliedFacings],
+    state: tuple[dict[str, FilmGeometry | str], ImpliedFacings],
     *,
     reason: str,
     report: PointsReport,
@@ -173,7 +163,7 @@ def _import_point_row(
         problems.append(geo)
     elif geo is not None:
         problems += _outside(geo, xy)
-    if problems or film is None or not isinstance(geo, _FilmGeometry):
+    if problems or film is None or not isinstance(geo, FilmGeometry):
         raise ValidationError(None, "; ".join(problems))
     m = _measurement(
         film, Template(template), xy, geo, cells=cells, default_rater=study.actor.rater
@@ -202,7 +192,7 @@ def _measurement(
     film: FilmRecord,
     template: Template,
     xy: list[float],
-    geo: _FilmGeometry,
+    geo: FilmGeometry,
     *,
     cells: dict[str, str],
     default_rater: str,
@@ -222,41 +212,23 @@ def _measurement(
 
 
 def _geometry(
-    study: Study, film: FilmRecord, cache: dict[str, _FilmGeometry | str]
-) -> _FilmGeometry | str:
-    """The film's spacing and size from its header (read once per film), or why not; a user
-    calibration stored in the study replaces the header's spacing."""
+    study: Study, film: FilmRecord, cache: dict[str, FilmGeometry | str]
+) -> FilmGeometry | str:
+    """The film's spacing and size from its file (read once per film, after establishing
+    that the file is the film the study recorded: :func:`~.film_check.film_geometry`), or
+    why not; a user calibration stored in the study replaces the file's spacing."""
     if film.path not in cache:
         study_file = None if study.server is not None else study.path
-        geo = _read_geometry(stored_film_path(film.path, study_file))  # older: relative paths
+        path = stored_film_path(film.path, study_file)  # older studies: relative paths
+        geo = film_geometry(study, film, path)
         calibration = study.film_calibration(film.id)
-        if isinstance(geo, _FilmGeometry) and calibration is not None:
-            geo = _FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)
+        if isinstance(geo, FilmGeometry) and calibration is not None:
+            geo = FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)
         cache[film.path] = geo
     return cache[film.path]
 
 
-def _read_geometry(path: Path) -> _FilmGeometry | str:
-    import pydicom
-
-    if not path.is_file():
-        return f"the film file {path} is missing, so its pixel spacing cannot be read"
-    try:
-        if image_format(path) is not None:  # a photo/scan: no header, uncalibrated
-            film = read_photo(path)
-            return _FilmGeometry(None, SpacingSource.NONE, film.rows, film.columns)
-        with reading(path):  # library warnings name this file (core.library_warnings)
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-            spacing = spacing_of(ds)
-        rows, columns = int(ds.Rows), int(ds.Columns)
-        return _FilmGeometry(
-            spacing.spacing_mm, spacing.source, rows, columns, spacing.pixel_aspect
-        )
-    except Exception as exc:  # any header failure rejects the row, never the import
-        return f"the header of film file {path.name} cannot be read: {exc}"
-
-
-def _outside(geo: _FilmGeometry, xy: list[float]) -> list[str]:
+def _outside(geo: FilmGeometry, xy: list[float]) -> list[str]:
     """Points outside the image (pixel centres run from 0 to size - 1; edges at ±0.5)."""
     problems = []
     for name, value, size in zip(POINT_COORDINATES, xy, [geo.columns, geo.rows] * 4, strict=True):

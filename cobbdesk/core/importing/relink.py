@@ -1,24 +1,36 @@
-"""Whether a file may take the place of a study film whose file moved (relinking).
+"""Whether a file is the study film it claims to be (relinking, opening, measuring).
 
-A film hashed when first opened is matched by its decoded pixels (SHA-256).  A film imported
-from its header and never opened has no hash: a file with the same SOP Instance UID is then
-accepted only when it also agrees with everything the study recorded of the film — the image
-size (Rows/Columns, PS3.3 C.7.6.3), the Pixel Aspect Ratio (0028,0034), the facing read from
-Patient Orientation (0020,0020), the study date and View Position — and with the pixel
-spacing each saved measurement was computed with (the angle of a film with non-square pixels
-depends on it: the same points on a 0.2×0.1 mm film and a 0.1×0.2 mm one give different
-degrees).  The spacing values are compared, not which element gave them (the refusal names
-both); a measurement in pixels ("none") or on a user calibration recorded nothing of the
-file.  Photometric Interpretation and bit depth are not recorded by the study, so they
-cannot be compared.  The films table keeps no pixel spacing: a film
-without measurements is matched on the other fields only (nothing computed from its
-spacing is stored).
+The one rule for every path that attaches measurements or angles to a study film from its
+file (relinking, first and later opening in the window, the compare view, the reading
+window, ``cobbdesk measure``, ``cobbdesk calibrate``):
+
+* A film hashed when first opened (photos: at import) is matched by its decoded pixels
+  (SHA-256).  The hash covers the size and the stored values, not the header fields that
+  change degrees, so the file must also agree with the recorded Pixel Aspect Ratio and with
+  the pixel spacing its saved measurements used (below).
+* A film imported from its header and never opened has no hash: a file with the same SOP
+  Instance UID is then accepted only when it also agrees with everything the study recorded
+  of the film — the image size (Rows/Columns, PS3.3 C.7.6.3), the Pixel Aspect Ratio
+  (0028,0034; recorded at import, absent meaning 1:1 as in PS3.3 C.7.6.3.1.7), the facing
+  read from Patient Orientation (0020,0020), the study date and View Position — and with the
+  pixel spacing each saved measurement was computed with (the angle of a film with
+  non-square pixels depends on it: the same points on a 0.2×0.1 mm film and a 0.1×0.2 mm
+  one give different degrees; on a 1:2 film and a 1:1 one too).
+
+The spacing values are compared, not which element gave them (the refusal names both); a
+measurement in pixels ("none") or on a user calibration recorded nothing of the file.  A
+film calibrated by the user in memory (source "user calibration") no longer shows its
+file's spacing or aspect: those two are not compared (its file was checked when it was
+first attached).  Photometric Interpretation and bit depth are not recorded by the study,
+so they cannot be compared.  The films table keeps no pixel spacing: a film without
+measurements is matched on the other fields only (nothing computed from its spacing is
+stored).
 
 :func:`recorded` reads what a study holds (one read, any thread; :func:`from_saved` builds it
-from measurements already read); :func:`mismatch` says why a decoded film is not it (one line
-naming the field, the value found and the one recorded).  Relinking uses it
-(:func:`find_relinked`), and so does opening a study film that has no hash yet (its first
-opening stores the hash of what it opened).
+from a record and measurements already read); :func:`mismatch` says why a decoded film is
+not it and :func:`header_mismatch` why a header is not it (one line naming the field, the
+value found and the one recorded).  Relinking uses them (:func:`find_relinked`), and so does
+opening a study film (:mod:`cobbdesk.core.importing.film_check` for the command line).
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -49,6 +61,31 @@ _NOT_FROM_FILE = (SpacingSource.USER.value, SpacingSource.NONE.value)
 "none" (measured in pixels: nothing was recorded to compare)."""
 
 
+class FilmFields(Protocol):
+    """What :func:`header_mismatch` compares: a decoded
+    :class:`~cobbdesk.core.dicom.film.Film` or a header read at import
+    (:class:`~cobbdesk.core.importing.scan.HeaderInfo`) has them all."""
+
+    @property
+    def sop_instance_uid(self) -> str: ...
+    @property
+    def rows(self) -> int | None: ...
+    @property
+    def columns(self) -> int | None: ...
+    @property
+    def pixel_aspect(self) -> tuple[float, float] | None: ...
+    @property
+    def spacing_mm(self) -> tuple[float, float] | None: ...
+    @property
+    def spacing_source(self) -> str: ...
+    @property
+    def patient_orientation(self) -> tuple[str, str] | None: ...
+    @property
+    def study_date(self) -> str: ...
+    @property
+    def view_position(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What a study recorded of one film, for :func:`mismatch`.
@@ -61,7 +98,8 @@ class Recorded:
     pixel_aspect: Pair | None = None
     spacings: tuple[tuple[Pair | None, str], ...] = ()
     aspect_known: bool = True
-    """False: the pixel aspect was not read (:func:`from_saved`), so it is not compared."""
+    """False: the pixel aspect was not read, so it is not compared (kept for callers that
+    build a :class:`Recorded` by hand; :func:`recorded` and :func:`from_saved` know it)."""
 
 
 def recorded(study: Study, record: FilmRecord) -> Recorded:
@@ -89,26 +127,42 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
 def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded:
     """The :class:`Recorded` of ``record`` from its already-read measurements ``saved`` (no
     study read: the GUI checks a film opened from the study on the UI thread with what its
-    reads worker brought); the pixel aspect is not compared."""
+    reads worker brought); the pixel aspect is the one the record carries (read with it from
+    the films table)."""
     found = {(m.spacing, m.spacing_source.value): None for m in saved
              if m.spacing_source.value not in _NOT_FROM_FILE}  # fmt: skip
-    return Recorded(record, None, tuple(found), aspect_known=False)
+    return Recorded(record, record.pixel_aspect, tuple(found))
 
 
 def mismatch(expected: Recorded, film: Film) -> str | None:
     """Why ``film`` (decoded from a candidate file) is not the study's film, or None.
 
-    With a stored pixel hash only the hash decides (identical pixels); without one, the SOP
+    With a stored pixel hash the pixels must be identical and the fields that change degrees
+    (Pixel Aspect Ratio, the spacing of saved measurements) agree; without one, the SOP
     Instance UID and every recorded header field (see the module docstring) must agree."""
-    record = expected.record
-    if record.pixel_sha256 is not None:
-        if film.pixel_sha256 == record.pixel_sha256:
-            return None
+    if expected.record.pixel_sha256 is None:
+        return header_mismatch(expected, film)
+    if film.pixel_sha256 != expected.record.pixel_sha256:
         return "other pixels than the film the study holds (pixel hash differs)"
-    if film.sop_instance_uid != record.sop_instance_uid:
+    return _first(expected, film, (_aspect, _spacing))
+
+
+def header_mismatch(expected: Recorded, fields: FilmFields) -> str | None:
+    """Why a file whose header gave ``fields`` is not the study's film, or None: the SOP
+    Instance UID and every recorded field (module docstring).  The pixel hash is not looked
+    at: a film the study holds a hash of must also pass :func:`mismatch` on its decoded
+    pixels."""
+    if fields.sop_instance_uid != expected.record.sop_instance_uid:
         return "another SOP Instance UID"
-    for check in (_size, _aspect, _spacing, _facing, _date_and_view):
-        problem = check(expected, film)
+    return _first(expected, fields, (_size, _aspect, _spacing, _facing, _date_and_view))
+
+
+Check = Callable[[Recorded, FilmFields], str | None]
+
+
+def _first(expected: Recorded, fields: FilmFields, checks: Iterable[Check]) -> str | None:
+    for check in checks:
+        problem = check(expected, fields)
         if problem is not None:
             return problem
     return None
@@ -128,7 +182,7 @@ def _mm(pair: Pair | None) -> str:
     return "none" if pair is None else f"{pair[0]:g} × {pair[1]:g} mm (row × column)"
 
 
-def _size(expected: Recorded, film: Film) -> str | None:
+def _size(expected: Recorded, film: FilmFields) -> str | None:
     record = expected.record
     if record.pixel_rows is None or record.pixel_columns is None:
         return None
@@ -138,8 +192,13 @@ def _size(expected: Recorded, film: Film) -> str | None:
             f"recorded {record.pixel_rows} × {record.pixel_columns}")  # fmt: skip
 
 
-def _aspect(expected: Recorded, film: Film) -> str | None:
-    if not expected.aspect_known:
+def _calibrated(film: FilmFields) -> bool:
+    """A user calibration applied in memory hides the file's spacing and aspect."""
+    return str(film.spacing_source) == SpacingSource.USER.value
+
+
+def _aspect(expected: Recorded, film: FilmFields) -> str | None:
+    if not expected.aspect_known or _calibrated(film):
         return None
     want = expected.pixel_aspect or (1.0, 1.0)  # absent: square pixels (PS3.3 C.7.6.3.1.7)
     found = film.pixel_aspect or (1.0, 1.0)
@@ -149,10 +208,12 @@ def _aspect(expected: Recorded, film: Film) -> str | None:
             f"{want[0]:g}:{want[1]:g}")  # fmt: skip
 
 
-def _spacing(expected: Recorded, film: Film) -> str | None:
+def _spacing(expected: Recorded, film: FilmFields) -> str | None:
     """The spacing values decide (the angle depends on them, not on which element gave
     them); both sources are named in the refusal."""
-    source = film.spacing_source.value
+    if _calibrated(film):
+        return None
+    source = str(film.spacing_source)
     for spacing, recorded_source in expected.spacings:
         if not _close(spacing, film.spacing_mm):
             return (f"pixel spacing ({source}) is {_mm(film.spacing_mm)}, the saved "
@@ -160,7 +221,7 @@ def _spacing(expected: Recorded, film: Film) -> str | None:
     return None
 
 
-def _facing(expected: Recorded, film: Film) -> str | None:
+def _facing(expected: Recorded, film: FilmFields) -> str | None:
     record = expected.record
     if record.facing_source != "dicom":
         return None
@@ -171,7 +232,7 @@ def _facing(expected: Recorded, film: Film) -> str | None:
     return f"Patient Orientation (0020,0020) gives {shown}, the study recorded {record.facing}"
 
 
-def _date_and_view(expected: Recorded, film: Film) -> str | None:
+def _date_and_view(expected: Recorded, film: FilmFields) -> str | None:
     record = expected.record
     if record.study_date:
         try:

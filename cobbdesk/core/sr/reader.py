@@ -37,7 +37,8 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from cobbdesk.core.errors import CobbdeskError, ValidationError
-from cobbdesk.core.importing.csv_import import _FilmGeometry, _geometry
+from cobbdesk.core.importing.csv_import import _geometry
+from cobbdesk.core.importing.film_check import FilmGeometry
 from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
@@ -206,7 +207,7 @@ def _from_record(found: SrCobb, film: Any, report: SrImportReport) -> CobbMeasur
     return replace(m, upper=EndplateLine(*found.points[:2]), lower=EndplateLine(*found.points[2:]))
 
 
-def _from_points(found: SrCobb, film: Any, geo: _FilmGeometry, rater: str) -> CobbMeasurement:
+def _from_points(found: SrCobb, film: Any, geo: FilmGeometry, rater: str) -> CobbMeasurement:
     """An OHIF group: the higher line on the film is the upper one; labels as drawn (the
     facing check orients them)."""
     first, second = EndplateLine(*found.points[:2]), EndplateLine(*found.points[2:])

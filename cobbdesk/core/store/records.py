@@ -117,6 +117,18 @@ class FilmRecord(NamedTuple):
     """``"left"`` or ``"right"``: the side of the image the patient's anterior points to."""
     facing_source: str | None = None
     """``"user"``, ``"dicom"`` (Patient Orientation) or ``"estimate"``; None when unknown."""
+    pixel_aspect_row: float | None = None
+    """Pixel Aspect Ratio (0028,0034) recorded at import, vertical value (None: square or
+    absent — PS3.3 C.7.6.3.1.7 — or a film with a pixel spacing, whose ratio decides)."""
+    pixel_aspect_col: float | None = None
+    """Pixel Aspect Ratio (0028,0034) recorded at import, horizontal value."""
+
+    @property
+    def pixel_aspect(self) -> tuple[float, float] | None:
+        """The recorded ``(vertical, horizontal)`` Pixel Aspect Ratio, None when square or
+        not recorded (both mean 1:1, PS3.3 C.7.6.3.1.7)."""
+        row, col = self.pixel_aspect_row, self.pixel_aspect_col
+        return (float(row), float(col)) if row and col else None
 
 
 @dataclass

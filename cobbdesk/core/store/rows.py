@@ -64,7 +64,7 @@ def _visit(row: Any) -> Visit:
 FILM_COLUMNS = (
     films.c.id, films.c.visit_id, films.c.sop_instance_uid, films.c.pixel_sha256, films.c.path,
     films.c.region, films.c.view, films.c.study_date, films.c.pixel_rows, films.c.pixel_columns,
-    films.c.facing, films.c.facing_source,
+    films.c.facing, films.c.facing_source, films.c.pixel_aspect_row, films.c.pixel_aspect_col,
 )  # fmt: skip
 
 
@@ -72,7 +72,8 @@ def _film(row: Any) -> FilmRecord:
     """A FilmRecord from a row selected with ``FILM_COLUMNS``."""
     r = tuple(row)
     return FilmRecord(
-        r[0], r[1], r[2], r[3], r[4], _REGIONS[r[5]], r[6], r[7], r[8], r[9], r[10], r[11]
+        r[0], r[1], r[2], r[3], r[4], _REGIONS[r[5]], r[6], r[7], r[8], r[9], r[10], r[11],
+        r[12], r[13],
     )
 
 

@@ -125,7 +125,8 @@ def test_a_points_file_naming_another_rater_is_refused_for_a_rater_role(
     from cobbdesk.cli.main import main
     from tests.cli.test_plan_cli import _points
 
-    film = dicom_factory(np.zeros((400, 300), dtype=np.uint16), "f.dcm")
+    film = dicom_factory(np.zeros((400, 300), dtype=np.uint16), "f.dcm",
+                         SOPInstanceUID="1.2.826.0.1.1.1")  # the film the study records
     _owner, as_alice, role = _server_with_alice(pg_cluster, film)
     with Study.open(as_alice) as study:
         sops = [study.film(1).sop_instance_uid]

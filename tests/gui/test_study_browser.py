@@ -82,6 +82,10 @@ def texts(browser: StudyBrowser, index: QModelIndex) -> list[str]:
     return [model.data(model.index(index.row(), c, index.parent())) for c in range(6)]
 
 
+def tooltip(browser: StudyBrowser, index: QModelIndex) -> str:
+    return browser.model.data(index, Qt.ItemDataRole.ToolTipRole)  # type: ignore[no-any-return]
+
+
 def child(browser: StudyBrowser, parent: QModelIndex, row: int) -> QModelIndex:
     return browser.model.index(row, 0, parent)
 
@@ -92,11 +96,15 @@ def test_patient_rows_show_completeness(browser: StudyBrowser) -> None:
     p1, p2, p3 = (texts(browser, model.index(r, 0)) for r in range(3))
     assert p1 == ["P0001", "2 visits", MEASURED, MEASURED, MEASURED, "complete"]
     assert p2[:5] == ["P0002", "1 visit", UNMEASURED, MISSING, MISSING]
-    assert p2[COL_MISSING] == (
+    assert p2[COL_MISSING] == "no month 3"  # a few words in the column, in full in its tip
+    assert tooltip(browser, browser.model.index(1, COL_MISSING)) == (
         "no month 3 visit; Admission: lumbar film, cervical measurement, labs"
     )
     assert p3[COL_CERVICAL:COL_MISSING] == [MISSING, MISSING, MISSING]
-    assert p3[COL_MISSING].startswith("no admission visit; no month 3 visit")
+    assert p3[COL_MISSING] == "no visits"
+    assert tooltip(browser, browser.model.index(2, COL_MISSING)).startswith(
+        "no admission visit; no month 3 visit"
+    )
     assert browser.summary.text() == "3 patients · 2 incomplete"
 
 
@@ -111,12 +119,23 @@ def test_visit_and_film_rows(browser: StudyBrowser) -> None:
         MEASURED,
     ]
     assert texts(browser, month3)[COL_VISIT] == "2026-04-06  (day +91)"
+    assert tooltip(browser, month3) == "Month 3: 2026-04-06  (day +91)"  # the dates may be hidden
     film = texts(browser, child(browser, admission, 1))
     assert film[COL_ID].startswith("Lumbar #")
     assert (film[COL_CERVICAL], film[COL_LUMBAR], film[COL_MISSING]) == ("", MEASURED, "")
-    p2_film = texts(browser, child(browser, child(browser, browser.model.index(1, 0), 0), 0))
+    film_tip = tooltip(browser, child(browser, admission, 1))
+    assert film_tip == f"{film[COL_ID]} — double-click to open (.dcm)"  # no study date
+    p2_visit = child(browser, browser.model.index(1, 0), 0)
+    assert texts(browser, p2_visit)[COL_MISSING] == "3 items"
+    assert tooltip(browser, p2_visit.siblingAtColumn(COL_MISSING)) == (
+        "lumbar film, cervical measurement, labs"
+    )
+    p2_film = texts(browser, child(browser, p2_visit, 0))
     assert p2_film[COL_CERVICAL] == UNMEASURED
-    assert p2_film[COL_MISSING] == "file not found — double-click to relink, not measured"
+    assert p2_film[COL_MISSING] == "file not found"  # "not measured" is the orange mark
+    assert tooltip(browser, child(browser, p2_visit, 0).siblingAtColumn(COL_MISSING)) == (
+        "file not found — double-click to relink, not measured"
+    )
     colour = browser.model.data(browser.model.index(1, COL_LUMBAR), Qt.ItemDataRole.ForegroundRole)
     assert colour.name() == "#c62828"
     tip = browser.model.data(browser.model.index(1, COL_CERVICAL), Qt.ItemDataRole.ToolTipRole)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QStyle,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -35,11 +37,17 @@ from cobbdesk.gui.study.model import (
     _Node,
 )
 from cobbdesk.gui.study.model_async import Loader
+from cobbdesk.gui.study.model_text import CHECK_ANGLE
 from cobbdesk.gui.study.view_state import Restorer, remember
 
 DEBOUNCE_FROM = 20_000
 """Patients from which the filter waits for a pause in typing (:data:`TYPING_PAUSE_MS`)."""
 TYPING_PAUSE_MS = 250
+MARGIN = 4
+"""Pixels around the browser's contents."""
+WIDEST_DATE = "2026-12-31  (day +365)"
+"""The widest text of the "Visit" column: the dates show only when the dock has room for it
+(shown or hidden by the dock's width, not by which rows are in view)."""
 
 
 class StudyBrowser(QWidget):
@@ -55,7 +63,7 @@ class StudyBrowser(QWidget):
         self.model = StudyModel(self)
         self._restorer: Restorer | None = None  # puts expanded rows back after a refresh
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         layout.addLayout(self._controls())
         self.tree = QTreeView()
         self.tree.setModel(self.model)
@@ -68,14 +76,15 @@ class StudyBrowser(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         header = self.tree.header()
-        em = self.fontMetrics().horizontalAdvance("M")
-        for column, width in ((COL_ID, 8 * em), (COL_VISIT, 9 * em)):
-            header.resizeSection(column, width)
+        self.tree.setIndentation(self.fontMetrics().horizontalAdvance("M") + 2)  # 12 px at 9 pt
         for column in (COL_CERVICAL, COL_LUMBAR, COL_LABS):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setResizeContentsPrecision(0)  # size from the shown rows: loads no other patient
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.missing_fit = ColumnFit(self.tree, COL_MISSING)  # "Missing" reads whole
+        # Study ID and Visit as wide as their texts in view, "Missing" reads whole; the
+        # dates ("Visit") show when the dock has room for them (else in the tooltips)
+        self.missing_fit = ColumnFit(self.tree, COL_MISSING, fitted=(COL_ID, COL_VISIT),
+                                     optional=(COL_VISIT, WIDEST_DATE))  # fmt: skip
         layout.addWidget(self.tree, 1)
         self.summary = QLabel("No study open. Study ▸ New study… or Open study…")
         self.summary.setWordWrap(True)
@@ -94,8 +103,27 @@ class StudyBrowser(QWidget):
         buttons.addWidget(self.compare_button)
         layout.addLayout(buttons)
 
-    def _controls(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def sizeHint(self) -> QSize:
+        """Wide enough for every row without the dates (#17): a film row's label two levels
+        in (film ids up to 999), the three status marks, and the widest short "Missing" text
+        (a patient's bold "no admission", a film's flag); at 1366×768 the film keeps half the
+        window beside it and the Measurements dock."""
+        hint = super().sizeHint()
+        tree, metrics, header = self.tree, self.fontMetrics(), self.tree.header()
+        bold = QFont(tree.font())
+        bold.setBold(True)
+        margin = 2 * (tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        label = 3 * tree.indentation() + metrics.horizontalAdvance("Cervical #000") + margin
+        marks = sum(header.sectionSizeHint(c) for c in (COL_CERVICAL, COL_LUMBAR, COL_LABS))
+        missing = margin + max(QFontMetrics(bold).horizontalAdvance("no admission"),
+                               metrics.horizontalAdvance(CHECK_ANGLE))  # fmt: skip
+        frame = tree.verticalScrollBar().sizeHint().width() + 2 * tree.frameWidth()
+        width = label + marks + missing + frame + 2 * MARGIN
+        return QSize(max(hint.width(), width), hint.height())
+
+    def _controls(self) -> QVBoxLayout:
+        """The filter, and under it the two check boxes (beside it they made the dock wide)."""
+        controls, row = QVBoxLayout(), QHBoxLayout()
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by study ID…")
         self.filter.setClearButtonEnabled(True)
@@ -105,7 +133,7 @@ class StudyBrowser(QWidget):
         self._typing.setSingleShot(True)
         self._typing.setInterval(TYPING_PAUSE_MS)
         self._typing.timeout.connect(self._refilter)
-        row.addWidget(self.filter, 1)
+        controls.addWidget(self.filter)
         self.incomplete = QCheckBox("Only incomplete")
         self.incomplete.toggled.connect(self._refilter)
         row.addWidget(self.incomplete)
@@ -113,7 +141,9 @@ class StudyBrowser(QWidget):
         self.identifiers.setToolTip("Show patient names in this list (never in titles or logs)")
         self.identifiers.toggled.connect(self._show_identifiers)
         row.addWidget(self.identifiers)
-        return row
+        row.addStretch(1)
+        controls.addLayout(row)
+        return controls
 
     def set_overview(self, overview: list[PatientOverview]) -> None:
         self.model.set_overview(overview)
@@ -242,21 +272,27 @@ def _current(record: FilmRecord, what: str) -> str:
 
 
 class ColumnFit(QObject):
-    """Keeps the tree's last column as wide as the longest text of the rows in view (bold
-    patient rows included), and at least as wide as the room left of it: its text is never
-    elided, and a horizontal scrollbar appears when the dock is narrower (#17).
+    """Fits the tree's columns to the rows in view (#17): the ``fitted`` ones exactly to
+    their texts (the tree column with its indentation), and the last one as wide as its
+    longest text (bold patient rows included) and at least as wide as the room left of it:
+    no text is elided.  The ``optional`` column (the browser's dates) is shown only when its
+    widest text fits beside the others; else it is hidden (its texts are in the tooltips)
+    rather than push the others behind a horizontal scrollbar.
 
     Refitted, once per event-loop turn, after scrolling, expanding, resizing and any change of
     the model's rows or texts; only the rows in view are measured (~30, whatever the study's
-    size).  The header's own label is never cut either.
+    size).  Header labels are never cut either.
     """
 
-    def __init__(self, tree: QTreeView, column: int) -> None:
+    def __init__(self, tree: QTreeView, column: int, fitted: tuple[int, ...] = (),
+                 optional: tuple[int, str] | None = None) -> None:  # fmt: skip
+        """``optional``: (column, its widest text)."""
         super().__init__(tree)
-        self.tree, self.column = tree, column
+        self.tree, self.column, self.fitted, self.optional = tree, column, fitted, optional
         header = tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        for fixed in (column, *fitted):
+            header.setSectionResizeMode(fixed, QHeaderView.ResizeMode.Fixed)
         self._soon = QTimer(self)
         self._soon.setSingleShot(True)
         self._soon.setInterval(0)
@@ -273,8 +309,13 @@ class ColumnFit(QObject):
             self._soon.start()
         return False
 
+    @property
+    def pending(self) -> bool:
+        """A refit is due (it runs at the next turn of the event loop)."""
+        return self._soon.isActive()
+
     def needed(self) -> int:
-        """Pixels the column needs: its widest text among the rows in view, or its label."""
+        """Pixels the last column needs: its widest text among the rows in view, or its label."""
         tree, column = self.tree, self.column
         width = tree.header().sectionSizeHint(column)
         index, bottom = tree.indexAt(QPoint(1, 1)), tree.viewport().height()
@@ -283,10 +324,28 @@ class ColumnFit(QObject):
             index = tree.indexBelow(index)
         return width
 
+    def _width(self, column: int) -> int:
+        """A fitted column's width: its texts in view (QTreeView measures only those at a
+        resize precision of 0, indentation included), or its label."""
+        return max(self.tree.sizeHintForColumn(column), self.tree.header().sectionSizeHint(column))
+
     def fit(self) -> None:
-        header = self.tree.header()
-        room = self.tree.viewport().width() - header.sectionPosition(self.column)
-        width = max(self.needed(), room)
+        header, room = self.tree.header(), self.tree.viewport().width()
+        widths = {column: self._width(column) for column in self.fitted}
+        for column, width in widths.items():
+            if width != header.sectionSize(column):  # (a hidden one: kept for when shown)
+                header.resizeSection(column, width)
+        needed = self.needed()
+        if self.optional is not None:
+            column, widest = self.optional
+            others = sum(header.sectionSize(c) for c in range(header.count())
+                         if c not in (self.column, column)
+                         and not header.isSectionHidden(c))  # fmt: skip
+            margin = self.tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin)
+            wanted = self.tree.fontMetrics().horizontalAdvance(widest) + 2 * margin + 2
+            fits = others + max(wanted, widths.get(column, 0)) + needed <= room
+            if fits == header.isSectionHidden(column):
+                header.setSectionHidden(column, not fits)
+        width = max(needed, room - header.sectionPosition(self.column))
         if width != header.sectionSize(self.column):
             header.resizeSection(self.column, width)
-

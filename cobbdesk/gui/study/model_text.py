@@ -19,7 +19,6 @@ from cobbdesk.gui.study.model_nodes import (
     COL_MISSING,
     COL_VISIT,
     COLUMNS,
-    FILM,
     LOADING,
     MEASURED,
     MISSING,
@@ -29,6 +28,7 @@ from cobbdesk.gui.study.model_nodes import (
     STATUS_TIPS,
     UNMEASURED,
     VISIT,
+    VISIT_LABELS,
     _Node,
     patient_gaps,
     region_status,
@@ -77,7 +77,7 @@ class ModelTexts:
             return min(marks, key=_RANK.__getitem__)
         if column == COL_LABS:
             return MEASURED if po.visits and all(v.labs for v in po.visits) else MISSING
-        return "; ".join(patient_gaps(po)) if not po.complete else "complete"
+        return short_patient_gaps(po) if not po.complete else "complete"
 
     def _visit_text(self, node: _Node, column: int) -> str:
         vo: VisitOverview = node.item
@@ -89,10 +89,11 @@ class ModelTexts:
             return region_status(vo, Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR)
         if column == COL_LABS:
             return MEASURED if vo.labs else MISSING
-        return ", ".join(vo.missing())
+        return short_list([SHORT_GAPS.get(g, g) for g in vo.missing()])
 
     @staticmethod
     def _visit_date(node: _Node) -> str:
+        """The visit's date, and for a later visit its day after admission."""
         visit = node.item.visit
         if not visit.visit_date:
             return "no date"
@@ -121,7 +122,18 @@ class ModelTexts:
             return MEASURED if count else UNMEASURED
         if column != COL_MISSING:
             return ""
-        gaps = [] if self.file_exists(film) else ["file not found — double-click to relink"]
+        problems = [] if self.file_exists(film) else [FILE_NOT_FOUND]
+        if film.region is Region.UNKNOWN:
+            problems.append("region not set")
+        if self.film_flags.get(film.id):
+            problems.append(CHECK_ANGLE)
+        return short_list(problems or ([] if count else ["not measured"]))
+
+    def _film_gaps(self, node: _Node) -> str:
+        """The film's "Missing" text in full (its tooltip): every flag in its own words."""
+        film: FilmRecord = node.item
+        count = node.visit.measured.get(film.id, 0) if node.visit else 0
+        gaps = [] if self.file_exists(film) else [f"{FILE_NOT_FOUND} — double-click to relink"]
         if film.region is Region.UNKNOWN:
             gaps.append("region not set")
         gaps += [f"\u26a0 {flag}" for flag in self.film_flags.get(film.id, [])]
@@ -139,10 +151,53 @@ class ModelTexts:
         return self._exists[film.id]
 
     def _tooltip(self, node: _Node, column: int) -> str | None:
+        """Each cell's full text: the row's date and day (the "Visit" column may be hidden
+        for want of room), a status mark's meaning, and what is missing in its own words."""
         text = self._text(node, column)
         if text in STATUS_TIPS:
             return f"{COLUMNS[column]}: {STATUS_TIPS[text]}"
-        if node.kind == FILM and column == COL_ID:
-            shown = node.item.path if self.show_identifiers else Path(node.item.path).suffix
-            return f"Double-click to open ({shown or 'file'})"
-        return text if column == COL_MISSING and text else None
+        if node.kind == NOTE:  # "Loading…", or why the read failed (may be long)
+            return text or None
+        if column == COL_MISSING and text:
+            return self._full_gaps(node)
+        if column not in (COL_ID, COL_VISIT) or node.kind == PATIENT:
+            return None
+        when = self._visit_date(node) if node.kind == VISIT else node.item.study_date
+        label = self._text(node, COL_ID)
+        if node.kind == VISIT:
+            return f"{label}: {when}"
+        shown = node.item.path if self.show_identifiers else Path(node.item.path).suffix
+        dated = f", film of {when}" if when else ""
+        return f"{label}{dated} — double-click to open ({shown or 'file'})"
+
+    def _full_gaps(self, node: _Node) -> str:
+        if node.kind == PATIENT:
+            return "; ".join(patient_gaps(node.item)) or "complete"
+        if node.kind == VISIT:
+            return ", ".join(node.item.missing())
+        return self._film_gaps(node)
+
+
+FILE_NOT_FOUND = "file not found"
+CHECK_ANGLE = "\u26a0 check angle"
+"""A film's flags in the "Missing" column (each flag in full in its tooltip)."""
+SHORT_GAPS = {f"{r.value} measurement": f"{r.value} angle" for r in Region}
+"""A visit's gaps (:meth:`~cobbdesk.core.store.records.VisitOverview.missing`) in the
+"Missing" column, which has about 90 px at 1366×768 (#17); the tooltip says them in full."""
+
+
+def short_list(items: list[str]) -> str:
+    """One item as it is, several counted ("3 items"): the column reads whole (#17)."""
+    return items[0] if len(items) == 1 else f"{len(items)} items" if items else ""
+
+
+def short_patient_gaps(po: PatientOverview) -> str:
+    """What an incomplete patient lacks, in a few words: a whole visit first ("no month 3",
+    "no visits"), else how many gaps its visits have (their rows and marks show which)."""
+    if not po.visits:
+        return "no visits"
+    kinds = {v.visit.kind for v in po.visits}
+    absent = [label for kind, label in VISIT_LABELS.items() if kind not in kinds]
+    if absent:
+        return f"no {absent[0].lower()}"
+    return short_list([gap for v in po.visits for gap in v.missing()]) or "incomplete"

@@ -23,7 +23,7 @@ from typing import Any
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail, say
 from cobbdesk.cli.parsing import Parser
-from cobbdesk.core.errors import CobbdeskError
+from cobbdesk.core.errors import CobbdeskError, ValidationError
 
 COMMANDS = ("calibrate",)
 
@@ -61,25 +61,37 @@ def _say(text: str) -> None:
     say("error", text)
 
 
-def _shape(path: str) -> tuple[float, float] | None:
-    """The pixel shape from the film file when it can be read (else the stored one is used)."""
-    from cobbdesk.core.dicom.reader import read_film
-    from cobbdesk.core.store.calibration import film_shape
+def _shape(study: Any, film: Any) -> tuple[float, float] | None:
+    """The pixel shape (vertical, horizontal) from the film file once it is established to be
+    the film the study recorded (:func:`~cobbdesk.core.importing.film_check.checked_film_file`:
+    another file raises :class:`~cobbdesk.core.errors.ValidationError` naming the field);
+    None when the file is missing or unreadable (the stored Pixel Aspect Ratio is used)."""
+    from cobbdesk.core.importing.film_check import checked_film_file
+    from cobbdesk.core.importing.films import stored_film_path
 
+    path = stored_film_path(film.path, None if study.server is not None else study.path)
+    if not path.is_file():
+        return None
     try:
-        return film_shape(read_film(path))
+        fields = checked_film_file(study, film, path)
+    except ValidationError:
+        raise
     except CobbdeskError:
         return None
+    spacing: tuple[float, float] | None = fields.spacing_mm
+    return fields.pixel_aspect if spacing is None else spacing  # as film_shape
 
 
 def calibrate(
     study: Any, film: Any, points: Sequence[float], length_mm: float, *, kind: str, reason: str
 ) -> tuple[float, float]:
-    """Store the film's user calibration (shared by ``calibrate`` and ``film --calibrate``)."""
+    """Store the film's user calibration (shared by ``calibrate`` and ``film --calibrate``);
+    refused (:class:`~cobbdesk.core.errors.ValidationError`) when the film's file is not the
+    film the study recorded."""
     x1, y1, x2, y2 = points
     spacing: tuple[float, float] = study.calibrate_film(
         film.id, (x1, y1), (x2, y2), length_mm, kind=kind,
-        reason=reason, pixel_shape=_shape(film.path),
+        reason=reason, pixel_shape=_shape(study, film),
     )  # fmt: skip
     return spacing
 

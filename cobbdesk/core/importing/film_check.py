@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cobbdesk.core.dicom.film import Film, SpacingSource
 from cobbdesk.core.dicom.photo import image_format
-from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.errors import CobbdeskError, DicomHeaderError, ValidationError
 from cobbdesk.core.importing.relink import (
     FilmFields,
     Recorded,
@@ -62,8 +62,8 @@ def checked_film_file(
 
     ``expected`` is what the study recorded (read with :func:`recorded` when None).  Raises
     :class:`~cobbdesk.core.errors.ValidationError` (one line naming the file and the field)
-    when the file is another film, and the reader's :class:`~cobbdesk.core.errors.FilmError`
-    when it cannot be read."""
+    when the file is another film, and a :class:`~cobbdesk.core.errors.FilmError` (the
+    reader's, or :class:`~cobbdesk.core.errors.DicomHeaderError`) when it cannot be read."""
     from cobbdesk.core.dicom.reader import read_film
 
     want = expected if expected is not None else recorded(study, record)
@@ -74,7 +74,7 @@ def checked_film_file(
     else:
         header = read_header(path)
         if isinstance(header, tuple):
-            raise ValidationError(path, header[1].message)
+            raise DicomHeaderError(path, header[1].message)
         problem, found = header_mismatch(want, header), header
     if problem is not None:
         raise ValidationError(

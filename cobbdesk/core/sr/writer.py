@@ -177,6 +177,21 @@ def _header(film: FilmRecord) -> Dataset:
     return ds
 
 
+def _check_identity(study: Study, film: FilmRecord) -> None:
+    """The SR copies the file's header: the file must be the film the study recorded (its
+    header fields, :func:`~cobbdesk.core.importing.relink.header_mismatch`; pixels are not
+    decoded for an export).  Raises :class:`ValidationError` naming the film and the field."""
+    from cobbdesk.core.importing.relink import header_mismatch, recorded
+    from cobbdesk.core.importing.scan import read_header
+
+    header = read_header(Path(film.path))
+    problem = (header[1].message if isinstance(header, tuple)
+               else header_mismatch(recorded(study, film), header))  # fmt: skip
+    if problem is not None:
+        raise ValidationError(Path(film.path), f"film #{film.id}: its file is not the film the "
+                              f"study recorded ({problem}); relink it")  # fmt: skip
+
+
 _TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
           "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName")  # fmt: skip
 
@@ -220,6 +235,7 @@ def export_sr(
         film = films[film_id]
         try:
             image = _header(film)
+            _check_identity(study, film)
         except ValidationError as exc:
             problems.append(exc.problem)
             continue

@@ -27,9 +27,13 @@ from PySide6.QtCore import SignalInstance
 
 from cobbdesk.core.compare.model import Slot, next_item, other_region, rater_measured_films, slots
 from cobbdesk.core.compare.saver import SavedFilm, read_saved
+from cobbdesk.core.importing.relink import from_saved, mismatch
 from cobbdesk.core.store import FilmRecord, PatientOverview, Region, Study
 from cobbdesk.gui.compare.cache import key
 from cobbdesk.gui.compare.reads import one_line
+
+_NOT_RECORDED = ("this file is not the film the study recorded (other pixels, SOP Instance UID "
+                 "or header fields); relink it from the study window")  # fmt: skip
 
 if TYPE_CHECKING:
     from cobbdesk.gui.compare.cache import FilmCache
@@ -237,6 +241,8 @@ class CompareData:
                 continue
             elif isinstance(saved, BaseException):
                 side.set_read_error(one_line(saved))
+            elif mismatch(from_saved(record, saved.measurements), film) is not None:
+                side.set_error(_NOT_RECORDED)  # no values: the view may be blinded
             else:
                 side.set_film(film, saved)
                 shown = True

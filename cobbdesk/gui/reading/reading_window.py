@@ -252,11 +252,13 @@ class ReadingWindow(QMainWindow):
         if path != self._loading or self.current is None or self.record is None:
             return
         self._loading = None
-        from cobbdesk.core.importing.films import same_film
+        from cobbdesk.core.importing.relink import from_saved, mismatch
 
-        if not same_film(self.record, film):
+        own = self._state.own if self._state is not None else []
+        if mismatch(from_saved(self.record, own), film) is not None:  # values unsaid: blinded
             self._say(f"The file at position {self.current.position} is not the study's film "
-                      "(other pixels or UID): skip it with a reason.")  # fmt: skip
+                      "(other pixels, UID or header than the study recorded): skip it with a "
+                      "reason.")  # fmt: skip
             return
         try:
             self.controller = self._controller(film)

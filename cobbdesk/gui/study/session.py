@@ -338,7 +338,7 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         """Bind the decoded film to its study session built from ``read``."""
         if self.study is None or entry.controller is None:
             return False
-        if record.pixel_sha256 is None and not self._as_recorded(record, entry, read):
+        if not self._as_recorded(record, entry, read):  # hashed too: aspect, spacing
             return self._refuse_edits(record, entry, "its header is not the one recorded")
         try:
             record = self._hash_on_first_open(record, entry.film)
@@ -370,9 +370,11 @@ class StudySession(StudyReads, StudyJobs, StudyActions, QObject):
         return True
 
     def _as_recorded(self, record: FilmRecord, entry: OpenFilm, read: SavedFilm) -> bool:
-        """A film never opened (no hash; same UID) is the study's only when its header agrees
-        with what the study recorded (:func:`~cobbdesk.core.importing.relink.mismatch`);
-        otherwise says which field differs and returns False (its hash is not stored)."""
+        """The film is the study's only when it agrees with what the study recorded
+        (:func:`~cobbdesk.core.importing.relink.mismatch`: a film never opened by its header,
+        Pixel Aspect Ratio carried by the record included; a hashed one by its pixels,
+        aspect and spacing); otherwise says which field differs and returns False (no hash
+        is stored)."""
         problem = mismatch(from_saved(record, read.measurements), entry.film)
         if problem is None:
             return True

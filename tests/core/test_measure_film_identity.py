@@ -47,8 +47,9 @@ def _pixels(seed: int = 1) -> np.ndarray:
 
 def _film(make_ds: Callable[..., Any], path: Path, *, aspect: str | None = None,
           seed: int = 1) -> Path:  # fmt: skip
-    """A lateral film without spacing (UID fixed), Pixel Aspect Ratio ``aspect`` ("1\\2")."""
-    extra: dict[str, Any] = {"SOPInstanceUID": UID}
+    """A lateral film without spacing (UID fixed; facing right: Patient Orientation A\\F),
+    Pixel Aspect Ratio ``aspect`` ("1\\2")."""
+    extra: dict[str, Any] = {"SOPInstanceUID": UID, "PatientOrientation": ["A", "F"]}
     if aspect is not None:
         extra["PixelAspectRatio"] = aspect.split("\\")
     ds = make_ds(_pixels(seed), pixel_spacing=None, **extra)
@@ -101,7 +102,8 @@ def test_a_file_adding_pixel_aspect_1_2_is_refused_and_nothing_stored(tmp_path: 
 
 
 def test_a_film_recorded_1_2_is_measured_with_it_and_a_square_replacement_refused(
-    tmp_path: Path, make_ds  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    make_ds,  # type: ignore[no-untyped-def]
 ) -> None:
     film = _film(make_ds, tmp_path / "films" / "w.dcm", aspect="1\\2")
     study = _study(tmp_path, film)

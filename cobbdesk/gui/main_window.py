@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QMimeData, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QStackedWidget,
-    QWidget,
 )
 
 from cobbdesk import __version__
@@ -25,7 +23,7 @@ from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.measure.measurement import load_sidecar, save_sidecar, write_measurements_csv
 from cobbdesk.core.redact import redact
-from cobbdesk.gui import errors, settings
+from cobbdesk.gui import errors, settings, window_layout
 from cobbdesk.gui.actions import build_actions
 from cobbdesk.gui.viewer.film_view import FilmView
 from cobbdesk.gui.viewer.measure_panel import MeasurePanel
@@ -37,16 +35,11 @@ from cobbdesk.gui.workers import FilmLoader
 PHOTO_FILTER = "Photos and scans of films (*.jpg *.jpeg *.png *.tif *.tiff)"
 
 STUDY_SUFFIX = ".cobbdesk"
-MAXIMISED_FROM = (1024, 1440)
-"""Screens this wide (available px) start the window maximised (``MainWindow._default_size``;
-narrower ones, such as the 800×600 offscreen test screen, keep the sized default)."""
 EMPTY_HINT = (
     "Double-click a film in the study browser to measure it,\n"
     "or open films (Ctrl+O) or drop them here."
 )
 """Shown in the middle of the film view while no film is on it."""
-LAYOUT_VERSION = 2
-"""Bump when docks are renamed or added: a dock state saved by another layout is ignored."""
 
 if TYPE_CHECKING:
     from cobbdesk.gui.demo import DemoGenerator
@@ -63,20 +56,12 @@ class OpenFilm:
     error: str = ""
 
 
-def files_in(paths: list[Path]) -> list[Path]:
-    """Films to open: the files given, and the files under folders given that may be DICOM
-    (the import's walker, :func:`~cobbdesk.core.importing.films.film_files`)."""
-    from cobbdesk.core.importing.films import film_files
-
-    return film_files(paths)[0]
-
-
 class MainWindow(QMainWindow):
     def __init__(self, rater: str | None = None, loader: FilmLoader | None = None) -> None:
         super().__init__()
         self.session_recent: list[Path] = []  # films opened outside a study (not saved)
         self.setWindowTitle(f"CobbDesk {__version__}")
-        self._default_size()
+        window_layout.default_size(self)
         self.setAcceptDrops(True)
         self.confirm_close = True
         self.films: list[OpenFilm] = []
@@ -91,23 +76,19 @@ class MainWindow(QMainWindow):
         self.view = FilmView(self)
         self.view.refit_on_resize = True  # the film is the workspace: it follows the window
         self.view.empty_hint = EMPTY_HINT
-        self.centre = QStackedWidget()  # the view, or a blank page while blinded (keeps its room)
-        self.centre.addWidget(self.view)
-        blank = QWidget()
-        blank.setStyleSheet("background: black")
-        self.centre.addWidget(blank)
+        self.status = StatusBar()
+        self.blinding = window_layout.BlindingCover(self, self.view, self.status)
+        self.centre = self.blinding.centre  # the view, or a blank page while blinded
         self.setCentralWidget(self.centre)
-        self._cover_state: tuple[QByteArray, str, str] | None = None
-        self._covering: set[str] = set()  # who blinds this window now (compare, reading)
         self.film_list = QListWidget()
         self.film_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: tooltip
         self.film_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.film_list.currentRowChanged.connect(self._show_row)
-        self._dock("Films", self.film_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        window_layout.add_dock(self, "Films", self.film_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel = MeasurePanel(self.rater)
         self.panel.raterChanged.connect(self._set_rater)
-        self._dock("Measurements", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.status = StatusBar()
+        window_layout.add_dock(self, "Measurements", self.panel,
+                               Qt.DockWidgetArea.RightDockWidgetArea)  # fmt: skip
         self.setStatusBar(self.status)
         self.loader.pendingChanged.connect(self.status.set_loading)
         self.view.cursorMoved.connect(self._cursor)
@@ -115,48 +96,25 @@ class MainWindow(QMainWindow):
         self.view.windowDragged.connect(self._window_dragged)
         self._session: StudySession | None = None  # created on first use (loads the store)
         self.actions_by_name: dict[str, QAction] = build_actions(self)
-        self._dock_widths()
+        window_layout.dock_widths(self)
         self.restore_layout()
         self.status.showMessage("Open lateral spine films (Ctrl+O) or drop them here.")
 
-    # --- layout ---------------------------------------------------------------------------
-    def _default_size(self) -> None:
-        """1400×900, or 92 % × 90 % of a smaller screen; a laptop screen (up to 1440 px wide)
-        is too small to give part of it away: the window starts maximised there (at 1256 px
-        the docks, read whole, leave the film under half the width)."""
-        screen = QGuiApplication.primaryScreen()
-        area = screen.availableGeometry() if screen is not None else None
-        if area is None or area.width() <= 0:
-            self.resize(1400, 900)
-            return
-        self.resize(min(1400, int(area.width() * 0.92)), min(900, int(area.height() * 0.9)))
-        if MAXIMISED_FROM[0] <= area.width() <= MAXIMISED_FROM[1]:
-            self.setWindowState(Qt.WindowState.WindowMaximized)
-
-    def _dock_widths(self) -> None:
-        """The film gets most of the window: side docks start narrow."""
-        docks = [self.findChild(QDockWidget, n) for n in ("Films", "Measurements")]
-        widths = [max(170, self.width() // 8), max(260, self.width() // 5)]
-        self.resizeDocks([d for d in docks if d], widths, Qt.Orientation.Horizontal)
-
+    # --- layout (gui.window_layout) ----------------------------------------------------------
     def restore_layout(self) -> bool:
         """Window size and dock layout of the last run (False when none was saved)."""
-        geometry, state = settings.layout(LAYOUT_VERSION)
-        if geometry is not None:
-            self.restoreGeometry(QByteArray(geometry))
-        self._layout_restored = state is not None and self.restoreState(
-            QByteArray(state), LAYOUT_VERSION
-        )
-        return geometry is not None
+        saved, self._layout_restored = window_layout.restore(self)
+        return saved
 
     def save_layout(self) -> None:
-        geometry, state = self.saveGeometry(), self.saveState(LAYOUT_VERSION)
-        settings.save_layout(geometry.data(), state.data(), LAYOUT_VERSION)
         study = self._session.study if self._session is not None else None
-        from cobbdesk.gui.demo import is_demo_path
+        window_layout.save(self, study.path if study is not None else None)
 
-        keep = study is not None and not is_demo_path(study.path)
-        settings.set_last_study(study.path if keep and study is not None else None)
+    def cover_for_blinding(self, on: bool, by: str = "compare") -> None:
+        """Hide the film, the measurement table, the study browser and the film's readouts
+        while a blinded window (``by``: compare, reading) is open over this one; shown again,
+        as they were, when none is (:class:`~cobbdesk.gui.window_layout.BlindingCover`)."""
+        self.blinding.cover(on, by)
 
     @property
     def session(self) -> StudySession:
@@ -169,38 +127,27 @@ class MainWindow(QMainWindow):
             from cobbdesk.gui.study.session import StudySession
 
             self._session = StudySession(self)
-            dock = QDockWidget("Study", self)
-            dock.setObjectName("Study")
-            dock.setWidget(self._session.browser)
-            # restored before it is added (Qt places a dock created after restoreState only
-            # then), and before the Raters dock that is tabbed with it is mounted
-            restored = self._layout_restored and self.restoreDockWidget(dock)
-            if not restored:
-                self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-            self._session.mount(dock)
+            dock, restored = window_layout.study_dock(self, self._session.browser,
+                                                      self._layout_restored)  # fmt: skip
+            self._session.mount(dock)  # the Raters dock, tabbed with it
             self._session.restored = restored  # placed as last time
-            films = self.findChild(QDockWidget, "Films")
-            if not self._session.restored and films is not None:
-                self.tabifyDockWidget(films, dock)  # the browser gets the dock's full height
+            if not restored:
+                window_layout.tab_under_films(self, dock)
         return self._session
-
-    def _dock(self, title: str, widget: object, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title)
-        dock.setWidget(widget)  # type: ignore[arg-type]
-        self.addDockWidget(area, dock)
-        return dock
 
     # --- opening ------------------------------------------------------------------------
     def open_paths(self, paths: list[Path], force: bool = False) -> None:
-        """Open films (files, folders); a ``.cobbdesk`` file is opened as the study."""
+        """Open films (files, and the files under folders that may be DICOM: the import's
+        walker); a ``.cobbdesk`` file is opened as the study."""
+        from cobbdesk.core.importing.films import film_files
+
         studies = [p for p in paths if p.suffix.lower() == STUDY_SUFFIX and p.is_file()]
         if studies:
             self.session.open_study(studies[-1])
             paths = [p for p in paths if p not in studies]
             if not paths:
                 return
-        new = [p for p in files_in(paths) if all(p != f.path for f in self.films)]
+        new = [p for p in film_files(paths)[0] if all(p != f.path for f in self.films)]
         for path in new:
             self.films.append(OpenFilm(path))
             item = QListWidgetItem(f"{path.name} — loading…")
@@ -330,41 +277,6 @@ class MainWindow(QMainWindow):
             self._film_message(entry.error)
         elif film is not None and film.notices:
             self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
-
-    def cover_for_blinding(self, on: bool, by: str = "compare") -> None:
-        """While a blinded compare window is open over this one, nothing here may show a
-        value it hides (#14): the film view with its angle labels, the measurement table, the
-        study browser and the film's status readouts are hidden, and shown again when blinding
-        ends — with the dock layout exactly as it was (a hidden central widget hands its room
-        to the docks: the view is swapped for a blank page and the layout state restored).
-        ``by`` names who blinds (a blinded compare window, a reading window): the window shows
-        again only when none of them does."""
-        if on:
-            self._covering.add(by)
-        else:
-            self._covering.discard(by)
-            if self._covering:
-                return  # another window still blinds this one
-        if on and self._cover_state is None:
-            status = self.status
-            self._cover_state = (self.saveState(LAYOUT_VERSION), status.window_level.text(),
-                                 status.spacing.text())  # fmt: skip
-            for name in ("Measurements", "Study"):
-                dock = self.findChild(QDockWidget, name)
-                if dock is not None:
-                    dock.hide()
-            self.centre.setCurrentIndex(1)
-            status.clear_film()
-            status.spacing.clear()
-            status.showMessage("Hidden while a blinded compare window is open.")
-        elif not on and self._cover_state is not None:
-            state, window_level, spacing = self._cover_state
-            self._cover_state = None
-            self.restoreState(state, LAYOUT_VERSION)  # the docks shown, at their former sizes
-            self.centre.setCurrentIndex(0)
-            self.status.window_level.setText(window_level)
-            self.status.spacing.setText(spacing)
-            self.status.clearMessage()
 
     def _film_message(self, text: str, timeout: int = 0) -> None:
         """A message about one film (its error, a notice): cleared when another is shown."""

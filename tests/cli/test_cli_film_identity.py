@@ -91,3 +91,18 @@ def test_measure_plan_refuses_the_replaced_film_only(
         stored = conn.execute(select(readings.c.film_id)).scalars().all()
         assert conn.execute(select(func.count()).select_from(readings)).scalar() == 7
     assert first.id not in stored
+    # a film read by A (0.15 mm spacing) whose file now says 0.3 × 0.15 mm: refused for B too
+    second = records[1]
+    wider = make_ds(np.zeros((400, 300), dtype=np.uint16), pixel_spacing=(0.3, 0.15),
+                    SOPInstanceUID=second.sop_instance_uid,
+                    StudyDate=(second.study_date or "").replace("-", ""))  # fmt: skip
+    wider.save_as(second.path, enforce_file_format=True)
+    csv = _points(tmp_path / "B.csv", "B", tuple(10.0 + i for i in range(len(sops))), sops)
+    assert main(["measure", s, str(csv), "--plan", "rel", "--round", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"film file {Path(second.path).name} is not film #{second.id} as the study recorded " \
+        "it (pixel spacing (PixelSpacing) is 0.3 × 0.15 mm (row × column), the saved " \
+        "measurements used 0.15 × 0.15 mm (row × column) (PixelSpacing))" in err  # fmt: skip
+    with Study.open(study_path) as study, study.engine.connect() as conn:
+        rows = conn.execute(select(readings.c.film_id, readings.c.rater)).all()
+    assert len(rows) == 13 and (second.id, "B") not in rows and first.id not in {r[0] for r in rows}

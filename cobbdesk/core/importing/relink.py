@@ -50,7 +50,7 @@ from cobbdesk.core.measure.facing import facing_from_orientation
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.records import iso_date
-from cobbdesk.core.store.schema import films, measurements
+from cobbdesk.core.store.schema import films, measurements, readings
 
 _REL_TOL = 1e-6
 """Relative tolerance of spacing and aspect comparisons (values round-trip through text)."""
@@ -92,7 +92,8 @@ class Recorded:
 
     ``pixel_aspect`` is (row, column) as in (0028,0034) (None: square or not recorded);
     ``spacings`` the distinct (spacing (row, col) in mm or None, source value) of its saved
-    measurements, user calibrations left out (they do not come from the file)."""
+    measurements (and readings), user calibrations left out (they do not come from the
+    file)."""
 
     record: FilmRecord
     pixel_aspect: Pair | None = None
@@ -103,19 +104,21 @@ class Recorded:
 
 
 def recorded(study: Study, record: FilmRecord) -> Recorded:
-    """The :class:`Recorded` of ``record`` (two reads of the study; any thread, no baseline
-    of the conflict check is touched).  Raises the store's errors."""
+    """The :class:`Recorded` of ``record`` (three reads of the study: the film's aspect, its
+    measurements' and its reading-plan readings' spacings; any thread, no baseline of the
+    conflict check is touched).  Raises the store's errors."""
     with study.engine.connect() as conn:
         row = conn.execute(
             select(films.c.pixel_aspect_row, films.c.pixel_aspect_col).where(
                 films.c.id == record.id
             )
         ).first()
-        rows = conn.execute(
-            select(measurements.c.spacing_row_mm, measurements.c.spacing_col_mm,
-                   measurements.c.spacing_source)
-            .where(measurements.c.film_id == record.id, measurements.c.deleted_utc.is_(None))
-        ).all()  # fmt: skip
+        rows = [  # clinical measurements and reading-plan readings alike
+            row for table in (measurements, readings) for row in conn.execute(
+                select(table.c.spacing_row_mm, table.c.spacing_col_mm, table.c.spacing_source)
+                .where(table.c.film_id == record.id, table.c.deleted_utc.is_(None))
+            )
+        ]  # fmt: skip
     aspect = _pair(row[0], row[1]) if row is not None else None
     found: dict[tuple[Pair | None, str], None] = {}
     for r in rows:

@@ -253,3 +253,22 @@ def test_large_study_fills_every_patient(qtbot, tmp_path: Path) -> None:  # type
     assert model.rowCount() == n
     first, last = model.index(0, 0), model.index(n - 1, 0)
     assert (model.data(first), model.data(last)) == ("P00001", f"P{n:05d}")
+
+
+@pytest.mark.parametrize(
+    ("gaps", "short"),
+    [
+        ([], ""),
+        (["labs"], "labs"),
+        (["cervical measurement"], "cervical angle"),
+        (["lumbar film"], "lumbar film"),
+        (["cervical measurement", "lumbar measurement"], "2 angles"),
+        (["cervical film", "lumbar film"], "2 films"),
+        (["labs", "labs"], "2 labs"),
+        (["lumbar film", "cervical measurement", "labs"], "3 items"),
+    ],
+)
+def test_missing_says_its_gaps_in_a_few_words(gaps: list[str], short: str) -> None:
+    from cobbdesk.gui.study.model_text import short_gaps
+
+    assert short_gaps(gaps) == short  # the column has ~90 px at 1366×768; tooltips say all

@@ -89,7 +89,7 @@ class ModelTexts:
             return region_status(vo, Region.CERVICAL if column == COL_CERVICAL else Region.LUMBAR)
         if column == COL_LABS:
             return MEASURED if vo.labs else MISSING
-        return short_list([SHORT_GAPS.get(g, g) for g in vo.missing()])
+        return short_gaps(vo.missing())
 
     @staticmethod
     def _visit_date(node: _Node) -> str:
@@ -127,7 +127,9 @@ class ModelTexts:
             problems.append("region not set")
         if self.film_flags.get(film.id):
             problems.append(CHECK_ANGLE)
-        return short_list(problems or ([] if count else ["not measured"]))
+        if len(problems) > 1:
+            return f"{len(problems)} problems"
+        return problems[0] if problems else "" if count else "not measured"
 
     def _film_gaps(self, node: _Node) -> str:
         """The film's "Missing" text in full (its tooltip): every flag in its own words."""
@@ -181,14 +183,23 @@ class ModelTexts:
 FILE_NOT_FOUND = "file not found"
 CHECK_ANGLE = "\u26a0 check angle"
 """A film's flags in the "Missing" column (each flag in full in its tooltip)."""
-SHORT_GAPS = {f"{r.value} measurement": f"{r.value} angle" for r in Region}
-"""A visit's gaps (:meth:`~cobbdesk.core.store.records.VisitOverview.missing`) in the
-"Missing" column, which has about 90 px at 1366×768 (#17); the tooltip says them in full."""
+GAP_KINDS = {"measurement": "angle", "film": "film", "labs": "labs"}
+"""The last word of a visit's gap (:meth:`~cobbdesk.core.store.records.VisitOverview.missing`:
+"cervical film", "lumbar measurement", "labs") → what the "Missing" column calls it."""
 
 
-def short_list(items: list[str]) -> str:
-    """One item as it is, several counted ("3 items"): the column reads whole (#17)."""
-    return items[0] if len(items) == 1 else f"{len(items)} items" if items else ""
+def short_gaps(gaps: list[str]) -> str:
+    """Gaps in the "Missing" column, which has about 90 px at 1366×768 (#17; the tooltip says
+    them in full): one as "cervical angle", several of a kind counted ("2 angles", "2 films",
+    "2 labs"), a mix as "3 items"."""
+    kinds = {GAP_KINDS.get(gap.split()[-1], "item") for gap in gaps}
+    if len(gaps) == 1:
+        last = gaps[0].split()[-1]
+        return gaps[0].removesuffix(last) + GAP_KINDS.get(last, last)
+    if not gaps:
+        return ""
+    kind = kinds.pop() if len(kinds) == 1 else "item"
+    return f"{len(gaps)} {kind}{'' if kind.endswith('s') else 's'}"
 
 
 def short_patient_gaps(po: PatientOverview) -> str:
@@ -200,4 +211,4 @@ def short_patient_gaps(po: PatientOverview) -> str:
     absent = [label for kind, label in VISIT_LABELS.items() if kind not in kinds]
     if absent:
         return f"no {absent[0].lower()}"
-    return short_list([gap for v in po.visits for gap in v.missing()]) or "incomplete"
+    return short_gaps([gap for v in po.visits for gap in v.missing()]) or "incomplete"

@@ -110,7 +110,10 @@ def _export_sr(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    _check_standard_output(args)
+    refusal = _standard_output_refusal(args)
+    if refusal is not None:  # options that cannot go together: a usage error (README)
+        _err(refusal)
+        return 2
     _REPORTS["stderr"] = STDOUT in (args.output, args.stats_json)
     if args.format == "sr":
         return _export_sr(args)
@@ -125,18 +128,16 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_standard_output(args: argparse.Namespace) -> None:
-    """``-o -`` / ``--stats-json -`` mean standard output: refused (ExportError, before
-    anything is read) for binary formats, SR folders, and both at once."""
-    from cobbdesk.core.errors import ExportError
-
+def _standard_output_refusal(args: argparse.Namespace) -> str | None:
+    """``-o -`` / ``--stats-json -`` mean standard output: why they are refused (before
+    anything is read) for binary formats, SR folders, and both at once; None when not."""
     if args.output == STDOUT and args.format in ("xlsx", "sav", "sr"):
         what = "a folder" if args.format == "sr" else "a binary format"
-        raise ExportError(None, f"-o -: {args.format} is {what} and cannot go to standard "
-                          "output; give a file name")  # fmt: skip
+        return f"-o -: {args.format} is {what} and cannot go to standard output; give a file name"
     if args.output == STDOUT and args.stats_json == STDOUT:
-        raise ExportError(None, "-o - and --stats-json -: only one of them can go to standard "
-                          "output; give the other a file name")  # fmt: skip
+        return ("-o - and --stats-json -: only one of them can go to standard output; give "
+                "the other a file name")  # fmt: skip
+    return None
 
 
 def _report(result: Any) -> None:
@@ -158,33 +159,42 @@ def _note(text: str) -> None:
 
 def _fast_wide(study: Any, args: argparse.Namespace) -> Any:
     """The wide export (and ``--stats-json``) from numpy columns, without pandas (issue #17);
-    None when the study needs the pandas path (nothing written then)."""
+    None when the study needs the pandas path (nothing written then).  The rows the rater
+    policy made are written and, for the same policy, analysed (made once)."""
     from cobbdesk.core.export.arrays import load_table
     from cobbdesk.core.export.fetch import Unsupported
-    from cobbdesk.core.export.wide_csv import export_wide
+    from cobbdesk.core.export.policy_arrays import apply_policy
+    from cobbdesk.core.export.publish import export_policy
+    from cobbdesk.core.export.wide_csv import export_analysed
 
     try:
         per_rater = load_table(study, identified=args.identified)
-        result = export_wide(
-            study, args.output, per_rater, identified=args.identified,
-            convention_comment=args.convention_comment, reason=args.reason, raters=args.raters,
+        policy = export_policy(study, args.raters)
+        table = apply_policy(per_rater, policy)
+        result = export_analysed(
+            study, args.output, table, policy, identified=args.identified,
+            convention_comment=args.convention_comment, reason=args.reason,
         )  # fmt: skip
     except Unsupported:
         return None
     if args.stats_json is not None:
-        policy = result.policy if result.policy.kind != "each" else None
-        policy = policy or _analysis_policy(study, None)
-        _fast_stats_json(study, args.stats_json, per_rater, policy)
+        if policy.kind == "each":
+            _fast_stats_json(study, args.stats_json, per_rater, _analysis_policy(study, None))
+        else:
+            _fast_stats_json(study, args.stats_json, per_rater, policy, table)
     return result
 
 
-def _fast_stats_json(study: Any, path: Path, per_rater: Any, policy: Any) -> None:
-    """The statistics from the numpy table; the pandas path when the policy needs it."""
+def _fast_stats_json(
+    study: Any, path: Path, per_rater: Any, policy: Any, analysed: Any = None
+) -> None:
+    """The statistics from the numpy table (``analysed``: its rows under ``policy``, when
+    already made); the pandas path when the policy needs it."""
     from cobbdesk.core.export.analysis_arrays import analyse_table
     from cobbdesk.core.export.fetch import Unsupported
 
     try:
-        analysis = analyse_table(per_rater, policy)
+        analysis = analyse_table(per_rater, policy, analysed)
     except Unsupported:
         from cobbdesk.core.export.dataset import load_long
 

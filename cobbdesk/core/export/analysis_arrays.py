@@ -21,13 +21,18 @@ from cobbdesk.core.export.policy import RaterPolicy
 from cobbdesk.core.export.policy_arrays import apply_policy
 
 
-def analyse_table(per_rater: Table, policy: RaterPolicy) -> StudyAnalysis:
+def analyse_table(
+    per_rater: Table, policy: RaterPolicy, analysed: Table | None = None
+) -> StudyAnalysis:
     """All statistics of the per-rater ``table`` under the resolved ``policy`` (not
-    ``each``: ValueError).  :class:`~cobbdesk.core.export.fetch.Unsupported` when the policy
+    ``each``: ValueError); ``analysed``: ``apply_policy(per_rater, policy)`` when the caller
+    has it already.  :class:`~cobbdesk.core.export.fetch.Unsupported` when the policy
     needs the pandas path (a reading plan's consensus)."""
     if policy.kind == "each":
         raise ValueError("the statistics need one value per patient and visit, not 'each'")
-    return analyse_inputs(analysis_inputs(per_rater, apply_policy(per_rater, policy)), policy)
+    if analysed is None:
+        analysed = apply_policy(per_rater, policy)
+    return analyse_inputs(analysis_inputs(per_rater, analysed), policy)
 
 
 def analysis_inputs(per_rater: Table, analysed: Table) -> AnalysisInputs:

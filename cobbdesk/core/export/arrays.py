@@ -18,11 +18,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, literal, select
 
 from cobbdesk.core.export.assemble import Angles, Labs, Table, Visits, angle_keys, assemble
 from cobbdesk.core.export.columns import ANGLE_DECIMALS, EVENTS, REGIONS
-from cobbdesk.core.export.fetch import Kind, Unsupported, fetch
+from cobbdesk.core.export.fetch import (
+    Kind,
+    Unsupported,
+    fetch,
+    fetch_numbers,
+    text_or_blob,
+)
 from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
 from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
@@ -105,37 +111,70 @@ _TEMPLATE_REGION_CODES = np.array(
 
 def _code(column: Any, values: tuple[str, ...]) -> Any:
     """SQL: the index of ``column``'s value in ``values``, ``len(values)`` for any other."""
+    if not values:
+        return literal(0)
     return case(*((column == v, k) for k, v in enumerate(values)), else_=len(values))
+
+
+def _texts(conn: Connection, *where: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The distinct raters and spacing sources of the live measurements (films live too);
+    Unsupported for a NULL, a number or a blob."""
+    m = measurements.c
+    query = (
+        select(m.rater, m.spacing_source)
+        .distinct()
+        .join_from(measurements, films, films.c.id == m.film_id)
+        .where(*where)
+    )
+    rows = conn.execute(query).all()
+    if not all(type(rater) is str and type(source) is str for rater, source in rows):
+        raise Unsupported("a text column holds a number, a blob or a NULL")
+    return tuple(dict.fromkeys(r[0] for r in rows)), tuple(dict.fromkeys(r[1] for r in rows))
+
+
+_MEASUREMENT_CODES = ("visit_id", "region", "film_id", "rater", "template", "current",
+                      "spacing_source")  # fmt: skip
+"""The whole-number columns of the measurement rows (ids and codes)."""
+_STORED_NUMBERS = (*POINT_COLUMNS, *_SCALES, "angle_deg", "film_id", "upper_snapped",
+                   "lower_snapped")  # fmt: skip
 
 
 def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
     """Live measurements of exported visits, oldest first, with ``patient_id`` and
     ``matches`` (template region == film region); region and template as codes
     (``region``: index in ``REGIONS``, ``template``: index in ``Template``), ``current``
-    1 when stored by the current angle algorithm."""
+    1 when stored by the current angle algorithm.  Every column comes as a number (rater
+    and spacing source as codes, turned back into text here), so the rows go into numpy
+    arrays without a Python object per cell."""
     m, f = measurements.c, films.c
+    live = (m.deleted_utc.is_(None), f.deleted_utc.is_(None))
+    raters, sources = _texts(conn, *live)
     query = (
         select(
-            f.visit_id, _code(f.region, REGIONS).label("region"), m.film_id, m.rater,
+            f.visit_id, _code(f.region, REGIONS).label("region"), m.film_id,
+            _code(m.rater, raters).label("rater"),
             _code(m.template, _TEMPLATES).label("template"),
             *(m[name] for name in (*POINT_COLUMNS, *_SCALES)), m.angle_deg,
             case((m.algorithm_version == ALGORITHM_VERSION, 1), else_=0).label("current"),
-            m.spacing_source, (m.upper_snapped + m.lower_snapped).label("snapped"),
+            _code(m.spacing_source, sources).label("spacing_source"),
+            (m.upper_snapped + m.lower_snapped).label("snapped"),
+            text_or_blob(conn, [*(m[n] for n in _STORED_NUMBERS), f.visit_id]).label("misfit"),
         )
         .join_from(measurements, films, f.id == m.film_id)
-        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
+        .where(*live)
         .order_by(m.created_utc, m.id)
     )  # fmt: skip
-    numbers = (*POINT_COLUMNS, *_SCALES, "angle_deg", "snapped")
-    kinds: dict[str, Kind] = {"visit_id": "i", "film_id": "i", "region": "i", "template": "i",
-                              "current": "i", "rater": "T", "spacing_source": "T"}  # fmt: skip
-    kinds.update(dict.fromkeys(numbers, "f"))
-    rows = fetch(conn, query, kinds)
-    keep = np.fromiter((v in chosen.patient_of for v in rows["visit_id"].tolist()), bool,
-                       len(rows["visit_id"]))  # fmt: skip
+    rows = fetch_numbers(conn, query, ids=_MEASUREMENT_CODES)
+    if np.any(rows.pop("misfit") == 1):
+        raise Unsupported("a number column holds text or a blob")
+    rows["rater"] = np.array((*raters, ""), dtype=object)[rows["rater"]]
+    rows["spacing_source"] = np.array((*sources, ""), dtype=object)[rows["spacing_source"]]
+    outside = -(2**63)  # no patient id: the visit is not exported
+    patient_ids = [chosen.patient_of.get(v, outside) for v in rows["visit_id"].tolist()]
+    patient_id = np.array(patient_ids, dtype=np.int64)
+    keep = patient_id != outside
     rows = {name: values[keep] for name, values in rows.items()}
-    rows["patient_id"] = np.array([chosen.patient_of[v] for v in rows["visit_id"].tolist()],
-                                  dtype=np.int64)  # fmt: skip
+    rows["patient_id"] = patient_id[keep]
     rows["matches"] = _TEMPLATE_REGION_CODES[rows["template"]] == rows["region"]
     return rows
 
@@ -215,12 +254,20 @@ def _flags(templates: Array, angles: Array) -> Array:
 
 def _labs(conn: Connection) -> Labs:
     """Lab values per visit in ``LAB_SPECS`` order (binary labs 0/1; NaN when missing),
-    pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit)."""
+    pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit).
+    Unsupported for text or a blob in a number lab's value, or an infinite value."""
     lab = labs.c
     pivot = [func.max(_lab_value(name)).filter(lab.name == name).label(name) for name in LAB_SPECS]
-    query = select(lab.visit_id, *pivot).where(lab.deleted_utc.is_(None)).group_by(lab.visit_id)
-    kinds: dict[str, Kind] = {"visit_id": "i", **dict.fromkeys(LAB_SPECS, "f")}
-    cols = fetch(conn, query, kinds)
+    numeric = [name for name in LAB_SPECS if LAB_SPECS[name].kind != "binary"]
+    misfit = func.max(text_or_blob(conn, [lab.value_num])).filter(lab.name.in_(numeric))
+    query = (
+        select(lab.visit_id, *pivot, misfit.label("misfit"))
+        .where(lab.deleted_utc.is_(None))
+        .group_by(lab.visit_id)
+    )
+    cols = fetch_numbers(conn, query, ids=("visit_id",))
+    if np.any(cols["misfit"] == 1):  # text in a number cell: the pandas path names it
+        raise Unsupported("a lab holds text or a blob")
     table = np.column_stack([cols[name] for name in LAB_SPECS]).reshape(-1, len(LAB_SPECS))
     if np.isinf(table).any():  # refused, naming the cell, by the pandas path (lab_cells)
         raise Unsupported("a lab holds an infinite value")

@@ -8,13 +8,13 @@ any other surprise raises :class:`Unsupported` and the caller falls back to the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection
+from sqlalchemy import Connection, case, literal, literal_column, or_
 
 Kind = Literal["f", "i", "t", "T"]
 """``f``: float64 with NaN for NULL; ``i``: int64 (never NULL); ``t``: object array of str
@@ -37,7 +37,7 @@ def fetch(conn: Connection, query: Any, kinds: Mapping[str, Kind]) -> dict[str, 
     The query holds only constants, so it is compiled with literal values (as the pandas
     path does).  Raises :class:`Unsupported` when a value does not have its column's type.
     """
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    sql = _sql(conn, query)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     parts: dict[str, list[npt.NDArray[Any]]] = {}
     try:
@@ -52,6 +52,57 @@ def fetch(conn: Connection, query: Any, kinds: Mapping[str, Kind]) -> dict[str, 
     finally:
         cursor.close()
     return {name: _joined(chunks, kinds[name]) for name, chunks in parts.items()}
+
+
+def fetch_numbers(
+    conn: Connection, query: Any, ids: Sequence[str] = ()
+) -> dict[str, npt.NDArray[Any]]:
+    """Run ``query``, whose every column holds numbers or NULL, and return its columns as
+    float64 (NaN for NULL) — the ``ids`` columns as int64 (never NULL, whole, below 2**53).
+
+    The rows go into one 2-D array per chunk (``np.array`` of the driver's tuples: no Python
+    list per column).  The caller has checked the stored types (:func:`text_or_blob`
+    in the same query, or computed columns); a value numpy cannot read as a number, or a
+    NULL or fraction in an id column, raises :class:`Unsupported` all the same.
+    """
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    chunks: list[npt.NDArray[np.float64]] = []
+    try:
+        cursor.execute(_sql(conn, query))
+        names = [d[0] for d in cursor.description]
+        while rows := cursor.fetchmany(_CHUNK_ROWS):
+            try:
+                block = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise Unsupported("a number column holds text or a blob") from None
+            chunks.append(block.reshape(len(rows), len(names)))
+            del rows
+    finally:
+        cursor.close()
+    table = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+    columns = {name: table[:, k] for k, name in enumerate(names)}
+    for name in ids:
+        values = columns[name]
+        if not np.all((np.abs(values) < 2.0**53) & (values == np.round(values))):
+            raise Unsupported("an id column holds NULL, a fraction or a huge number")
+        columns[name] = values.astype(np.int64)
+    return columns
+
+
+def text_or_blob(conn: Connection, columns: Sequence[Any]) -> Any:
+    """SQL, for a select list: 1 when one of the number ``columns`` holds text or a blob in
+    the row, else 0 or NULL (SQLite keeps any type in any column; a number or NULL sorts
+    before any text, a blob after: ``x >= ''`` is true for text and blobs only — SQLite's
+    "Datatypes In SQLite" §4.1, comparison with a text literal that has no numeric form);
+    the constant 0 on a server, whose columns hold their declared types only."""
+    if conn.dialect.name != "sqlite":
+        return literal(0)
+    return case((or_(*(c >= literal_column("''") for c in columns)), 1), else_=0)
+
+
+def _sql(conn: Connection, query: Any) -> str:
+    """``query`` compiled for ``conn``'s database with literal values (constants only)."""
+    return str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _convert(values: tuple[Any, ...], kind: Kind, shared: dict[str, str]) -> npt.NDArray[Any]:

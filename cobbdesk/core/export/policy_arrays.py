@@ -102,9 +102,12 @@ def _merge_groups(columns: dict[str, Array], out: dict[str, Array], lo: Array, s
         values = columns[name]
         if name.endswith("_cobb"):
             out[name][rows] = group_means(values, lo, size)
-        elif name in _NOTES:
-            out[name][rows] = [_join_text(values[a:a + n].tolist())
-                               for a, n in zip(lo.tolist(), size.tolist(), strict=True)]
+        elif name in _NOTES:  # joined where a group has a note ("" for most)
+            noted = _segments(np.logical_or, values != "", lo, size)
+            merged = np.full(len(lo), "", dtype=object)
+            for g in np.flatnonzero(noted).tolist():
+                merged[g] = _join_text(values[lo[g] : lo[g] + size[g]].tolist())
+            out[name][rows] = merged
         else:  # snapped: the largest; region_mismatch: the sum (NaN when none present)
             present = _segments(np.logical_or, ~np.isnan(values), lo, size)
             if name.endswith("_snapped"):

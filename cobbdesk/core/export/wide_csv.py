@@ -141,10 +141,27 @@ def export_wide(
     when the policy needs the pandas path (a reading plan's consensus).
     """
     from cobbdesk.core.export.policy_arrays import apply_policy
-    from cobbdesk.core.export.publish import audited_write, export_policy
+    from cobbdesk.core.export.publish import export_policy
 
     policy = export_policy(study, raters)
     table = apply_policy(per_rater, policy)
+    return export_analysed(study, path, table, policy, identified=identified,
+                           convention_comment=convention_comment, reason=reason)  # fmt: skip
+
+
+def export_analysed(
+    study: Any,
+    path: Path,
+    table: Table,
+    policy: RaterPolicy,
+    *,
+    identified: bool = False,
+    convention_comment: bool = False,
+    reason: str = "",
+) -> Any:
+    """:func:`export_wide` of rows the resolved ``policy`` already made (``table``:
+    :func:`~cobbdesk.core.export.policy_arrays.apply_policy`; the statistics reuse them)."""
+    from cobbdesk.core.export.publish import audited_write
 
     def write(temp: Path) -> int:
         return write_wide(table, temp, identified=identified, convention_comment=convention_comment)

@@ -164,3 +164,59 @@ def test_the_watcher_reports_a_deleted_study_file_as_moved_once(qtbot: Any, tmp_
     assert heard == [f"{path}: {MOVED}"]
     watcher.stop()
     study.close()
+
+
+def test_a_measurement_moved_after_the_study_file_moved_is_kept_then_saved(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """The viewer's edit (a line dragged) after the move: on screen and in the queue, in no
+    file; the file back, it lands exactly once."""
+    from cobbdesk.core.compare.saver import film_session
+    from cobbdesk.core.dicom.reader import read_film
+    from cobbdesk.core.measure.commands import MoveLine
+    from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
+    from cobbdesk.gui.study.saving import SaveStatus, StudySaver
+    from cobbdesk.gui.viewer.film_view import FilmView
+    from cobbdesk.gui.viewer.measure_tool import MeasureController
+    from cobbdesk.synth.dicom import write_dicom
+    from cobbdesk.synth.spine import make_lateral_spine
+
+    film = read_film(write_dicom(make_lateral_spine("cervical", 25.0, seed=3), tmp_path / "c.dcm"))
+    path = tmp_path / "s.cobbdesk"
+    with Study.create(path, actor="A") as setup:
+        vid = setup.add_visit(setup.add_patient("P0001"), "admission", visit_date="2026-01-05")
+        fid = setup.add_film(vid, sop_instance_uid=film.sop_instance_uid, path=tmp_path / "c.dcm",
+                             region="cervical")  # fmt: skip
+        setup.save_measurement(fid, CobbMeasurement(
+            film.sop_instance_uid, "", "C2-C7", EndplateLine((100, 100), (140, 100)),
+            EndplateLine((100, 300), (140, 290)), spacing=None, rater="A", id="m1"))  # fmt: skip
+    study = Study.open(path, actor="A")
+    status = SaveStatus()
+    qtbot.addWidget(status)
+    saver = StudySaver(study, status)
+    view = FilmView()
+    qtbot.addWidget(view)
+    view.set_film(film)
+    controller = MeasureController(film, "A", parent=view)
+    controller.attach(view)
+    controller.bind(film_session(study, study.films()[0], film, "A",
+                                 ask_reason=lambda changes: "re-read"))  # fmt: skip
+    with UiThreadSql(study) as seen:
+        away = tmp_path / "away.cobbdesk"
+        os.rename(path, away)
+        controller.push(MoveLine("m1", "upper", 0, 5))
+        assert controller.measurements["m1"].upper.posterior[1] == 105.0  # kept on screen
+        qtbot.waitUntil(lambda: status.label.text().startswith(f"{PAUSED} — 1 edit kept"),
+                        timeout=10_000)  # fmt: skip
+        assert MOVED in status.label.toolTip()
+        assert saver.outbox.pending() == 1
+        os.rename(away, path)
+        saver.resume()  # what the watcher's ``returned`` calls
+        qtbot.waitUntil(lambda: status.label.text() == SAVED, timeout=30_000)
+    assert seen.statements == []
+    saver.close()
+    study.close()
+    with Study.open(path, actor="B") as check:
+        (m,) = check.measurements(fid)
+        assert m.upper.posterior[1] == 105.0
+        assert check.verify_integrity().ok

@@ -157,14 +157,15 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from cobbdesk.cli.output import say
+    from cobbdesk.cli.output import redact_files, say
+    from cobbdesk.core.redact import redact
 
     records = [_record(path, args.force) for path in args.files]
     for rec in records:
         if not rec["ok"]:
             say("error", rec["error"])  # redacted (names, MRNs, dates in file names)
-    if args.json:
-        print(json.dumps(records, indent=2, ensure_ascii=False))
+    if args.json:  # file names redacted like every line naming a film
+        print(json.dumps(redact_files(records), indent=2, ensure_ascii=False))
     else:
         for rec in (r for r in records if r["ok"]):
             spacing = (
@@ -175,8 +176,9 @@ def _inspect(args: argparse.Namespace) -> int:
             aspect = rec["pixel_aspect"]
             shape = (f"; pixel aspect {aspect[0]:g}:{aspect[1]:g} (row:column; angles use it)"
                      if aspect and aspect[0] != aspect[1] else "")  # fmt: skip
+            name = redact(rec["file"])
             print(
-                f"{rec['file']}: ok {rec['rows']}×{rec['columns']} {rec['bits_stored']}-bit "
+                f"{name}: ok {rec['rows']}×{rec['columns']} {rec['bits_stored']}-bit "
                 f"{rec['photometric']} {rec['transfer_syntax_name']} {rec['modality']} "
                 f"spacing {spacing} [{rec['spacing_source']}]{shape}"
             )

@@ -7,7 +7,8 @@ stderr).  :func:`fail` prints a :class:`CobbdeskError` and returns its exit stat
 ====  ===========================================================================
 0     success
 1     an error in the input or the study (bad file, rejected row, damaged study)
-2     a usage error (argparse)
+2     a usage error (argparse; options that cannot go together, such as ``-o -`` with a
+      binary export format)
 3     the study is locked: another program is writing to it (retry later)
 4     the study (file or folder) is read-only
 5     the disk is full
@@ -27,6 +28,9 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from cobbdesk.core import library_warnings
 from cobbdesk.core import redact as redaction
@@ -40,6 +44,61 @@ CLOSED_STDOUT = 141  # 128 + SIGPIPE (13): what a shell reports for `seq 1 10000
 def say(kind: str, text: str) -> None:
     """``cobbdesk: KIND: TEXT`` on stderr, redacted."""
     sys.stderr.write(redact(f"cobbdesk: {kind}: {text}") + "\n")
+
+
+#: Keys of a command's JSON report whose text names a file (a film's path holds whatever its
+#: folders and name hold: another patient's name or MRN) or may quote one: redacted.
+FILE_FIELDS = frozenset({"path", "file", "duplicate_of", "message", "error", "warnings"})
+
+
+def redact_files(data: Any) -> Any:
+    """``data`` (JSON-able dicts and lists) with the text of every :data:`FILE_FIELDS` key
+    (a string, or a list of strings) passed through :func:`redact`; other values as they are.
+
+    >>> redact_files({"path": "/in/Doe^Jane.dcm", "rows": 2, "items": [{"file": "x.dcm"}]})
+    {'path': '/in/[redacted]', 'rows': 2, 'items': [{'file': 'x.dcm'}]}
+    """
+    if isinstance(data, list):
+        return [redact_files(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {key: _redact_field(key, value) for key, value in data.items()}
+
+
+def _redact_field(key: str, value: Any) -> Any:
+    """One value of a JSON report, redacted when ``key`` is one of :data:`FILE_FIELDS`."""
+    if key in FILE_FIELDS and isinstance(value, str):
+        return redact(value)
+    if key in FILE_FIELDS and isinstance(value, list):
+        return [redact(v) if isinstance(v, str) else redact_files(v) for v in value]
+    return redact_files(value)
+
+
+@contextmanager
+def shown_warnings() -> Iterator[list[str]]:
+    """The library warnings shown on stderr while the block runs (:func:`route_warnings`), as
+    one redacted text each, in a list filled as they come: a command's JSON report counts the
+    warnings it printed."""
+    shown: list[str] = []
+    handler = _Collect(shown)
+    logger = logging.getLogger(library_warnings.LOGGER_NAME)
+    logger.addHandler(handler)
+    try:
+        yield shown
+    finally:
+        logger.removeHandler(handler)
+
+
+class _Collect(logging.Handler):
+    """Appends each record's redacted message to a list."""
+
+    def __init__(self, into: list[str]) -> None:
+        super().__init__()
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """One redacted text in the list."""
+        self.into.append(redact(record.getMessage()))
 
 
 def fail(error: CobbdeskError) -> int:

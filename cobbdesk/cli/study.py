@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cobbdesk.cli.locations import exists, study_location
-from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.output import fail, redact_files, say, shown_warnings
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
+from cobbdesk.core.redact import redact
 
 COMMANDS = ("import", "labs", "measure", "verify")
 
@@ -168,17 +169,20 @@ def _import(args: argparse.Namespace) -> int:
         from cobbdesk.core.errors import StoreError
 
         raise StoreError(args.study, "no such study file; add --create to make a new study")
-    reports = [p for p in args.paths if _is_report(p)]
-    if reports:
-        return _import_sr(args, reports, [p for p in args.paths if p not in reports])
-    with _open(args, create=args.create) as study:
-        report = import_paths(study, args.paths, progress=_progress(), photos=photos)
+    with shown_warnings() as library:  # from the first header read (is it an SR?) on
+        reports = [p for p in args.paths if _is_report(p)]
+        if reports:
+            return _import_sr(args, reports, [p for p in args.paths if p not in reports])
+        with _open(args, create=args.create) as study:
+            report = import_paths(study, args.paths, progress=_progress(), photos=photos)
     for issue in report.errors:
         _say("error", str(issue))
     for warning in report.warnings:
         _say("warning", warning)
-    if args.json:
-        _emit_json(report.to_dict())
+    if args.json:  # the warnings printed, the library's too; film paths redacted
+        data = report.to_dict()
+        data["warnings"] = [*data["warnings"], *library]
+        _emit_json(redact_files(data))
         return 0 if report.ok else 1
     _out(
         f"{len(report.imported)} film(s) imported from {report.files} file(s); "
@@ -189,10 +193,10 @@ def _import(args: argparse.Namespace) -> int:
         _out(f"new patients: {', '.join(report.new_patients)}")
     for visit in report.new_visits:
         _out(f"new visit: {visit}")
-    for dup in report.duplicates:
-        _out(f"duplicate: {dup.path} (SOP Instance UID of {dup.duplicate_of})")
+    for dup in report.duplicates:  # paths may hold other patients' names or MRNs: redacted
+        _out(redact(f"duplicate: {dup.path} (SOP Instance UID of {dup.duplicate_of})"))
     for skipped in report.skipped:
-        _out(f"skipped: {skipped}")
+        _out(redact(f"skipped: {skipped}"))
     return 0 if report.ok else 1
 
 
@@ -218,7 +222,7 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
             _out(f"{len(films.imported)} film(s) imported")
         results = [import_report(study, path) for path in reports]
     for result in results:
-        name = Path(result.file).name
+        name = redact(Path(result.file).name)
         for error in result.errors:
             _say("error", f"{name} {error}")
         for warning in result.warnings:
@@ -228,7 +232,7 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
                  f"{result.unchanged} unchanged, {len(result.errors)} refused")  # fmt: skip
         ok = ok and result.ok
     if args.json:
-        _emit_json({"reports": [r.to_dict() for r in results]})
+        _emit_json(redact_files({"reports": [r.to_dict() for r in results]}))
     return 0 if ok else 1
 
 
@@ -242,7 +246,7 @@ def _csv_summary(report: Any, extra: str) -> None:
     for note in report.notes:
         _say("note", f"{name}: {note}")
     _out(
-        f"{name}: {report.rows} row(s): {report.imported} imported, "
+        f"{redact(name)}: {report.rows} row(s): {report.imported} imported, "
         f"{report.unchanged} unchanged, {len(report.errors)} rejected{extra}"
     )
 
@@ -255,7 +259,7 @@ def _labs(args: argparse.Namespace) -> int:
             study, args.csv, reason=args.reason, progress=_progress("checking and saving rows")
         )
     if args.json:
-        _emit_json(report.to_dict())
+        _emit_json(redact_files(report.to_dict()))
     else:
         _csv_summary(report, f" ({report.values} value(s) saved)")
         for visit in report.visits_created:
@@ -276,7 +280,7 @@ def _measure(args: argparse.Namespace) -> int:
             save = plan_saver(study, args.plan, args.round, args.override_washout)
         report = import_points(study, args.csv, reason=args.reason, save=save)
     if args.json:
-        _emit_json(report.to_dict())
+        _emit_json(redact_files(report.to_dict()))
     else:
         _csv_summary(report, "")
         for m in report.measurements:
@@ -330,7 +334,7 @@ def _verify(args: argparse.Namespace) -> int:
     for d in duplicates:
         _say("warning", f"two films of one region: {d.describe()}")
     if args.json:
-        _emit_json(result)
+        _emit_json(redact_files(result))
     else:
         audit = f"ok ({check.rows} rows)" if check.ok else f"DAMAGED ({check.problem})"
         found = len(integrity.problems)

@@ -20,7 +20,8 @@ def walk_files(
     to folders listed but not followed, unreadable folders passed over).
 
     A file that is not a symbolic link resolves to its folder's real path joined with its
-    name (the same path :meth:`~pathlib.Path.resolve` gives); a symbolic link is resolved.
+    name (the same path :meth:`~pathlib.Path.resolve` gives); a symbolic link is resolved,
+    unless its target is missing (then the link's own path: the path the user gave is named).
     ``cancel()`` is asked before each folder; when True the walk ends.
     """
     pending = [str(folder)]
@@ -40,8 +41,9 @@ def walk_files(
                 if not entry.is_symlink():
                     folders.append(entry.path)
                 continue
-            if entry.is_symlink():
-                yield Path(entry.path), Path(entry.path).resolve()
+            if entry.is_symlink():  # a dangling link stays itself: reported by its own name
+                target = Path(entry.path).resolve()
+                yield Path(entry.path), target if target.exists() else Path(entry.path)
                 continue
             real = real or os.path.realpath(top)
             yield Path(entry.path), Path(real, entry.name)

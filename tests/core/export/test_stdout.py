@@ -70,7 +70,7 @@ def test_refused_in_one_line(
     fresh_study: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
     done = run(tmp_path, str(fresh_study), *args)
-    assert done.returncode == 1
+    assert done.returncode == 2  # a usage error (README's table of exit statuses)
     assert done.stdout == b""
     assert done.stderr.decode() == f"cobbdesk: error: {message}\n"
     assert not (tmp_path / "-").exists()

@@ -48,6 +48,7 @@ Array = npt.NDArray[Any]
 __all__ = ["Table", "load_table"]
 _TEMPLATE_REGIONS = {t.value: template_region(t.value).value for t in Template}
 _SCALES = ("spacing_row_mm", "spacing_col_mm", "pixel_aspect_row", "pixel_aspect_col")
+_IDENTIFYING = ("name", "mrn", "dicom_patient_id")
 
 
 def load_table(study: Study, *, identified: bool = False) -> Table:
@@ -57,7 +58,7 @@ def load_table(study: Study, *, identified: bool = False) -> Table:
     reproduce exactly.
     """
     with study.engine.connect() as conn:
-        people = _patients(conn)
+        people = _patients(conn, identified)
         chosen = _visits(conn)
         measured = _measurements(conn, chosen)
         calibrated = current_calibrations(conn)
@@ -69,16 +70,15 @@ def load_table(study: Study, *, identified: bool = False) -> Table:
     )
 
 
-def _patients(conn: Connection) -> dict[str, Array]:
+def _patients(conn: Connection, identified: bool) -> dict[str, Array]:
+    """The live patients' columns the export writes (the identifying ones only when
+    ``identified``)."""
     p = patients.c
-    query = select(
-        p.id, p.study_id, p.name, p.mrn, p.birth_date, p.dicom_patient_id, p.sex,
-        p.dose_mg_kg_day, p.duration_months,
-    ).where(p.deleted_utc.is_(None))  # fmt: skip
+    texts = ("study_id", "birth_date", "sex", *(_IDENTIFYING if identified else ()))
+    query = select(p.id, *(p[name] for name in texts), p.dose_mg_kg_day, p.duration_months)
     kinds: dict[str, Kind] = {"id": "i", "dose_mg_kg_day": "f", "duration_months": "f"}
-    for name in ("study_id", "name", "mrn", "birth_date", "dicom_patient_id", "sex"):
-        kinds[name] = "t"
-    return fetch(conn, query, kinds)
+    kinds.update(dict.fromkeys(texts, "t"))
+    return fetch(conn, query.where(p.deleted_utc.is_(None)), kinds)
 
 
 def _visits(conn: Connection) -> Visits:

@@ -87,10 +87,14 @@ def publish_new_file(target: Path, build: Callable[[Path], None]) -> None:
     (two ``import --create`` started together: one creates, the other opens).  On a file
     system without hard links the name is claimed with O_EXCL and the file moved over it.
 
-    Raises StoreError when ``target`` exists; the temporary files are removed in every case.
+    Raises StoreError when ``target`` exists, or when a non-empty ``-wal`` or ``-journal`` is
+    at its name (another study's, left by one moved while open: SQLite would apply it to the
+    new file, which would then show that study — tested); the temporary files are removed in
+    every case.
     """
     if target.exists():
         raise StoreError(target, EXISTS)
+    _refuse_leftovers(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
     create_file(tmp)
@@ -103,6 +107,21 @@ def publish_new_file(target: Path, build: Callable[[Path], None]) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{tmp}{suffix}")
+
+
+LEFTOVER = (
+    "a {name} file is left at this name (the newest changes of a study moved or renamed while "
+    "open); put it back beside its study, or move it away, then try again; nothing was created"
+)
+
+
+def _refuse_leftovers(target: Path) -> None:
+    """StoreError when a non-empty ``-wal``/``-journal`` companion is at ``target``'s name."""
+    for suffix in ("-wal", "-journal"):
+        companion = target.with_name(target.name + suffix)
+        with contextlib.suppress(OSError):
+            if companion.stat().st_size > 0:
+                raise StoreError(target, LEFTOVER.format(name=companion.name))
 
 
 def _link(tmp: Path, target: Path) -> None:

@@ -224,3 +224,20 @@ def test_reads_after_a_move_are_not_refused(tmp_path: Path) -> None:
     assert study.verify_integrity().ok
     assert [p.study_id for p in study.patients()] == ["P0001"]
     study.close()
+
+
+def test_no_new_study_is_created_over_the_wal_a_moved_study_left(tmp_path: Path) -> None:
+    """The ``-wal`` a study moved while open leaves at its old name holds its newest commits;
+    a new study created at that name was shown *those* patients (SQLite applied the -wal)."""
+    study, path = _warm(tmp_path)
+    study.add_patient("P0002")
+    path.rename(tmp_path / "away.cobbdesk")
+    study.close()
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size > 0  # SQLite does not checkpoint into a renamed file
+    with pytest.raises(StoreError) as refused:
+        Study.create(path, actor="new")
+    assert "s.cobbdesk-wal file is left at this name" in str(refused.value)
+    assert not path.exists()
+    (tmp_path / "away.cobbdesk").rename(path)  # put back: the study is whole
+    assert _rows(path) == 2

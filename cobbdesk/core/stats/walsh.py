@@ -17,7 +17,8 @@ from cobbdesk.core.stats.results import FloatArray
 
 MAX_CANDIDATES = 200_000
 """Most Walsh averages enumerated when ties keep the bisection from narrowing to 4n (more:
-the distinct values are stepped through instead).  The bisection itself goes on to 4n."""
+the distinct values are stepped through instead).  The bisection goes on to 4n, or stops
+at this many once a step leaves the count unchanged (tied averages fill the bracket)."""
 SAMPLE = 20_000
 """Random Walsh averages drawn to bracket an order statistic before the bisection."""
 
@@ -118,9 +119,11 @@ class WalshOrder:
     def _ranks(self, k: int, k2: int) -> list[float]:
         d, index, n = self.d, self.index, self.d.size
         lo, hi, count_lo, count_hi = _bracket(d, index, (k, k2), self.sample)
+        stalled = False
         for _ in range(200):
-            if count_hi - count_lo <= 4 * n or hi - lo <= self.eps:
-                break
+            held = count_hi - count_lo
+            if held <= 4 * n or hi - lo <= self.eps or (stalled and held <= MAX_CANDIDATES):
+                break  # stalled: tied averages fill the bracket; selecting them is cheaper
             mid = (lo + hi) / 2.0
             count = _count_le(d, index, mid)
             if count >= k2:
@@ -129,6 +132,7 @@ class WalshOrder:
                 lo, count_lo = mid, count
             else:  # mid falls between the wanted ranks: find each alone
                 return [self.kth(k), self.kth(k2)]
+            stalled = count_hi - count_lo == held
         if count_hi - count_lo > max(4 * n, MAX_CANDIDATES):
             return [_step_through_ties(d, index, j, lo) for j in range(k, k2 + 1)]
         return self._select(lo, hi, k, k2)

@@ -68,3 +68,21 @@ def test_hodges_lehmann_by_selection_equals_brute_force(n: int, seed: int) -> No
     assert result.estimate == median(averages)
     c = walsh_ci_order(n, 0.95).c
     assert (result.ci_low, result.ci_high) == (averages[c - 1], averages[len(averages) - c])
+
+
+def test_bisection_stops_when_tied_averages_fill_the_bracket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lab-like differences (two decimals, few distinct values): once a bisection step leaves
+    the count unchanged, the ≤ MAX_CANDIDATES averages in the bracket are selected instead of
+    bisecting on to the float resolution (26–34 counts per rank before); same elements."""
+    rng = np.random.default_rng(3)
+    d = np.sort(np.round(rng.normal(0.0, 0.05, 1500), 2))
+    counts = []
+    original = walsh._count_le
+    monkeypatch.setattr(walsh, "_count_le", lambda *a: counts.append(1) or original(*a))
+    full = _full(d)
+    for k in (full.size // 2, full.size // 40, full.size - full.size // 40):
+        counts.clear()
+        assert walsh.WalshOrder(d).kth(k) == full[k - 1]
+        assert len(counts) <= 12, len(counts)

@@ -213,3 +213,32 @@ def test_sr_export_refuses_a_film_whose_file_was_replaced(tmp_path: Path, make_d
     written, problems = export_sr(study, tmp_path / "sr")
     assert len(written) == 1 and problems == []
     study.close()
+
+
+def test_a_film_measured_in_pixels_keeps_its_pixel_shape(tmp_path: Path, make_ds) -> None:  # type: ignore[no-untyped-def]
+    """Measured in pixels on square pixels: a file that now has a 0.1 × 0.2 mm spacing
+    would give other degrees for the same points (refused); a square spacing gives the same
+    degrees (accepted: atan(40 / 100) either way)."""
+    film = _film(make_ds, tmp_path / "films" / "a.dcm")
+    study = _study(tmp_path, film)
+    assert import_points(study, _points(tmp_path)).imported == 1
+    (record,) = study.films()
+    for spacing, name in (((0.1, 0.2), "wide.dcm"), ((0.15, 0.15), "square.dcm")):
+        ds = make_ds(_pixels(), pixel_spacing=spacing, SOPInstanceUID=UID,
+                     PatientOrientation=["A", "F"])  # fmt: skip
+        ds.save_as(film, enforce_file_format=True)
+        report = import_points(study, _points(tmp_path, name=f"{name}.csv"))
+        if spacing == (0.1, 0.2):
+            assert report.imported == 0 and len(study.measurements()) == 1
+            assert report.errors[0].message == (
+                f"film file a.dcm is not film #{record.id} as the study recorded it (the pixel "
+                "shape from the pixel spacing (PixelSpacing) is 0.1:0.2 (vertical:horizontal), "
+                "the saved measurements in pixels used 1:1); relink it in the study window"
+            )
+        else:
+            assert report.errors == [] and report.unchanged == 1  # the same points: identical
+    csv = tmp_path / "other.csv"
+    csv.write_text(HEADER + f"{UID},FREE,200,100,100,100,200,340,100,300,bob\n")
+    assert import_points(study, csv).imported == 1
+    assert {round(m.angle, 9) for m in study.measurements()} == {round(SQUARE_DEG, 9)}
+    study.close()

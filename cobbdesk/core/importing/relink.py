@@ -18,7 +18,10 @@ window, ``cobbdesk measure``, ``cobbdesk calibrate``):
   one give different degrees; on a 1:2 film and a 1:1 one too).
 
 The spacing values are compared, not which element gave them (the refusal names both); a
-measurement in pixels ("none") or on a user calibration recorded nothing of the file.  A
+measurement on a user calibration recorded nothing of the file, and one in pixels ("none")
+only the pixel shape it was computed with (its Pixel Aspect Ratio, else square): the file
+must give the same shape (its spacing's ratio, else its aspect), so a square film measured
+in pixels may gain a square spacing (same degrees) but not a 0.1 × 0.2 mm one.  A
 film calibrated by the user in memory (source "user calibration") no longer shows its
 file's spacing or aspect: those two are not compared (its file was checked when it was
 first attached).  Photometric Interpretation and bit depth are not recorded by the study,
@@ -56,6 +59,7 @@ _REL_TOL = 1e-6
 """Relative tolerance of spacing and aspect comparisons (values round-trip through text)."""
 
 Pair = tuple[float, float]
+_SQUARE: Pair = (1.0, 1.0)
 _NOT_FROM_FILE = (SpacingSource.USER.value, SpacingSource.NONE.value)
 """Spacing sources of a measurement that say nothing of the file: a user calibration, and
 "none" (measured in pixels: nothing was recorded to compare)."""
@@ -93,11 +97,13 @@ class Recorded:
     ``pixel_aspect`` is (row, column) as in (0028,0034) (None: square or not recorded);
     ``spacings`` the distinct (spacing (row, col) in mm or None, source value) of its saved
     measurements (and readings), user calibrations left out (they do not come from the
-    file)."""
+    file); ``shapes`` the distinct pixel shapes (vertical, horizontal) its measurements in
+    pixels ("none") were computed with (their Pixel Aspect Ratio, else 1:1)."""
 
     record: FilmRecord
     pixel_aspect: Pair | None = None
     spacings: tuple[tuple[Pair | None, str], ...] = ()
+    shapes: tuple[Pair, ...] = ()
     aspect_known: bool = True
     """False: the pixel aspect was not read, so it is not compared (kept for callers that
     build a :class:`Recorded` by hand; :func:`recorded` and :func:`from_saved` know it)."""
@@ -114,8 +120,9 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
             )
         ).first()
         rows = [  # clinical measurements and reading-plan readings alike
-            row for table in (measurements, readings) for row in conn.execute(
-                select(table.c.spacing_row_mm, table.c.spacing_col_mm, table.c.spacing_source)
+            r for table in (measurements, readings) for r in conn.execute(
+                select(table.c.spacing_row_mm, table.c.spacing_col_mm, table.c.spacing_source,
+                       table.c.pixel_aspect_row, table.c.pixel_aspect_col)
                 .where(table.c.film_id == record.id, table.c.deleted_utc.is_(None))
             )
         ]  # fmt: skip
@@ -124,7 +131,9 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
     for r in rows:
         if r.spacing_source not in _NOT_FROM_FILE:
             found[(_pair(r.spacing_row_mm, r.spacing_col_mm), str(r.spacing_source))] = None
-    return Recorded(record, aspect, tuple(found))
+    shapes = {_pair(r.pixel_aspect_row, r.pixel_aspect_col) or _SQUARE: None for r in rows
+              if r.spacing_source == SpacingSource.NONE.value}  # fmt: skip
+    return Recorded(record, aspect, tuple(found), tuple(shapes))
 
 
 def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded:
@@ -132,9 +141,12 @@ def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded
     study read: the GUI checks a film opened from the study on the UI thread with what its
     reads worker brought); the pixel aspect is the one the record carries (read with it from
     the films table)."""
-    found = {(m.spacing, m.spacing_source.value): None for m in saved
+    kept = list(saved)
+    found = {(m.spacing, m.spacing_source.value): None for m in kept
              if m.spacing_source.value not in _NOT_FROM_FILE}  # fmt: skip
-    return Recorded(record, record.pixel_aspect, tuple(found))
+    shapes = {m.pixel_aspect or _SQUARE: None for m in kept
+              if m.spacing_source is SpacingSource.NONE}  # fmt: skip
+    return Recorded(record, record.pixel_aspect, tuple(found), tuple(shapes))
 
 
 def mismatch(expected: Recorded, film: Film) -> str | None:
@@ -147,7 +159,7 @@ def mismatch(expected: Recorded, film: Film) -> str | None:
         return header_mismatch(expected, film)
     if film.pixel_sha256 != expected.record.pixel_sha256:
         return "other pixels than the film the study holds (pixel hash differs)"
-    return _first(expected, film, (_aspect, _spacing))
+    return _first(expected, film, (_aspect, _spacing, _shape))
 
 
 def header_mismatch(expected: Recorded, fields: FilmFields) -> str | None:
@@ -157,7 +169,8 @@ def header_mismatch(expected: Recorded, fields: FilmFields) -> str | None:
     pixels."""
     if fields.sop_instance_uid != expected.record.sop_instance_uid:
         return "another SOP Instance UID"
-    return _first(expected, fields, (_size, _aspect, _spacing, _facing, _date_and_view))
+    return _first(expected, fields,
+                  (_size, _aspect, _spacing, _shape, _facing, _date_and_view))  # fmt: skip
 
 
 Check = Callable[[Recorded, FilmFields], str | None]
@@ -221,6 +234,24 @@ def _spacing(expected: Recorded, film: FilmFields) -> str | None:
         if not _close(spacing, film.spacing_mm):
             return (f"pixel spacing ({source}) is {_mm(film.spacing_mm)}, the saved "
                     f"measurements used {_mm(spacing)} ({recorded_source})")  # fmt: skip
+    return None
+
+
+def _shape(expected: Recorded, film: FilmFields) -> str | None:
+    """Measurements in pixels were computed with a pixel shape (their aspect, else square):
+    the file must give the same one — its spacing's ratio, else its Pixel Aspect Ratio — or
+    the same points would give other degrees (a square film measured in pixels whose file
+    now has a 0.1 × 0.2 mm spacing)."""
+    if _calibrated(film):
+        return None
+    found = film.spacing_mm or film.pixel_aspect or _SQUARE
+    for want in expected.shapes:
+        if not math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):
+            where = (f"pixel spacing ({film.spacing_source})" if film.spacing_mm is not None
+                     else "Pixel Aspect Ratio (0028,0034)")  # fmt: skip
+            return (f"the pixel shape from the {where} is {found[0]:g}:{found[1]:g} "
+                    f"(vertical:horizontal), the saved measurements in pixels used "
+                    f"{want[0]:g}:{want[1]:g}")  # fmt: skip
     return None
 
 

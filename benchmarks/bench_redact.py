@@ -56,19 +56,21 @@ def load(path: Path) -> ModuleType:
     return module
 
 
-def one_round(module: ModuleType, names: str, values: str, n: int) -> tuple[float, float]:
-    """(seconds to remember every patient, median seconds of redact() over the lines)."""
+def one_round(module: ModuleType, names: str, values: str, n: int) -> tuple[float, ...]:
+    """Seconds to remember every patient (wall, process CPU), and the median over the lines
+    of one redact() call (wall, process CPU)."""
     module.forget_all()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     module.remember_joined(names, values)
-    remembered = time.perf_counter() - t0
-    per_line = []
+    remembered = (time.perf_counter() - t0, time.process_time() - c0)
+    wall, cpu = [], []
     for line in LINES:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             module.redact(line)
-        per_line.append((time.perf_counter() - t0) / n)
-    return remembered, statistics.median(per_line)
+        wall.append((time.perf_counter() - t0) / n)
+        cpu.append((time.process_time() - c0) / n)
+    return (*remembered, statistics.median(wall), statistics.median(cpu))
 
 
 def main() -> None:
@@ -85,20 +87,22 @@ def main() -> None:
         modules["old"] = load(args.baseline)
     names, values = identifiers(args.patients)
     print(f"load average before: {os.getloadavg()}")
-    results: dict[str, list[tuple[float, float]]] = {k: [] for k in modules}
+    results: dict[str, list[tuple[float, ...]]] = {k: [] for k in modules}
     for _ in range(args.rounds):
         for key, module in modules.items():  # interleaved: the same load for both
             results[key].append(one_round(module, names, values, args.lines))
     print(f"load average after: {os.getloadavg()}")
     medians = {}
     for key, runs in results.items():
-        remember, line = (statistics.median(r[i] for r in runs) for i in (0, 1))
-        medians[key] = (remember, line)
-        print(f"{key:>4}: remember {remember * 1000:7.1f} ms; redact() per line "
-              f"{line * 1e6:6.1f} µs (median of {args.rounds} rounds)")  # fmt: skip
+        medians[key] = [statistics.median(r[i] for r in runs) for i in range(4)]
+        rw, rc, lw, lc = medians[key]
+        print(f"{key:>4}: remember {rw * 1000:7.1f} ms (CPU {rc * 1000:7.1f} ms); redact() "
+              f"per line {lw * 1e6:6.1f} µs (CPU {lc * 1e6:6.1f} µs)")  # fmt: skip
+    print(f"(medians of {args.rounds} rounds)")
     if "old" in medians:
-        new, old = medians["new"], medians["old"]
-        print(f"ratio new/old: remember {new[0] / old[0]:.2f}, redact() {new[1] / old[1]:.2f}")
+        ratios = [n / o for n, o in zip(medians["new"], medians["old"], strict=True)]
+        print("ratio new/old: remember {:.2f} (CPU {:.2f}), redact() {:.2f} (CPU {:.2f})"
+              .format(*ratios))  # fmt: skip
     for line in LINES:
         print(f"  {redact.redact(line)}")
 

@@ -175,3 +175,12 @@ def test_many_patients_leave_the_program_text_alone() -> None:
         assert redact.redact(text) == text
     name, mrn = names[42].split("^"), values[42]
     assert redact.redact(f"{name[1]}-{name[0]} {mrn[:3]} {mrn[3:]}") == f"{MASK} {MASK}"
+
+
+def test_symbols_beside_identifiers(known: None) -> None:
+    """Non-ASCII symbols (``°``, ``×``, ``–``) leave the words as they are; a full-width or
+    accented identifier in the same line is still folded."""
+    text = "L1-S1 +52.3° MRN-4455667 × 2 – Smithers…"
+    assert redact.redact(text) == f"L1-S1 +52.3° {MASK} × 2 – {MASK}…"
+    assert redact.redact("52.3° ＭＲＮ４４５５６６７ ok") == f"52.3° {MASK} ok"
+    assert redact.redact("52.3°\u00a0MRN\u00a04455667") == f"52.3°\u00a0{MASK}"

@@ -168,7 +168,7 @@ def remember_joined(names: str, values: str) -> None:
             for key in variants(values[line_start : None if line_end < 0 else line_end]):
                 (multi_values if " " in key else keys).add(key)
     keys.discard("")
-    keys |= _compact_keys("\n".join(multi | multi_values))
+    keys |= _compact_keys("\n".join(multi) + "\n" + "\n".join(multi_values))
     keys.update(_DIGIT_CORE.findall(flat.replace(" ", "")))
     starts = words | set(_FIRST_WORD.findall("\n".join(multi_values)))
     _add(words | keys, multi | multi_values, starts)

@@ -15,7 +15,9 @@ nobody's birth date stays (rule 3 of the package still hides ISO and DA dates).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 from cobbdesk.core.redact.keys import GLUED_LENGTH, MIN_LENGTH, PC, WORD, fold, registry
 from cobbdesk.core.redact.vocabulary import VOCABULARY
@@ -33,6 +35,8 @@ JOINING = (
     + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
 )
 _ASCII_WORD = re.compile(r"([a-z0-9]+)")
+_CENTURIES = ("19", "20")  # the years of a birth date
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _YEAR_HINT = re.compile(r"(?:19|20)\d\d")
 _PN = re.compile(r"(?<![^\W\d_])[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")  # from a word's 1st letter
 _DATE = re.compile(
@@ -71,7 +75,7 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
     with reg.lock:
         if not reg.single and not reg.multi:
             return found
-        if text.isascii():
+        if text.isascii() or _only_plain_symbols(text):
             parts = _ASCII_WORD.split(text.lower())
             raw = words = parts[1::2]
         else:
@@ -79,8 +83,8 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             raw = parts[1::2]
             words = [fold(w) for w in raw]
         gaps = parts[::2]  # gaps[k]: the text before word k
-        joins = list(map(_JOINS.fullmatch, gaps[1:-1]))
-        joins.append(None)  # joins[i]: word i and the next are joined
+        joins = [g == " " or _JOINS.fullmatch(g) is not None for g in gaps[1:-1]]
+        joins.append(False)  # joins[i]: word i and the next are joined
         i = 0
         while i < len(words):
             size = _run_at(words, i) if words[i] in reg.starts else 0
@@ -96,6 +100,23 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
     return _merge(found + dates) if dates else found
 
 
+def _only_plain_symbols(text: str) -> bool:
+    """Whether every non-ASCII character of ``text`` is a symbol that is its own NFKC form
+    and no part of a word (``°``, ``×``, ``…``): the text's words are then its ASCII words,
+    found as fast as in ASCII text."""
+    return all(map(_plain_symbol, set(_NON_ASCII.findall(text))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_symbol(char: str) -> bool:
+    """A character no word holds and NFKC leaves as it is (cached: log lines repeat them)."""
+    return (
+        WORD.match(char) is None
+        and unicodedata.normalize("NFKC", char) == char
+        and char.lower() == char
+    )
+
+
 def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, int]:
     """(start, end) in the text of its words ``first`` to ``stop - 1`` (``raw``: the text's
     words as written, ``gaps[k]``: the text before word ``k``)."""
@@ -104,7 +125,7 @@ def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, 
     return start, start + inside
 
 
-def _joined_at(words: list[str], joins: list[re.Match[str] | None], i: int) -> int:
+def _joined_at(words: list[str], joins: list[bool], i: int) -> int:
     """The word count (2 or more) of the longest run from word ``i``, its words joined by
     joining characters (``joins``), whose concatenation is a one-word key of
     :data:`GLUED_LENGTH` or more characters; 0 when none."""
@@ -135,21 +156,27 @@ def _birth_dates(words: list[str], raw: list[str], gaps: list[str]) -> list[tupl
     ``raw`` as written, ``gaps`` the text between them (:func:`_known_spans`)."""
     spans = []
     for k, word in enumerate(words):
-        if not word.isdigit() or len(word) not in (4, 8):
-            continue
-        if len(word) == 8:
+        size = len(word)
+        if size == 8 and word[4:6] in _CENTURIES and word.isdigit():
             if _is_birth_date(word[4:], ((word[2:4], word[:2]), (word[:2], word[2:4]))):
                 spans.append(_span(raw, gaps, k, k + 1))
             continue
-        before, after = words[max(0, k - 2) : k], words[k + 1 : k + 3]
-        if len(before) == 2 and _date_gaps(gaps[k - 1 : k + 1]):
-            a, b = before  # day first, then month first; or a month name first
-            if _is_birth_date(word, ((b, a), (a, b))):
-                spans.append(_span(raw, gaps, k - 2, k + 1))
-        later = len(after) == 2 and _date_gaps(gaps[k + 1 : k + 3])
-        if later and _is_birth_date(word, ((after[0], after[1]),)):
+        if size != 4 or word[:2] not in _CENTURIES or not word.isdigit():
+            continue
+        a, b = words[k - 2 : k] if k >= 2 else ("", "")  # day first, then month first
+        earlier = _date_parts(a, b) and _date_gaps(gaps[k - 1 : k + 1])
+        if earlier and _is_birth_date(word, ((b, a), (a, b))):
+            spans.append(_span(raw, gaps, k - 2, k + 1))
+        m, d = words[k + 1 : k + 3] if k + 3 <= len(words) else ("", "")
+        later = _date_parts(m, d) and _date_gaps(gaps[k + 1 : k + 3])
+        if later and _is_birth_date(word, ((m, d),)):
             spans.append(_span(raw, gaps, k, k + 3))
     return spans
+
+
+def _date_parts(*parts: str) -> bool:
+    """Whether each of ``parts`` can be a day or month: 1 or 2 digits, or a month's name."""
+    return all((len(p) <= 2 and p.isdigit()) or p in _MONTH_NAMES for p in parts)
 
 
 def _date_gaps(gaps: list[str]) -> bool:
@@ -160,8 +187,6 @@ def _date_gaps(gaps: list[str]) -> bool:
 def _is_birth_date(year: str, month_day: tuple[tuple[str, str], ...]) -> bool:
     """Whether one of the (month, day) readings of a date in ``year`` is a remembered key in
     DA form."""
-    if not year.startswith(("19", "20")):
-        return False
     for month, day in month_day:
         key = _da(year, month, day)
         if key and key in registry.single:

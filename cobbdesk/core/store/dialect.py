@@ -272,10 +272,10 @@ def _beginner(path: Path, guard: FileGuard | None = None) -> Callable[[Connectio
 def _committer(guard: FileGuard) -> Callable[[Connection], None]:
     """The engine's ``commit`` listener: the last check before a transaction's changes reach
     the file — whatever path began it (a transaction begun as a read is checked only when it
-    changed rows).  Raising here leaves the commit undone; the
-    transaction is rolled back (nothing written).  A write in WAL mode also needs its ``-wal``
-    at its name (it exists while the transaction is open; deleted, its commits would be seen
-    by no later connection)."""
+    changed rows).  Raising here leaves the commit undone; the transaction is rolled back
+    (nothing written).  A write in WAL mode also needs its ``-wal`` at its name (it exists
+    while the transaction is open; deleted, its commits would be seen by no later
+    connection)."""
 
     def commit(conn: Connection) -> None:
         write = bool(conn.get_execution_options().get(WRITE_OPTION, False))

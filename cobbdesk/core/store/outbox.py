@@ -60,6 +60,8 @@ BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 """Seconds between attempts of a write waiting for the server (the last one repeats)."""
 FIRST_WAIT_S = 2.0
 """How long :meth:`Outbox.call` waits for a write's first attempt before reporting it kept."""
+MOVED_HEADLINE = "Study file moved, saves paused"
+"""The status bar's words while the study's file is not where it was opened."""
 RETRIABLE: tuple[type[BaseException], ...] = (
     ServerUnavailableError, StudyLockedError, StudyMovedError,
 )  # fmt: skip
@@ -116,7 +118,7 @@ def headline(error: BaseException) -> str:
     if isinstance(error, StudyLockedError):
         return "Study busy"
     if isinstance(error, StudyMovedError):
-        return "Study file moved, saves paused"
+        return MOVED_HEADLINE
     if "statement timeout" in str(error):
         return "Server did not answer in time"
     return "Server unreachable"
@@ -393,6 +395,7 @@ def attached(study: Study) -> Outbox | None:
 
 __all__ = [
     "BACKOFF_S",
+    "MOVED_HEADLINE",
     "RETRIABLE",
     "First",
     "Outbox",

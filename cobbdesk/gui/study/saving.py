@@ -35,7 +35,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWi
 
 from cobbdesk.core.errors import StudyMovedError
 from cobbdesk.core.store import Study
-from cobbdesk.core.store.outbox import First, Outbox, OutboxState, Phase, Ticket, attach
+from cobbdesk.core.store.outbox import (
+    MOVED_HEADLINE,
+    First,
+    Outbox,
+    OutboxState,
+    Phase,
+    Ticket,
+    attach,
+)
 from cobbdesk.gui import errors
 
 if TYPE_CHECKING:
@@ -50,7 +58,7 @@ CloseChoice = str
 CloseAsk = Callable[[QWidget | None, int, str], CloseChoice]
 
 
-PAUSED = "Study file moved, saves paused"
+PAUSED = MOVED_HEADLINE
 """The status bar while the study's file is not at its path (the reason in the tooltip)."""
 
 CLOSE_GRACE_S = 3.0

@@ -281,8 +281,9 @@ def test_flags_refresh_keeps_expansion_selection_and_scroll(
         qtbot.waitUntil(lambda: bool(model.film_flags.get(film_id)), timeout=10_000)
         settle(qtbot, window)
     assert seen.statements == []
-    missing = film.sibling(film.row(), 5).data()
-    assert "another region's template" in missing  # the row shows the new flag
+    missing = film.sibling(film.row(), 5)
+    assert missing.data() == "\u26a0 check angle"  # the row shows the new flag, in full in
+    assert "another region's template" in missing.data(Qt.ItemDataRole.ToolTipRole)  # its tip
     assert tree.isExpanded(film.parent()) and tree.isExpanded(film.parent().parent())
     assert tree.currentIndex() == film and browser.selected_node() is film.internalPointer()
     assert tree.verticalScrollBar().value() == scroll

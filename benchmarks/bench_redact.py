@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--lines", type=int, default=2000, help="calls per line per round")
     parser.add_argument("--baseline", type=Path, help="an older redact.py to compare with")
+    parser.add_argument("--browser-names", action="store_true",
+                        help="bench_study_browser's patients: Name^N, nothing else")  # fmt: skip
     args = parser.parse_args()
     from cobbdesk.core import redact
 
@@ -86,6 +88,8 @@ def main() -> None:
     if args.baseline:
         modules["old"] = load(args.baseline)
     names, values = identifiers(args.patients)
+    if args.browser_names:
+        names, values = "\n".join(f"Name^{p}" for p in range(1, args.patients + 1)), ""
     print(f"load average before: {os.getloadavg()}")
     results: dict[str, list[tuple[float, ...]]] = {k: [] for k in modules}
     for _ in range(args.rounds):

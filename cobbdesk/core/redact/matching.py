@@ -90,7 +90,9 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             size = _run_at(words, i) if words[i] in reg.starts else 0
             if not size and joins[i]:
                 size = _joined_at(words, joins, i)
-            if not size and (_is_single_key(words[i]) or _holds_glued_key(words[i])):
+            if not size and (
+                _is_single_key(words[i]) or _holds_glued_key(words[i]) or _is_glued_name(words[i])
+            ):
                 size = 1
             if size:
                 found.append(_span(raw, gaps, i, i + size))
@@ -230,6 +232,19 @@ def _run_at(words: list[str], i: int) -> int:
 def _is_single_key(word: str) -> bool:
     """A remembered word long enough and not CobbDesk's own (module rules)."""
     return len(word) >= MIN_LENGTH and word in registry.single and word not in VOCABULARY
+
+
+def _is_glued_name(word: str) -> bool:
+    """Whether ``word`` of :data:`GLUED_LENGTH` or more characters is a two-word key written
+    without its separator (``DoeJane``, ``janedoe``): split after each of its first
+    characters that begin a multi-word key (a set lookup per split point)."""
+    reg, size = registry, len(word)
+    if size < GLUED_LENGTH or word in VOCABULARY:
+        return False
+    for k in range(2, size - 1):
+        if word[:k] in reg.starts and f"{word[:k]} {word[k:]}" in reg.multi:
+            return True
+    return False
 
 
 def _holds_glued_key(word: str) -> bool:

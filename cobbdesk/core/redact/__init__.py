@@ -13,9 +13,10 @@ replaces with ``[redacted]``:
    ``.``, ``^`` and spaces do): a value is the sequence of its words, and a run of the same
    words in a text is masked whatever separates them (``MRN-55501`` also hides
    ``mrn 55501``).  Separators are also optional: a value's words written together or apart
-   (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``; spaces, dashes, ``_``,
-   ``.``, ``/`` between them) are found when they make :data:`GLUED_LENGTH` or more
-   characters, as is a run of that many digits of a value alone (``MRN: 4455667``).  Names
+   (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``: dashes and ``_``
+   anywhere; spaces, ``.`` and ``/`` between letters and digits — ``a nan is`` stays three
+   words, ``1.2.840.10008`` a UID, ``12 345`` two numbers) are found when they make
+   :data:`GLUED_LENGTH` or more characters.  Names
    are also matched in other orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each
    word of a name on its own (``Doe``, ``Jane``; a value with two or more parts split at
    ``^``, commas or spaces is treated as a name); birth dates in DICOM DA (``19700101``),

@@ -12,8 +12,6 @@ A *key* is an identifier's text in one canonical spelling: Unicode NFKC then cas
   two-word compact forms (``DoeJane``) are not kept by :func:`remember_joined` (a study
   opened: 200,000 more keys at 100,000 patients, twice the time): the matcher splits a word
   in two instead;
-* its *digit core*, each run of :data:`GLUED_LENGTH` or more digits of the compact form
-  (``4455667`` of ``MRN4455667``: the text ``MRN: 4455667``);
 * a date's DICOM DA and ISO forms (``19700101``, ``1970 01 01``; PS3.5 section 6.2, DA).
 
 Keys shorter than :data:`MIN_LENGTH` characters and single words of CobbDesk's own
@@ -65,7 +63,6 @@ _NAME_SEPARATOR = re.compile(r"[\^, \t\r\f\v]")
 _GLUED_PREFIX = re.compile(rf"^(.{{{GLUED_LENGTH}}}).*$", re.MULTILINE)
 _LONG_LINE = re.compile(rf"^.{{{GLUED_LENGTH},}}$", re.MULTILINE)
 _THREE_WORDS = re.compile(r"^[^ \n]+ [^ \n]+ [^\n]+$", re.MULTILINE)
-_DIGIT_CORE = re.compile(rf"\d{{{GLUED_LENGTH},}}")
 _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
@@ -79,7 +76,7 @@ def fold(text: str) -> str:
 
 class _Registry:
     """The remembered keys (folded, words joined by one space), thread-safe: ``single``
-    (one-word keys, compact forms and digit cores among them), ``multi`` (two or more words),
+    (one-word keys, compact forms among them), ``multi`` (two or more words),
     ``starts`` (their first words), ``longest`` (the most words of a multi-word key),
     ``prefixes`` (the first :data:`GLUED_LENGTH` characters of one-word keys),
     ``glued_longest`` (characters of the longest one-word key)."""
@@ -105,7 +102,7 @@ def variants(value: object) -> set[str]:
     >>> sorted(variants("1970-01-01")), sorted(variants("Patient^Li"))
     (['1970 01 01', '19700101'], ['li patient', 'lipatient', 'patient li', 'patientli'])
     >>> sorted(variants("ＭＲＮ－４４５５６６７"))
-    ['4455667', 'mrn 4455667', 'mrn4455667']
+    ['mrn 4455667', 'mrn4455667']
     """
     text = fold(str(value).strip()) if value is not None else ""
     words = WORD.findall(text)
@@ -122,7 +119,6 @@ def variants(value: object) -> set[str]:
         out |= {"".join(date.groups()), " ".join(date.groups())}
     compact = {v.replace(" ", "") for v in out if " " in v}
     out |= {c for c in compact if len(c) >= GLUED_LENGTH}
-    out.update(_DIGIT_CORE.findall("".join(words)))
     return {v for v in out if len(v) >= MIN_LENGTH and v not in VOCABULARY}
 
 
@@ -174,16 +170,15 @@ def remember_joined(names: str, values: str) -> None:
     keys.discard("")
     keys |= _compact_keys("\n".join(multi_values))  # a two-word name's: the matcher splits
     keys |= _compact_keys("\n".join(_THREE_WORDS.findall("\n".join(multi))))
-    keys.update(_DIGIT_CORE.findall(flat.replace(" ", "")))
     starts = words | set(_FIRST_WORD.findall("\n".join(multi_values)))
     _add(words | keys, multi | multi_values, starts)
 
 
 def _compact_keys(lines: str) -> set[str]:
     """The compact forms (spaces removed) of multi-word keys given one a line that have at
-    least :data:`GLUED_LENGTH` characters, and their digit cores."""
+    least :data:`GLUED_LENGTH` characters."""
     compact = lines.replace(" ", "")
-    return set(_LONG_LINE.findall(compact)) | set(_DIGIT_CORE.findall(compact))
+    return set(_LONG_LINE.findall(compact))
 
 
 def _name_keys(text: str) -> tuple[set[str], set[str]]:

@@ -3,8 +3,9 @@
 A text is cut into words (runs of letters and digits; connector punctuation such as ``_``
 separates words), each folded like the keys (:func:`~cobbdesk.core.redact.keys.fold`).  At each
 word, longest first: a run of words equal to a multi-word key (any separators); a run of
-words joined by at most :data:`JOIN_LIMIT` *joining* characters (spaces, dashes, ``_``, ``.``,
-``/`` and their compatibility forms) whose concatenation is a one-word key of
+words joined by at most :data:`JOIN_LIMIT` *joining* characters (dashes and ``_`` anywhere;
+spaces, ``.`` and ``/`` between letters and digits; their compatibility forms too) whose
+concatenation is a one-word key of
 :data:`~cobbdesk.core.redact.keys.GLUED_LENGTH` or more characters (``MRN-4455667``,
 ``mrn 4455667`` for ``MRN4455667``); the word itself; a long key glued inside the word.
 Birth dates are also found in the spellings D.M.YYYY, M/D/YYYY, YYYY-M-D, DDMMYYYY, with a
@@ -25,14 +26,17 @@ from cobbdesk.core.redact.vocabulary import VOCABULARY
 MASK = "[redacted]"
 JOIN_LIMIT = 3
 """The most joining characters between two words of an identifier spelled across them."""
-#: Spaces, dashes (Unicode Pd), connector punctuation (Pc), full stop and solidus, and the
-#: characters whose NFKC form is one of them (``．``, ``／``, ``\u2024``…; a test checks).
+#: Dashes (Unicode Pd) and connector punctuation (Pc): they also join two digits.
+DIGIT_JOINING = (
+    "-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a"
+    "\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
+    + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
+)
+#: Those, spaces, full stop and solidus, and the characters whose NFKC form is one of them
+#: (``．``, ``／``, ``\u2024``…; a test checks).
 JOINING = (
     " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u202f\u205f\u3000-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17"
-    "\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d"
-    "\U00010ead./\u2024\ufe52\uff0e\uff0f\u2044\u2215"
-    + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
+    "\u202f\u205f\u3000./\u2024\ufe52\uff0e\uff0f\u2044\u2215" + DIGIT_JOINING
 )
 _ASCII_WORD = re.compile(r"([a-z0-9]+)")
 _CENTURIES = ("19", "20")  # the years of a birth date
@@ -50,6 +54,7 @@ _MONTH_NAMES = frozenset(_MONTHS) | {
     "october", "november", "december",
 }  # fmt: skip
 _JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
+_DIGIT_JOINS = re.compile(f"[{re.escape(DIGIT_JOINING)}]{{1,{JOIN_LIMIT}}}")
 _DATE_GAP = re.compile(f"[{re.escape(JOINING)}]{{0,2}},?[{re.escape(JOINING)}]{{0,2}}")
 _WORD_SPLIT = re.compile(f"({WORD.pattern})")
 
@@ -83,8 +88,8 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             raw = parts[1::2]
             words = [fold(w) for w in raw]
         gaps = parts[::2]  # gaps[k]: the text before word k
-        joins = [g == " " or _JOINS.fullmatch(g) is not None for g in gaps[1:-1]]
-        joins.append(False)  # joins[i]: word i and the next are joined
+        joins = [_join_kind(g) for g in gaps[1:-1]]
+        joins.append(0)  # joins[i]: how word i and the next are joined (_join_kind)
         i = 0
         while i < len(words):
             size = _run_at(words, i) if words[i] in reg.starts else 0
@@ -100,6 +105,16 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
         hint = _YEAR_HINT.search(text) or not text.isascii()  # ``１９６１``: no ASCII hint
         dates = _birth_dates(words, raw, gaps) if hint else []
     return _merge(found + dates) if dates else found
+
+
+def _join_kind(gap: str) -> int:
+    """How a gap between two words joins them: 0 not, 1 between letters and digits only (a
+    space, ``.``, ``/``), 2 always (dashes, ``_``): :func:`_joins`."""
+    if gap == " ":
+        return 1
+    if _JOINS.fullmatch(gap) is None:
+        return 0
+    return 2 if _DIGIT_JOINS.fullmatch(gap) else 1
 
 
 def _only_plain_symbols(text: str) -> bool:
@@ -127,15 +142,15 @@ def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, 
     return start, start + inside
 
 
-def _joined_at(words: list[str], joins: list[bool], i: int) -> int:
-    """The word count (2 or more) of the longest run from word ``i``, its words joined by
-    joining characters (``joins``), whose concatenation is a one-word key of
+def _joined_at(words: list[str], joins: list[int], i: int) -> int:
+    """The word count (2 or more) of the longest run from word ``i``, its words joined
+    (``joins``: :func:`_join_kind` of each gap), whose concatenation is a one-word key of
     :data:`GLUED_LENGTH` or more characters; 0 when none."""
     reg, joined, j = registry, words[i], i
     if len(joined) >= GLUED_LENGTH and joined[:GLUED_LENGTH] not in reg.prefixes:
         return 0
     while len(joined) < GLUED_LENGTH:
-        if not joins[j]:
+        if not _joins(words, joins, j):
             return 0
         j += 1
         joined += words[j]
@@ -145,10 +160,18 @@ def _joined_at(words: list[str], joins: list[bool], i: int) -> int:
     while True:
         if j > i and joined in reg.single:
             best = j - i + 1
-        if not joins[j] or len(joined) + len(words[j + 1]) > reg.glued_longest:
+        if not _joins(words, joins, j) or len(joined) + len(words[j + 1]) > reg.glued_longest:
             return best
         j += 1
         joined += words[j]
+
+
+def _joins(words: list[str], joins: list[int], j: int) -> bool:
+    """Whether word ``j`` and the next are joined: across a dash or ``_`` always; across a
+    space, ``.`` or ``/`` only from letters to digits or back (``MRN 4455667``; not ``a nan
+    is``, ``1.2.840``, ``12 345``: words, UIDs, decimals, lists of numbers)."""
+    kind = joins[j]
+    return kind == 2 or (kind == 1 and words[j][-1].isdigit() != words[j + 1][0].isdigit())
 
 
 def _birth_dates(words: list[str], raw: list[str], gaps: list[str]) -> list[tuple[int, int]]:

@@ -14,14 +14,14 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from cobbdesk.core.measure.changes import writer_phrase
-
 
 def measurement_conflict_text(conflicts: Iterable[Any], writer: Any, rater: str) -> str:
     """The question for a refused measurement edit of ``rater``: the changed fields
     (``conflicts``: the store's ``FieldConflict`` tuples) and who changed them (``writer``: the
     store's :class:`~cobbdesk.core.store.conflicts.Writer`, None when unknown) — "Your other
     window (Compare view) saved …", "Another rater (dr_b) saved …"."""
+    from cobbdesk.core.measure.changes import writer_phrase  # numpy: not at first paint
+
     names = ", ".join(sorted({c.field for c in conflicts}))
     who = writer_phrase(writer, rater)
     who += "," if ", in another" in who else ""  # "You, in another window, saved …"

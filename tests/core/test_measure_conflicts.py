@@ -51,7 +51,7 @@ def test_conflict_is_held_and_reported_then_mine_wins(two: tuple[Study, Study, i
     mine, theirs = session(a, film_id), session(b, film_id)
     assert theirs.execute(MoveLine("m1", "upper", 0, 20)).ok  # B saves first
     outcome = mine.execute(MoveLine("m1", "upper", 0, 5))  # A loaded before B's save
-    assert not outcome.ok and "another rater changed it" in outcome.message
+    assert not outcome.ok and "another rater (B) changed it" in outcome.message  # who: the audit
     # the whole upper line moved by 20 px: both its y's, the angle unchanged
     assert {c.field for c in outcome.conflicts} == {"upper_anterior_y", "upper_posterior_y"}
     assert mine.pending_conflict is not None and mine.pending_conflict.reason == "re-read"

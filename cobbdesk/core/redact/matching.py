@@ -88,16 +88,15 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             raw = parts[1::2]
             words = [fold(w) for w in raw]
         gaps = parts[::2]  # gaps[k]: the text before word k
-        joins = [_join_kind(g) for g in gaps[1:-1]]
+        joins = [1 if g == " " else _join_kind(g) for g in gaps[1:-1]]
         joins.append(0)  # joins[i]: how word i and the next are joined (_join_kind)
         i = 0
         while i < len(words):
-            size = _run_at(words, i) if words[i] in reg.starts else 0
+            word = words[i]
+            size = _run_at(words, i) if word in reg.starts else 0
             if not size and joins[i]:
                 size = _joined_at(words, joins, i)
-            if not size and (
-                _is_single_key(words[i]) or _holds_glued_key(words[i]) or _is_glued_name(words[i])
-            ):
+            if not size and len(word) >= MIN_LENGTH and _is_key_word(word):
                 size = 1
             if size:
                 found.append(_span(raw, gaps, i, i + size))
@@ -252,9 +251,13 @@ def _run_at(words: list[str], i: int) -> int:
     return 0
 
 
-def _is_single_key(word: str) -> bool:
-    """A remembered word long enough and not CobbDesk's own (module rules)."""
-    return len(word) >= MIN_LENGTH and word in registry.single and word not in VOCABULARY
+def _is_key_word(word: str) -> bool:
+    """Whether ``word`` (of :data:`MIN_LENGTH` or more characters) is a remembered key and
+    not CobbDesk's own, or holds one glued inside it, or is a name written without its
+    separator."""
+    if word in registry.single and word not in VOCABULARY:
+        return True
+    return len(word) >= GLUED_LENGTH and (_holds_glued_key(word) or _is_glued_name(word))
 
 
 def _is_glued_name(word: str) -> bool:

@@ -237,10 +237,12 @@ def test_a_calibration_in_the_viewer_updates_the_compare_view(
 ) -> None:
     study = study_of(window)
     record, index = film_of(study, "Z0001", "admission")
-    _settle(where, record, index, "tester", "m1")
-    window.session.reason_prompt = lambda parent, text: "ruler on the film"
+    m = _settle(where, record, index, "tester", "m1")
+    theirs = _settle(where, record, index, "dr_b", "m2")  # over the user's, in the viewer only
+    reasons: list[str] = []
+    window.session.reason_prompt = lambda parent, text: reasons.append(text) or "ruler"
     compare = open_compare_of_shown_film(qtbot, window, record)
-    _viewer(qtbot, window, 1)
+    _viewer(qtbot, window, 2)
     side = _side(compare, record)
     qtbot.waitUntil(lambda: side.controller is not None and "m1" in side.controller.measurements)
     assert side.film.spacing_mm == pytest.approx((0.5, 0.5))
@@ -251,6 +253,14 @@ def test_a_calibration_in_the_viewer_updates_the_compare_view(
         qtbot.waitUntil(lambda: side.controller.measurements["m1"].spacing == (0.25, 0.25),
                         timeout=10000)  # fmt: skip
     assert seen.statements == []
+    assert reasons == [  # the calibration's reason names whose measurements it respaces
+        "Calibrating film: changing saved measurements needs a reason — the spacing of these "
+        "saved measurements changes:\n"
+        f"• your C2-C7, {angle_text(m.angle)} (saved 2026-01-05 10:00 UTC): spacing "
+        "0.5 × 0.5 mm → 0.25 × 0.25 mm\n"
+        f"• dr_b's C2-C7, {angle_text(theirs.angle)} (saved 2026-01-05 10:00 UTC): spacing "
+        "0.5 × 0.5 mm → 0.25 × 0.25 mm\n"
+        "Not yours: this changes the measurements of dr_b."]  # fmt: skip
     assert side.film.spacing_mm == (0.25, 0.25) and side.film.calibrated
     assert side.controller.session.film.spacing == (0.25, 0.25)  # new measurements too
     assert side.controller.film_follower.notice == ""

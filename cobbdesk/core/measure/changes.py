@@ -134,6 +134,14 @@ class Change:
         return f"{name}, {_angle(m)}{when}: {what}"
 
 
+def measurement_label(m: CobbMeasurement, by: str = "") -> str:
+    """``"your C2-C7, +28.1° lordosis (saved 2026-01-05 10:00 UTC)"`` (``by``: the rater
+    reading it; another rater's is ``"dr_b's C2-C7, …"``): whose, which, its angle as saved
+    (:func:`~cobbdesk.core.measure.formatting.angle_text`) and when it was saved."""
+    whose = "your" if by and m.rater == by else f"{m.rater or 'an unnamed rater'}'s"
+    return f"{whose} {m.template.value}, {_angle(m)}{_saved_when(m)}"
+
+
 def _angle(m: CobbMeasurement) -> str:
     return angle_text(m.angle, calibrated=m.spacing is not None)
 

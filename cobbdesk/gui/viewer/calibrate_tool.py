@@ -12,7 +12,7 @@ and exports.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QLineF, QObject, Qt
@@ -172,7 +172,10 @@ def _in_study(
     except ValidationError as exc:
         if "needs a reason" not in exc.problem:
             raise
-        reason = _ask_reason(window, session, exc.problem)
+        shown = link.controller.measurements.values() if link.controller is not None else ()
+        spacing = calibration_spacing(*points, length_mm, shape)
+        changes = respaced_text(shown, spacing, window.rater) or "."
+        reason = _ask_reason(window, session, exc.problem + changes)
         if not reason:
             raise ValidationError(None, "not calibrated: a reason is needed") from None
         found = _queued(study, write(reason), film_id)
@@ -196,8 +199,30 @@ def _queued(study: Any, store: Callable[[], object], film_id: int) -> Any:
     return None if first is First.KEPT else found
 
 
+def respaced_text(shown: Iterable[CobbMeasurement], spacing: tuple[float, float],
+                  rater: str) -> str:  # fmt: skip
+    """What a calibration to ``spacing`` changes among the measurements on screen (whose each
+    one is — the film may hold other raters' — its angle and save time), for the reason
+    prompt; "" when none changes."""
+    from cobbdesk.core.measure.changes import measurement_label
+
+    changed = [m for m in shown if m.spacing != spacing]
+    if not changed:
+        return ""
+    new = f"{spacing[0]:.4g} × {spacing[1]:.4g} mm"
+    lines = [f"\n• {measurement_label(m, rater)}: spacing {_spacing(m.spacing)} → {new}"
+             for m in changed]  # fmt: skip
+    others = sorted({m.rater or "an unnamed rater" for m in changed if m.rater != rater})
+    note = f"\nNot yours: this changes the measurements of {', '.join(others)}." if others else ""
+    return f" — the spacing of these saved measurements changes:{''.join(lines)}{note}"
+
+
+def _spacing(spacing: tuple[float, float] | None) -> str:
+    return "none (px)" if spacing is None else f"{spacing[0]:.4g} × {spacing[1]:.4g} mm"
+
+
 def _ask_reason(window: MainWindow, session: object, problem: str) -> str:
     from cobbdesk.gui.viewer import prompts
 
     prompt = getattr(session, "reason_prompt", None) or prompts.ask_reason
-    return str(prompt(window, f"Calibrating film: {problem}.") or "").strip()
+    return str(prompt(window, f"Calibrating film: {problem}") or "").strip()

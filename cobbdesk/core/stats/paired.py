@@ -3,6 +3,9 @@
 Differences are always ``after - before`` on complete pairs.  The signed-rank statistic,
 its tie-corrected variance and its exact null distribution are computed here from the
 definitions (see :mod:`cobbdesk.core.stats.ranks`); the tests check them against scipy.
+The paired t-test (:mod:`cobbdesk.core.stats.paired_t`) and the Hodges–Lehmann median
+difference (:mod:`cobbdesk.core.stats.median_difference`) live in their own modules and are
+re-exported here.
 
 >>> r = wilcoxon_signed_rank([1, 2, 3, 4, 5, 6], [2, 4, 6, 8, 10, 12])
 >>> r.w_plus, r.w_minus, r.p_exact
@@ -16,7 +19,7 @@ definitions (see :mod:`cobbdesk.core.stats.ranks`); the tests check them against
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,6 +27,19 @@ import numpy as np
 
 from cobbdesk.core.stats import distributions as sps
 from cobbdesk.core.stats.descriptive import Descriptive, describe
+from cobbdesk.core.stats.median_difference import (
+    HL_METHOD,
+    SELECTION_NOTE,
+    SORT_MAX_N,
+    HodgesLehmann,
+    hodges_lehmann,
+)
+from cobbdesk.core.stats.paired_t import (
+    PAIRED_T_METHOD,
+    PairedTResult,
+    paired_t_on_differences,
+    paired_t_test,
+)
 from cobbdesk.core.stats.ranks import (
     EXACT_MAX_N,
     SMALL_N_ENUMERATION,
@@ -31,8 +47,6 @@ from cobbdesk.core.stats.ranks import (
     enumerated_two_sided_p,
     exact_two_sided_p,
     tie_sum,
-    walsh_averages,
-    walsh_ci_order,
 )
 from cobbdesk.core.stats.results import (
     MIN_N_ASYMPTOTIC,
@@ -42,12 +56,26 @@ from cobbdesk.core.stats.results import (
     StatResult,
     UnusableInputError,
     Values,
-    as_vector,
     complete_pairs,
-    fmt,
     not_computable,
 )
-from cobbdesk.core.stats.walsh import WalshOrder
+
+__all__ = [
+    "HL_METHOD",
+    "PAIRED_T_METHOD",
+    "SELECTION_NOTE",
+    "SORT_MAX_N",
+    "TIE_DECIMALS",
+    "TIE_METHOD",
+    "WILCOXON_METHOD",
+    "HodgesLehmann",
+    "PairedTResult",
+    "WilcoxonResult",
+    "hodges_lehmann",
+    "paired_differences",
+    "paired_t_test",
+    "wilcoxon_signed_rank",
+]
 
 TIE_DECIMALS = 9
 """Differences are rounded to this many decimals before ranking, so that angles recorded
@@ -81,50 +109,6 @@ WILCOXON_METHOD = (
     + TIE_METHOD[1:]
     + "."
 )
-PAIRED_T_METHOD = (
-    "paired t-test on complete pairs, differences after − before: t = mean/(SD/√n), "
-    "df = n − 1, two-sided p, CI = mean ± t(1−α/2, df)·SD/√n (Student 1908)"
-)
-HL_METHOD = (
-    "Hodges–Lehmann estimate: median of the n(n+1)/2 Walsh averages of the differences; "
-    "CI [W(c), W(M+1−c)] with c the largest order for which P(T+ ≤ c−1) ≤ α/2 under the "
-    f"exact signed-rank null distribution for n ≤ {EXACT_MAX_N} (Hollander, Wolfe & Chicken "
-    "2014, sec. 3.3; as R wilcox.test(conf.int = TRUE, exact = TRUE)), above it under the "
-    "normal approximation with continuity correction"
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class PairedTResult(StatResult):
-    """Paired t-test of ``after - before``."""
-
-    n: int = 0
-    mean_diff: float | None = None
-    sd_diff: float | None = None
-    t: float | None = None
-    df: int | None = None
-    p: float | None = None
-    confidence: float = 0.95
-    ci_low: float | None = None
-    ci_high: float | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class HodgesLehmann(StatResult):
-    """Hodges–Lehmann median difference with its distribution-free confidence interval.
-
-    ``ci_reason`` says why there is no interval (too few pairs for the confidence level);
-    ``achieved_confidence`` is the exact coverage when the exact distribution was used.
-    """
-
-    n: int = 0
-    estimate: float | None = None
-    confidence: float = 0.95
-    ci_low: float | None = None
-    ci_high: float | None = None
-    achieved_confidence: float | None = None
-    ci_exact: bool | None = None
-    ci_reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,112 +153,6 @@ class WilcoxonResult(StatResult):
     before_available: Descriptive | None = None
     after_available: Descriptive | None = None
     t_test: PairedTResult | None = None
-
-
-def paired_t_test(
-    before: Values,
-    after: Values,
-    *,
-    ids: Sequence[CaseId] | None = None,
-    confidence: float = 0.95,
-) -> PairedTResult:
-    """Paired t-test of ``after - before`` on complete pairs (see ``PAIRED_T_METHOD``).
-
-    Not computable with fewer than 2 pairs or when all differences are equal (SD = 0).
-    """
-    try:
-        pairs = complete_pairs(before, after, ids, ("before", "after"))
-    except UnusableInputError as exc:
-        return PairedTResult(method=PAIRED_T_METHOD, computable=False, reason=exc.reason)
-    return _paired_t(pairs.y - pairs.x, confidence)
-
-
-def _paired_t(d: FloatArray, confidence: float) -> PairedTResult:
-    """Paired t-test on the differences ``d`` of complete pairs."""
-    n = int(d.size)
-    base = PairedTResult(method=PAIRED_T_METHOD, computable=False, n=n, confidence=confidence)
-    if n < 2:
-        return replace(base, reason=not_computable(f"{n} complete pair(s); need at least 2"))
-    mean, sd = float(np.mean(d)), float(np.std(d, ddof=1))
-    if sd <= 1e-12 * max(1.0, abs(mean)):
-        why = f"all {n} differences equal {fmt(mean, 6)}, so SD = 0 and t is undefined"
-        return replace(base, reason=not_computable(why), mean_diff=mean, sd_diff=0.0)
-    se = sd / math.sqrt(n)
-    t = mean / se
-    half = float(sps.t.ppf(0.5 + confidence / 2.0, n - 1)) * se
-    return replace(
-        base,
-        computable=True,
-        mean_diff=mean,
-        sd_diff=sd,
-        t=t,
-        df=n - 1,
-        p=float(2.0 * sps.t.sf(abs(t), n - 1)),
-        ci_low=mean - half,
-        ci_high=mean + half,
-    )
-
-
-SORT_MAX_N = 2000
-"""Above this many differences the Walsh order statistics are found by selection."""
-SELECTION_NOTE = "Hodges–Lehmann order statistics found by selection (no full Walsh sort)"
-
-
-def hodges_lehmann(
-    differences: Values, confidence: float = 0.95, *, sort_max_n: int = SORT_MAX_N
-) -> HodgesLehmann:
-    """Hodges–Lehmann estimate and CI from paired differences (see ``HL_METHOD``).
-
-    Missing (NaN/None) differences are ignored.
-
-    >>> h = hodges_lehmann([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    >>> h.estimate, h.ci_low, h.ci_high, h.achieved_confidence
-    (3.5, 1.0, 6.0, 0.96875)
-    """
-    base = HodgesLehmann(method=HL_METHOD, computable=False, confidence=confidence)
-    try:
-        d = as_vector(differences, "differences")
-    except UnusableInputError as exc:
-        return replace(base, reason=exc.reason)
-    d = d[~np.isnan(d)]
-    n = int(d.size)
-    base = replace(base, n=n)
-    if n == 0:
-        return replace(base, reason=not_computable("no differences"))
-    kth, kth_pair = _walsh_order_statistic(d, sort_max_n)
-    m = n * (n + 1) // 2
-    if m % 2:
-        median = kth((m + 1) // 2)
-    else:
-        low, high = kth_pair(m // 2)
-        median = (low + high) / 2.0
-    notes = [] if n <= sort_max_n else [SELECTION_NOTE]
-    if len(np.unique(d)) < n:
-        notes.insert(0, "ties among the differences: CI coverage is approximate")
-    base = replace(base, computable=True, estimate=float(median), notes=tuple(notes))
-    order = walsh_ci_order(n, confidence)
-    if order.c < 1:
-        why = f"{n} differences are too few for a {confidence:.0%} distribution-free CI"
-        return replace(base, ci_reason=why, ci_exact=order.exact)
-    return replace(
-        base,
-        ci_low=kth(order.c),
-        ci_high=kth(m + 1 - order.c),
-        achieved_confidence=order.achieved_confidence,
-        ci_exact=order.exact,
-    )
-
-
-def _walsh_order_statistic(
-    d: FloatArray, sort_max_n: int
-) -> tuple[Callable[[int], float], Callable[[int], tuple[float, float]]]:
-    """k -> the k-th smallest (1-based) Walsh average, and k -> the k-th and (k+1)-th: a full
-    sort for small n, else selection (:class:`~cobbdesk.core.stats.walsh.WalshOrder`)."""
-    if d.size <= sort_max_n:
-        walsh = walsh_averages(d)
-        return (lambda k: float(walsh[k - 1])), (lambda k: (float(walsh[k - 1]), float(walsh[k])))
-    order = WalshOrder(np.sort(d))
-    return order.kth, order.kth_pair
 
 
 @dataclass(frozen=True)
@@ -438,7 +316,7 @@ def _test_differences(base: WilcoxonResult, d: FloatArray, confidence: float) ->
         mean_rank_positive=sums.w_plus / sums.n_positive if sums.n_positive else None,
         mean_rank_negative=sums.w_minus / sums.n_negative if sums.n_negative else None,
         median_diff=float(np.median(d)),
-        t_test=_paired_t(d, confidence),
+        t_test=paired_t_on_differences(d, confidence),
     )
     if sums.n_used == 0:
         return replace(base, reason=not_computable(f"all {d.size} differences are zero"))

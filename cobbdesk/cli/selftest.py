@@ -22,12 +22,8 @@ def run_selftest(
     """Run every step; return the CSV written.  Raises on the first failing step."""
     from cobbdesk.core.dicom.display import render_film
     from cobbdesk.core.dicom.reader import read_film
-    from cobbdesk.core.measure.measurement import (
-        CobbMeasurement,
-        EndplateLine,
-        Template,
-        write_measurements_csv,
-    )
+    from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template
+    from cobbdesk.core.measure.measurement_files import write_measurements_csv
     from cobbdesk.synth.dicom import write_dicom
     from cobbdesk.synth.spine import make_lateral_spine
 

@@ -21,7 +21,11 @@ from PySide6.QtWidgets import (
 from cobbdesk import __version__
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
-from cobbdesk.core.measure.measurement import load_sidecar, save_sidecar, write_measurements_csv
+from cobbdesk.core.measure.measurement_files import (
+    load_sidecar,
+    save_sidecar,
+    write_measurements_csv,
+)
 from cobbdesk.core.redact import redact
 from cobbdesk.gui import errors, settings, window_layout
 from cobbdesk.gui.actions import build_actions

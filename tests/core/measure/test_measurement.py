@@ -15,12 +15,14 @@ from cobbdesk.core.measure.geometry import cobb_angle
 from cobbdesk.core.measure.measurement import (
     ALGORITHM_VERSION,
     CONVENTION,
-    CSV_COLUMNS,
     CobbMeasurement,
     EndplateLine,
     LineName,
     PointName,
     Template,
+)
+from cobbdesk.core.measure.measurement_files import (
+    CSV_COLUMNS,
     load_sidecar,
     save_sidecar,
     sidecar_path,

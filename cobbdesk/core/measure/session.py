@@ -22,6 +22,11 @@ geometric guards (:mod:`~cobbdesk.core.measure.guards`) and **one save policy**:
 * snapping reports how far it moved each line (:class:`SnapMove`); a move larger than
   :attr:`snap_threshold_deg` is held in :attr:`pending_snap` until :meth:`confirm_snap`.
 
+The steps live in mixins, one module each: placing and dragging
+(:mod:`cobbdesk.core.measure.session_pointer`), facing (``session_facing``), snapping
+(``session_snap``), conflicts with other writers (``session_conflicts``) and stale angles
+(``session_stale``); this module holds the state and the one write path.
+
 >>> from cobbdesk.core.measure.facing import Facing
 >>> film = FilmContext(rows=400, columns=300, sop_instance_uid="1.2")
 >>> s = MeasurementSession(film, MemoryStore(), facing=Facing.LEFT)
@@ -35,10 +40,9 @@ geometric guards (:mod:`~cobbdesk.core.measure.guards`) and **one save policy**:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from cobbdesk.core.errors import CobbdeskError, GeometryError
+from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.measure import guards
 from cobbdesk.core.measure.changes import (
     Change,
@@ -62,30 +66,18 @@ from cobbdesk.core.measure.commands import (
     ReplaceMeasurement,
     apply,
 )
-from cobbdesk.core.measure.facing import (
-    Facing,
-    FacingEstimate,
-    FacingSource,
-    estimate_facing,
-    facing_from_orientation,
-    orient_measurement,
-)
-from cobbdesk.core.measure.geometry import Point
+from cobbdesk.core.measure.facing import Facing, FacingSource, orient_measurement
 from cobbdesk.core.measure.interaction import (
     DragUpdate,
-    EventKind,
     FilmContext,
-    Hit,
     PlacementStep,
     PointerEvent,
     delete_command,
-    drag,
-    hit_test,
-    place_measurement,
 )
-from cobbdesk.core.measure.measurement import CobbMeasurement, Template, utc_now
+from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
 from cobbdesk.core.measure.session_conflicts import ConflictSteps
-from cobbdesk.core.measure.session_facing import FacingSteps
+from cobbdesk.core.measure.session_facing import FacingSteps, suggested_facing
+from cobbdesk.core.measure.session_pointer import PointerSteps, cranial_first
 from cobbdesk.core.measure.session_snap import SnapMove, SnappingSteps
 from cobbdesk.core.measure.session_stale import STALE_TOLERANCE_DEG, StaleAngles
 
@@ -100,6 +92,7 @@ __all__ = [
     "Outcome",
     "PendingConflict",
     "SnapMove",
+    "cranial_first",
     "suggested_facing",
 ]
 
@@ -110,7 +103,7 @@ DEFAULT_SNAP_THRESHOLD_DEG = 2.0
 AskReason = Callable[[Sequence[Change]], "str | None"]
 
 
-class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles):
+class MeasurementSession(PointerSteps, ConflictSteps, FacingSteps, SnappingSteps, StaleAngles):
     """The measurements of one film, edited under one policy (see the module docstring)."""
 
     def __init__(
@@ -159,11 +152,6 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
     def measurements(self) -> MeasurementSet:
         """The film's measurements as the session holds them now (the history's state)."""
         return self.history.state
-
-    @property
-    def placing(self) -> bool:
-        """True while a measurement is being placed (after :meth:`start_placement`)."""
-        return self._placing is not None
 
     def load(self, measurements: Iterable[CobbMeasurement]) -> None:
         """Start again from what the store holds: no history, nothing fresh."""
@@ -309,120 +297,7 @@ class MeasurementSession(ConflictSteps, FacingSteps, SnappingSteps, StaleAngles)
         command = delete_command(self.measurements, measurement_id)
         return Outcome(False, "nothing selected") if command is None else self.execute(command)
 
-    # --- placing ------------------------------------------------------------------------------
-    def start_placement(self, template: Template | str) -> PlacementStep:
-        """Begin a measurement; send clicks with :meth:`click`."""
-        self.cancel_placement()
-        self._placing = place_measurement(template, self.film)
-        return next(self._placing)
-
-    def cancel_placement(self) -> None:
-        """Abandon the measurement being placed, if any (nothing is stored)."""
-        if self._placing is not None:
-            self._placing.close()
-        self._placing = None
-
-    def click(self, point: Point) -> Outcome:
-        """One corner click; the fourth finishes (or waits for the facing, see :attr:`pending`)."""
-        if self._placing is None:
-            return Outcome(False, "no measurement is being placed")
-        step = self._placing.send(point)
-        if step.command is None:
-            return Outcome(not step.message, step.message, step=step)
-        self._placing = None
-        return self.finish(step.command.measurement, step)
-
-    def finish(self, m: CobbMeasurement, step: PlacementStep | None = None) -> Outcome:
-        """Add a placed measurement: orient by the facing, guard, store, then snap."""
-        if self.facing is None and self.header_facing is not None:
-            self.pending = m  # the header's facing is stored with the first measurement
-            return replace(self.set_facing(self.header_facing, FacingSource.DICOM), step=step)
-        if self.facing is None:
-            self.pending = m
-            return Outcome(False, "Which way does the patient face?", needs_facing=True,
-                           step=step)  # fmt: skip
-        self.pending = None
-        m = cranial_first(m)
-        try:
-            m, _ = orient_measurement(m, self.facing)
-        except GeometryError as exc:
-            return Outcome(False, one_line(exc), step=step)
-        outcome = self.execute(AddMeasurement(m))
-        if not outcome.ok:
-            return replace(outcome, step=step)
-        return replace(self._snap(self.measurements[m.id]), step=step)
-
-    # --- dragging ------------------------------------------------------------------------------
-    def press(self, point: Point, tolerance_px: float) -> Hit | None:
-        """Grab the handle or line under ``point`` (None: nothing there)."""
-        self.cancel_drag()
-        hit = hit_test(self.measurements.values(), point, tolerance_px)
-        if hit is not None:
-            self._drag = drag(self.measurements[hit.measurement_id], hit, point, self.film)
-            next(self._drag)
-        return hit
-
-    def drag_to(self, point: Point) -> DragUpdate | None:
-        """The live preview (nothing is stored until :meth:`release`)."""
-        if self._drag is None:
-            return None
-        return self._drag.send(PointerEvent(EventKind.MOVE, point))
-
-    def release(self, point: Point) -> Outcome:
-        """End the drag: its one command goes through :meth:`execute` (or is refused)."""
-        if self._drag is None:
-            return Outcome(False, "nothing is being dragged")
-        final = self._drag.send(PointerEvent(EventKind.RELEASE, point))
-        self.cancel_drag()
-        if final.command is None:
-            return Outcome(True, final.message)
-        return self.execute(final.command)
-
-    def cancel_drag(self) -> None:
-        """Abandon the current drag, if any (nothing is stored)."""
-        if self._drag is not None:
-            self._drag.close()
-        self._drag = None
-
-
-
-def suggested_facing(film: Any) -> FacingEstimate:
-    """What the facing prompt offers first: DICOM Patient Orientation (0020,0020) when it
-    names A or P, else the image estimate (:func:`estimate_facing`).  ``film`` is a
-    :class:`~cobbdesk.core.dicom.film.Film` (duck-typed: ``patient_orientation``, ``pixels``,
-    ``inverted``)."""
-    orientation = getattr(film, "patient_orientation", None)
-    from_header = facing_from_orientation(orientation)
-    if from_header is not None:
-        return FacingEstimate(from_header, 1.0, f"DICOM Patient Orientation {orientation}")
-    try:
-        return estimate_facing(film.pixels, photometric_inverted=bool(film.inverted))
-    except (ValueError, AttributeError) as exc:
-        return FacingEstimate(None, 0.0, f"no estimate: {exc}")
-
 
 def _must(m: CobbMeasurement | None) -> CobbMeasurement:
     assert m is not None
     return m
-
-
-def cranial_first(m: CobbMeasurement) -> CobbMeasurement:
-    """``m`` with its two lines in cranio-caudal order whatever the click order: ``upper`` is
-    the line higher on the film (smaller mean row; image rows run caudally on a lateral
-    spine film, as the facing and the near-vertical guard also assume).  The signed angle is
-    the same either way; the stored ``upper``/``lower`` points and the levels shown follow.
-
-    >>> from cobbdesk.core.measure.measurement import EndplateLine
-    >>> low, high = EndplateLine((10, 300), (60, 305)), EndplateLine((10, 100), (60, 95))
-    >>> swapped = CobbMeasurement("1.2", "", "C2-C7", low, high)
-    >>> cranial_first(swapped).upper == high
-    True
-    """
-    def row(line: Any) -> float:
-        return float(line.anterior[1] + line.posterior[1]) / 2
-
-    if row(m.upper) <= row(m.lower):
-        return m
-    return replace(m, upper=m.lower, lower=m.upper, upper_snapped=m.lower_snapped,
-                   lower_snapped=m.upper_snapped)  # fmt: skip
-

@@ -3,12 +3,13 @@ that stores which way the patient faces and re-labels the measurements' anterior
 
 Each endplate line's anterior end follows the facing
 (:func:`~cobbdesk.core.measure.facing.orient_measurement`); changing the facing of a film with
-settled measurements needs a reason, like any other change to them.
+settled measurements needs a reason, like any other change to them.  :func:`suggested_facing`
+is what the facing prompt offers first.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cobbdesk.core.errors import CobbdeskError, GeometryError
 from cobbdesk.core.measure.changes import (
@@ -19,7 +20,14 @@ from cobbdesk.core.measure.changes import (
     one_line,
 )
 from cobbdesk.core.measure.commands import History, MeasurementSet
-from cobbdesk.core.measure.facing import Facing, FacingSource, orient_measurement
+from cobbdesk.core.measure.facing import (
+    Facing,
+    FacingEstimate,
+    FacingSource,
+    estimate_facing,
+    facing_from_orientation,
+    orient_measurement,
+)
 from cobbdesk.core.measure.measurement import CobbMeasurement
 
 if TYPE_CHECKING:
@@ -86,3 +94,18 @@ class FacingSteps:
                 relabel.append(oriented)
         changes = [Change(ChangeKind.ADJUST, self.measurements[m.id], m) for m in relabel]
         return relabel if self._reason(changes) is not None else None
+
+
+def suggested_facing(film: Any) -> FacingEstimate:
+    """What the facing prompt offers first: DICOM Patient Orientation (0020,0020) when it
+    names A or P, else the image estimate (:func:`estimate_facing`).  ``film`` is a
+    :class:`~cobbdesk.core.dicom.film.Film` (duck-typed: ``patient_orientation``, ``pixels``,
+    ``inverted``)."""
+    orientation = getattr(film, "patient_orientation", None)
+    from_header = facing_from_orientation(orientation)
+    if from_header is not None:
+        return FacingEstimate(from_header, 1.0, f"DICOM Patient Orientation {orientation}")
+    try:
+        return estimate_facing(film.pixels, photometric_inverted=bool(film.inverted))
+    except (ValueError, AttributeError) as exc:
+        return FacingEstimate(None, 0.0, f"no estimate: {exc}")

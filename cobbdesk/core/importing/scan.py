@@ -10,7 +10,8 @@ Rules:
   as an error naming the DICOMDIR and the record.  Every file is scanned once even when
   reached both through a folder and a DICOMDIR.
 * Text attributes are decoded with the file's Specific Character Set (0008,0005) by pydicom
-  (ISO 2022 escape sequences included); see :func:`_text`.
+  (ISO 2022 escape sequences included); the fields and their decoding are in
+  :mod:`~cobbdesk.core.importing.header_fields`.
 * Only the header is read, and only up to Pixel Aspect Ratio (0028,0034) — the last attribute
   the import needs — so pixel data, LUTs and trailing private groups are never parsed; large
   values seen on the way are skipped (``defer_size``), not read.  A plain Explicit VR Little
@@ -46,19 +47,34 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pydicom
-from pydicom.dataelem import RawDataElement
 from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
 from cobbdesk.core.dicom.faults import film_error
-from cobbdesk.core.dicom.orientation import patient_orientation
-from cobbdesk.core.dicom.spacing import spacing_of
-from cobbdesk.core.dicom.text import element_text
 from cobbdesk.core.importing.dicomdir import dicomdir_references
+from cobbdesk.core.importing.header_fields import FailError, HeaderInfo, SkipError, header_info
 from cobbdesk.core.importing.quick_header import quick_parse
 from cobbdesk.core.importing.read_ahead import in_order
 from cobbdesk.core.importing.walk import walk_files
 from cobbdesk.core.library_warnings import reading
+
+__all__ = [
+    "DEFER_SIZE",
+    "DICOMDIR_SOP_CLASS",
+    "HEAD_BYTES",
+    "LAST_NEEDED_TAG",
+    "LONG_HEAD_BYTES",
+    "Cancel",
+    "HeaderInfo",
+    "Progress",
+    "ScanIssue",
+    "ScanResult",
+    "collect_files",
+    "default_workers",
+    "read_head",
+    "read_header",
+    "scan_headers",
+]
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -75,36 +91,6 @@ HEAD_BYTES = 16 * 1024
 LONG_HEAD_BYTES = 512 * 1024
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _FIRST_GROUPS = (0x0000, 0x0002, 0x0008)  # how a DICOM stream without preamble starts
-ESC = b"\x1b"  # starts an ISO 2022 escape sequence (code extension, PS3.5 §6.1.2.5.3)
-
-
-@dataclass(frozen=True)
-class HeaderInfo:
-    """What the import needs from one film's header (empty strings when absent)."""
-
-    path: Path
-    sop_instance_uid: str
-    patient_id: str
-    patient_name: str = field(default="", repr=False)
-    birth_date: str = field(default="", repr=False)
-    sex: str = ""
-    study_date: str = ""
-    body_part: str = ""
-    series_description: str = ""
-    study_description: str = ""
-    view_position: str = ""
-    rows: int | None = None
-    columns: int | None = None
-    modality: str = ""
-    patient_orientation: tuple[str, str] | None = None
-    """Patient Orientation (0020,0020), which gives the film's facing (source ``"dicom"``)."""
-    pixel_aspect: tuple[float, float] | None = None
-    """Pixel Aspect Ratio (0028,0034) of a film without spacing and with non-square pixels."""
-    spacing_mm: tuple[float, float] | None = None
-    """The header's pixel spacing ``(row_mm, col_mm)`` and its source below, as the viewer
-    reads it (:func:`~cobbdesk.core.dicom.spacing.spacing_of`); None: no usable spacing."""
-    spacing_source: str = "none"
-    """:class:`~cobbdesk.core.dicom.film.SpacingSource` value of :attr:`spacing_mm`."""
 
 
 @dataclass(frozen=True)
@@ -129,14 +115,6 @@ class ScanResult:
     skipped: list[ScanIssue] = field(default_factory=list)
     total: int = 0
     cancelled: bool = False
-
-
-class _SkipError(Exception):
-    """Internal: the file is not a DICOM image; the message says why."""
-
-
-class _FailError(Exception):
-    """Internal: the file is DICOM but unusable; the message says why."""
 
 
 # --- collecting files --------------------------------------------------------------------
@@ -206,12 +184,12 @@ def read_header(
     head = read_head(path) if head is None else head
     try:
         if isinstance(head, OSError):
-            raise _FailError(f"cannot be read: {head.strerror or head}")
+            raise FailError(f"cannot be read: {head.strerror or head}")
         with reading(path):  # library warnings name this file (core.library_warnings)
-            return _header_info(path, *_parse(path, head))
-    except _SkipError as exc:
+            return header_info(path, *_parse(path, head))
+    except SkipError as exc:
         return "skipped", ScanIssue(path, str(exc))
-    except _FailError as exc:
+    except FailError as exc:
         return "error", ScanIssue(path, str(exc))
     except RecursionError:
         return "error", ScanIssue(path, "data elements are nested too deeply to read safely")
@@ -262,16 +240,16 @@ def _longer_head(path: Path) -> tuple[bytes, bool] | None:
 
 
 def _not_dicomdir(ds: Any) -> Any:
-    """``ds``, unless its File Meta says it is a DICOMDIR (raises _SkipError)."""
+    """``ds``, unless its File Meta says it is a DICOMDIR (raises SkipError)."""
     meta = getattr(ds, "file_meta", None)
     if meta is not None and str(meta.get("MediaStorageSOPClassUID", "")) == DICOMDIR_SOP_CLASS:
-        raise _SkipError("a DICOMDIR (media directory), not an image")
+        raise SkipError("a DICOMDIR (media directory), not an image")
     return ds
 
 
 def _legacy_or_not_dicom(path: Path, head: bytes) -> NoReturn:
-    """Raise _SkipError for non-DICOM files, _FailError for legacy DICOM without File Meta."""
-    not_dicom = _SkipError("not DICOM (no 'DICM' prefix and no DICOM data elements)")
+    """Raise SkipError for non-DICOM files, FailError for legacy DICOM without File Meta."""
+    not_dicom = SkipError("not DICOM (no 'DICM' prefix and no DICOM data elements)")
     if len(head) < 8 or struct.unpack("<H", head[:2])[0] not in _FIRST_GROUPS:
         raise not_dicom
     try:
@@ -281,97 +259,9 @@ def _legacy_or_not_dicom(path: Path, head: bytes) -> NoReturn:
         looks_dicom = False
     if not looks_dicom:
         raise not_dicom
-    raise _FailError(
+    raise FailError(
         "no DICOM preamble/File Meta header (a legacy ACR-NEMA style file); convert it or "
         "open it with 'cobbdesk inspect --force'"
-    )
-
-
-def _text(ds: Any, keyword: str) -> str:
-    """A text attribute decoded with the Specific Character Set (0008,0005); "" when absent.
-
-    Values of ASCII bytes without an ESC (0x1B) skip pydicom's value conversion (a third of
-    the scan time): every character set pydicom knows decodes such bytes as ASCII (checked in
-    the tests).  Anything else — non-ASCII bytes, ISO 2022 escape sequences (PS3.5 §6.1.2.5),
-    which are ASCII-only bytes — goes through pydicom, as do person names, which it splits
-    into component groups before decoding (PS3.5 §6.2.1.2); see
-    :func:`~cobbdesk.core.dicom.text.element_text`.
-    """
-    raw = ds.get_item(_tag(keyword))
-    value = getattr(raw, "value", None)
-    if isinstance(raw, RawDataElement) and isinstance(value, bytes) and _plain_ascii(value):
-        return value.decode("ascii").strip(" \x00")
-    try:
-        return element_text(ds, keyword)
-    except Exception:  # undecodable character sets must not stop a scan
-        return ""
-
-
-def _plain_ascii(value: bytes) -> bool:
-    """True for bytes that decode to the same text under every character set."""
-    return value.isascii() and ESC not in value
-
-
-def _tag(keyword: str) -> BaseTag:
-    """The tag of a dictionary keyword (looked up once per keyword)."""
-    found = _TAGS.get(keyword)
-    if found is None:
-        found = _TAGS[keyword] = Tag(keyword)
-    return found
-
-
-_TAGS: dict[str, BaseTag] = {}
-
-
-def _dimension(ds: Any, keyword: str, tag: str) -> int | None:
-    raw = ds.get_item(_tag(keyword))
-    if raw is None:
-        return None
-    value = getattr(raw, "value", None)
-    fast = isinstance(raw, RawDataElement) and raw.is_little_endian and raw.VR == "US"
-    if fast and isinstance(value, bytes) and len(value) == 2:
-        number: Any = int.from_bytes(value, "little")
-    else:
-        number = ds[keyword].value
-    if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-        raise _FailError(f"{keyword} ({tag}) is {number!r}; expected one positive integer")
-    return number
-
-
-def _header_info(path: Path, ds: Any, complete: bool) -> HeaderInfo:
-    """The fields; a header without Rows/Columns is a non-image object when the data go on
-    past them (SR, presentation state, key object), and a truncated file when they end."""
-    rows = _dimension(ds, "Rows", "0028,0010")
-    columns = _dimension(ds, "Columns", "0028,0011")
-    if (rows is None or columns is None) and not complete:
-        raise _FailError("the data end before Rows/Columns (0028,0010/0011): truncated?")
-    if rows is None or columns is None:
-        kind = _text(ds, "SOPClassUID") or "unknown SOP class"
-        name = getattr(ds.get("SOPClassUID"), "name", kind)
-        raise _SkipError(f"not an image (no Rows/Columns): {name}")
-    sop = _text(ds, "SOPInstanceUID")
-    if not sop:
-        raise _FailError("SOP Instance UID (0008,0018) is missing; the film cannot be identified")
-    spacing = spacing_of(ds)
-    return HeaderInfo(
-        path=path,
-        sop_instance_uid=sop,
-        patient_id=_text(ds, "PatientID"),
-        patient_name=_text(ds, "PatientName"),
-        birth_date=_text(ds, "PatientBirthDate"),
-        sex=_text(ds, "PatientSex"),
-        study_date=_text(ds, "StudyDate"),
-        body_part=_text(ds, "BodyPartExamined"),
-        series_description=_text(ds, "SeriesDescription"),
-        study_description=_text(ds, "StudyDescription"),
-        view_position=_text(ds, "ViewPosition"),
-        rows=rows,
-        columns=columns,
-        modality=_text(ds, "Modality"),
-        patient_orientation=patient_orientation(ds),
-        pixel_aspect=spacing.pixel_aspect,
-        spacing_mm=spacing.spacing_mm,
-        spacing_source=str(spacing.source),
     )
 
 

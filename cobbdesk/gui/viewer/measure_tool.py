@@ -5,16 +5,19 @@ on the film's :class:`~cobbdesk.core.measure.session.MeasurementSession`, which 
 measurements, the undo history, facing, snapping, the guards and the save policy; the
 controller only keeps one :class:`MeasurementItem` per measurement in the scene and shows the
 session's questions (facing, snap confirmation) in a :class:`ChoiceBar` over the view.
+
+Its parts are mixins: :class:`~cobbdesk.gui.viewer.questions.SessionQuestions` (the questions),
+:class:`~cobbdesk.gui.viewer.measure_overlays.MeasureOverlays` (the items in the scene) and
+:class:`~cobbdesk.gui.viewer.measure_pointer.MeasurePointer` (mouse and keys).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.measure.commands import Command, MeasurementSet
@@ -23,7 +26,9 @@ from cobbdesk.core.measure.measurement import CobbMeasurement, Template
 from cobbdesk.gui import settings
 from cobbdesk.gui.conflicts import ask_theirs_or_mine, measurement_conflict_text
 from cobbdesk.gui.viewer.film_view import FilmView
-from cobbdesk.gui.viewer.measure_items import MeasurementItem, OverlayItem, SketchItem
+from cobbdesk.gui.viewer.measure_items import MeasurementItem, SketchItem
+from cobbdesk.gui.viewer.measure_overlays import MeasureOverlays
+from cobbdesk.gui.viewer.measure_pointer import MeasurePointer
 from cobbdesk.gui.viewer.prompts import ChoiceBar
 from cobbdesk.gui.viewer.questions import SessionQuestions
 
@@ -31,16 +36,13 @@ if TYPE_CHECKING:  # numpy and OpenCV (facing estimate, snapping) load with the 
     from cobbdesk.core.measure.changes import Outcome
     from cobbdesk.core.measure.session import MeasurementSession
 
-HIT_TOLERANCE_PX = 8.0
-"""Grab distance for handles and lines, in screen pixels."""
-_Overlay = TypeVar("_Overlay", bound=OverlayItem)
 #: Keep theirs / Keep mine / Cancel for a refused measurement edit; replaced in tests.
 ask_conflict = ask_theirs_or_mine
 GHOST_MS = 4000
 """How long the clicked points stay visible after snapping moved them."""
 
 
-class MeasureController(SessionQuestions, QObject):
+class MeasureController(MeasureOverlays, MeasurePointer, SessionQuestions, QObject):
     """Measures one film through its session: placement, selection, drags, deletion, undo.
 
     Implements the :class:`~cobbdesk.gui.viewer.film_view.Tool` protocol once :meth:`attach`\\ ed.
@@ -228,7 +230,7 @@ class MeasureController(SessionQuestions, QObject):
         if self._selected is not None:
             self._handle(self.session.delete(self._selected))
 
-    # --- view and overlay items ----------------------------------------------------------
+    # --- view ------------------------------------------------------------------------------
     def attach(self, view: FilmView) -> None:
         """Draw this film's measurements in ``view`` and receive its left-button events."""
         if self.view is not None:
@@ -264,65 +266,6 @@ class MeasureController(SessionQuestions, QObject):
             self.bar.deleteLater()
         self.bar = None
         self.view = None
-
-    def _overlay_items(self) -> list[MeasurementItem | SketchItem]:
-        extra = [i for i in (self._sketch, self._ghost) if i is not None]
-        return [*self._items.values(), *extra]
-
-    def _shows_film(self) -> bool:
-        film = self.view.film if self.view is not None else None
-        return film is not None and film.pixel_sha256 == self.film.pixel_sha256
-
-    def _rebuild(self) -> None:
-        """(Re)create every overlay item in the view's current scene (after ``filmChanged``)."""
-        self._items, self._sketch, self._ghost = {}, None, None  # the old scene owns the old
-        if self.view is None or not self._shows_film():
-            return
-        self._sketch = self._add(SketchItem())
-        self._ghost = self._add(SketchItem(ghost=True))
-        self._sync_items()
-        if self.session.placing:
-            self._sketch.set_points(self._placed)
-
-    def _add(self, item: _Overlay) -> _Overlay:
-        assert self.view is not None
-        item.set_view(self.view.transform())
-        self.view.scene().addItem(item)
-        if isinstance(item, MeasurementItem):
-            item.keep_labels_inside()
-        return item
-
-    def _keep_labels_inside(self) -> None:
-        for item in self._items.values():
-            item.keep_labels_inside()
-
-    def _sync_items(self) -> None:
-        if self.view is None or self._sketch is None:
-            return
-        state = self.measurements
-        for mid in [mid for mid in self._items if mid not in state]:
-            self.view.scene().removeItem(self._items.pop(mid))
-        for mid, m in state.items():
-            item = self._items.get(mid)
-            if item is None:
-                item = self._items[mid] = self._add(
-                    MeasurementItem(m, (self.film.columns, self.film.rows))
-                )
-            elif item.measurement != m:
-                item.set_measurement(m)
-            item.set_notes(self._notes(m), self.session.flag(m))
-            item.set_selected(mid == self._selected)
-
-    def _on_display_changed(self) -> None:
-        if self.view is not None:
-            transform = self.view.transform()
-            for item in self._overlay_items():
-                item.set_view(transform)
-
-    def _clear_ghost(self) -> None:
-        self._ghost_timer.stop()
-        if self._ghost is not None:
-            self._ghost.set_points([])
 
     # --- placement -----------------------------------------------------------------------
     def start_placement(self, template: Template | str) -> None:
@@ -369,95 +312,3 @@ class MeasureController(SessionQuestions, QObject):
             self.view.viewport().unsetCursor()
         self.promptChanged.emit("")
         self._handle(outcome)
-
-    def _show_ghost(self, clicked: CobbMeasurement) -> None:
-        if self._ghost is not None:
-            self._ghost.set_points([*clicked.upper.as_tuple(), *clicked.lower.as_tuple()])
-            self._ghost_timer.start()
-
-    # --- Tool protocol ---------------------------------------------------------------------
-    def _tolerance(self) -> float:
-        zoom = self.view.zoom if self.view is not None else 1.0
-        return HIT_TOLERANCE_PX / max(zoom, 1e-6)
-
-    def press(self, x: float, y: float, modifiers: Qt.KeyboardModifier) -> bool:
-        if self.session.placing:
-            self._click(x, y)
-            return True
-        self._cancel_drag()
-        hit = self.session.press((x, y), self._tolerance())
-        if hit is None:
-            self.select(None)
-            return False
-        self._clear_ghost()
-        self.select(hit.measurement_id)
-        self._dragging = hit.measurement_id
-        if not hit.is_handle and self.view is not None:
-            self.view.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-        return True
-
-    def move(self, x: float, y: float, buttons: Qt.MouseButton) -> bool:
-        if self.session.placing:
-            if self._sketch is not None:
-                self._sketch.set_pointer((x, y))
-            return True
-        update = self.session.drag_to((x, y)) if self._dragging is not None else None
-        if update is not None and self._dragging is not None:
-            if self._dragging in self._items:
-                self._items[self._dragging].set_measurement(update.preview)
-            if update.message:
-                self.messageChanged.emit(update.message)
-            self.angleChanged.emit(update.angle)
-            return True
-        self._hover(x, y)
-        return False
-
-    def release(self, x: float, y: float) -> bool:
-        if self._dragging is None:
-            return False
-        mid, self._dragging = self._dragging, None
-        outcome = self.session.release((x, y))
-        if mid in self._items and mid in self.measurements:
-            self._items[mid].set_measurement(self.measurements[mid])
-        self._handle(outcome)
-        if self.view is not None:
-            self._hover(x, y)
-        return True
-
-    def _cancel_drag(self) -> None:
-        if self._dragging is None:
-            return
-        mid, self._dragging = self._dragging, None
-        self.session.cancel_drag()
-        if mid in self._items and mid in self.measurements:
-            self._items[mid].set_measurement(self.measurements[mid])
-
-    def _hover(self, x: float, y: float) -> None:
-        if self.view is None:
-            return
-        from cobbdesk.core.measure.interaction import hit_test
-
-        hit = hit_test(self.measurements.values(), (x, y), self._tolerance())
-        viewport = self.view.viewport()
-        if hit is None:
-            viewport.unsetCursor()
-        else:
-            shape = Qt.CursorShape.SizeAllCursor if hit.is_handle else Qt.CursorShape.OpenHandCursor
-            viewport.setCursor(shape)
-
-    # --- keys ------------------------------------------------------------------------------
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Escape cancels a placement or a drag; Delete/Backspace deletes the selection."""
-        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
-            return False
-        key = event.key()
-        if self.waiting():
-            return False  # the question bar takes its keys first
-        if key == Qt.Key.Key_Escape and (self.session.placing or self._dragging is not None):
-            self.cancel_placement()
-            self._cancel_drag()
-            return True
-        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self._selected is not None:
-            self.delete_selected()
-            return True
-        return False

@@ -16,9 +16,10 @@ worker thread, in the order submitted:
 * any other error (a conflict with another rater, a refused value) fails that write's
   :attr:`Ticket.done` and the queue goes on;
 * a retry never applies an edit twice: every write the store makes is idempotent once its
-  conflict baseline is pinned (:func:`measurement_write`): when the connection died after the
-  server committed but before the acknowledgement came back, the retry finds the row already
-  as wanted and writes nothing (no second row, no second audit entry).
+  conflict baseline is pinned (:func:`~cobbdesk.core.store.retry_safe.measurement_write`):
+  when the connection died after the server committed but before the acknowledgement came
+  back, the retry finds the row already as wanted and writes nothing (no second row, no
+  second audit entry).
 
 The caller sees :class:`OutboxState` (idle / saving / waiting for the server, with the number
 of edits kept and the seconds to the next attempt) through :attr:`Outbox.listener`, called on
@@ -27,6 +28,7 @@ most :attr:`Outbox.first_wait_s` through :attr:`Outbox.waiter` (a GUI passes one
 its event loop running): conflicts and refusals of that attempt are raised to the caller
 as if the store had been called directly; a write that is still waiting for the server is
 reported :attr:`First.KEPT`, and a later failure of it goes to :attr:`Outbox.on_failure`.
+The states and their status-bar words are in :mod:`~cobbdesk.core.store.outbox_state`.
 
 >>> box = Outbox("demo")
 >>> box.call(lambda: 41 + 1, "answer")
@@ -47,10 +49,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cobbdesk.core.errors import ServerUnavailableError, StudyLockedError, StudyMovedError
+from cobbdesk.core.store.outbox_state import MOVED_HEADLINE, First, OutboxState, Phase, headline
+from cobbdesk.core.store.retry_safe import measurement_write
 
 if TYPE_CHECKING:
     from cobbdesk.core.store.study import Study
@@ -60,68 +63,9 @@ BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 """Seconds between attempts of a write waiting for the server (the last one repeats)."""
 FIRST_WAIT_S = 2.0
 """How long :meth:`Outbox.call` waits for a write's first attempt before reporting it kept."""
-MOVED_HEADLINE = "Study file moved, saves paused"
-"""The status bar's words while the study's file is not where it was opened."""
 RETRIABLE: tuple[type[BaseException], ...] = (
     ServerUnavailableError, StudyLockedError, StudyMovedError,
 )  # fmt: skip
-
-
-class Phase(StrEnum):
-    """What the outbox is doing: nothing to write, writing, or waiting to retry."""
-
-    IDLE = "idle"
-    SAVING = "saving"
-    WAITING = "waiting"
-
-
-class First(StrEnum):
-    """The outcome of a write's first attempt as :meth:`Outbox.call` reports it."""
-
-    SAVED = "saved"
-    KEPT = "kept"
-    """Not written yet (the server is away, or slow): kept in the queue and retried."""
-
-
-@dataclass(frozen=True)
-class OutboxState:
-    """A snapshot: ``phase``, ``pending`` writes (the one being attempted included),
-    ``retry_at`` (the clock's time of the next attempt while waiting), ``problem`` (the last
-    fault, one line) and ``headline`` (its short form for a status bar)."""
-
-    phase: Phase = Phase.IDLE
-    pending: int = 0
-    retry_at: float | None = None
-    problem: str = ""
-    headline: str = ""
-
-    def seconds_to_retry(self, now: float | None = None) -> int:
-        """Whole seconds (rounded up, ≥ 0) until the next attempt; 0 when not waiting."""
-        if self.retry_at is None:
-            return 0
-        left = self.retry_at - (time.monotonic() if now is None else now)
-        return max(0, int(-(-left // 1)))
-
-    def text(self, now: float | None = None) -> str:
-        """``"All changes saved"``, ``"Saving…"`` or ``"Server unreachable — 3 edits kept,
-        retrying in 8 s"`` (``now``: the clock's time, default :func:`time.monotonic`)."""
-        if self.phase is Phase.IDLE:
-            return "All changes saved"
-        if self.phase is Phase.SAVING:
-            return "Saving…" if self.pending <= 1 else f"Saving… ({self.pending} edits)"
-        edits = "1 edit" if self.pending == 1 else f"{self.pending} edits"
-        return f"{self.headline} — {edits} kept, retrying in {self.seconds_to_retry(now)} s"
-
-
-def headline(error: BaseException) -> str:
-    """The status bar's short name of a retriable fault."""
-    if isinstance(error, StudyLockedError):
-        return "Study busy"
-    if isinstance(error, StudyMovedError):
-        return MOVED_HEADLINE
-    if "statement timeout" in str(error):
-        return "Server did not answer in time"
-    return "Server unreachable"
 
 
 @dataclass(eq=False)
@@ -338,42 +282,6 @@ def _settle(ticket: Ticket[Any], result: Any, error: BaseException | None) -> No
 def _one_line(error: BaseException) -> str:
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     return str(text).splitlines()[0]
-
-
-# --- idempotent writes -----------------------------------------------------------------------
-def measurement_write(
-    study: Study,
-    measurement_id: str,
-    call: Callable[[], T],
-    *,
-    seen: dict[str, dict[str, Any]] | None = None,
-) -> Callable[[], T]:
-    """``call`` (a save, delete or restore of one measurement) made safe to repeat.
-
-    The store checks a write against the measurement as its caller last saw it (its
-    conflict baseline: ``seen``, the window's table ``call`` writes through, by default this
-    study object's own), and moves that baseline when it writes — before the commit.  When the
-    commit's acknowledgement is lost the baseline has moved whether or not the server
-    committed; a plain retry would then report the write's own effect as another rater's
-    change.  The returned write records the baseline at its first attempt and puts it back
-    before every retry, so a retry either writes (not committed before) or finds the stored
-    row already as wanted and writes nothing (committed: "the very same change").
-    """
-    if seen is None:
-        seen = study._seen_measurements  # the store's own baseline table (same package)
-    pinned: list[dict[str, Any] | None] = []
-
-    def write() -> T:
-        if not pinned:
-            before = seen.get(measurement_id)
-            pinned.append(dict(before) if before is not None else None)
-        elif pinned[0] is None:
-            seen.pop(measurement_id, None)
-        else:
-            seen[measurement_id] = dict(pinned[0])
-        return call()
-
-    return write
 
 
 _ATTACHED: weakref.WeakKeyDictionary[Any, Outbox] = weakref.WeakKeyDictionary()

@@ -26,17 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QTableWidgetItem, QWidget
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import CobbdeskError
@@ -48,6 +38,7 @@ from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.outbox import First
 from cobbdesk.gui import errors
 from cobbdesk.gui.compare.reads import LoadingBar, StudyReader, queued
+from cobbdesk.gui.reading.reading_panel import ReadingPanel
 from cobbdesk.gui.reading.reads import FilmState, read_film_state, read_items
 from cobbdesk.gui.viewer import prompts
 from cobbdesk.gui.viewer.film_view import FilmView
@@ -108,43 +99,15 @@ class ReadingWindow(QMainWindow):
         central = QWidget()
         row = QHBoxLayout(central)
         row.addWidget(self.view, 1)
-        side = QVBoxLayout()
-        self.heading = QLabel(f"Plan {self.plan.name} · rater {self.rater} · "
-                              f"{round_text(self.round_no)}")  # fmt: skip
-        self.heading.setWordWrap(True)
-        self.progress = QLabel("")
-        self.progress.setStyleSheet("font-size: 13pt; font-weight: bold")
-        self.template = QLabel("")
-        snapping = "on" if self.plan.snapping else "off"
-        self.snapping = QLabel(f"Snapping {snapping} (the plan's setting)")
-        self.prompt = QLabel("")
-        self.prompt.setWordWrap(True)
-        self.prompt.setStyleSheet("font-weight: bold")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["Levels", "Your reading"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)  # no grey band
-        self.table.setMaximumHeight(90)
-        self.again = QPushButton("Measure again")
+        heading = f"Plan {self.plan.name} · rater {self.rater} · {round_text(self.round_no)}"
+        panel = ReadingPanel(heading, self.plan.snapping, self.bar)
+        self.heading, self.progress, self.template = panel.heading, panel.progress, panel.template
+        self.snapping, self.prompt, self.message = panel.snapping, panel.prompt, panel.message
+        self.table, self.again, self.done = panel.table, panel.again, panel.done
+        self.next_button, self.skip_button = panel.next_button, panel.skip_button
         self.again.clicked.connect(self.measure_again)
-        self.next_button = QPushButton("Next \u25b6")
         self.next_button.clicked.connect(lambda _=False: self.go_next())
-        self.skip_button = QPushButton("Skip with reason…")
         self.skip_button.clicked.connect(lambda _=False: self.skip())
-        self.done = QLabel("")
-        self.done.setWordWrap(True)
-        self.done.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1a7f37")
-        for widget in (self.heading, self.bar, self.progress, self.template, self.snapping,
-                       self.prompt, self.message, self.table, self.again, self.next_button,
-                       self.skip_button, self.done):  # fmt: skip
-            side.addWidget(widget)
-        side.addStretch(1)
-        panel = QWidget()
-        panel.setLayout(side)
-        panel.setFixedWidth(300)
         row.addWidget(panel)
         self.setCentralWidget(central)
 

@@ -102,25 +102,37 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
         server is down).  Edits of the open study not saved yet are asked about first."""
         if not self.confirm_pending():
             return False
+        study = self._connect(path, create)
+        if study is None:
+            return False
+        self.close_study()
+        self._use_study(study, path)
+        self._watch_study(study)
+        self._show_dock()
+        return True
+
+    def _connect(self, path: Path | str, create: bool) -> Study | None:
+        """The study at ``path``, opened off the UI thread; None when cancelled or failed (the
+        failure is reported)."""
         opener = Study.create if create else partial(Study.open, defer_check=True)  # after paint
         rater = self.window.rater
         try:
             if pg_url.is_url(path):
                 label = pg_url.parse(path).label
-                found = connecting.open_in_background(
+                return connecting.open_in_background(
                     self.window, lambda: _bound(opener(path, actor=rater)), label
                 )
-            else:  # off the UI thread too: a file on a network share may be slow
-                found = connecting.open_in_background(
-                    self.window, lambda: opener(path, actor=rater), Path(path).name, server=False
-                )
-            if found is None:
-                return False
-            study = found
+            # off the UI thread too: a file on a network share may be slow
+            return connecting.open_in_background(
+                self.window, lambda: opener(path, actor=rater), Path(path).name, server=False
+            )
         except Exception as exc:
             errors.report(self.window, exc, "Creating a study" if create else "Opening a study")
-            return False
-        self.close_study()
+            return None
+
+    def _use_study(self, study: Study, path: Path | str) -> None:
+        """``study`` (opened from ``path``) becomes the open one: rater, write queue, recent
+        studies, title, browser."""
         self.study, self.started = study, utc_now()
         if study.server is not None and study.rater_role_bound():  # known: read while opening
             self.set_rater(study.actor.user)  # a rater role measures as itself (#15)
@@ -139,12 +151,18 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
         self.refresh()
         self._recent_labels = {}
         self._read_recent_labels([f for s, f in settings.recent_films() if Path(s) == study.path])
+
+    def _watch_study(self, study: Study) -> None:
+        """Others' changes refresh the browser; a moved study file pauses saves."""
+        assert self.saver is not None
         self._watch = StudyWatcher(study, self)
         self._watch.changed.connect(self.refresh)
         self._watch.unreachable.connect(self._study_unreachable)
         self._watch.reachable.connect(self._study_reachable)
         self.saver.follow(self._watch, self.window)  # a moved study file pauses saves
         self._watch.start()
+
+    def _show_dock(self) -> None:
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
@@ -152,7 +170,6 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
                 width = self.dock.sizeHint().width()  # what the browser needs to read whole
                 self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
                 self.restored = True
-        return True
 
     def close_study(self) -> None:
         for window in self.compare_windows:

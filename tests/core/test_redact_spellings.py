@@ -52,6 +52,7 @@ def compatibility() -> dict[str, list[str]]:
         "M-R-N-4-4-5-5-6-6-7", "ＭＲＮ４４５５６６７", "ＭＲＮ－４４５５６６７",
         "ＭＲＮ\u3000４４５５６６７",
         "𝐌𝐑𝐍𝟒𝟒𝟓𝟓𝟔𝟔𝟕", "ⓂⓇⓃ4455667", "🄼🅁🄽4455667", "MRN⁴⁴⁵⁵⁶⁶⁷",
+        "MRN: 4455667", "MRN:4455667", "MRN#4455667", "MRN #4455667", "ＭＲＮ：４４５５６６７",
     ],
 )  # fmt: skip
 def test_an_mrn_in_any_spelling(known: None, spelling: str) -> None:
@@ -89,13 +90,14 @@ def test_every_compatibility_form_of_every_character(
 
 def test_every_joining_character_is_a_separator_of_a_spelling(known: None) -> None:
     """Spaces, dashes, connectors and every character whose NFKC form is a space, ``-``,
-    ``_``, ``.`` or ``/`` join the words of an identifier (the Unicode database, not a list)."""
+    ``_``, ``.``, ``/``, ``:`` or ``#`` join the words of an identifier (the Unicode database,
+    not a list): ``MRN: 4455667`` and ``MRN#4455667`` are the MRN written with a label."""
     wanted = []
     for code in range(sys.maxunicode + 1):
         char = chr(code)
         form = unicodedata.normalize("NFKC", char)
         category = unicodedata.category(char)
-        if category in ("Zs", "Pd", "Pc") or form in (" ", "-", "_", ".", "/"):
+        if category in ("Zs", "Pd", "Pc") or form in (" ", "-", "_", ".", "/", ":", "#"):
             wanted.append(char)
     assert "-" in wanted and "\uff0f" in wanted and len(wanted) > 50
     assert [hex(ord(c)) for c in wanted if c not in JOINING] == []

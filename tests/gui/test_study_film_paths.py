@@ -178,3 +178,27 @@ def test_csv_points_read_the_header_of_a_relative_path_film(demo: Path, tmp_path
         import_points(study, csv)
         (saved,) = [m for m in study.measurements(1) if m.rater == "carol"]
     assert saved.spacing == first.spacing and saved.spacing_source == first.spacing_source
+
+
+def test_older_relative_study_shows_its_films_in_the_compare_view(
+    qtbot, demo: Path, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """The compare view opened an older study's relative film paths from the working folder
+    (film not found); it finds them like the study window does."""
+    from cobbdesk.gui.compare.view import CompareView
+
+    study_file = _older_study(demo, tmp_path)
+    with Study.open(study_file, actor="dr_a") as study:
+        loader = FilmLoader(isolated=False)
+        view = CompareView(study, "dr_a", loader)  # dr_a measured patients 1-8 of the demo
+        loader.setParent(view)
+        qtbot.addWidget(view)
+        view.resize(1200, 800)
+        view.show()
+        qtbot.waitUntil(lambda: view.loaded, timeout=20000)
+        po = view.overview[0]
+        view.show_patient(po.patient.id, "cervical")
+        qtbot.waitUntil(view.films_shown, timeout=30000)
+        assert all(side.film is not None and not side.error for side in view.sides)
+        assert all(angle is not None for angle in view.angles())
+        view.close()

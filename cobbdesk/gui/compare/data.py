@@ -21,12 +21,14 @@ again after moving on is read again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import SignalInstance
 
 from cobbdesk.core.compare.model import Slot, next_item, other_region, rater_measured_films, slots
 from cobbdesk.core.compare.saver import SavedFilm, read_saved
+from cobbdesk.core.importing.films import stored_film_path
 from cobbdesk.core.importing.relink import from_saved, mismatch
 from cobbdesk.core.store import FilmRecord, PatientOverview, Region, Study
 from cobbdesk.gui.compare.cache import key
@@ -200,8 +202,17 @@ class CompareData:
         if upcoming is not None and (after := self._patient(upcoming[0])) is not None:
             films = [s.film for s in slots(after, upcoming[1]) if s.film is not None]
             groups.append((after.patient.id, films))
-        self.cache.want([(pid, [f.path for f in films]) for pid, films in groups])
+        self.cache.want([(pid, [self._film_file(f) for f in films]) for pid, films in groups])
         self._want_saved([f for _pid, films in groups[:2] for f in films])
+
+    def _film_file(self, record: FilmRecord) -> str:
+        """The file of a study film: its stored path, or for an older study's relative path
+        the file found from the study file's folder
+        (:func:`~cobbdesk.core.importing.films.stored_film_path`; never the working folder)."""
+        if Path(record.path).is_absolute():
+            return record.path
+        study = self.reader.study
+        return str(stored_film_path(record.path, None if study.server is not None else study.path))
 
     def _want_saved(self, records: list[FilmRecord]) -> None:
         """Keep the saved states of ``records`` only; read those not read yet."""
@@ -234,7 +245,7 @@ class CompareData:
             record = side.slot.film if side.slot is not None else None
             if record is None or side.film is not None or side.error:
                 continue
-            film, saved = self.cache.get(key(record.path)), self.saved.get(record.id)
+            film, saved = self.cache.get(key(self._film_file(record))), self.saved.get(record.id)
             if isinstance(film, str):
                 side.set_error(film)
             elif film is None or saved is None:

@@ -40,9 +40,13 @@ Matching looks each word, each run of words starting at a word that begins a mul
 and each run of joined words whose first :data:`GLUED_LENGTH` characters begin a key, up in
 hash sets (and, for glued keys, each 6-character slice of a longer word in a set of key
 prefixes): a log line is redacted in tens of microseconds whatever the number of patients.
-:meth:`Study.open` remembers every patient's identifiers, deleted patients' too, from one
-aggregate query through :func:`remember_joined` (whole-text passes, no Python code per
-patient).  Modules: :mod:`~cobbdesk.core.redact.keys` (the index),
+:meth:`Study.open` reads every patient's identifiers, deleted patients' too, with one
+aggregate query and hands them over *pending* (:func:`remember_later`): their keys are built
+(:func:`remember_joined`: whole-text passes, no Python code per patient; :func:`materialise`)
+by the first :func:`redact` — whatever its thread, under a lock, before it matches anything —
+or earlier by the GUI on a worker thread after its first paint.  A command that never redacts
+builds nothing; a study closed first stays redacted (its rows are kept, not re-read).
+Modules: :mod:`~cobbdesk.core.redact.keys` (the index),
 :mod:`~cobbdesk.core.redact.matching` (:func:`redact`), :mod:`~cobbdesk.core.redact.log`.
 
 The boundaries using it: :class:`RedactingFilter` on the log handlers (:func:`install`), the
@@ -72,8 +76,11 @@ from cobbdesk.core.redact.keys import (
     PATIENT_FIELDS,
     fold,
     forget_all,
+    materialise,
+    pending,
     remember,
     remember_joined,
+    remember_later,
     remember_patients,
     remember_study,
     variants,
@@ -100,10 +107,13 @@ __all__ = [
     "fold",
     "forget_all",
     "install",
+    "materialise",
+    "pending",
     "quiet_libraries",
     "redact",
     "remember",
     "remember_joined",
+    "remember_later",
     "remember_patients",
     "remember_study",
     "variants",

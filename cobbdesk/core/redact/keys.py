@@ -79,10 +79,15 @@ class _Registry:
     (one-word keys, compact forms among them), ``multi`` (two or more words),
     ``starts`` (their first words), ``longest`` (the most words of a multi-word key),
     ``prefixes`` (the first :data:`GLUED_LENGTH` characters of one-word keys),
-    ``glued_longest`` (characters of the longest one-word key)."""
+    ``glued_longest`` (characters of the longest one-word key); ``pending``: batches of
+    (names, values) one a line whose keys are not built yet (:func:`remember_later`), each
+    left in the list until its keys are in the sets; ``build_lock``: held while building them
+    (taken before ``lock``, never while holding it)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.build_lock = threading.Lock()
+        self.pending: list[tuple[str, str]] = []
         self.single: set[str] = set()
         self.multi: set[str] = set()
         self.starts: set[str] = set()
@@ -145,11 +150,50 @@ def remember_patients(names: Iterable[str], values: Iterable[str]) -> None:
     )
 
 
+def remember_later(names: str, values: str) -> None:
+    """Hand over names and values one a line (as :func:`remember_joined`) whose keys are
+    built later: by :func:`materialise`, which every matching call
+    (:func:`~cobbdesk.core.redact.matching.redact`, so the logging filter and handlers too)
+    runs first, whatever its thread — a text is never matched while a batch is pending.  The
+    strings are kept (a few MB at 100,000 patients; no database access later), so a study
+    closed before its keys were built stays redacted.  Costs nothing now: a study opened by a
+    command that never redacts, or before the GUI's first paint, does not build its index."""
+    if not names and not values:
+        return
+    with registry.lock:
+        registry.pending.append((names, values))
+
+
+def pending() -> bool:
+    """Whether some identifiers handed to :func:`remember_later` have no keys built yet."""
+    return bool(registry.pending)
+
+
+def materialise() -> None:
+    """Build the keys of every pending batch (:func:`remember_later`), oldest first, under
+    the registry's build lock: a second caller waits for the build and then finds nothing
+    pending.  A batch leaves ``pending`` in the same locked step that adds its keys, so a
+    caller that sees nothing pending sees every key.  Errors of a build propagate and leave
+    its batch pending (never matched without it)."""
+    if not registry.pending:
+        return
+    with registry.build_lock:
+        while registry.pending:
+            batch = registry.pending[0]
+            _build_joined(*batch, batch=batch)
+
+
 def remember_joined(names: str, values: str) -> None:
     """:func:`remember_patients` of names and values given one a line (as a database's
     ``group_concat``/``string_agg`` returns them).  A few whole-text passes (NFKC, casefold,
     regex substitutions, C-level splits and set operations): 100,000 patients take a fraction
     of a second, where building every variant of every value took seconds."""
+    _build_joined(names, values)
+
+
+def _build_joined(names: str, values: str, batch: tuple[str, str] | None = None) -> None:
+    """:func:`remember_joined`; ``batch``: the pending batch these keys are (it leaves
+    ``pending`` when they are added)."""
     words, multi = _name_keys(fold(names))
     values = fold(values)
     flat = _NONWORD.sub(" ", _connectors_to_spaces(values))
@@ -171,7 +215,7 @@ def remember_joined(names: str, values: str) -> None:
     keys |= _compact_keys("\n".join(multi_values))  # a two-word name's: the matcher splits
     keys |= _compact_keys("\n".join(_THREE_WORDS.findall("\n".join(multi))))
     starts = words | set(_FIRST_WORD.findall("\n".join(multi_values)))
-    _add(words | keys, multi | multi_values, starts)
+    _add(words | keys, multi | multi_values, starts, batch)
 
 
 def _compact_keys(lines: str) -> set[str]:
@@ -204,9 +248,11 @@ def _connectors_to_spaces(text: str) -> str:
     return _OTHER_PC.sub(" ", text) if _OTHER_PC.search(text) else text
 
 
-def _add(single: set[str], multi: set[str], starts: set[str] | None = None) -> None:
+def _add(single: set[str], multi: set[str], starts: set[str] | None = None,
+         batch: tuple[str, str] | None = None) -> None:  # fmt: skip
     """Merge one-word and multi-word keys into the registry (under its lock); ``starts``: a
-    set holding every multi-word key's first word (computed when not given)."""
+    set holding every multi-word key's first word (computed when not given); ``batch``: the
+    pending batch they were built from, removed in the same locked step."""
     if starts is None:
         starts = set(_FIRST_WORD.findall("\n".join(multi)))
     longest = (max(map(len, multi), default=0) + 1) // 2  # k words take 2k − 1 characters
@@ -218,6 +264,8 @@ def _add(single: set[str], multi: set[str], starts: set[str] | None = None) -> N
         registry.multi = _merged(registry.multi, multi)
         registry.starts = _merged(registry.starts, starts)
         registry.longest = max(registry.longest, longest)
+        if batch is not None:
+            registry.pending = [b for b in registry.pending if b is not batch]
 
 
 def _merged(kept: set[str], new: set[str]) -> set[str]:
@@ -241,6 +289,7 @@ def remember_study(study: Any) -> None:
 def forget_all() -> None:
     """Forget every remembered value (tests; a new session)."""
     with registry.lock:
+        registry.pending = []
         registry.single.clear()
         registry.multi.clear()
         registry.starts.clear()

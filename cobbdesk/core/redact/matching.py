@@ -20,7 +20,15 @@ import functools
 import re
 import unicodedata
 
-from cobbdesk.core.redact.keys import GLUED_LENGTH, MIN_LENGTH, PC, WORD, fold, registry
+from cobbdesk.core.redact.keys import (
+    GLUED_LENGTH,
+    MIN_LENGTH,
+    PC,
+    WORD,
+    fold,
+    materialise,
+    registry,
+)
 from cobbdesk.core.redact.vocabulary import VOCABULARY
 
 MASK = "[redacted]"
@@ -76,7 +84,9 @@ def redact(text: str) -> str:
 
 def _known_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every remembered key in ``text``, longest match first, left to right;
-    sorted, not overlapping."""
+    sorted, not overlapping.  Pending identifiers (:func:`~.keys.remember_later`) are built
+    first, on this thread (:func:`~.keys.materialise`)."""
+    materialise()  # never match while a batch is pending
     reg = registry
     found: list[tuple[int, int]] = []
     with reg.lock:

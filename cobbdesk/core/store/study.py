@@ -211,7 +211,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             if not read_only and version < SCHEMA_VERSION:  # a backup and writes: checked first
                 study.file_check.raise_if_damaged()
                 study.backup_made = migrate(study.engine, target, study.actor)
-            redact.remember_joined(*patient_identifiers(study))  # deleted patients too
+            redact.remember_later(*patient_identifiers(study))  # deleted too; built on use
         except Exception:
             study.close()
             raise
@@ -244,7 +244,7 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             if version < SCHEMA_VERSION:
                 migrate(study.engine, study.path, study.actor,
                         server_backup="the administrator's (--i-have-a-backup)")  # fmt: skip
-            redact.remember_joined(*patient_identifiers(study))  # deleted patients too
+            redact.remember_later(*patient_identifiers(study))  # deleted too; built on use
         except Exception:
             study.close()
             raise

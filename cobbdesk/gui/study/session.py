@@ -26,10 +26,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from cobbdesk import __version__
+from cobbdesk.core import redact
 from cobbdesk.core.measure.measurement import utc_now
 from cobbdesk.core.store import FilmRecord, Study, pg_url
 from cobbdesk.core.store.overview import patient_completeness
@@ -39,7 +40,7 @@ from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
 from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
-from cobbdesk.gui.study.reads import StudyReads, film_flags_of
+from cobbdesk.gui.study.reads import CHECK_FALLBACK_MS, StudyReads, _FirstPaint, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
 from cobbdesk.gui.study.session_actions import FilmLink, StudyActions
 from cobbdesk.gui.study.study_films import StudyFilms
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("cobbdesk.gui.study")
 UNREACHABLE = "Study not reachable"
+INDEX_FALLBACK_MS = 5000
+"""The redaction index is built this long after opening when the browser never showed rows."""
 
 
 class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
@@ -79,6 +82,7 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
         self._pending: dict[Path, FilmRecord] = {}
         self._recent_labels: dict[int, str] = {}  # film id → Open recent label (open study)
         self._watch: StudyWatcher | None = None  # others' changes refresh the browser
+        self._opened_line: str | None = None  # "Opened study": logged once the index is built
         self.browser.filmActivated.connect(self.open_film)
         self.browser.labsRequested.connect(self.enter_labs)
         self.browser.compareRequested.connect(self.compare)
@@ -109,6 +113,7 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
         self._use_study(study, path)
         self._watch_study(study)
         self._show_dock()
+        self._index_after_paint(study)
         return True
 
     def _connect(self, path: Path | str, create: bool) -> Study | None:
@@ -144,13 +149,42 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
             settings.add_recent_study(path)  # type: ignore[arg-type]  # a URL is kept as its str
         name = pg_url.parse(path).label if pg_url.is_url(path) else Path(path).name
         self.window.setWindowTitle(f"CobbDesk {__version__} — {name}")
-        logger.info("Opened study %s", name)
+        self._opened_line = name  # logged by _log_opened: a log line now would build the index
         if study.backup_made is not None:
             self.window.status.showMessage(f"Study upgraded; backup {study.backup_made.name}")
         self.browser.model.study_file = None if study.server is not None else study.path
         self.refresh()
         self._recent_labels = {}
         self._read_recent_labels([f for s, f in settings.recent_films() if Path(s) == study.path])
+
+    def _index_after_paint(self, study: Study) -> None:
+        """Build the redaction index of ``study``'s identifiers (pending since
+        :meth:`Study.open`: :func:`~cobbdesk.core.redact.remember_later`) on the checks worker
+        once the browser has painted its rows (after completeness and flags: one worker), or
+        after :data:`INDEX_FALLBACK_MS`; then log "Opened study".  Anything redacted sooner
+        (a log line, an error dialog) builds it first on its own thread: never unredacted."""
+        started = False
+
+        def start() -> None:  # UI thread
+            nonlocal started
+            if started or self.study is not study:
+                return
+            started = True
+            self._in_background(study, lambda _s: redact.materialise(),
+                                lambda _r: self._log_opened(), browser=False,
+                                what="Preparing the study's redaction")  # fmt: skip
+
+        def rows_shown() -> None:
+            _FirstPaint(self.browser.tree.viewport(), start, CHECK_FALLBACK_MS)
+
+        self.browser.model.modelReset.connect(rows_shown, Qt.ConnectionType.SingleShotConnection)
+        QTimer.singleShot(INDEX_FALLBACK_MS, self, start)
+
+    def _log_opened(self) -> None:
+        """Log "Opened study NAME" once: after the index is built, or when the study closes."""
+        if self._opened_line is not None:
+            logger.info("Opened study %s", self._opened_line)
+            self._opened_line = None
 
     def _watch_study(self, study: Study) -> None:
         """Others' changes refresh the browser; a moved study file pauses saves."""
@@ -186,6 +220,7 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
             self._watch.stop()
             self._watch = None
         if self.study is not None:
+            self._log_opened()
             logger.info("Closed study %s", self.study.path.name)
             if self.saver is not None:  # asked first (confirm_pending): nothing dropped silently
                 self.saver.close()

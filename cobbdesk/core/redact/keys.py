@@ -161,7 +161,8 @@ def remember_later(names: str, values: str) -> None:
     if not names and not values:
         return
     with registry.lock:
-        registry.pending.append((names, values))
+        if (names, values) not in registry.pending:  # the same study opened again meanwhile
+            registry.pending.append((names, values))
 
 
 def pending() -> bool:

@@ -37,7 +37,7 @@ from cobbdesk.core.store.overview import patient_completeness
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.study import connecting, lab_form
 from cobbdesk.gui.study.browser import StudyBrowser
-from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs
+from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs, off_ui
 from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
 from cobbdesk.gui.study.reads import CHECK_FALLBACK_MS, StudyReads, _FirstPaint, film_flags_of
@@ -159,10 +159,11 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
 
     def _index_after_paint(self, study: Study) -> None:
         """Build the redaction index of ``study``'s identifiers (pending since
-        :meth:`Study.open`: :func:`~cobbdesk.core.redact.remember_later`) on the checks worker
-        once the browser has painted its rows (after completeness and flags: one worker), or
-        after :data:`INDEX_FALLBACK_MS`; then log "Opened study".  Anything redacted sooner
-        (a log line, an error dialog) builds it first on its own thread: never unredacted."""
+        :meth:`Study.open`: :func:`~cobbdesk.core.redact.remember_later`) on a pool thread
+        once the browser has painted its rows (beside completeness and flags, not after them:
+        a film opened meanwhile logs a line), or after :data:`INDEX_FALLBACK_MS`; then log
+        "Opened study".  Anything redacted sooner (a log line, an error dialog) builds it
+        first on its own thread: never unredacted."""
         started = False
 
         def start() -> None:  # UI thread
@@ -170,9 +171,12 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
             if started or self.study is not study:
                 return
             started = True
-            self._in_background(study, lambda _s: redact.materialise(),
-                                lambda _r: self._log_opened(), browser=False,
-                                what="Preparing the study's redaction")  # fmt: skip
+            off_ui(
+                self,
+                redact.materialise,
+                lambda _r: self._log_opened() if self.study is study else None,
+                lambda e: errors.report(self.window, e, "Preparing the study's redaction"),
+            )
 
         def rows_shown() -> None:
             _FirstPaint(self.browser.tree.viewport(), start, CHECK_FALLBACK_MS)

@@ -55,8 +55,10 @@ from cobbdesk.core.store import FilmRecord, Study
 from cobbdesk.core.store.records import iso_date
 from cobbdesk.core.store.schema import films, measurements, readings
 
-_REL_TOL = 1e-6
-"""Relative tolerance of spacing and aspect comparisons (values round-trip through text)."""
+REL_TOL = 1e-6
+"""Relative tolerance of spacing and aspect comparisons (values round-trip through text);
+the SR import compares an SR's geometry with the film's with it too."""
+_REL_TOL = REL_TOL
 
 Pair = tuple[float, float]
 _SQUARE: Pair = (1.0, 1.0)

@@ -12,7 +12,8 @@ ratio to the goal (<= 1 s); asserts nothing.
     QT_QPA_PLATFORM=offscreen python benchmarks/bench_study_browser.py [--patients N]
         [--study PATH]   # PATH is generated once when missing, then reused by later runs
 
-Also times :func:`cobbdesk.core.redact.remember_study` (part of ``Study.open``) and
+Also times building the redaction index (:func:`cobbdesk.core.redact.remember_joined`; since
+#17 no part of ``Study.open``: the GUI builds it on a worker after the first paint) and
 :func:`~cobbdesk.core.redact.redact` of a typical log line with every patient remembered, and
 (:func:`interactions`) what a user does in the filled browser: End, expanding a patient,
 filtering and clearing the filter.  ``--paint-only`` skips completeness and film flags.

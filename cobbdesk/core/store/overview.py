@@ -270,8 +270,8 @@ def film_ids_and_mismatches(study: Study) -> tuple[dict[str, int], dict[int, int
 
 def patient_identifiers(study: Study) -> tuple[str, str]:
     """(names, other identifier values: MRNs, birth dates, DICOM patient IDs), one a line, of
-    every patient, deleted ones too, for :func:`cobbdesk.core.redact.remember_joined` when a
-    study opens.
+    every patient, deleted ones too, for :func:`cobbdesk.core.redact.remember_later` when a
+    study opens (its keys are built on first use: :func:`~cobbdesk.core.redact.materialise`).
 
     One aggregate query (``group_concat``/``string_agg`` per column, no row objects): about
     30 ms at 100,000 patients where reading every :class:`Patient` took ~0.6 s.

@@ -13,6 +13,14 @@ A *key* is an identifier's text in one canonical spelling: Unicode NFKC then cas
   opened: 200,000 more keys at 100,000 patients, twice the time): the matcher splits a word
   in two instead;
 * a date's DICOM DA and ISO forms (``19700101``, ``1970 01 01``; PS3.5 section 6.2, DA).
+* its *digit run*, each run of :data:`GLUED_LENGTH` or more digits of its compact form
+  (``4455667`` of ``MRN4455667``, ``778899`` of ``HOSP-778899``: the digits written without
+  their prefix, ``4455667.csv``).  The matcher finds it only as a whole number (not inside
+  a longer run of digits, ``44556678``); a component of a dotted UID equal to it is masked —
+  over-redaction of an occasional number, where a leaked MRN is not acceptable;
+* for a name with diacritics, the keys of its ASCII spellings too
+  (:mod:`~cobbdesk.core.redact.translit`: ``Müller^Jürgen`` → ``muller jurgen``,
+  ``mueller juergen``).
 
 Keys shorter than :data:`MIN_LENGTH` characters and single words of CobbDesk's own
 :data:`~cobbdesk.core.redact.vocabulary.VOCABULARY` are never matched alone.
@@ -28,6 +36,7 @@ from itertools import compress, repeat
 from operator import contains, itemgetter
 from typing import Any
 
+from cobbdesk.core.redact.translit import ascii_spellings
 from cobbdesk.core.redact.vocabulary import VOCABULARY
 
 MIN_LENGTH = 3
@@ -64,6 +73,9 @@ _GLUED_PREFIX = re.compile(rf"^(.{{{GLUED_LENGTH}}}).*$", re.MULTILINE)
 _LONG_LINE = re.compile(rf"^.{{{GLUED_LENGTH},}}$", re.MULTILINE)
 _THREE_WORDS = re.compile(r"^[^ \n]+ [^ \n]+ [^\n]+$", re.MULTILINE)
 _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+#: A value's run of digits that is a key of its own (``4455667`` of ``MRN4455667``); the
+#: matcher finds it only as a whole number, never inside a longer run of digits.
+_DIGIT_RUN = re.compile(rf"\d{{{GLUED_LENGTH},}}")
 
 
 def fold(text: str) -> str:
@@ -107,9 +119,15 @@ def variants(value: object) -> set[str]:
     >>> sorted(variants("1970-01-01")), sorted(variants("Patient^Li"))
     (['1970 01 01', '19700101'], ['li patient', 'lipatient', 'patient li', 'patientli'])
     >>> sorted(variants("ＭＲＮ－４４５５６６７"))
-    ['mrn 4455667', 'mrn4455667']
+    ['4455667', 'mrn 4455667', 'mrn4455667']
     """
     text = fold(str(value).strip()) if value is not None else ""
+    spellings = ascii_spellings(text).split("\n")  # ``Müller`` → ``muller``, ``mueller``
+    return _value_keys(text).union(*(_value_keys(s) for s in spellings if s and s != text))
+
+
+def _value_keys(text: str) -> set[str]:
+    """The keys of one folded identifier written as it is (:func:`variants`)."""
     words = WORD.findall(text)
     if not words:
         return set()
@@ -124,6 +142,7 @@ def variants(value: object) -> set[str]:
         out |= {"".join(date.groups()), " ".join(date.groups())}
     compact = {v.replace(" ", "") for v in out if " " in v}
     out |= {c for c in compact if len(c) >= GLUED_LENGTH}
+    out.update(_DIGIT_RUN.findall("".join(words)))  # ``4455667`` of ``MRN4455667``
     return {v for v in out if len(v) >= MIN_LENGTH and v not in VOCABULARY}
 
 
@@ -195,12 +214,15 @@ def remember_joined(names: str, values: str) -> None:
 def _build_joined(names: str, values: str, batch: tuple[str, str] | None = None) -> None:
     """:func:`remember_joined`; ``batch``: the pending batch these keys are (it leaves
     ``pending`` when they are added)."""
-    words, multi = _name_keys(fold(names))
+    names = fold(names)
+    spelled = ascii_spellings(names)  # ``Müller^Jürgen`` → ``muller^jurgen``, ``mueller^…``
+    words, multi = _name_keys(f"{names}\n{spelled}" if spelled else names)
     values = fold(values)
     flat = _NONWORD.sub(" ", _connectors_to_spaces(values))
     if flat.startswith(" ") or flat.endswith(" ") or "\n " in flat or " \n" in flat:
         flat = "\n".join(line.strip() for line in flat.split("\n"))  # ``(123)`` → ``123``
     keys = set(flat.split("\n"))
+    keys.update(_DIGIT_RUN.findall(flat.replace(" ", "")))  # ``778899`` of ``HOSP-778899``
     multi_values = set(compress(keys, map(contains, keys, repeat(" "))))  # C-level filter
     keys -= multi_values
     spaced = "\n".join(multi_values)

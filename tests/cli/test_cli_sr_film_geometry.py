@@ -40,8 +40,9 @@ def _film(path: Path, *, spacing: str | None, aspect: str | None) -> Path:
     ds = Dataset()
     ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, UID
-    ds.PatientID, ds.PatientName, ds.PatientBirthDate = "HOSP-778899", "Burns^Montgomery", "19450315"
-    ds.StudyDate, ds.Modality, ds.BodyPartExamined, ds.ViewPosition = "20260107", "DX", "CSPINE", "LL"
+    ds.PatientID, ds.PatientName = "HOSP-778899", "Burns^Montgomery"
+    ds.PatientBirthDate, ds.StudyDate = "19450315", "20260107"
+    ds.Modality, ds.BodyPartExamined, ds.ViewPosition = "DX", "CSPINE", "LL"
     ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3.4.5", "1.2.3.4.5.1"
     ds.Rows, ds.Columns, ds.SamplesPerPixel = 512, 400, 1
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
@@ -156,3 +157,23 @@ def test_the_genuine_sr_of_the_2_to_1_film_is_imported(
     with Study.open(fresh) as opened:
         (m,) = opened.measurements()
     assert m.pixel_aspect == (2.0, 1.0)
+
+
+def test_a_file_given_a_spacing_is_refused_naming_the_spacing_not_a_wrong_aspect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "a"
+    film = _film(folder / "films" / "p2.dcm", spacing=None, aspect="2\\1")
+    study = _study(folder, film, measured=False)
+    ds = pydicom.dcmread(film)
+    ds.PixelSpacing = ["0.1", "0.2"]  # the Pixel Aspect Ratio 2\1 is kept
+    ds.save_as(film)
+    capsys.readouterr()
+    assert main(["measure", str(study), str(_points(folder))]) == 1
+    err = capsys.readouterr().err
+    assert ("film file p2.dcm is not film #1 as the study recorded it (the file has Pixel "
+            "Spacing (0028,0030) 0.1 × 0.2 mm (row × column), a pixel shape of 0.5:1 "
+            "(vertical:horizontal); the study recorded a film without pixel spacing, Pixel "
+            "Aspect Ratio 2:1)") in err  # fmt: skip
+    assert "is 1:1" not in err
+    assert _angles(study) == []

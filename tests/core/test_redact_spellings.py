@@ -219,3 +219,34 @@ def test_ascii_spellings_of_a_name_with_diacritics(spelling: str) -> None:
     line = "Soren Lukasz STRAUSS aesa Odegard Bjorn"
     assert redact.redact(line) == " ".join([MASK] * 3)  # each pair is one whole name
     assert redact.redact("Muell Jurg Mull") == "Muell Jurg Mull"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "03.02.61", "3.2.61", "3/2/61", "2/3/61", "02/03/61", "61-02-03", "61.2.3", "030261",
+        "020361", "610203", "03FEB1961", "3feb1961", "03-Feb-61", "03FEB61", "3 Feb 61",
+        "3rd Feb 1961", "3rd February, 1961", "February 3rd, 1961", "Feb 3rd 61",
+        "０３．０２．６１",
+    ],
+)  # fmt: skip
+def test_a_birth_date_with_a_two_digit_year_or_an_ordinal(known: None, spelling: str) -> None:
+    """Born 1961-02-03: D.M.YY, M/D/YY, YY-MM-DD, DDMMYY, MMDDYY, YYMMDD, DDMONYYYY glued,
+    ordinal days; also as a file name."""
+    assert redact.redact(f"born {spelling}; ok") == f"born {MASK}; ok"
+    assert redact.redact(f"/in/{spelling}_lat.dcm") == f"/in/{MASK}_lat.dcm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version 3.2.60, cobbdesk 1.2.3, Python 3.12.1, numpy 2.3.61.1",
+        "UID 1.2.826.0.1.3680043.10.3.2.61.7, 1.2.3.2.61",
+        "at 03:02:61, 10:30:45, angle 3.2° 61.0°, 3 2 610, 03.02.62, 4/2/61, 61-02-04",
+        "3rd film, 2nd reading, Feb 3rd, 3 Feb, 031261, 0302611, 30261, 04feb1961, 3feb62",
+        "sizes 3x2x61 mm, L3-L2 61, C3/C2 61",
+    ],
+)
+def test_ordinary_numbers_are_not_a_two_digit_year_date(known: None, text: str) -> None:
+    """Versions, UIDs, times, angles and near-miss dates stay (born 1961-02-03)."""
+    assert redact.redact(text) == text

@@ -67,6 +67,18 @@ _JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
 _DIGIT_JOINS = re.compile(f"[{re.escape(DIGIT_JOINING)}]{{1,{JOIN_LIMIT}}}")
 _DATE_GAP = re.compile(f"[{re.escape(JOINING)}]{{0,2}},?[{re.escape(JOINING)}]{{0,2}}")
 _WORD_SPLIT = re.compile(f"({WORD.pattern})")
+#: The parts of a date with a two-digit year: a space, ``.``, ``/``, a dash, a comma.
+_SHORT_DATE_GAP = re.compile(r"\s?[-./\u2010-\u2015\uff0d\uff0e\uff0f]?\s?|\s?,\s?")
+_ORDINAL = re.compile(r"\d\d?(?:st|nd|rd|th)")
+_GLUED_MONTH = re.compile(r"(\d\d?)([a-z]{3,9})(\d\d|\d{4})")
+#: Text that may hold a date with a two-digit year or a six-digit one (ASCII text without
+#: one of these and without a 19xx/20xx skips the date spellings).
+_SHORT_HINT = re.compile(
+    r"(?<!\d)\d{6}(?!\d)|\d(?:st|nd|rd|th)?\W{1,3}(?:\d\d?|[a-z]{3,9})\W{1,3}\d\d(?!\d)"
+    r"|[a-z]\W{1,3}\d\d?(?:st|nd|rd|th)?\W{1,3}\d\d(?!\d)|\d[a-z]{3,9}\d\d(?!\d)"
+    r"|(?<!\d)\d\d\W{1,3}\d\d?\W{1,3}\d(?!\d)",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:
@@ -113,7 +125,7 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             if size:
                 found.append(_span(raw, gaps, i, i + size))
             i += size or 1
-        hint = _YEAR_HINT.search(text) or not text.isascii()  # ``１９６１``: no ASCII hint
+        hint = _YEAR_HINT.search(text) or not text.isascii() or _SHORT_HINT.search(text)
         dates = _birth_dates(words, raw, gaps) if hint else []
     return _merge(found + dates) if dates else found
 
@@ -186,53 +198,115 @@ def _joins(words: list[str], joins: list[int], j: int) -> bool:
 
 
 def _birth_dates(words: list[str], raw: list[str], gaps: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of every date written as three words around a year (D.M.YYYY, M/D/YYYY,
-    YYYY-M-D, with an English month name: ``3 Feb 1961``, ``Feb 3, 1961``) or as one word
-    DDMMYYYY/MMDDYYYY, whose DA form (PS3.5 6.2) is a remembered key.  ``words`` folded,
-    ``raw`` as written, ``gaps`` the text between them (:func:`_known_spans`)."""
-    spans = []
+    """(start, end) of every date whose DA form (PS3.5 6.2) is a remembered key, written as
+    three words around a year (D.M.YYYY, M/D/YYYY, YYYY-M-D, with an English month name or
+    an ordinal day: ``3 Feb 1961``, ``February 3rd, 1961``), around a two-digit year
+    (D.M.YY, M/D/YY, YY-MM-DD, ``3 Feb 61``: :func:`_short_year_dates`), or as one word
+    (DDMMYYYY, MMDDYYYY, DDMMYY, MMDDYY, YYMMDD, ``03FEB1961``, ``03feb61``).  ``words``
+    folded, ``raw`` as written, ``gaps`` the text between them (:func:`_known_spans`)."""
+    ranges: list[tuple[int, int]] = []
     for k, word in enumerate(words):
         size = len(word)
-        if size == 8 and word[4:6] in _CENTURIES and word.isdigit():
-            if _is_birth_date(word[4:], ((word[2:4], word[:2]), (word[:2], word[2:4]))):
-                spans.append(_span(raw, gaps, k, k + 1))
-            continue
-        if size != 4 or word[:2] not in _CENTURIES or not word.isdigit():
-            continue
-        a, b = words[k - 2 : k] if k >= 2 else ("", "")  # day first, then month first
-        earlier = _date_parts(a, b) and _date_gaps(gaps[k - 1 : k + 1])
-        if earlier and _is_birth_date(word, ((b, a), (a, b))):
-            spans.append(_span(raw, gaps, k - 2, k + 1))
-        m, d = words[k + 1 : k + 3] if k + 3 <= len(words) else ("", "")
-        later = _date_parts(m, d) and _date_gaps(gaps[k + 1 : k + 3])
-        if later and _is_birth_date(word, ((m, d),)):
-            spans.append(_span(raw, gaps, k, k + 3))
-    return spans
+        if size in (6, 8) and word.isdigit():
+            if _is_compact_birth_date(word):
+                ranges.append((k, k + 1))
+        elif size == 4 and word[:2] in _CENTURIES and word.isdigit():
+            ranges += _around_year(words, gaps, k, (word,), _DATE_GAP)
+        elif size == 2 and word.isdigit():
+            ranges += _short_year_dates(words, gaps, k)
+        elif size >= 5 and word[0].isdigit() and _is_glued_month_date(word):
+            ranges.append((k, k + 1))
+    return [_span(raw, gaps, first, stop) for first, stop in ranges]
+
+
+def _around_year(
+    words: list[str], gaps: list[str], k: int, years: tuple[str, ...], gap: re.Pattern[str]
+) -> list[tuple[int, int]]:
+    """Word ranges (first, stop) of the dates with their year at word ``k`` (one of
+    ``years``, YYYY): day and month before it (either order) or month and day after it,
+    separated by gaps ``gap`` matches whole."""
+    found = []
+    a, b = words[k - 2 : k] if k >= 2 else ("", "")  # day first, then month first
+    earlier = _date_parts(a, b) and _date_gaps(gaps[k - 1 : k + 1], gap)
+    if earlier and _is_birth_date(years, ((b, a), (a, b))):
+        found.append((k - 2, k + 1))
+    m, d = words[k + 1 : k + 3] if k + 3 <= len(words) else ("", "")
+    later = _date_parts(m, d) and _date_gaps(gaps[k + 1 : k + 3], gap)
+    if later and _is_birth_date(years, ((m, d),)):
+        found.append((k, k + 3))
+    return found
+
+
+def _short_year_dates(words: list[str], gaps: list[str], k: int) -> list[tuple[int, int]]:
+    """:func:`_around_year` for the two-digit year at word ``k`` (19YY or 20YY: a birth
+    date's centuries), its parts separated by a space, ``.``, ``/``, a dash or a comma (not
+    ``:``: ``03:02:45`` is a time), and not part of a longer dotted or dashed number (a UID
+    ``1.2.3.61.4``, a version)."""
+    years = ("19" + words[k], "20" + words[k])
+    found = _around_year(words, gaps, k, years, _SHORT_DATE_GAP)
+    return [(first, stop) for first, stop in found if _isolated(words, gaps, first, stop)]
+
+
+def _isolated(words: list[str], gaps: list[str], first: int, stop: int) -> bool:
+    """Whether words ``first`` to ``stop - 1`` are not joined to a number before or after
+    them by one non-space character (``1.2.[3.2.61].4``)."""
+    before = gaps[first] if first > 0 and words[first - 1][-1].isdigit() else " "
+    after = gaps[stop] if stop < len(words) and words[stop][0].isdigit() else " "
+    return all(len(g) != 1 or g.isspace() for g in (before, after))
+
+
+def _is_compact_birth_date(word: str) -> bool:
+    """Whether ``word`` of 8 digits (DDMMYYYY, MMDDYYYY) or 6 (DDMMYY, MMDDYY, YYMMDD) is a
+    remembered birth date."""
+    day_month = ((word[2:4], word[:2]), (word[:2], word[2:4]))
+    if len(word) == 8:
+        return word[4:6] in _CENTURIES and _is_birth_date((word[4:],), day_month)
+    if _is_birth_date(("19" + word[4:], "20" + word[4:]), day_month):
+        return True
+    return _is_birth_date(("19" + word[:2], "20" + word[:2]), ((word[2:4], word[4:]),))
+
+
+def _is_glued_month_date(word: str) -> bool:
+    """Whether ``word`` is a remembered birth date written DDMONYYYY or DDMONYY
+    (``03feb1961``, ``3february61``)."""
+    parts = _GLUED_MONTH.fullmatch(word)
+    if parts is None or parts[2] not in _MONTH_NAMES:
+        return False
+    day, month, year = parts.groups()
+    years = (year,) if len(year) == 4 else ("19" + year, "20" + year)
+    return _is_birth_date(years, ((month, day),))
 
 
 def _date_parts(*parts: str) -> bool:
-    """Whether each of ``parts`` can be a day or month: 1 or 2 digits, or a month's name."""
-    return all((len(p) <= 2 and p.isdigit()) or p in _MONTH_NAMES for p in parts)
+    """Whether each of ``parts`` can be a day or month: 1 or 2 digits, an ordinal day
+    (``3rd``), or a month's name."""
+    return all(
+        (len(p) <= 2 and p.isdigit()) or p in _MONTH_NAMES or _ORDINAL.fullmatch(p)
+        for p in parts
+    )
 
 
-def _date_gaps(gaps: list[str]) -> bool:
-    """Whether both ``gaps`` can separate the parts of a date (joining characters, a comma)."""
-    return all(_DATE_GAP.fullmatch(g) for g in gaps)
+def _date_gaps(gaps: list[str], gap: re.Pattern[str]) -> bool:
+    """Whether both ``gaps`` can separate the parts of a date (``gap`` matches them whole)."""
+    return all(gap.fullmatch(g) for g in gaps)
 
 
-def _is_birth_date(year: str, month_day: tuple[tuple[str, str], ...]) -> bool:
-    """Whether one of the (month, day) readings of a date in ``year`` is a remembered key in
-    DA form."""
-    for month, day in month_day:
-        key = _da(year, month, day)
-        if key and key in registry.single:
-            return True
+def _is_birth_date(years: tuple[str, ...], month_day: tuple[tuple[str, str], ...]) -> bool:
+    """Whether one of the (month, day) readings of a date in one of ``years`` (YYYY) is a
+    remembered key in DA form."""
+    for year in years:
+        for month, day in month_day:
+            key = _da(year, month, day)
+            if key and key in registry.single:
+                return True
     return False
 
 
 def _da(year: str, month: str, day: str) -> str | None:
     """``YYYYMMDD`` of the parts (a month number or English month name, a day of 1 or 2
-    digits), or None when they are not a date's."""
+    digits, or an ordinal ``3rd``), or None when they are not a date's."""
+    if _ORDINAL.fullmatch(day):
+        day = day[:-2]
     if not (day.isdigit() and len(day) <= 2):
         return None
     if month.isdigit():

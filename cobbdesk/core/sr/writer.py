@@ -17,14 +17,18 @@ One SR per film and rater (:func:`film_report`), built with highdicom:
 * a TEXT "CobbDesk measurement record": the measurement's JSON (:meth:`CobbMeasurement.to_dict`)
   so that CobbDesk reads back exactly what it wrote (SCOORD Graphic Data is FL, 32-bit).
 
-:func:`export_sr` writes every film's reports into a folder (0600 files, written beside the
-target and renamed after the audit row is recorded) and returns what it wrote.
+:func:`export_sr` writes every film's reports into a folder, all or nothing (0600 files,
+written into a temporary folder beside the target and moved in after their audit rows are
+recorded; one refused film writes nothing) and returns what it wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -218,17 +222,49 @@ def export_sr(
 ) -> tuple[list[SrFile], list[str]]:
     """Write one SR per film and rater of ``study`` (or of ``film_ids``) into ``folder``.
 
-    Returns the files written and the problems (films without a DICOM header: photos, moved
-    files), each one line naming the film by its study id.  Every file is audited (entity
-    ``export``, format ``sr``) before it is renamed to ``<film SOP UID>_<rater>.sr.dcm``.
-    Raises StudyReadOnlyError before writing anything on a read-only study.
+    All or nothing: every film is checked first (a DICOM header that is the film the study
+    recorded); when one is refused, nothing is written and the problems (one line each,
+    naming the film by its study id) are returned with no files.  Otherwise the reports are
+    written into a 0700 temporary folder beside ``folder``, audited (entity ``export``, format
+    ``sr``, one transaction for them all) and only then moved in as
+    ``<film SOP UID>_<rater>.sr.dcm`` (0600); a move that fails puts back what was there.
+    Raises StudyReadOnlyError before writing anything on a read-only study, ExportError
+    (a target that is not a regular file) and the store's errors (audit, disk full).
     """
     if study.read_only:
         raise faults.read_only(study.path)
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise faults.os_error(exc, target, "export") from None
+    reports, problems = _reports(study, film_ids)
+    if problems or not reports:
+        return [], problems
+    for name, _ in reports:
+        private.check_target(target / name)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
+                                        dir=target.parent))  # fmt: skip
+    except OSError as exc:
+        raise faults.os_error(exc, target, "export") from None
+    try:
+        written = [_staged(sr, staging / name, target / name) for name, sr in reports]
+        _audit(study, written, reason)
+        _publish_all(staging, written)
+    except OSError as exc:
+        raise faults.os_error(exc, target, "export") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written, []
+
+
+def _reports(
+    study: Study, film_ids: Iterable[int] | None
+) -> tuple[list[tuple[str, Dataset]], list[str]]:
+    """The SR (file name, dataset) of every film and rater, and the films refused."""
     films = {f.id: f for f in study.films()}
-    written: list[SrFile] = []
+    reports: list[tuple[str, Dataset]] = []
     problems: list[str] = []
     series: dict[str, str] = {}
     for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
@@ -241,9 +277,9 @@ def export_sr(
             continue
         series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())
         sr = film_report(image, film.region, rater, ms, series_uid=series_uid,
-                         instance_number=len(written) + 1)  # fmt: skip
-        written.append(_publish(study, sr, target / _file_name(film, rater), reason))
-    return written, problems
+                         instance_number=len(reports) + 1)  # fmt: skip
+        reports.append((_file_name(film, rater), sr))
+    return reports, problems
 
 
 def _file_name(film: FilmRecord, rater: str) -> str:
@@ -251,25 +287,38 @@ def _file_name(film: FilmRecord, rater: str) -> str:
     return f"{film.sop_instance_uid}_{safe}.sr.dcm"
 
 
-def _publish(study: Study, sr: Dataset, path: Path, reason: str) -> SrFile:
+def _staged(sr: Dataset, temp: Path, path: Path) -> SrFile:
+    """Write ``sr`` to ``temp`` (0600, synced); the :class:`SrFile` it will be as ``path``."""
+    temp.touch(mode=0o600)
+    sr.save_as(temp, enforce_file_format=True)
+    temp.chmod(0o600)
+    private.sync_file(temp)
+    digest = hashlib.sha256(temp.read_bytes()).hexdigest()
+    groups = sr.ContentSequence[-1].ContentSequence if "ContentSequence" in sr else []
+    return SrFile(path, str(sr.ContentSequence and _film_uid(sr)), _rater(sr), len(groups),
+                  str(sr.SOPInstanceUID), digest)  # fmt: skip
+
+
+def _publish_all(staging: Path, written: list[SrFile]) -> None:
+    """Move every staged report to its name; on an OSError, undo the moves already made
+    (a replaced file is restored from its hard link / copy kept in ``staging``) and raise."""
+    done: list[tuple[Path, Path | None]] = []
     try:
-        temp = private.temp_beside(path)
-    except OSError as exc:
-        raise faults.os_error(exc, path, "export") from None
-    try:
-        sr.save_as(temp, enforce_file_format=True)
-        private.sync_file(temp)
-        digest = hashlib.sha256(temp.read_bytes()).hexdigest()
-        groups = sr.ContentSequence[-1].ContentSequence if "ContentSequence" in sr else []
-        result = SrFile(path, str(sr.ContentSequence and _film_uid(sr)), _rater(sr),
-                        len(groups), str(sr.SOPInstanceUID), digest)  # fmt: skip
-        _audit(study, result, reason)
-        private.publish(temp, path)
-    except OSError as exc:
-        raise faults.os_error(exc, path, "export") from None
-    finally:
-        temp.unlink(missing_ok=True)
-    return result
+        for f in written:
+            backup = None
+            if f.path.exists():
+                backup = staging / f".{f.path.name}.previous"
+                shutil.copy2(f.path, backup)
+            os.replace(staging / f.path.name, f.path)
+            done.append((f.path, backup))
+        private.sync_folder(written[0].path.parent)
+    except OSError:
+        for path, backup in reversed(done):
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(backup, path)
+        raise
 
 
 def _film_uid(sr: Dataset) -> str:
@@ -284,18 +333,20 @@ def _rater(sr: Dataset) -> str:
     return ""
 
 
-def _audit(study: Study, result: SrFile, reason: str) -> None:
-    changes = {
-        "format": (None, "sr"),
-        "file": (None, result.path.name),
-        "rows": (None, result.measurements),
-        "sha256": (None, result.sha256),
-        "identified": (None, True),
-        "sr_sop_instance_uid": (None, result.sr_sop_instance_uid),
-    }
+def _audit(study: Study, written: list[SrFile], reason: str) -> None:
+    """One audit row per report (entity ``export``), all in one transaction."""
     why = reason or "DICOM SR export (carries the film's patient identifiers)"
     with study.transaction() as conn:
-        audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes, reason=why)
+        for result in written:
+            changes = {
+                "format": (None, "sr"),
+                "file": (None, result.path.name),
+                "rows": (None, result.measurements),
+                "sha256": (None, result.sha256),
+                "identified": (None, True),
+                "sr_sop_instance_uid": (None, result.sr_sop_instance_uid),
+            }
+            audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes, reason=why)
 
 
 __all__ = ["SrFile", "export_sr", "film_report"]

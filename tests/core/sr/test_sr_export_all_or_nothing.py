@@ -1,0 +1,88 @@
+"""``export --format sr`` is all or nothing: one refused film writes no SR at all (the others
+neither), nothing is audited, and a move that fails half-way puts back what the folder held."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cobbdesk.cli.main import main
+from cobbdesk.core.importing.importer import import_paths
+from cobbdesk.core.sr.writer import export_sr
+from cobbdesk.core.store import Study
+from cobbdesk.core.store.schema import audit
+from tests.core.sr.test_sr import _film, _measure
+
+
+@pytest.fixture
+def two_films(tmp_path: Path) -> tuple[Path, list[Path]]:
+    (tmp_path / "films").mkdir()
+    films = [_film(tmp_path / "films") for _ in range(2)]
+    study_path = tmp_path / "s.cobbdesk"
+    with Study.create(study_path, actor="ann") as study:
+        import_paths(study, films)
+        for record in study.films():
+            study.save_measurement(record.id, _measure(record.sop_instance_uid, "ann"))
+    return study_path, films
+
+
+def _sr_exports(study_path: Path) -> int:
+    with Study.open(study_path) as study, study.engine.connect() as conn:
+        rows = conn.execute(select(audit.c.new_value).where(
+            audit.c.entity == "export", audit.c.field == "format")).all()  # fmt: skip
+    return sum(1 for (value,) in rows if "sr" in str(value))
+
+
+def test_one_refused_film_writes_no_sr_at_all(
+    two_films: tuple[Path, list[Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study_path, films = two_films
+    shutil.copy(_film(tmp_path), films[1])  # another film (SOP Instance UID) under its name
+    out = tmp_path / "sr"
+    assert main(["export", str(study_path), "--format", "sr", "-o", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "another SOP Instance UID" in captured.err
+    assert "0 DICOM SR file(s) written" in captured.out
+    assert list(out.iterdir()) == [] and [p.name for p in tmp_path.iterdir()
+                                          if p.name.startswith(".sr.")] == []  # fmt: skip
+    assert _sr_exports(study_path) == 0
+
+
+def test_the_whole_study_is_written_when_every_film_is_its_file(
+    two_films: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    study_path, _ = two_films
+    with Study.open(study_path, actor="ann") as study:
+        files, problems = export_sr(study, tmp_path / "sr")
+    assert problems == [] and len(files) == 2
+    assert sorted(p.name for p in (tmp_path / "sr").iterdir()) == sorted(f.path.name for f in files)
+    assert all(f.path.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert _sr_exports(study_path) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sr.")] == []
+
+
+def test_a_move_failing_half_way_puts_back_what_the_folder_held(
+    two_films: tuple[Path, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study_path, _ = two_films
+    out = tmp_path / "sr"
+    with Study.open(study_path, actor="ann") as study:
+        assert len(export_sr(study, out)[0]) == 2
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real, calls = os.replace, []
+
+    def failing(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2 and Path(str(dst)).parent == out:
+            raise OSError(5, "Input/output error")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("cobbdesk.core.sr.writer.os.replace", failing)
+    with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="export"):
+        export_sr(study, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sr.")] == []

@@ -21,7 +21,10 @@ replaces with ``[redacted]``:
    word of a name on its own (``Doe``, ``Jane``; a value with two or more parts split at
    ``^``, commas or spaces is treated as a name); birth dates in DICOM DA (``19700101``),
    ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,
-   ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``).  Keys shorter than
+   ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``, ``1st Jan 1970``,
+   ``01JAN1970``; a two-digit year: ``1.1.70``, ``1/1/70``, ``70-01-01``, ``010170``); the
+   digit run of an MRN or patient ID (``4455667`` of ``MRN4455667``) as a whole number; a
+   name with diacritics also in ASCII (``Müller`` → ``Muller``, ``Mueller``).  Keys shorter than
    :data:`MIN_LENGTH` characters are not matched (a two-letter name part is covered only
    inside the whole name, or a caret name, rule 2).  A one-word key of :data:`GLUED_LENGTH`
    or more characters is also found glued inside a longer word (``xMRN4455667``,
@@ -46,7 +49,7 @@ aggregate query and hands them over *pending* (:func:`remember_later`): their ke
 by the first :func:`redact` — whatever its thread, under a lock, before it matches anything —
 or earlier by the GUI on a worker thread after its first paint.  A command that never redacts
 builds nothing; a study closed first stays redacted (its rows are kept, not re-read).
-Modules: :mod:`~cobbdesk.core.redact.keys` (the index),
+Modules: :mod:`~cobbdesk.core.redact.keys` (the index; :mod:`~.translit` ASCII spellings),
 :mod:`~cobbdesk.core.redact.matching` (:func:`redact`), :mod:`~cobbdesk.core.redact.log`.
 
 The boundaries using it: :class:`RedactingFilter` on the log handlers (:func:`install`), the

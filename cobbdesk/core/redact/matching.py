@@ -9,9 +9,11 @@ concatenation is a one-word key of
 :data:`~cobbdesk.core.redact.keys.GLUED_LENGTH` or more characters (``MRN-4455667``,
 ``mrn 4455667`` for ``MRN4455667``); the word itself; a long key glued inside the word.
 Birth dates are also found in the spellings D.M.YYYY, M/D/YYYY, YYYY-M-D, DDMMYYYY, with a
-month name (``3 Feb 1961``, ``Feb 3, 1961``): three words around a year (or one word of eight
-digits) are read as a date in DA form (PS3.5 section 6.2) and looked up; a study date that is
-nobody's birth date stays (rule 3 of the package still hides ISO and DA dates).
+month name or an ordinal day (``3 Feb 1961``, ``February 3rd, 1961``), glued (``03FEB1961``),
+and with a two-digit year read as 19YY and 20YY (D.M.YY, M/D/YY, YY-MM-DD, DDMMYY, MMDDYY,
+YYMMDD): three words around a year (or one word) are read as a date in DA form (PS3.5
+section 6.2) and looked up; a study date that is nobody's birth date stays (rule 3 of the
+package still hides ISO and DA dates).
 """
 
 from __future__ import annotations

@@ -242,10 +242,21 @@ def _short_year_dates(words: list[str], gaps: list[str], k: int) -> list[tuple[i
     """:func:`_around_year` for the two-digit year at word ``k`` (19YY or 20YY: a birth
     date's centuries), its parts separated by a space, ``.``, ``/``, a dash or a comma (not
     ``:``: ``03:02:45`` is a time), and not part of a longer dotted or dashed number (a UID
-    ``1.2.3.61.4``, a version)."""
+    ``1.2.3.61.4``, a version).  Three numbers need the same ``.``, ``/`` or dash twice
+    (``3.2.61``; not a list ``10, 5, 47`` or ``3 2 61``), and a year first two-digit month
+    and day (``61-02-03``; not a version ``10.2.3``)."""
     years = ("19" + words[k], "20" + words[k])
-    found = _around_year(words, gaps, k, years, _SHORT_DATE_GAP)
-    return [(first, stop) for first, stop in found if _isolated(words, gaps, first, stop)]
+    found = []
+    for first, stop in _around_year(words, gaps, k, years, _SHORT_DATE_GAP):
+        if words[first].isdigit() and words[first + 1].isdigit() and words[stop - 1].isdigit():
+            inner = gaps[first + 1]
+            if inner != gaps[first + 2] or len(inner) != 1 or inner in " ,":
+                continue
+            if first == k and len(words[k + 1]) + len(words[k + 2]) != 4:
+                continue
+        if _isolated(words, gaps, first, stop):
+            found.append((first, stop))
+    return found
 
 
 def _isolated(words: list[str], gaps: list[str], first: int, stop: int) -> bool:

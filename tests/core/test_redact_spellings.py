@@ -235,7 +235,8 @@ def test_ascii_spellings_of_a_name_with_diacritics(spelling: str) -> None:
     [
         "03.02.61", "3.2.61", "3/2/61", "2/3/61", "02/03/61", "61-02-03", "61.02.03", "030261",
         "020361", "610203", "03FEB1961", "3feb1961", "03-Feb-61", "03FEB61", "3 Feb 61",
-        "3rd Feb 1961", "3rd February, 1961", "February 3rd, 1961", "Feb 3rd 61",
+        "3rd Feb 1961", "3rd February, 1961", "February 3rd, 1961", "Feb 3rd 61", "Feb-03-61",
+        "Feb.3.61", "3 February, 61", "February 3, 61",
         "０３．０２．６１",
     ],
 )  # fmt: skip

@@ -78,7 +78,7 @@ _GLUED_MONTH = re.compile(r"(\d\d?)([a-z]{3,9})(\d\d|\d{4})")
 _SHORT_HINT = re.compile(
     r"[0-9](?:(?:st|nd|rd|th)?[^0-9a-zA-Z]{1,3}(?:[0-9][0-9]?[^0-9a-zA-Z]{1,3}[0-9]"
     r"|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9]))|(?:st|nd|rd|th)?,?\s[0-9][0-9]"
-    r"(?![0-9])|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))"
+    r"(?![0-9])|[0-9]?[-./][0-9][0-9](?![0-9])|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))"
 )  # each alternative starts at a digit: the regex engine skips to the digits (fast)
 
 

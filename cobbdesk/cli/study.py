@@ -290,6 +290,8 @@ def _measure(args: argparse.Namespace) -> int:
 
 # --- verify -------------------------------------------------------------------------------
 def _verify(args: argparse.Namespace) -> int:
+    from cobbdesk.core.store.geometry_checks import geometry_disagreements
+
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
         integrity = study.verify_integrity(args.expect_head)
         check = integrity.chain
@@ -297,6 +299,7 @@ def _verify(args: argparse.Namespace) -> int:
         stale = study.angle_discrepancies()
         mismatches = study.region_mismatches()
         duplicates = study.region_duplicates()
+        shapes = geometry_disagreements(study)
         name, location = study.path.name, str(study.location)
         differences = _same_as(study, args.same_as)
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
@@ -320,6 +323,9 @@ def _verify(args: argparse.Namespace) -> int:
             {**vars(d), "sop_instance_uids": list(d.sop_instance_uids), "message": d.describe()}
             for d in duplicates
         ],
+        "pixel_shape_disagreements": [
+            {"study_id": d.study_id, "film_id": d.film_id, "message": d.describe()} for d in shapes
+        ],
     }
     if not check.ok:
         _say("error", f"{name}: audit trail damaged: {check.problem}")
@@ -329,6 +335,8 @@ def _verify(args: argparse.Namespace) -> int:
         _say("error", f"tampering: {problem.describe()}")
     for d in stale:
         _say("error", f"stale angle: {d.describe()}")
+    for d in shapes:
+        _say("error", f"pixel shapes differ: {d.describe()}")
     for m in mismatches:
         _say("warning", f"region mismatch: {m.describe()}")
     for d in duplicates:
@@ -342,14 +350,15 @@ def _verify(args: argparse.Namespace) -> int:
         _out(
             f"{name}: database ok; audit chain {audit}; {result['patients']} "
             f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
-            f"angle(s); {len(mismatches)} region mismatch(es); {len(duplicates)} visit(s) with "
-            "two measured films of one region"
+            f"angle(s); {len(shapes)} film(s) measured with different pixel shapes; "
+            f"{len(mismatches)} region mismatch(es); {len(duplicates)} visit(s) with two "
+            "measured films of one region"
         )
         if args.head:
             _out(f"audit head: {integrity.head_text}")
         if args.same_as is not None and not differences:
             _out(f"same as {args.same_as}: every table and the audit head are equal")
-    return 0 if integrity.ok and not stale and not differences else 1
+    return 0 if integrity.ok and not stale and not shapes and not differences else 1
 
 
 def _same_as(study: Any, other: str | None) -> list[str]:

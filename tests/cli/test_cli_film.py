@@ -177,7 +177,8 @@ def test_verify_reports_stale_angles_and_mismatches(
 ) -> None:
     assert main(["verify", str(study_path)]) == 0  # a mismatch alone is a warning
     out, err = capsys.readouterr()
-    assert "0 stale angle(s); 1 region mismatch(es)" in out
+    assert "0 stale angle(s); 0 film(s) measured with different pixel shapes; " in out
+    assert "; 1 region mismatch(es)" in out
     assert f"cobbdesk: warning: region mismatch: P0001 film {UNKNOWN} measurement" in err
     with Study.open(study_path) as study:
         mid = study.measurements(1)[0].id

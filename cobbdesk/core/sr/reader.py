@@ -183,9 +183,34 @@ def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | 
         stored_angle=_value(num),
         tracking_uid=uid,
         tracking_identifier=texts.get(("112039", "DCM"), ""),
-        record=json.loads(record_text) if record_text else None,
+        record=_record(record_text, number, source) if record_text else None,
         observer=observer,
     )
+
+
+def _record(text: str, number: int, source: Path) -> dict[str, Any]:
+    """The CobbDesk record of group ``number``: a JSON object that
+    :meth:`CobbMeasurement.from_dict` accepts.  Raises ValidationError naming the SR file and
+    the group (never the record's text) when it is not valid JSON, not an object or has a
+    field of the wrong type (e.g. ``"pixel_aspect": "2:1"``)."""
+    try:
+        record = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, and number strings Python refuses
+        raise ValidationError(source, f"group {number}: the CobbDesk measurement record is not "
+                              f"valid JSON ({type(exc).__name__} at position "
+                              f"{getattr(exc, 'pos', '?')})") from None  # fmt: skip
+    if not isinstance(record, dict):
+        raise ValidationError(source, f"group {number}: the CobbDesk measurement record is a "
+                              f"JSON {type(record).__name__}, not an object")  # fmt: skip
+    try:  # a CobbdeskError (incomplete record, zero-length line) refuses the group later
+        CobbMeasurement.from_dict({**record, "sop_instance_uid": "", "pixel_sha256": ""})
+    except CobbdeskError:
+        pass
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        problem = f"field of the wrong type ({type(exc).__name__})"
+        raise ValidationError(source, f"group {number}: the CobbDesk measurement record has a "
+                              f"{problem}") from None  # fmt: skip
+    return record
 
 
 def _value(num: Dataset) -> float | None:
@@ -343,10 +368,14 @@ def _save(study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport
 def import_report(study: Study, path: str | Path) -> SrImportReport:
     """Import the Cobb angles of the SR at ``path`` into ``study`` (module rules).
 
-    Raises ValidationError when the file is no readable SR; per-group refusals are collected
-    in the report's ``errors`` ("group N: …"), never naming a patient.
+    A file that is no readable SR or holds a damaged CobbDesk record is refused whole: its
+    report has no groups and one error; per-group refusals are collected in the report's
+    ``errors`` ("group N: …"), never naming a patient.
     """
-    ds, found = read_report(path)
+    try:
+        ds, found = read_report(path)
+    except ValidationError as exc:  # this file refused; the caller goes on with the others
+        return SrImportReport(file=str(path), errors=[exc.problem])
     report = SrImportReport(file=str(path), sr_sop_instance_uid=str(ds.SOPInstanceUID),
                             groups=len(found))  # fmt: skip
     if not found:

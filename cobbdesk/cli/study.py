@@ -290,6 +290,7 @@ def _measure(args: argparse.Namespace) -> int:
 
 # --- verify -------------------------------------------------------------------------------
 def _verify(args: argparse.Namespace) -> int:
+    from cobbdesk.core.importing.film_shapes import file_shape_disagreements
     from cobbdesk.core.store.geometry_checks import geometry_disagreements
 
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
@@ -300,6 +301,7 @@ def _verify(args: argparse.Namespace) -> int:
         mismatches = study.region_mismatches()
         duplicates = study.region_duplicates()
         shapes = geometry_disagreements(study)
+        files = file_shape_disagreements(study)
         name, location = study.path.name, str(study.location)
         differences = _same_as(study, args.same_as)
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
@@ -326,6 +328,8 @@ def _verify(args: argparse.Namespace) -> int:
         "pixel_shape_disagreements": [
             {"study_id": d.study_id, "film_id": d.film_id, "message": d.describe()} for d in shapes
         ],
+        "file_shape_disagreements": [_file_shape_dict(d) for d in files.disagreements],
+        "films_not_checked_against_file": list(files.not_checked),
     }
     if not check.ok:
         _say("error", f"{name}: audit trail damaged: {check.problem}")
@@ -337,6 +341,7 @@ def _verify(args: argparse.Namespace) -> int:
         _say("error", f"stale angle: {d.describe()}")
     for d in shapes:
         _say("error", f"pixel shapes differ: {d.describe()}")
+    _say_file_shapes(files)
     for m in mismatches:
         _say("warning", f"region mismatch: {m.describe()}")
     for d in duplicates:
@@ -351,6 +356,8 @@ def _verify(args: argparse.Namespace) -> int:
             f"{name}: database ok; audit chain {audit}; {result['patients']} "
             f"patient(s), {result['visits']} visit(s), {films} film(s); {len(stale)} stale "
             f"angle(s); {len(shapes)} film(s) measured with different pixel shapes; "
+            f"{len(files.disagreements)} measurement(s) with another pixel shape than the "
+            "film file; "
             f"{len(mismatches)} region mismatch(es); {len(duplicates)} visit(s) with two "
             "measured films of one region"
         )
@@ -358,7 +365,22 @@ def _verify(args: argparse.Namespace) -> int:
             _out(f"audit head: {integrity.head_text}")
         if args.same_as is not None and not differences:
             _out(f"same as {args.same_as}: every table and the audit head are equal")
-    return 0 if integrity.ok and not stale and not shapes and not differences else 1
+    clean = not stale and not shapes and not files.disagreements and not differences
+    return 0 if integrity.ok and clean else 1
+
+
+def _file_shape_dict(d: Any) -> dict[str, Any]:
+    keys = ("study_id", "film_id", "measurement_id")
+    return {**{k: getattr(d, k) for k in keys}, "message": d.describe()}
+
+
+def _say_file_shapes(files: Any) -> None:
+    """Measurements with another pixel shape than their film file (errors) and the films
+    whose file could not be read (warnings)."""
+    for d in files.disagreements:
+        _say("error", f"pixel shape differs from the film file: {d.describe()}")
+    for film_id in files.not_checked:
+        _say("warning", f"film #{film_id}: file not found, its pixel shape not checked")
 
 
 def _same_as(study: Any, other: str | None) -> list[str]:

@@ -53,7 +53,7 @@ class GeometryDisagreement:
 
     def describe(self) -> str:
         """One line without patient identifiers."""
-        parts = [f"{shape:.4g}:1 from {how} ({', '.join(raters)})"
+        parts = [f"{shape:.4g}:1 from {how}" + (f" ({', '.join(raters)})" if raters else "")
                  for shape, how, raters in self.shapes]  # fmt: skip
         return (
             f"{self.study_id} film #{self.film_id} ({self.sop_instance_uid}): its measurements "
@@ -62,8 +62,9 @@ class GeometryDisagreement:
         )
 
 
-def _shape(row: Mapping[str, Any]) -> tuple[float, str] | None:
-    """(height/width, how it was known) of a measurement; None for a user calibration."""
+def measurement_shape(row: Mapping[str, Any]) -> tuple[float, str] | None:
+    """(height/width, how it was known) of a measurement row of :func:`measured_rows`; None
+    for a user calibration (module rules)."""
     if row["spacing_source"] == _USER:
         return None
     if row["spacing_row_mm"] and row["spacing_col_mm"]:
@@ -86,10 +87,14 @@ def _recorded(row: Mapping[str, Any]) -> float:
     return 1.0
 
 
-def _rows(study: Study) -> list[dict[str, Any]]:
+def measured_rows(study: Study) -> list[dict[str, Any]]:
+    """Every live measurement of a live film: film_id, id, rater, spacing_row_mm/col_mm,
+    spacing_source, pixel_aspect_row/col, sop_instance_uid, film_aspect_row/col, path (the
+    film file as stored), study_id; by film, then creation.  Raises the store's errors."""
     m, f = measurements.c, films.c
     query = (
-        select(m.film_id, m.rater, m.spacing_row_mm, m.spacing_col_mm, m.spacing_source,
+        select(m.film_id, m.id, m.rater, f.path, m.spacing_row_mm, m.spacing_col_mm,
+               m.spacing_source,
                m.pixel_aspect_row, m.pixel_aspect_col, f.sop_instance_uid,
                f.pixel_aspect_row.label("film_aspect_row"),
                f.pixel_aspect_col.label("film_aspect_col"), patients.c.study_id)
@@ -108,7 +113,7 @@ def geometry_disagreements(study: Study) -> list[GeometryDisagreement]:
     pixel shape, or in pixels with another shape than the film's recorded one (module rules);
     in natural study-ID order.  Raises the store's errors."""
     by_film: dict[int, list[dict[str, Any]]] = {}
-    for row in _rows(study):
+    for row in measured_rows(study):
         by_film.setdefault(int(row["film_id"]), []).append(row)
     found = []
     for film_id, rows in by_film.items():
@@ -130,7 +135,7 @@ def _film_shapes(rows: list[dict[str, Any]]) -> dict[float, tuple[str, dict[str,
         return shapes.setdefault(same, (how, {}))[1]
 
     for row in rows:
-        known = _shape(row)
+        known = measurement_shape(row)
         if known is None:
             continue
         if not (row["spacing_row_mm"] and row["spacing_col_mm"]):  # in pixels: the film's own
@@ -145,4 +150,10 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=SHAPE_RELATIVE_TOLERANCE)
 
 
-__all__ = ["SHAPE_RELATIVE_TOLERANCE", "GeometryDisagreement", "geometry_disagreements"]
+__all__ = [
+    "SHAPE_RELATIVE_TOLERANCE",
+    "GeometryDisagreement",
+    "geometry_disagreements",
+    "measured_rows",
+    "measurement_shape",
+]

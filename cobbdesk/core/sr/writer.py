@@ -18,8 +18,8 @@ One SR per film and rater (:func:`film_report`), built with highdicom:
   so that CobbDesk reads back exactly what it wrote (SCOORD Graphic Data is FL, 32-bit).
 
 :func:`export_sr` writes every film's reports into a folder, all or nothing (0600 files,
-written into a temporary folder beside the target and moved in after their audit rows are
-recorded; one refused film writes nothing) and returns what it wrote.
+written into a temporary folder beside the target, moved in, then audited in one transaction
+whose failure undoes the moves; one refused film writes nothing) and returns what it wrote.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,9 +225,11 @@ def export_sr(
     All or nothing: every film is checked first (a DICOM header that is the film the study
     recorded); when one is refused, nothing is written and the problems (one line each,
     naming the film by its study id) are returned with no files.  Otherwise the reports are
-    written into a 0700 temporary folder beside ``folder``, audited (entity ``export``, format
-    ``sr``, one transaction for them all) and only then moved in as
-    ``<film SOP UID>_<rater>.sr.dcm`` (0600); a move that fails puts back what was there.
+    written into a 0700 temporary folder beside ``folder``, moved in as
+    ``<film SOP UID>_<rater>.sr.dcm`` (0600; raters whose names clean up to the same name get
+    ``_2``, ``_3``…) and then audited (entity ``export``, format ``sr``, one transaction for
+    them all); a move or an audit that fails puts back what the folder held, so no audit row
+    names a file that is not there.
     Raises StudyReadOnlyError before writing anything on a read-only study, ExportError
     (a target that is not a regular file) and the store's errors (audit, disk full).
     """
@@ -250,8 +252,7 @@ def export_sr(
         raise faults.os_error(exc, target, "export") from None
     try:
         written = [_staged(sr, staging / name, target / name) for name, sr in reports]
-        _audit(study, written, reason)
-        _publish_all(staging, written)
+        _publish_all(staging, written, lambda: _audit(study, written, reason))
     except OSError as exc:
         raise faults.os_error(exc, target, "export") from None
     finally:
@@ -267,6 +268,7 @@ def _reports(
     reports: list[tuple[str, Dataset]] = []
     problems: list[str] = []
     series: dict[str, str] = {}
+    taken: set[str] = set()
     for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
         film = films[film_id]
         try:
@@ -278,13 +280,21 @@ def _reports(
         series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())
         sr = film_report(image, film.region, rater, ms, series_uid=series_uid,
                          instance_number=len(reports) + 1)  # fmt: skip
-        reports.append((_file_name(film, rater), sr))
+        reports.append((_file_name(film, rater, taken), sr))
     return reports, problems
 
 
-def _file_name(film: FilmRecord, rater: str) -> str:
+def _file_name(film: FilmRecord, rater: str, taken: set[str]) -> str:
+    """``<film SOP UID>_<rater cleaned>.sr.dcm``, made unique among ``taken`` (compared
+    case-insensitively, for case-insensitive file systems) with ``_2``, ``_3``…; added to it."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in rater) or "unknown"
-    return f"{film.sop_instance_uid}_{safe}.sr.dcm"
+    stem, number = f"{film.sop_instance_uid}_{safe}", 1
+    name = f"{stem}.sr.dcm"
+    while name.casefold() in taken:
+        number += 1
+        name = f"{stem}_{number}.sr.dcm"
+    taken.add(name.casefold())
+    return name
 
 
 def _staged(sr: Dataset, temp: Path, path: Path) -> SrFile:
@@ -299,9 +309,10 @@ def _staged(sr: Dataset, temp: Path, path: Path) -> SrFile:
                   str(sr.SOPInstanceUID), digest)  # fmt: skip
 
 
-def _publish_all(staging: Path, written: list[SrFile]) -> None:
-    """Move every staged report to its name; on an OSError, undo the moves already made
-    (a replaced file is restored from its hard link / copy kept in ``staging``) and raise."""
+def _publish_all(staging: Path, written: list[SrFile], commit: Callable[[], None]) -> None:
+    """Move every staged report to its name, then call ``commit`` (the audit); when a move or
+    ``commit`` raises, undo the moves already made (a replaced file is restored from the copy
+    kept in ``staging``) and raise."""
     done: list[tuple[Path, Path | None]] = []
     try:
         for f in written:
@@ -312,7 +323,8 @@ def _publish_all(staging: Path, written: list[SrFile]) -> None:
             os.replace(staging / f.path.name, f.path)
             done.append((f.path, backup))
         private.sync_folder(written[0].path.parent)
-    except OSError:
+        commit()
+    except BaseException:  # a failed move or audit: the folder holds what it held before
         for path, backup in reversed(done):
             if backup is None:
                 path.unlink(missing_ok=True)

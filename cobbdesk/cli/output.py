@@ -76,29 +76,40 @@ def _redact_field(key: str, value: Any) -> Any:
 
 @contextmanager
 def shown_warnings() -> Iterator[list[str]]:
-    """The library warnings shown on stderr while the block runs (:func:`route_warnings`), as
-    one redacted text each, in a list filled as they come: a command's JSON report counts the
-    warnings it printed."""
+    """The library warnings met while the block runs (:func:`route_warnings`), held until it
+    ends — a warning met while reading a file may name a patient the block writes later,
+    whose identifiers redaction learns in that write — then shown on stderr (redacted) and
+    listed as one redacted text each: a command's JSON report counts the warnings it printed."""
     shown: list[str] = []
-    handler = _Collect(shown)
+    held: list[logging.LogRecord] = []
     logger = logging.getLogger(library_warnings.LOGGER_NAME)
-    logger.addHandler(handler)
+    stderr = [h for h in logger.handlers if isinstance(h, _Stderr)]
+    hold = _Hold(held)
+    for handler in stderr:
+        logger.removeHandler(handler)
+    logger.addHandler(hold)
     try:
         yield shown
     finally:
-        logger.removeHandler(handler)
+        logger.removeHandler(hold)
+        for handler in stderr:
+            logger.addHandler(handler)
+        for record in held:  # redacted now, with the patients the block wrote known
+            shown.append(redact(record.getMessage()))
+            for handler in stderr:
+                handler.handle(record)
 
 
-class _Collect(logging.Handler):
-    """Appends each record's redacted message to a list."""
+class _Hold(logging.Handler):
+    """Keeps each record in a list (nothing is formatted or printed)."""
 
-    def __init__(self, into: list[str]) -> None:
+    def __init__(self, into: list[logging.LogRecord]) -> None:
         super().__init__()
         self.into = into
 
     def emit(self, record: logging.LogRecord) -> None:
-        """One redacted text in the list."""
-        self.into.append(redact(record.getMessage()))
+        """The record kept as it is."""
+        self.into.append(record)
 
 
 def fail(error: CobbdeskError) -> int:

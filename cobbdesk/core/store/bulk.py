@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
+from cobbdesk.core import redact
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.integrity import inserted
 from cobbdesk.core.store.records import FilmRecord, Visit, VisitKind
@@ -181,6 +182,7 @@ def _patients(
         if item.dicom_patient_id not in pids and item.dicom_patient_id not in new:
             ident = {**item.identifiers, "dicom_patient_id": item.dicom_patient_id}
             new[item.dicom_patient_id] = {"study_id": free.take(), **Study._clean_patient(ident)}
+    _remember(new.values())  # before the write, as add_patient: no output line shows them
     rows = [{**values, "created_utc": now} for values in new.values()]
     ids = _insert_read_back(conn, patients, rows, ("study_id",))
     created: dict[int, dict[str, Any]] = {}
@@ -190,6 +192,19 @@ def _patients(
         result.study_ids[pid] = values["study_id"]
         result.new_patients.append(pid)
     return pids, created
+
+
+def _remember(new: Iterable[Mapping[str, Any]]) -> None:
+    """Hand the identifiers of the patients about to be written to redaction
+    (:func:`cobbdesk.core.redact.remember_later`: names, then MRNs, birth dates and DICOM
+    Patient IDs, one a line, as :meth:`Study.open` does for the stored ones), so that every
+    line the command prints afterwards (a skipped file named after its patient) is redacted."""
+    rows = list(new)
+    names = [str(r["name"]) for r in rows if r.get("name")]
+    fields = [f for f in redact.PATIENT_FIELDS if f != "name"]
+    values = [str(r[f]) for r in rows for f in fields if r.get(f)]
+    redact.remember_later("\n".join(n.replace("\n", " ") for n in names),
+                          "\n".join(v.replace("\n", " ") for v in values))  # fmt: skip
 
 
 class _FreeStudyIds:

@@ -55,6 +55,7 @@ from cobbdesk.core.importing.relink import REL_TOL
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.study import Study
 
 ANGLE_TOLERANCE_DEG = 0.01
@@ -370,7 +371,11 @@ def import_report(study: Study, path: str | Path) -> SrImportReport:
 
     A file that is no readable SR or holds a damaged CobbDesk record is refused whole: its
     report has no groups and one error; per-group refusals are collected in the report's
-    ``errors`` ("group N: …"), never naming a patient.
+    ``errors`` ("group N: …"), never naming a patient.  A fault of the whole study
+    (:data:`~cobbdesk.core.store.faults.STUDY_FAULTS`: locked, read-only, disk full, server
+    unavailable) stops the import at once: it is raised as
+    :func:`~cobbdesk.core.store.faults.stopped` restates it (same class, same exit status),
+    the Cobb angles saved before it staying saved.
     """
     try:
         ds, found = read_report(path)
@@ -384,6 +389,8 @@ def import_report(study: Study, path: str | Path) -> SrImportReport:
     for item in found:
         try:
             _import_one(study, item, state, report)
+        except STUDY_FAULTS as exc:  # locked, read-only, server gone...: every group would meet it
+            raise stopped(exc, len(report.imported)) from exc
         except CobbdeskError as exc:
             report.errors.append(f"group {item.group}: {exc.problem}")
     return report

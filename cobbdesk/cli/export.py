@@ -89,6 +89,14 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def _shown(path: Any) -> str:
+    """A path the user chose, as printed: redacted (a folder or file named after a patient
+    of the open study — identifiers known once it is open)."""
+    from cobbdesk.core.redact import redact
+
+    return redact(str(path))
+
+
 def _err(text: str) -> None:
     from cobbdesk.cli.output import say
 
@@ -104,7 +112,8 @@ def _export_sr(args: argparse.Namespace) -> int:
     for problem in problems:
         _err(problem)
     for f in files:
-        _out(f"{f.path}: {f.measurements} measurement(s), rater {f.rater}, sha256 {f.sha256}")
+        _out(f"{_shown(f.path)}: {f.measurements} measurement(s), rater {f.rater}, "
+             f"sha256 {f.sha256}")  # fmt: skip
     _out(f"{len(files)} DICOM SR file(s) written (they carry the films' patient identifiers)")
     return 1 if problems else 0
 
@@ -142,7 +151,7 @@ def _standard_output_refusal(args: argparse.Namespace) -> str | None:
 
 def _report(result: Any) -> None:
     kind = "IDENTIFIED" if result.identified else "de-identified"
-    where = "standard output" if result.path == STDOUT else result.path
+    where = "standard output" if result.path == STDOUT else _shown(result.path)
     _note(
         f"{where}: {result.rows} rows, {kind} {result.format}, raters "
         f"{result.policy.label}, sha256 {result.sha256}"
@@ -309,7 +318,7 @@ def _stats(args: argparse.Namespace) -> int:
 
         written = write_report(analysis, args.report, title=f"Statistics: {args.study.name}")
         if not args.json:
-            _out(f"report: {written[0]} ({len(written) - 1} plot files)")
+            _out(f"report: {_shown(written[0])} ({len(written) - 1} plot files)")
     if args.json:
         _out(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False))
     else:
@@ -328,7 +337,7 @@ def _plan_stats(args: argparse.Namespace) -> int:
     if args.report:
         written = stats_report(stats, args.report)
         if not args.json:
-            _out(f"report: {written}")
+            _out(f"report: {_shown(written)}")
     if args.json:
         _out(json.dumps(stats.to_dict(), indent=1, ensure_ascii=False, allow_nan=False))
     else:

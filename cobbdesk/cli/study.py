@@ -291,6 +291,7 @@ def _measure(args: argparse.Namespace) -> int:
 # --- verify -------------------------------------------------------------------------------
 def _verify(args: argparse.Namespace) -> int:
     from cobbdesk.core.importing.film_shapes import file_shape_disagreements
+    from cobbdesk.core.redact import redact
     from cobbdesk.core.store.geometry_checks import geometry_disagreements
 
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
@@ -302,7 +303,8 @@ def _verify(args: argparse.Namespace) -> int:
         duplicates = study.region_duplicates()
         shapes = geometry_disagreements(study)
         files = file_shape_disagreements(study)
-        name, location = study.path.name, str(study.location)
+        name, location = redact(study.path.name), redact(str(study.location))  # named after
+        # a patient? (the user's choice: shown redacted like every path)
         differences = _same_as(study, args.same_as)
     films = sum(len(fs) for p in overview for v in p.visits for fs in v.films.values())
     result = {

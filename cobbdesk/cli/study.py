@@ -292,7 +292,7 @@ def _measure(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from cobbdesk.core.importing.film_shapes import file_shape_disagreements
     from cobbdesk.core.redact import redact
-    from cobbdesk.core.store.geometry_checks import geometry_disagreements
+    from cobbdesk.core.store.geometry_checks import geometry_disagreements, measured_rows
 
     with _open(args) as study:  # opening runs SQLite's quick_check and refuses a damaged file
         integrity = study.verify_integrity(args.expect_head)
@@ -301,8 +301,9 @@ def _verify(args: argparse.Namespace) -> int:
         stale = study.angle_discrepancies()
         mismatches = study.region_mismatches()
         duplicates = study.region_duplicates()
-        shapes = geometry_disagreements(study)
-        files = file_shape_disagreements(study)
+        measured = measured_rows(study)  # read once for both shape checks
+        shapes = geometry_disagreements(study, measured)
+        files = file_shape_disagreements(study, measured)
         name, location = redact(study.path.name), redact(str(study.location))  # named after
         # a patient? (the user's choice: shown redacted like every path)
         differences = _same_as(study, args.same_as)

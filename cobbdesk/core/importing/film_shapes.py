@@ -22,7 +22,6 @@ not checked here.  Reports name the patient by the pseudonymous study ID only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +32,9 @@ from cobbdesk.core.importing.films import stored_film_path
 from cobbdesk.core.importing.header_fields import HeaderInfo
 from cobbdesk.core.importing.scan import read_header
 from cobbdesk.core.store.geometry_checks import (
-    SHAPE_RELATIVE_TOLERANCE,
     measured_rows,
     measurement_shape,
+    same_shape,
 )
 from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.study import Study
@@ -98,13 +97,15 @@ def file_shape(header: HeaderInfo) -> tuple[float, str]:
     return 1.0, "no spacing and no Pixel Aspect Ratio (0028,0034): square pixels"
 
 
-def file_shape_disagreements(study: Study) -> FileShapes:
+def file_shape_disagreements(
+    study: Study, measured: list[dict[str, Any]] | None = None
+) -> FileShapes:
     """Every live measurement (not a user calibration) of a live film whose pixel shape
     differs from its film file's, in natural study-ID order, and the films whose file is
     missing or unreadable.  Reads each measured film's header once; never raises for a file
     (raises the store's errors)."""
     by_film: dict[int, list[dict[str, Any]]] = {}
-    for row in measured_rows(study):
+    for row in measured_rows(study) if measured is None else measured:
         if measurement_shape(row) is not None:
             by_film.setdefault(int(row["film_id"]), []).append(row)
     study_file = None if study.server is not None else Path(study.path)
@@ -128,8 +129,8 @@ def _against(
     """The measurements of one film whose shape is not the file's."""
     found = []
     for row in rows:
-        known = measurement_shape(row)
-        if known is None or math.isclose(known[0], file[0], rel_tol=SHAPE_RELATIVE_TOLERANCE):
+        known = measurement_shape(row)  # not None: the caller left user calibrations out
+        if known is None or same_shape(known[0], file[0]):
             continue
         found.append(FileShapeDisagreement(
             str(row["study_id"]), film_id, str(row["sop_instance_uid"]), str(row["id"]),

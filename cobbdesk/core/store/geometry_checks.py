@@ -108,12 +108,14 @@ def measured_rows(study: Study) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def geometry_disagreements(study: Study) -> list[GeometryDisagreement]:
+def geometry_disagreements(
+    study: Study, measured: list[dict[str, Any]] | None = None
+) -> list[GeometryDisagreement]:
     """Every live film whose live measurements from the file were computed with more than one
     pixel shape, or in pixels with another shape than the film's recorded one (module rules);
     in natural study-ID order.  Raises the store's errors."""
     by_film: dict[int, list[dict[str, Any]]] = {}
-    for row in measured_rows(study):
+    for row in measured_rows(study) if measured is None else measured:
         by_film.setdefault(int(row["film_id"]), []).append(row)
     found = []
     for film_id, rows in by_film.items():
@@ -131,7 +133,7 @@ def _film_shapes(rows: list[dict[str, Any]]) -> dict[float, tuple[str, dict[str,
     shapes: dict[float, tuple[str, dict[str, None]]] = {}
 
     def add(shape: float, how: str) -> dict[str, None]:
-        same = next((s for s in shapes if _close(s, shape)), shape)
+        same = next((s for s in shapes if same_shape(s, shape)), shape)
         return shapes.setdefault(same, (how, {}))[1]
 
     for row in rows:
@@ -140,13 +142,14 @@ def _film_shapes(rows: list[dict[str, Any]]) -> dict[float, tuple[str, dict[str,
             continue
         if not (row["spacing_row_mm"] and row["spacing_col_mm"]):  # in pixels: the film's own
             recorded = _recorded(row)
-            if not _close(known[0], recorded):
+            if not same_shape(known[0], recorded):
                 add(recorded, "the film as recorded at import")
         add(*known)[str(row["rater"])] = None
     return shapes
 
 
-def _close(a: float, b: float) -> bool:
+def same_shape(a: float, b: float) -> bool:
+    """Whether two pixel shapes (height/width) are the same (:data:`SHAPE_RELATIVE_TOLERANCE`)."""
     return math.isclose(a, b, rel_tol=SHAPE_RELATIVE_TOLERANCE)
 
 
@@ -156,4 +159,5 @@ __all__ = [
     "geometry_disagreements",
     "measured_rows",
     "measurement_shape",
+    "same_shape",
 ]

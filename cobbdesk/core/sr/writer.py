@@ -269,19 +269,31 @@ def _reports(
     problems: list[str] = []
     series: dict[str, str] = {}
     taken: set[str] = set()
+    checked: dict[int, Dataset | ValidationError] = {}  # each film read and checked once
     for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
         film = films[film_id]
-        try:
-            image = _header(film)
-            _check_identity(study, film)
-        except ValidationError as exc:
-            problems.append(exc.problem)
+        if film_id not in checked:
+            checked[film_id] = _checked_header(study, film)
+        image = checked[film_id]
+        if isinstance(image, ValidationError):
+            problems.append(image.problem)  # once per report refused, as before
             continue
         series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())
         sr = film_report(image, film.region, rater, ms, series_uid=series_uid,
                          instance_number=len(reports) + 1)  # fmt: skip
         reports.append((_file_name(film, rater, taken), sr))
     return reports, problems
+
+
+def _checked_header(study: Study, film: FilmRecord) -> Dataset | ValidationError:
+    """The film's header to reference (:func:`_header`) once its file is the recorded film
+    (:func:`_check_identity`), or why not."""
+    try:
+        image = _header(film)
+        _check_identity(study, film)
+    except ValidationError as exc:
+        return exc
+    return image
 
 
 def _file_name(film: FilmRecord, rater: str, taken: set[str]) -> str:

@@ -35,3 +35,22 @@ def test_a_file_named_by_the_user_is_kept_and_missing_paths_are_reported(tmp_pat
     assert found == [chosen.resolve()]
     assert [i.message for i in issues] == ["no such file or folder"]
     assert not may_be_dicom(tmp_path / "gone") and not may_be_dicom(chosen)
+
+
+def test_study_film_path_anchors_relative_paths_at_a_file_study_only(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from cobbdesk.core.importing.films import study_film_path
+
+    made = tmp_path / "made"
+    (made / "demo" / "films").mkdir(parents=True)
+    film = made / "demo" / "films" / "a.dcm"
+    film.write_bytes(PREAMBLE)
+    study_file = made / "demo" / "s.cobbdesk"  # an older study: paths relative to made/
+    file_study = SimpleNamespace(server=None, path=study_file)
+    assert study_film_path(file_study, "demo/films/a.dcm") == film  # type: ignore[arg-type]
+    assert study_film_path(file_study, "films/a.dcm") == film  # type: ignore[arg-type]
+    assert study_film_path(file_study, str(film)) == film  # type: ignore[arg-type]
+    # a server study has no folder: a relative path is taken as it is (from the working folder)
+    server = SimpleNamespace(server=object(), path=study_file)
+    assert study_film_path(server, "films/a.dcm") == Path("films/a.dcm").resolve()  # type: ignore[arg-type]

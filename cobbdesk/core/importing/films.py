@@ -22,10 +22,14 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.importing.scan import Cancel, ScanIssue, collect_files
 from cobbdesk.core.store.records import FilmRecord
+
+if TYPE_CHECKING:
+    from cobbdesk.core.store.study import Study
 
 _FIRST_GROUPS = (0x0000, 0x0002, 0x0008)
 
@@ -74,6 +78,14 @@ def stored_film_path(stored: str | Path, study_file: Path | None) -> Path:
         if (base / path).is_file():
             return (base / path).resolve()
     return (folder / path).resolve()
+
+
+def study_film_path(study: Study, stored: str | Path) -> Path:
+    """The file of a film of ``study`` whose path the study holds as ``stored``: the one
+    place that decides which study file anchors relative paths.  A study file's folder (and
+    the folders above it) for a file study; none for a server study, whose relative paths are
+    taken as they are.  Same rules and result as :func:`stored_film_path`."""
+    return stored_film_path(stored, None if study.server is not None else study.path)
 
 
 def same_film(record: FilmRecord, film: Film) -> bool:

@@ -165,34 +165,34 @@ def person_name(rater: str) -> str:
     return (rater.replace("^", " ").replace("=", " ").replace("\\", " ") or "unknown") + "^"
 
 
-def _header(film: FilmRecord) -> Dataset:
+def _header(film: FilmRecord, path: Path) -> Dataset:
     try:
-        ds = pydicom.dcmread(film.path, stop_before_pixels=True)
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
     except Exception as exc:
         raise ValidationError(
-            Path(film.path), f"film #{film.id} has no DICOM header to reference ({exc})"
+            path, f"film #{film.id} has no DICOM header to reference ({exc})"
         ) from None
     for keyword in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID"):
         if not ds.get(keyword):
-            raise ValidationError(Path(film.path), f"film #{film.id}: {keyword} is missing")
+            raise ValidationError(path, f"film #{film.id}: {keyword} is missing")
     for keyword in _TYPE2:  # type 2 (may be empty) attributes highdicom copies from evidence
         if keyword not in ds:
             setattr(ds, keyword, "")
     return ds
 
 
-def _check_identity(study: Study, film: FilmRecord) -> None:
+def _check_identity(study: Study, film: FilmRecord, path: Path) -> None:
     """The SR copies the file's header: the file must be the film the study recorded (its
     header fields, :func:`~cobbdesk.core.importing.relink.header_mismatch`; pixels are not
     decoded for an export).  Raises :class:`ValidationError` naming the film and the field."""
     from cobbdesk.core.importing.relink import header_mismatch, recorded
     from cobbdesk.core.importing.scan import read_header
 
-    header = read_header(Path(film.path))
+    header = read_header(path)
     problem = (header[1].message if isinstance(header, tuple)
                else header_mismatch(recorded(study, film), header))  # fmt: skip
     if problem is not None:
-        raise ValidationError(Path(film.path), f"film #{film.id}: its file is not the film the "
+        raise ValidationError(path, f"film #{film.id}: its file is not the film the "
                               f"study recorded ({problem}); relink it")  # fmt: skip
 
 
@@ -287,10 +287,15 @@ def _reports(
 
 def _checked_header(study: Study, film: FilmRecord) -> Dataset | ValidationError:
     """The film's header to reference (:func:`_header`) once its file is the recorded film
-    (:func:`_check_identity`), or why not."""
+    (:func:`_check_identity`), or why not.  The file is found as every path finds it
+    (:func:`~cobbdesk.core.importing.films.study_film_path`: an older study's relative path
+    beside the study file, never in the working folder)."""
+    from cobbdesk.core.importing.films import study_film_path
+
+    path = study_film_path(study, film.path)
     try:
-        image = _header(film)
-        _check_identity(study, film)
+        image = _header(film, path)
+        _check_identity(study, film, path)
     except ValidationError as exc:
         return exc
     return image

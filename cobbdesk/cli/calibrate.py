@@ -67,9 +67,9 @@ def _shape(study: Any, film: Any) -> tuple[float, float] | None:
     another file raises :class:`~cobbdesk.core.errors.ValidationError` naming the field);
     None when the file is missing or unreadable (the stored Pixel Aspect Ratio is used)."""
     from cobbdesk.core.importing.film_check import checked_film_file
-    from cobbdesk.core.importing.films import stored_film_path
+    from cobbdesk.core.importing.films import study_film_path
 
-    path = stored_film_path(film.path, None if study.server is not None else study.path)
+    path = study_film_path(study, film.path)
     if not path.is_file():
         return None
     try:

@@ -63,7 +63,7 @@ from cobbdesk.core.importing.csv_table import (
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
 from cobbdesk.core.importing.film_check import FilmGeometry, film_geometry
-from cobbdesk.core.importing.films import stored_film_path
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
 from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
@@ -218,8 +218,7 @@ def _geometry(
     that the file is the film the study recorded: :func:`~.film_check.film_geometry`), or
     why not; a user calibration stored in the study replaces the file's spacing."""
     if film.path not in cache:
-        study_file = None if study.server is not None else study.path
-        path = stored_film_path(film.path, study_file)  # older studies: relative paths
+        path = study_film_path(study, film.path)  # older studies: relative paths
         geo = film_geometry(study, film, path)
         calibration = study.film_calibration(film.id)
         if isinstance(geo, FilmGeometry) and calibration is not None:

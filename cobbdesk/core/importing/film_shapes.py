@@ -23,12 +23,11 @@ not checked here.  Reports name the patient by the pseudonymous study ID only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.dicom.photo import image_format
-from cobbdesk.core.importing.films import stored_film_path
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.header_fields import HeaderInfo
 from cobbdesk.core.importing.scan import read_header
 from cobbdesk.core.store.geometry_checks import (
@@ -108,11 +107,10 @@ def file_shape_disagreements(
     for row in measured_rows(study) if measured is None else measured:
         if measurement_shape(row) is not None:
             by_film.setdefault(int(row["film_id"]), []).append(row)
-    study_file = None if study.server is not None else Path(study.path)
     found: list[FileShapeDisagreement] = []
     missing: list[int] = []
     for film_id, rows in by_film.items():
-        path = stored_film_path(str(rows[0]["path"]), study_file)
+        path = study_film_path(study, str(rows[0]["path"]))
         if image_format(path) is not None:
             continue  # a photo: no DICOM pixel shape to compare with
         header = read_header(path) if path.is_file() else None

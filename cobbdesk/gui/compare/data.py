@@ -28,7 +28,7 @@ from PySide6.QtCore import SignalInstance
 
 from cobbdesk.core.compare.model import Slot, next_item, other_region, rater_measured_films, slots
 from cobbdesk.core.compare.saver import SavedFilm, read_saved
-from cobbdesk.core.importing.films import stored_film_path
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.relink import from_saved, mismatch
 from cobbdesk.core.store import FilmRecord, PatientOverview, Region, Study
 from cobbdesk.gui.compare.cache import key
@@ -208,11 +208,10 @@ class CompareData:
     def _film_file(self, record: FilmRecord) -> str:
         """The file of a study film: its stored path, or for an older study's relative path
         the file found from the study file's folder
-        (:func:`~cobbdesk.core.importing.films.stored_film_path`; never the working folder)."""
+        (:func:`~cobbdesk.core.importing.films.study_film_path`; never the working folder)."""
         if Path(record.path).is_absolute():
             return record.path
-        study = self.reader.study
-        return str(stored_film_path(record.path, None if study.server is not None else study.path))
+        return str(study_film_path(self.reader.study, record.path))
 
     def _want_saved(self, records: list[FilmRecord]) -> None:
         """Keep the saved states of ``records`` only; read those not read yet."""

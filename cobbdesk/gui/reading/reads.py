@@ -55,10 +55,10 @@ def read_items(study: Study, plan: Plan, rater: str, round_no: int) -> list[Work
 def read_film_state(study: Study, plan: Plan, rater: str, round_no: int,
                     film_id: int) -> FilmState:  # fmt: skip
     """Worker thread: the :class:`FilmState` of ``film_id``; raises the store's errors."""
-    from cobbdesk.core.importing.films import stored_film_path
+    from cobbdesk.core.importing.films import study_film_path
 
     record = study.film(film_id)  # an older study's relative path: from the study's folder
-    path = stored_film_path(record.path, None if study.server is not None else study.path)
+    path = study_film_path(study, record.path)
     record = record._replace(path=str(path))
     return FilmState(record, path.is_file(), study.film_calibration(film_id),
                      own_readings(study, plan, rater, round_no, film_id))  # fmt: skip

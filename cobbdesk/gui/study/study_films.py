@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer
 from cobbdesk.core.compare.saver import SavedFilm, film_session
 from cobbdesk.core.dicom.film import Film
 from cobbdesk.core.errors import ValidationError
-from cobbdesk.core.importing.films import same_film, stored_film_path
+from cobbdesk.core.importing.films import same_film, stored_film_path, study_film_path
 from cobbdesk.core.importing.relink import from_saved, mismatch
 from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.interaction import FilmContext
@@ -91,10 +91,10 @@ class StudyFilms:
     def film_path(self, record: FilmRecord) -> Path:
         """The study film's file, absolute and resolved as the window names opened files (a
         relative path of an older study is found from the study file's folder, never from
-        the working folder: :func:`~cobbdesk.core.importing.films.stored_film_path`)."""
-        study = self.study
-        study_file = None if study is None or study.server is not None else study.path
-        return stored_film_path(record.path, study_file)
+        the working folder: :func:`~cobbdesk.core.importing.films.study_film_path`)."""
+        if self.study is None:
+            return stored_film_path(record.path, None)
+        return study_film_path(self.study, record.path)
 
     def recent_film_label(self, study: Path, film_id: int) -> str:
         """The Open recent entry of a study film: pseudonym, visit and region (never a file

@@ -68,6 +68,7 @@ def _shape(study: Any, film: Any) -> tuple[float, float] | None:
     None when the file is missing or unreadable (the stored Pixel Aspect Ratio is used)."""
     from cobbdesk.core.importing.film_check import checked_film_file
     from cobbdesk.core.importing.films import study_film_path
+    from cobbdesk.core.store.calibration import film_shape
 
     path = study_film_path(study, film.path)
     if not path.is_file():
@@ -78,8 +79,7 @@ def _shape(study: Any, film: Any) -> tuple[float, float] | None:
         raise
     except CobbdeskError:
         return None
-    spacing: tuple[float, float] | None = fields.spacing_mm
-    return fields.pixel_aspect if spacing is None else spacing  # as film_shape
+    return film_shape(fields)
 
 
 def calibrate(

@@ -30,6 +30,7 @@ from cobbdesk.core.dicom.photo import image_format
 from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.header_fields import HeaderInfo
 from cobbdesk.core.importing.scan import read_header
+from cobbdesk.core.store.calibration import film_shape
 from cobbdesk.core.store.geometry_checks import (
     measured_rows,
     measurement_shape,
@@ -83,17 +84,18 @@ class FileShapes:
 
 
 def file_shape(header: HeaderInfo) -> tuple[float, str]:
-    """(height/width, the values and element) of a film file's pixels (module rules)."""
-    if header.spacing_mm is not None:
-        row, col = header.spacing_mm
+    """(height/width, the values and element) of a film file's pixels: the shape of
+    :func:`~cobbdesk.core.store.calibration.film_shape` (module rules)."""
+    shape = film_shape(header)
+    if shape is None:
+        return 1.0, "no spacing and no Pixel Aspect Ratio (0028,0034): square pixels"
+    vertical, horizontal = shape
+    if shape == header.spacing_mm:
         element = _ELEMENTS.get(header.spacing_source, header.spacing_source)
-        return row / col, f"{element} {row:g} × {col:g} mm"
-    if header.pixel_aspect is not None:
-        vertical, horizontal = header.pixel_aspect
-        return vertical / horizontal, (
-            f"Pixel Aspect Ratio (0028,0034) {vertical:g}:{horizontal:g}, no spacing"
-        )
-    return 1.0, "no spacing and no Pixel Aspect Ratio (0028,0034): square pixels"
+        return vertical / horizontal, f"{element} {vertical:g} × {horizontal:g} mm"
+    return vertical / horizontal, (
+        f"Pixel Aspect Ratio (0028,0034) {vertical:g}:{horizontal:g}, no spacing"
+    )
 
 
 def file_shape_disagreements(

@@ -52,6 +52,7 @@ from cobbdesk.core.importing.scan import Cancel, Progress
 from cobbdesk.core.measure.facing import facing_from_orientation
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.calibration import film_shape
 from cobbdesk.core.store.records import iso_date
 from cobbdesk.core.store.schema import films, measurements, readings
 
@@ -264,7 +265,7 @@ def _shape(expected: Recorded, film: FilmFields) -> str | None:
     now has a 0.1 × 0.2 mm spacing)."""
     if _calibrated(film):
         return None
-    found = film.spacing_mm or film.pixel_aspect or _SQUARE
+    found = film_shape(film) or _SQUARE
     for want in expected.shapes:
         if not math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):
             where = (f"pixel spacing ({film.spacing_source})" if film.spacing_mm is not None

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 from sqlalchemy import Connection, Engine, select
 
@@ -134,12 +134,40 @@ def apply_calibration(film: Film, calibration: Calibration) -> None:
         film.notices.append(note)
 
 
-def film_shape(film: Film) -> tuple[float, float] | None:
-    """The pixel shape a calibration of ``film`` must honour: its spacing's ratio, its Pixel
-    Aspect Ratio, or None (square).  A user calibration already in force counts as square."""
-    if film.spacing_source is SpacingSource.USER or film.spacing_mm is None:
-        return film.pixel_aspect
-    return film.spacing_mm
+class PixelFields(Protocol):
+    """What :func:`film_shape` reads: a decoded :class:`~cobbdesk.core.dicom.film.Film` or a
+    header read at import (:class:`~cobbdesk.core.importing.scan.HeaderInfo`) has them."""
+
+    @property
+    def spacing_mm(self) -> tuple[float, float] | None: ...
+    @property
+    def spacing_source(self) -> str: ...
+    @property
+    def pixel_aspect(self) -> tuple[float, float] | None: ...
+
+
+def _positive(pair: tuple[float, float] | None) -> TypeGuard[tuple[float, float]]:
+    return pair is not None and all(math.isfinite(v) and v > 0 for v in pair)
+
+
+def film_shape(film: PixelFields) -> tuple[float, float] | None:
+    """The pixel shape ``(vertical, horizontal)`` of a film's pixels — the one rule for
+    calibration, relinking, ``calibrate`` and ``verify``'s file check — or None (square).
+
+    * its spacing ``(row_mm, col_mm)``: Pixel Spacing and its kin are adjacent row spacing
+      \\ adjacent column spacing, i.e. the pixel's height \\ width (PS3.3 10.7.1.3);
+    * else its Pixel Aspect Ratio (0028,0034), ``vertical \\ horizontal`` (PS3.3
+      C.7.6.3.1.7);
+    * else None: square pixels (an absent Pixel Aspect Ratio means 1:1).
+
+    Zero, negative or non-finite values never count, as when a header is read
+    (:mod:`cobbdesk.core.dicom.spacing`): the next source is used.  A user calibration
+    already in force counts as having no spacing (it was made with the film's own shape).
+    E.g. spacing 0.1 \\ 0.2 mm gives ``(0.1, 0.2)``: pixels half as tall as wide (1:2)."""
+    spacing = film.spacing_mm
+    if str(film.spacing_source) != SpacingSource.USER.value and _positive(spacing):
+        return spacing
+    return film.pixel_aspect if _positive(film.pixel_aspect) else None
 
 
 class CalibrationRecords:

@@ -24,6 +24,15 @@ from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.store.records import Region
 
+SR_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
+    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
+    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
+    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
+})  # fmt: skip
+"""SOP Class UIDs of the Structured Reports read and recognised (PS3.4 B.5)."""
+MANUFACTURER = "CobbDesk"
+"""Manufacturer (0008,0070) of the SRs CobbDesk writes."""
 PRIVATE_SCHEME = "99COBBDESK"
 CORNERSTONE_TAG = "cornerstone3DTools@^0.1.0"
 """The tag OHIF's cornerstone3D adapters put before ``:CobbAngle`` (``cornerstone3DTag.js``)."""

@@ -60,12 +60,6 @@ from cobbdesk.core.store.study import Study
 
 ANGLE_TOLERANCE_DEG = 0.01
 """A stored NUM further than this from the angle recomputed from the points is reported."""
-_SR_CLASSES = {
-    "1.2.840.10008.5.1.4.1.1.88.11",  # Basic Text SR
-    "1.2.840.10008.5.1.4.1.1.88.22",  # Enhanced SR
-    "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
-    "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
-}
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,7 @@ def is_sr(path: str | Path) -> bool:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
     except Exception:  # not DICOM at all: not an SR
         return False
-    return str(ds.get("SOPClassUID", "")) in _SR_CLASSES
+    return str(ds.get("SOPClassUID", "")) in c.SR_CLASSES
 
 
 def _code(item: Dataset, keyword: str = "ConceptNameCodeSequence") -> tuple[str, str]:
@@ -149,7 +143,7 @@ def read_report(path: str | Path) -> tuple[Dataset, list[SrCobb]]:
         ds = pydicom.dcmread(source)
     except Exception as exc:
         raise ValidationError(source, f"cannot read the DICOM file: {exc}") from None
-    if str(ds.get("SOPClassUID", "")) not in _SR_CLASSES:
+    if str(ds.get("SOPClassUID", "")) not in c.SR_CLASSES:
         raise ValidationError(source, "SOP Class UID (0008,0016) is not a Structured Report")
     observer = _observer(ds)
     groups = [i for i in _walk(ds) if i.get("ValueType") == "CONTAINER"

@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from cobbdesk.core import private
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.outputs import check_target, evidence_uid, publish_all
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import faults
 from cobbdesk.core.store.records import FilmRecord, Region
@@ -143,7 +143,7 @@ def film_report(
         series_number=SERIES_NUMBER,
         sop_instance_uid=hd.UID(),
         instance_number=instance_number,
-        manufacturer="CobbDesk",
+        manufacturer=c.MANUFACTURER,
         is_complete=True,
         series_description="CobbDesk Cobb angles",
     )
@@ -230,8 +230,12 @@ def export_sr(
     ``_2``, ``_3``…) and then audited (entity ``export``, format ``sr``, one transaction for
     them all); a move or an audit that fails puts back what the folder held, so no audit row
     names a file that is not there.
+    An earlier export of the same film in ``folder`` is replaced; any other file at a
+    report's name is refused before anything is written
+    (:func:`~cobbdesk.core.sr.outputs.check_target`).
     Raises StudyReadOnlyError before writing anything on a read-only study, ExportError
-    (a target that is not a regular file) and the store's errors (audit, disk full).
+    (a name taken by a study, a film, a link or another SR…) and the store's errors (audit,
+    disk full).
     """
     if study.read_only:
         raise faults.read_only(study.path)
@@ -243,8 +247,8 @@ def export_sr(
     reports, problems = _reports(study, film_ids)
     if problems or not reports:
         return [], problems
-    for name, _ in reports:
-        private.check_target(target / name)
+    for name, sr in reports:
+        check_target(target / name, evidence_uid(sr))
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
                                         dir=target.parent))  # fmt: skip
@@ -252,7 +256,7 @@ def export_sr(
         raise faults.os_error(exc, target, "export") from None
     try:
         written = [_staged(sr, staging / name, target / name) for name, sr in reports]
-        _publish_all(staging, written, lambda: _audit(study, written, reason))
+        publish_all(staging, [f.path for f in written], lambda: _audit(study, written, reason))
     except OSError as exc:
         raise faults.os_error(exc, target, "export") from None
     finally:
@@ -322,37 +326,8 @@ def _staged(sr: Dataset, temp: Path, path: Path) -> SrFile:
     private.sync_file(temp)
     digest = hashlib.sha256(temp.read_bytes()).hexdigest()
     groups = sr.ContentSequence[-1].ContentSequence if "ContentSequence" in sr else []
-    return SrFile(path, str(sr.ContentSequence and _film_uid(sr)), _rater(sr), len(groups),
+    return SrFile(path, str(sr.ContentSequence and evidence_uid(sr)), _rater(sr), len(groups),
                   str(sr.SOPInstanceUID), digest)  # fmt: skip
-
-
-def _publish_all(staging: Path, written: list[SrFile], commit: Callable[[], None]) -> None:
-    """Move every staged report to its name, then call ``commit`` (the audit); when a move or
-    ``commit`` raises, undo the moves already made (a replaced file is restored from the copy
-    kept in ``staging``) and raise."""
-    done: list[tuple[Path, Path | None]] = []
-    try:
-        for f in written:
-            backup = None
-            if f.path.exists():
-                backup = staging / f".{f.path.name}.previous"
-                shutil.copy2(f.path, backup)
-            os.replace(staging / f.path.name, f.path)
-            done.append((f.path, backup))
-        private.sync_folder(written[0].path.parent)
-        commit()
-    except BaseException:  # a failed move or audit: the folder holds what it held before
-        for path, backup in reversed(done):
-            if backup is None:
-                path.unlink(missing_ok=True)
-            else:
-                os.replace(backup, path)
-        raise
-
-
-def _film_uid(sr: Dataset) -> str:
-    series = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0]
-    return str(series.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
 
 
 def _rater(sr: Dataset) -> str:

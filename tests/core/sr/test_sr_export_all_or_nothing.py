@@ -81,7 +81,7 @@ def test_a_move_failing_half_way_puts_back_what_the_folder_held(
             raise OSError(5, "Input/output error")
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("cobbdesk.core.sr.writer.os.replace", failing)
+    monkeypatch.setattr("cobbdesk.core.sr.outputs.os.replace", failing)
     with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="export"):
         export_sr(study, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

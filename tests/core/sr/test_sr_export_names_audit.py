@@ -64,7 +64,7 @@ def test_a_failed_move_leaves_no_audit_row(
             raise OSError(5, "Input/output error")
         real(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("cobbdesk.core.sr.writer.os.replace", failing)
+    monkeypatch.setattr("cobbdesk.core.sr.outputs.os.replace", failing)
     with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="export"):
         export_sr(study, out)
     assert list(out.iterdir()) == [] and _audited_files(study_path) == []

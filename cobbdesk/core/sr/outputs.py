@@ -1,0 +1,99 @@
+"""The folder an SR export writes into: which names it may take, and moving the reports in.
+
+* :func:`check_target`: a report may take a new name, or replace an earlier export of the same
+  film (CobbDesk's own SR, made again from the study); never a study, a film, a link or
+  another program's SR (:func:`cobbdesk.core.private.check_target`'s rule, and an SR that
+  cannot be made again is refused asking for a new folder).
+* :func:`publish_all`: every report moved in, then the audit; a failure puts back what the
+  folder held.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+
+from cobbdesk.core import private
+from cobbdesk.core.errors import ExportError
+from cobbdesk.core.sr import codes as c
+
+
+def evidence_uid(sr: Dataset) -> str:
+    """The SOP Instance UID of the SR's (first) evidence image (Current Requested Procedure
+    Evidence Sequence, PS3.3 C.17.2); "" when it names none."""
+    try:
+        series = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0]
+        return str(series.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+    except (AttributeError, IndexError, KeyError):
+        return ""
+
+
+def check_target(target: Path, film_uid: str) -> None:
+    """Raise ExportError (one line, nothing touched) unless ``target`` may take the SR of film
+    ``film_uid``: a new name, or an earlier export of that film — a regular file (not a link)
+    that is a DICOM SR (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`) written by CobbDesk
+    (Manufacturer (0008,0070)) whose evidence is that film.  Such a file is an output made
+    again from the study, never a study or a film, so
+    :func:`cobbdesk.core.private.check_target`'s rule holds (it refuses every other DICOM
+    file).  Another SR (OHIF's, a radiologist's, another film's) cannot be made again from
+    this study: it is refused, asking for a new folder."""
+    try:
+        regular = stat.S_ISREG(target.lstat().st_mode)
+    except FileNotFoundError:
+        regular = False  # a new name: its folder must exist (private's rule)
+    except OSError:  # unreadable: the write itself reports it
+        return
+    header = _sr_header(target) if regular else None
+    if header is None:
+        private.check_target(target)  # a study, a film, a link, a folder…: private's rule
+        return
+    if str(header.get("Manufacturer", "")) == c.MANUFACTURER and evidence_uid(header) == film_uid:
+        return
+    raise ExportError(None, f"{target}: is a DICOM SR that CobbDesk did not write for film "
+                      f"{film_uid}; it was left untouched. Choose a new folder for the "
+                      "export")  # fmt: skip
+
+
+_HEADER = ("SOPClassUID", "Manufacturer", "CurrentRequestedProcedureEvidenceSequence")
+
+
+def _sr_header(path: Path) -> Dataset | None:
+    """The header of ``path`` when it is a DICOM SR, else None."""
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(_HEADER))
+    except Exception:  # not DICOM: private's rule decides
+        return None
+    return ds if str(ds.get("SOPClassUID", "")) in c.SR_CLASSES else None
+
+
+def publish_all(staging: Path, paths: Sequence[Path], commit: Callable[[], None]) -> None:
+    """Move every report staged in ``staging`` (under its final name) to ``paths``, then call
+    ``commit`` (the audit); when a move or ``commit`` raises, undo the moves already made (a
+    replaced file is restored from the copy kept in ``staging``) and raise."""
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for path in paths:
+            backup = None
+            if path.exists():
+                backup = staging / f".{path.name}.previous"
+                shutil.copy2(path, backup)
+            os.replace(staging / path.name, path)
+            done.append((path, backup))
+        private.sync_folder(paths[0].parent)
+        commit()
+    except BaseException:  # a failed move or audit: the folder holds what it held before
+        for path, backup in reversed(done):
+            if backup is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(backup, path)
+        raise
+
+
+__all__ = ["check_target", "evidence_uid", "publish_all"]

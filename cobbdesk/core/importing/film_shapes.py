@@ -25,10 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.dicom.photo import image_format
 from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.header_fields import HeaderInfo
+from cobbdesk.core.importing.relink import spacing_element
 from cobbdesk.core.importing.scan import read_header
 from cobbdesk.core.store.calibration import film_shape
 from cobbdesk.core.store.geometry_checks import (
@@ -38,13 +38,6 @@ from cobbdesk.core.store.geometry_checks import (
 )
 from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.study import Study
-
-_ELEMENTS = {
-    SpacingSource.PIXEL_SPACING.value: "Pixel Spacing (0028,0030)",
-    SpacingSource.IMAGER.value: "Imager Pixel Spacing (0018,1164)",
-    SpacingSource.IMAGER_ERMF.value: "Imager Pixel Spacing (0018,1164) / ERMF (0018,1114)",
-    SpacingSource.NOMINAL_SCANNED.value: "Nominal Scanned Pixel Spacing (0018,2010)",
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +84,7 @@ def file_shape(header: HeaderInfo) -> tuple[float, str]:
         return 1.0, "no spacing and no Pixel Aspect Ratio (0028,0034): square pixels"
     vertical, horizontal = shape
     if shape == header.spacing_mm:
-        element = _ELEMENTS.get(header.spacing_source, header.spacing_source)
+        element = spacing_element(header.spacing_source)
         return vertical / horizontal, f"{element} {vertical:g} × {horizontal:g} mm"
     return vertical / horizontal, (
         f"Pixel Aspect Ratio (0028,0034) {vertical:g}:{horizontal:g}, no spacing"

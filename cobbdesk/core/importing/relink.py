@@ -226,7 +226,7 @@ def _aspect(expected: Recorded, film: FilmFields) -> str | None:
     spacing = film.spacing_mm
     if spacing is not None and film.pixel_aspect is None:  # spacing_of reads no aspect
         # beside a spacing (its ratio is the pixel shape): what differs is the spacing
-        element = _SPACING_ELEMENTS.get(str(film.spacing_source), str(film.spacing_source))
+        element = spacing_element(str(film.spacing_source))
         return (f"the file has {element} {_mm(spacing)}, a pixel shape of "
                 f"{spacing[0] / spacing[1]:g}:1 (vertical:horizontal); the study recorded a "
                 "film without pixel spacing, Pixel Aspect Ratio "
@@ -235,14 +235,22 @@ def _aspect(expected: Recorded, film: FilmFields) -> str | None:
             f"{want[0]:g}:{want[1]:g}")  # fmt: skip
 
 
-_SPACING_ELEMENTS = {
+SPACING_ELEMENTS = {
     SpacingSource.PIXEL_SPACING.value: "Pixel Spacing (0028,0030)",
     SpacingSource.IMAGER.value: "Imager Pixel Spacing (0018,1164)",
     SpacingSource.IMAGER_ERMF.value: "Imager Pixel Spacing (0018,1164) / Estimated "
     "Radiographic Magnification Factor (0018,1114)",
     SpacingSource.NOMINAL_SCANNED.value: "Nominal Scanned Pixel Spacing (0018,2010)",
 }
-"""The element each spacing source is read from (PS3.3 C.7.6.3 / C.8.11.7 / C.8.6.2)."""
+"""The element(s) each spacing source is read from, by their names and tags in the data
+dictionary (PS3.6; modules PS3.3 C.7.6.3 / C.8.11.7 / C.8.6.2)."""
+
+
+def spacing_element(source: str) -> str:
+    """The element(s) a spacing of ``source`` (a
+    :class:`~cobbdesk.core.dicom.film.SpacingSource` value) was read from, for refusals and
+    reports; another source is named by its value."""
+    return SPACING_ELEMENTS.get(source, source)
 
 
 def _spacing(expected: Recorded, film: FilmFields) -> str | None:

@@ -50,7 +50,8 @@ by the first :func:`redact` — whatever its thread, under a lock, before it mat
 or earlier by the GUI on a worker thread after its first paint.  A command that never redacts
 builds nothing; a study closed first stays redacted (its rows are kept, not re-read).
 Modules: :mod:`~cobbdesk.core.redact.keys` (the index; :mod:`~.translit` ASCII spellings),
-:mod:`~cobbdesk.core.redact.matching` (:func:`redact`), :mod:`~cobbdesk.core.redact.log`.
+:mod:`~cobbdesk.core.redact.matching` (:func:`redact`; :mod:`~.dates` birth date spellings,
+:mod:`~.characters` joining characters), :mod:`~cobbdesk.core.redact.log`.
 
 The boundaries using it: :class:`RedactingFilter` on the log handlers (:func:`install`), the
 GUI's error helper (``cobbdesk.gui.errors.report``), the command line's error printing

@@ -1,0 +1,21 @@
+"""The characters that join the words of an identifier spelled across them (``MRN-4455667``,
+``MRN 4455667``, ``MRN: 4455667``): lists checked against the Unicode database by the tests."""
+
+from __future__ import annotations
+
+from cobbdesk.core.redact.keys import PC
+
+#: Dashes (Unicode Pd) and connector punctuation (Pc): they also join two digits.
+DIGIT_JOINING = (
+    "-\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a"
+    "\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
+    + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
+)
+#: Those, spaces, full stop, solidus, and a label's colon and number sign (``MRN: 4455667``,
+#: ``MRN#4455667``), and the characters whose NFKC form is one of them (``．``, ``／``,
+#: ``：``, ``＃``, ``\u2024``…; a test checks).
+JOINING = (
+    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000./\u2024\ufe52\uff0e\uff0f\u2044\u2215"
+    ":#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
+)

@@ -68,21 +68,34 @@ def test_the_whole_study_is_written_when_every_film_is_its_file(
 def test_a_move_failing_half_way_puts_back_what_the_folder_held(
     two_films: tuple[Path, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The second export replaces the first's two reports (CobbDesk's own SRs of the same
+    films): the first move replaces a report, the second fails, and the first report must be
+    put back.  The test checks that the failing move was reached with a report already
+    replaced (an export refused before any move would also leave the folder as it was)."""
     study_path, _ = two_films
     out = tmp_path / "sr"
     with Study.open(study_path, actor="ann") as study:
         assert len(export_sr(study, out)[0]) == 2
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real, calls = os.replace, []
+    real, moves_in, at_failure = os.replace, [], []
 
     def failing(src: object, dst: object) -> None:
-        calls.append(dst)
-        if len(calls) == 2 and Path(str(dst)).parent == out:
-            raise OSError(5, "Input/output error")
+        if Path(str(dst)).parent == out:
+            moves_in.append(dst)
+            if len(moves_in) == 2:
+                at_failure.append({p.name: p.read_bytes() for p in out.iterdir()})
+                raise OSError(5, "Input/output error")
         real(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr("cobbdesk.core.sr.outputs.os.replace", failing)
-    with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="export"):
+    with (
+        Study.open(study_path, actor="ann") as study,
+        pytest.raises(Exception, match="Input/output error"),
+    ):
         export_sr(study, out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert len(moves_in) >= 2 and len(at_failure) == 1  # the second move was reached...
+    replaced = [name for name in before if at_failure[0][name] != before[name]]
+    assert len(replaced) == 1  # ...with the first report already replaced
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # and put back
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sr.")] == []
+    assert _sr_exports(study_path) == 2  # the first export's audit rows only

@@ -160,3 +160,30 @@ def test_closing_before_the_index_was_built_builds_it_off_the_ui_thread(
     redacted = redact.redact(LINE)
     for secret in SECRETS:
         assert secret not in redacted
+
+
+def test_the_file_check_and_the_index_start_from_one_first_paint_trigger(
+    qtbot, window: MainWindow, study_path: Path, builds: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The study window has one first-paint trigger (``StudyReads.after_rows_painted``): the
+    study file's quick_check and the redaction index both start from it, after the rows were
+    painted — one paint watcher per patient list, not one per kind of work."""
+    from cobbdesk.gui.study import reads
+
+    watchers: list[object] = []
+    real = reads._FirstPaint.__init__
+
+    def counting(self, *args: object, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+        watchers.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(reads._FirstPaint, "__init__", counting)
+    session = window.session
+    assert session.open_study(study_path)
+    study = session.study
+    assert study is not None and study.file_check is not None
+    assert not study.file_check.started and redact.pending()  # nothing before the paint
+    qtbot.waitUntil(lambda: session.browser.model.rowCount() == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: study.file_check.started and not redact.pending(), timeout=10_000)
+    assert len(watchers) == 1
+    assert builds and threading.main_thread().name not in builds

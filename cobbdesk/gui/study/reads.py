@@ -5,8 +5,9 @@ A mixin of :class:`~cobbdesk.gui.study.session.StudySession`:
 
 * the browser's patient list (:func:`~cobbdesk.core.store.overview.patient_list`) is read on
   the session's *reads* worker while the browser says "Loading patients…", then painted;
-  completeness and film flags follow on the *checks* worker.  A study file's ``quick_check``
-  starts after that first paint (:meth:`StudyReads._check_after_paint`);
+  completeness and film flags follow on the *checks* worker.  Work that must not compete
+  with that first paint (a study file's ``quick_check``, the redaction index) starts after it:
+  :meth:`StudyReads.after_rows_painted`, the one first-paint trigger;
 * a patient's visits and films (:meth:`StudyReads._read_patient`) are read on the reads
   worker when its browser row is first painted or expanded; the row shows "Loading…" or
   "Not available — <one line>" meanwhile (:mod:`~cobbdesk.gui.study.model_async`);
@@ -40,7 +41,6 @@ from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import MeasurementSession
 from cobbdesk.core.redact import redact
 from cobbdesk.core.store import FilmRecord, PatientOverview, Study
-from cobbdesk.core.store.background_check import BackgroundCheck
 from cobbdesk.core.store.overview import PatientRow, patient_completeness, patient_list
 from cobbdesk.gui import errors
 from cobbdesk.gui.dispatch import OneAtATime
@@ -128,6 +128,7 @@ class StudyReads:
         self._film_reads: dict[Path, SavedFilm | BaseException] = {}
         self._waiting: dict[Path, tuple[FilmRecord, OpenFilm]] = {}
         self._flag_runs = OneAtATime(self._run_flags)
+        self._after_paint: list[Callable[[], None]] = []  # see after_rows_painted
 
     def _in_background(self, study: Study, compute: Callable[[Study], Any],
                        apply: Callable[[Any], None], *, what: str = "Checking the saved angles",
@@ -184,7 +185,9 @@ class StudyReads:
         self._in_background(study, patient_completeness, self.browser.set_completeness)
         self.refresh_flags()
         if study.file_check is not None and not study.file_check.started:
-            self._check_after_paint(study.file_check)
+            self.after_rows_painted(study.file_check.start)  # competes for the disk and cores
+        if self._after_paint:
+            _FirstPaint(self.browser.tree.viewport(), self._rows_painted, CHECK_FALLBACK_MS)
 
     def _read_patient(self, study: Study, source: StudySource, patient_id: int,
                       arrived: Arrived) -> None:  # fmt: skip
@@ -194,10 +197,18 @@ class StudyReads:
         self._in_background(study, lambda _s: _patient_or_line(source, patient_id), arrived,
                             reads=True, browser=False)  # fmt: skip
 
-    def _check_after_paint(self, check: BackgroundCheck) -> None:
-        """Start the file's quick_check once the browser has painted (it competes with the
-        first paint for the disk and the cores); a write before that starts it itself."""
-        _FirstPaint(self.browser.tree.viewport(), check.start, CHECK_FALLBACK_MS)
+    def after_rows_painted(self, then: Callable[[], None]) -> None:
+        """Call ``then`` once, on the UI thread, after the browser has painted the next
+        patient list to arrive (or :data:`CHECK_FALLBACK_MS` after it arrived when the browser
+        never paints) — the one first-paint trigger of the study window: the file's
+        quick_check and the redaction index start there, not competing with that paint.
+        Callers check that their study is still the open one."""
+        self._after_paint.append(then)
+
+    def _rows_painted(self) -> None:
+        waiting, self._after_paint = self._after_paint, []
+        for then in waiting:
+            then()
 
     def refresh_flags(self) -> None:
         """Recompute the browser's film flags on the checks worker (set-based SQL): one job at

@@ -41,7 +41,7 @@ from cobbdesk.gui.study.browser import StudyBrowser
 from cobbdesk.gui.study.jobs import BackgroundJob, StudyJobs, off_ui
 from cobbdesk.gui.study.open_dialog import STUDY_FILTER
 from cobbdesk.gui.study.progress_view import RatersPanel, mount_panel
-from cobbdesk.gui.study.reads import CHECK_FALLBACK_MS, StudyReads, _FirstPaint, film_flags_of
+from cobbdesk.gui.study.reads import StudyReads, film_flags_of
 from cobbdesk.gui.study.saving import CloseAsk, SaveStatus, StudySaver
 from cobbdesk.gui.study.session_actions import FilmLink, StudyActions
 from cobbdesk.gui.study.study_films import StudyFilms
@@ -179,10 +179,7 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
                 lambda e: errors.report(self.window, e, "Preparing the study's redaction"),
             )
 
-        def rows_shown() -> None:
-            _FirstPaint(self.browser.tree.viewport(), start, CHECK_FALLBACK_MS)
-
-        self.browser.model.modelReset.connect(rows_shown, Qt.ConnectionType.SingleShotConnection)
+        self.after_rows_painted(start)
         QTimer.singleShot(INDEX_FALLBACK_MS, self, start)
 
     def _log_opened(self) -> None:
@@ -245,6 +242,7 @@ class StudySession(StudyFilms, StudyReads, StudyJobs, StudyActions, QObject):
         # film left on screen would measure into a closed study.
         self.window.close_films(set(self.links) | set(self._pending) | set(self._waiting))
         self.links, self._pending, self._waiting, self._film_reads = {}, {}, {}, {}
+        self._after_paint = []  # a closed study's checks and index never start
         if self._watch is not None:
             self._watch.stop()
             self._watch = None

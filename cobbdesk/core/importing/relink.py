@@ -59,7 +59,6 @@ from cobbdesk.core.store.schema import films, measurements, readings
 REL_TOL = 1e-6
 """Relative tolerance of spacing and aspect comparisons (values round-trip through text);
 the SR import compares an SR's geometry with the film's with it too."""
-_REL_TOL = REL_TOL
 
 Pair = tuple[float, float]
 _SQUARE: Pair = (1.0, 1.0)
@@ -194,7 +193,7 @@ def _pair(row: Any, col: Any) -> Pair | None:
 def _close(a: Pair | None, b: Pair | None) -> bool:
     if a is None or b is None:
         return a is b
-    return all(math.isclose(x, y, rel_tol=_REL_TOL) for x, y in zip(a, b, strict=True))
+    return all(math.isclose(x, y, rel_tol=REL_TOL) for x, y in zip(a, b, strict=True))
 
 
 def _mm(pair: Pair | None) -> str:
@@ -221,7 +220,7 @@ def _aspect(expected: Recorded, film: FilmFields) -> str | None:
         return None
     want = expected.pixel_aspect or (1.0, 1.0)  # absent: square pixels (PS3.3 C.7.6.3.1.7)
     found = film.pixel_aspect or (1.0, 1.0)
-    if math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):
+    if math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=REL_TOL):
         return None
     spacing = film.spacing_mm
     if spacing is not None and film.pixel_aspect is None:  # spacing_of reads no aspect
@@ -275,7 +274,7 @@ def _shape(expected: Recorded, film: FilmFields) -> str | None:
         return None
     found = film_shape(film) or _SQUARE
     for want in expected.shapes:
-        if not math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=_REL_TOL):
+        if not math.isclose(want[0] / want[1], found[0] / found[1], rel_tol=REL_TOL):
             where = (f"pixel spacing ({film.spacing_source})" if film.spacing_mm is not None
                      else "Pixel Aspect Ratio (0028,0034)")  # fmt: skip
             return (f"the pixel shape from the {where} is {found[0]:g}:{found[1]:g} "

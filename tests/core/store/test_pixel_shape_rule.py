@@ -77,3 +77,17 @@ def test_verify_and_relink_read_a_file_shape_by_the_same_rule(
     other = relink.Recorded(None, shapes=((3.0, 1.0),))  # type: ignore[arg-type]
     vertical, horizontal = shape or (1.0, 1.0)
     assert f"is {vertical:g}:{horizontal:g} (vertical" in (relink._shape(other, header) or "")
+
+
+def test_relink_compares_with_its_one_tolerance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """REL_TOL (1e-6, values round-trip through text) is the one tolerance of relink's
+    spacing, aspect and shape comparisons: changing it changes all three."""
+    near, off = (0.1, 0.1 * (1 + 1e-7)), (0.1, 0.1 * (1 + 1e-5))
+    square = relink.Recorded(None, shapes=((1.0, 1.0),))  # type: ignore[arg-type]
+    assert relink._close((0.1, 0.1), near) and not relink._close((0.1, 0.1), off)
+    assert relink._shape(square, _header(off, PS, None)) is not None
+    monkeypatch.setattr(relink, "REL_TOL", 1e-4)
+    assert relink._close((0.1, 0.1), off)
+    assert relink._shape(square, _header(off, PS, None)) is None
+    assert relink._aspect(relink.Recorded(None, pixel_aspect=(1.0, 1.0 + 1e-5)),  # type: ignore[arg-type]
+                          _header(None, "none", None)) is None  # fmt: skip

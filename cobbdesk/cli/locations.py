@@ -17,8 +17,13 @@ from cobbdesk.core.store.pg_url import is_url
 
 
 def study_location(text: str) -> Path | str:
-    """argparse type of a STUDY argument (see the module docstring)."""
-    return text if is_url(text) else Path(text)
+    """argparse type of a STUDY argument (see the module docstring); noted for redaction
+    (:func:`cobbdesk.cli.identifiers.learn_named`: a line printed before the study is open)."""
+    from cobbdesk.cli.identifiers import note_study
+
+    location = text if is_url(text) else Path(text)
+    note_study(location)
+    return location
 
 
 def exists(location: Path | str) -> bool:

@@ -217,9 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     as one line with its status, never as a traceback.  Output piped into a reader that
     stops early (``| head -1``) ends the command quietly with status 141, like coreutils.
     """
+    from cobbdesk.cli import identifiers
     from cobbdesk.cli.output import route_warnings
     from cobbdesk.core import redact
 
+    identifiers.reset()  # the studies this run names (a test may run main again)
     redact.install()
     redact.quiet_libraries()  # SQLAlchemy's pool tracebacks never reach stderr
     route_warnings()  # library warnings: one redacted line naming the file

@@ -32,17 +32,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from cobbdesk.cli.identifiers import learn_named
 from cobbdesk.core import library_warnings
 from cobbdesk.core import redact as redaction
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.redact import redact
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE (sysexits.h)
+SERVER_UNREACHABLE = 6
 CLOSED_STDOUT = 141  # 128 + SIGPIPE (13): what a shell reports for `seq 1 100000 | head -1`
 
 
 def say(kind: str, text: str) -> None:
-    """``cobbdesk: KIND: TEXT`` on stderr, redacted."""
+    """``cobbdesk: KIND: TEXT`` on stderr, redacted — before any study is open, with the
+    identifiers of the study named on the command line too (read without writing to it:
+    :func:`cobbdesk.cli.identifiers.learn_named`)."""
+    learn_named()
     sys.stderr.write(redact(f"cobbdesk: {kind}: {text}") + "\n")
 
 
@@ -117,6 +122,7 @@ def fail(error: CobbdeskError) -> int:
     closed stdout (:func:`broken_pipe`) ends quietly instead (:func:`closed_stdout`)."""
     if broken_pipe(error):
         return closed_stdout()
+    learn_named(servers=error.exit_status != SERVER_UNREACHABLE)  # not a 2nd wait for it
     say("error", error.message)
     return error.exit_status
 

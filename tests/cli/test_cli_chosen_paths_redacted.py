@@ -1,8 +1,8 @@
 """Paths the user chose — an export's output file or folder, the study's own file name — are
 printed redacted once the study is open (a breaker's find: ``export -o .../Smithers_Waylon_x.csv``
 named the patient on stdout when written; ``verify`` printed a study file named after a
-patient).  Not yet: an output refused before the study is opened (a missing folder) is named
-as given."""
+patient).  An output refused before the study is opened (a missing folder):
+tests/cli/test_cli_refused_before_open.py."""
 
 from __future__ import annotations
 

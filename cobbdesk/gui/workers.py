@@ -36,11 +36,18 @@ class FilmLoader(QObject):
             self._isolated.start()
 
     def _read(self, path: Path, force: bool) -> Film:
+        """The film, its pixel hash finished: a study film's identity check (same pixel hash:
+        :func:`~cobbdesk.core.importing.relink.mismatch`) and its measuring context read the
+        hash on the UI thread, which must never wait for it (10–30 ms for a large film).  The
+        isolated reader's process hashes before sending the film back; here this worker does.
+        Until the film arrives its list entry says "loading…" and nothing measures on it."""
         if self._isolated is not None:
             return self._isolated.read(path, force=force)
         from cobbdesk.core.dicom.reader import read_film
 
-        return read_film(path, force=force)
+        film = read_film(path, force=force)
+        _ = film.pixel_sha256  # finished on this worker (Film.digest becomes the str)
+        return film
 
     def read_blocking(self, path: Path, force: bool = False) -> Film:
         """Read one film now, from any thread (crash-isolated when the loader is)."""

@@ -4,6 +4,7 @@ their usual spellings; and ordinary text stays as it was."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 import unicodedata
@@ -61,13 +62,15 @@ def test_an_mrn_in_any_spelling(known: None, spelling: str) -> None:
 
 
 def test_digits_and_letters_join_each_other_across_dashes_only() -> None:
-    """Between two digits or two letters only dashes and ``_`` join (``.`` makes a UID or a
-    decimal number, a space a list of numbers or words); a longer or shorter number is
-    another number."""
+    """Between two letters only dashes and ``_`` join (a space separates words); between two
+    digits dashes and ``_`` anywhere, spaces and one ``.`` as a number's digit groups (a
+    dotted one whole: not a UID's components nor a decimal's part); a longer or shorter
+    number is another number."""
     remember(["4455667", "MRN4455667"])
     remember_patients(["Ananis^Bo"], [])
     assert redact.redact("a 4455-667 b 4455_667 c m-rn4455667") == f"a {MASK} b {MASK} c {MASK}"
-    ordinary = "1.2.4455.667.1, 4455.667 mm, 4455 667, 44556678 445566 MRN44556678, a NaN is"
+    assert redact.redact("a 4455.667 mm, 4455 667") == f"a {MASK} mm, {MASK}"
+    ordinary = "1.2.4455.667.1, 4455.667.5, 4455 667.5, 44556678 445566 MRN44556678, a NaN is"
     assert redact.redact(ordinary) == ordinary
 
 
@@ -212,10 +215,62 @@ def test_the_digit_run_of_an_mrn_or_patient_id_as_a_whole_number() -> None:
     for text in ("4455667", "778899", "1234567", "x4455667", "4455-667", "HOSP 778899"):
         assert redact.redact(f"row 2 {text}.csv") == f"row 2 {MASK}.csv", text
     assert redact.redact("/in/4455667.dcm skipped") == f"/in/{MASK}.dcm skipped"
-    ordinary = "44556678 445566 7788990 0778899 12345678 4455 667 4455.667 film #778 12.5°"
+    ordinary = "44556678 445566 7788990 0778899 12345678 4455 6678 44.55667.1 film #778 12.5°"
     assert redact.redact(ordinary) == ordinary
     # a dotted UID component equal to the digits is masked (accepted over-redaction)
     assert redact.redact("UID 1.2.826.778899.10") == f"UID 1.2.826.{MASK}.10"
+
+
+@pytest.fixture(scope="module")
+def group_separators() -> list[str]:
+    """Every space (Zs, and tab), dash (Pd) and connector (Pc) character, and every one whose
+    NFKC form is a space, ``-``, ``_`` or ``.``: the Unicode database, not a list."""
+    found = ["\t"]
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        form = unicodedata.normalize("NFKC", char)
+        if unicodedata.category(char) in ("Zs", "Pd", "Pc") or form in (" ", "-", "_", "."):
+            found.append(char)
+    return found
+
+
+def _groupings(digits: str) -> list[list[str]]:
+    """Every way to cut ``digits`` into two or more groups (2 ** (len - 1) - 1 ways)."""
+    cuts = range(1, len(digits))
+    found = []
+    for mask in range(1, 2 ** len(cuts)):
+        points = [0] + [c for k, c in enumerate(cuts) if mask >> k & 1] + [len(digits)]
+        found.append([digits[a:b] for a, b in itertools.pairwise(points)])
+    return found
+
+
+def test_an_id_written_in_digit_groups(group_separators: list[str]) -> None:
+    """``HOSP-778899`` written ``hosp 778 899``, ``778 899``, ``778-899``, ``778.899``: every
+    cut of the digits into groups, with every space, dash, connector and full stop of the
+    Unicode database, with and without the ID's letters before them."""
+    remember_patients(["Smithers^Waylon"], ["HOSP-778899", "MRN4455667"])
+    for digits, prefixes in (
+        ("778899", ("", "hosp ", "HOSP-", "Hosp.")),
+        ("4455667", ("", "MRN: ")),
+    ):
+        for groups in _groupings(digits):
+            for char in group_separators:
+                for prefix in prefixes:
+                    text = prefix + char.join(groups)
+                    assert redact.redact(f"x {text}, y") == f"x {MASK}, y", (text, hex(ord(char)))
+
+
+def test_digit_groups_are_a_whole_number() -> None:
+    """A dotted number is found whole only: a UID's components, a decimal's or version's
+    part are other numbers; a number is split one way (``12.5 13.25``: two decimals), and
+    more digits glued to a group make another number."""
+    remember_patients(["Smithers^Waylon"], ["HOSP-778899", "MRN1251325"])
+    ordinary = (
+        "UID 1.2.778.899.1, 778.899.5, 5.778.899, 778 899.5, 12.5 13.25, 12 5.13 25, "
+        "7788 99.1, 778 8990, 1778 899"
+    )
+    assert redact.redact(ordinary) == ordinary
+    assert redact.redact("12 778 899 and 778 899 12") == f"12 {MASK} and {MASK} 12"
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,12 @@ replaces with ``[redacted]``:
    ``mrn 55501``).  Separators are also optional: a value's words written together or apart
    (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``: dashes and ``_``
    anywhere; spaces, ``.`` and ``/`` between letters and digits — ``a nan is`` stays three
-   words, ``1.2.840.10008`` a UID, ``12 345`` two numbers) are found when they make
-   :data:`GLUED_LENGTH` or more characters.  Names
-   are also matched in other orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each
-   word of a name on its own (``Doe``, ``Jane``; a value with two or more parts split at
-   ``^``, commas or spaces is treated as a name); birth dates in DICOM DA (``19700101``),
+   words; spaces and one ``.`` between digits as a number's digit groups, ``778 899``,
+   ``778.899``, a dotted number only whole — ``1.2.840.10008`` stays a UID) are found when
+   they make :data:`GLUED_LENGTH` or more characters.  Names are also matched in other
+   orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each word of a name on its own
+   (``Doe``, ``Jane``; a value with two or more parts split at ``^``, commas or spaces is
+   treated as a name); birth dates in DICOM DA (``19700101``),
    ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,
    ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``, ``1st Jan 1970``,
    ``01JAN1970``; a two-digit year: ``1.1.70``, ``1/1/70``, ``70-01-01``, ``010170``); the

@@ -11,11 +11,19 @@ DIGIT_JOINING = (
     "\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
     + PC.replace("\ufe4d-\ufe4f", "\ufe4d\ufe4e\ufe4f")
 )
+#: Spaces (Unicode Zs and tab): between two digits they split a number into groups
+#: (``778 899``), found anywhere in a run of numbers.
+SPACES = (
+    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u202f\u205f\u3000"
+)
+#: The full stop and the characters whose NFKC form is one: between two digits one of them
+#: splits a number into groups (``778.899``), found only as the whole dotted number (not a
+#: UID's or a version's components, ``1.2.778.899.5``).
+FULL_STOPS = ".\u2024\ufe52\uff0e"
 #: Those, spaces, full stop, solidus, and a label's colon and number sign (``MRN: 4455667``,
 #: ``MRN#4455667``), and the characters whose NFKC form is one of them (``．``, ``／``,
 #: ``：``, ``＃``, ``\u2024``…; a test checks).
 JOINING = (
-    " \t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u202f\u205f\u3000./\u2024\ufe52\uff0e\uff0f\u2044\u2215"
-    ":#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
+    SPACES + FULL_STOPS + "/\uff0f\u2044\u2215:#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
 )

@@ -15,9 +15,10 @@ A *key* is an identifier's text in one canonical spelling: Unicode NFKC then cas
 * a date's DICOM DA and ISO forms (``19700101``, ``1970 01 01``; PS3.5 section 6.2, DA).
 * its *digit run*, each run of :data:`GLUED_LENGTH` or more digits of its compact form
   (``4455667`` of ``MRN4455667``, ``778899`` of ``HOSP-778899``: the digits written without
-  their prefix, ``4455667.csv``).  The matcher finds it only as a whole number (not inside
-  a longer run of digits, ``44556678``); a component of a dotted UID equal to it is masked —
-  over-redaction of an occasional number, where a leaked MRN is not acceptable;
+  their prefix, ``4455667.csv``; also in digit groups, ``778 899``, ``778.899``).  The
+  matcher finds it only as a whole number (not inside a longer run of digits, ``44556678``,
+  nor as a dotted number's part, ``1.2.778.899.5``); a component of a dotted UID equal to
+  it is masked — over-redaction of an occasional number, where a leaked MRN is not acceptable;
 * for a name with diacritics, the keys of its ASCII spellings too
   (:mod:`~cobbdesk.core.redact.translit`: ``Müller^Jürgen`` → ``muller jurgen``,
   ``mueller juergen``).

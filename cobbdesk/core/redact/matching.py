@@ -17,7 +17,7 @@ import functools
 import re
 import unicodedata
 
-from cobbdesk.core.redact.characters import DIGIT_JOINING, JOINING
+from cobbdesk.core.redact.characters import DIGIT_JOINING, FULL_STOPS, JOINING, SPACES
 from cobbdesk.core.redact.dates import birth_date_ranges, may_hold_date
 from cobbdesk.core.redact.keys import GLUED_LENGTH, MIN_LENGTH, WORD, fold, materialise, registry
 from cobbdesk.core.redact.vocabulary import VOCABULARY
@@ -36,6 +36,11 @@ _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
 _JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
 _DIGIT_JOINS = re.compile(f"[{re.escape(DIGIT_JOINING)}]{{1,{JOIN_LIMIT}}}")
 _WORD_SPLIT = re.compile(f"({WORD.pattern})")
+_SPACE_RUN = re.compile(f"[{SPACES}]{{1,{JOIN_LIMIT}}}")
+#: How a gap joins the words on either side (:func:`_join_kind`): not; letters to digits
+#: only (``/``, ``:``, ``#``); always (dashes, ``_``); letters to digits and digit groups
+#: (spaces: ``778 899``; one full stop: ``778.899``, the whole dotted number only).
+_APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED = range(5)
 
 
 def redact(text: str) -> str:
@@ -69,7 +74,7 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
             raw = parts[1::2]
             words = [fold(w) for w in raw]
         gaps = parts[::2]  # gaps[k]: the text before word k
-        joins = [1 if g == " " else _join_kind(g) for g in gaps[1:-1]]
+        joins = [_SPACED if g == " " else _join_kind(g) for g in gaps[1:-1]]
         joins.append(0)  # joins[i]: how word i and the next are joined (_join_kind)
         i = 0
         while i < len(words):
@@ -88,13 +93,17 @@ def _known_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _join_kind(gap: str) -> int:
-    """How a gap between two words joins them: 0 not, 1 between letters and digits only (a
-    space, ``.``, ``/``), 2 always (dashes, ``_``): :func:`_joins`."""
+    """How a gap between two words joins them (:data:`_APART` … :data:`_DOTTED`;
+    :func:`_joins`)."""
     if gap == " ":
-        return 1
+        return _SPACED
     if _JOINS.fullmatch(gap) is None:
-        return 0
-    return 2 if _DIGIT_JOINS.fullmatch(gap) else 1
+        return _APART
+    if _DIGIT_JOINS.fullmatch(gap):
+        return _ALWAYS
+    if _SPACE_RUN.fullmatch(gap):
+        return _SPACED
+    return _DOTTED if len(gap) == 1 and gap in FULL_STOPS else _LETTER_DIGIT
 
 
 def _only_plain_symbols(text: str) -> bool:
@@ -125,33 +134,53 @@ def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, 
 def _joined_at(words: list[str], joins: list[int], i: int) -> int:
     """The word count (2 or more) of the longest run from word ``i``, its words joined
     (``joins``: :func:`_join_kind` of each gap), whose concatenation is a one-word key of
-    :data:`GLUED_LENGTH` or more characters; 0 when none."""
+    :data:`GLUED_LENGTH` or more characters; 0 when none.  A number split into digit groups
+    is split one way (spaces or full stops, not both: ``12.5 13.25`` is two numbers), and a
+    dotted one is found only whole (:func:`_whole_number`)."""
     reg, joined, j = registry, words[i], i
-    if len(joined) >= GLUED_LENGTH and joined[:GLUED_LENGTH] not in reg.prefixes:
-        return 0
-    while len(joined) < GLUED_LENGTH:
-        if not _joins(words, joins, j):
-            return 0
-        j += 1
-        joined += words[j]
-    if joined[:GLUED_LENGTH] not in reg.prefixes:
-        return 0
-    best = 0
+    best, grouped = 0, _APART  # grouped: how digit groups were split (_SPACED, _DOTTED)
     while True:
-        if j > i and joined in reg.single:
-            best = j - i + 1
+        if len(joined) >= GLUED_LENGTH:
+            if joined[:GLUED_LENGTH] not in reg.prefixes:
+                return best
+            if j > i and joined in reg.single and _whole_number(words, joins, i, j, grouped):
+                best = j - i + 1
         if not _joins(words, joins, j) or len(joined) + len(words[j + 1]) > reg.glued_longest:
             return best
+        split = joins[j] if words[j][-1].isdigit() and words[j + 1][0].isdigit() else _APART
+        if split in (_SPACED, _DOTTED):
+            if grouped not in (_APART, split):
+                return best
+            grouped = split
         j += 1
         joined += words[j]
 
 
 def _joins(words: list[str], joins: list[int], j: int) -> bool:
     """Whether word ``j`` and the next are joined: across a dash or ``_`` always; across a
-    space, ``.`` or ``/`` only from letters to digits or back (``MRN 4455667``; not ``a nan
-    is``, ``1.2.840``, ``12 345``: words, UIDs, decimals, lists of numbers)."""
+    space or one ``.`` from letters to digits or back, or between two digits (a number
+    written in digit groups, ``778 899``, ``778.899``); across ``/``, ``:``, ``#`` from
+    letters to digits or back only (``MRN: 4455667``); never between two letters across
+    anything but dashes (``a nan is``: words)."""
     kind = joins[j]
-    return kind == 2 or (kind == 1 and words[j][-1].isdigit() != words[j + 1][0].isdigit())
+    if kind == _ALWAYS:
+        return True
+    if kind == _APART:
+        return False
+    digit = words[j][-1].isdigit()
+    return digit != words[j + 1][0].isdigit() or (digit and kind in (_SPACED, _DOTTED))
+
+
+def _whole_number(words: list[str], joins: list[int], i: int, j: int, grouped: int) -> bool:
+    """Whether words ``i`` to ``j``, a number split into digit groups (``grouped``: how;
+    :data:`_APART` when not split), are not glued to more digits by a full stop before or
+    after them (``1.2.778.899.5``: a UID's components, ``778 899.5``: a decimal).  A run
+    without digit groups counts as whole (dashes: as before)."""
+    if grouped == _APART:
+        return True
+    before = i > 0 and joins[i - 1] == _DOTTED and words[i - 1][-1].isdigit()
+    after = j + 1 < len(words) and joins[j] == _DOTTED and words[j + 1][0].isdigit()
+    return not (before and words[i][0].isdigit()) and not (after and words[j][-1].isdigit())
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -46,7 +46,6 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.csv_table import (
     POINT_COLUMNS,
@@ -62,8 +61,7 @@ from cobbdesk.core.importing.csv_table import (
     row_shape_error,
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
-from cobbdesk.core.importing.film_check import FilmGeometry, film_geometry
-from cobbdesk.core.importing.films import study_film_path
+from cobbdesk.core.importing.film_check import FilmGeometry, study_film_geometry
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
 from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
@@ -158,7 +156,7 @@ def _import_point_row(
         problems.append(f"template {cells.get('template', '')!r} must be C2-C7, L1-S1 or FREE")
     xy = [number(cells, c, problems) for c in POINT_COORDINATES]
     geometry, facings = state
-    geo = _geometry(study, film, geometry) if film is not None else None
+    geo = study_film_geometry(study, film, geometry) if film is not None else None
     if isinstance(geo, str):
         problems.append(geo)
     elif geo is not None:
@@ -209,22 +207,6 @@ def _measurement(
         rater=cells.get("rater", "") or default_rater,
         id=cells.get("id") or new_id(),
     )
-
-
-def _geometry(
-    study: Study, film: FilmRecord, cache: dict[str, FilmGeometry | str]
-) -> FilmGeometry | str:
-    """The film's spacing and size from its file (read once per film, after establishing
-    that the file is the film the study recorded: :func:`~.film_check.film_geometry`), or
-    why not; a user calibration stored in the study replaces the file's spacing."""
-    if film.path not in cache:
-        path = study_film_path(study, film.path)  # older studies: relative paths
-        geo = film_geometry(study, film, path)
-        calibration = study.film_calibration(film.id)
-        if isinstance(geo, FilmGeometry) and calibration is not None:
-            geo = FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)
-        cache[film.path] = geo
-    return cache[film.path]
 
 
 def _outside(geo: FilmGeometry, xy: list[float]) -> list[str]:

@@ -18,7 +18,9 @@ film --calibrate``) reads it through :func:`checked_film_file`, which applies th
 
 A file that is not the film is refused with one line naming the file and the field, the
 value found and the one recorded.  :func:`film_geometry` adds what ``measure`` needs of the
-film (spacing, size, pixel aspect) to that check.
+film (spacing, size, pixel aspect) to that check, and :func:`study_film_geometry` finds the
+file of a study film and puts a user calibration in force in place of its spacing
+(``measure`` and the SR import).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from cobbdesk.core.dicom.film import Film, SpacingSource
 from cobbdesk.core.dicom.photo import image_format
 from cobbdesk.core.errors import CobbdeskError, DicomHeaderError, ValidationError
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.relink import (
     FilmFields,
     Recorded,
@@ -104,4 +107,23 @@ def film_geometry(study: Study, record: FilmRecord, path: Path) -> FilmGeometry 
                         columns, fields.pixel_aspect)  # fmt: skip
 
 
-__all__ = ["FilmGeometry", "checked_film_file", "film_geometry"]
+def study_film_geometry(
+    study: Study, record: FilmRecord, cache: dict[str, FilmGeometry | str]
+) -> FilmGeometry | str:
+    """The :class:`FilmGeometry` of study film ``record`` from its file, found as the study
+    finds it (:func:`~cobbdesk.core.importing.films.study_film_path`: an older study's
+    relative path from the study file's folder) and established to be that film
+    (:func:`film_geometry`), or why not (one line).  A user calibration in force replaces the
+    file's spacing (source ``"user calibration"``; the size stays the file's).  Read once per
+    stored path: ``cache`` (stored path -> result) is filled and reused.  Never raises for the
+    file; raises the store's errors."""
+    if record.path not in cache:
+        geo = film_geometry(study, record, study_film_path(study, record.path))
+        calibration = study.film_calibration(record.id)
+        if isinstance(geo, FilmGeometry) and calibration is not None:
+            geo = FilmGeometry(calibration.spacing_mm, SpacingSource.USER, geo.rows, geo.columns)
+        cache[record.path] = geo
+    return cache[record.path]
+
+
+__all__ = ["FilmGeometry", "checked_film_file", "film_geometry", "study_film_geometry"]

@@ -48,8 +48,8 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from cobbdesk.core.errors import CobbdeskError, ValidationError
-from cobbdesk.core.importing.csv_import import _geometry
 from cobbdesk.core.importing.film_check import FilmGeometry
+from cobbdesk.core.importing.film_check import study_film_geometry as _geometry
 from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
 from cobbdesk.core.importing.relink import REL_TOL
 from cobbdesk.core.measure.geometry import Point

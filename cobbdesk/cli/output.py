@@ -24,13 +24,14 @@ stderr).  :func:`fail` prints a :class:`CobbdeskError` and returns its exit stat
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from cobbdesk.cli.identifiers import learn_named
 from cobbdesk.core import library_warnings
@@ -49,6 +50,17 @@ def say(kind: str, text: str) -> None:
     :func:`cobbdesk.cli.identifiers.learn_named`)."""
     learn_named()
     sys.stderr.write(redact(f"cobbdesk: {kind}: {text}") + "\n")
+
+
+def out(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
+    """One line of a command's output: on stdout unless told (``print`` is kept out of
+    library code)."""
+    (stream or sys.stdout).write(text + end)
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    """A command's ``--json`` report on stdout (indented; values JSON cannot hold as text)."""
+    out(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 #: Keys of a command's JSON report whose text names a file (a film's path holds whatever its

@@ -1,4 +1,5 @@
-"""The folder an SR export writes into: which names it may take, and moving the reports in.
+"""The folder an SR export writes into: which names it may take, moving the reports in, and
+leaving no folder of its own behind when it writes nothing.
 
 * :func:`check_target`: a report may take a new name, or replace an earlier export of the same
   film (CobbDesk's own SR, made again from the study); never a study, a film, a link or
@@ -6,6 +7,8 @@
   cannot be made again is refused asking for a new folder).
 * :func:`publish_all`: every report moved in, then the audit; a failure puts back what the
   folder held.
+* :func:`new_folders` / :func:`remove_new_folders`: the folders an export creates for its
+  target, removed again (when still empty) when the export is refused or fails.
 """
 
 from __future__ import annotations
@@ -96,4 +99,24 @@ def publish_all(staging: Path, paths: Sequence[Path], commit: Callable[[], None]
         raise
 
 
-__all__ = ["check_target", "evidence_uid", "publish_all"]
+def new_folders(target: Path) -> list[Path]:
+    """The folders creating ``target`` (and its parents) would make, deepest first."""
+    missing: list[Path] = []
+    for folder in (target, *target.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    return missing
+
+
+def remove_new_folders(folders: Sequence[Path]) -> None:
+    """Remove ``folders`` (from :func:`new_folders`, deepest first) that are still empty; one
+    that holds anything — a file someone put there meanwhile — is left, with its parents."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+__all__ = ["check_target", "evidence_uid", "new_folders", "publish_all", "remove_new_folders"]

@@ -46,7 +46,13 @@ from cobbdesk.core import private
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
 from cobbdesk.core.sr import codes as c
-from cobbdesk.core.sr.outputs import check_target, evidence_uid, publish_all
+from cobbdesk.core.sr.outputs import (
+    check_target,
+    evidence_uid,
+    new_folders,
+    publish_all,
+    remove_new_folders,
+)
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import faults
 from cobbdesk.core.store.records import FilmRecord, Region
@@ -229,7 +235,8 @@ def export_sr(
     ``<film SOP UID>_<rater>.sr.dcm`` (0600; raters whose names clean up to the same name get
     ``_2``, ``_3``…) and then audited (entity ``export``, format ``sr``, one transaction for
     them all); a move or an audit that fails puts back what the folder held, so no audit row
-    names a file that is not there.
+    names a file that is not there.  Folders it created for ``folder`` are removed again
+    when it writes nothing (refused, nothing measured) or fails.
     An earlier export of the same film in ``folder`` is replaced; any other file at a
     report's name is refused before anything is written
     (:func:`~cobbdesk.core.sr.outputs.check_target`).
@@ -240,10 +247,26 @@ def export_sr(
     if study.read_only:
         raise faults.read_only(study.path)
     target = Path(folder)
+    made = new_folders(target)
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        remove_new_folders(made)
         raise faults.os_error(exc, target, "export") from None
+    try:
+        written, problems = _export_into(study, target, film_ids, reason)
+    except BaseException:
+        remove_new_folders(made)
+        raise
+    if not written:  # refused or nothing to export: no folder of ours left behind
+        remove_new_folders(made)
+    return written, problems
+
+
+def _export_into(
+    study: Study, target: Path, film_ids: Iterable[int] | None, reason: str
+) -> tuple[list[SrFile], list[str]]:
+    """:func:`export_sr` into the existing folder ``target``."""
     reports, problems = _reports(study, film_ids)
     if problems or not reports:
         return [], problems

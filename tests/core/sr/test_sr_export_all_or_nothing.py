@@ -47,9 +47,41 @@ def test_one_refused_film_writes_no_sr_at_all(
     captured = capsys.readouterr()
     assert "another SOP Instance UID" in captured.err
     assert "0 DICOM SR file(s) written" in captured.out
-    assert list(out.iterdir()) == [] and [p.name for p in tmp_path.iterdir()
-                                          if p.name.startswith(".sr.")] == []  # fmt: skip
+    assert not out.exists()  # the folder it created is removed again
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sr.")] == []
     assert _sr_exports(study_path) == 0
+
+
+def test_a_refused_export_removes_the_folders_it_created_and_keeps_one_given(
+    two_films: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    study_path, films = two_films
+    shutil.copy(_film(tmp_path), films[1])  # film #2 is refused
+    with Study.open(study_path, actor="ann") as study:
+        assert export_sr(study, tmp_path / "a" / "b" / "sr")[1] != []
+        assert not (tmp_path / "a").exists()  # sr, b and a were made by the export
+        (tmp_path / "given").mkdir()
+        assert export_sr(study, tmp_path / "given" / "new" / "sr")[1] != []
+        assert [p.name for p in (tmp_path / "given").iterdir()] == []  # "given" stays
+        assert export_sr(study, tmp_path / "given")[1] != []
+        assert (tmp_path / "given").is_dir()
+
+
+def test_an_export_that_fails_or_has_nothing_to_write_leaves_no_new_folder(
+    two_films: tuple[Path, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study_path, _ = two_films
+    with Study.create(tmp_path / "empty.cobbdesk", actor="ann") as empty:
+        assert export_sr(empty, tmp_path / "none" / "sr") == ([], [])
+    assert not (tmp_path / "none").exists()
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("cobbdesk.core.sr.writer.tempfile.mkdtemp", full)
+    with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="space"):
+        export_sr(study, tmp_path / "full" / "sr")
+    assert not (tmp_path / "full").exists()
 
 
 def test_the_whole_study_is_written_when_every_film_is_its_file(

@@ -65,9 +65,13 @@ def test_a_failed_move_leaves_no_audit_row(
         real(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr("cobbdesk.core.sr.outputs.os.replace", failing)
-    with Study.open(study_path, actor="ann") as study, pytest.raises(Exception, match="export"):
+    with (
+        Study.open(study_path, actor="ann") as study,
+        pytest.raises(Exception, match="Input/output error"),
+    ):
         export_sr(study, out)
-    assert list(out.iterdir()) == [] and _audited_files(study_path) == []
+    assert len(calls) == 2  # the second move was reached
+    assert not out.exists() and _audited_files(study_path) == []  # the folder it made: gone
 
 
 def test_a_failed_audit_undoes_the_moves(

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from cobbdesk.core.errors import GeometryError
 from cobbdesk.core.measure.geometry import cobb_angle
@@ -221,23 +221,31 @@ class RegionMismatch:
         )
 
 
-def _live_measurements(conn: Connection) -> list[Mapping[str, Any]]:
+def live_measurement_query(*columns: Any) -> Select[Any]:
+    """``SELECT columns`` over every live measurement of a live film (neither soft-deleted),
+    joined to its film, visit and patient so that their columns may be chosen; the caller
+    adds its order.  The one definition of the measurements the study checks look at
+    (:class:`StudyChecks` and :mod:`~cobbdesk.core.store.geometry_checks`)."""
     m, f = measurements.c, films.c
-    query = (
-        select(
-            measurements,
-            f.sop_instance_uid,
-            f.region,
-            patients.c.study_id,
-            visits.c.kind.label("visit_kind"),
-            visits.c.label.label("visit_label"),
-        )
+    return (
+        select(*columns)
         .join_from(measurements, films, f.id == m.film_id)
         .join(visits, visits.c.id == f.visit_id)
         .join(patients, patients.c.id == visits.c.patient_id)
         .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
-        .order_by(patients.c.study_id, f.sop_instance_uid, m.created_utc, m.id)
     )
+
+
+def _live_measurements(conn: Connection) -> list[Mapping[str, Any]]:
+    m, f = measurements.c, films.c
+    query = live_measurement_query(
+        measurements,
+        f.sop_instance_uid,
+        f.region,
+        patients.c.study_id,
+        visits.c.kind.label("visit_kind"),
+        visits.c.label.label("visit_label"),
+    ).order_by(patients.c.study_id, f.sop_instance_uid, m.created_utc, m.id)
     found = [dict(row) for row in conn.execute(query).mappings()]
     return by_study_id(found, lambda row: str(row["study_id"]))  # natural study-ID order
 
@@ -340,6 +348,7 @@ __all__ = [
     "StudyChecks",
     "angle_spacing",
     "current_calibrations",
+    "live_measurement_query",
     "recompute_angle",
     "recompute_angles",
     "stale_reasons",

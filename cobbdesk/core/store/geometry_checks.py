@@ -28,11 +28,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.store.checks import live_measurement_query
 from cobbdesk.core.store.ordering import by_study_id
-from cobbdesk.core.store.schema import films, measurements, patients, visits
+from cobbdesk.core.store.schema import films, measurements, patients
 from cobbdesk.core.store.study import Study
 
 SHAPE_RELATIVE_TOLERANCE = 1e-6
@@ -92,18 +91,12 @@ def measured_rows(study: Study) -> list[dict[str, Any]]:
     spacing_source, pixel_aspect_row/col, sop_instance_uid, film_aspect_row/col, path (the
     film file as stored), study_id; by film, then creation.  Raises the store's errors."""
     m, f = measurements.c, films.c
-    query = (
-        select(m.film_id, m.id, m.rater, f.path, m.spacing_row_mm, m.spacing_col_mm,
-               m.spacing_source,
-               m.pixel_aspect_row, m.pixel_aspect_col, f.sop_instance_uid,
-               f.pixel_aspect_row.label("film_aspect_row"),
-               f.pixel_aspect_col.label("film_aspect_col"), patients.c.study_id)
-        .join_from(measurements, films, f.id == m.film_id)
-        .join(visits, visits.c.id == f.visit_id)
-        .join(patients, patients.c.id == visits.c.patient_id)
-        .where(m.deleted_utc.is_(None), f.deleted_utc.is_(None))
-        .order_by(m.film_id, m.created_utc, m.id)
-    )  # fmt: skip
+    query = live_measurement_query(
+        m.film_id, m.id, m.rater, f.path, m.spacing_row_mm, m.spacing_col_mm, m.spacing_source,
+        m.pixel_aspect_row, m.pixel_aspect_col, f.sop_instance_uid,
+        f.pixel_aspect_row.label("film_aspect_row"), f.pixel_aspect_col.label("film_aspect_col"),
+        patients.c.study_id,
+    ).order_by(m.film_id, m.created_utc, m.id)  # fmt: skip
     with study.engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 

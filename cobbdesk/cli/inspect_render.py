@@ -1,0 +1,143 @@
+"""``cobbdesk inspect`` and ``cobbdesk render``: what CobbDesk sees in film files.
+
+cobbdesk inspect FILE... [--json]   one record per file: ok, or the error
+cobbdesk render FILE -o OUT.png     the display image as the viewer shows it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cobbdesk.cli.parsing import Parser
+
+COMMANDS = ("inspect", "render")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="cobbdesk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    inspect = sub.add_parser("inspect", help="read films and report what CobbDesk sees")
+    inspect.add_argument("files", nargs="+", type=Path)
+    inspect.add_argument("--json", action="store_true", help="print a JSON list of records")
+    inspect.add_argument("--force", action="store_true", help="open files without File Meta")
+    render = sub.add_parser("render", help="write the display image of a film as PNG")
+    render.add_argument("file", type=Path)
+    render.add_argument("-o", "--output", type=Path, required=True)
+    render.add_argument("--window", nargs=2, type=float, metavar=("CENTER", "WIDTH"))
+    render.add_argument("--max-size", type=int, metavar="N", help="longest side in pixels")
+    render.add_argument("--invert", action="store_true", help="invert once more")
+    render.add_argument("--force", action="store_true", help="open a file without File Meta")
+    return parser
+
+
+def _record(path: Path, force: bool) -> dict[str, Any]:
+    from cobbdesk.core.dicom.display import default_voi
+    from cobbdesk.core.dicom.film import Window
+    from cobbdesk.core.dicom.reader import read_film
+    from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.core.library_warnings import reading
+    from cobbdesk.core.redact import redact
+
+    try:
+        film = read_film(path, force=force)
+        with reading(path):
+            voi = default_voi(film)
+    except CobbdeskError as exc:
+        return {"file": str(path), "ok": False, "error": redact(exc.message)}
+    except Exception as exc:  # never let one file hide the records of the others
+        error = f"{path.name}: internal error ({type(exc).__name__})"
+        return {"file": str(path), "ok": False, "error": redact(error)}
+    window: dict[str, Any] = (
+        {
+            "center": voi.center,
+            "width": voi.width,
+            "function": voi.function.value,
+            "source": voi.explanation or "file",
+        }
+        if isinstance(voi, Window)
+        else {"voi_lut": voi.explanation or "VOI LUT Sequence"}
+    )
+    return {
+        "file": str(path),
+        "ok": True,
+        "rows": film.rows,
+        "columns": film.columns,
+        "bits_stored": film.bits_stored,
+        "photometric": film.photometric,
+        "transfer_syntax": film.transfer_syntax,
+        "transfer_syntax_name": film.transfer_syntax_name,
+        "modality": film.modality,
+        "body_part": film.body_part_examined,
+        "view_position": film.view_position,
+        "spacing_mm": list(film.spacing_mm) if film.spacing_mm else None,
+        "spacing_source": film.spacing_source.value,
+        "spacing_calibration": film.spacing_calibration,
+        "pixel_aspect": list(film.pixel_aspect) if film.pixel_aspect else None,
+        "sop_instance_uid": film.sop_instance_uid,
+        "window": window,
+        "frames": film.number_of_frames,
+        "notices": film.notices,
+    }
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from cobbdesk.cli.output import redact_files, say
+    from cobbdesk.core.redact import redact
+
+    records = [_record(path, args.force) for path in args.files]
+    for rec in records:
+        if not rec["ok"]:
+            say("error", rec["error"])  # redacted (names, MRNs, dates in file names)
+    if args.json:  # file names redacted like every line naming a film
+        print(json.dumps(redact_files(records), indent=2, ensure_ascii=False))
+    else:
+        for rec in (r for r in records if r["ok"]):
+            spacing = (
+                f"{rec['spacing_mm'][0]:g}×{rec['spacing_mm'][1]:g} mm"
+                if rec["spacing_mm"]
+                else "uncalibrated (px)"
+            )
+            aspect = rec["pixel_aspect"]
+            shape = (f"; pixel aspect {aspect[0]:g}:{aspect[1]:g} (row:column; angles use it)"
+                     if aspect and aspect[0] != aspect[1] else "")  # fmt: skip
+            name = redact(rec["file"])
+            print(
+                f"{name}: ok {rec['rows']}×{rec['columns']} {rec['bits_stored']}-bit "
+                f"{rec['photometric']} {rec['transfer_syntax_name']} {rec['modality']} "
+                f"spacing {spacing} [{rec['spacing_source']}]{shape}"
+            )
+    return 0 if all(rec["ok"] for rec in records) else 1
+
+
+def _render(args: argparse.Namespace) -> int:
+    import cv2
+
+    from cobbdesk.cli.output import say
+    from cobbdesk.core.dicom.display import render_film
+    from cobbdesk.core.dicom.film import Window
+    from cobbdesk.core.dicom.reader import read_film
+    from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.core.library_warnings import reading
+
+    try:
+        film = read_film(args.file, force=args.force)
+        window = Window(*args.window) if args.window else None
+        with reading(args.file):
+            image = render_film(film, window, invert=args.invert, max_size=args.max_size)
+    except (CobbdeskError, ValueError) as exc:
+        say("error", str(exc))  # redacted, like every error line
+        return 1
+    if not cv2.imwrite(str(args.output), image):
+        say("error", f"cannot write {args.output}")
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run ``inspect`` or ``render`` (``argv[0]``); returns the exit status."""
+    args = _parser().parse_args(list(argv))
+    return {"inspect": _inspect, "render": _render}[args.command](args)

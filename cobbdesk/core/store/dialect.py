@@ -23,7 +23,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import NullPool, QueuePool
 
 from cobbdesk.core.errors import StoreError
-from cobbdesk.core.store import faults
+from cobbdesk.core.store import checkpoint, faults
 from cobbdesk.core.store.file_identity import FileGuard
 from cobbdesk.core.store.schema import audit
 from cobbdesk.core.store.waiting import notice_if_waiting
@@ -165,6 +165,7 @@ def engine_for(path: Path, *, read_only: bool = False, guard: FileGuard | None =
         )
         event.listen(engine, "connect", _on_connect)
         event.listen(engine, "commit", _committer(guard))
+        checkpoint.attach(engine, guard)  # every commit into the file soon (checkpoint)
     event.listen(engine, "connect", _autocommit_driver)
     event.listen(engine, "begin", _beginner(path, None if read_only else guard))
     event.listen(engine, "handle_error", _translator(path, None if read_only else guard))
@@ -295,12 +296,16 @@ def writing(engine: Engine) -> Iterator[Connection]:
     """One write transaction (``BEGIN IMMEDIATE … COMMIT``, rolled back on error).
 
     Driver faults (locked, read-only, disk full) arrive as :mod:`faults` errors through the
-    engine's ``handle_error`` listener (:func:`engine_for`).
+    engine's ``handle_error`` listener (:func:`engine_for`).  Once committed, a study file's
+    ``-wal`` is checkpointed into it on this connection (:mod:`checkpoint`; PostgreSQL: none).
     """
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
+        after = checkpoint.of(engine)
+        if after is not None:
+            after.after_write(conn.connection.driver_connection)
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.pool import Pool
 from cobbdesk.core import redact
 from cobbdesk.core.errors import StoreError, StudyReadOnlyError
 from cobbdesk.core.store import audit as audit_log
-from cobbdesk.core.store import dialect, faults, pg_dialect, pg_url
+from cobbdesk.core.store import checkpoint, dialect, faults, pg_dialect, pg_url
 from cobbdesk.core.store.background_check import BackgroundCheck
 from cobbdesk.core.store.calibration import CalibrationRecords
 from cobbdesk.core.store.checks import StudyChecks
@@ -253,6 +253,9 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
     def close(self) -> None:
         """Release the database connections (the file is not checked; see ``__exit__``)."""
         self.closed = True
+        after = checkpoint.of(self.engine)
+        if after is not None:  # the -wal emptied into the file, without waiting
+            after.close()
         # a connection checked out now returns to this pool later (close may run twice)
         self._closed_pools = [*self._closed_pools, self.engine.pool]
         self.engine.dispose()

@@ -1,0 +1,164 @@
+"""The study file holds every commit soon after it is made: a copy taken while open is whole.
+
+SQLite in WAL mode appends each commit to the ``-wal`` beside the study and copies it into the
+study file only at a *checkpoint* — by default once the ``-wal`` reaches 1000 pages, or when the
+last connection closes (https://www.sqlite.org/wal.html §"Checkpointing").  A user who copies
+``study.cobbdesk`` to a USB stick, or mails it, while the app has it open would get the study as
+of the last checkpoint: the newest measurements silently missing.  So every write transaction is
+followed, on the writer's own connection and thread (the write queue's worker in the GUI, never
+the UI thread), by a ``PASSIVE`` checkpoint (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint):
+
+* it never waits: it takes no lock that a reader or writer holds, and copies as many frames as
+  no reader still needs (a reader's snapshot keeps the older page in the study file);
+* when a reader held some back, :class:`Checkpointer` tries again off every thread that asked,
+  on a timer (:data:`RETRY_S`), until the file holds every frame, the study closes or its file
+  is moved (nothing is written after a move: :mod:`~cobbdesk.core.store.file_identity`);
+* closing the study tries ``TRUNCATE`` without waiting (``busy_timeout`` 0): the ``-wal``
+  emptied unless another program is reading.
+
+Once every frame is in the file, new read transactions read the file alone (SQLite's read-mark
+0): the study file's identity check sees what is really in the file
+(:mod:`~cobbdesk.core.store.file_identity`).  A checkpoint never fails a write: the write has
+committed; a fault here is retried later.  PostgreSQL studies have no checkpointer (no-op).
+
+Cost (``benchmarks/bench_checkpoint.py``): one more ``fsync`` of the study file and the copy of
+the pages the transaction changed, per write transaction; see the benchmark's docstring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cobbdesk.core.store.file_identity import FileGuard
+
+logger = logging.getLogger("cobbdesk.store")
+
+RETRY_S: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0)
+"""Seconds between checkpoints of frames a reader held back (the last one repeats)."""
+
+
+def checkpoint(dbapi_connection: Any, mode: str = "PASSIVE") -> bool:
+    """Run ``PRAGMA wal_checkpoint(mode)`` on a driver connection outside any transaction.
+
+    Returns True when the study file now holds every frame of the ``-wal`` (SQLite returns
+    ``(busy, frames in the log, frames checkpointed)``; -1 frames: not in WAL mode).
+    """
+    row = dbapi_connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+    return row is None or int(row[1]) == int(row[2])
+
+
+class Checkpointer:
+    """Checkpoints of one study file's engine: after each write, retried until whole, on close.
+
+    ``guard``: the file's identity; nothing is checkpointed once it says the file moved.
+    """
+
+    def __init__(self, engine: Engine, guard: FileGuard) -> None:
+        self._engine = weakref.ref(engine)
+        self.guard = guard
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._attempt = 0
+        self.closed = False
+        self.pending = False  # frames a reader held back, not yet in the study file
+
+    def after_write(self, dbapi_connection: Any) -> None:
+        """A write transaction just committed on ``dbapi_connection``: checkpoint it now
+        (never raises; a fault or a reader holding frames back schedules a retry)."""
+        if self.closed or self.guard.moved():
+            return
+        try:
+            whole = checkpoint(dbapi_connection)
+        except Exception as exc:  # the write committed: never fail it here
+            logger.debug("Checkpoint after a write failed (%s); retrying", type(exc).__name__)
+            whole = False
+        self._settle(whole, first=True)
+
+    def _settle(self, whole: bool, *, first: bool = False) -> None:
+        with self._lock:
+            self.pending = not whole
+            if whole or self.closed:
+                self._attempt = 0
+                return
+            if self._timer is not None and first:
+                return  # a retry is already waiting
+            delay = RETRY_S[min(self._attempt, len(RETRY_S) - 1)]
+            self._attempt += 1
+            self._timer = threading.Timer(delay, self._retry)
+            self._timer.daemon = True
+            self._timer.name = "cobbdesk-checkpoint"
+            self._timer.start()
+
+    def _retry(self) -> None:
+        with self._lock:
+            self._timer = None
+        engine = self._engine()
+        if engine is None or self.closed or self.guard.moved():
+            return
+        try:
+            raw = engine.raw_connection()
+            try:
+                whole = checkpoint(raw.driver_connection)
+            finally:
+                raw.close()
+        except Exception as exc:
+            logger.debug("Checkpoint retry failed (%s)", type(exc).__name__)
+            whole = False
+        self._settle(whole)
+
+    def close(self) -> None:
+        """The study is closing: stop retrying, then ``TRUNCATE`` without waiting (when the
+        file was not moved; never raises)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        engine = self._engine()
+        if engine is None or self.guard.moved():
+            return
+        with contextlib.suppress(Exception):
+            raw = engine.raw_connection()
+            try:
+                driver: Any = raw.driver_connection
+                waits = int(driver.execute("PRAGMA busy_timeout").fetchone()[0])
+                driver.execute("PRAGMA busy_timeout=0")
+                try:
+                    self.pending = not checkpoint(driver, "TRUNCATE")
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout={waits}")
+            finally:
+                raw.close()
+
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
+
+
+def attach(engine: Engine, guard: FileGuard) -> Checkpointer:
+    """Give a writable study-file engine its :class:`Checkpointer`."""
+    found = _CHECKPOINTERS[engine] = Checkpointer(engine, guard)
+    return found
+
+
+def of(engine: Engine) -> Checkpointer | None:
+    """The engine's checkpointer; None for a read-only or PostgreSQL engine."""
+    return _CHECKPOINTERS.get(engine)
+
+
+def forget(engine: Engine) -> None:
+    """Stop checkpointing after writes on ``engine`` (the benchmark's baseline)."""
+    found = _CHECKPOINTERS.pop(engine, None)
+    if found is not None:
+        with found._lock:
+            found.closed = True
+
+
+__all__ = ["RETRY_S", "Checkpointer", "attach", "checkpoint", "forget", "of"]

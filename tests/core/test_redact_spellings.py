@@ -318,3 +318,68 @@ def test_ordinary_numbers_are_not_a_two_digit_year_date(known: None, text: str) 
     1961-02-03): three numbers are a date only with the same ``.``, ``/`` or dash twice, and
     a year first only with a two-digit month and day."""
     assert redact.redact(text) == text
+
+
+@pytest.fixture(scope="module")
+def year_marks() -> list[str]:
+    """Every character that can mark an elided century (``'61``): the apostrophes, single
+    quotation marks, primes, acute and grave accents, turned and reversed commas of the
+    Unicode database (by name; not marks, controls, doubled or tone letters)."""
+    ends = ("APOSTROPHE", "SINGLE QUOTATION MARK", "HIGH-REVERSED-9 QUOTATION MARK", "PRIME",
+            "ACUTE ACCENT", "GRAVE ACCENT", "TURNED COMMA", "REVERSED COMMA")  # fmt: skip
+    skip = {"DOUBLE", "TRIPLE", "QUADRUPLE", "TONE", "REVERSED PRIME", "PRECEDED"}
+    found = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        name = unicodedata.name(char, "")
+        category = unicodedata.category(char)
+        if name.endswith(ends) and category[0] not in "MC" and not any(s in name for s in skip):
+            found.append(char)
+    assert "'" in found and "\u2019" in found and "\u02bc" in found
+    return found
+
+
+#: Layouts of a date with a month's name ({d} day, {m} month, {y} year) …
+NAMED_LAYOUTS = (
+    "{d} {m} {y}", "{d}-{m}-{y}", "{d} {m}, {y}", "{d} of {m} {y}", "{d} of {m}, {y}",
+    "the {d} of {m} {y}", "{m} {d} {y}", "{m} {d}, {y}", "{m} the {d}, {y}", "{m}-{d}-{y}",
+    "{m} the {d} {y}", "{d}.{m}.{y}",
+)  # fmt: skip
+#: … and of a date in numbers only.
+NUMERIC_LAYOUTS = tuple(f"{{{a}}}{s}{{{b}}}{s}{{y}}" for a, b in ("dm", "md") for s in "./-")
+
+
+def _renderings(day: int, year: int, marks: list[str]) -> list[str]:
+    """A date in February spelled in every layout: day ``3``, ``03``, ``3rd``; month ``2``,
+    ``02``, ``Feb``, ``Feb.``, ``February``; year ``1961``, ``61`` and ``'61`` with each mark;
+    as written, in capitals and in small letters."""
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(day, "th")
+    days = (str(day), f"{day:02d}", f"{day}{suffix}")
+    years = [str(year), str(year)[2:], *(m + str(year)[2:] for m in marks)]
+    texts = []
+    for layouts, months in (
+        (NAMED_LAYOUTS, ("Feb", "Feb.", "February")),
+        (NUMERIC_LAYOUTS, ("2", "02")),
+    ):
+        for layout in layouts:
+            for d in days if months[0] == "Feb" else days[:2]:
+                for m in months:
+                    texts += [layout.format(d=d, m=m, y=y) for y in years]
+    return [t for text in texts for t in (text, text.upper(), text.lower())]
+
+
+def test_a_birth_date_in_every_layout(known: None, year_marks: list[str]) -> None:
+    """Born 1961-02-03: every rendering found (``3rd of February 1961``, ``Feb 3 '61``,
+    ``3 Feb. '61``, ``February the 3rd, 1961``…); the same renderings of 1961-02-04 and
+    1962-02-03, nobody's birth date, stay as written."""
+    for text in _renderings(3, 1961, year_marks):
+        assert redact.redact(f"born {text}; ok").endswith(f"{MASK}; ok"), text
+    for text in _renderings(4, 1961, year_marks) + _renderings(3, 1962, year_marks):
+        assert redact.redact(f"born {text}; ok") == f"born {text}; ok", text
+
+
+def test_filler_words_only_beside_a_month_name_or_an_ordinal(known: None) -> None:
+    """``of`` and ``the`` join a date's parts only where one is a month's name or an
+    ordinal day: ``3 of 2 1961`` is a count."""
+    text = "3 of 2 1961, 3 of 2 61, film 3 of 2, the 3 the 2 61"
+    assert redact.redact(text) == text

@@ -23,7 +23,8 @@ replaces with ``[redacted]``:
    treated as a name); birth dates in DICOM DA (``19700101``),
    ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,
    ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``, ``1st Jan 1970``,
-   ``01JAN1970``; a two-digit year: ``1.1.70``, ``1/1/70``, ``70-01-01``, ``010170``); the
+   ``01JAN1970``, ``1st of January 1970``, ``January the 1st, 1970``; a two-digit year:
+   ``1.1.70``, ``1/1/70``, ``70-01-01``, ``010170``, ``Jan 1 '70``); the
    digit run of an MRN or patient ID (``4455667`` of ``MRN4455667``) as a whole number; a
    name with diacritics also in ASCII (``Müller`` → ``Muller``, ``Mueller``).  Keys shorter than
    :data:`MIN_LENGTH` characters are not matched (a two-letter name part is covered only

@@ -27,3 +27,9 @@ FULL_STOPS = ".\u2024\ufe52\uff0e"
 JOINING = (
     SPACES + FULL_STOPS + "/\uff0f\u2044\u2215:#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
 )
+#: Marks of an elided century before a two-digit year (``Feb 3 '61``): the apostrophe, the
+#: single quotation marks, primes, acute and grave accents, turned and reversed commas (a
+#: test derives them from the Unicode character names); not parts of a word …
+YEAR_MARKS = "'`\u00b4\u02f4\u055a\u2018\u2019\u201b\u2032\u2e32\u2e41\uff07\uff40"
+#: … and those that are modifier letters, glued to the year's digits as one word (``ʼ61``).
+YEAR_MARK_LETTERS = "\u02b9\u02bb\u02bc\u02bd\u02ca\u02cb\u02ce\u02cf"

@@ -2,8 +2,11 @@
 word, read in DICOM DA form (PS3.5 section 6.2) and looked up among the remembered keys.
 
 Spellings: D.M.YYYY, M/D/YYYY, YYYY-M-D, DDMMYYYY, with a month name or an ordinal day
-(``3 Feb 1961``, ``February 3rd, 1961``), glued (``03FEB1961``), and with a two-digit year
-read as 19YY and 20YY (D.M.YY, M/D/YY, YY-MM-DD, DDMMYY, MMDDYY, YYMMDD).  A study date that
+(``3 Feb 1961``, ``February 3rd, 1961``), with ``of`` or ``the`` between the parts of such
+a date (``3rd of February 1961``, ``February the 3rd, 1961``), glued (``03FEB1961``), and
+with a two-digit year read as 19YY and 20YY (D.M.YY, M/D/YY, YY-MM-DD, DDMMYY, MMDDYY,
+YYMMDD), also after a mark of the elided century (``Feb 3 '61``, ``3 Feb. ’61``:
+:data:`~.characters.YEAR_MARKS`).  A study date that
 is nobody's birth date stays (rule 3 of the package still hides ISO and DA dates).
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from cobbdesk.core.redact.characters import JOINING
+from cobbdesk.core.redact.characters import JOINING, YEAR_MARK_LETTERS, YEAR_MARKS
 from cobbdesk.core.redact.keys import registry
 
 _CENTURIES = ("19", "20")  # the years of a birth date
@@ -22,17 +25,21 @@ _MONTH_NAMES = frozenset(_MONTHS) | {
     "october", "november", "december",
 }  # fmt: skip
 _DATE_GAP = re.compile(f"[{re.escape(JOINING)}]{{0,2}},?[{re.escape(JOINING)}]{{0,2}}")
-#: The parts of a date with a two-digit year: a space, ``.``, ``/``, a dash, a comma.
-_SHORT_DATE_GAP = re.compile(r"\s?[-./\u2010-\u2015\uff0d\uff0e\uff0f]?\s?|\s?,\s?")
+#: The parts of a date with a two-digit year: a space, ``.``, ``/``, a dash, a comma (after
+#: an abbreviation's full stop: ``3-Feb.-61``).
+_SHORT_DATE_GAP = re.compile(r"\.?(?:\s?[-./\u2010-\u2015\uff0d\uff0e\uff0f]?\s?|\s?,\s?)")
 _ORDINAL = re.compile(r"\d\d?(?:st|nd|rd|th)")
 _GLUED_MONTH = re.compile(r"(\d\d?)([a-z]{3,9})(\d\d|\d{4})")
+#: Words that may stand between a date's parts (``3rd of February``, ``February the 3rd``).
+_FILLERS = frozenset({"of", "the"})
 #: Text that may hold a date with a two-digit year or a six-digit one (ASCII text without
 #: one of these and without a 19xx/20xx skips the date spellings).
 _SHORT_HINT = re.compile(
     r"[0-9](?:(?:st|nd|rd|th)?[^0-9a-zA-Z]{1,3}(?:[0-9][0-9]?[^0-9a-zA-Z]{1,3}[0-9]"
-    r"|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9]))|(?:st|nd|rd|th)?,?\s[0-9][0-9]"
-    r"(?![0-9])|[0-9]?[-./][0-9][0-9](?![0-9])|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))"
-)  # each alternative starts at a digit: the regex engine skips to the digits (fast)
+    r"|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9])|[0-9][0-9](?![0-9])|(?:of|the)\s)"
+    r"|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))|['`][0-9][0-9](?![0-9])",
+    re.IGNORECASE,
+)  # each alternative but the rare ``'61`` starts at a digit: the engine skips to the digits
 
 
 def may_hold_date(text: str) -> bool:
@@ -57,7 +64,9 @@ def birth_date_ranges(words: list[str], gaps: list[str]) -> list[tuple[int, int]
         elif size == 4 and word[:2] in _CENTURIES and word.isdigit():
             ranges += _around_year(words, gaps, k, (word,), _DATE_GAP)
         elif size == 2 and word.isdigit():
-            ranges += _short_year_dates(words, gaps, k)
+            ranges += _short_year_dates(words, gaps, k, word)
+        elif size == 3 and word[0] in YEAR_MARK_LETTERS and word[1:].isdigit():
+            ranges += _short_year_dates(words, gaps, k, word[1:])  # ``ʼ61``
         elif size >= 5 and word[0].isdigit() and _is_glued_month_date(word):
             ranges.append((k, k + 1))
     return ranges
@@ -68,27 +77,53 @@ def _around_year(
 ) -> list[tuple[int, int]]:
     """Word ranges (first, stop) of the dates with their year at word ``k`` (one of
     ``years``, YYYY): day and month before it (either order) or month and day after it,
-    separated by gaps ``gap`` matches whole."""
+    separated by gaps ``gap`` matches whole, and by one filler word (``of``, ``the``) where a
+    part is a month's name or an ordinal (``3rd of February 1961``, ``February the 3rd``)."""
     found = []
-    if k >= 2 and _date_part(words[k - 1]) and _date_part(words[k - 2]):
-        a, b = words[k - 2], words[k - 1]  # day first, then month first
-        if _date_gaps(gaps[k - 1 : k + 1], gap) and _is_birth_date(years, ((b, a), (a, b))):
-            found.append((k - 2, k + 1))
-    if k + 3 <= len(words) and _date_part(words[k + 1]) and _date_part(words[k + 2]):
-        m, d = words[k + 1], words[k + 2]
-        if _date_gaps(gaps[k + 1 : k + 3], gap) and _is_birth_date(years, ((m, d),)):
-            found.append((k, k + 3))
+    before = _parts(words, k, -1)
+    if before is not None:
+        a, b = words[before[1]], words[before[0]]  # day first, then month first
+        if _date_gaps(gaps[before[1] + 1 : k + 1], gap) and _is_birth_date(years, ((b, a), (a, b))):
+            found.append((before[1], k + 1))
+    after = _parts(words, k, 1)
+    if after is not None:
+        m, d = words[after[0]], words[after[1]]
+        if _date_gaps(gaps[k + 1 : after[1] + 1], gap) and _is_birth_date(years, ((m, d),)):
+            found.append((k, after[1] + 1))
     return found
 
 
-def _short_year_dates(words: list[str], gaps: list[str], k: int) -> list[tuple[int, int]]:
-    """:func:`_around_year` for the two-digit year at word ``k`` (19YY or 20YY: a birth
-    date's centuries), its parts separated by a space, ``.``, ``/``, a dash or a comma (not
-    ``:``: ``03:02:45`` is a time), and not part of a longer dotted or dashed number (a UID
-    ``1.2.3.61.4``, a version).  Three numbers need the same ``.``, ``/`` or dash twice
-    (``3.2.61``; not a list ``10, 5, 47`` or ``3 2 61``), and a year first two-digit month
-    and day (``61-02-03``; not a version ``10.2.3``)."""
-    years = ("19" + words[k], "20" + words[k])
+def _parts(words: list[str], k: int, step: int) -> tuple[int, int] | None:
+    """The word indices of the two date parts (:func:`_date_part`) next to the year at word
+    ``k``, before it (``step`` -1) or after it (+1), one filler word (``of``, ``the``)
+    allowed before each where a part is not a number; None when there are no two parts."""
+    found: list[int] = []
+    j, filled = k + step, False
+    while len(found) < 2:
+        if 0 <= j < len(words) and 0 <= j + step < len(words) and words[j] in _FILLERS:
+            j, filled = j + step, True
+        if not (0 <= j < len(words) and _date_part(words[j])):
+            return None
+        found.append(j)
+        j += step
+    if filled and words[found[0]].isdigit() and words[found[1]].isdigit():
+        return None
+    return found[0], found[1]
+
+
+def _short_year_dates(
+    words: list[str], gaps: list[str], k: int, year: str
+) -> list[tuple[int, int]]:
+    """:func:`_around_year` for the two-digit ``year`` at word ``k`` (19YY or 20YY: a birth
+    date's centuries; the word may begin with a mark of the elided century, ``'61``), its
+    parts separated by a space, ``.``, ``/``, a dash or a comma (not ``:``: ``03:02:45`` is a
+    time), and not part of a longer dotted or dashed number (a UID ``1.2.3.61.4``, a
+    version).  Three numbers need the same ``.``, ``/`` or dash twice (``3.2.61``; not a
+    list ``10, 5, 47`` or ``3 2 61``), and a year first two-digit month and day
+    (``61-02-03``; not a version ``10.2.3``)."""
+    if gaps[k] and gaps[k][-1] in YEAR_MARKS:  # ``Feb 3 '61``: the mark is no separator
+        gaps = [*gaps[:k], gaps[k][:-1], *gaps[k + 1 :]]
+    years = ("19" + year, "20" + year)
     found = []
     for first, stop in _around_year(words, gaps, k, years, _SHORT_DATE_GAP):
         if words[first].isdigit() and words[first + 1].isdigit() and words[stop - 1].isdigit():

@@ -383,3 +383,44 @@ def test_filler_words_only_beside_a_month_name_or_an_ordinal(known: None) -> Non
     ordinal day: ``3 of 2 1961`` is a count."""
     text = "3 of 2 1961, 3 of 2 61, film 3 of 2, the 3 the 2 61"
     assert redact.redact(text) == text
+
+
+@pytest.fixture(scope="module")
+def invisible() -> list[str]:
+    """Every combining mark (Unicode Mn, Mc, Me) and format character (Cf, the zero-width
+    space and joiners, soft hyphen, word joiner, BOM among them): the Unicode database."""
+    wanted = ("Mn", "Mc", "Me", "Cf")
+    found = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in wanted]
+    assert {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u0301"} <= set(found)
+    return found
+
+
+def test_marks_and_invisible_characters_inside_an_identifier(
+    known: None, invisible: list[str]
+) -> None:
+    """``J\\u200bane``, ``Do\\u00ade``, ``Way\\u0301lon``: each mark or format character of
+    the Unicode database inserted into a name, an MRN and a birth date, inside or at its end."""
+    for char in invisible:
+        for text in (f"Way{char}lon", f"Waylon{char}", f"S{char}mithers", f"MRN44{char}55667",
+                     f"1961-0{char}2-03", f"3 Feb{char} 1961"):  # fmt: skip
+            assert redact.redact(f"x {text} y") == f"x {MASK} y", (text, hex(ord(char)))
+
+
+def test_an_identifier_stored_with_invisible_characters() -> None:
+    """A stored value's default ignorable characters are no part of it (NFKC_Casefold):
+    ``J\\u200bane`` stored is found as ``Jane``, and the other way round."""
+    hidden = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\ufe0f\u180e\u202e"
+    for char in hidden:
+        redact.forget_all()
+        remember_patients([f"Do{char}e^J{char}ane"], [f"MRN44{char}55667"])
+        assert redact.redact("Jane Doe, MRN4455667") == f"{MASK}, {MASK}", hex(ord(char))
+        redact.forget_all()
+        remember([f"Do{char}e^Ja{char}ne"])
+        assert redact.redact("doe jane") == MASK, hex(ord(char))
+
+
+def test_invisible_characters_leave_other_text_alone(known: None) -> None:
+    """A format character is dropped from a line (invisible); other text, marks on other
+    words and CobbDesk's own text stay."""
+    assert redact.redact("film\u200b #12, José, naïve 12.5°") == "film #12, José, naïve 12.5°"
+    assert redact.redact("Smith\u200b^John") == MASK  # a PN-looking value still found

@@ -8,7 +8,10 @@ replaces with ``[redacted]``:
    and hospital patient ID of every patient of each study opened (:meth:`Study.open`) or
    written (``add_patient``/``update_patient``, before the write, so a failed write is
    covered).  Both the values and the text are compared in one spelling: Unicode NFKC,
-   casefolded (``ＭＲＮ４４５５６６７`` is ``mrn4455667``).  Matching works on *words* (runs of
+   casefolded, without default ignorable characters (``ＭＲＮ４４５５６６７`` is ``mrn4455667``,
+   ``J\u200bane`` and ``Do\u00ade`` are ``jane`` and ``doe``; they are dropped from the
+   text); a text holding combining marks or format characters is also matched without them
+   (``Ja\u0301ne``).  Matching works on *words* (runs of
    letters and digits; ``_`` and other connector punctuation separate words like ``-``,
    ``.``, ``^`` and spaces do): a value is the sequence of its words, and a run of the same
    words in a text is masked whatever separates them (``MRN-55501`` also hides

@@ -77,13 +77,23 @@ _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 #: A value's run of digits that is a key of its own (``4455667`` of ``MRN4455667``); the
 #: matcher finds it only as a whole number, never inside a longer run of digits.
 _DIGIT_RUN = re.compile(rf"\d{{{GLUED_LENGTH},}}")
+#: Unicode's Default_Ignorable_Code_Point characters (DerivedCoreProperties.txt, Unicode
+#: 15.1: soft hyphen, zero-width space and joiners, word joiner, BOM, bidi controls,
+#: variation selectors, Hangul fillers, tags…): invisible, never part of a spelling.
+DEFAULT_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]+"
+)
 
 
 def fold(text: str) -> str:
     """``text`` in the one spelling keys and matched words use: Unicode NFKC, casefolded, NFKC
-    again (Unicode's NFKC_Casefold up to default ignorables; UAX #15 and Unicode 3.13)."""
+    again, without default ignorable characters (:data:`DEFAULT_IGNORABLE`; Unicode's
+    NFKC_Casefold; UAX #15 and Unicode 3.13): ``J\u200bane`` is ``jane``."""
     if text.isascii():
         return text.lower()
+    text = DEFAULT_IGNORABLE.sub("", text)
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 

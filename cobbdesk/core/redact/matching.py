@@ -19,7 +19,15 @@ import unicodedata
 
 from cobbdesk.core.redact.characters import DIGIT_JOINING, FULL_STOPS, JOINING, SPACES
 from cobbdesk.core.redact.dates import birth_date_ranges, may_hold_date
-from cobbdesk.core.redact.keys import GLUED_LENGTH, MIN_LENGTH, WORD, fold, materialise, registry
+from cobbdesk.core.redact.keys import (
+    DEFAULT_IGNORABLE,
+    GLUED_LENGTH,
+    MIN_LENGTH,
+    WORD,
+    fold,
+    materialise,
+    registry,
+)
 from cobbdesk.core.redact.vocabulary import VOCABULARY
 
 MASK = "[redacted]"
@@ -44,7 +52,10 @@ _APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED = range(5)
 
 
 def redact(text: str) -> str:
-    """``text`` with remembered identifiers, PN-looking and date-looking values masked."""
+    """``text`` with remembered identifiers, PN-looking and date-looking values masked, and
+    without default ignorable characters (invisible: ``J\u200bane`` is ``Jane``)."""
+    if not text.isascii() and DEFAULT_IGNORABLE.search(text):
+        text = DEFAULT_IGNORABLE.sub("", text)
     spans = _known_spans(text)
     if spans:
         pieces, last = [], 0
@@ -57,6 +68,25 @@ def redact(text: str) -> str:
 
 
 def _known_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every remembered key in ``text`` (:func:`_spans_in`), also where
+    combining marks or format characters are inserted into it (``Ja\u0301ne``): a text
+    holding some is matched a second time without them."""
+    spans = _spans_in(text)
+    if not text.isascii() and any(map(_mark, set(_NON_ASCII.findall(text)))):
+        kept = [k for k, char in enumerate(text) if not _mark(char)]
+        plain = _spans_in("".join(map(text.__getitem__, kept)))
+        kept.append(len(text))  # a span ends where the next character kept starts: its marks
+        spans = _merge(spans + [(kept[start], kept[end]) for start, end in plain])
+    return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _mark(char: str) -> bool:
+    """Whether ``char`` is a combining mark (Unicode Mn, Mc, Me) or a format character (Cf)."""
+    return unicodedata.category(char) in ("Mn", "Mc", "Me", "Cf")
+
+
+def _spans_in(text: str) -> list[tuple[int, int]]:
     """(start, end) of every remembered key in ``text``, longest match first, left to right;
     sorted, not overlapping.  Pending identifiers (:func:`~.keys.remember_later`) are built
     first, on this thread (:func:`~.keys.materialise`)."""

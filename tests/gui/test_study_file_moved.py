@@ -220,3 +220,34 @@ def test_a_measurement_moved_after_the_study_file_moved_is_kept_then_saved(
         (m,) = check.measurements(fid)
         assert m.upper.posterior[1] == 105.0
         assert check.verify_integrity().ok
+
+
+def test_a_study_file_overwritten_in_place_pauses_saves_and_says_so(
+    qtbot: Any, window: MainWindow, tmp_path: Path, shown: list[tuple[str, str]]
+) -> None:
+    """``cp other.cobbdesk trial.cobbdesk`` keeps the inode: the study's tag in the file tells
+    (:data:`~cobbdesk.core.store.file_identity.REPLACED`); its own file back, saves go on."""
+    import shutil
+
+    from cobbdesk.core.store.file_identity import REPLACED, identity
+
+    session = window.session
+    study, label = session.study, session.save_status.label
+    assert study is not None
+    path = study.path
+    own = tmp_path / "own.cobbdesk"
+    shutil.copyfile(path, own)
+    with Study.create(tmp_path / "other.cobbdesk", actor="someone") as other:
+        other.add_patient("Q0001")
+    inode = identity(path)
+    with UiThreadSql(study) as seen:
+        shutil.copyfile(tmp_path / "other.cobbdesk", path)  # written into the same inode
+        assert identity(path) == inode
+        qtbot.waitUntil(lambda: label.text() == PAUSED, timeout=10_000)
+        assert REPLACED in label.toolTip()
+        qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+        assert REPLACED in shown[0][1] and "\n" not in shown[0][1]
+        shutil.copyfile(own, path)  # the study's own file back at its name
+        qtbot.waitUntil(lambda: label.text() == SAVED, timeout=10_000)
+    assert seen.statements == []
+    assert len(shown) == 1

@@ -266,8 +266,27 @@ def _beginner(path: Path, guard: FileGuard | None = None) -> Callable[[Connectio
             guard.check()
         with notice_if_waiting(path):  # busy wait: say so
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if guard is not None:
+            try:
+                _claim(conn, guard)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
 
     return begin
+
+
+def _claim(conn: Connection, guard: FileGuard) -> None:
+    """Under the write lock: the file still holds this study (its tag, read from the disk;
+    StudyMovedError otherwise), and a file without the study's tag gets one in this
+    transaction (the header's user version; :mod:`~cobbdesk.core.store.file_identity`)."""
+    guard.check()
+    if guard.tagged:
+        return
+    stored = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    tag = guard.claim(stored)
+    if tag != stored:
+        conn.exec_driver_sql(f"PRAGMA user_version={int(tag)}")
 
 
 def _committer(guard: FileGuard) -> Callable[[Connection], None]:

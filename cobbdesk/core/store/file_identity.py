@@ -21,18 +21,35 @@ Why "put it back" and not "open it from its new place": SQLite keeps the newest 
 the ``-wal`` stays at the old name (tested).  The file moved alone shows, opened elsewhere, the
 study as of its last checkpoint; moved back, every commit is there again.
 
+A file *rewritten in place* keeps its inode (``cp other.cobbdesk study.cobbdesk`` truncates and
+writes into it; so do some sync tools).  So each study also carries its own identity *in* the
+file: a random 31-bit tag in the header's "user version" field (:data:`TAG_OFFSET`; SQLite
+never uses it, https://www.sqlite.org/fileformat.html §1.3.14), written by the study's first
+write transaction and read straight from the file — one ``pread`` of its first 100 bytes —
+before every write transaction and at every commit.  Read straight from the file because
+SQL cannot see the rewrite: a pooled connection keeps the pages it read in its cache (WAL mode
+revalidates them against the ``-shm`` index, which a rewrite does not touch) and reads pages
+still in the ``-wal`` from there, so a ``meta`` row read in the transaction gives this study's
+value over another study's file (tried).  Another study's file has another tag (or none: a
+study from before the tag, or no SQLite header at all): writes are refused with
+:data:`REPLACED`, the edit kept; the study's own file put back lets them resume.  A study's
+tag reaches the file with the first checkpoint after it is written (:mod:`checkpoint`, at
+once unless a reader holds it back); until then an older study's file (no tag) is accepted.
+Not caught: a rewrite with a *copy of the same study* (same tag: an older copy, a backup, a
+sync of the same study from another machine).
+
 Cost: one ``stat`` per write transaction, per commit and per new pooled connection, never per
-read (:meth:`FileGuard.check` with the ``-wal``: 15 µs in Python against about 5 ms for one
-small write transaction with ``synchronous=FULL``).  Moving the file back (the same inode at
-the path again) lets writes resume.  Not caught: a file *rewritten in place* (``cp other
-study.cobbdesk`` keeps the inode and truncates it) — damage to the open file, not a move.  A
-file system whose inode numbers are not stable (CIFS mounted ``noserverino``, some FUSE file
-systems) may report a move that did not happen: saves pause, edits are kept.
+read, and one read of the file's header with it (:meth:`FileGuard.check` with the ``-wal``:
+about 25 µs in Python against about 5 ms for one small write transaction with
+``synchronous=FULL``).  Moving the file back (the same inode at the path again) lets writes
+resume.  A file system whose inode numbers are not stable (CIFS mounted ``noserverino``, some
+FUSE file systems) may report a move that did not happen: saves pause, edits are kept.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +60,12 @@ MOVED = (
     "the study file was moved, renamed or replaced while open; nothing was saved. Put it back "
     "where it was to go on saving (its newest changes may still be in the -wal file left "
     "there), and close the study before moving it"
+)
+
+REPLACED = (
+    "the study file was overwritten with another study while open; nothing was saved, your "
+    "edits are kept. Put this study's file back at this name to go on saving, and close the "
+    "study before replacing its file"
 )
 
 WAL_GONE = (
@@ -71,6 +94,29 @@ def identity(path: Path | str) -> FileIdentity | None:
     return FileIdentity(found.st_dev, found.st_ino)
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html §1.3
+TAG_OFFSET = 60
+"""The header's "user version" (4 bytes, big-endian, signed; fileformat.html §1.3.14)."""
+
+
+def file_tag(path: Path | str) -> int | None:
+    """The study tag in the header of the file at ``path`` as it is on disk (0: none written;
+    None: no SQLite header there — missing, empty, being rewritten, or not SQLite)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(TAG_OFFSET + 4)
+    except (OSError, ValueError):
+        return None
+    if len(head) < TAG_OFFSET + 4 or not head.startswith(SQLITE_HEADER):
+        return None
+    return int.from_bytes(head[TAG_OFFSET:], "big", signed=True)
+
+
+def new_tag() -> int:
+    """A fresh study tag: random in 1 … 2**31 - 1 (never 0, "none")."""
+    return secrets.randbelow(2**31 - 1) + 1
+
+
 def wal_path(path: Path) -> Path:
     """The ``-wal`` companion SQLite uses beside ``path`` (same folder, name + ``-wal``)."""
     return path.with_name(path.name + "-wal")
@@ -79,30 +125,81 @@ def wal_path(path: Path) -> Path:
 class FileGuard:
     """The identity of the study file ``path`` recorded when the study opened.
 
-    :meth:`check` raises :class:`StudyMovedError` when ``path`` no longer names that file;
-    :meth:`moved` says the same without raising (the GUI's watcher asks it on its poll).
+    :meth:`check` raises :class:`StudyMovedError` when ``path`` no longer names that file, or
+    the file now holds another study (its tag, :func:`file_tag`); :meth:`moved` says the same
+    without raising (the GUI's watcher asks it on its poll).  :attr:`tag` is the tag found in
+    the file at open; :attr:`assigned` the one the study's writes put in a file that had none
+    (set by :mod:`~cobbdesk.core.store.dialect`'s write path, accepted once it is on disk).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.real = path.resolve()  # what SQLite opened (the engine's URI resolves it too)
         self.opened = identity(self.real)
+        self.tag = file_tag(self.real)
+        self.assigned: int | None = None
+
+    @property
+    def tagged(self) -> bool:
+        """True once this study's tag is known to be in the file on disk."""
+        return bool(self.tag)
+
+    def problem(self) -> str | None:
+        """:data:`MOVED` when the path names another file or none, :data:`REPLACED` when the
+        file holds another study, else None (a stat and a 64-byte read; any thread)."""
+        if self.opened is None or identity(self.real) != self.opened:
+            return MOVED
+        found = file_tag(self.real)
+        if found == self.tag or not (found or self.tag):  # the same tag, or none either side
+            return None
+        if self.assigned is not None and found == self.assigned:
+            self.tag = found  # this study's own tag has reached the file
+            return None
+        # no tag known yet: one found on disk may be another program's write of this study
+        # (SQL decides, under the write lock: :meth:`claim`)
+        return REPLACED if self.tag else None
+
+    def claim(self, stored: int) -> int:
+        """The tag a write transaction must carry while none is known on disk.
+
+        Called under the write lock with ``stored``, the tag the study's data carries (the
+        header's user version read in the transaction; 0: none).  Returns ``stored``, or when
+        0 a new tag for the transaction to write.  StudyMovedError (:data:`REPLACED`) when
+        the file on disk carries a tag that this study's data does not.
+        """
+        found = file_tag(self.real)
+        if found and found != stored:
+            raise StudyMovedError(self.path, REPLACED)
+        self.assigned = stored or self.assigned or new_tag()
+        return self.assigned
 
     def moved(self) -> bool:
-        """True when the path names another file or none (a stat; safe on any thread)."""
-        return self.opened is None or identity(self.real) != self.opened
+        """True when :meth:`problem` finds one: writes are refused."""
+        return self.problem() is not None
 
     def error(self) -> StudyMovedError:
         """The refusal, naming the path the study was opened from."""
-        return StudyMovedError(self.path, MOVED)
+        return StudyMovedError(self.path, self.problem() or MOVED)
 
     def check(self, *, wal: bool = False) -> None:
-        """Raise :meth:`error` when the file moved; with ``wal`` (a connection in WAL mode)
-        also when its ``-wal`` companion is no longer at its name."""
-        if self.moved():
-            raise self.error()
+        """Raise :meth:`error` when the file moved or was overwritten; with ``wal`` (a
+        connection in WAL mode) also when its ``-wal`` is no longer at its name."""
+        problem = self.problem()
+        if problem is not None:
+            raise StudyMovedError(self.path, problem)
         if wal and not os.path.isfile(wal_path(self.real)):
             raise StudyMovedError(self.path, WAL_GONE)
 
 
-__all__ = ["MOVED", "WAL_GONE", "FileGuard", "FileIdentity", "identity", "wal_path"]
+__all__ = [
+    "MOVED",
+    "REPLACED",
+    "TAG_OFFSET",
+    "WAL_GONE",
+    "FileGuard",
+    "FileIdentity",
+    "file_tag",
+    "identity",
+    "new_tag",
+    "wal_path",
+]

@@ -163,3 +163,18 @@ def test_pending_batches_of_two_studies_are_all_built_and_forget_all_drops_them(
     redact.remember_later("Dulcinea^Toboso", "")
     redact.forget_all()
     assert not redact.pending() and redact.redact("Dulcinea") == "Dulcinea"
+
+
+def test_remember_patients_later_hands_them_over_pending() -> None:
+    """``remember_patients(..., later=True)`` (the bulk import's new patients) builds nothing
+    now; the next redact() builds them before it matches, the same keys as at once."""
+    names, values = ["Quixote^Alonso", "Panza^Sancho"], ["H-77123", "1961-02-03", "88321"]
+    redact.remember_patients(names, values, later=True)
+    assert redact.pending() and not keys.registry.single and not keys.registry.multi
+    assert _in_thread(LINE) == EXPECTED
+    assert not redact.pending()
+    built = (set(keys.registry.single), set(keys.registry.multi))
+    redact.forget_all()
+    redact.remember_patients(names, values)
+    assert not redact.pending()
+    assert (keys.registry.single, keys.registry.multi) == built

@@ -167,17 +167,19 @@ def remember(values: Iterable[object]) -> None:
     _add(single, keys - single)
 
 
-def remember_patients(names: Iterable[str], values: Iterable[str]) -> None:
+def remember_patients(names: Iterable[str], values: Iterable[str], *, later: bool = False) -> None:
     """Add many patients' identifiers at once: ``names`` (each treated as a name, whatever its
-    separators) and ``values`` (MRNs, patient IDs, birth dates; as :func:`remember`).
+    separators) and ``values`` (MRNs, patient IDs, birth dates; as :func:`remember`), joined
+    one a line (a line break inside a value is a space).  ``later``: hand them over pending
+    (:func:`remember_later`; built by the next :func:`~.matching.redact`, before it matches)
+    instead of building their keys now (:func:`remember_joined`).
 
     The same keys as :func:`remember`, except that every word of a name counts alone
     (``O'Brien`` → ``Brien``) even when the name has one part.
     """
-    remember_joined(
-        "\n".join(n.replace("\n", " ") for n in names if n),
-        "\n".join(v.replace("\n", " ") for v in values if v),
-    )
+    joined_names = "\n".join(n.replace("\n", " ") for n in names if n)
+    joined_values = "\n".join(v.replace("\n", " ") for v in values if v)
+    (remember_later if later else remember_joined)(joined_names, joined_values)
 
 
 def remember_later(names: str, values: str) -> None:

@@ -182,7 +182,7 @@ def _patients(
         if item.dicom_patient_id not in pids and item.dicom_patient_id not in new:
             ident = {**item.identifiers, "dicom_patient_id": item.dicom_patient_id}
             new[item.dicom_patient_id] = {"study_id": free.take(), **Study._clean_patient(ident)}
-    _remember(new.values())  # before the write, as add_patient: no output line shows them
+    _remember(new.values())  # before the write, so no later output line shows them
     rows = [{**values, "created_utc": now} for values in new.values()]
     ids = _insert_read_back(conn, patients, rows, ("study_id",))
     created: dict[int, dict[str, Any]] = {}
@@ -195,16 +195,18 @@ def _patients(
 
 
 def _remember(new: Iterable[Mapping[str, Any]]) -> None:
-    """Hand the identifiers of the patients about to be written to redaction
-    (:func:`cobbdesk.core.redact.remember_later`: names, then MRNs, birth dates and DICOM
-    Patient IDs, one a line, as :meth:`Study.open` does for the stored ones), so that every
-    line the command prints afterwards (a skipped file named after its patient) is redacted."""
+    """Hand the identifiers of the patients about to be written to redaction, pending
+    (:func:`cobbdesk.core.redact.remember_patients` with ``later=True``: names, then MRNs,
+    birth dates and DICOM Patient IDs, as :meth:`Study.open` hands over the stored ones; the
+    keys are built by the next ``redact()``, before it matches, where ``add_patient`` builds
+    its one patient's at once), so that every line the command prints afterwards (a skipped
+    file named after its patient) is redacted."""
     rows = list(new)
-    names = [str(r["name"]) for r in rows if r.get("name")]
-    fields = [f for f in redact.PATIENT_FIELDS if f != "name"]
-    values = [str(r[f]) for r in rows for f in fields if r.get(f)]
-    redact.remember_later("\n".join(n.replace("\n", " ") for n in names),
-                          "\n".join(v.replace("\n", " ") for v in values))  # fmt: skip
+    redact.remember_patients(
+        (str(r["name"]) for r in rows if r.get("name")),
+        (str(r[f]) for r in rows for f in redact.PATIENT_FIELDS[1:] if r.get(f)),
+        later=True,
+    )
 
 
 class _FreeStudyIds:

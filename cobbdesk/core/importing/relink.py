@@ -175,6 +175,14 @@ def header_mismatch(expected: Recorded, fields: FilmFields) -> str | None:
                   (_size, _aspect, _spacing, _shape, _facing, _date_and_view))  # fmt: skip
 
 
+def geometry_mismatch(expected: Recorded, fields: FilmFields) -> str | None:
+    """Why measurements computed with ``expected``'s spacings and pixel shapes would not fit
+    the pixel geometry of ``fields``, or None: the spacing and shape checks of
+    :func:`header_mismatch` alone (the SR import asks it of an SR's measurement and the film's
+    file, whose identity :func:`header_mismatch` / :func:`mismatch` established)."""
+    return _first(expected, fields, (_spacing, _shape))
+
+
 Check = Callable[[Recorded, FilmFields], str | None]
 
 

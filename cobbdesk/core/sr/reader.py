@@ -18,11 +18,11 @@ What is imported (:func:`import_report`):
   a geometry taken from the SR;
 * CobbDesk's own groups carry the exact record (template, labels, times, rater, spacing): it is
   used when its points round to the SCOORD's 32-bit values exactly, else the SCOORD wins and
-  the record is ignored with a warning.  The pixel spacing and Pixel Aspect Ratio the record
-  was computed with must equal the film's (relative tolerance ``relink.REL_TOL``), else the
-  group is refused naming the film and the field (an SR made on another file with the same
-  SOP Instance UID — a square copy of a 2:1 film — would store other degrees for the same
-  points);
+  the record is ignored with a warning.  The geometry the record was computed with must fit
+  the film's file as a measurement saved on the film must (relink's one rule,
+  :func:`~cobbdesk.core.sr.fit.fitted`), else the group is refused naming the film and both
+  geometries (an SR made on another file with the same SOP Instance UID — a square copy of a
+  2:1 film — would store other degrees for the same points);
 * OHIF's groups carry no levels or anterior/posterior labels: the upper line is the one higher
   on the film, the template FREE, the rater the SR's observer, the spacing the film's; the
   film's facing (:func:`~cobbdesk.core.importing.point_checks.film_facing`) must be known to
@@ -49,12 +49,11 @@ from pydicom.dataset import Dataset
 
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.film_check import FilmGeometry
-from cobbdesk.core.importing.film_check import study_film_geometry as _geometry
 from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
-from cobbdesk.core.importing.relink import REL_TOL
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.fit import GeometryCache, fitted
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.study import Study
 
@@ -259,50 +258,6 @@ def _from_points(found: SrCobb, film: Any, geo: FilmGeometry, rater: str) -> Cob
     )
 
 
-def _film_name(film: Any) -> str:
-    """Film ``#id (SOP Instance UID …)``: never a patient identifier."""
-    return f"film #{film.id} (SOP Instance UID {film.sop_instance_uid})"
-
-
-def _geometry_text(spacing: tuple[float, float] | None, aspect: tuple[float, float]) -> str:
-    if spacing is not None:
-        return f"pixel spacing {spacing[0]:g} × {spacing[1]:g} mm (row × column)"
-    return f"no pixel spacing (Pixel Aspect Ratio {aspect[0]:g}:{aspect[1]:g})"
-
-
-def _same_ratio(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    return math.isclose(a[0] / a[1], b[0] / b[1], rel_tol=REL_TOL)
-
-
-def _with_film_geometry(m: CobbMeasurement, film: Any, geo: FilmGeometry) -> CobbMeasurement:
-    """``m`` (CobbDesk's record) with the film's own spacing, source and pixel aspect, once the
-    geometry the record was computed with is established to equal the film's: the same pixel
-    spacing values (both None, or equal within ``REL_TOL``) and, without a spacing, the same
-    pixel shape (Pixel Aspect Ratio, absent = 1:1, PS3.3 C.7.6.3.1.7).  The angle is a
-    property recomputed from the points (:func:`~cobbdesk.core.measure.geometry.cobb_angle`).
-    Raises ValidationError naming the film and both geometries when they differ."""
-    square = (1.0, 1.0)
-    used_aspect = m.pixel_aspect or square
-    film_aspect = (geo.pixel_aspect or square) if geo.spacing is None else square
-    if m.spacing is None or geo.spacing is None:
-        same = m.spacing is None and geo.spacing is None and _same_ratio(used_aspect, film_aspect)
-    else:
-        same = all(math.isclose(x, y, rel_tol=REL_TOL)
-                   for x, y in zip(m.spacing, geo.spacing, strict=True))  # fmt: skip
-    if not same:
-        used = _geometry_text(m.spacing, used_aspect)
-        has = _geometry_text(geo.spacing, film_aspect)
-        if m.spacing is not None:
-            used += f" ({m.spacing_source.value})"
-        if geo.spacing is not None:
-            has += f" ({geo.source.value})"
-        raise ValidationError(None, f"{_film_name(film)}: the SR used {used}; the film has "
-                              f"{has}; the same points would give other degrees, so the "
-                              "Cobb angle was refused")  # fmt: skip
-    return replace(m, spacing=geo.spacing, spacing_source=geo.source,
-                   pixel_aspect=geo.pixel_aspect if geo.spacing is None else None)  # fmt: skip
-
-
 def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportReport) -> None:
     if found.stored_angle is None:
         return
@@ -316,7 +271,7 @@ def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportRepor
 
 
 def _import_one(
-    study: Study, found: SrCobb, state: tuple[dict[str, Any], ImpliedFacings],
+    study: Study, found: SrCobb, state: tuple[GeometryCache, ImpliedFacings],
     report: SrImportReport,
 ) -> None:  # fmt: skip
     film = study.film_by_sop(found.referenced_sop_instance_uid)
@@ -324,21 +279,19 @@ def _import_one(
         raise ValidationError(None, f"no film with SOP Instance UID "
                               f"{found.referenced_sop_instance_uid} in this study")  # fmt: skip
     cache, facings = state
-    geo = _geometry(study, film, cache)
-    if isinstance(geo, str):
-        raise ValidationError(None, f"{_film_name(film)}: {geo}")
+    geos = cache.of(study, film)
     facing, source = film_facing(film, facings.headers)
     m = _from_record(found, film, report)
     own = m is not None
     if m is not None:
-        m = _with_film_geometry(m, film, geo)
+        m = fitted(m, film, geos)
     else:
         if facing is None:
             raise ValidationError(None, f"film #{film.id}: its facing is unknown and this SR's "
                                   "Cobb angle has no anterior/posterior labels, so its sign would "
                                   "be a guess; set the facing (cobbdesk film STUDY UID --facing "
                                   "left|right --reason …) and import again")  # fmt: skip
-        m = _from_points(found, film, geo, study.actor.rater)
+        m = _from_points(found, film, geos.stored, study.actor.rater)
     m, notes = checked_measurement(film, m, facing, source)
     if facing is None:
         facings.check(film, m, study.measurements(film.id), found.group)
@@ -379,7 +332,7 @@ def import_report(study: Study, path: str | Path) -> SrImportReport:
                             groups=len(found))  # fmt: skip
     if not found:
         report.errors.append(f"{Path(path).name}: no Cobb angle (SCT 285285000) found")
-    state: tuple[dict[str, Any], ImpliedFacings] = ({}, ImpliedFacings())
+    state = (GeometryCache(), ImpliedFacings())
     for item in found:
         try:
             _import_one(study, item, state, report)

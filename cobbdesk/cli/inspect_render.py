@@ -1,7 +1,15 @@
 """``cobbdesk inspect`` and ``cobbdesk render``: what CobbDesk sees in film files.
 
-cobbdesk inspect FILE... [--json]   one record per file: ok, or the error
+cobbdesk inspect PATH... [--json]   one record per file (a folder: each file under it, in
+                                    :func:`os.walk`'s sorted order): ok, or the error
 cobbdesk render FILE -o OUT.png     the display image as the viewer shows it
+
+No study is involved, so redaction knows no patient but those in the files read: before a
+line is printed, the identifiers in every header read — Patient's Name, Patient ID, Birth
+Date (PS3.3 C.7.1.1) — are handed to redaction (:func:`cobbdesk.cli.identifiers.learn_film`),
+so a folder or file named after the patient in the file is masked, like the name and date
+rules of :func:`cobbdesk.core.redact.redact` mask any caret name and date.  Library warnings
+met while reading are held and printed (redacted) after every file was read.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cobbdesk.cli.identifiers import film_identifiers, learn_film
 from cobbdesk.cli.parsing import Parser
 
 COMMANDS = ("inspect", "render")
@@ -21,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = Parser(prog="cobbdesk")
     sub = parser.add_subparsers(dest="command", required=True)
     inspect = sub.add_parser("inspect", help="read films and report what CobbDesk sees")
-    inspect.add_argument("files", nargs="+", type=Path)
+    inspect.add_argument("files", nargs="+", type=Path, help="films, or folders of films")
     inspect.add_argument("--json", action="store_true", help="print a JSON list of records")
     inspect.add_argument("--force", action="store_true", help="open files without File Meta")
     render = sub.add_parser("render", help="write the display image of a film as PNG")
@@ -40,17 +49,18 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
     from cobbdesk.core.library_warnings import reading
-    from cobbdesk.core.redact import redact
-
     try:
         film = read_film(path, force=force)
+        learn_film(film)  # before any line names the file (printed redacted: _inspect)
         with reading(path):
             voi = default_voi(film)
     except CobbdeskError as exc:
-        return {"file": str(path), "ok": False, "error": redact(exc.message)}
+        _learn_header(path)
+        return {"file": str(path), "ok": False, "error": exc.message}
     except Exception as exc:  # never let one file hide the records of the others
+        _learn_header(path)
         error = f"{path.name}: internal error ({type(exc).__name__})"
-        return {"file": str(path), "ok": False, "error": redact(error)}
+        return {"file": str(path), "ok": False, "error": error}
     window: dict[str, Any] = (
         {
             "center": voi.center,
@@ -84,11 +94,41 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
     }
 
 
+def _learn_header(path: Path) -> None:
+    """The identifiers of a file whose film could not be read, from its header if it has a
+    readable one (:func:`cobbdesk.cli.identifiers.film_identifiers`)."""
+    from cobbdesk.core import redact
+
+    try:
+        redact.remember_later(*film_identifiers(path))
+    except Exception:  # no readable header: the name and date rules remain
+        return
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    """``paths`` with each folder replaced by the files under it (symbolic links to folders
+    are not followed; :func:`~cobbdesk.core.importing.walk.walk_files`)."""
+    from cobbdesk.core.importing.walk import walk_files
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(file for file, _resolved in walk_files(path))
+        else:
+            files.append(path)
+    return files
+
+
 def _inspect(args: argparse.Namespace) -> int:
-    from cobbdesk.cli.output import redact_files, say
+    from cobbdesk.cli.output import redact_files, say, shown_warnings
     from cobbdesk.core.redact import redact
 
-    records = [_record(path, args.force) for path in args.files]
+    files = _files(args.files)
+    if not files:
+        say("error", f"{args.files[0].name}: the folder holds no file")
+        return 1
+    with shown_warnings():  # printed once every header read was learned
+        records = [_record(path, args.force) for path in files]
     for rec in records:
         if not rec["ok"]:
             say("error", rec["error"])  # redacted (names, MRNs, dates in file names)
@@ -125,10 +165,12 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         film = read_film(args.file, force=args.force)
+        learn_film(film)  # an output folder named after the patient is printed masked
         window = Window(*args.window) if args.window else None
         with reading(args.file):
             image = render_film(film, window, invert=args.invert, max_size=args.max_size)
     except (CobbdeskError, ValueError) as exc:
+        _learn_header(args.file)
         say("error", str(exc))  # redacted, like every error line
         return 1
     if not cv2.imwrite(str(args.output), image):

@@ -30,10 +30,13 @@ from cobbdesk.core.importing.film_check import FilmGeometry, film_geometry, stud
 from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.relink import from_saved, geometry_mismatch
 from cobbdesk.core.measure.measurement import CobbMeasurement
+from cobbdesk.core.store.calibration import film_shape
+from cobbdesk.core.store.geometry_checks import same_shape
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
 
 Pair = tuple[float, float]
+_SQUARE: Pair = (1.0, 1.0)
 
 
 def film_name(film: FilmRecord) -> str:
@@ -105,6 +108,25 @@ def _text(spacing: Pair | None, aspect: Pair | None, source: SpacingSource) -> s
     return f"no pixel spacing (Pixel Aspect Ratio {shape[0]:g}:{shape[1]:g})"
 
 
+def _refusal(film: FilmRecord, m: CobbMeasurement, own: FilmGeometry, shape: Pair) -> str:
+    """Why ``m`` does not fit the film's file, in the words of its case: another pixel shape
+    gives other degrees for the same points; the same shape with another spacing gives the
+    same degrees, but the SR was computed on another calibration — another file."""
+    used = _text(m.spacing, m.pixel_aspect, m.spacing_source)
+    has = _text(own.spacing, own.pixel_aspect, own.source)
+    mine = m.angle_spacing or _SQUARE  # the shape the SR's angle was computed with
+    if same_shape(mine[0] / mine[1], shape[0] / shape[1]):
+        why = ("the same pixel shape (so the same degrees) but another calibration: the SR "
+               "was computed on another file than the study's film")  # fmt: skip
+    else:
+        why = (f"another pixel shape ({mine[0] / mine[1]:g}:1 against {shape[0] / shape[1]:g}:1, "
+               "vertical:horizontal), so the same points would give other degrees")  # fmt: skip
+    return (
+        f"{film_name(film)}: the SR used {used}; the film has {has}: {why}; the Cobb angle "
+        "was refused"
+    )
+
+
 def fitted(m: CobbMeasurement, film: FilmRecord, geos: Geometries) -> CobbMeasurement:
     """``m`` (CobbDesk's record) with the film's stored spacing, source and pixel aspect, once
     the geometry it was computed with fits the film's file (module rules).  The angle is a
@@ -114,11 +136,7 @@ def fitted(m: CobbMeasurement, film: FilmRecord, geos: Geometries) -> CobbMeasur
     fields = _FileFields(film.sop_instance_uid, own.rows, own.columns, own.pixel_aspect,
                          own.spacing, own.source.value)  # fmt: skip
     if geometry_mismatch(from_saved(film, [_as_saved(m)]), fields) is not None:
-        used = _text(m.spacing, m.pixel_aspect, m.spacing_source)
-        has = _text(own.spacing, own.pixel_aspect, own.source)
-        raise ValidationError(None, f"{film_name(film)}: the SR used {used}; the film has "
-                              f"{has}; the same points would give other degrees, so the "
-                              "Cobb angle was refused")  # fmt: skip
+        raise ValidationError(None, _refusal(film, m, own, film_shape(fields) or _SQUARE))
     stored = geos.stored
     aspect = stored.pixel_aspect if stored.spacing is None else None
     return replace(m, spacing=stored.spacing, spacing_source=stored.source, pixel_aspect=aspect)

@@ -99,3 +99,32 @@ def test_the_2_to_1_round_trip_still_imports(tmp_path: Path) -> None:
     status, angles = _imported_into(tmp_path, sr, spacing=None, aspect="2\\1")
     assert status == 0
     assert angles == [(pytest.approx(ASPECT_DEG, abs=1e-9), None, "none")]
+
+
+def test_two_square_spacings_of_different_size_are_another_calibration_not_other_degrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sr = _sr_of(tmp_path / "b", spacing="0.3\\0.3", aspect=None)
+    capsys.readouterr()
+    status, angles = _imported_into(tmp_path, sr, spacing="0.15\\0.15", aspect=None)
+    assert (status, angles) == (1, [])
+    err = capsys.readouterr().err
+    assert ("the SR used pixel spacing 0.3 × 0.3 mm (row × column) (PixelSpacing); the film has "
+            "pixel spacing 0.15 × 0.15 mm (row × column) (PixelSpacing): the same pixel shape (so "
+            "the same degrees) but another calibration: the SR was computed on another file than "
+            "the study's film; the Cobb angle was refused") in err  # fmt: skip
+    assert "other degrees" not in err
+
+
+def test_another_pixel_shape_is_worded_as_other_degrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sr = _sr_of(tmp_path / "b", spacing="0.2\\0.2", aspect=None)
+    capsys.readouterr()
+    status, _ = _imported_into(tmp_path, sr, spacing=None, aspect="2\\1")
+    err = capsys.readouterr().err
+    assert status == 1
+    assert ("the film has no pixel spacing (Pixel Aspect Ratio 2:1): another pixel shape (1:1 "
+            "against 2:1, vertical:horizontal), so the same points would give other degrees; "
+            "the Cobb angle was refused") in err  # fmt: skip
+    assert "same degrees" not in err

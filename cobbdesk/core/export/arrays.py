@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, case, func, select
 
 from cobbdesk.core.export.assemble import Angles, Labs, Table, Visits, angle_keys, assemble
 from cobbdesk.core.export.columns import ANGLE_DECIMALS, EVENTS, REGIONS
@@ -29,9 +29,10 @@ from cobbdesk.core.export.fetch import (
     fetch_numbers,
     text_or_blob,
 )
+from cobbdesk.core.export.measured import SCALES, TEMPLATES, measurement_rows
 from cobbdesk.core.labs import LAB_SPECS
 from cobbdesk.core.measure.guards import PLAUSIBLE_RANGE, plausibility_flag
-from cobbdesk.core.measure.measurement import ALGORITHM_VERSION, Template
+from cobbdesk.core.measure.measurement import ALGORITHM_VERSION
 from cobbdesk.core.store.checks import (
     ANGLE_TOLERANCE_DEG,
     POINT_COLUMNS,
@@ -40,14 +41,11 @@ from cobbdesk.core.store.checks import (
     recompute_angles,
     stale_reasons,
 )
-from cobbdesk.core.store.records import template_region
-from cobbdesk.core.store.schema import films, labs, measurements, patients, visits
+from cobbdesk.core.store.schema import labs, patients, visits
 from cobbdesk.core.store.study import Study
 
 Array = npt.NDArray[Any]
 __all__ = ["Table", "load_table"]
-_TEMPLATE_REGIONS = {t.value: template_region(t.value).value for t in Template}
-_SCALES = ("spacing_row_mm", "spacing_col_mm", "pixel_aspect_row", "pixel_aspect_col")
 _IDENTIFYING = ("name", "mrn", "dicom_patient_id")
 
 
@@ -60,7 +58,7 @@ def load_table(study: Study, *, identified: bool = False) -> Table:
     with study.engine.connect() as conn:
         people = _patients(conn, identified)
         chosen = _visits(conn)
-        measured = _measurements(conn, chosen)
+        measured = measurement_rows(conn, chosen)
         calibrated = current_calibrations(conn)
         lab_rows = _labs(conn)
     angles = _angles(measured, calibrated)
@@ -99,86 +97,6 @@ def _visits(conn: Connection) -> Visits:
     return Visits(chosen, patient_of)
 
 
-_REGION_CODES = {region: k for k, region in enumerate(REGIONS)}
-"""Film regions as small integers read by SQL (no text object per row): a region's index
-in ``REGIONS``; ``unknown`` (any other) is ``len(REGIONS)``."""
-_TEMPLATES = tuple(t.value for t in Template)
-_TEMPLATE_REGION_CODES = np.array(
-    [_REGION_CODES.get(_TEMPLATE_REGIONS[t], len(REGIONS)) for t in _TEMPLATES]
-    + [len(REGIONS)]  # a template CobbDesk does not know: region unknown
-)
-
-
-def _code(column: Any, values: tuple[str, ...]) -> Any:
-    """SQL: the index of ``column``'s value in ``values``, ``len(values)`` for any other."""
-    if not values:
-        return literal(0)
-    return case(*((column == v, k) for k, v in enumerate(values)), else_=len(values))
-
-
-def _texts(conn: Connection, *where: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The distinct raters and spacing sources of the live measurements (films live too);
-    Unsupported for a NULL, a number or a blob."""
-    m = measurements.c
-    query = (
-        select(m.rater, m.spacing_source)
-        .distinct()
-        .join_from(measurements, films, films.c.id == m.film_id)
-        .where(*where)
-    )
-    rows = conn.execute(query).all()
-    if not all(type(rater) is str and type(source) is str for rater, source in rows):
-        raise Unsupported("a text column holds a number, a blob or a NULL")
-    return tuple(dict.fromkeys(r[0] for r in rows)), tuple(dict.fromkeys(r[1] for r in rows))
-
-
-_MEASUREMENT_CODES = ("visit_id", "region", "film_id", "rater", "template", "current",
-                      "spacing_source")  # fmt: skip
-"""The whole-number columns of the measurement rows (ids and codes)."""
-_STORED_NUMBERS = (*POINT_COLUMNS, *_SCALES, "angle_deg", "film_id", "upper_snapped",
-                   "lower_snapped")  # fmt: skip
-
-
-def _measurements(conn: Connection, chosen: Visits) -> dict[str, Array]:
-    """Live measurements of exported visits, oldest first, with ``patient_id`` and
-    ``matches`` (template region == film region); region and template as codes
-    (``region``: index in ``REGIONS``, ``template``: index in ``Template``), ``current``
-    1 when stored by the current angle algorithm.  Every column comes as a number (rater
-    and spacing source as codes, turned back into text here), so the rows go into numpy
-    arrays without a Python object per cell."""
-    m, f = measurements.c, films.c
-    live = (m.deleted_utc.is_(None), f.deleted_utc.is_(None))
-    raters, sources = _texts(conn, *live)
-    query = (
-        select(
-            f.visit_id, _code(f.region, REGIONS).label("region"), m.film_id,
-            _code(m.rater, raters).label("rater"),
-            _code(m.template, _TEMPLATES).label("template"),
-            *(m[name] for name in (*POINT_COLUMNS, *_SCALES)), m.angle_deg,
-            case((m.algorithm_version == ALGORITHM_VERSION, 1), else_=0).label("current"),
-            _code(m.spacing_source, sources).label("spacing_source"),
-            (m.upper_snapped + m.lower_snapped).label("snapped"),
-            text_or_blob(conn, [*(m[n] for n in _STORED_NUMBERS), f.visit_id]).label("misfit"),
-        )
-        .join_from(measurements, films, f.id == m.film_id)
-        .where(*live)
-        .order_by(m.created_utc, m.id)
-    )  # fmt: skip
-    rows = fetch_numbers(conn, query, ids=_MEASUREMENT_CODES)
-    if np.any(rows.pop("misfit") == 1):
-        raise Unsupported("a number column holds text or a blob")
-    rows["rater"] = np.array((*raters, ""), dtype=object)[rows["rater"]]
-    rows["spacing_source"] = np.array((*sources, ""), dtype=object)[rows["spacing_source"]]
-    outside = -(2**63)  # no patient id: the visit is not exported
-    patient_ids = [chosen.patient_of.get(v, outside) for v in rows["visit_id"].tolist()]
-    patient_id = np.array(patient_ids, dtype=np.int64)
-    keep = patient_id != outside
-    rows = {name: values[keep] for name, values in rows.items()}
-    rows["patient_id"] = patient_id[keep]
-    rows["matches"] = _TEMPLATE_REGION_CODES[rows["template"]] == rows["region"]
-    return rows
-
-
 def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) -> Angles:
     """The most recent region-matching measurement per visit, region and rater, its angle
     recomputed from the points, its stale codes and plausibility flag."""
@@ -191,12 +109,12 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
     # the latest row of each key: its first occurrence when read backwards
     sorted_keys, first_backwards = np.unique(keys[::-1], return_index=True)
     picked = used[len(used) - 1 - first_backwards]  # aligned with sorted_keys
-    needed = (*POINT_COLUMNS, *_SCALES, "angle_deg", "current", "film_id", "template",
+    needed = (*POINT_COLUMNS, *SCALES, "angle_deg", "current", "film_id", "template",
               "spacing_source", "snapped", "patient_id", "rater")  # fmt: skip
     part = {name: rows[name][picked] for name in needed}
     points = np.column_stack([part[n] for n in POINT_COLUMNS]) if len(picked) else np.empty((0, 8))
-    spacing = np.column_stack([part[n] for n in _SCALES[:2]]).reshape(-1, 2)
-    aspect = np.column_stack([part[n] for n in _SCALES[2:]]).reshape(-1, 2)
+    spacing = np.column_stack([part[n] for n in SCALES[:2]]).reshape(-1, 2)
+    aspect = np.column_stack([part[n] for n in SCALES[2:]]).reshape(-1, 2)
     with np.errstate(invalid="ignore"):
         no_spacing = ~np.all(spacing > 0, axis=1)
         square = ~np.all(aspect > 0, axis=1) | (aspect[:, 0] == aspect[:, 1])
@@ -205,7 +123,7 @@ def _angles(rows: dict[str, Array], calibrated: dict[int, tuple[float, float]]) 
     values = {
         "cobb": np.round(angles, ANGLE_DECIMALS),
         "spacing_source": part["spacing_source"],
-        "cobb_flag": _flags(np.array((*_TEMPLATES, ""), dtype=object)[part["template"]], angles),
+        "cobb_flag": _flags(np.array((*TEMPLATES, ""), dtype=object)[part["template"]], angles),
         "cobb_stale": _stale(part, angles, spacing, calibrated),
         "snapped": part["snapped"],
         "patient_id": part["patient_id"],

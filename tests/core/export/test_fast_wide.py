@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 from cobbdesk.cli import main as cli_main
 from cobbdesk.core.export.arrays import load_table
@@ -90,6 +91,26 @@ def test_varied_study_exercises_the_hard_cases(varied: Path, tmp_path: Path) -> 
     assert "+" in mean.decode("utf-8").split("\n")[5] or b"A+B" in mean
 
 
+def test_latest_measurement_by_created_then_id_whatever_the_row_order(
+    varied: Path, tmp_path: Path
+) -> None:
+    """SQLite's rows are read unsorted and put in ``created_utc``, ``id`` order only when a
+    (visit, region, rater) key repeats: here the order rows were written in is neither, half
+    the rows tie on ``created_utc`` (``id`` decides, in reverse of the written order) and
+    the others are created in reverse of the written order."""
+    path = tmp_path / "reordered.cobbdesk"
+    path.write_bytes(varied.read_bytes())
+    with Study.open(path) as study, study.transaction() as conn:
+        conn.execute(text(
+            "UPDATE measurements SET id = printf('m-%06d', 999999 - rowid), created_utc = "
+            "CASE WHEN rowid % 2 = 0 THEN '2026-03-01T00:00:00.000000Z' "
+            "ELSE printf('2026-02-%02dT00:00:00.000000Z', 28 - rowid % 28) END"))  # fmt: skip
+    for raters in ("each", "mean", "B"):
+        reference, fast = both_ways(path, tmp_path, raters, False, comment=False)
+        assert fast == reference, raters
+    assert reference != both_ways(varied, tmp_path, "B", False, comment=False)[0]
+
+
 def test_seeds_same_bytes(tmp_path: Path) -> None:
     for seed in (1, 2, 3):
         path = write_varied_study(tmp_path / f"s{seed}.cobbdesk", n=40, seed=seed)
@@ -122,6 +143,23 @@ def test_text_in_a_number_cell_steps_aside(varied: Path, tmp_path: Path) -> None
         export_with_pandas(study, "wide", tmp_path / "pandas.csv")
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli_main(["export", str(path), "--format", "wide", "-o",
+                         str(tmp_path / "cli.csv")]) == 0  # fmt: skip
+    assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_a_snapped_flag_other_than_0_or_1_steps_aside(varied: Path, tmp_path: Path) -> None:
+    """The snapped flags travel packed with the other codes (0 or 1 each): a 2 written by
+    another tool makes the numpy path step aside, and the command writes the pandas bytes."""
+    path = tmp_path / "edited.cobbdesk"
+    path.write_bytes(varied.read_bytes())
+    with Study.open(path) as study, study.transaction() as conn:
+        conn.execute(text("UPDATE measurements SET upper_snapped = 2 WHERE deleted_utc IS NULL"))
+    with Study.open(path) as study, pytest.raises(Unsupported):
+        load_table(study)
+    with Study.open(path) as study:
+        export_with_pandas(study, "wide", tmp_path / "pandas.csv", raters="each")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert cli_main(["export", str(path), "--format", "wide", "--raters", "each", "-o",
                          str(tmp_path / "cli.csv")]) == 0  # fmt: skip
     assert (tmp_path / "cli.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 

@@ -17,6 +17,7 @@ import importlib.util
 import os
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -48,7 +49,13 @@ def identifiers(count: int, seed: int = 7) -> tuple[str, str]:
 
 
 def load(path: Path) -> ModuleType:
-    """A redaction module loaded from a file under its own name (the baseline)."""
+    """A redaction module loaded from a file under its own name (the baseline), or a copy of
+    the package in a folder whose modules import each other by that folder's name (e.g.
+    ``git archive a4ca108 cobbdesk/core/redact`` moved to ``/tmp/rb/redact_baseline``, its
+    ``cobbdesk.core.redact`` imports replaced by ``redact_baseline``)."""
+    if path.is_dir():
+        sys.path.insert(0, str(path.parent))
+        return importlib.import_module(path.name)
     spec = importlib.util.spec_from_file_location("redact_baseline", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +85,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--lines", type=int, default=2000, help="calls per line per round")
-    parser.add_argument("--baseline", type=Path, help="an older redact.py to compare with")
+    parser.add_argument("--baseline", type=Path, help="an older redact.py or package copy")
     parser.add_argument("--browser-names", action="store_true",
                         help="bench_study_browser's patients: Name^N, nothing else")  # fmt: skip
     args = parser.parse_args()

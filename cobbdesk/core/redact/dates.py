@@ -35,11 +35,10 @@ _FILLERS = frozenset({"of", "the"})
 #: Text that may hold a date with a two-digit year or a six-digit one (ASCII text without
 #: one of these and without a 19xx/20xx skips the date spellings).
 _SHORT_HINT = re.compile(
-    r"[0-9](?:(?:st|nd|rd|th)?[^0-9a-zA-Z]{1,3}(?:[0-9][0-9]?[^0-9a-zA-Z]{1,3}[0-9]"
-    r"|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9])|[0-9][0-9](?![0-9])|(?:of|the)\s)"
-    r"|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))|['`][0-9][0-9](?![0-9])",
-    re.IGNORECASE,
-)  # each alternative but the rare ``'61`` starts at a digit: the engine skips to the digits
+    r"[0-9](?:(?:[sS][tT]|[nN][dD]|[rR][dD]|[tT][hH])?[^0-9a-zA-Z]{1,3}(?:[0-9][0-9]?"
+    r"[^0-9a-zA-Z]{1,3}[0-9]|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9])|[0-9][0-9]"
+    r"(?![0-9])|(?:[oO][fF]|[tT][hH][eE])\s)|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))"
+)  # each alternative starts at a digit: the regex engine skips to the digits (fast)
 
 
 def may_hold_date(text: str) -> bool:
@@ -80,17 +79,23 @@ def _around_year(
     separated by gaps ``gap`` matches whole, and by one filler word (``of``, ``the``) where a
     part is a month's name or an ordinal (``3rd of February 1961``, ``February the 3rd``)."""
     found = []
-    before = _parts(words, k, -1)
+    before = _parts(words, k, -1) if k >= 2 and _part_or_filler(words[k - 1]) else None
     if before is not None:
         a, b = words[before[1]], words[before[0]]  # day first, then month first
         if _date_gaps(gaps[before[1] + 1 : k + 1], gap) and _is_birth_date(years, ((b, a), (a, b))):
             found.append((before[1], k + 1))
-    after = _parts(words, k, 1)
+    after = _parts(words, k, 1) if k + 2 < len(words) and _part_or_filler(words[k + 1]) else None
     if after is not None:
         m, d = words[after[0]], words[after[1]]
         if _date_gaps(gaps[k + 1 : after[1] + 1], gap) and _is_birth_date(years, ((m, d),)):
             found.append((k, after[1] + 1))
     return found
+
+
+def _part_or_filler(word: str) -> bool:
+    """Whether ``word`` can be a date's part or a filler word between its parts (a quick
+    check before :func:`_parts`)."""
+    return word in _FILLERS or _date_part(word)
 
 
 def _parts(words: list[str], k: int, step: int) -> tuple[int, int] | None:

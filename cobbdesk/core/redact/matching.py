@@ -49,14 +49,18 @@ _SPACE_RUN = re.compile(f"[{SPACES}]{{1,{JOIN_LIMIT}}}")
 #: only (``/``, ``:``, ``#``); always (dashes, ``_``); letters to digits and digit groups
 #: (spaces: ``778 899``; one full stop: ``778.899``, the whole dotted number only).
 _APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED = range(5)
+#: What a non-ASCII character is to matching (:func:`_kind`).
+_PLAIN, _MARK, _IGNORABLE, _OTHER = range(4)
 
 
 def redact(text: str) -> str:
     """``text`` with remembered identifiers, PN-looking and date-looking values masked, and
     without default ignorable characters (invisible: ``J\u200bane`` is ``Jane``)."""
-    if not text.isascii() and DEFAULT_IGNORABLE.search(text):
+    kinds = _kinds(text)
+    if _IGNORABLE in kinds:
         text = DEFAULT_IGNORABLE.sub("", text)
-    spans = _known_spans(text)
+        kinds = _kinds(text)
+    spans = _known_spans(text, kinds)
     if spans:
         pieces, last = [], 0
         for start, end in spans:
@@ -67,36 +71,51 @@ def redact(text: str) -> str:
     return _DATE.sub(MASK, _PN.sub(MASK, text))
 
 
-def _known_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every remembered key in ``text`` (:func:`_spans_in`), also where
-    combining marks or format characters are inserted into it (``Ja\u0301ne``): a text
-    holding some is matched a second time without them."""
-    spans = _spans_in(text)
-    if not text.isascii() and any(map(_mark, set(_NON_ASCII.findall(text)))):
-        kept = [k for k, char in enumerate(text) if not _mark(char)]
-        plain = _spans_in("".join(map(text.__getitem__, kept)))
+def _known_spans(text: str, kinds: set[int]) -> list[tuple[int, int]]:
+    """(start, end) of every remembered key in ``text`` (:func:`_spans_in`; ``kinds``: of its
+    non-ASCII characters, :func:`_kinds`), also where combining marks or format characters
+    are inserted into it (``Ja\u0301ne``): a text holding some is matched a second time
+    without them."""
+    spans = _spans_in(text, kinds <= {_PLAIN})
+    if _MARK in kinds:
+        kept = [k for k, char in enumerate(text) if _kind(char) != _MARK]
+        plain = _spans_in("".join(map(text.__getitem__, kept)), False)
         kept.append(len(text))  # a span ends where the next character kept starts: its marks
         spans = _merge(spans + [(kept[start], kept[end]) for start, end in plain])
     return spans
 
 
+def _kinds(text: str) -> set[int]:
+    """The kinds (:func:`_kind`) of the non-ASCII characters of ``text`` (empty: ASCII)."""
+    return set(map(_kind, set(_NON_ASCII.findall(text)))) if not text.isascii() else set()
+
+
 @functools.lru_cache(maxsize=4096)
-def _mark(char: str) -> bool:
-    """Whether ``char`` is a combining mark (Unicode Mn, Mc, Me) or a format character (Cf)."""
-    return unicodedata.category(char) in ("Mn", "Mc", "Me", "Cf")
+def _kind(char: str) -> int:
+    """What a non-ASCII character is to matching (cached: log lines repeat them):
+    :data:`_IGNORABLE` (Unicode Default_Ignorable_Code_Point), :data:`_MARK` (another
+    combining mark, Mn, Mc, Me, or format character, Cf), :data:`_PLAIN` (a symbol no word
+    holds that NFKC leaves as it is: ``°``, ``×``, ``…``), :data:`_OTHER`."""
+    if DEFAULT_IGNORABLE.fullmatch(char):
+        return _IGNORABLE
+    if unicodedata.category(char) in ("Mn", "Mc", "Me", "Cf"):
+        return _MARK
+    plain = WORD.match(char) is None and unicodedata.normalize("NFKC", char) == char
+    return _PLAIN if plain and char.lower() == char else _OTHER
 
 
-def _spans_in(text: str) -> list[tuple[int, int]]:
+def _spans_in(text: str, ascii_words: bool) -> list[tuple[int, int]]:
     """(start, end) of every remembered key in ``text``, longest match first, left to right;
-    sorted, not overlapping.  Pending identifiers (:func:`~.keys.remember_later`) are built
-    first, on this thread (:func:`~.keys.materialise`)."""
+    sorted, not overlapping; ``ascii_words``: its words are its ASCII words (ASCII text, or
+    only plain symbols besides).  Pending identifiers (:func:`~.keys.remember_later`) are
+    built first, on this thread (:func:`~.keys.materialise`)."""
     materialise()  # never match while a batch is pending
     reg = registry
     found: list[tuple[int, int]] = []
     with reg.lock:
         if not reg.single and not reg.multi:
             return found
-        if text.isascii() or _only_plain_symbols(text):
+        if ascii_words:
             parts = _ASCII_WORD.split(text.lower())
             raw = words = parts[1::2]
         else:
@@ -122,6 +141,7 @@ def _spans_in(text: str) -> list[tuple[int, int]]:
     return _merge(found + dates) if dates else found
 
 
+@functools.lru_cache(maxsize=1024)
 def _join_kind(gap: str) -> int:
     """How a gap between two words joins them (:data:`_APART` … :data:`_DOTTED`;
     :func:`_joins`)."""
@@ -136,23 +156,6 @@ def _join_kind(gap: str) -> int:
     return _DOTTED if len(gap) == 1 and gap in FULL_STOPS else _LETTER_DIGIT
 
 
-def _only_plain_symbols(text: str) -> bool:
-    """Whether every non-ASCII character of ``text`` is a symbol that is its own NFKC form
-    and no part of a word (``°``, ``×``, ``…``): the text's words are then its ASCII words,
-    found as fast as in ASCII text."""
-    return all(map(_plain_symbol, set(_NON_ASCII.findall(text))))
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_symbol(char: str) -> bool:
-    """A character no word holds and NFKC leaves as it is (cached: log lines repeat them)."""
-    return (
-        WORD.match(char) is None
-        and unicodedata.normalize("NFKC", char) == char
-        and char.lower() == char
-    )
-
-
 def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, int]:
     """(start, end) in the text of its words ``first`` to ``stop - 1`` (``raw``: the text's
     words as written, ``gaps[k]``: the text before word ``k``)."""
@@ -164,50 +167,42 @@ def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, 
 def _joined_at(words: list[str], joins: list[int], i: int) -> int:
     """The word count (2 or more) of the longest run from word ``i``, its words joined
     (``joins``: :func:`_join_kind` of each gap), whose concatenation is a one-word key of
-    :data:`GLUED_LENGTH` or more characters; 0 when none.  A number split into digit groups
-    is split one way (spaces or full stops, not both: ``12.5 13.25`` is two numbers), and a
+    :data:`GLUED_LENGTH` or more characters; 0 when none.  Two words are joined across a dash
+    or ``_`` always; across a space or one ``.`` from letters to digits or back, or between
+    two digits (a number written in digit groups, ``778 899``, ``778.899``); across ``/``,
+    ``:``, ``#`` from letters to digits or back only (``MRN: 4455667``); never between two
+    letters across anything but dashes (``a nan is``: words).  A number is split into digit
+    groups one way (spaces or full stops, not both: ``12.5 13.25`` is two numbers), and a
     dotted one is found only whole (:func:`_whole_number`)."""
     reg, joined, j = registry, words[i], i
+    checked = len(joined) >= GLUED_LENGTH  # its first GLUED_LENGTH characters begin a key
+    if checked and joined[:GLUED_LENGTH] not in reg.prefixes:
+        return 0
     best, grouped = 0, _APART  # grouped: how digit groups were split (_SPACED, _DOTTED)
     while True:
-        if len(joined) >= GLUED_LENGTH:
-            if joined[:GLUED_LENGTH] not in reg.prefixes:
-                return best
-            if j > i and joined in reg.single and _whole_number(words, joins, i, j, grouped):
-                best = j - i + 1
-        if not _joins(words, joins, j) or len(joined) + len(words[j + 1]) > reg.glued_longest:
+        kind = joins[j]
+        if kind == _APART or len(joined) + len(words[j + 1]) > reg.glued_longest:
             return best
-        split = joins[j] if words[j][-1].isdigit() and words[j + 1][0].isdigit() else _APART
-        if split in (_SPACED, _DOTTED):
-            if grouped not in (_APART, split):
-                return best
-            grouped = split
+        if kind != _ALWAYS:
+            digit = words[j][-1].isdigit()
+            if digit == words[j + 1][0].isdigit():  # two letters, or two digits
+                if not digit or kind < _SPACED or grouped not in (_APART, kind):
+                    return best
+                grouped = kind
         j += 1
         joined += words[j]
+        if len(joined) >= GLUED_LENGTH:
+            if not checked and joined[:GLUED_LENGTH] not in reg.prefixes:
+                return best
+            checked = True
+            if joined in reg.single and (not grouped or _whole_number(words, joins, i, j)):
+                best = j - i + 1
 
 
-def _joins(words: list[str], joins: list[int], j: int) -> bool:
-    """Whether word ``j`` and the next are joined: across a dash or ``_`` always; across a
-    space or one ``.`` from letters to digits or back, or between two digits (a number
-    written in digit groups, ``778 899``, ``778.899``); across ``/``, ``:``, ``#`` from
-    letters to digits or back only (``MRN: 4455667``); never between two letters across
-    anything but dashes (``a nan is``: words)."""
-    kind = joins[j]
-    if kind == _ALWAYS:
-        return True
-    if kind == _APART:
-        return False
-    digit = words[j][-1].isdigit()
-    return digit != words[j + 1][0].isdigit() or (digit and kind in (_SPACED, _DOTTED))
-
-
-def _whole_number(words: list[str], joins: list[int], i: int, j: int, grouped: int) -> bool:
-    """Whether words ``i`` to ``j``, a number split into digit groups (``grouped``: how;
-    :data:`_APART` when not split), are not glued to more digits by a full stop before or
-    after them (``1.2.778.899.5``: a UID's components, ``778 899.5``: a decimal).  A run
-    without digit groups counts as whole (dashes: as before)."""
-    if grouped == _APART:
-        return True
+def _whole_number(words: list[str], joins: list[int], i: int, j: int) -> bool:
+    """Whether words ``i`` to ``j``, a number split into digit groups, are not glued to more
+    digits by a full stop before or after them (``1.2.778.899.5``: a UID's components,
+    ``778 899.5``: a decimal)."""
     before = i > 0 and joins[i - 1] == _DOTTED and words[i - 1][-1].isdigit()
     after = j + 1 < len(words) and joins[j] == _DOTTED and words[j + 1][0].isdigit()
     return not (before and words[i][0].isdigit()) and not (after and words[j][-1].isdigit())

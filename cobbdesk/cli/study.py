@@ -124,15 +124,24 @@ def _import(args: argparse.Namespace) -> int:
             return _import_sr(args, reports, [p for p in args.paths if p not in reports])
         with _open(args, create=args.create) as study:
             report = import_paths(study, args.paths, progress=_progress(), photos=photos)
+            results = _reports_in_folders(study, report)
     for issue in report.errors:
         _say("error", str(issue))
     for warning in report.warnings:
         _say("warning", warning)
     if args.json:  # the warnings printed, the library's too; film paths redacted
+        sr_ok = _sr_summary(args, results)
         data = report.to_dict()
         data["warnings"] = [*data["warnings"], *library]
+        if results:
+            data["reports"] = [r.to_dict() for r in results]
         _emit_json(redact_files(data))
-        return 0 if report.ok else 1
+        return 0 if report.ok and sr_ok else 1
+    _films_summary(report)
+    return 0 if _sr_summary(args, results) and report.ok else 1
+
+
+def _films_summary(report: Any) -> None:
     _out(
         f"{len(report.imported)} film(s) imported from {report.files} file(s); "
         f"{len(report.duplicates)} duplicate(s) skipped; {len(report.skipped)} non-image "
@@ -146,7 +155,6 @@ def _import(args: argparse.Namespace) -> int:
         _out(redact(f"duplicate: {dup.path} (SOP Instance UID of {dup.duplicate_of})"))
     for skipped in report.skipped:
         _out(redact(f"skipped: {skipped}"))
-    return 0 if report.ok else 1
 
 
 def _is_report(path: Path) -> bool:
@@ -165,11 +173,37 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
 
     ok = True
     with _open(args, create=args.create) as study:
+        results: list[Any] = []
         if others:
             films = import_paths(study, others, progress=_progress())
             ok = films.ok
-            _out(f"{len(films.imported)} film(s) imported")
-        results = [import_report(study, path) for path in reports]
+            results = _reports_in_folders(study, films)
+            if not args.json:  # standard output carries the JSON
+                _out(f"{len(films.imported)} film(s) imported")
+                for skipped in films.skipped:  # what the folders held besides films and SRs
+                    _out(redact(f"skipped: {skipped}"))
+        results = [import_report(study, path) for path in reports] + results
+    ok = _sr_summary(args, results) and ok
+    if args.json:
+        _emit_json(redact_files({"reports": [r.to_dict() for r in results]}))
+    return 0 if ok else 1
+
+
+def _reports_in_folders(study: Any, films: Any) -> list[Any]:
+    """The SRs the import's folder walk met (:func:`~cobbdesk.core.importing.scan.
+    collect_files`, sub-folders included) and skipped as non-images: imported as SRs (after
+    the films), and taken off the films' skipped list."""
+    from cobbdesk.core.sr.reader import import_report
+
+    found = [issue.path for issue in films.skipped if _is_report(issue.path)]
+    films.skipped = [issue for issue in films.skipped if issue.path not in found]
+    return [import_report(study, path) for path in found]
+
+
+def _sr_summary(args: argparse.Namespace, results: list[Any]) -> bool:
+    """Print each SR's errors, warnings and (without ``--json``) its line; True when none was
+    refused."""
+    ok = True
     for result in results:
         name = redact(Path(result.file).name)
         for error in result.errors:
@@ -180,9 +214,7 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
             _out(f"{name}: {result.groups} Cobb angle(s): {len(result.imported)} imported, "
                  f"{result.unchanged} unchanged, {len(result.errors)} refused")  # fmt: skip
         ok = ok and result.ok
-    if args.json:
-        _emit_json(redact_files({"reports": [r.to_dict() for r in results]}))
-    return 0 if ok else 1
+    return ok
 
 
 # --- CSV imports --------------------------------------------------------------------------

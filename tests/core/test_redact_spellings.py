@@ -69,8 +69,8 @@ def test_digits_and_letters_join_each_other_across_dashes_only() -> None:
     remember(["4455667", "MRN4455667"])
     remember_patients(["Ananis^Bo"], [])
     assert redact.redact("a 4455-667 b 4455_667 c m-rn4455667") == f"a {MASK} b {MASK} c {MASK}"
-    assert redact.redact("a 4455.667 mm, 4455 667") == f"a {MASK} mm, {MASK}"
-    ordinary = "1.2.4455.667.1, 4455.667.5, 4455 667.5, 44556678 445566 MRN44556678, a NaN is"
+    assert redact.redact("a 4.455.667 mm, 4455 667") == f"a {MASK} mm, {MASK}"
+    ordinary = "1.2.4455.667.1, 4.455.667.5, 4455 667.5, 4455.667, 44556678 MRN44556678, a NaN is"
     assert redact.redact(ordinary) == ordinary
 
 
@@ -244,30 +244,45 @@ def _groupings(digits: str) -> list[list[str]]:
     return found
 
 
+def _thousands(digits: str) -> list[str]:
+    """``digits`` cut into thousands: ``4455667`` → ``4``, ``455``, ``667``."""
+    head = len(digits) % 3 or 3
+    return [digits[:head]] + [digits[k : k + 3] for k in range(head, len(digits), 3)]
+
+
 def test_an_id_written_in_digit_groups(group_separators: list[str]) -> None:
     """``HOSP-778899`` written ``hosp 778 899``, ``778 899``, ``778-899``, ``778.899``: every
-    cut of the digits into groups, with every space, dash, connector and full stop of the
-    Unicode database, with and without the ID's letters before them."""
+    cut of the digits into groups with every space, dash and connector of the Unicode
+    database, the thousands with every full stop (``4.455.667``), with and without the ID's
+    letters before them; other cuts at full stops are decimals or versions (``4455.667``)."""
     remember_patients(["Smithers^Waylon"], ["HOSP-778899", "MRN4455667"])
-    for digits, prefixes in (
-        ("778899", ("", "hosp ", "HOSP-", "Hosp.")),
-        ("4455667", ("", "MRN: ")),
-    ):
+    cases = (("778899", ("", "hosp ", "HOSP-", "Hosp.")), ("4455667", ("", "MRN: ")))
+    for digits, prefixes in cases:
         for groups in _groupings(digits):
             for char in group_separators:
+                stop = unicodedata.normalize("NFKC", char) == "."
                 for prefix in prefixes:
                     text = prefix + char.join(groups)
-                    assert redact.redact(f"x {text}, y") == f"x {MASK}, y", (text, hex(ord(char)))
+                    if not stop or groups == _thousands(digits):
+                        assert redact.redact(f"x {text}, y") == f"x {MASK}, y", (
+                            text,
+                            hex(ord(char)),
+                        )
+                    elif not prefix:
+                        assert redact.redact(f"x {text}, y") == f"x {text}, y", (
+                            text,
+                            hex(ord(char)),
+                        )
 
 
 def test_digit_groups_are_a_whole_number() -> None:
-    """A dotted number is found whole only: a UID's components, a decimal's or version's
-    part are other numbers; a number is split one way (``12.5 13.25``: two decimals), and
-    more digits glued to a group make another number."""
-    remember_patients(["Smithers^Waylon"], ["HOSP-778899", "MRN1251325"])
+    """A dotted number is found whole only, in thousands: a UID's components, an address, a
+    decimal's or version's part are other numbers; a number is split one way (``12.5
+    13.25``: two decimals), and more digits glued to a group make another number."""
+    remember_patients(["Smithers^Waylon"], ["HOSP-778899", "MRN1251325", "H127001"])
     ordinary = (
         "UID 1.2.778.899.1, 778.899.5, 5.778.899, 778 899.5, 12.5 13.25, 12 5.13 25, "
-        "7788 99.1, 778 8990, 1778 899"
+        "7788 99.1, 778 8990, 1778 899, 1.251.325.1, 127.0.0.1, version 1.2.7.0.0.1"
     )
     assert redact.redact(ordinary) == ordinary
     assert redact.redact("12 778 899 and 778 899 12") == f"12 {MASK} and {MASK} 12"

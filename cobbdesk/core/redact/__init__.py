@@ -19,8 +19,9 @@ replaces with ``[redacted]``:
    (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``: dashes and ``_``
    anywhere; spaces, ``.`` and ``/`` between letters and digits — ``a nan is`` stays three
    words; spaces and one ``.`` between digits as a number's digit groups, ``778 899``,
-   ``778.899``, a dotted number only whole — ``1.2.840.10008`` stays a UID) are found when
-   they make :data:`GLUED_LENGTH` or more characters.  Names are also matched in other
+   ``4.455.667``, a dotted one only whole and in thousands — ``1.2.840.10008`` stays a UID,
+   ``127.0.0.1`` an address) are found when they make :data:`GLUED_LENGTH` or more
+   characters.  Names are also matched in other
    orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each word of a name on its own
    (``Doe``, ``Jane``; a value with two or more parts split at ``^``, commas or spaces is
    treated as a name); birth dates in DICOM DA (``19700101``),

@@ -18,8 +18,9 @@ SPACES = (
     "\u202f\u205f\u3000"
 )
 #: The full stop and the characters whose NFKC form is one: between two digits one of them
-#: splits a number into groups (``778.899``), found only as the whole dotted number (not a
-#: UID's or a version's components, ``1.2.778.899.5``).
+#: splits a number into groups (``778.899``), found only as the whole dotted number written
+#: in thousands (not a UID's, an address's or a version's components: ``1.2.778.899.5``,
+#: ``127.0.0.1``, ``1.26.10``).
 FULL_STOPS = ".\u2024\ufe52\uff0e"
 #: Those, spaces, full stop, solidus, and a label's colon and number sign (``MRN: 4455667``,
 #: ``MRN#4455667``), and the characters whose NFKC form is one of them (``．``, ``／``,

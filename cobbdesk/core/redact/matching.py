@@ -195,17 +195,33 @@ def _joined_at(words: list[str], joins: list[int], i: int) -> int:
             if not checked and joined[:GLUED_LENGTH] not in reg.prefixes:
                 return best
             checked = True
-            if joined in reg.single and (not grouped or _whole_number(words, joins, i, j)):
+            if joined in reg.single and (not grouped or _whole_number(words, joins, i, j, grouped)):
                 best = j - i + 1
 
 
-def _whole_number(words: list[str], joins: list[int], i: int, j: int) -> bool:
-    """Whether words ``i`` to ``j``, a number split into digit groups, are not glued to more
-    digits by a full stop before or after them (``1.2.778.899.5``: a UID's components,
-    ``778 899.5``: a decimal)."""
+def _whole_number(words: list[str], joins: list[int], i: int, j: int, grouped: int) -> bool:
+    """Whether words ``i`` to ``j``, a number split into digit groups (``grouped``: by spaces
+    or full stops), are not glued to more digits by a full stop before or after them
+    (``1.2.778.899.5``: a UID's components, ``778 899.5``: a decimal), and, split by full
+    stops, are written with thousands separators (``778.899``, ``4.455.667``; not a version,
+    an address or a decimal: ``1.26.10``, ``127.0.0.1``, ``4455.667``)."""
     before = i > 0 and joins[i - 1] == _DOTTED and words[i - 1][-1].isdigit()
     after = j + 1 < len(words) and joins[j] == _DOTTED and words[j + 1][0].isdigit()
-    return not (before and words[i][0].isdigit()) and not (after and words[j][-1].isdigit())
+    if (before and words[i][0].isdigit()) or (after and words[j][-1].isdigit()):
+        return False
+    if grouped != _DOTTED:
+        return True
+    first = True  # the next digit group is a number's first: 1 to 3 digits
+    for m in range(i, j):
+        if joins[m] == _DOTTED and words[m][-1].isdigit() and words[m + 1][0].isdigit():
+            if first and len(words[m]) - len(words[m].rstrip("0123456789")) > 3:
+                return False
+            if len(words[m + 1]) != 3 or not words[m + 1].isdigit():
+                return False
+            first = False
+        else:
+            first = True
+    return True
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -439,3 +439,18 @@ def test_invisible_characters_leave_other_text_alone(known: None) -> None:
     words and CobbDesk's own text stay."""
     assert redact.redact("film\u200b #12, José, naïve 12.5°") == "film #12, José, naïve 12.5°"
     assert redact.redact("Smith\u200b^John") == MASK  # a PN-looking value still found
+
+
+def test_dotted_numbers_after_a_version_label_are_a_version(known: None) -> None:
+    """Born 1961-02-03: ``version 3.2.61`` is a version (at 100,000 patients nearly every
+    X.Y.ZZ is someone's birth date); the same numbers without the label, with another
+    separator or a month's name, and the date with a four-digit year, are still hidden."""
+    from cobbdesk.core.redact.dates import VERSION_LABELS
+
+    for label in sorted(VERSION_LABELS):
+        for text in (f"{label} 3.2.61", f"{label.upper()}: 3.2.61", f"{label}. 3.2.61"):
+            assert redact.redact(f"{text}; ok") == f"{text}; ok", text
+        for text in ("3/2/61", "3 Feb 61", "3.2.1961", "1961-02-03", "3-2-61"):
+            assert redact.redact(f"{label} {text}") == f"{label} {MASK}", (label, text)
+    for text in ("3.2.61", "born 3.2.61", "versions 3.2.61", "file 3.2.61"):
+        assert redact.redact(text).endswith(MASK), text

@@ -63,7 +63,10 @@ The boundaries using it: :class:`RedactingFilter` on the log handlers (:func:`in
 GUI's error helper (``cobbdesk.gui.errors.report``), the command line's error printing
 (``cobbdesk.cli.output``) and every command line line naming a film's file.  Redaction errs
 towards hiding: a visit date or an unrelated eight-digit date in an error message is hidden
-too.
+too (rule 3: every ISO and DA date, a birth date or not; visit and admission dates identify a
+patient too), and with many patients remembered most dates of their birth years are someone's
+birth date in any spelling.  One narrowing is safe: three dotted numbers after a version's
+label (``version 1.26.10``; :data:`~.dates.VERSION_LABELS`) are a version, never a birth date.
 
 >>> remember(["Doe^Jane", "MRN4455667", "1970-01-31"])
 >>> redact("write failed for Doe^Jane (MRN-4455667), born 19700131; JANE asked")

@@ -32,6 +32,10 @@ _ORDINAL = re.compile(r"\d\d?(?:st|nd|rd|th)")
 _GLUED_MONTH = re.compile(r"(\d\d?)([a-z]{3,9})(\d\d|\d{4})")
 #: Words that may stand between a date's parts (``3rd of February``, ``February the 3rd``).
 _FILLERS = frozenset({"of", "the"})
+#: Words after which three dotted numbers are a version, never a birth date
+#: (``version 1.26.10``, ``ver. 3.12.10``), and the gap between them and the numbers.
+VERSION_LABELS = frozenset({"version", "ver", "v", "release", "rel", "build", "revision", "rev"})
+_LABEL_GAP = re.compile(r"[.:=]?\s+|[.:=]")
 #: Text that may hold a date with a two-digit year or a six-digit one (ASCII text without
 #: one of these and without a 19xx/20xx skips the date spellings).
 _SHORT_HINT = re.compile(
@@ -124,8 +128,9 @@ def _short_year_dates(
     parts separated by a space, ``.``, ``/``, a dash or a comma (not ``:``: ``03:02:45`` is a
     time), and not part of a longer dotted or dashed number (a UID ``1.2.3.61.4``, a
     version).  Three numbers need the same ``.``, ``/`` or dash twice (``3.2.61``; not a
-    list ``10, 5, 47`` or ``3 2 61``), and a year first two-digit month and day
-    (``61-02-03``; not a version ``10.2.3``)."""
+    list ``10, 5, 47`` or ``3 2 61``), a year first two-digit month and day (``61-02-03``;
+    not a version ``10.2.3``), and dotted numbers no version's label before them
+    (``version 1.26.10``: :func:`_version`)."""
     if gaps[k] and gaps[k][-1] in YEAR_MARKS:  # ``Feb 3 '61``: the mark is no separator
         gaps = [*gaps[:k], gaps[k][:-1], *gaps[k + 1 :]]
     years = ("19" + year, "20" + year)
@@ -137,9 +142,19 @@ def _short_year_dates(
                 continue
             if first == k and len(words[k + 1]) + len(words[k + 2]) != 4:
                 continue
+            if inner == "." and _version(words, gaps, first):
+                continue
         if _isolated(words, gaps, first, stop):
             found.append((first, stop))
     return found
+
+
+def _version(words: list[str], gaps: list[str], first: int) -> bool:
+    """Whether the dotted numbers from word ``first`` on follow a version's label
+    (:data:`VERSION_LABELS`): ``version 1.26.10`` is no date."""
+    return (
+        first > 0 and words[first - 1] in VERSION_LABELS and bool(_LABEL_GAP.fullmatch(gaps[first]))
+    )
 
 
 def _isolated(words: list[str], gaps: list[str], first: int, stop: int) -> bool:

@@ -2,6 +2,7 @@
 
 cobbdesk import STUDY PATH... [--create]   DICOM files/folders/DICOMDIRs into the study;
                                            DICOM SR files: their Cobb angles (films first)
+    [--sr-template C2-C7|L1-S1|FREE|region]   the endplates of OHIF angles (they name none)
     [--patient ID --visit admission|month3 [--region cervical|lumbar]]   with photos/scans
 cobbdesk labs STUDY labs.csv [--reason T]   lab values per patient visit
 cobbdesk measure STUDY points.csv [--reason T]   endplate points; CobbDesk computes the angles
@@ -34,6 +35,8 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.redact import redact
 
 COMMANDS = ("import", "labs", "measure", "verify")
+SR_TEMPLATES = ("C2-C7", "L1-S1", "FREE", "region")
+"""``--sr-template`` (:data:`cobbdesk.core.sr.template.CHOICES`, not imported at start-up)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("study", type=study_location)
     imp.add_argument("paths", nargs="+", type=Path, help="files, folders or DICOMDIRs")
     imp.add_argument("--create", action="store_true", help="create the study file if needed")
+    imp.add_argument("--sr-template", choices=SR_TEMPLATES, metavar="|".join(SR_TEMPLATES),
+                     help="the endplates of OHIF Cobb angles in SRs (they name none), needed "
+                     "on a cervical or lumbar film; region: each film's region")  # fmt: skip
     photo = imp.add_argument_group(
         "photos and scans of films (JPEG, PNG, TIFF: no header, so say whose they are)"
     )
@@ -124,7 +130,7 @@ def _import(args: argparse.Namespace) -> int:
             return _import_sr(args, reports, [p for p in args.paths if p not in reports])
         with _open(args, create=args.create) as study:
             report = import_paths(study, args.paths, progress=_progress(), photos=photos)
-            results = _reports_in_folders(study, report)
+            results = _reports_in_folders(study, report, args.sr_template)
     for issue in report.errors:
         _say("error", str(issue))
     for warning in report.warnings:
@@ -177,19 +183,20 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
         if others:
             films = import_paths(study, others, progress=_progress())
             ok = films.ok
-            results = _reports_in_folders(study, films)
+            results = _reports_in_folders(study, films, args.sr_template)
             if not args.json:  # standard output carries the JSON
                 _out(f"{len(films.imported)} film(s) imported")
                 for skipped in films.skipped:  # what the folders held besides films and SRs
                     _out(redact(f"skipped: {skipped}"))
-        results = [import_report(study, path) for path in reports] + results
+        given = [import_report(study, path, template=args.sr_template) for path in reports]
+        results = given + results
     ok = _sr_summary(args, results) and ok
     if args.json:
         _emit_json(redact_files({"reports": [r.to_dict() for r in results]}))
     return 0 if ok else 1
 
 
-def _reports_in_folders(study: Any, films: Any) -> list[Any]:
+def _reports_in_folders(study: Any, films: Any, template: str | None) -> list[Any]:
     """The SRs the import's folder walk met (:func:`~cobbdesk.core.importing.scan.
     collect_files`, sub-folders included) and skipped as non-images: imported as SRs (after
     the films), and taken off the films' skipped list."""
@@ -197,7 +204,7 @@ def _reports_in_folders(study: Any, films: Any) -> list[Any]:
 
     found = [issue.path for issue in films.skipped if _is_report(issue.path)]
     films.skipped = [issue for issue in films.skipped if issue.path not in found]
-    return [import_report(study, path) for path in found]
+    return [import_report(study, path, template=template) for path in found]
 
 
 def _sr_summary(args: argparse.Namespace, results: list[Any]) -> bool:

@@ -24,12 +24,15 @@ What is imported (:func:`import_report`):
   geometries (an SR made on another file with the same SOP Instance UID — a square copy of a
   2:1 film — would store other degrees for the same points);
 * OHIF's groups carry no levels or anterior/posterior labels: the upper line is the one higher
-  on the film, the template FREE, the rater the SR's observer, the spacing the film's; the
+  on the film, the template the one the user names (:mod:`~cobbdesk.core.sr.template`: on a
+  cervical or lumbar film never guessed), the rater the SR's observer, the spacing the film's; the
   film's facing (:func:`~cobbdesk.core.importing.point_checks.film_facing`) must be known to
   label the corners, else the group is refused (the sign would be a guess);
 * every measurement passes :func:`~cobbdesk.core.importing.point_checks.checked_measurement`
-  (facing, guards); the angle is recomputed from the points and compared with the NUM (signed
-  for CobbDesk, unsigned for OHIF): a difference over 0.01° is reported as a warning;
+  (facing, guards) and a template of another region than the film's is warned of
+  (:func:`~cobbdesk.core.importing.point_checks.region_warning`, as every import does); the
+  angle is recomputed from the points and compared with the NUM (signed for CobbDesk,
+  unsigned for OHIF): a difference over 0.01° is reported as a warning;
 * saved with the audit reason ``imported from SR <SR SOP Instance UID>``; a measurement already
   in the study unchanged is counted, one that differs is refused (never overwritten).
 """
@@ -49,11 +52,17 @@ from pydicom.dataset import Dataset
 
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.film_check import FilmGeometry
-from cobbdesk.core.importing.point_checks import ImpliedFacings, checked_measurement, film_facing
+from cobbdesk.core.importing.point_checks import (
+    ImpliedFacings,
+    checked_measurement,
+    film_facing,
+    region_warning,
+)
 from cobbdesk.core.measure.geometry import Point
-from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, new_id
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.fit import GeometryCache, fitted
+from cobbdesk.core.sr.template import ohif_template
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.study import Study
 
@@ -238,16 +247,19 @@ def _from_record(found: SrCobb, film: Any, report: SrImportReport) -> CobbMeasur
     return replace(m, upper=EndplateLine(*found.points[:2]), lower=EndplateLine(*found.points[2:]))
 
 
-def _from_points(found: SrCobb, film: Any, geo: FilmGeometry, rater: str) -> CobbMeasurement:
+def _from_points(
+    found: SrCobb, film: Any, geo: FilmGeometry, rater: str, template: str | None
+) -> CobbMeasurement:
     """An OHIF group: the higher line on the film is the upper one; labels as drawn (the
-    facing check orients them)."""
+    facing check orients them); the template the user named
+    (:func:`~cobbdesk.core.sr.template.ohif_template`)."""
     first, second = EndplateLine(*found.points[:2]), EndplateLine(*found.points[2:])
     mean_y = [(line.anterior[1] + line.posterior[1]) / 2 for line in (first, second)]
     upper, lower = (first, second) if mean_y[0] <= mean_y[1] else (second, first)
     return CobbMeasurement(
         sop_instance_uid=film.sop_instance_uid,
         pixel_sha256=film.pixel_sha256 or "",
-        template=Template.FREE,
+        template=ohif_template(film, template),
         upper=upper,
         lower=lower,
         spacing=geo.spacing,
@@ -271,14 +283,14 @@ def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportRepor
 
 
 def _import_one(
-    study: Study, found: SrCobb, state: tuple[GeometryCache, ImpliedFacings],
+    study: Study, found: SrCobb, state: tuple[GeometryCache, ImpliedFacings, str | None],
     report: SrImportReport,
 ) -> None:  # fmt: skip
     film = study.film_by_sop(found.referenced_sop_instance_uid)
     if film is None:
         raise ValidationError(None, f"no film with SOP Instance UID "
                               f"{found.referenced_sop_instance_uid} in this study")  # fmt: skip
-    cache, facings = state
+    cache, facings, template = state
     geos = cache.of(study, film)
     facing, source = film_facing(film, facings.headers)
     m = _from_record(found, film, report)
@@ -291,8 +303,9 @@ def _import_one(
                                   "Cobb angle has no anterior/posterior labels, so its sign would "
                                   "be a guess; set the facing (cobbdesk film STUDY UID --facing "
                                   "left|right --reason …) and import again")  # fmt: skip
-        m = _from_points(found, film, geos.stored, study.actor.rater)
+        m = _from_points(found, film, geos.stored, study.actor.rater, template)
     m, notes = checked_measurement(film, m, facing, source)
+    notes += [mismatch] if (mismatch := region_warning(film, m.template)) else []
     if facing is None:
         facings.check(film, m, study.measurements(film.id), found.group)
     report.warnings += [f"group {found.group}: {note}" for note in notes]
@@ -313,8 +326,12 @@ def _save(study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport
                             "template": m.template.value, "rater": m.rater})  # fmt: skip
 
 
-def import_report(study: Study, path: str | Path) -> SrImportReport:
+def import_report(study: Study, path: str | Path, *, template: str | None = None) -> SrImportReport:
     """Import the Cobb angles of the SR at ``path`` into ``study`` (module rules).
+
+    ``template`` names the endplates of OHIF angles (one of
+    :data:`~cobbdesk.core.sr.template.CHOICES`; None: not named —
+    :func:`~cobbdesk.core.sr.template.ohif_template`).
 
     A file that is no readable SR or holds a damaged CobbDesk record is refused whole: its
     report has no groups and one error; per-group refusals are collected in the report's
@@ -332,7 +349,7 @@ def import_report(study: Study, path: str | Path) -> SrImportReport:
                             groups=len(found))  # fmt: skip
     if not found:
         report.errors.append(f"{Path(path).name}: no Cobb angle (SCT 285285000) found")
-    state = (GeometryCache(), ImpliedFacings())
+    state = (GeometryCache(), ImpliedFacings(), template)
     for item in found:
         try:
             _import_one(study, item, state, report)

@@ -164,11 +164,11 @@ def test_an_ohif_cobb_angle_is_imported_with_the_films_facing(tmp_path: Path) ->
     _, found = read_report(sr_path)
     assert found[0].points[3] == (100.0, 100.0)  # SCOORD (100.5, 100.5) is pixel (100, 100)
     with Study.create(tmp_path / "s.cobbdesk", actor="ann") as study:
-        import_paths(study, [film])
-        report = import_report(study, sr_path)
+        import_paths(study, [film])  # a cervical film (Body Part Examined CSPINE)
+        report = import_report(study, sr_path, template="region")
         (m,) = study.measurements()
     assert report.ok, report.errors
-    assert m.template.value == "FREE" and m.upper.anterior == (100.0, 100.0)
+    assert m.template.value == "C2-C7" and m.upper.anterior == (100.0, 100.0)
     assert m.angle == pytest.approx(LORDOSIS_DEG, abs=1e-9)
     assert not [w for w in report.warnings if "states" in w]
 
@@ -177,7 +177,7 @@ def test_a_stored_angle_that_disagrees_with_the_points_is_reported(tmp_path: Pat
     film, sr_path = _ohif_case(tmp_path, ["P", "F"], 31.0)
     with Study.create(tmp_path / "s.cobbdesk", actor="ann") as study:
         import_paths(study, [film])
-        report = import_report(study, sr_path)
+        report = import_report(study, sr_path, template="C2-C7")
     assert report.ok
     assert any("states 31.00°" in w and "28.07°" in w for w in report.warnings)
 

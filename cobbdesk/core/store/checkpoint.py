@@ -62,7 +62,8 @@ class Checkpointer:
     def __init__(self, engine: Engine, guard: FileGuard) -> None:
         self._engine = weakref.ref(engine)
         self.guard = guard
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the timer and the flags
+        self._running = threading.Lock()  # a retry's checkpoint; close waits for it
         self._timer: threading.Timer | None = None
         self._attempt = 0
         self.closed = False
@@ -98,18 +99,19 @@ class Checkpointer:
     def _retry(self) -> None:
         with self._lock:
             self._timer = None
-        engine = self._engine()
-        if engine is None or self.closed or self.guard.moved():
-            return
-        try:
-            raw = engine.raw_connection()
+        with self._running:
+            engine = self._engine()
+            if engine is None or self.closed or self.guard.moved():
+                return
             try:
-                whole = checkpoint(raw.driver_connection)
-            finally:
-                raw.close()
-        except Exception as exc:
-            logger.debug("Checkpoint retry failed (%s)", type(exc).__name__)
-            whole = False
+                raw = engine.raw_connection()
+                try:
+                    whole = checkpoint(raw.driver_connection)
+                finally:
+                    raw.close()
+            except Exception as exc:
+                logger.debug("Checkpoint retry failed (%s)", type(exc).__name__)
+                whole = False
         self._settle(whole)
 
     def close(self) -> None:
@@ -122,6 +124,10 @@ class Checkpointer:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        with self._running:  # a retry under way ends first (PASSIVE never waits)
+            self._truncate()
+
+    def _truncate(self) -> None:
         engine = self._engine()
         if engine is None or self.guard.moved():
             return

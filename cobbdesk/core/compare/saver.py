@@ -27,7 +27,7 @@ from cobbdesk.core.measure.facing import Facing, FacingSource, facing_from_orien
 from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.measure.session import AskReason, MeasurementSession
-from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store import FilmRecord, Study, film_aspect
 from cobbdesk.core.store.calibration import Calibration, apply_calibration
 from cobbdesk.core.store.clinical import Baseline, shown_state
 from cobbdesk.core.store.conflicts import ConflictError
@@ -179,16 +179,22 @@ def _name_writer(study: Study, exc: BaseException, measurement_id: str | None) -
 @dataclass(frozen=True)
 class SavedFilm:
     """What a study holds for one film besides its record: the saved measurements and the
-    calibration in force (None: the header's spacing)."""
+    calibration in force (None: the header's spacing); ``aspect_unrecorded``: a hashed film
+    whose Pixel Aspect Ratio was never read (:mod:`~cobbdesk.core.store.film_aspect`)."""
 
     measurements: list[CobbMeasurement]
     calibration: Calibration | None
+    aspect_unrecorded: bool = False
 
 
 def read_saved(study: Study, record: FilmRecord) -> SavedFilm:
-    """The film's :class:`SavedFilm` (two reads; any thread: the GUI reads it off the UI
-    thread while the film decodes).  Raises the store's errors."""
-    return SavedFilm(study.measurements(record.id), study.film_calibration(record.id))
+    """The film's :class:`SavedFilm` (two or three reads; any thread: the GUI reads it off the
+    UI thread while the film decodes).  Raises the store's errors."""
+    unread = False
+    if record.pixel_sha256 is not None and record.pixel_aspect is None:
+        with study.engine.connect() as conn:
+            unread = film_aspect.aspect_unrecorded(study, conn, record.id)
+    return SavedFilm(study.measurements(record.id), study.film_calibration(record.id), unread)
 
 
 def calibrate_film(

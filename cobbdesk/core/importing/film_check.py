@@ -17,8 +17,10 @@ film --calibrate``) reads it through :func:`checked_film_file`, which applies th
   (:func:`~cobbdesk.core.importing.relink.header_mismatch`).
 
 A file that is not the film is refused with one line naming the file and the field, the
-value found and the one recorded.  :func:`film_geometry` adds what ``measure`` needs of the
-film (spacing, size, pixel aspect) to that check, and :func:`study_film_geometry` finds the
+value found and the one recorded.  A hashed film imported before CobbDesk read Pixel Aspect
+Ratio gets its file's recorded here (:mod:`~cobbdesk.core.store.film_aspect`).
+:func:`film_geometry` adds what ``measure`` needs of the film (spacing, size, pixel aspect) to
+that check, and :func:`study_film_geometry` finds the
 file of a study film and puts a user calibration in force in place of its spacing
 (``measure`` and the SR import).
 """
@@ -40,6 +42,7 @@ from cobbdesk.core.importing.relink import (
     recorded,
 )
 from cobbdesk.core.importing.scan import HeaderInfo, read_header
+from cobbdesk.core.store.film_aspect import record_file_aspect
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
 
@@ -85,6 +88,8 @@ def checked_film_file(
             f"film file {path.name} is not film #{record.id} as the study recorded it "
             f"({problem}); relink it in the study window",
         )
+    if not want.aspect_known and isinstance(found, Film) and not study.read_only:
+        record_file_aspect(study, record.id, found.pixel_aspect)  # never read at its import
     return found
 
 

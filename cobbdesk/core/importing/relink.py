@@ -51,7 +51,7 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.scan import Cancel, Progress
 from cobbdesk.core.measure.facing import facing_from_orientation
 from cobbdesk.core.measure.measurement import CobbMeasurement
-from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store import FilmRecord, Study, film_aspect
 from cobbdesk.core.store.calibration import film_shape
 from cobbdesk.core.store.records import iso_date
 from cobbdesk.core.store.schema import films, measurements, readings
@@ -107,8 +107,10 @@ class Recorded:
     spacings: tuple[tuple[Pair | None, str], ...] = ()
     shapes: tuple[Pair, ...] = ()
     aspect_known: bool = True
-    """False: the pixel aspect was not read, so it is not compared (kept for callers that
-    build a :class:`Recorded` by hand; :func:`recorded` and :func:`from_saved` know it)."""
+    """False: the pixel aspect was never read, so it is not compared — a hashed film
+    imported before CobbDesk read it, nothing stored depending on it, whose file's aspect is
+    then recorded (:mod:`~cobbdesk.core.store.film_aspect`), or a :class:`Recorded` built by
+    hand."""
 
 
 def recorded(study: Study, record: FilmRecord) -> Recorded:
@@ -128,6 +130,9 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
                 .where(table.c.film_id == record.id, table.c.deleted_utc.is_(None))
             )
         ]  # fmt: skip
+        unread = record.pixel_sha256 is not None and film_aspect.aspect_unrecorded(
+            study, conn, record.id
+        )  # imported before the aspect was read: the hashed file's is taken (film_aspect)
     aspect = _pair(row[0], row[1]) if row is not None else None
     found: dict[tuple[Pair | None, str], None] = {}
     for r in rows:
@@ -135,20 +140,25 @@ def recorded(study: Study, record: FilmRecord) -> Recorded:
             found[(_pair(r.spacing_row_mm, r.spacing_col_mm), str(r.spacing_source))] = None
     shapes = {_pair(r.pixel_aspect_row, r.pixel_aspect_col) or _SQUARE: None for r in rows
               if r.spacing_source == SpacingSource.NONE.value}  # fmt: skip
-    return Recorded(record, aspect, tuple(found), tuple(shapes))
+    return Recorded(record, aspect, tuple(found), tuple(shapes), aspect_known=not unread)
 
 
-def from_saved(record: FilmRecord, saved: Iterable[CobbMeasurement]) -> Recorded:
+def from_saved(
+    record: FilmRecord, saved: Iterable[CobbMeasurement], *, aspect_unrecorded: bool = False
+) -> Recorded:
     """The :class:`Recorded` of ``record`` from its already-read measurements ``saved`` (no
     study read: the GUI checks a film opened from the study on the UI thread with what its
     reads worker brought); the pixel aspect is the one the record carries (read with it from
-    the films table)."""
+    the films table).  ``aspect_unrecorded``: the reads worker found the aspect never read
+    (:func:`~cobbdesk.core.store.film_aspect.aspect_unrecorded`): a hashed film's file gives it."""
     kept = list(saved)
     found = {(m.spacing, m.spacing_source.value): None for m in kept
              if m.spacing_source.value not in _NOT_FROM_FILE}  # fmt: skip
     shapes = {m.pixel_aspect or _SQUARE: None for m in kept
               if m.spacing_source is SpacingSource.NONE}  # fmt: skip
-    return Recorded(record, record.pixel_aspect, tuple(found), tuple(shapes))
+    unread = aspect_unrecorded and record.pixel_sha256 is not None
+    return Recorded(record, record.pixel_aspect, tuple(found), tuple(shapes),
+                    aspect_known=not unread)  # fmt: skip
 
 
 def mismatch(expected: Recorded, film: Film) -> str | None:

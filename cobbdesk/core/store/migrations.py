@@ -60,6 +60,9 @@ def _to_v5(conn: Connection) -> None:
         table.create(conn)
 
 
+V4_SNAPSHOT = "state at migration to schema 4"
+"""How the migration to schema 4 begins the reason of each row's snapshot."""
+
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5,
 }  # fmt: skip
@@ -113,7 +116,7 @@ def migrate(
         for target in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[target](conn)
         if version < 4:  # the trail before v4 did not record every field of every insert
-            why = f"state at migration to schema 4; backup {backup_name}"
+            why = f"{V4_SNAPSHOT}; backup {backup_name}"  # store.film_aspect reads it
             audit.record_many(conn, actor, snapshot_entries(conn, why))
         audit.record(
             conn,

@@ -27,6 +27,7 @@ from cobbdesk.core.measure.changes import Change
 from cobbdesk.core.measure.interaction import FilmContext
 from cobbdesk.core.measure.session import MeasurementSession
 from cobbdesk.core.store import FilmRecord, Study
+from cobbdesk.core.store.film_aspect import record_file_aspect
 from cobbdesk.gui import errors, settings
 from cobbdesk.gui.film_follow import follow_film
 from cobbdesk.gui.study import lab_form
@@ -171,6 +172,7 @@ class StudyFilms:
         if not self._as_recorded(record, entry, read):  # hashed too: aspect, spacing
             return self._refuse_edits(record, entry, "its header is not the one recorded")
         try:
+            record = self._aspect_on_first_open(record, entry.film, read)
             record = self._hash_on_first_open(record, entry.film)
             session = film_session(
                 self.study,
@@ -205,7 +207,8 @@ class StudyFilms:
         Pixel Aspect Ratio carried by the record included; a hashed one by its pixels,
         aspect and spacing); otherwise says which field differs and returns False (no hash
         is stored)."""
-        problem = mismatch(from_saved(record, read.measurements), entry.film)
+        expected = from_saved(record, read.measurements, aspect_unrecorded=read.aspect_unrecorded)
+        problem = mismatch(expected, entry.film)
         if problem is None:
             return True
         text = f"{entry.path.name}: not the film in the study ({problem}); relink it"
@@ -216,6 +219,23 @@ class StudyFilms:
         """The reason prompt of every view (tests inject :attr:`reason_prompt`)."""
         prompt = self.reason_prompt or prompts.ask_reason
         return prompt(self.window, prompts.reason_text(f"film #{record.id}", changes))
+
+    def _aspect_on_first_open(self, record: FilmRecord, film: Film, read: SavedFilm) -> FilmRecord:
+        """A hashed film imported before CobbDesk read Pixel Aspect Ratio takes its file's
+        (:mod:`~cobbdesk.core.store.film_aspect`), queued like the pixel hash below."""
+        study, aspect = self.study, film.pixel_aspect
+        unread = read.aspect_unrecorded and record.pixel_sha256 is not None
+        if not unread or aspect is None or study is None:
+            return record
+
+        def write() -> None:
+            record_file_aspect(study, record.id, aspect)
+
+        if self.saver is None:
+            write()
+        else:
+            self.saver.outbox.submit(write, f"recording the pixel aspect of film #{record.id}")
+        return record._replace(pixel_aspect_row=aspect[0], pixel_aspect_col=aspect[1])
 
     def _hash_on_first_open(self, record: FilmRecord, film: Film) -> FilmRecord:
         """Films imported from headers get their pixel hash (for relinking) when first read:

@@ -27,7 +27,7 @@ from cobbdesk.core.export.fetch import (
     Unsupported,
     fetch,
     fetch_numbers,
-    text_or_blob,
+    number_or_refused,
 )
 from cobbdesk.core.export.measured import SCALES, TEMPLATES, measurement_rows
 from cobbdesk.core.labs import LAB_SPECS
@@ -173,30 +173,24 @@ def _flags(templates: Array, angles: Array) -> Array:
 def _labs(conn: Connection) -> Labs:
     """Lab values per visit in ``LAB_SPECS`` order (binary labs 0/1; NaN when missing),
     pivoted in SQL (one ``MAX(…) FILTER (WHERE name = …)`` per lab; unique per visit).
-    Unsupported for text or a blob in a number lab's value, or an infinite value."""
+    Unsupported for text or a blob in a number lab's value (read as
+    :data:`~cobbdesk.core.export.fetch.REFUSED`), or an infinite value."""
     lab = labs.c
-    pivot = [func.max(_lab_value(name)).filter(lab.name == name).label(name) for name in LAB_SPECS]
-    numeric = [name for name in LAB_SPECS if LAB_SPECS[name].kind != "binary"]
-    misfit = func.max(text_or_blob(conn, [lab.value_num])).filter(lab.name.in_(numeric))
-    query = (
-        select(lab.visit_id, *pivot, misfit.label("misfit"))
-        .where(lab.deleted_utc.is_(None))
-        .group_by(lab.visit_id)
-    )
+    pivot = [func.max(_lab_value(conn, name)).filter(lab.name == name).label(name)
+             for name in LAB_SPECS]  # fmt: skip
+    query = select(lab.visit_id, *pivot).where(lab.deleted_utc.is_(None)).group_by(lab.visit_id)
     cols = fetch_numbers(conn, query, ids=("visit_id",))
-    if np.any(cols["misfit"] == 1):  # text in a number cell: the pandas path names it
-        raise Unsupported("a lab holds text or a blob")
     table = np.column_stack([cols[name] for name in LAB_SPECS]).reshape(-1, len(LAB_SPECS))
     if np.isinf(table).any():  # refused, naming the cell, by the pandas path (lab_cells)
         raise Unsupported("a lab holds an infinite value")
     return Labs({v: k for k, v in enumerate(cols["visit_id"].tolist())}, table)
 
 
-def _lab_value(name: str) -> Any:
+def _lab_value(conn: Connection, name: str) -> Any:
     """The stored value of lab ``name`` as a number (binary: positive 1, negative 0)."""
     lab = labs.c
     if LAB_SPECS[name].kind != "binary":
-        return lab.value_num
+        return number_or_refused(conn, lab.value_num)
     return case((lab.value_text == "positive", 1.0), (lab.value_text == "negative", 0.0))
 
 

@@ -100,6 +100,20 @@ def text_or_blob(conn: Connection, columns: Sequence[Any]) -> Any:
     return case((or_(*(c >= literal_column("''") for c in columns)), 1), else_=0)
 
 
+REFUSED = "text or a blob in a number cell"
+"""What :func:`number_or_refused` reads instead of such a cell: a text numpy cannot read as
+a number, so :func:`fetch_numbers` refuses the row (Unsupported)."""
+
+
+def number_or_refused(conn: Connection, column: Any) -> Any:
+    """SQL: the number ``column``, or :data:`REFUSED` where it holds text or a blob (SQLite
+    only; comparison with ``''`` as in :func:`text_or_blob`).  Costs less than a separate
+    misfit column when the cell goes through an aggregate filtered to few rows."""
+    if conn.dialect.name != "sqlite":
+        return column
+    return case((column >= literal_column("''"), literal(REFUSED)), else_=column)
+
+
 def _sql(conn: Connection, query: Any) -> str:
     """``query`` compiled for ``conn``'s database with literal values (constants only)."""
     return str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))

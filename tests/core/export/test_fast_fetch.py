@@ -21,7 +21,13 @@ from sqlalchemy import Column, Float, Integer, MetaData, Table, create_engine, s
 from cobbdesk.cli import main as cli_main
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.export.arrays import load_table
-from cobbdesk.core.export.fetch import Unsupported, fetch_numbers, text_or_blob
+from cobbdesk.core.export.fetch import (
+    REFUSED,
+    Unsupported,
+    fetch_numbers,
+    number_or_refused,
+    text_or_blob,
+)
 from cobbdesk.core.export.writers import export_with_pandas
 from cobbdesk.core.store import Study
 
@@ -57,6 +63,10 @@ CELLS = [
     (f"UPDATE measurements SET spacing_source = :v WHERE id = {FIRST_LIVE}", b"PixelSpacing"),
     ("UPDATE labs SET value_num = :v WHERE id = (SELECT min(id) FROM labs WHERE name = 'crp' "
      "AND value_num IS NOT NULL AND deleted_utc IS NULL)", "nan"),
+    ("UPDATE labs SET value_num = :v WHERE id = (SELECT max(id) FROM labs WHERE name = 'vas' "
+     "AND value_num IS NOT NULL AND deleted_utc IS NULL)", "1_5"),
+    ("UPDATE labs SET value_num = :v WHERE id = (SELECT max(id) FROM labs WHERE name = 'cpk' "
+     "AND value_num IS NOT NULL AND deleted_utc IS NULL)", b"2"),
 ]  # fmt: skip
 
 
@@ -107,6 +117,29 @@ def test_text_or_blob_marks_exactly_text_and_blobs(cells: Table) -> None:
         types = conn.execute(text("SELECT typeof(x) FROM cells ORDER BY id")).scalars().all()
     assert marks == [int(t in ("text", "blob")) for t in types]
     assert marks == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+
+
+def test_number_or_refused_reads_numbers_and_refuses_text_and_blobs(cells: Table) -> None:
+    """Numbers and NULL come as they are, text (even numpy-readable: ``1_5``, ``inf``) and
+    blobs as REFUSED, which fetch_numbers refuses."""
+    engine = create_engine("sqlite://")
+    values = [1.5, 2, None, 1e308, "1_5", "inf", "", b"", b"2"]
+    with engine.begin() as conn:
+        cells.create(conn)
+        conn.exec_driver_sql("INSERT INTO cells VALUES (?, ?, 1)", list(enumerate(values)))
+        read = conn.execute(
+            select(number_or_refused(conn, cells.c.x)).order_by(cells.c.id)
+        ).scalars().all()  # fmt: skip
+        types = conn.execute(text("SELECT typeof(x) FROM cells ORDER BY id")).scalars().all()
+        assert types[4:] == ["text"] * 3 + ["blob"] * 2
+        assert read == [1.5, 2, None, 1e308] + [REFUSED] * 5
+        for k in range(len(values)):
+            query = select(number_or_refused(conn, cells.c.x)).where(cells.c.id == k)
+            if k < 4:
+                assert len(fetch_numbers(conn, query)) == 1
+            else:
+                with pytest.raises(Unsupported):
+                    fetch_numbers(conn, query)
 
 
 def test_fetch_numbers_reads_nulls_as_nan_and_refuses_bad_ids(cells: Table) -> None:

@@ -60,6 +60,8 @@ POSITIVE_LORDOSIS = Code(
 )
 CALIBRATION = Code("CALIB", PRIVATE_SCHEME, "Calibration source")
 RECORD = Code("RECORD", PRIVATE_SCHEME, "CobbDesk measurement record")
+PIXEL_HASH = Code("PIXELSHA256", PRIVATE_SCHEME, "Source image pixel SHA-256")
+"""TEXT: SHA-256 (64 hex digits) of the decoded pixels the angle was measured on."""
 TEMPLATE = {
     "C2-C7": Code("C2-C7", PRIVATE_SCHEME, "C2 inferior endplate to C7 inferior endplate"),
     "L1-S1": Code("L1-S1", PRIVATE_SCHEME, "L1 superior endplate to S1 superior endplate"),

@@ -62,6 +62,7 @@ from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, new_id
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.fit import GeometryCache, fitted
+from cobbdesk.core.sr.pixels import check_pixel_hash, check_sign, study_pixel_sha256
 from cobbdesk.core.sr.template import ohif_template
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.study import Study
@@ -84,6 +85,8 @@ class SrCobb:
     tracking_identifier: str
     record: dict[str, Any] | None
     observer: str
+    pixel_sha256: str = ""
+    """The source image pixel SHA-256 CobbDesk's SRs carry ("" when absent)."""
 
 
 @dataclass
@@ -188,6 +191,7 @@ def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | 
         tracking_identifier=texts.get(("112039", "DCM"), ""),
         record=_record(record_text, number, source) if record_text else None,
         observer=observer,
+        pixel_sha256=texts.get((c.PIXEL_HASH.value, c.PRIVATE_SCHEME), "").strip(),
     )
 
 
@@ -282,29 +286,41 @@ def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportRepor
         )
 
 
-def _import_one(
-    study: Study, found: SrCobb, state: tuple[GeometryCache, ImpliedFacings, str | None],
-    report: SrImportReport,
-) -> None:  # fmt: skip
+@dataclass
+class _State:
+    """What one SR import keeps across groups: films' geometries and pixel hashes (each file
+    read once), the facings implied so far, the template named for OHIF angles."""
+
+    template: str | None
+    geometry: GeometryCache = field(default_factory=GeometryCache)
+    facings: ImpliedFacings = field(default_factory=ImpliedFacings)
+    hashes: dict[int, str] = field(default_factory=dict)
+
+
+def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportReport) -> None:
     film = study.film_by_sop(found.referenced_sop_instance_uid)
     if film is None:
         raise ValidationError(None, f"no film with SOP Instance UID "
                               f"{found.referenced_sop_instance_uid} in this study")  # fmt: skip
-    cache, facings, template = state
-    geos = cache.of(study, film)
+    geos, facings = state.geometry.of(study, film), state.facings
+    if found.pixel_sha256:  # CobbDesk's: the pixels the angle was measured on
+        check_pixel_hash(found.pixel_sha256, film, study_pixel_sha256(study, film, state.hashes))
     facing, source = film_facing(film, facings.headers)
     m = _from_record(found, film, report)
-    own = m is not None
+    own, stated = m is not None, found.stored_angle
     if m is not None:
         m = fitted(m, film, geos)
+        stated = m.angle if stated is None else stated  # signed, as the SR computed it
     else:
         if facing is None:
             raise ValidationError(None, f"film #{film.id}: its facing is unknown and this SR's "
                                   "Cobb angle has no anterior/posterior labels, so its sign would "
                                   "be a guess; set the facing (cobbdesk film STUDY UID --facing "
                                   "left|right --reason …) and import again")  # fmt: skip
-        m = _from_points(found, film, geos.stored, study.actor.rater, template)
+        m = _from_points(found, film, geos.stored, study.actor.rater, state.template)
     m, notes = checked_measurement(film, m, facing, source)
+    if own and stated is not None:  # signed: a mirrored copy's labels swap with the facing
+        check_sign(stated, m.angle, film, facing)
     notes += [mismatch] if (mismatch := region_warning(film, m.template)) else []
     if facing is None:
         facings.check(film, m, study.measurements(film.id), found.group)
@@ -349,7 +365,7 @@ def import_report(study: Study, path: str | Path, *, template: str | None = None
                             groups=len(found))  # fmt: skip
     if not found:
         report.errors.append(f"{Path(path).name}: no Cobb angle (SCT 285285000) found")
-    state = (GeometryCache(), ImpliedFacings(), template)
+    state = _State(template)
     for item in found:
         try:
             _import_one(study, item, state, report)

@@ -43,7 +43,7 @@ from pydicom.sr.codedict import codes
 
 from cobbdesk import __version__
 from cobbdesk.core import private
-from cobbdesk.core.errors import ValidationError
+from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.outputs import (
@@ -53,6 +53,7 @@ from cobbdesk.core.sr.outputs import (
     publish_all,
     remove_new_folders,
 )
+from cobbdesk.core.sr.pixels import file_pixel_sha256
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import faults
 from cobbdesk.core.store.records import FilmRecord, Region
@@ -75,7 +76,7 @@ class SrFile:
     sha256: str
 
 
-def _group(m: CobbMeasurement, image: Dataset, region: Region) -> Any:
+def _group(m: CobbMeasurement, image: Dataset, region: Region, pixel_sha256: str) -> Any:
     """One TID 1501 group holding the NUM "Cobb angle" with its SCOORD (module docstring)."""
     points = [m.upper.anterior, m.upper.posterior, m.lower.anterior, m.lower.posterior]
     source = hd.sr.SourceImageForRegion(image.SOPClassUID, image.SOPInstanceUID)
@@ -111,6 +112,10 @@ def _group(m: CobbMeasurement, image: Dataset, region: Region) -> Any:
         relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
     )
     group[0].ContentSequence.append(record)
+    if pixel_sha256:
+        group[0].ContentSequence.append(hd.sr.TextContentItem(
+            name=c.PIXEL_HASH, value=pixel_sha256,
+            relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))  # fmt: skip
     return group
 
 
@@ -122,11 +127,14 @@ def film_report(
     *,
     series_uid: str,
     instance_number: int = 1,
+    pixel_sha256: str = "",
 ) -> Dataset:
     """The Comprehensive SR of ``measurements`` (one rater, one film) on ``image``.
 
-    ``image`` is the film's header (pixels not needed).  Raises ValidationError when a
-    measurement is not of this film or another rater's.
+    ``image`` is the film's header (pixels not needed); ``pixel_sha256`` the SHA-256 of the
+    film's decoded pixels, written in each group (:data:`~cobbdesk.core.sr.codes.PIXEL_HASH`;
+    "" leaves it out).  Raises ValidationError when a measurement is not of this film or
+    another rater's.
     """
     for m in measurements:
         if m.sop_instance_uid != image.SOPInstanceUID or m.rater != rater:
@@ -140,7 +148,7 @@ def film_report(
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_person_context=observer),
         procedure_reported=c.PROCEDURE.get(region, c.GENERIC_PROCEDURE),
-        imaging_measurements=[_group(m, image, region) for m in measurements],
+        imaging_measurements=[_group(m, image, region, pixel_sha256) for m in measurements],
     )
     sr = hd.sr.ComprehensiveSR(
         evidence=[image],
@@ -296,25 +304,28 @@ def _reports(
     problems: list[str] = []
     series: dict[str, str] = {}
     taken: set[str] = set()
-    checked: dict[int, Dataset | ValidationError] = {}  # each film read and checked once
+    checked: dict[int, tuple[Dataset, str] | ValidationError] = {}  # each film read once
     for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
         film = films[film_id]
         if film_id not in checked:
             checked[film_id] = _checked_header(study, film)
-        image = checked[film_id]
-        if isinstance(image, ValidationError):
-            problems.append(image.problem)  # once per report refused, as before
+        found = checked[film_id]
+        if isinstance(found, ValidationError):
+            problems.append(found.problem)  # once per report refused, as before
             continue
+        image, pixel_sha256 = found
         series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())
         sr = film_report(image, film.region, rater, ms, series_uid=series_uid,
-                         instance_number=len(reports) + 1)  # fmt: skip
+                         instance_number=len(reports) + 1, pixel_sha256=pixel_sha256)  # fmt: skip
         reports.append((_file_name(film, rater, taken), sr))
     return reports, problems
 
 
-def _checked_header(study: Study, film: FilmRecord) -> Dataset | ValidationError:
+def _checked_header(study: Study, film: FilmRecord) -> tuple[Dataset, str] | ValidationError:
     """The film's header to reference (:func:`_header`) once its file is the recorded film
-    (:func:`_check_identity`), or why not.  The file is found as every path finds it
+    (:func:`_check_identity`), and the SHA-256 of its decoded pixels (the study's recorded
+    hash, else its file's: :func:`~cobbdesk.core.sr.pixels.file_pixel_sha256`), or why not.
+    The file is found as every path finds it
     (:func:`~cobbdesk.core.importing.films.study_film_path`: an older study's relative path
     beside the study file, never in the working folder)."""
     from cobbdesk.core.importing.films import study_film_path
@@ -323,9 +334,12 @@ def _checked_header(study: Study, film: FilmRecord) -> Dataset | ValidationError
     try:
         image = _header(film, path)
         _check_identity(study, film, path)
+        return image, film.pixel_sha256 or file_pixel_sha256(path)
     except ValidationError as exc:
         return exc
-    return image
+    except CobbdeskError as exc:  # the pixels cannot be decoded: no hash to carry
+        return ValidationError(path, f"film #{film.id}: its pixels cannot be decoded for the "
+                               f"SR's source image pixel SHA-256 ({exc.problem})")  # fmt: skip
 
 
 def _file_name(film: FilmRecord, rater: str, taken: set[str]) -> str:

@@ -29,8 +29,9 @@ def _damage(src: Path, dst: Path, kind: str) -> None:
     ds = pydicom.dcmread(src)
     ds.PatientName = "Mueller^Juergen"
     for item in _walk(ds):
-        scheme = item.ConceptNameCodeSequence[0].CodingSchemeDesignator
-        if item.get("ValueType") == "TEXT" and scheme == codes.PRIVATE_SCHEME:
+        concept = item.ConceptNameCodeSequence[0]
+        name = (concept.CodeValue, concept.CodingSchemeDesignator)
+        if item.get("ValueType") == "TEXT" and name == (codes.RECORD.value, codes.PRIVATE_SCHEME):
             record = json.loads(item.TextValue)
             if kind == "badjson":
                 item.TextValue = item.TextValue[:-5]

@@ -39,6 +39,13 @@ def _study(path: Path) -> tuple[Study, int]:
     return study, film
 
 
+def _settled(study: Study) -> None:
+    """Wait until the checkpointer says every commit is in the file (a write within
+    ``checkpoint.BURST_S`` of the last checkpoint is checkpointed that long after it)."""
+    found = checkpoint.of(study.engine)
+    _wait_until(lambda: found is None or not found.pending)
+
+
 def _copied_ids(path: Path, folder: Path) -> set[str]:
     """The measurement ids a copy of the study file alone (no ``-wal``) holds."""
     folder.mkdir()
@@ -63,16 +70,35 @@ def test_a_copy_of_the_open_study_file_holds_the_newest_measurement(tmp_path: Pa
     study, film = _study(path)
     first, second = _measurement(), _measurement("dr_b")
     study.save_measurement(film, first)
+    _settled(study)
     assert _copied_ids(path, tmp_path / "usb1") == {first.id}
     study.save_measurement(film, second)  # the study stays open throughout
+    _settled(study)
     assert _copied_ids(path, tmp_path / "usb2") == {first.id, second.id}
     assert path.with_name(path.name + "-wal").exists()  # still in WAL mode, still open
     study.close()
 
 
-def test_frames_a_reader_holds_back_reach_the_file_once_it_is_done(tmp_path: Path) -> None:
-    """PASSIVE never waits for a reader: the write returns while another connection holds an
-    older snapshot (which it keeps), and the retry copies the frames once the reader ends."""
+def test_a_burst_of_writes_reaches_the_file_a_moment_after_the_last(tmp_path: Path) -> None:
+    """Rows written back to back (an import, ``measure`` of a CSV) are checkpointed on the
+    timer after the burst, not once per row."""
+    path = tmp_path / "s" / "study.cobbdesk"
+    study, film = _study(path)
+    saved = [_measurement(f"r{i}") for i in range(20)]
+    for m in saved:
+        study.save_measurement(film, m)
+    _settled(study)
+    assert _copied_ids(path, tmp_path / "usb") == {m.id for m in saved}
+    study.close()
+
+
+def test_frames_a_reader_holds_back_reach_the_file_once_it_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PASSIVE never waits for a reader: the write and its checkpoint return while another
+    connection holds an older snapshot (which it keeps), and the retry copies the frames
+    once the reader ends."""
+    monkeypatch.setattr(checkpoint, "BURST_S", 0.0)  # every write checkpointed at once
     path = tmp_path / "s" / "study.cobbdesk"
     study, film = _study(path)
     study.save_measurement(film, early := _measurement())
@@ -126,6 +152,7 @@ def test_a_server_study_is_not_checkpointed(study_location: Callable[[str], obje
         assert [m.id for m in study.measurements(film_id=film)] == [saved.id]
         found = checkpoint.of(study.engine)
         if isinstance(location, Path):
+            _settled(study)
             assert found is not None and not found.pending
         else:
             assert found is None

@@ -17,7 +17,9 @@ the UI thread), by a ``PASSIVE`` checkpoint (https://www.sqlite.org/pragma.html#
   on a timer (:data:`RETRY_S`), until the file holds every frame, the study closes or its file
   is moved (nothing is written after a move: :mod:`~cobbdesk.core.store.file_identity`);
 * closing the study tries ``TRUNCATE`` without waiting (``busy_timeout`` 0): the ``-wal``
-  emptied unless another program is reading.
+  emptied unless another program is reading; a study whose file was overwritten in place by
+  another study empties its ``-wal`` instead, so that SQLite's own checkpoint at the last
+  close copies none of its pages into the other study's file (:meth:`Checkpointer.close`).
 
 Once every frame is in the file, new read transactions read the file alone (SQLite's read-mark
 0): the study file's identity check sees what is really in the file
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 import weakref
@@ -42,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cobbdesk.core.store.file_identity import FileGuard
+from cobbdesk.core.store.file_identity import REPLACED, FileGuard, wal_path
 
 logger = logging.getLogger("cobbdesk.store")
 
@@ -149,7 +152,20 @@ class Checkpointer:
                 self._timer.cancel()
                 self._timer = None
         with self._running:  # a retry under way ends first (PASSIVE never waits)
-            self._truncate()
+            if self.guard.problem() == REPLACED:
+                self._disarm()
+            else:
+                self._truncate()
+
+    def _disarm(self) -> None:
+        """The file at the path now holds another study, rewritten in place (the same inode):
+        SQLite, seeing the file unmoved, would copy this study's frames still in the ``-wal``
+        into it when the last connection closes (tried: the other study's file then showed
+        this study's patients).  The ``-wal`` is emptied first: a ``-wal`` without a valid
+        header holds no frames (https://www.sqlite.org/walformat.html §2), nothing is copied.
+        What it held was this study's, whose file is gone."""
+        with contextlib.suppress(OSError):
+            os.truncate(wal_path(self.guard.real), 0)
 
     def _truncate(self) -> None:
         engine = self._engine()

@@ -161,3 +161,27 @@ def test_a_rewrite_that_leaves_no_sqlite_header_is_refused(tmp_path: Path) -> No
         study.add_patient("P0002")
     study.close()
     assert path.stat().st_size == 0
+
+
+def test_closing_copies_none_of_the_studys_pages_into_the_other_studys_file(
+    tmp_path: Path,
+) -> None:
+    """Commits still in the ``-wal`` (a reader held them back) when the file is overwritten:
+    SQLite's own checkpoint at the last close (the inode looks unmoved) copied them into the
+    other study's file, which then showed this study's patients."""
+    path = tmp_path / "a" / "s.cobbdesk"
+    study = Study.create(path, actor="tester")
+    study.add_patient("P0001")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM patients").fetchone()
+    study.add_patient("P0002")  # its frames stay in the -wal while the reader's snapshot lasts
+    reader.execute("COMMIT")
+    reader.close()
+    _rewrite(_other_study(tmp_path), path)
+    before = _digest(path)
+    study.close()
+    assert _digest(path) == before
+    assert _names_on_disk(path) == ["Q0001", "Q0002"]
+    with Study.open(path) as fresh:  # opened with what is left beside it: the other study
+        assert [p.study_id for p in fresh.patients()] == ["Q0001", "Q0002"]

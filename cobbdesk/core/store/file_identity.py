@@ -18,8 +18,10 @@ and SQLite would pair that file with the ``-wal`` this study left at the name.
 
 Why "put it back" and not "open it from its new place": SQLite keeps the newest commits in the
 ``-wal`` until a checkpoint, and closing a connection to a renamed file does not checkpoint —
-the ``-wal`` stays at the old name (tested).  The file moved alone shows, opened elsewhere, the
-study as of its last checkpoint; moved back, every commit is there again.
+the ``-wal`` stays at the old name (tested).  Each write is checkpointed soon after it
+(:mod:`~cobbdesk.core.store.checkpoint`), so the moved file usually holds every commit; the
+ones a reader held back, or the last burst's, stay in that ``-wal``.  Moved back, every commit
+is there again.
 
 A file *rewritten in place* keeps its inode (``cp other.cobbdesk study.cobbdesk`` truncates and
 writes into it; so do some sync tools).  So each study also carries its own identity *in* the

@@ -22,7 +22,10 @@ What is imported (:func:`import_report`):
   the film's file as a measurement saved on the film must (relink's one rule,
   :func:`~cobbdesk.core.sr.fit.fitted`), else the group is refused naming the film and both
   geometries (an SR made on another file with the same SOP Instance UID — a square copy of a
-  2:1 film — would store other degrees for the same points);
+  2:1 film — would store other degrees for the same points).  A mirrored, cropped or
+  processed copy with the same UID and spacing is told by the source image pixel SHA-256 the
+  group carries, else by its stated signed angle changing sign under the film's facing
+  (:mod:`~cobbdesk.core.sr.pixels`): refused;
 * OHIF's groups carry no levels or anterior/posterior labels: the upper line is the one higher
   on the film, the template the one the user names (:mod:`~cobbdesk.core.sr.template`: on a
   cervical or lumbar film never guessed), the rater the SR's observer, the spacing the film's; the
@@ -52,6 +55,7 @@ from pydicom.dataset import Dataset
 
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.film_check import FilmGeometry
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
     checked_measurement,
@@ -305,7 +309,7 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
     geos, facings = state.geometry.of(study, film), state.facings
     if found.pixel_sha256:  # CobbDesk's: the pixels the angle was measured on
         check_pixel_hash(found.pixel_sha256, film, study_pixel_sha256(study, film, state.hashes))
-    facing, source = film_facing(film, facings.headers)
+    facing, source = film_facing(film, study_film_path(study, film.path), facings.headers)
     m = _from_record(found, film, report)
     own, stated = m is not None, found.stored_angle
     if m is not None:

@@ -169,3 +169,30 @@ def test_unknown_facing_never_stores_both_signs_on_one_film(study: Study, tmp_pa
     study.set_facing(film, "left", "user")
     fixed = run(study, tmp_path, (UPPER[::-1], LOWER[::-1]))
     assert fixed.ok and fixed.unchanged + fixed.imported == 1
+
+
+def test_an_older_relative_path_reads_the_facing_from_the_study_folder(
+    study: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older study stores ``films/f.dcm`` relative to the study file: the header facing is
+    read there, never from a same-named file in the working folder (here one facing right,
+    which would have turned the labels round and stored the opposite sign)."""
+    film = add_film(study, tmp_path)
+    study.engine.dispose()
+    import sqlite3
+
+    with sqlite3.connect(study.path) as conn:  # as an older version wrote it
+        conn.execute("UPDATE films SET path = 'films/f.dcm', facing = NULL, facing_source = NULL"
+                     " WHERE id = ?", (film,))  # fmt: skip
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "films").mkdir(parents=True)
+    decoy = pydicom.dcmread(tmp_path / "films" / "f.dcm")
+    decoy.PatientOrientation = ["A", "F"]  # the mirror image's: facing right
+    decoy.save_as(elsewhere / "films" / "f.dcm")
+    monkeypatch.chdir(elsewhere)
+    with Study.open(study.path) as again:
+        report = run(again, tmp_path, (UPPER[::-1], LOWER[::-1]))
+        assert report.ok and report.imported == 1
+        (saved,) = again.measurements()
+    assert saved.angle == pytest.approx(REFERENCE)  # left, from the study's own file
+    assert "swapped to match the film's facing (left)" in " | ".join(map(str, report.warnings))

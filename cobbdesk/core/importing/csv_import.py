@@ -62,6 +62,7 @@ from cobbdesk.core.importing.csv_table import (
 )
 from cobbdesk.core.importing.csv_text import normalise_numbers
 from cobbdesk.core.importing.film_check import FilmGeometry, study_film_geometry
+from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.importing.labs_csv import import_labs as run_labs_import
 from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
@@ -166,7 +167,7 @@ def _import_point_row(
     m = _measurement(
         film, Template(template), xy, geo, cells=cells, default_rater=study.actor.rater
     )
-    facing, source = film_facing(film, facings.headers)
+    facing, source = film_facing(film, study_film_path(study, film.path), facings.headers)
     m, notes = checked_measurement(film, m, facing, source)
     mismatch = region_warning(film, m.template)
     notes += [mismatch] if mismatch else []

@@ -63,16 +63,19 @@ def _header_facing(path: Path) -> Facing | None:
 
 
 def film_facing(
-    film: FilmRecord, cache: dict[int, tuple[Facing | None, str]] | None = None
+    film: FilmRecord, file: Path, cache: dict[int, tuple[Facing | None, str]] | None = None
 ) -> tuple[Facing | None, str]:
     """``(facing, source)`` of ``film``: the study's stored facing and its source
-    (``"user"``/``"dicom"``/``"estimate"``), else the header's Patient Orientation
-    (``"dicom"``), else ``(None, "")``.  Headers are read once per film id via ``cache``."""
+    (``"user"``/``"dicom"``/``"estimate"``), else the Patient Orientation of its ``file``
+    (the film's stored path resolved as :func:`~cobbdesk.core.importing.films.study_film_path`
+    does: an older study's relative path is relative to the study file, never to the working
+    folder) (``"dicom"``), else ``(None, "")``.  Headers are read once per film id via
+    ``cache``."""
     if film.facing:
         return Facing(film.facing), film.facing_source or FacingSource.USER.value
     cache = {} if cache is None else cache
     if film.id not in cache:
-        facing = _header_facing(Path(film.path))
+        facing = _header_facing(file)
         cache[film.id] = (facing, FacingSource.DICOM.value if facing else "")
     return cache[film.id]
 

@@ -25,13 +25,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import QObject
 
+from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.measure.changes import Outcome
+from cobbdesk.core.measure.commands import AddMeasurement, DeleteMeasurement, ReplaceMeasurement
 from cobbdesk.core.measure.facing import Facing, FacingSource
+from cobbdesk.core.measure.formatting import angle_text
 from cobbdesk.core.measure.measurement import CobbMeasurement
 from cobbdesk.core.store import film_events
-from cobbdesk.core.store.calibration import apply_calibration
+from cobbdesk.core.store.calibration import Calibration, apply_calibration
 from cobbdesk.core.store.film_events import FilmSaved
 from cobbdesk.core.store.outbox import attached
 from cobbdesk.gui.dispatch import UiDispatcher
@@ -137,7 +143,8 @@ class FilmFollower(QObject):
             self._calibration = (event, shown)
             self.notice = (f"The film was calibrated in {_writer(event.origin)} "
                            f"({_description(event)}); your unsaved edit still uses the old "
-                           "spacing — it will be asked about when saved.")  # fmt: skip
+                           "spacing — when saved it is asked about, and Keep mine saves your "
+                           "points with the new calibration.")  # fmt: skip
             self.controller.messageChanged.emit(self.notice)
             return False
         return self._take_calibration(event, shown)
@@ -158,6 +165,57 @@ class FilmFollower(QObject):
             f"Calibrated in {_writer(event.origin)}: {_description(event)}"
         )
         return True
+
+    def keep_mine(self, refused: Outcome) -> Outcome:
+        """Keep mine, for the question about ``refused`` (an edit the store refused because
+        the measurement changed since): written with the film's calibration in force.  When
+        a calibration of another window was held back by this edit (:meth:`_recalibrate`) —
+        the change the edit met is that calibration's respacing — the film takes it first,
+        then the edit's measurements are written with its spacing: the points are what the
+        rater placed on the film, and the film's geometry is the calibration now in force
+        (the old spacing would store lengths, and with another pixel shape an angle, that
+        disagree with the film's calibration: ``verify`` would flag them, the export recompute
+        them).  Deletions are kept as they are.  Without a held calibration: the session's
+        :meth:`~cobbdesk.core.measure.session.MeasurementSession.keep_mine`."""
+        session = self.controller.session
+        held = self._calibration
+        calibration = held[0].calibration if held is not None else None
+        if held is None or calibration is None:
+            return session.keep_mine()
+        mine = [c.after for c in refused.changes if c.after is not None]
+        theirs = session.keep_theirs()  # the stored (respaced) versions: the new baseline
+        if not theirs.ok:
+            return theirs
+        self._take_calibration(*held)
+        done = Outcome(True, "", refused.measurement_id)
+        for m in mine:
+            done = self._write(session, respaced(m, calibration), refused.reason)
+            if not done.ok:
+                return done
+        deleted = [c.measurement_id for c in refused.changes if c.after is None]
+        for mid in deleted:
+            if mid in session.measurements:
+                done = self._execute(session, DeleteMeasurement(mid), refused.reason)
+        if done.ok and mine and mine[-1].id in session.measurements:
+            angle = angle_text(session.measurements[mine[-1].id].angle)
+            done = replace(done, message=f"Kept yours, with the film's calibration "
+                           f"({calibration.description}): {angle}")  # fmt: skip
+        return done
+
+    def _write(self, session: Any, m: CobbMeasurement, reason: str) -> Outcome:
+        command = (ReplaceMeasurement(m, "Keep mine") if m.id in session.measurements
+                   else AddMeasurement(m))  # fmt: skip
+        return self._execute(session, command, reason)
+
+    @staticmethod
+    def _execute(session: Any, command: Any, reason: str) -> Outcome:
+        """``command`` through the session's policy with the reason already given to the
+        refused edit (not asked twice)."""
+        ask, session.ask_reason = session.ask_reason, lambda _changes: reason
+        try:
+            return session.execute(command)  # type: ignore[no-any-return]
+        finally:
+            session.ask_reason = ask
 
     def _missed_ones(self) -> None:
         """After this window's own action: show a save that arrived while it held an edit,
@@ -188,6 +246,14 @@ class FilmFollower(QObject):
         return outbox is not None and outbox.pending() > 0
 
 
+def respaced(m: CobbMeasurement, calibration: Calibration) -> CobbMeasurement:
+    """``m`` with ``calibration``'s spacing ``(row_mm, col_mm)``, as the store respaces a
+    film's saved measurements when it is calibrated (source "user calibration"; no pixel
+    aspect: the spacing carries the pixel shape, PS3.3 C.7.6.3.1.7)."""
+    return replace(m, spacing=calibration.spacing_mm, spacing_source=SpacingSource.USER,
+                   pixel_aspect=None)  # fmt: skip
+
+
 def _writer(origin: object) -> str:
     name = film_events.window_name(origin) if origin is not None else ""
     return f"your other window ({name})" if name else "another window"
@@ -211,4 +277,4 @@ def follow_film(controller: MeasureController, study: object, film_id: int,
     return follower
 
 
-__all__ = ["FilmFollower", "follow_film"]
+__all__ = ["FilmFollower", "follow_film", "respaced"]

@@ -199,8 +199,9 @@ class MeasureController(MeasureOverlays, MeasurePointer, SessionQuestions, QObje
         done: Outcome
         if answer == "theirs":
             done = self.session.keep_theirs()
-        elif answer == "mine":
-            done = self.session.keep_mine()
+        elif answer == "mine":  # a film follower writes it with a calibration it held back
+            follower = getattr(self, "film_follower", None)
+            done = self.session.keep_mine() if follower is None else follower.keep_mine(outcome)
         else:
             self.session.drop_conflict()
             return outcome

@@ -156,12 +156,13 @@ def _inspect(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     import cv2
 
-    from cobbdesk.cli.output import say
+    from cobbdesk.cli.output import fail, say
     from cobbdesk.core.dicom.display import render_film
     from cobbdesk.core.dicom.film import Window
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
     from cobbdesk.core.library_warnings import reading
+    from cobbdesk.core.private import check_target
 
     try:
         film = read_film(args.file, force=args.force)
@@ -173,8 +174,16 @@ def _render(args: argparse.Namespace) -> int:
         _learn_header(args.file)
         say("error", str(exc))  # redacted, like every error line
         return 1
-    if not cv2.imwrite(str(args.output), image):
-        say("error", f"cannot write {args.output}")
+    try:  # a folder, link, DICOM film or study is never replaced; a missing folder named
+        check_target(args.output)
+        written = cv2.imwrite(str(args.output), image)
+    except CobbdeskError as exc:
+        return fail(exc)
+    except cv2.error:  # no writer for the name's extension, or the file cannot be opened
+        written = False
+    if not written:
+        say("error", f"cannot write {args.output} (a PNG file: give a name ending in .png "
+            "in a folder you can write to)")  # fmt: skip
         return 1
     return 0
 

@@ -13,9 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cobbdesk.core.store import Study
+from tests.conftest import make_dataset
 
 HEADLESS = {
     k: v
@@ -49,6 +51,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     damaged.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
     (base / "not-a-film.dcm").write_bytes(b"hello")
     (base / "empty.csv").write_bytes(b"")
+    (base / "adir").mkdir()  # a folder where a file is expected
+    pixels = (np.arange(32 * 32).reshape(32, 32) % 4096).astype(np.uint16)
+    make_dataset(pixels, bits_stored=12).save_as(base / "film.dcm", enforce_file_format=True)
     return base
 
 
@@ -91,6 +96,38 @@ FAILURES = [
     (["demo", "/proc/cobbdesk-demo"], 1, "cobbdesk-demo"),
     (["plan", "status", "nope.cobbdesk", "p1"], 1, "no such study"),
     (["plan", "status", "damaged.cobbdesk", "p1"], 1, "damaged"),
+    # a folder where a file is expected (render's was an internal error, exit 70)
+    (["render", "film.dcm", "-o", "adir"], 1, "adir: is a folder, not a regular file"),
+    (["render", "film.dcm", "-o", "film.dcm"], 1, "film.dcm: is a DICOM film; it was left"),
+    (["render", "film.dcm", "-o", "tiny.cobbdesk"], 1, "is a study (SQLite database)"),
+    (["render", "film.dcm", "-o", "x.dcm"], 1, "cannot write x.dcm (a PNG file"),
+    (["render", "adir", "-o", "x.png"], 1, "adir: not a regular file"),
+    (["inspect", "adir"], 1, "adir: the folder holds no file"),
+    (["export", "tiny.cobbdesk", "--format", "wide", "-o", "adir"], 1, "adir: is a folder"),
+    (
+        ["export", "tiny.cobbdesk", "--format", "long", "-o", "x.csv", "--stats-json", "adir"],
+        1,
+        "adir: is a folder",
+    ),
+    (["stats", "tiny.cobbdesk", "--report", "adir"], 1, "adir: is a folder"),
+    (["labs", "tiny.cobbdesk", "adir"], 1, "adir: cannot be read"),
+    (["measure", "tiny.cobbdesk", "adir", "--json"], 1, "adir: cannot be read"),
+    (["copy", "tiny.cobbdesk", "adir"], 1, "adir: a file with this name already exists"),
+    # a study that is a DICOM film
+    (["export", "film.dcm", "--format", "wide", "-o", "x.csv"], 1, "not a CobbDesk study"),
+    (["verify", "film.dcm", "--json"], 1, "film.dcm: this is not a CobbDesk study"),
+    (["labs", "film.dcm", "empty.csv", "--json"], 1, "film.dcm: this is not a CobbDesk study"),
+    (["film", "film.dcm", "--list", "--json"], 1, "film.dcm: this is not a CobbDesk study"),
+    (["copy", "film.dcm", "c.cobbdesk", "--json"], 1, "film.dcm: this is not a CobbDesk"),
+    (["measure", "tiny.cobbdesk", "film.dcm"], 1, "film.dcm: contains NUL bytes"),
+    # --json variants: the error is the same one line on stderr
+    (["verify", "nope.cobbdesk", "--json"], 1, "no such study"),
+    (["import", "nope.cobbdesk", ".", "--json"], 1, "add --create"),
+    (["stats", "nope.cobbdesk", "--json"], 1, "no such study"),
+    (["film", "nope.cobbdesk", "--list", "--json"], 1, "no such study"),
+    (["inspect", "missing.dcm", "--json"], 1, "missing.dcm: no such file"),
+    (["import", "tiny.cobbdesk", "missing-folder", "--json"], 1, "missing-folder: no such"),
+    (["verify", "tiny.cobbdesk", "--same-as", "nope.cobbdesk"], 1, "no such study"),
 ]
 
 

@@ -103,6 +103,9 @@ FAILURES = [
     (["render", "film.dcm", "-o", "x.dcm"], 1, "cannot write x.dcm (a PNG file"),
     (["render", "adir", "-o", "x.png"], 1, "adir: not a regular file"),
     (["inspect", "adir"], 1, "adir: the folder holds no file"),
+    (["export", "adir", "--format", "wide", "-o", "x.csv"], 1, "adir: a folder, not a study"),
+    (["verify", "adir", "--json"], 1, "adir: a folder, not a study file"),
+    (["import", "adir", "film.dcm", "--create"], 1, "adir: a folder, not a study file"),
     (["export", "tiny.cobbdesk", "--format", "wide", "-o", "adir"], 1, "adir: is a folder"),
     (
         ["export", "tiny.cobbdesk", "--format", "long", "-o", "x.csv", "--stats-json", "adir"],
@@ -113,6 +116,7 @@ FAILURES = [
     (["labs", "tiny.cobbdesk", "adir"], 1, "adir: cannot be read"),
     (["measure", "tiny.cobbdesk", "adir", "--json"], 1, "adir: cannot be read"),
     (["copy", "tiny.cobbdesk", "adir"], 1, "adir: a file with this name already exists"),
+    (["copy", "adir", "c.cobbdesk"], 1, "adir: a folder, not a study file"),
     # a study that is a DICOM film
     (["export", "film.dcm", "--format", "wide", "-o", "x.csv"], 1, "not a CobbDesk study"),
     (["verify", "film.dcm", "--json"], 1, "film.dcm: this is not a CobbDesk study"),

@@ -186,7 +186,8 @@ class Study(CalibrationRecords, FilmEditing, StudyChecks, ClinicalRecords, Entit
             return cls._open_server(pg_url.parse(path), actor, read_only, i_have_a_backup)
         target = Path(path)
         if not target.is_file():
-            raise StoreError(target, "no such study file")
+            raise StoreError(target, "a folder, not a study file" if target.is_dir()
+                             else "no such study file")  # fmt: skip
         probe = dialect.probe(target, check=False)
         try:
             with probe.connect() as conn:

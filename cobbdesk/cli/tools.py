@@ -37,15 +37,17 @@ def main(argv: Sequence[str]) -> int:
             return 1
         print("selftest: OK")
         return 0
-    from cobbdesk.core.errors import CobbdeskError
+    from cobbdesk.cli.output import fail
+    from cobbdesk.core.errors import CobbdeskError, StoreError
     from cobbdesk.synth.demo_study import write_demo_study
 
     start = time.perf_counter()
     try:
+        if args.folder.exists() and not args.folder.is_dir():
+            raise StoreError(args.folder, "is a file, not a folder; give a new or empty folder "
+                             "for the demo study and its films")  # fmt: skip
         study = write_demo_study(args.folder)
     except CobbdeskError as exc:
-        from cobbdesk.cli.output import fail
-
         return fail(exc)
     print(f"demo study written to {study} in {time.perf_counter() - start:.1f} s")
     return 0

@@ -103,6 +103,7 @@ FAILURES = [
     (["render", "film.dcm", "-o", "x.dcm"], 1, "cannot write x.dcm (a PNG file"),
     (["render", "adir", "-o", "x.png"], 1, "adir: not a regular file"),
     (["inspect", "adir"], 1, "adir: the folder holds no file"),
+    (["demo", "empty.csv"], 1, "empty.csv: is a file, not a folder"),
     (["export", "adir", "--format", "wide", "-o", "x.csv"], 1, "adir: a folder, not a study"),
     (["verify", "adir", "--json"], 1, "adir: a folder, not a study file"),
     (["import", "adir", "film.dcm", "--create"], 1, "adir: a folder, not a study file"),

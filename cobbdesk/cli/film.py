@@ -228,6 +228,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list == (args.uid is not None):
         raise ValidationError(None, "give either --list or the SOP Instance UID of one film")
+    changes = (args.region, args.visit, args.facing, args.calibrate, args.length_mm)
+    if args.list and any(value is not None for value in changes):
+        raise ValidationError(None, "--list changes nothing: give the SOP Instance UID of the "
+                              "film to change instead of --list")  # fmt: skip
     with Study.open(args.study, actor=args.rater) as study:
         return _list(study, args.json) if args.list else _change(study, args)
 

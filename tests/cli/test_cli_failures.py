@@ -133,6 +133,8 @@ FAILURES = [
     (["inspect", "missing.dcm", "--json"], 1, "missing.dcm: no such file"),
     (["import", "tiny.cobbdesk", "missing-folder", "--json"], 1, "missing-folder: no such"),
     (["verify", "tiny.cobbdesk", "--same-as", "nope.cobbdesk"], 1, "no such study"),
+    # options that contradict each other
+    (["film", "tiny.cobbdesk", "--list", "--region", "lumbar"], 1, "--list changes nothing"),
 ]
 
 

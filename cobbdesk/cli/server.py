@@ -16,6 +16,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.output import fail
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, StoreError
@@ -36,8 +37,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
             "then proved equal, table by table (cobbdesk verify SOURCE --same-as DEST). The "
             "copy is recorded first in the source's audit trail (who, destination).",
         )
-        parser.add_argument("source", help="a study file or postgresql://USER@HOST/DB")
-        parser.add_argument("dest", help="a new study file or an empty server database")
+        parser.add_argument("source", type=study_location,
+                            help="a study file or postgresql://USER@HOST/DB")  # fmt: skip
+        parser.add_argument("dest", type=study_location,
+                            help="a new study file or an empty server database")  # fmt: skip
         parser.add_argument("--json", action="store_true", help="print the digest as JSON")
         return parser
     parser = Parser(prog="cobbdesk server", description="studies on a server")

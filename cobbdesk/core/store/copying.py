@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, select
 
-from cobbdesk.core.errors import StoreError
+from cobbdesk.core.errors import StoreError, StudyReadOnlyError
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import dialect, pg_dialect, pg_url
 from cobbdesk.core.store.audit import insert_many
@@ -124,8 +124,10 @@ def copy_study(source: StudyLocation, dest: StudyLocation) -> Digest:
     """
     with Study.open(source) as study:
         if study.read_only:
-            raise StoreError(study.path, "the study is read-only: the copy could not be "
-                             "recorded in its audit trail; nothing was copied")  # fmt: skip
+            raise StudyReadOnlyError(
+                study.path, "the study is read-only: the copy could not be recorded in its "
+                "audit trail; nothing was copied",
+            )  # fmt: skip
         if pg_url.is_url(dest):
             engine, label = _empty_server(str(dest))
             try:

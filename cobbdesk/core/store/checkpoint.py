@@ -26,11 +26,12 @@ Once every frame is in the file, new read transactions read the file alone (SQLi
 (:mod:`~cobbdesk.core.store.file_identity`).  A checkpoint never fails a write: the write has
 committed; a fault here is retried later.  PostgreSQL studies have no checkpointer (no-op).
 
-Cost (``benchmarks/bench_checkpoint.py``, medians, 2 shared cores at load 5–6): one more
-``fsync`` of the study file and the copy of the pages written.  A save spaced as a rater's
-takes 16.0 ms against 9.4 ms without (ratio 1.71; CPU 3.7 against 2.8 ms) — on the write
-queue's worker, not the UI thread; saves back to back 7.4 against 6.3 ms each (1.17); reads
-running meanwhile are not slowed (median ratio 1.02); closing, 7 ms.
+Cost (``benchmarks/bench_checkpoint.py``, medians of two runs on 2 shared cores at load 4–6):
+one more ``fsync`` of the study file and the copy of the pages written.  A save spaced as a
+rater's takes 6.4–16.0 ms against 3.1–9.4 ms without (ratio 1.71–2.07; CPU 1.3–1.5×) — on
+the write queue's worker, not the UI thread; saves back to back 2.6–7.4 against 4.8–6.3 ms
+each (ratio 0.55–1.17: the ``-wal`` stays short); reads running meanwhile are not slowed
+(median ratio 1.02–1.03); closing, 7–10 ms.
 """
 
 from __future__ import annotations

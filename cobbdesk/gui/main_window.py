@@ -141,6 +141,12 @@ class MainWindow(WindowFilms, QMainWindow):
         elif film is not None and film.notices:
             self._film_message(f"{entry.path.name}: {film.notices[0]}", 8000)  # type: ignore[union-attr]
 
+    def show_spacing(self) -> None:
+        """The status bar's spacing of the film on screen; also after its measurements
+        changed, as when another window's calibration reaches it (:mod:`~cobbdesk.gui.
+        film_follow` respaces them): the readout never keeps the old spacing."""
+        self.status.spacing.setText(spacing_text(self.view.film))
+
     def _film_message(self, text: str, timeout: int = 0) -> None:
         """A message about one film (its error, a notice): cleared when another is shown."""
         self.status.showMessage(text, timeout)

@@ -61,6 +61,7 @@ class WindowFilms:
     _show_row: Any
     _film_message: Any
     update_undo_actions: Any
+    show_spacing: Any
     findChild: Any
 
     def open_paths(self, paths: list[Path], force: bool = False) -> None:
@@ -124,6 +125,7 @@ class WindowFilms:
         except (CobbdeskError, OSError, ValueError) as exc:
             errors.report(self, exc, f"Reading saved measurements of {entry.path.name}")
         entry.controller.historyChanged.connect(self.update_undo_actions)
+        entry.controller.measurementsChanged.connect(self.show_spacing)  # calibrated elsewhere
         calibrated = "" if film.calibrated else "  [uncalibrated]"
         forced = "  [no File Meta]" if any("forced" in n for n in film.notices) else ""
         self.film_list.item(row).setText(f"{entry.path.name}{calibrated}{forced}")

@@ -94,6 +94,7 @@ def test_keep_mine_writes_the_points_with_the_calibration_in_force(
         follower = controller.film_follower
         qtbot.waitUntil(lambda: follower.notice != "", timeout=10000)
         assert win.current.film.spacing_mm is None  # type: ignore[union-attr]  # held back
+        assert win.status.spacing.text() == "Uncalibrated: measurements in pixels"
         assert "Keep mine saves your points with the new calibration" in follower.notice
         messages: list[str] = []
         controller.messageChanged.connect(messages.append)
@@ -104,6 +105,7 @@ def test_keep_mine_writes_the_points_with_the_calibration_in_force(
         assert mine.lower.posterior == (100.0, 280.0)
         assert win.current.film.spacing_mm == pytest.approx((0.1, 0.1))  # type: ignore[union-attr]
         assert follower.notice == ""
+        assert win.status.spacing.text() == "Spacing 0.1 × 0.1 mm (user calibration)"
         assert "Kept yours, with the film's calibration (ruler 20 mm over 200.0 px" in messages[-1]
         assert messages[-1].endswith(": +31.0° lordosis")
         with Study.open(path, actor="check") as fresh:

@@ -19,13 +19,9 @@ Learning never raises: a study that cannot be read leaves the name and date rule
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DICOM_PREFIX_AT = 128
@@ -101,6 +97,10 @@ def study_identifiers(path: Path) -> tuple[str, str]:
     is read there (SQLite recovers the copied ``-wal``; a frame being written meanwhile
     fails its checksum and is left out), then the folder is removed.
     """
+    import shutil
+    import tempfile
+    from urllib.parse import quote
+
     with path.open("rb") as handle:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             return "", ""
@@ -117,6 +117,8 @@ def study_identifiers(path: Path) -> tuple[str, str]:
 def _read(uri: str) -> tuple[str, str]:
     """The identifiers through ``uri`` (:func:`~cobbdesk.core.store.overview.patient_identifiers`:
     the one query, names first)."""
+    import sqlite3
+
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 

@@ -49,6 +49,7 @@ def _record(path: Path, force: bool) -> dict[str, Any]:
     from cobbdesk.core.dicom.reader import read_film
     from cobbdesk.core.errors import CobbdeskError
     from cobbdesk.core.library_warnings import reading
+
     try:
         film = read_film(path, force=force)
         learn_film(film)  # before any line names the file (printed redacted: _inspect)

@@ -85,7 +85,7 @@ def test_render_into_a_folder_named_after_the_patient(tmp_path: Path) -> None:
     _film(tmp_path / "film.dcm", "SMITHERS^WAYLON", "MRN4455667", "19610203")
     done = _run(["render", "film.dcm", "-o", "Smithers Waylon/missing/x.png"], tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("cobbdesk: error: cannot write [redacted]")
+    assert done.stderr.startswith("cobbdesk: error: cannot write x.png: the folder [redacted]")
     _clean(done.stdout + done.stderr)
 
 

@@ -63,31 +63,35 @@ def format_column(spec: ColumnSpec, values: Array) -> list[str]:
 
     Numbers as Python's ``repr`` of the float (the shortest round-trip text, as numpy's
     ``astype(str)`` that pandas uses), integers without decimals, missing values empty.
+    Each distinct value is formatted once where values repeat (codes, labs, doses).
     """
     if spec.is_text:
         cells = values.tolist()
         fields = {v: safe_field(v) for v in set(cells)}  # few distinct values in most columns
         return [fields[v] for v in cells]
     missing = np.isnan(values)
+    if missing.all():
+        return [""] * len(values)
     if spec.kind in ("integer", "binary"):
-        whole = np.round(np.where(missing, 0.0, values)).astype(np.int64).tolist()
-        texts = list(map(str, whole))
-    else:
-        texts = _number_texts(values)
-    if missing.any():
-        for i in np.flatnonzero(missing).tolist():
-            texts[i] = ""
-    return texts
-
-
-def _number_texts(values: Array) -> list[str]:
-    """``repr`` of each float; each distinct value formatted once (labs and doses repeat)."""
+        whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)
+        distinct, where = np.unique(whole, return_inverse=True)
+        return _cells(list(map(str, distinct.tolist())), where, missing)
     negative_zero = bool(np.any((values == 0) & np.signbit(values)))  # unique() merges ±0
     distinct, where = np.unique(values, return_inverse=True)
     if negative_zero or len(distinct) * 2 > len(values):
-        return list(map(float.__repr__, values.tolist()))
-    texts = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)
-    return texts[where.reshape(-1)].tolist()  # type: ignore[no-any-return]
+        texts = list(map(float.__repr__, values.tolist()))
+        if not missing.any():
+            return texts
+        cells = np.array(texts, dtype=object)
+        cells[missing] = ""
+        return cells.tolist()  # type: ignore[no-any-return]
+    return _cells(list(map(float.__repr__, distinct.tolist())), where, missing)
+
+
+def _cells(texts: list[str], where: Array, missing: Array) -> list[str]:
+    """``texts[where]``, "" where ``missing`` (``where``: each cell's index in ``texts``)."""
+    table = np.array([*texts, ""], dtype=object)
+    return table[np.where(missing, len(texts), where.reshape(-1))].tolist()  # type: ignore[no-any-return]
 
 
 _CHUNK_ROWS = 20_000

@@ -193,6 +193,25 @@ def test_number_cells_as_pandas_writes_them() -> None:
         "0.5", "0.0", "0.5", "0.0", "0.5", "", "0.5", "0.5"]  # fmt: skip
 
 
+@pytest.mark.parametrize("kind", ["number", "integer", "binary"])
+def test_number_columns_with_missing_cells_as_pandas_writes_them(kind: str) -> None:
+    """Every path of format_column (all missing; few distinct values; mostly distinct,
+    with and without missing cells) gives ``DataFrame.to_csv``'s fields."""
+    rng = np.random.default_rng(5)
+    distinct = rng.normal(0, 100, 300) if kind == "number" else rng.integers(-50, 50, 300) * 1.0
+    few = rng.choice({"number": [0.25, -0.0, 120.0], "integer": [-3.0, 7.0, 120.0],
+                      "binary": [0.0, 1.0]}[kind], 300)  # fmt: skip
+    holes = rng.random(300) < 0.3
+    for values in (np.full(300, math.nan), few, np.where(holes, math.nan, few),
+                   distinct, np.where(holes, math.nan, distinct)):  # fmt: skip
+        frame = pd.DataFrame({"x": values, "k": 1})
+        if kind != "number":
+            frame["x"] = frame["x"].astype("Int64")
+        expected = frame.to_csv(index=False, lineterminator="\n", na_rep="")
+        fields = format_column(ColumnSpec("x", "x", kind=kind), values)  # type: ignore[arg-type]
+        assert "x,k\n" + "".join(f + ",1\n" for f in fields) == expected
+
+
 def test_mean_is_pandas_compensated_mean() -> None:
     """pandas' groupby mean (Kahan-compensated) on groups of 1–5 values, NaN skipped."""
     rng = np.random.default_rng(3)

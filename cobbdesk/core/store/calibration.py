@@ -162,10 +162,12 @@ def film_shape(film: PixelFields) -> tuple[float, float] | None:
 
     Zero, negative or non-finite values never count, as when a header is read
     (:mod:`cobbdesk.core.dicom.spacing`): the next source is used.  A user calibration
-    already in force counts as having no spacing (it was made with the film's own shape).
+    already in force is a spacing like the others: it was made with the film's own shape
+    (:func:`calibration_spacing`), so calibrating again keeps that shape
+    (:func:`apply_calibration` clears the Pixel Aspect Ratio it replaces).
     E.g. spacing 0.1 \\ 0.2 mm gives ``(0.1, 0.2)``: pixels half as tall as wide (1:2)."""
     spacing = film.spacing_mm
-    if str(film.spacing_source) != SpacingSource.USER.value and _positive(spacing):
+    if _positive(spacing):
         return spacing
     return film.pixel_aspect if _positive(film.pixel_aspect) else None
 

@@ -157,3 +157,36 @@ def test_apply_calibration_to_a_film(tmp_path: Path, study: Study, film_id: int)
     assert film.spacing_mm == pytest.approx((0.1, 0.1))
     assert film.spacing_source is SpacingSource.USER and film.calibrated
     assert "ruler 3.9 mm over 39.0 px" in film.spacing_calibration
+
+
+def test_calibrating_again_keeps_the_films_pixel_shape(tmp_path: Path) -> None:
+    """A film with 1:2 pixels (Pixel Aspect Ratio 1\\2: half as tall as wide), calibrated,
+    then calibrated again (a film outside a study: the shape comes from the film in memory).
+    First: a 100 px horizontal line of 20 mm → column 0.2 mm, row 0.1 mm.  Again: the same
+    line of 40 mm → column 0.4 mm, row 0.2 mm (still 1:2); the lines (100,100)-(200,100) and
+    (100,300)-(200,260) then make atan((40·0.2)/(100·0.4)) = 11.31°, never the square
+    pixels' atan(40/100) = 21.80° (apply_calibration clears the aspect it replaces)."""
+    from PIL import Image
+
+    from cobbdesk.core.measure.geometry import cobb_angle
+
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.zeros((400, 300), np.uint8)).save(path)
+    film = read_film(path)
+    film.pixel_aspect = (1.0, 2.0)
+    line = ((100.0, 100.0), (200.0, 100.0))
+    for length, spacing in ((20.0, (0.1, 0.2)), (40.0, (0.2, 0.4))):
+        found = calibration_spacing(*line, length, film_shape(film))
+        assert found == pytest.approx(spacing)
+        cal = film_calibration(line, length, found)
+        apply_calibration(film, cal)
+        assert film.spacing_mm == pytest.approx(spacing) and film.pixel_aspect is None
+    angle = cobb_angle(((100, 100), (200, 100)), ((100, 300), (200, 260)), film.spacing_mm)
+    assert abs(angle) == pytest.approx(math.degrees(math.atan((40 * 0.2) / (100 * 0.4))))
+    assert abs(angle) == pytest.approx(11.3099, abs=1e-4)
+
+
+def film_calibration(line, length, spacing):  # type: ignore[no-untyped-def]
+    from cobbdesk.core.store.calibration import Calibration
+
+    return Calibration(0, 0, "ruler", *line, length, spacing, "dr_a", "2026-01-01T00:00:00Z")

@@ -40,8 +40,9 @@ CASES = [
     ((0.1, INF), PS, None, None, 1.0),
     (None, "none", (0.0, 1.0), None, 1.0),  # a zero aspect: square
     (None, "none", (NAN, 1.0), None, 1.0),
-    ((0.1, 0.2), SpacingSource.USER.value, (1.0, 2.0), (1.0, 2.0), 0.5),  # user calibration
-    ((0.1, 0.2), SpacingSource.USER.value, None, None, 1.0),
+    ((0.1, 0.2), SpacingSource.USER.value, (1.0, 2.0), (0.1, 0.2), 0.5),  # user calibration
+    # a calibration in force (apply_calibration clears the aspect) keeps its film's shape:
+    ((0.1, 0.2), SpacingSource.USER.value, None, (0.1, 0.2), 0.5),
 ]
 
 

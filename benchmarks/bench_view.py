@@ -240,10 +240,12 @@ def _measure(views: dict[tuple[bool, str, str], FilmView], frames: int
     return wall, cpu
 
 
-def bench_window_level(frames: int) -> None:
+def bench_window_level(frames: int, spacing: tuple[float, float] | None = None) -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
         film = read_film(write_dx(Path(folder) / "film.dcm", film_pixels(2500, 3000)))
+    if spacing is not None:  # non-square pixels (--spacing ROW COL): drawn with their shape
+        film.spacing_mm = spacing
     floats = film.pixels.astype(np.float32) * np.float32(FLOAT_SCALE) + np.float32(FLOAT_INTERCEPT)
     as_float = replace(film, pixels=floats)
     views = _views(film, as_float)
@@ -328,8 +330,15 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--frames-only", action="store_true", help="skip the start benchmark")
+    parser.add_argument(
+        "--spacing",
+        type=float,
+        nargs=2,
+        metavar=("ROW_MM", "COL_MM"),
+        help="the film's Pixel Spacing (default 0.143 0.143)",
+    )
     args = parser.parse_args()
-    bench_window_level(args.frames)
+    bench_window_level(args.frames, tuple(args.spacing) if args.spacing else None)
     if not args.frames_only:
         bench_start(max(args.runs, 5))
 

@@ -1,4 +1,5 @@
-"""Viewer maths that the GUI only wires up: window drags, zoom steps, display pyramids.
+"""Viewer maths that the GUI only wires up: window drags, zoom steps, pixel shape on screen,
+display pyramids.
 
 Kept out of Qt so it is tested without widgets and shared by every view (single and compare).
 
@@ -60,6 +61,89 @@ def fit_scale(image_size: tuple[float, float], view_size: tuple[float, float]) -
     if iw <= 0 or ih <= 0 or vw <= 0 or vh <= 0:
         return 1.0
     return clamp_zoom(min(vw / iw, vh / ih))
+
+
+Shape = tuple[float, float] | None
+"""A pixel shape ``(vertical, horizontal)`` (any unit: mm or a Pixel Aspect Ratio), None for
+square pixels: what :func:`cobbdesk.core.store.calibration.film_shape` gives."""
+
+
+def pixel_scales(shape: Shape) -> tuple[float, float]:
+    """Screen pixels per image pixel ``(along x, along y)`` at zoom 1 for pixels of ``shape``.
+
+    A viewer draws each pixel with its physical shape (PS3.3 C.7.6.3.1.7 Pixel Aspect Ratio;
+    PS3.3 10.7.1.3 Pixel Spacing: row spacing = the pixel's height, column spacing = its
+    width): with ``(v, h)`` the shape, x is scaled by ``h / min(v, h)`` and y by
+    ``v / min(v, h)``, so the shorter pixel side keeps the zoom and no pixel is shrunk below
+    it.  Zoom 1 ("1:1") is then one screen pixel per image pixel along the shorter side.
+    A shape that is not two positive finite numbers counts as square.
+
+    >>> pixel_scales((0.1, 0.2))  # rows 0.1 mm apart, columns 0.2 mm: half as tall as wide
+    (2.0, 1.0)
+    >>> pixel_scales((2, 1))  # Pixel Aspect Ratio 2\\1: twice as tall as wide
+    (1.0, 2.0)
+    >>> pixel_scales(None), pixel_scales((0.143, 0.143)), pixel_scales((0.0, 0.1))
+    ((1.0, 1.0), (1.0, 1.0), (1.0, 1.0))
+    """
+    if shape is None or not all(math.isfinite(s) and s > 0 for s in shape):
+        return (1.0, 1.0)
+    v, h = float(shape[0]), float(shape[1])
+    side = min(v, h)
+    return (h / side, v / side)
+
+
+def display_size(columns: int, rows: int, shape: Shape, quarter_turns: int = 0
+                 ) -> tuple[float, float]:  # fmt: skip
+    """Screen ``(width, height)`` at zoom 1 of a ``columns`` × ``rows`` film with pixels of
+    ``shape`` (:func:`pixel_scales`), turned by ``quarter_turns`` quarter turns.
+
+    >>> display_size(300, 200, (0.1, 0.2)), display_size(300, 200, (0.1, 0.2), 1)
+    ((600.0, 200.0), (200.0, 600.0))
+    """
+    sx, sy = pixel_scales(shape)
+    size = (columns * sx, rows * sy)
+    return size[::-1] if quarter_turns % 2 else size
+
+
+def synced_zoom_mm(zoom_a: float, spacing_a: Shape, spacing_b: Shape) -> float:
+    """Zoom of view b showing film b at the screen pixels per mm of view a, both views drawing
+    pixels with their shape (:func:`pixel_scales`); ``zoom_a`` unchanged when either film has
+    no spacing (the views then follow each other in image pixels).
+
+    Zoom counts screen pixels per image pixel along the shorter pixel side, so a view shows
+    ``zoom / min(row_mm, col_mm)`` screen pixels per mm along both axes, and
+    ``zoom_b = zoom_a · min(spacing_b) / min(spacing_a)``: exact per axis, whatever the shapes.
+
+    >>> synced_zoom_mm(0.5, (0.2, 0.2), (0.1, 0.1))  # 1 mm is twice as many 0.1 mm pixels
+    0.25
+    >>> synced_zoom_mm(1.0, (0.1, 0.2), (0.2, 0.2)), synced_zoom_mm(0.7, None, (0.1, 0.1))
+    (2.0, 0.7)
+    """
+    if spacing_a is None or spacing_b is None:
+        return zoom_a
+    return zoom_a * min(spacing_b) / min(spacing_a)
+
+
+def synced_center_mm(
+    center_a: tuple[float, float],
+    anchor_a: tuple[float, float],
+    anchor_b: tuple[float, float],
+    spacing_a: Shape,
+    spacing_b: Shape,
+) -> tuple[float, float]:
+    """View-b centre (film-b image ``(x, y)``) at the same offset in mm from ``anchor_b``
+    as ``center_a`` has from ``anchor_a``, per axis: x in column spacings, y in row
+    spacings (``spacing`` is ``(row_mm, col_mm)``, PS3.3 10.7.1.3); in image pixels when
+    either film has no spacing.
+
+    >>> synced_center_mm((110.0, 60.0), (100.0, 50.0), (400.0, 300.0), (0.1, 0.2), (0.2, 0.2))
+    (410.0, 305.0)
+    """
+    ky = kx = 1.0
+    if spacing_a is not None and spacing_b is not None:
+        ky, kx = spacing_a[0] / spacing_b[0], spacing_a[1] / spacing_b[1]
+    return (anchor_b[0] + (center_a[0] - anchor_a[0]) * kx,
+            anchor_b[1] + (center_a[1] - anchor_a[1]) * ky)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,8 @@ class FilmFollower(QObject):
         if calibration is not None:
             apply_calibration(self.controller.film, calibration)
             self.controller.rater = self.controller.rater  # new measurements use the spacing
+            if self.controller.view is not None:
+                self.controller.view.refresh_shape()  # drawn with the calibrated pixel shape
         session = self.controller.session
         for m in event.respaced:
             if session.measurements.get(m.id) == shown.get(m.id):

@@ -10,7 +10,8 @@ Conventions (the same as the scene's and the measurements'):
   ``[-0.5, columns - 0.5) × [-0.5, rows - 0.5)``;
 * ``to_device`` is the view's affine map from image to device points, in the order of Qt's
   ``QTransform`` ``(m11, m12, m21, m22, dx, dy)``: ``X = m11 x + m21 y + dx``,
-  ``Y = m12 x + m22 y + dy``; only quarter turns, flips, a uniform zoom and a shift occur;
+  ``Y = m12 x + m22 y + dy``; only quarter turns, flips, a zoom per image axis (non-square
+  pixels are drawn with their shape: :func:`axis_scales`) and a shift occur;
 * device pixel ``(u, v)`` covers ``[u, u + 1) × [v, v + 1)``; its value is the film sampled at
   the image point its centre ``(u + 0.5, v + 0.5)`` maps to.  A device pixel shows the film
   when that point lies on the film (half-open, as above).
@@ -20,7 +21,8 @@ pixel further along the device axis: the pixel with the higher index where the d
 runs with the film's, the lower where a flip or turn runs it against.  Unturned, that is where
 Qt drew an unsmoothed image; Qt's turned drawing put such ties the other way along one axis.
 
-Sampling: with at least one film pixel per device pixel (zoom >= 1) the nearest pixel, as Qt
+Sampling: with at least one device pixel per film pixel along both axes (zoom >= 1) the
+nearest pixel, as Qt
 drew an unsmoothed image; below 1:1 bilinear (OpenCV ``warpAffine``, weights in 1/32 pixel,
 integer data rounded; ``int16`` through the ``uint16`` path) in the pyramid level the zoom needs
 (:func:`cobbdesk.core.viewing.level_for_scale`: between 1 and 2 level pixels per device
@@ -58,6 +60,17 @@ def zoom_of(to_device: Affine) -> float:
     """Device pixels per image pixel: ``sqrt(|det|)`` of the linear part (> 0)."""
     m11, m12, m21, m22, _, _ = to_device
     return math.sqrt(abs(m11 * m22 - m12 * m21))
+
+
+def axis_scales(to_device: Affine) -> tuple[float, float]:
+    """Device pixels per image pixel along the image's x and y axes (the lengths of the images
+    of the unit vectors); both equal :func:`zoom_of` for square pixels.
+
+    >>> axis_scales((0.0, 1.5, -3.0, 0.0, 10.0, 20.0))  # a quarter turn of 1:2 pixels
+    (1.5, 3.0)
+    """
+    m11, m12, m21, m22, _, _ = to_device
+    return math.hypot(m11, m12), math.hypot(m21, m22)
 
 
 def device_rect(to_device: Affine, image_size: tuple[int, int], exposed: Rect) -> Rect | None:
@@ -115,7 +128,7 @@ def sample(
     size = (u1 - u0, v1 - v0)
     if level.shape == (rows, columns) and np.all(np.isin(np.abs(m[:, :2]), (0.0, 1.0))):
         return np.asarray(_slice(level, m, size))
-    if zoom_of(to_device) >= 1 or level.dtype not in _WARPABLE:
+    if min(axis_scales(to_device)) >= 1 or level.dtype not in _WARPABLE:
         return np.asarray(_nearest(level, m, size))
     corners = m[:, :2] @ np.array([[0, size[0] - 1, 0, size[0] - 1],
                                    [0, 0, size[1] - 1, size[1] - 1]]) + m[:, 2:]  # fmt: skip

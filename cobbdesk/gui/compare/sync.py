@@ -1,7 +1,9 @@
 """Keeps two FilmViews in step: zoom and pan in physical units, and (optionally) window/level.
 
-The maths is :mod:`cobbdesk.core.compare.model`; this only listens to each view and applies the
-result to the other one, with a guard so that the follower's own signals are ignored.
+The maths is :mod:`cobbdesk.core.compare.model` and, for zoom and pan, the per-axis mm sync of
+:mod:`cobbdesk.core.viewing` (both views draw pixels with their physical shape, so one zoom
+matches both axes exactly); this only listens to each view and applies the result to the other
+one, with a guard so that the follower's own signals are ignored.
 """
 
 from __future__ import annotations
@@ -10,16 +12,9 @@ from functools import partial
 
 from PySide6.QtCore import QObject, QPointF, Signal
 
-from cobbdesk.core.compare.model import (
-    anisotropy,
-    base_window,
-    film_center,
-    sync_units,
-    synced_center,
-    synced_window,
-    synced_zoom,
-)
+from cobbdesk.core.compare.model import base_window, film_center, sync_units, synced_window
 from cobbdesk.core.dicom.film import Film, Window
+from cobbdesk.core.viewing import synced_center_mm, synced_zoom_mm
 from cobbdesk.gui.compare.side import CompareSide
 from cobbdesk.gui.viewer.film_view import FilmView
 
@@ -77,10 +72,7 @@ class ViewSync(QObject):
             return "Synchronised in pixels: a film is uncalibrated (no mm scale)" + (
                 ", aligned on the landmark" if self.anchors[0] else ""
             )
-        stretch = max(anisotropy(a.spacing_mm), anisotropy(b.spacing_mm))
-        text = "Synchronised in mm" + (", aligned on the landmark" if self.anchors[0] else "")
-        return text + (f" (non-square pixels: ±{(stretch - 1) * 100:.0f}% per axis)"
-                       if stretch > 1.005 else "")  # fmt: skip
+        return "Synchronised in mm" + (", aligned on the landmark" if self.anchors[0] else "")
 
     def anchor(self, index: int) -> Point:
         film = self.views[index].film
@@ -103,11 +95,11 @@ class ViewSync(QObject):
         spacing_b = view.film.spacing_mm if view.film else None
         if self.units() == "px":
             spacing_a = spacing_b = None
-        centre = synced_center(view_center(lead_view), self.anchor(leader), self.anchor(other),
-                               spacing_a, spacing_b)  # fmt: skip
+        centre = synced_center_mm(view_center(lead_view), self.anchor(leader),
+                                  self.anchor(other), spacing_a, spacing_b)  # fmt: skip
         self._busy = True
         try:
-            view.set_zoom(synced_zoom(lead_view.zoom, spacing_a, spacing_b))
+            view.set_zoom(synced_zoom_mm(lead_view.zoom, spacing_a, spacing_b))
             view.centerOn(QPointF(*centre))
         finally:
             self._busy = False
@@ -122,7 +114,7 @@ class ViewSync(QObject):
         px = self.units() == "px"
         sa = None if px or a.film is None else a.film.spacing_mm
         sb = None if px or b.film is None else b.film.spacing_mm
-        leader = 0 if synced_zoom(a.zoom, sa, sb) <= b.zoom else 1
+        leader = 0 if synced_zoom_mm(a.zoom, sa, sb) <= b.zoom else 1
         self.views[leader].centerOn(QPointF(*self.anchor(leader)))
         self.follow(leader)
         self.unitsChanged.emit(self.describe())

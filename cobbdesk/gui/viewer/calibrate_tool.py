@@ -144,6 +144,8 @@ def calibrate(
     entry = window.current
     if entry is not None and entry.controller is not None and entry.film is film:
         entry.controller.rater = entry.controller.rater  # new measurements use the spacing
+    if window.view.film is film:
+        window.view.refresh_shape()  # a new shape (e.g. a photo's) is drawn with it at once
     window.status.spacing.setText(spacing_text(film))
     window.status.showMessage(f"Calibrated: {calibration.description}{note}", 8000)
 

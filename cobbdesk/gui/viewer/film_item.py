@@ -83,7 +83,8 @@ class FilmItem(QGraphicsItem):
         geometry: a window/level drag only re-applies the VOI to them."""
         key = (to_device, rect)
         if self._sampled is None or self._sampled[0] != key:
-            level = level_for_scale(screen.zoom_of(to_device), len(self.levels))
+            # the axis drawn largest decides: no level is coarser than a screen pixel there
+            level = level_for_scale(max(screen.axis_scales(to_device)), len(self.levels))
             size = (self.film.columns, self.film.rows)
             values = screen.sample(self.levels[level], size, to_device, rect)
             if values.strides[1] != values.itemsize or values.strides[0] < 0:  # turned, flipped

@@ -6,6 +6,13 @@ pans.  Left-button events go to ``tool`` (the measurement tool) in image coordin
 
 While "fit" is on (after :meth:`FilmView.fit`, until the user zooms), a view with
 ``refit_on_resize`` refits the film whenever it is resized (the main window's view does).
+
+Pixels are drawn with their physical shape — the one rule
+:func:`cobbdesk.core.store.calibration.film_shape` (spacing ratio, else Pixel Aspect Ratio, else
+square), scaled by :func:`cobbdesk.core.viewing.pixel_scales` — so lines on screen meet at the
+angles the measurements report.  ``zoom`` is screen pixels per image pixel along the shorter
+pixel side ("1:1": one screen pixel per image pixel along that side); the longer side is drawn
+longer, never shorter.  Scene coordinates stay image coordinates.
 """
 
 from __future__ import annotations
@@ -27,7 +34,16 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
 from cobbdesk.core.dicom.film import Film, Window
-from cobbdesk.core.viewing import ZOOM_STEP, Orientation, clamp_zoom, drag_window, fit_scale
+from cobbdesk.core.viewing import (
+    ZOOM_STEP,
+    Orientation,
+    Shape,
+    clamp_zoom,
+    display_size,
+    drag_window,
+    fit_scale,
+    pixel_scales,
+)
 
 if TYPE_CHECKING:  # array code loads with the first film, not before the first paint
     from cobbdesk.core.dicom.display import Voi
@@ -67,6 +83,7 @@ class FilmView(QGraphicsView):
         self.tool: Tool | None = None
         self.zoom = 1.0
         self.orientation = Orientation()
+        self.shape: Shape = None  # the film's pixel shape (vertical, horizontal); None: square
         self._drag: tuple[Qt.MouseButton, QPointF] | None = None
         self.fitted = False  # "fit" is on: refit on resize (when refit_on_resize)
         self.refit_on_resize = False
@@ -80,6 +97,7 @@ class FilmView(QGraphicsView):
         old.deleteLater()
         self.item = None
         self.orientation = Orientation()
+        self.shape = None
         if film is None:
             self.filmChanged.emit()
             return
@@ -98,6 +116,7 @@ class FilmView(QGraphicsView):
             self.filmChanged.emit()
             return
         self.item = item
+        self.shape = _film_shape(film)
         self.item.setZValue(-1)
         self.scene().addItem(self.item)
         rect = self.item.boundingRect()
@@ -165,12 +184,34 @@ class FilmView(QGraphicsView):
 
     # --- geometry ----------------------------------------------------------------------
     def _apply_transform(self) -> None:
+        """Image → view: the pixel shape (image axes), then the quarter turns, then the flips
+        and the zoom (screen axes)."""
         o = self.orientation
         sx = -self.zoom if o.flip_horizontal else self.zoom
         sy = -self.zoom if o.flip_vertical else self.zoom
-        self.setTransform(QTransform().rotate(90 * o.quarter_turns) * QTransform.fromScale(sx, sy))
+        shape = QTransform.fromScale(*pixel_scales(self.shape))
+        turn = QTransform().rotate(90 * o.quarter_turns)
+        self.setTransform(shape * turn * QTransform.fromScale(sx, sy))
         self.displayChanged.emit()
         self.visibleChanged.emit()
+
+    def refresh_shape(self) -> None:
+        """Draw the film with its pixel shape again after its spacing or Pixel Aspect Ratio
+        changed in place (a calibration): refits when "fit" is on, else keeps the centre."""
+        if self.item is None:
+            return
+        shape = _film_shape(self.item.film)
+        same = pixel_scales(shape) == pixel_scales(self.shape)
+        self.shape = shape
+        if same:
+            return
+        if self.fitted:
+            self.fit()
+            return
+        centre = self.mapToScene(self.viewport().rect().center())
+        with self._whole_repaint():
+            self._apply_transform()
+            self.centerOn(centre)
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
         """Set screen pixels per image pixel, keeping scene point ``anchor`` where it is
@@ -202,9 +243,8 @@ class FilmView(QGraphicsView):
         if not self.item:
             return
         rect = self.item.boundingRect()
-        size = (rect.width(), rect.height())
-        if self.orientation.quarter_turns % 2:
-            size = size[::-1]
+        film = self.item.film
+        size = display_size(film.columns, film.rows, self.shape, self.orientation.quarter_turns)
         viewport = self.viewport().size()
         with self._whole_repaint():
             self.zoom = fit_scale(size, (viewport.width() - 4, viewport.height() - 4))
@@ -223,6 +263,7 @@ class FilmView(QGraphicsView):
         self.visibleChanged.emit()
 
     def one_to_one(self) -> None:
+        """Zoom 1: one screen pixel per image pixel along the shorter pixel side."""
         self.set_zoom(1.0, self.mapToScene(self.viewport().rect().center()))
 
     def zoom_in(self) -> None:
@@ -320,3 +361,11 @@ class FilmView(QGraphicsView):
         window = drag_window(current, dx=dx, dy=dy, pixel_range=self.item.film.pixel_range)
         self.set_voi(window)
         self.windowDragged.emit(window)
+
+
+def _film_shape(film: Film) -> Shape:
+    """The film's pixel shape by the one rule
+    (:func:`~cobbdesk.core.store.calibration.film_shape`)."""
+    from cobbdesk.core.store.calibration import film_shape
+
+    return film_shape(film)

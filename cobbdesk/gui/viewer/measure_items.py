@@ -83,7 +83,7 @@ class MeasurementItem(OverlayItem):
 
     def relayout(self) -> None:
         m, color = self.measurement, self.color
-        self._drawing = d = drawing(m, self._film, self.pixel)
+        self._drawing = d = drawing(m, self._film, self.pixels)
         points = [p for seg in d.lines + d.construction for p in seg]
         self._set_bounds(points)
         for which, handle in self.handles.items():
@@ -178,12 +178,12 @@ class SketchItem(OverlayItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         solid, band = self._segments()
         if self.ghost:
-            size = 4.0 * self.pixel
+            sx, sy = 4.0 * self.pixels[0], 4.0 * self.pixels[1]
             crosses = []
             for x, y in self.points:
                 crosses += [
-                    (QPointF(x - size, y - size), QPointF(x + size, y + size)),
-                    (QPointF(x - size, y + size), QPointF(x + size, y - size)),
+                    (QPointF(x - sx, y - sy), QPointF(x + sx, y + sy)),
+                    (QPointF(x - sx, y + sy), QPointF(x + sx, y - sy)),
                 ]
             stroke(painter, solid, GHOST, 1.2, Qt.PenStyle.DotLine)
             stroke(painter, crosses, GHOST, 1.2)

@@ -50,6 +50,18 @@ def unit(v: QPointF) -> QPointF:
     return QPointF(v.x() / n, v.y() / n) if n > 1e-12 else QPointF(1.0, 0.0)
 
 
+def along(v: QPointF, length_px: float, pixel: tuple[float, float]) -> QPointF:
+    """The scene vector in the direction of ``v`` that is ``length_px`` screen pixels long,
+    where ``pixel`` is the scene units per screen pixel ``(along x, along y)`` (a view that
+    draws non-square pixels with their shape scales x and y differently); ``(length, 0)``
+    screen pixels for a zero vector."""
+    px, py = pixel
+    n = math.hypot(v.x() / px, v.y() / py)
+    if n <= 1e-12:
+        return QPointF(length_px * px, 0.0)
+    return QPointF(v.x() * length_px / n, v.y() * length_px / n)
+
+
 def screen_direction(transform: QTransform, v: QPointF) -> QPointF:
     """The unit screen direction of the scene vector ``v`` under the view ``transform``."""
     return unit(transform.map(v) - transform.map(QPointF(0.0, 0.0)))
@@ -173,7 +185,8 @@ class OverlayItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.view_transform = QTransform()
-        self.pixel = 1.0  # scene units per screen pixel
+        self.pixel = 1.0  # scene units per screen pixel (the larger of the two below)
+        self.pixels = (1.0, 1.0)  # scene units per screen pixel along scene x and scene y
         self._bounds = QRectF()
 
     def set_view(self, transform: QTransform) -> None:
@@ -181,7 +194,10 @@ class OverlayItem(QGraphicsItem):
         if transform == self.view_transform and not self._bounds.isNull():
             return
         self.view_transform = transform
-        self.pixel = 1.0 / max(math.sqrt(abs(transform.determinant())), 1e-9)
+        x_scale = math.hypot(transform.m11(), transform.m12())  # screen px per scene x unit
+        y_scale = math.hypot(transform.m21(), transform.m22())
+        self.pixels = (1.0 / max(x_scale, 1e-9), 1.0 / max(y_scale, 1e-9))
+        self.pixel = max(self.pixels)
         self.relayout()
 
     def relayout(self) -> None:  # pragma: no cover - overridden
@@ -193,9 +209,9 @@ class OverlayItem(QGraphicsItem):
             self._bounds = QRectF()
             return
         xs, ys = [p.x() for p in points], [p.y() for p in points]
-        pad = self.PAD_PX * self.pixel
+        px, py = self.PAD_PX * self.pixels[0], self.PAD_PX * self.pixels[1]
         self._bounds = QRectF(
-            min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad
+            min(xs) - px, min(ys) - py, max(xs) - min(xs) + 2 * px, max(ys) - min(ys) + 2 * py
         )
 
     def boundingRect(self) -> QRectF:

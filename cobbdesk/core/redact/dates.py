@@ -136,6 +136,7 @@ def _short_year_dates(
     years = ("19" + year, "20" + year)
     found = []
     for first, stop in _around_year(words, gaps, k, years, _SHORT_DATE_GAP):
+        inner = ""  # a date in numbers only: the separator of its parts
         if words[first].isdigit() and words[first + 1].isdigit() and words[stop - 1].isdigit():
             inner = gaps[first + 1]
             if inner != gaps[first + 2] or len(inner) != 1 or inner in " ,":
@@ -144,7 +145,7 @@ def _short_year_dates(
                 continue
             if inner == "." and _version(words, gaps, first):
                 continue
-        if _isolated(words, gaps, first, stop):
+        if not inner or _isolated(words, gaps, first, stop, inner):
             found.append((first, stop))
     return found
 
@@ -157,12 +158,15 @@ def _version(words: list[str], gaps: list[str], first: int) -> bool:
     )
 
 
-def _isolated(words: list[str], gaps: list[str], first: int, stop: int) -> bool:
-    """Whether words ``first`` to ``stop - 1`` are not joined to a number before or after
-    them by one non-space character (``1.2.[3.2.61].4``)."""
-    before = gaps[first] if first > 0 and words[first - 1][-1].isdigit() else " "
-    after = gaps[stop] if stop < len(words) and words[stop][0].isdigit() else " "
-    return all(len(g) != 1 or g.isspace() for g in (before, after))
+def _isolated(words: list[str], gaps: list[str], first: int, stop: int, inner: str) -> bool:
+    """Whether the numbers at words ``first`` to ``stop - 1``, separated by ``inner``, are
+    not joined to a number before or after them by ``inner`` too, one longer dotted, dashed
+    or slashed number (``1.2.[3.2.61].4``, ``3/2/61/1``).  Another separator ends the date:
+    a folder named by it holds files named by numbers (``3.2.61/1.dcm``, ``3.2.61/00001``),
+    a file name glues more after it (``778-899_3.2.61``)."""
+    before = gaps[first] if first > 0 and words[first - 1][-1].isdigit() else ""
+    after = gaps[stop] if stop < len(words) and words[stop][0].isdigit() else ""
+    return inner not in (before, after)
 
 
 def _is_compact_birth_date(word: str) -> bool:

@@ -42,7 +42,6 @@ warning, impossible pairs (short, coincident, crossing, ≥ 90°) refuse the row
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,6 +67,7 @@ from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
     checked_measurement,
     film_facing,
+    outside_image,
     region_warning,
 )
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, Template, new_id
@@ -161,7 +161,7 @@ def _import_point_row(
     if isinstance(geo, str):
         problems.append(geo)
     elif geo is not None:
-        problems += _outside(geo, xy)
+        problems += outside_image(geo.columns, geo.rows, zip(POINT_COORDINATES, xy, strict=True))
     if problems or film is None or not isinstance(geo, FilmGeometry):
         raise ValidationError(None, "; ".join(problems))
     m = _measurement(
@@ -208,16 +208,6 @@ def _measurement(
         rater=cells.get("rater", "") or default_rater,
         id=cells.get("id") or new_id(),
     )
-
-
-def _outside(geo: FilmGeometry, xy: list[float]) -> list[str]:
-    """Points outside the image (pixel centres run from 0 to size - 1; edges at ±0.5)."""
-    problems = []
-    for name, value, size in zip(POINT_COORDINATES, xy, [geo.columns, geo.rows] * 4, strict=True):
-        if math.isfinite(value) and not -0.5 <= value <= size - 0.5:
-            axis = "columns" if name.endswith("_x") else "rows"
-            problems.append(f"{name} = {value:g} is outside the image ({size} {axis})")
-    return problems
 
 
 def _already_saved(study: Study, film_id: int, m: CobbMeasurement) -> bool:

@@ -29,6 +29,8 @@ left out of the region angle in exports until the film's region is corrected.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
 
 from cobbdesk.core.errors import GeometryError, ValidationError
@@ -44,7 +46,8 @@ from cobbdesk.core.measure.session import cranial_first
 from cobbdesk.core.store.records import FilmRecord, Region, template_region
 
 __all__ = [
-    "ImpliedFacings", "checked_measurement", "film_facing", "implied_facing", "region_warning",
+    "ImpliedFacings", "checked_measurement", "film_facing", "implied_facing", "outside_image",
+    "region_warning",
 ]  # fmt: skip
 
 
@@ -217,3 +220,26 @@ def region_warning(film: FilmRecord, template: str) -> str | None:
         f"{film_region.value} at import; saved, but left out of the film's region angle in "
         "exports until the film's region is corrected (cobbdesk film STUDY UID --region …)"
     )
+
+
+def outside_image(
+    columns: int | None, rows: int | None, named: Iterable[tuple[str, float]]
+) -> list[str]:
+    """Why points lie outside the film's image: one text per coordinate outside it (empty
+    when all lie inside).  ``named``: ``(name, value)`` pairs in CobbDesk image coordinates
+    (pixel centres run from 0 to size - 1, so the image's edges are at -0.5 and size - 0.5);
+    a name ending in ``x`` is a column coordinate, else a row coordinate.  A size that is
+    not known (None) and a coordinate that is not finite are not checked here.  The one
+    bounds rule of every import of points (``measure`` CSV rows, SR SCOORDs).
+
+    >>> outside_image(200, 300, [("lower_anterior_y", 400.0), ("lower_anterior_x", 10.0)])
+    ['lower_anterior_y = 400 is outside the image (300 rows)']
+    """
+    problems = []
+    for name, value in named:
+        column = name.endswith("x")
+        size = columns if column else rows
+        if size is not None and math.isfinite(value) and not -0.5 <= value <= size - 0.5:
+            problems.append(f"{name} = {value:g} is outside the image ({size} "
+                            f"{'columns' if column else 'rows'})")  # fmt: skip
+    return problems

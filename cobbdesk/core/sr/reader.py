@@ -60,6 +60,7 @@ from cobbdesk.core.importing.point_checks import (
     ImpliedFacings,
     checked_measurement,
     film_facing,
+    outside_image,
     region_warning,
 )
 from cobbdesk.core.measure.geometry import Point
@@ -278,6 +279,19 @@ def _from_points(
     )
 
 
+def _check_inside(found: SrCobb, film: Any, geo: FilmGeometry) -> None:
+    """Refuse (ValidationError naming the film) a group whose points lie outside the film's
+    image: the one bounds rule of every import of points
+    (:func:`~cobbdesk.core.importing.point_checks.outside_image`), in CobbDesk's pixel-centre
+    coordinates (the SCOORD's values less 0.5, :func:`~cobbdesk.core.sr.codes.from_scoord`)."""
+    named = [(f"point {n} {axis}", value) for n, point in enumerate(found.points, 1)
+             for axis, value in zip("xy", point, strict=True)]  # fmt: skip
+    if problems := outside_image(geo.columns, geo.rows, named):
+        raise ValidationError(None, f"film #{film.id}: {'; '.join(problems)} (pixel-centre "
+                              "coordinates: the SCOORD's values less 0.5); the Cobb angle was "
+                              "refused")  # fmt: skip
+
+
 def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportReport) -> None:
     if found.stored_angle is None:
         return
@@ -307,6 +321,7 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
         raise ValidationError(None, f"no film with SOP Instance UID "
                               f"{found.referenced_sop_instance_uid} in this study")  # fmt: skip
     geos, facings = state.geometry.of(study, film), state.facings
+    _check_inside(found, film, geos.stored)
     if found.pixel_sha256:  # CobbDesk's: the pixels the angle was measured on
         check_pixel_hash(found.pixel_sha256, film, study_pixel_sha256(study, film, state.hashes))
     facing, source = film_facing(film, study_film_path(study, film.path), facings.headers)

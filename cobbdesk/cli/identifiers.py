@@ -8,7 +8,8 @@ module covers what is printed *before* that, or without a study at all:
   opened yet — an output refused before the open (``export S -o Doe_Jane/x.csv`` with a
   missing folder), a study refused by its open (locked, read-only, needs upgrading).  It
   is read **without writing a byte to it or to its** ``-wal``/``-shm``
-  (:func:`study_identifiers`); a "study" that is a DICOM film gives its header's
+  (:func:`study_identifiers`), and never while this process has it open
+  (:func:`held_open`); a "study" that is a DICOM film gives its header's
   identifiers (:func:`film_identifiers`).
 * :func:`learn_film`: the identifiers in a film's own header (``inspect``, ``render``: a
   folder named after the patient in the file is masked).
@@ -59,11 +60,48 @@ def learn_named(servers: bool = False) -> None:
         key = str(location)
         if key in _learned or (isinstance(location, str) and not servers):
             continue
+        if isinstance(location, Path) and held_open(location):
+            continue  # open in this process: its identifiers came with the open
         _learned.add(key)  # once, even when reading fails (and no recursion through say)
         try:
             _learn(location)
         except Exception:  # a study that cannot be read: the rules needing no study remain
             continue
+
+
+def held_open(path: Path) -> bool:
+    """Whether this process has ``path`` or its ``-wal``/``-shm`` open (a study it opened and
+    has not closed, or a connection a thread still holds), by the device and inode of each
+    descriptor in ``/dev/fd``; True when that cannot be listed (except on Windows).
+
+    Such a file is never opened here: closing *any* descriptor of a file drops every POSIX
+    advisory lock the process holds on it, SQLite's among them
+    (https://sqlite.org/howtocorrupt.html, section 2.2) — another program could then
+    checkpoint and delete the ``-wal`` under this process's open study.
+    """
+    import os
+
+    if os.name == "nt":  # Windows locks belong to a handle: reading a file drops none
+        return False
+    ids = set()
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        try:
+            info = os.stat(path.with_name(name))
+        except OSError:
+            continue
+        ids.add((info.st_dev, info.st_ino))
+    try:
+        descriptors = os.listdir("/dev/fd")
+    except OSError:
+        return True  # cannot tell: do not risk the locks
+    for fd in descriptors:
+        try:
+            info = os.fstat(int(fd))
+        except (OSError, ValueError):  # the listing's own descriptor, closed by now
+            continue
+        if (info.st_dev, info.st_ino) in ids:
+            return True
+    return False
 
 
 def _learn(location: Path | str) -> None:

@@ -157,3 +157,33 @@ def test_a_dicom_film_given_as_the_study_is_named_redacted(tmp_path: Path) -> No
         line = done.stderr.strip()
         assert "\n" not in line and "not a CobbDesk study" in line and "[redacted]" in line
         _clean(done.stdout + done.stderr)
+
+
+def test_a_study_open_in_this_process_is_never_opened_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line said while this process has the study open (a lock wait's note) does not read
+    it: closing a second descriptor of the file would drop the POSIX locks SQLite holds on it
+    (the lock-wait note did so: another program's close then deleted the -wal under the
+    waiting write).  Once the study is closed, a refusal reads it."""
+    from cobbdesk.cli import identifiers, output
+
+    study = tmp_path / "bare.cobbdesk"  # no name, MRN or birth date: nothing remembered
+    with Study.create(study, actor="t") as created:
+        created.add_patient("P001")
+    read: list[Path] = []
+    monkeypatch.setattr(identifiers, "study_identifiers", lambda p: read.append(p) or ("", ""))
+    identifiers.reset()
+    identifiers.note_study(study)
+    opened = Study.open(study, actor="t")
+    try:
+        opened.patients()  # a pooled connection holds the file open
+        assert identifiers.held_open(study)
+        output.say("note", "waiting for the study")
+        assert read == []
+    finally:
+        opened.close()
+    assert not identifiers.held_open(study)
+    identifiers.learn_named()
+    assert read == [study]
+    identifiers.reset()

@@ -124,16 +124,18 @@ def study_identifiers(path: Path) -> tuple[str, str]:
     or of its ``-shm`` (bytes and modification times); ``("", "")`` for a file that is not
     SQLite.  Raises ``OSError`` or ``sqlite3.Error`` when it cannot be read.
 
-    SQLite's read-only modes are not enough (SQLite 3.40, checked by the tests): ``mode=ro``
-    creates a missing ``-shm`` and, beside a study another program has open, writes its
-    read marks into the ``-shm`` (https://sqlite.org/walformat.html, section 2.2);
+    SQLite's read-only modes are not enough (seen with SQLite 3.40; a test keeps the first
+    fact): ``mode=ro`` creates a missing ``-shm`` and, beside a study another program has
+    open, writes its read marks into the ``-shm`` (https://sqlite.org/walformat.html, 2.2);
     ``immutable=1`` touches nothing but ignores the ``-wal``, so it misses the commits a
     running program has not checkpointed (https://sqlite.org/uri.html).  So: without a
     ``-wal`` — no program has the study open (WAL mode deletes it when the last connection
     closes: https://sqlite.org/wal.html) — ``immutable=1`` reads the file itself; with one,
     the file and its ``-wal`` are copied into a private temporary folder (0700) and the copy
     is read there (SQLite recovers the copied ``-wal``; a frame being written meanwhile
-    fails its checksum and is left out), then the folder is removed.
+    fails its checksum and is left out), then the folder is removed.  A copy taken while
+    another program checkpoints may be torn: the read then fails (the caller's rules
+    without a study remain) or misses the newest patients.
     """
     import shutil
     import tempfile

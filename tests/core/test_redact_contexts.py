@@ -5,6 +5,8 @@ and the longer tokens (decimals, hashes, UUIDs) that merely contain an ID's digi
 from __future__ import annotations
 
 import itertools
+import sys
+import unicodedata
 
 import pytest
 
@@ -64,3 +66,44 @@ def test_a_two_digit_year_birth_date_before_a_folders_or_files_number() -> None:
     for date, _ in _short_year_dates(4):
         for before, after in itertools.product(BEFORE[:2], AFTER):
             assert redact.redact(f"{before}{date}{after}") == f"{before}{date}{after}"
+
+
+@pytest.fixture(scope="module")
+def inserted() -> list[str]:
+    """Characters that hide in a path and that ``repr()`` or ``ascii()`` write escaped: the
+    format characters (Cf) and combining marks (Mn, Mc, Me) of the Unicode database, every
+    one of Latin-1 and one of each further block of 64 (the escapes' every form:
+    ``\\xhh``, ``\\uhhhh``, ``\\Uhhhhhhhh``)."""
+    found, blocks = [], set()
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in ("Cf", "Mn", "Mc", "Me") and (code <= 0xFF or code >> 6 not in blocks):
+            found.append(char)
+            blocks.add(code >> 6)
+    assert {"\u200b", "\xad", "\U000e0001"} <= set(found)
+    return found
+
+
+def test_identifiers_in_an_os_errors_escaped_path(inserted: list[str]) -> None:
+    """Python writes an OS error's path as ``repr()`` does (``[Errno 2] No such file or
+    directory: '/x/Waylon S\\u200bmithers/1.dcm'``; breaker 7): a name, an MRN and a birth
+    date with each character inserted, written by ``repr()`` and by ``ascii()`` inside an
+    OS error's text, are masked, the escapes with them; other text stays."""
+    for char, spelled in itertools.product(inserted, ("Waylon Smithers", "MRN4455667")):
+        cut = len(spelled) // 2 + 1
+        path = f"/x/{spelled[:cut]}{char}{spelled[cut:]}/1.dcm"
+        for write in (repr, ascii):
+            error = str(FileNotFoundError(2, "No such file or directory", path))
+            error = error.replace(repr(path), write(path))
+            out = redact.redact(error)
+            assert out.startswith("[Errno 2] No such file or directory: '/x/"), (error, out)
+            assert out.endswith(f"{MASK}/1.dcm'"), (hex(ord(char)), write, out)
+    for written in (r"Waylon S\u200bmithers", r"M\xfcller", r"1961\u201102\u201103"):
+        redact.forget_all()
+        remember_patients(["Smithers^Waylon", "Müller^Jürgen"], ["1961-02-03"])
+        assert (
+            redact.redact(f"'C:\\\\in\\\\{written}\\\\x.dcm'") == f"'C:\\\\in\\\\{MASK}\\\\x.dcm'"
+        )
+    ordinary = r"'C:\\x53mithers\\tab', 'a\tb', 'S\u200bmith', '\U0001f600 ok'"
+    assert redact.redact(ordinary) == ordinary

@@ -11,7 +11,8 @@ replaces with ``[redacted]``:
    casefolded, without default ignorable characters (``ＭＲＮ４４５５６６７`` is ``mrn4455667``,
    ``J\u200bane`` and ``Do\u00ade`` are ``jane`` and ``doe``; they are dropped from the
    text); a text holding combining marks or format characters is also matched without them
-   (``Ja\u0301ne``).  Matching works on *words* (runs of
+   (``Ja\u0301ne``), and one holding Python's backslash escapes with them decoded (an OS
+   error's path as ``repr()`` writes it, ``S\\u200bmithers``, ``M\\xfcller``).  Matching works on *words* (runs of
    letters and digits; ``_`` and other connector punctuation separate words like ``-``,
    ``.``, ``^`` and spaces do): a value is the sequence of its words, and a run of the same
    words in a text is masked whatever separates them (``MRN-55501`` also hides

@@ -39,6 +39,14 @@ _PN = re.compile(r"(?<![^\W\d_])[^\W\d_][\w'.-]*(?:\^[\w'.-]*)+")  # from a word
 _DATE = re.compile(
     r"(?<!\d)(?<!\d\.)(?:19|20)\d\d(-?)(?:0[1-9]|1[0-2])\1(?:0[1-9]|[12]\d|3[01])(?!\d|\.\d)"
 )
+#: Python's string escapes as ``repr()`` and ``ascii()`` write them (:func:`_escaped_spans`),
+#: and those that stand for a character other than themselves (a quick check).
+_ESCAPE = re.compile(
+    r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U00(?:0[0-9a-fA-F]|10)[0-9a-fA-F]{4}|[\\'\"tnr])"
+)
+_ESCAPE_HINT = re.compile(
+    r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U00(?:0[0-9a-fA-F]|10)[0-9a-fA-F]{4}|[tnr])"
+)
 #: A password inside a database URL (``scheme://user:PASSWORD@host``).
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
 _JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
@@ -61,6 +69,8 @@ def redact(text: str) -> str:
         text = DEFAULT_IGNORABLE.sub("", text)
         kinds = _kinds(text)
     spans = _known_spans(text, kinds)
+    if "\\" in text and _ESCAPE_HINT.search(text):
+        spans = _merge(spans + _escaped_spans(text))
     if spans:
         pieces, last = [], 0
         for start, end in spans:
@@ -83,6 +93,41 @@ def _known_spans(text: str, kinds: set[int]) -> list[tuple[int, int]]:
         kept.append(len(text))  # a span ends where the next character kept starts: its marks
         spans = _merge(spans + [(kept[start], kept[end]) for start, end in plain])
     return spans
+
+
+def _escaped_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every remembered key in ``text`` read with Python's backslash escapes
+    decoded (an OS error's path is written as ``repr()`` writes it:
+    ``'/x/Waylon S\\u200bmithers'``, ``M\\xfcller`` by ``ascii()``): escapes as
+    ``repr()`` and ``ascii()`` produce them (``\\xhh``, ``\\uhhhh``, ``\\Uhhhhhhhh``,
+    ``\\t``, ``\\n``, ``\\r``, ``\\\\``, quotes), read left to right; a span covers
+    the escapes inside it."""
+    chars: list[str] = []
+    starts: list[int] = []  # where each decoded character starts in ``text`` …
+    ends: list[int] = []  # … and ends
+    last = 0
+    for found in _ESCAPE.finditer(text):
+        chars += text[last : found.start()]
+        starts += range(last, found.start())
+        ends += range(last + 1, found.start() + 1)
+        chars.append(_unescape(found[0]))
+        starts.append(found.start())
+        ends.append(found.end())
+        last = found.end()
+    chars += text[last:]
+    starts += range(last, len(text))
+    ends += range(last + 1, len(text) + 1)
+    kept = [k for k, char in enumerate(chars) if not DEFAULT_IGNORABLE.fullmatch(char)]
+    decoded = "".join(map(chars.__getitem__, kept))
+    spans = _known_spans(decoded, _kinds(decoded))
+    return [(starts[kept[start]], ends[kept[end - 1]]) for start, end in spans]
+
+
+def _unescape(escape: str) -> str:
+    """The character a Python string escape (``\\u200b``, ``\\t``, ``\\\\``) stands for."""
+    if escape[1] in "xuU":
+        return chr(int(escape[2:], 16))
+    return {"t": "\t", "n": "\n", "r": "\r"}.get(escape[1], escape[1])
 
 
 def _kinds(text: str) -> set[int]:

@@ -22,6 +22,22 @@ def _known() -> None:
     remember_patients([PATIENT[0]], list(PATIENT[1:]))
 
 
+def _groupings(digits: str) -> list[list[str]]:
+    """Every way to cut ``digits`` into two or more groups."""
+    cuts = range(1, len(digits))
+    found = []
+    for mask in range(1, 2 ** len(cuts)):
+        points = [0] + [c for k, c in enumerate(cuts) if mask >> k & 1] + [len(digits)]
+        found.append([digits[a:b] for a, b in itertools.pairwise(points)])
+    return found
+
+
+def _thousands(digits: str) -> list[str]:
+    """``digits`` cut into thousands: ``4455667`` → ``4``, ``455``, ``667``."""
+    head = len(digits) % 3 or 3
+    return [digits[:head]] + [digits[k : k + 3] for k in range(head, len(digits), 3)]
+
+
 def _short_year_dates(day: int) -> list[tuple[str, str]]:
     """February ``day``, 1961 with a two-digit year in every layout, each with the separator
     of its parts when they are numbers only (``3.2.61``: ``.``; ``Feb 3 '61``: none)."""
@@ -107,3 +123,46 @@ def test_identifiers_in_an_os_errors_escaped_path(inserted: list[str]) -> None:
         )
     ordinary = r"'C:\\x53mithers\\tab', 'a\tb', 'S\u200bmith', '\U0001f600 ok'"
     assert redact.redact(ordinary) == ordinary
+
+
+@pytest.fixture(scope="module")
+def thousands_separators() -> list[str]:
+    """Every comma and apostrophe that separates thousands: the characters whose NFKC form is
+    ``,`` or ``'`` (the Unicode database), the right single quotation mark (Excel's and the
+    Swiss grouping separator, CLDR de-CH) and the Arabic thousands separator."""
+    found = ["\u2019", "\u066c"]
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.normalize("NFKC", chr(code)) in (",", "'"):
+            found.append(chr(code))
+    assert {",", "'", "\uff0c", "\uff07", "\ufe50"} <= set(found)
+    return found
+
+
+def test_an_id_in_thousands_with_commas_or_apostrophes(thousands_separators: list[str]) -> None:
+    """``4455667`` of ``MRN4455667`` and ``778899`` of ``HOSP-778899`` written with every comma
+    and apostrophe (breaker 7: ``4,455,667``, ``778,899``, ``778'899``, ``778’899``): every
+    cut of the digits into groups is found when it is the thousands (also after the ID's
+    letters), and stays otherwise (``77,88,99``: a list); a longer number or a decimal with
+    those groups, a mixed grouping and a list with spaces stay."""
+    for digits, prefixes in (("778899", ("", "hosp ", "HOSP-")), ("4455667", ("", "MRN: "))):
+        thousands = _thousands(digits)
+        for groups, char in itertools.product(_groupings(digits), thousands_separators):
+            for prefix in prefixes:
+                text = f"x {prefix}{char.join(groups)} y"
+                if groups == thousands:
+                    assert redact.redact(text) == f"x {MASK} y", (text, hex(ord(char)))
+                elif not prefix:
+                    assert redact.redact(text) == text, (text, hex(ord(char)))
+    ordinary = (
+        "1,778,899 778,899.5 778,899,5 4,455.667 4.455,667 778,899'1 7,788,990 "
+        "4,455,6670 778, 899 [778, 899]"
+    )
+    assert redact.redact(ordinary) == ordinary
+
+
+def test_a_list_without_spaces_written_in_thousands_is_that_number() -> None:
+    """At 100,000 sequential hospital IDs (H100000…), ``101,102`` is the thousands spelling
+    of a remembered 101102 and masked; ``101, 102`` (a list) and ``101,102,103`` stay."""
+    remember_patients([], ["H101102"])
+    assert redact.redact("ids 101,102 and 101’102.") == f"ids {MASK} and {MASK}."
+    assert redact.redact("ids 101, 102; 101,102,103") == "ids 101, 102; 101,102,103"

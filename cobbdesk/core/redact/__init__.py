@@ -12,18 +12,20 @@ replaces with ``[redacted]``:
    ``J\u200bane`` and ``Do\u00ade`` are ``jane`` and ``doe``; they are dropped from the
    text); a text holding combining marks or format characters is also matched without them
    (``Ja\u0301ne``), and one holding Python's backslash escapes with them decoded (an OS
-   error's path as ``repr()`` writes it, ``S\\u200bmithers``, ``M\\xfcller``).  Matching works on *words* (runs of
-   letters and digits; ``_`` and other connector punctuation separate words like ``-``,
+   error's path as ``repr()`` writes it, ``S\\u200bmithers``, ``M\\xfcller``).  Matching
+   works on *words* (runs of letters and digits; ``_`` and other connector punctuation
+   separate words like ``-``,
    ``.``, ``^`` and spaces do): a value is the sequence of its words, and a run of the same
    words in a text is masked whatever separates them (``MRN-55501`` also hides
    ``mrn 55501``).  Separators are also optional: a value's words written together or apart
    (``MRN4455667``, ``MRN-4455667``, ``mrn 4455667``, ``MRN_4455-667``: dashes and ``_``
    anywhere; spaces, ``.`` and ``/`` between letters and digits — ``a nan is`` stays three
-   words; spaces and one ``.`` between digits as a number's digit groups, ``778 899``,
-   ``4.455.667``, a dotted one only whole and in thousands — ``1.2.840.10008`` stays a UID,
-   ``127.0.0.1`` an address) are found when they make :data:`GLUED_LENGTH` or more
-   characters.  Names are also matched in other
-   orders (``Doe^Jane`` → ``Jane Doe``, ``DoeJane``) and by each word of a name on its own
+   words; spaces and one ``.``, ``,`` or ``'`` between digits as a number's digit groups,
+   ``778 899``, ``4.455.667``, ``4,455,667``, ``778’899``, the last three only whole and in
+   thousands — ``1.2.840.10008`` stays a UID, ``127.0.0.1`` an address, ``1,778,899`` and
+   ``778,899.5`` other numbers; ``101,102`` is 101102) are found when they make
+   :data:`GLUED_LENGTH` or more characters.  Names are also matched in other orders (``Doe^Jane``
+   → ``Jane Doe``, ``DoeJane``) and by each word of a name on its own
    (``Doe``, ``Jane``; a value with two or more parts split at ``^``, commas or spaces is
    treated as a name); birth dates in DICOM DA (``19700101``),
    ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,

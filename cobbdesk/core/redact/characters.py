@@ -22,6 +22,12 @@ SPACES = (
 #: in thousands (not a UID's, an address's or a version's components: ``1.2.778.899.5``,
 #: ``127.0.0.1``, ``1.26.10``).
 FULL_STOPS = ".\u2024\ufe52\uff0e"
+#: The other thousands separators, each as the full stop (one between two digits, the whole
+#: number in thousands only): commas (``4,455,667``) and apostrophes (``778'899``; Excel's
+#: and the Swiss ``778’899``; the Arabic thousands separator), and the characters whose NFKC
+#: form is one of them.  A number is grouped with one of these kinds throughout.
+COMMAS = ",\ufe10\ufe50\uff0c"
+APOSTROPHES = "'\u2019\uff07\u066c"
 #: Those, spaces, full stop, solidus, and a label's colon and number sign (``MRN: 4455667``,
 #: ``MRN#4455667``), and the characters whose NFKC form is one of them (``．``, ``／``,
 #: ``：``, ``＃``, ``\u2024``…; a test checks).

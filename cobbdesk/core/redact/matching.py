@@ -17,7 +17,14 @@ import functools
 import re
 import unicodedata
 
-from cobbdesk.core.redact.characters import DIGIT_JOINING, FULL_STOPS, JOINING, SPACES
+from cobbdesk.core.redact.characters import (
+    APOSTROPHES,
+    COMMAS,
+    DIGIT_JOINING,
+    FULL_STOPS,
+    JOINING,
+    SPACES,
+)
 from cobbdesk.core.redact.dates import birth_date_ranges, may_hold_date
 from cobbdesk.core.redact.keys import (
     DEFAULT_IGNORABLE,
@@ -55,8 +62,10 @@ _WORD_SPLIT = re.compile(f"({WORD.pattern})")
 _SPACE_RUN = re.compile(f"[{SPACES}]{{1,{JOIN_LIMIT}}}")
 #: How a gap joins the words on either side (:func:`_join_kind`): not; letters to digits
 #: only (``/``, ``:``, ``#``); always (dashes, ``_``); letters to digits and digit groups
-#: (spaces: ``778 899``; one full stop: ``778.899``, the whole dotted number only).
-_APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED = range(5)
+#: (spaces: ``778 899``; one full stop, comma or apostrophe: ``778.899``, ``778,899``,
+#: ``778'899``, the whole number in thousands only: :data:`_THOUSANDS`).
+_APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED, _COMMA, _QUOTED = range(7)
+_THOUSANDS = (_DOTTED, _COMMA, _QUOTED)
 #: What a non-ASCII character is to matching (:func:`_kind`).
 _PLAIN, _MARK, _IGNORABLE, _OTHER = range(4)
 
@@ -192,6 +201,8 @@ def _join_kind(gap: str) -> int:
     :func:`_joins`)."""
     if gap == " ":
         return _SPACED
+    if len(gap) == 1 and gap in COMMAS + APOSTROPHES:
+        return _COMMA if gap in COMMAS else _QUOTED
     if _JOINS.fullmatch(gap) is None:
         return _APART
     if _DIGIT_JOINS.fullmatch(gap):
@@ -214,11 +225,12 @@ def _joined_at(words: list[str], joins: list[int], i: int) -> int:
     (``joins``: :func:`_join_kind` of each gap), whose concatenation is a one-word key of
     :data:`GLUED_LENGTH` or more characters; 0 when none.  Two words are joined across a dash
     or ``_`` always; across a space or one ``.`` from letters to digits or back, or between
-    two digits (a number written in digit groups, ``778 899``, ``778.899``); across ``/``,
+    two digits (a number written in digit groups, ``778 899``, ``778.899``; one comma or
+    apostrophe too, ``778,899``, ``778'899``); across ``/``,
     ``:``, ``#`` from letters to digits or back only (``MRN: 4455667``); never between two
     letters across anything but dashes (``a nan is``: words).  A number is split into digit
-    groups one way (spaces or full stops, not both: ``12.5 13.25`` is two numbers), and a
-    dotted one is found only whole (:func:`_whole_number`)."""
+    groups one way (spaces, full stops, commas or apostrophes, not two of them: ``12.5
+    13.25`` is two numbers), and a dotted one is found only whole (:func:`_whole_number`)."""
     reg, joined, j = registry, words[i], i
     checked = len(joined) >= GLUED_LENGTH  # its first GLUED_LENGTH characters begin a key
     if checked and joined[:GLUED_LENGTH] not in reg.prefixes:
@@ -245,20 +257,22 @@ def _joined_at(words: list[str], joins: list[int], i: int) -> int:
 
 
 def _whole_number(words: list[str], joins: list[int], i: int, j: int, grouped: int) -> bool:
-    """Whether words ``i`` to ``j``, a number split into digit groups (``grouped``: by spaces
-    or full stops), are not glued to more digits by a full stop before or after them
-    (``1.2.778.899.5``: a UID's components, ``778 899.5``: a decimal), and, split by full
-    stops, are written with thousands separators (``778.899``, ``4.455.667``; not a version,
-    an address or a decimal: ``1.26.10``, ``127.0.0.1``, ``4455.667``)."""
-    before = i > 0 and joins[i - 1] == _DOTTED and words[i - 1][-1].isdigit()
-    after = j + 1 < len(words) and joins[j] == _DOTTED and words[j + 1][0].isdigit()
+    """Whether words ``i`` to ``j``, a number split into digit groups (``grouped``: by spaces,
+    full stops, commas or apostrophes), are not glued to more digits by one of the last three
+    before or after them (``1.2.778.899.5``: a UID's components, ``778 899.5``, ``778,899.5``:
+    decimals, ``1,778,899``: a longer number), and, split by one of them, are written in
+    thousands with it alone (``778.899``, ``4,455,667``, ``778'899``; not a version, an
+    address or a decimal: ``1.26.10``, ``127.0.0.1``, ``4455.667``, ``4,455.667``).  A list
+    without spaces written in thousands is that number: ``101,102`` is 101102."""
+    before = i > 0 and joins[i - 1] in _THOUSANDS and words[i - 1][-1].isdigit()
+    after = j + 1 < len(words) and joins[j] in _THOUSANDS and words[j + 1][0].isdigit()
     if (before and words[i][0].isdigit()) or (after and words[j][-1].isdigit()):
         return False
-    if grouped != _DOTTED:
+    if grouped not in _THOUSANDS:
         return True
     first = True  # the next digit group is a number's first: 1 to 3 digits
     for m in range(i, j):
-        if joins[m] == _DOTTED and words[m][-1].isdigit() and words[m + 1][0].isdigit():
+        if joins[m] == grouped and words[m][-1].isdigit() and words[m + 1][0].isdigit():
             if first and len(words[m]) - len(words[m].rstrip("0123456789")) > 3:
                 return False
             if len(words[m + 1]) != 3 or not words[m + 1].isdigit():

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeGuard
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -39,6 +39,8 @@ from cobbdesk.core.dicom.spacing import PLAUSIBLE_MM, plausible
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
+from cobbdesk.core.pixel_shape import PixelFields as PixelFields  # noqa: PLC0414
+from cobbdesk.core.pixel_shape import film_shape as film_shape  # noqa: PLC0414 (the rule)
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.clinical import measurement_from_row, measurement_row
 from cobbdesk.core.store.schema import calibrations, films, measurements
@@ -132,44 +134,6 @@ def apply_calibration(film: Film, calibration: Calibration) -> None:
     note = f"calibrated by the user: {calibration.description}"
     if note not in film.notices:
         film.notices.append(note)
-
-
-class PixelFields(Protocol):
-    """What :func:`film_shape` reads: a decoded :class:`~cobbdesk.core.dicom.film.Film` or a
-    header read at import (:class:`~cobbdesk.core.importing.scan.HeaderInfo`) has them."""
-
-    @property
-    def spacing_mm(self) -> tuple[float, float] | None: ...
-    @property
-    def spacing_source(self) -> str: ...
-    @property
-    def pixel_aspect(self) -> tuple[float, float] | None: ...
-
-
-def _positive(pair: tuple[float, float] | None) -> TypeGuard[tuple[float, float]]:
-    return pair is not None and all(math.isfinite(v) and v > 0 for v in pair)
-
-
-def film_shape(film: PixelFields) -> tuple[float, float] | None:
-    """The pixel shape ``(vertical, horizontal)`` of a film's pixels — the one rule for
-    calibration, relinking, ``calibrate`` and ``verify``'s file check — or None (square).
-
-    * its spacing ``(row_mm, col_mm)``: Pixel Spacing and its kin are adjacent row spacing
-      \\ adjacent column spacing, i.e. the pixel's height \\ width (PS3.3 10.7.1.3);
-    * else its Pixel Aspect Ratio (0028,0034), ``vertical \\ horizontal`` (PS3.3
-      C.7.6.3.1.7);
-    * else None: square pixels (an absent Pixel Aspect Ratio means 1:1).
-
-    Zero, negative or non-finite values never count, as when a header is read
-    (:mod:`cobbdesk.core.dicom.spacing`): the next source is used.  A user calibration
-    already in force is a spacing like the others: it was made with the film's own shape
-    (:func:`calibration_spacing`), so calibrating again keeps that shape
-    (:func:`apply_calibration` clears the Pixel Aspect Ratio it replaces).
-    E.g. spacing 0.1 \\ 0.2 mm gives ``(0.1, 0.2)``: pixels half as tall as wide (1:2)."""
-    spacing = film.spacing_mm
-    if _positive(spacing):
-        return spacing
-    return film.pixel_aspect if _positive(film.pixel_aspect) else None
 
 
 class CalibrationRecords:

@@ -364,8 +364,8 @@ class FilmView(QGraphicsView):
 
 
 def _film_shape(film: Film) -> Shape:
-    """The film's pixel shape by the one rule
-    (:func:`~cobbdesk.core.store.calibration.film_shape`)."""
-    from cobbdesk.core.store.calibration import film_shape
+    """The film's pixel shape by the one rule (:func:`cobbdesk.core.pixel_shape.film_shape`,
+    which is ``store.calibration.film_shape``; imported from its pure home: no SQLAlchemy)."""
+    from cobbdesk.core.pixel_shape import film_shape
 
     return film_shape(film)

@@ -166,3 +166,25 @@ def test_a_list_without_spaces_written_in_thousands_is_that_number() -> None:
     remember_patients([], ["H101102"])
     assert redact.redact("ids 101,102 and 101’102.") == f"ids {MASK} and {MASK}."
     assert redact.redact("ids 101, 102; 101,102,103") == "ids 101, 102; 101,102,103"
+
+
+def test_an_ids_digits_inside_a_decimal_a_hash_or_a_uuid_are_another_token() -> None:
+    """An MRN's digit run (``778899`` of ``HOSP-778899``, ``4455667`` of ``MRN4455667``) is a
+    whole number (breaker 7): not a decimal's fraction (``0.778899``), not glued inside a
+    hexadecimal hash (SHA-256, every place, every hex letter beside it) or a UUID's group;
+    the same digits as the number itself, after letters that are no hex token
+    (``x4455667``, ``IM778899``, ``a4455667``), and as a UID's component stay masked."""
+    sha = "42258d140e9f2324a8d0cd2129d0263aeec055fa718f70b477aa579b0"
+    uuid = "9b5b40ea-fc97-4fca-8d51-{}"
+    for digits, letter in itertools.product(("778899", "4455667"), "abcdef"):
+        for at in range(len(sha) + 1):
+            token = sha[:at] + digits + sha[at:]
+            assert redact.redact(f"sha256 {token} ok") == f"sha256 {token} ok", token
+        groups = (digits + letter * (12 - len(digits)), letter * (12 - len(digits)) + digits)
+        for group in (*groups, letter + digits + letter * (11 - len(digits))):
+            assert redact.redact(f"id {uuid.format(group)}.") == f"id {uuid.format(group)}.", group
+        for decimal in (f"0.{digits}", f"12.{digits}", f"-3.{digits}", f"p=0.{digits}"):
+            assert redact.redact(f"value {decimal} ok") == f"value {decimal} ok", decimal
+        for spelled in (digits, f"x{digits}", f"IM{digits}", f"{letter}{digits}"):
+            assert redact.redact(f"in/{spelled}.dcm ok") == f"in/{MASK}.dcm ok", spelled
+    assert redact.redact("UID 1.2.826.778899") == f"UID 1.2.826.{MASK}"

@@ -17,7 +17,8 @@ A *key* is an identifier's text in one canonical spelling: Unicode NFKC then cas
   (``4455667`` of ``MRN4455667``, ``778899`` of ``HOSP-778899``: the digits written without
   their prefix, ``4455667.csv``; also in digit groups, ``778 899``, ``778.899``).  The
   matcher finds it only as a whole number (not inside a longer run of digits, ``44556678``,
-  nor as a dotted number's part, ``1.2.778.899.5``); a component of a dotted UID equal to
+  nor as a dotted number's part, ``1.2.778.899.5``, nor a decimal's fraction, ``0.778899``,
+  nor glued inside a hexadecimal hash or a UUID's group); a component of a dotted UID equal to
   it is masked — over-redaction of an occasional number, where a leaked MRN is not acceptable;
 * for a name with diacritics, the keys of its ASCII spellings too
   (:mod:`~cobbdesk.core.redact.translit`: ``Müller^Jürgen`` → ``muller jurgen``,

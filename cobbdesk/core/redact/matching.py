@@ -54,6 +54,10 @@ _ESCAPE = re.compile(
 _ESCAPE_HINT = re.compile(
     r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U00(?:0[0-9a-fA-F]|10)[0-9a-fA-F]{4}|[tnr])"
 )
+#: A hexadecimal token (a hash, a UUID's group; folded: small letters) …
+_HEX = re.compile(r"[0-9a-f]+")
+HEX_LENGTH = 16
+"""… of at least this many hex digits is a hash, never an identifier with a key glued."""
 #: A password inside a database URL (``scheme://user:PASSWORD@host``).
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]*):[^@\s]*@")
 _JOINS = re.compile(f"[{re.escape(JOINING)}]{{1,{JOIN_LIMIT}}}")
@@ -186,7 +190,7 @@ def _spans_in(text: str, ascii_words: bool) -> list[tuple[int, int]]:
             if not size and joins[i]:
                 size = _joined_at(words, joins, i)
             if not size and len(word) >= MIN_LENGTH and _is_key_word(word):
-                size = 1
+                size = 0 if _in_longer_token(words, gaps, joins, i) else 1
             if size:
                 found.append(_span(raw, gaps, i, i + size))
             i += size or 1
@@ -281,6 +285,33 @@ def _whole_number(words: list[str], joins: list[int], i: int, j: int, grouped: i
         else:
             first = True
     return True
+
+
+def _in_longer_token(words: list[str], gaps: list[str], joins: list[int], i: int) -> bool:
+    """Whether word ``i``, a key or holding one, is part of a longer token that is no
+    identifier: a number's digits after its decimal point (``0.778899``; a dotted number of
+    three or more parts, a UID, keeps its components masked), or a hexadecimal token holding a
+    key glued inside it (a hash, :data:`HEX_LENGTH` or more hex digits; a UUID's group: an
+    MRN's digits by chance)."""
+    word = words[i]
+    if word.isdigit():
+        point = i > 0 and joins[i - 1] == _DOTTED and words[i - 1].isdigit()
+        uid = i > 1 and joins[i - 2] == _DOTTED and words[i - 2][-1:].isdigit()
+        more = i + 1 < len(words) and joins[i] == _DOTTED and words[i + 1][0].isdigit()
+        return point and not uid and not more
+    if word in registry.single or _HEX.fullmatch(word) is None:
+        return False
+    return len(word) >= HEX_LENGTH or _in_uuid(words, gaps, i)
+
+
+def _in_uuid(words: list[str], gaps: list[str], i: int) -> bool:
+    """Whether word ``i`` (hex digits) is a group of a UUID written 8-4-4-4-12 (RFC 9562)."""
+    for first in range(max(0, i - 4), min(i, len(words) - 5) + 1):
+        group = words[first : first + 5]
+        dashes = gaps[first + 1 : first + 5]
+        if list(map(len, group)) == [8, 4, 4, 4, 12] and dashes == ["-"] * 4:
+            return all(_HEX.fullmatch(g) for g in group)
+    return False
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -6,12 +6,12 @@ other view gets the zoom that shows the same screen pixels per millimetre.  Pan 
 *anchor* of each film (the film centres, or a landmark clicked on both films) at the same
 offset from the view centre, measured in millimetres.
 
-Anisotropic spacing: the viewer draws image pixels square, so a film whose row and column
-spacings differ is already stretched on screen and no single zoom can match both axes.
-Both zoom and pan use the geometric-mean pixel size ``sqrt(row_mm × col_mm)`` (the side of a
-square of the same area): areas match, the two calculations agree with each other (a point's
-screen offset from the anchor is the same in both views), and the remaining per-axis error is
-the film's own stretch, ``sqrt(max/min)`` (:func:`anisotropy`), which the view reports.
+Anisotropic spacing: the film view now draws pixels with their physical shape, so one zoom
+matches both axes exactly; the compare view syncs with the per-axis
+:func:`cobbdesk.core.viewing.synced_zoom_mm` and :func:`~cobbdesk.core.viewing.synced_center_mm`.
+:func:`synced_zoom` and :func:`synced_center` here use the geometric-mean pixel size
+``sqrt(row_mm × col_mm)`` (right for square-drawn pixels only, with the residual per-axis error
+:func:`anisotropy`); the GUI no longer uses them.
 
 When either film is uncalibrated the views sync in image pixels and say so (:func:`sync_units`).
 

@@ -63,32 +63,29 @@ def emit_json(data: dict[str, Any]) -> None:
     out(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-#: Keys of a command's JSON report whose text names a file (a film's path holds whatever its
-#: folders and name hold: another patient's name or MRN) or may quote one: redacted.
-FILE_FIELDS = frozenset({"path", "file", "duplicate_of", "message", "error", "warnings"})
+#: Keys of a command's JSON report whose value is machine-made and never an identifier, yet
+#: may look like a date to :func:`redact` (the audit head ``SEQ:HASH``: a hex digest can hold
+#: a ``YYYYMMDD`` run): kept as they are.  Every other string is redacted.
+MACHINE_FIELDS = frozenset({"audit_head"})
 
 
 def redact_files(data: Any) -> Any:
-    """``data`` (JSON-able dicts and lists) with the text of every :data:`FILE_FIELDS` key
-    (a string, or a list of strings) passed through :func:`redact`; other values as they are.
+    """``data`` (JSON-able dicts, lists and scalars) with every string in it — at any depth,
+    whatever its key — passed through :func:`redact` (a film's path, an error or warning
+    quoting one, a header value: whatever its folders and name hold), except the values of
+    :data:`MACHINE_FIELDS`; keys, numbers, booleans and None as they are.  Structural, so a
+    field added to a report later is redacted too.
 
-    >>> redact_files({"path": "/in/Doe^Jane.dcm", "rows": 2, "items": [{"file": "x.dcm"}]})
-    {'path': '/in/[redacted]', 'rows': 2, 'items': [{'file': 'x.dcm'}]}
+    >>> redact_files({"path": "/in/Doe^Jane.dcm", "rows": 2, "errors": ["Doe^Jane.dcm: bad"]})
+    {'path': '/in/[redacted]', 'rows': 2, 'errors': ['[redacted]: bad']}
     """
-    if isinstance(data, list):
+    if isinstance(data, str):
+        return redact(data)
+    if isinstance(data, list | tuple):
         return [redact_files(item) for item in data]
     if not isinstance(data, dict):
         return data
-    return {key: _redact_field(key, value) for key, value in data.items()}
-
-
-def _redact_field(key: str, value: Any) -> Any:
-    """One value of a JSON report, redacted when ``key`` is one of :data:`FILE_FIELDS`."""
-    if key in FILE_FIELDS and isinstance(value, str):
-        return redact(value)
-    if key in FILE_FIELDS and isinstance(value, list):
-        return [redact(v) if isinstance(v, str) else redact_files(v) for v in value]
-    return redact_files(value)
+    return {k: v if k in MACHINE_FIELDS else redact_files(v) for k, v in data.items()}
 
 
 @contextmanager

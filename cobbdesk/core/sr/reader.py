@@ -67,6 +67,7 @@ from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, new_id
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.fit import GeometryCache, fitted
+from cobbdesk.core.sr.identifiers import learn_identifiers
 from cobbdesk.core.sr.pixels import check_pixel_hash, check_sign, study_pixel_sha256
 from cobbdesk.core.sr.template import ohif_template
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
@@ -153,12 +154,15 @@ def _observer(ds: Dataset) -> str:
 
 
 def read_report(path: str | Path) -> tuple[Dataset, list[SrCobb]]:
-    """The SR dataset and its Cobb-angle groups; ValidationError when it is no SR."""
+    """The SR dataset and its Cobb-angle groups; ValidationError when it is no SR.  The
+    identifiers of a readable file's header are handed to redaction first
+    (:func:`~cobbdesk.core.sr.identifiers.learn_identifiers`), before any line can name the file."""
     source = Path(path)
     try:
         ds = pydicom.dcmread(source)
     except Exception as exc:
         raise ValidationError(source, f"cannot read the DICOM file: {exc}") from None
+    learn_identifiers(ds)
     if str(ds.get("SOPClassUID", "")) not in c.SR_CLASSES:
         raise ValidationError(source, "SOP Class UID (0008,0016) is not a Structured Report")
     observer = _observer(ds)

@@ -2,8 +2,10 @@
 word, read in DICOM DA form (PS3.5 section 6.2) and looked up among the remembered keys.
 
 Spellings: D.M.YYYY, M/D/YYYY, YYYY-M-D, DDMMYYYY, with a month name or an ordinal day
-(``3 Feb 1961``, ``February 3rd, 1961``), with ``of`` or ``the`` between the parts of such
-a date (``3rd of February 1961``, ``February the 3rd, 1961``), glued (``03FEB1961``), and
+(``3 Feb 1961``, ``February 3rd, 1961``, ``Third of February 1961``; month names of seven
+languages and Roman numerals, :mod:`~.months`: ``3. Februar 1961``, ``3 févr. 1961``,
+``3 de febrero de 1961``, ``3.II.1961``), with ``of``, ``the`` or ``de`` between the parts of
+such a date (``3rd of February 1961``, ``February the 3rd, 1961``), glued (``03FEB1961``), and
 with a two-digit year read as 19YY and 20YY (D.M.YY, M/D/YY, YY-MM-DD, DDMMYY, MMDDYY,
 YYMMDD), also after a mark of the elided century (``Feb 3 '61``, ``3 Feb. ’61``:
 :data:`~.characters.YEAR_MARKS`).  A study date that
@@ -16,22 +18,20 @@ import re
 
 from cobbdesk.core.redact.characters import JOINING, YEAR_MARK_LETTERS, YEAR_MARKS
 from cobbdesk.core.redact.keys import registry
+from cobbdesk.core.redact.months import MONTHS, ROMAN_MONTHS, SPELLED_DAYS, TENS
 
 _CENTURIES = ("19", "20")  # the years of a birth date
 _YEAR_HINT = re.compile(r"(?:19|20)\d\d")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_NAMES = frozenset(_MONTHS) | {
-    "january", "february", "march", "april", "june", "july", "august", "sept", "september",
-    "october", "november", "december",
-}  # fmt: skip
+_MONTH_NUMBERS = MONTHS | ROMAN_MONTHS  # ``feb``, ``februar``, ``févr``, ``ii``
+_MONTH_NAMES = frozenset(_MONTH_NUMBERS)
 _DATE_GAP = re.compile(f"[{re.escape(JOINING)}]{{0,2}},?[{re.escape(JOINING)}]{{0,2}}")
 #: The parts of a date with a two-digit year: a space, ``.``, ``/``, a dash, a comma (after
 #: an abbreviation's full stop: ``3-Feb.-61``).
 _SHORT_DATE_GAP = re.compile(r"\.?(?:\s?[-./\u2010-\u2015\uff0d\uff0e\uff0f]?\s?|\s?,\s?)")
 _ORDINAL = re.compile(r"\d\d?(?:st|nd|rd|th)")
-_GLUED_MONTH = re.compile(r"(\d\d?)([a-z]{3,9})(\d\d|\d{4})")
+_GLUED_MONTH = re.compile(r"(\d\d?)([^\W\d_]{3,10})(\d\d|\d{4})")
 #: Words that may stand between a date's parts (``3rd of February``, ``February the 3rd``).
-_FILLERS = frozenset({"of", "the"})
+_FILLERS = frozenset({"of", "the", "de"})  # ``3 de febrero de 1961``
 #: Words after which three dotted numbers are a version, never a birth date
 #: (``version 1.26.10``, ``ver. 3.12.10``), and the gap between them and the numbers.
 VERSION_LABELS = frozenset({"version", "ver", "v", "release", "rel", "build", "revision", "rev"})
@@ -40,15 +40,20 @@ _LABEL_GAP = re.compile(r"[.:=]?\s+|[.:=]")
 #: one of these and without a 19xx/20xx skips the date spellings).
 _SHORT_HINT = re.compile(
     r"[0-9](?:(?:[sS][tT]|[nN][dD]|[rR][dD]|[tT][hH])?[^0-9a-zA-Z]{1,3}(?:[0-9][0-9]?"
-    r"[^0-9a-zA-Z]{1,3}[0-9]|[a-zA-Z]{3,9}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9])|[0-9][0-9]"
-    r"(?![0-9])|(?:[oO][fF]|[tT][hH][eE])\s)|[0-9]{5}(?![0-9])|[a-zA-Z]{3,9}[0-9][0-9](?![0-9]))"
+    r"[^0-9a-zA-Z]{1,3}[0-9]|[a-zA-Z]{3,10}\.?[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9])|[0-9][0-9]"
+    r"(?![0-9])|(?:[oO][fF]|[tT][hH][eE])\s|[ivxIVX]{1,4}[^0-9a-zA-Z]{1,3}[0-9][0-9](?![0-9]))"
+    r"|[0-9]{5}(?![0-9])|[a-zA-Z]{3,10}[0-9][0-9](?![0-9]))"
 )  # each alternative starts at a digit: the regex engine skips to the digits (fast)
+#: A two-digit year after an ASCII mark of its elided century (``Third of Feb '61``).
+_MARKED_YEAR = re.compile(r"['`][0-9][0-9](?![0-9])")
 
 
 def may_hold_date(text: str) -> bool:
     """Whether ``text`` may hold a birth date in one of the module's spellings (a quick
     pre-check: ASCII text without a 19xx/20xx year or a two-digit year's shape holds none)."""
-    return bool(_YEAR_HINT.search(text) or not text.isascii() or _SHORT_HINT.search(text))
+    if _YEAR_HINT.search(text) or not text.isascii() or _SHORT_HINT.search(text):
+        return True
+    return ("'" in text or "`" in text) and _MARKED_YEAR.search(text) is not None
 
 
 def birth_date_ranges(words: list[str], gaps: list[str]) -> list[tuple[int, int]]:
@@ -57,7 +62,10 @@ def birth_date_ranges(words: list[str], gaps: list[str]) -> list[tuple[int, int]
     month name or an ordinal day: ``3 Feb 1961``, ``February 3rd, 1961``), around a two-digit
     year (D.M.YY, M/D/YY, YY-MM-DD, ``3 Feb 61``: :func:`_short_year_dates`), or as one word
     (DDMMYYYY, MMDDYYYY, DDMMYY, MMDDYY, YYMMDD, ``03FEB1961``, ``03feb61``).  ``words``
-    folded, ``gaps[k]`` the text before word ``k`` (:func:`~.matching.redact`)."""
+    folded, ``gaps[k]`` the text before word ``k`` (:func:`~.matching.redact`).  A spelled
+    day from 21 to 31 written in two words (``twenty-first``, ``thirty first``) is one part."""
+    if "twenty" in words or "thirty" in words:
+        return _with_compound_days(words, gaps)
     ranges: list[tuple[int, int]] = []
     for k, word in enumerate(words):
         size = len(word)
@@ -73,6 +81,25 @@ def birth_date_ranges(words: list[str], gaps: list[str]) -> list[tuple[int, int]
         elif size >= 5 and word[0].isdigit() and _is_glued_month_date(word):
             ranges.append((k, k + 1))
     return ranges
+
+
+def _with_compound_days(words: list[str], gaps: list[str]) -> list[tuple[int, int]]:
+    """:func:`birth_date_ranges` of ``words`` whose spelled days in two words (``twenty``
+    and ``first`` across a dash or a space) are joined into one (``twenty-first``)."""
+    joined, joined_gaps, firsts, stops = [], [gaps[0]], [], []
+    k = 0
+    while k < len(words):
+        pair = f"{words[k]}-{words[k + 1]}" if k + 1 < len(words) else ""
+        firsts.append(k)
+        if words[k] in TENS and pair in SPELLED_DAYS and gaps[k + 1] in ("-", " "):
+            joined.append(pair)
+            k += 2
+        else:
+            joined.append(words[k])
+            k += 1
+        stops.append(k)
+        joined_gaps.append(gaps[k])
+    return [(firsts[a], stops[b - 1]) for a, b in birth_date_ranges(joined, joined_gaps)]
 
 
 def _around_year(
@@ -192,13 +219,13 @@ def _is_glued_month_date(word: str) -> bool:
 
 
 def _date_part(part: str) -> bool:
-    """Whether ``part`` can be a day or month: 1 or 2 digits, an ordinal day (``3rd``), or a
-    month's name."""
+    """Whether ``part`` can be a day or month: 1 or 2 digits, an ordinal day (``3rd``,
+    ``third``), or a month's name or Roman numeral (:mod:`~.months`)."""
     if part.isdigit():
         return len(part) <= 2
     if part[:1].isdigit():
         return _ORDINAL.fullmatch(part) is not None
-    return part in _MONTH_NAMES
+    return part in _MONTH_NAMES or part in SPELLED_DAYS
 
 
 def _date_gaps(gaps: list[str], gap: re.Pattern[str]) -> bool:
@@ -218,16 +245,19 @@ def _is_birth_date(years: tuple[str, ...], month_day: tuple[tuple[str, str], ...
 
 
 def _da(year: str, month: str, day: str) -> str | None:
-    """``YYYYMMDD`` of the parts (a month number or English month name, a day of 1 or 2
-    digits, or an ordinal ``3rd``), or None when they are not a date's."""
-    if _ORDINAL.fullmatch(day):
+    """``YYYYMMDD`` of the parts (a month number, name or Roman numeral, :mod:`~.months`; a
+    day of 1 or 2 digits, an ordinal ``3rd`` or a spelled one ``third``), or None when they
+    are not a date's."""
+    if day in SPELLED_DAYS:
+        day = str(SPELLED_DAYS[day])
+    elif _ORDINAL.fullmatch(day):
         day = day[:-2]
     if not (day.isdigit() and len(day) <= 2):
         return None
     if month.isdigit():
         number = int(month) if len(month) <= 2 else 0
     else:
-        number = _MONTHS.index(month[:3]) + 1 if month in _MONTH_NAMES else 0
+        number = _MONTH_NUMBERS.get(month, 0)
     if not (1 <= number <= 12 and 1 <= int(day) <= 31):
         return None
     return f"{int(year):04d}{number:02d}{int(day):02d}"

@@ -65,8 +65,9 @@ def emit_json(data: dict[str, Any]) -> None:
 
 #: Keys of a command's JSON report whose value is machine-made and never an identifier, yet
 #: may look like a date to :func:`redact` (the audit head ``SEQ:HASH``: a hex digest can hold
-#: a ``YYYYMMDD`` run): kept as they are.  Every other string is redacted.
-MACHINE_FIELDS = frozenset({"audit_head"})
+#: a ``YYYYMMDD`` run; the ISO time a measurement was deleted): kept as they are.  Every
+#: other string is redacted.
+MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc"})
 
 
 def redact_files(data: Any) -> Any:

@@ -217,9 +217,11 @@ def _sr_summary(args: argparse.Namespace, results: list[Any]) -> bool:
             _say("error", f"{name} {error}")
         for warning in result.warnings:
             _say("warning", f"{name} {warning}")
-        if not args.json:
+        if not args.json:  # a measurement the study deleted is not brought back: said so
+            gone = f"{len(result.deleted)} deleted in the study (not imported), " if (
+                result.deleted) else ""  # fmt: skip
             _out(f"{name}: {result.groups} Cobb angle(s): {len(result.imported)} imported, "
-                 f"{result.unchanged} unchanged, {len(result.errors)} refused")  # fmt: skip
+                 f"{result.unchanged} unchanged, {gone}{len(result.errors)} refused")  # fmt: skip
         ok = ok and result.ok
     return ok
 

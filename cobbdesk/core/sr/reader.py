@@ -37,7 +37,9 @@ What is imported (:func:`import_report`):
   angle is recomputed from the points and compared with the NUM (signed for CobbDesk,
   unsigned for OHIF): a difference over 0.01° is reported as a warning;
 * saved with the audit reason ``imported from SR <SR SOP Instance UID>``; a measurement already
-  in the study unchanged is counted, one that differs is refused (never overwritten).
+  in the study unchanged is counted, one that differs is refused (never overwritten); one the
+  study holds soft-deleted is not brought back: listed in ``deleted`` with a warning giving
+  the day it was deleted (restore it in the study to bring it back).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from cobbdesk.core.importing.point_checks import (
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, new_id
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.deleted import day_text_utc, deleted_on
 from cobbdesk.core.sr.fit import GeometryCache, fitted
 from cobbdesk.core.sr.identifiers import learn_identifiers
 from cobbdesk.core.sr.pixels import check_pixel_hash, check_sign, study_pixel_sha256
@@ -107,6 +110,8 @@ class SrImportReport:
     groups: int = 0
     imported: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
+    deleted: list[dict[str, Any]] = field(default_factory=list)
+    """Measurements the study holds soft-deleted: not imported (film id, id, deleted_utc)."""
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -349,10 +354,12 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
         facings.check(film, m, study.measurements(film.id), found.group)
     report.warnings += [f"group {found.group}: {note}" for note in notes]
     _compare(found, m, own, report)
-    _save(study, film.id, m, report)
+    _save(study, film.id, m, report, found.group)
 
 
-def _save(study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport) -> None:
+def _save(
+    study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport, group: int
+) -> None:
     saved = {s.id: s for s in study.measurements(film_id)}
     if m.id in saved:
         if saved[m.id] == m:
@@ -360,6 +367,12 @@ def _save(study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport
             return
         raise ValidationError(None, f"measurement {m.id} is already in the study with other "
                               "values; it was not overwritten")  # fmt: skip
+    if (when := deleted_on(study, m.id)) is not None:
+        report.deleted.append({"film_id": film_id, "id": m.id, "deleted_utc": when})
+        report.warnings.append(f"group {group}: measurement {m.id} was deleted from the study on "
+                               f"{day_text_utc(when)}; not imported (the deletion stands: "
+                               "restore it in the study to bring it back)")  # fmt: skip
+        return
     study.save_measurement(film_id, m, reason=f"imported from SR {report.sr_sop_instance_uid}")
     report.imported.append({"film_id": film_id, "id": m.id, "angle": m.angle,
                             "template": m.template.value, "rater": m.rater})  # fmt: skip

@@ -66,3 +66,28 @@ def test_a_birth_date_with_a_spelled_ordinal_day() -> None:
             assert day.split()[-1] not in redact.redact(f"born {born}; ok"), born
         other = layout.format(d=day, m=month, y="1962")
         assert redact.redact(f"born {other}; ok") == f"born {other}; ok", other
+
+
+@pytest.mark.parametrize("how", ["remember", "remember_patients"])
+def test_a_name_part_of_several_words_spelled_together_or_apart(how: str) -> None:
+    """A part of a name made of several words (``O'Brien``, ``Smith-Jones``, ``van der Berg``)
+    is also written with its apostrophe or dash dropped (``OBrien``: breaker 7), as a space
+    (``O Brien``) or another apostrophe or dash, in any case: every joining of its words is
+    masked whole, alone and before or after the other part; other words stay."""
+    names = ["O'Brien^Siobhan", "Smith-Jones^Anna", "van der Berg^Jan", "N'Dour^Youssou"]
+    if how == "remember":
+        redact.remember(names)
+    else:
+        remember_patients(names, [])
+    for name in names:
+        words = name.split("^")[0].replace("'", " ").replace("-", " ").split()
+        given = name.split("^")[1]
+        for join in ("", " ", "'", "\u2019", "-", "\u2010"):
+            part = join.join(words)
+            for spelled in (part, part.upper(), part.lower()):
+                assert redact.redact(f"see {spelled}.") == f"see {MASK}.", spelled
+                both = redact.redact(f"see {given} {spelled}.").replace(f"{MASK} {MASK}", MASK)
+                assert both == f"see {MASK}.", spelled
+                glued = redact.redact(f"{spelled}_{given}.dcm").replace(f"{MASK}_{MASK}", MASK)
+                assert glued == f"{MASK}.dcm", spelled
+    assert redact.redact("O Neil, Brienne, Jonesy, N Do") == "O Neil, Brienne, Jonesy, N Do"

@@ -27,10 +27,13 @@ replaces with ``[redacted]``:
    :data:`GLUED_LENGTH` or more characters.  Names are also matched in other orders (``Doe^Jane``
    → ``Jane Doe``, ``DoeJane``) and by each word of a name on its own
    (``Doe``, ``Jane``; a value with two or more parts split at ``^``, commas or spaces is
-   treated as a name); birth dates in DICOM DA (``19700101``),
+   treated as a name), a part of several words also spaced or glued (``O Brien``,
+   ``OBrien`` for ``O'Brien^Siobhan``); birth dates in DICOM DA (``19700101``),
    ISO (``1970-01-01``) and the usual other spellings (``01.01.1970``, ``1/1/1970``,
    ``1970/1/1``, ``01011970``, ``1 Jan 1970``, ``Jan 1, 1970``, ``1st Jan 1970``,
-   ``01JAN1970``, ``1st of January 1970``, ``January the 1st, 1970``; a two-digit year:
+   ``01JAN1970``, ``1st of January 1970``, ``January the 1st, 1970``, ``First of January
+   1970``, month names of seven languages and Roman numerals: ``1. Januar 1970``,
+   ``1 janv. 1970``, ``1.I.1970``; a two-digit year:
    ``1.1.70``, ``1/1/70``, ``70-01-01``, ``010170``, ``Jan 1 '70``); the
    digit run of an MRN or patient ID (``4455667`` of ``MRN4455667``) as a whole number; a
    name with diacritics also in ASCII (``Müller`` → ``Muller``, ``Mueller``).  Keys shorter than

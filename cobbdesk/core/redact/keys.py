@@ -74,6 +74,8 @@ _NAME_SEPARATOR = re.compile(r"[\^, \t\r\f\v]")
 _GLUED_PREFIX = re.compile(rf"^(.{{{GLUED_LENGTH}}}).*$", re.MULTILINE)
 _LONG_LINE = re.compile(rf"^.{{{GLUED_LENGTH},}}$", re.MULTILINE)
 _THREE_WORDS = re.compile(r"^[^ \n]+ [^ \n]+ [^\n]+$", re.MULTILINE)
+_PARTED_LINE = re.compile(r"^[^\n]*\t[^\n]*$", re.MULTILINE)  # a name of two or more parts
+_PART_OF_WORDS = re.compile(r"[^\t\n ]+(?: [^\t\n ]+)+")  # one of its parts, of two words or more
 _ISO_OR_DA = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 #: A value's run of digits that is a key of its own (``4455667`` of ``MRN4455667``); the
 #: matcher finds it only as a whole number, never inside a longer run of digits.
@@ -149,6 +151,9 @@ def _value_keys(text: str) -> set[str]:
         given_first = groups[1:] + groups[:1]  # PS3.5 6.2: family^given^middle^prefix^suffix
         out.add(" ".join(w for group in given_first for w in group))
         out.update(words)
+        parts = [group for group in groups if len(group) > 1] if len(groups) > 1 else []
+        out.update(" ".join(group) for group in parts)  # ``O Brien`` of ``O'Brien^Siobhan``
+        out.update("".join(group) for group in parts)  # ``OBrien``, ``SmithJones``
     date = _ISO_OR_DA.fullmatch(text)
     if date:
         out |= {"".join(date.groups()), " ".join(date.groups())}
@@ -276,7 +281,14 @@ def _name_keys(text: str) -> tuple[set[str], set[str]]:
     lines = flat.split("\n")
     rotated = map(" ".join, map(_REST_THEN_FAMILY, map(str.partition, lines, repeat("\t"))))
     multi = ("\n".join(lines) + "\n" + "\n".join(rotated)).replace("\t", " ")
-    return set(flat.split()), set(multi.split("\n"))
+    words, multi_keys = set(flat.split()), set(multi.split("\n"))
+    if (
+        "\t" in flat and " " in flat
+    ):  # a part of several words alone, spaced and glued (``O Brien``, ``OBrien``)
+        parts = _PART_OF_WORDS.findall("\n".join(_PARTED_LINE.findall(flat)))
+        multi_keys.update(parts)
+        words.update("\n".join(parts).replace(" ", "").split("\n") if parts else ())
+    return words, multi_keys
 
 
 def _connectors_to_spaces(text: str) -> str:

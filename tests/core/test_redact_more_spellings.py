@@ -91,3 +91,35 @@ def test_a_name_part_of_several_words_spelled_together_or_apart(how: str) -> Non
                 glued = redact.redact(f"{spelled}_{given}.dcm").replace(f"{MASK}_{MASK}", MASK)
                 assert glued == f"{MASK}.dcm", spelled
     assert redact.redact("O Neil, Brienne, Jonesy, N Do") == "O Neil, Brienne, Jonesy, N Do"
+
+
+def _cuts(digits: str) -> list[list[str]]:
+    """Every way to cut ``digits`` into two or more groups."""
+    found = []
+    for mask in range(1, 2 ** (len(digits) - 1)):
+        points = [0] + [c for c in range(1, len(digits)) if mask >> (c - 1) & 1] + [len(digits)]
+        found.append([digits[a:b] for a, b in itertools.pairwise(points)])
+    return found
+
+
+def test_an_id_split_by_a_solidus_after_its_letters_or_bracketed_like_an_area_code() -> None:
+    """``MRN: 778/899`` (breaker 7): after the ID's letters every cut of its digits with each
+    solidus (``/``, ``／``, fraction and division slashes) is found, also before a file's name;
+    the digits alone with a solidus (``778/899``: a fraction, a path) stay.  ``(778) 899``:
+    the first group in any bracket whose NFKC form is ``(``…``)``, with or without a space
+    after it, is found; brackets elsewhere, or a bracketed group that is no first, stay."""
+    remember_patients(["Smithers^Waylon"], ["MRN778899", "HOSP-4455667"])
+    cases = (("778899", ("MRN: ", "mrn ", "MRN/")), ("4455667", ("HOSP ", "hosp-")))
+    brackets = ("()", "\u207d\u207e", "\u208d\u208e", "\ufe35\ufe36", "\ufe59\ufe5a", "（）")
+    for (digits, labels), slash in itertools.product(cases, "/\uff0f\u2044\u2215"):
+        for groups, label in itertools.product(_cuts(digits), labels):
+            spelled = slash.join(groups)
+            assert redact.redact(f"x {label}{spelled} y") == f"x {MASK} y", (label, spelled)
+            assert redact.redact(f"x {label}{spelled}/1.dcm") == f"x {MASK}/1.dcm", spelled
+            assert redact.redact(f"x {spelled} y") == f"x {spelled} y", spelled
+        for (first, *rest), (opening, closing) in itertools.product(_cuts(digits), brackets):
+            for space in ("", " ", "\u00a0"):
+                text = f"tel {opening}{first}{closing}{space}{''.join(rest)}."
+                assert redact.redact(text) == f"tel {opening}{MASK}.", text
+    ordinary = "778) 899, 778 (899), (77) 88 99, in/778/899, 778/899"
+    assert redact.redact(ordinary) == ordinary

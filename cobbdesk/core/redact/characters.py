@@ -28,12 +28,17 @@ FULL_STOPS = ".\u2024\ufe52\uff0e"
 #: form is one of them.  A number is grouped with one of these kinds throughout.
 COMMAS = ",\ufe10\ufe50\uff0c"
 APOSTROPHES = "'\u2019\uff07\u066c"
+#: Solidi: after an ID's letters one splits its number's digit groups too (``MRN: 778/899``);
+#: a number alone split by one is a fraction or a path (``778/899``).
+SLASHES = "/\uff0f\u2044\u2215"
+#: Brackets around a number's first digit group (``(778) 899``, as a telephone number's area
+#: code), and the characters whose NFKC form is one.
+OPEN_BRACKETS = "(\u207d\u208d\ufe35\ufe59\uff08"
+CLOSE_BRACKETS = ")\u207e\u208e\ufe36\ufe5a\uff09"
 #: Those, spaces, full stop, solidus, and a label's colon and number sign (``MRN: 4455667``,
 #: ``MRN#4455667``), and the characters whose NFKC form is one of them (``．``, ``／``,
 #: ``：``, ``＃``, ``\u2024``…; a test checks).
-JOINING = (
-    SPACES + FULL_STOPS + "/\uff0f\u2044\u2215:#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
-)
+JOINING = SPACES + FULL_STOPS + SLASHES + ":#\ufe13\ufe55\ufe5f\uff03\uff1a" + DIGIT_JOINING
 #: Marks of an elided century before a two-digit year (``Feb 3 '61``): the apostrophe, the
 #: single quotation marks, primes, acute and grave accents, turned and reversed commas (a
 #: test derives them from the Unicode character names); not parts of a word …

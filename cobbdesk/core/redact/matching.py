@@ -19,10 +19,13 @@ import unicodedata
 
 from cobbdesk.core.redact.characters import (
     APOSTROPHES,
+    CLOSE_BRACKETS,
     COMMAS,
     DIGIT_JOINING,
     FULL_STOPS,
     JOINING,
+    OPEN_BRACKETS,
+    SLASHES,
     SPACES,
 )
 from cobbdesk.core.redact.dates import birth_date_ranges, may_hold_date
@@ -68,8 +71,16 @@ _SPACE_RUN = re.compile(f"[{SPACES}]{{1,{JOIN_LIMIT}}}")
 #: only (``/``, ``:``, ``#``); always (dashes, ``_``); letters to digits and digit groups
 #: (spaces: ``778 899``; one full stop, comma or apostrophe: ``778.899``, ``778,899``,
 #: ``778'899``, the whole number in thousands only: :data:`_THOUSANDS`).
-_APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED, _COMMA, _QUOTED = range(7)
+#: Also after an ID's letters only: a solidus (``MRN: 778/899``); after a first digit group
+#: in brackets: the closing bracket (``(778) 899``).
+_APART, _LETTER_DIGIT, _ALWAYS, _SPACED, _DOTTED, _COMMA, _QUOTED, _SLASHED, _BRACKETED = range(9)
 _THOUSANDS = (_DOTTED, _COMMA, _QUOTED)
+_ONE_CHARACTER = (
+    dict.fromkeys(FULL_STOPS, _DOTTED)
+    | dict.fromkeys(COMMAS, _COMMA)
+    | dict.fromkeys(APOSTROPHES, _QUOTED)
+    | dict.fromkeys(SLASHES, _SLASHED)
+)  # gaps of one of these characters (:func:`_join_kind`)
 #: What a non-ASCII character is to matching (:func:`_kind`).
 _PLAIN, _MARK, _IGNORABLE, _OTHER = range(4)
 
@@ -188,7 +199,7 @@ def _spans_in(text: str, ascii_words: bool) -> list[tuple[int, int]]:
             word = words[i]
             size = _run_at(words, i) if word in reg.starts else 0
             if not size and joins[i]:
-                size = _joined_at(words, joins, i)
+                size = _joined_at(words, joins, i, (gaps[i] or " ")[-1] in OPEN_BRACKETS)
             if not size and len(word) >= MIN_LENGTH and _is_key_word(word):
                 size = 0 if _in_longer_token(words, gaps, joins, i) else 1
             if size:
@@ -201,19 +212,19 @@ def _spans_in(text: str, ascii_words: bool) -> list[tuple[int, int]]:
 
 @functools.lru_cache(maxsize=1024)
 def _join_kind(gap: str) -> int:
-    """How a gap between two words joins them (:data:`_APART` … :data:`_DOTTED`;
-    :func:`_joins`)."""
+    """How a gap between two words joins them (:data:`_APART` … :data:`_BRACKETED`;
+    :func:`_joined_at`)."""
     if gap == " ":
         return _SPACED
-    if len(gap) == 1 and gap in COMMAS + APOSTROPHES:
-        return _COMMA if gap in COMMAS else _QUOTED
+    if gap in _ONE_CHARACTER:
+        return _ONE_CHARACTER[gap]
+    if gap[0] in CLOSE_BRACKETS and len(gap) <= 2 and gap[1:] in SPACES:
+        return _BRACKETED
     if _JOINS.fullmatch(gap) is None:
         return _APART
     if _DIGIT_JOINS.fullmatch(gap):
         return _ALWAYS
-    if _SPACE_RUN.fullmatch(gap):
-        return _SPACED
-    return _DOTTED if len(gap) == 1 and gap in FULL_STOPS else _LETTER_DIGIT
+    return _SPACED if _SPACE_RUN.fullmatch(gap) else _LETTER_DIGIT
 
 
 def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, int]:
@@ -224,15 +235,17 @@ def _span(raw: list[str], gaps: list[str], first: int, stop: int) -> tuple[int, 
     return start, start + inside
 
 
-def _joined_at(words: list[str], joins: list[int], i: int) -> int:
+def _joined_at(words: list[str], joins: list[int], i: int, bracketed: bool = False) -> int:
     """The word count (2 or more) of the longest run from word ``i``, its words joined
     (``joins``: :func:`_join_kind` of each gap), whose concatenation is a one-word key of
     :data:`GLUED_LENGTH` or more characters; 0 when none.  Two words are joined across a dash
     or ``_`` always; across a space or one ``.`` from letters to digits or back, or between
     two digits (a number written in digit groups, ``778 899``, ``778.899``; one comma or
-    apostrophe too, ``778,899``, ``778'899``); across ``/``,
-    ``:``, ``#`` from letters to digits or back only (``MRN: 4455667``); never between two
-    letters across anything but dashes (``a nan is``: words).  A number is split into digit
+    apostrophe too, ``778,899``, ``778'899``; a closing bracket after a first group in
+    brackets, ``bracketed``: ``(778) 899``; one ``/`` only in a run that starts with the ID's
+    letters, ``MRN: 778/899``, not ``778/899``); across ``/``, ``:``, ``#`` from letters to
+    digits or back (``MRN: 4455667``); never between two letters across anything but dashes
+    (``a nan is``: words).  A number is split into digit
     groups one way (spaces, full stops, commas or apostrophes, not two of them: ``12.5
     13.25`` is two numbers), and a dotted one is found only whole (:func:`_whole_number`)."""
     reg, joined, j = registry, words[i], i
@@ -248,6 +261,10 @@ def _joined_at(words: list[str], joins: list[int], i: int) -> int:
             digit = words[j][-1].isdigit()
             if digit == words[j + 1][0].isdigit():  # two letters, or two digits
                 if not digit or kind < _SPACED or grouped not in (_APART, kind):
+                    return best
+                if kind == _SLASHED and words[i][0].isdigit():
+                    return best  # ``778/899``: a fraction, a path
+                if kind == _BRACKETED and not (j == i and bracketed):
                     return best
                 grouped = kind
         j += 1

@@ -307,11 +307,11 @@ def _reports(
     checked: dict[int, tuple[Dataset, str] | ValidationError] = {}  # each film read once
     for (film_id, rater), ms in sorted(_by_film_and_rater(study, film_ids).items()):
         film = films[film_id]
-        if film_id not in checked:
-            checked[film_id] = _checked_header(study, film)
-        found = checked[film_id]
-        if isinstance(found, ValidationError):
-            problems.append(found.problem)  # once per report refused, as before
+        found = checked.get(film_id)
+        if found is None:
+            found = checked[film_id] = _checked_header(study, film)
+            problems += [found.problem] if isinstance(found, ValidationError) else []
+        if isinstance(found, ValidationError):  # said once per film, not once per rater
             continue
         image, pixel_sha256 = found
         series_uid = series.setdefault(image.StudyInstanceUID, hd.UID())

@@ -2,9 +2,9 @@
 leaving no folder of its own behind when it writes nothing.
 
 * :func:`check_target`: a report may take a new name, or replace an earlier export of the same
-  film (CobbDesk's own SR, made again from the study); never a study, a film, a link or
-  another program's SR (:func:`cobbdesk.core.private.check_target`'s rule, and an SR that
-  cannot be made again is refused asking for a new folder).
+  film (CobbDesk's own SR, made again from the study); any other file — a study, a film, a
+  link, a plain file, another program's SR — is left untouched and the export refused, asking
+  for a new folder.
 * :func:`publish_all`: every report moved in, then the audit; a failure puts back what the
   folder held.
 * :func:`new_folders` / :func:`remove_new_folders`: the folders an export creates for its
@@ -39,28 +39,34 @@ def evidence_uid(sr: Dataset) -> str:
 
 def check_target(target: Path, film_uid: str) -> None:
     """Raise ExportError (one line, nothing touched) unless ``target`` may take the SR of film
-    ``film_uid``: a new name, or an earlier export of that film — a regular file (not a link)
-    that is a DICOM SR (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`) written by CobbDesk
-    (Manufacturer (0008,0070)) whose evidence is that film.  Such a file is an output made
-    again from the study, never a study or a film, so
-    :func:`cobbdesk.core.private.check_target`'s rule holds (it refuses every other DICOM
-    file).  Another SR (OHIF's, a radiologist's, another film's) cannot be made again from
-    this study: it is refused, asking for a new folder."""
+    ``film_uid``: a new name (its folder must exist:
+    :func:`cobbdesk.core.private.check_target`'s rule), or an earlier export of that film —
+    a regular file (not a link) that is a DICOM SR (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`)
+    written by CobbDesk (Manufacturer (0008,0070)) whose evidence is that film, an output made
+    again from the study.  Any other file at the name — a study, a film, a link, a plain file,
+    another program's SR (OHIF's, a radiologist's, another film's) — is left untouched and the
+    export refused, asking for a new folder."""
     try:
         regular = stat.S_ISREG(target.lstat().st_mode)
     except FileNotFoundError:
-        regular = False  # a new name: its folder must exist (private's rule)
+        private.check_target(target)  # a new name: its folder must exist
+        return
     except OSError:  # unreadable: the write itself reports it
         return
     header = _sr_header(target) if regular else None
-    if header is None:
-        private.check_target(target)  # a study, a film, a link, a folder…: private's rule
+    if header is not None and _ours(header) and evidence_uid(header) == film_uid:
         return
-    if str(header.get("Manufacturer", "")) == c.MANUFACTURER and evidence_uid(header) == film_uid:
-        return
-    raise ExportError(None, f"{target}: is a DICOM SR that CobbDesk did not write for film "
-                      f"{film_uid}; it was left untouched. Choose a new folder for the "
-                      "export")  # fmt: skip
+    if header is None:  # a study, a film, a link, a folder: private's own words
+        private.check_target(target)
+    what = "a DICOM SR that CobbDesk did not write for" if header is not None else (
+        "a file that is not CobbDesk's SR of")  # fmt: skip
+    raise ExportError(None, f"{target}: is {what} film {film_uid}; it was left untouched. "
+                      "Choose a new folder for the export")  # fmt: skip
+
+
+def _ours(header: Dataset) -> bool:
+    """True when the SR header names CobbDesk as its Manufacturer (0008,0070)."""
+    return str(header.get("Manufacturer", "")) == c.MANUFACTURER
 
 
 _HEADER = ("SOPClassUID", "Manufacturer", "CurrentRequestedProcedureEvidenceSequence")

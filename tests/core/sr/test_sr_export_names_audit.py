@@ -81,12 +81,12 @@ def test_a_failed_audit_undoes_the_moves(
 ) -> None:
     study_path, _ = two_films
     out = tmp_path / "sr"
-    out.mkdir()
-    with Study.open(study_path) as study:
-        sop = study.films()[0].sop_instance_uid
-    (out / f"{sop}_ann.sr.dcm").write_bytes(b"an earlier, non-DICOM file of that name")
+    with Study.open(study_path, actor="ann") as study:
+        export_sr(study, out)  # the earlier export: both replaced below
     (out / "keep.txt").write_text("unrelated")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
+    audited = _audited_files(study_path)
+    assert len(before) == 3 and len(audited) == 2
 
     def refuse(*_: object, **__: object) -> None:
         raise StoreError(study_path, "the audit could not be written (disk full)")
@@ -95,5 +95,5 @@ def test_a_failed_audit_undoes_the_moves(
     with Study.open(study_path, actor="ann") as study, pytest.raises(StoreError, match="audit"):
         export_sr(study, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert _audited_files(study_path) == []
+    assert _audited_files(study_path) == audited
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".sr.")] == []

@@ -107,13 +107,17 @@ def _export_sr(args: argparse.Namespace) -> int:
     from cobbdesk.core.sr.writer import export_sr
     from cobbdesk.core.store import Study
 
+    removed: list[Path] = []
     with Study.open(args.study, actor=args.rater) as study:
-        files, problems = export_sr(study, args.output, reason=args.reason)
+        files, problems = export_sr(study, args.output, reason=args.reason, removed=removed)
     for problem in problems:
         _err(problem)
     for f in files:
         _out(f"{_shown(f.path)}: {f.measurements} measurement(s), rater {f.rater}, "
              f"sha256 {f.sha256}")  # fmt: skip
+    for path in removed:  # CobbDesk's own earlier SR of measurements deleted since
+        _out(f"{_shown(path)}: removed (an earlier SR of this study's measurements deleted "
+             "since)")  # fmt: skip
     _out(f"{len(files)} DICOM SR file(s) written (they carry the films' patient identifiers)")
     return 1 if problems else 0
 

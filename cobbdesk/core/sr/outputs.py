@@ -5,8 +5,11 @@ leaving no folder of its own behind when it writes nothing.
   film (CobbDesk's own SR, made again from the study); any other file — a study, a film, a
   link, a plain file, another program's SR — is left untouched and the export refused, asking
   for a new folder.
-* :func:`publish_all`: every report moved in, then the audit; a failure puts back what the
-  folder held.
+* :func:`stale_reports`: CobbDesk's own earlier SRs of the exported films that this export does
+  not write (measurements or raters deleted since): removed, so the folder describes the
+  study as it is now (imported elsewhere it would bring deleted measurements back).
+* :func:`publish_all`: every report moved in and every stale one out, then the audit; a
+  failure puts back what the folder held.
 * :func:`new_folders` / :func:`remove_new_folders`: the folders an export creates for its
   target, removed again (when still empty) when the export is refused or fails.
 """
@@ -16,8 +19,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.dataset import Dataset
@@ -25,6 +30,8 @@ from pydicom.dataset import Dataset
 from cobbdesk.core import private
 from cobbdesk.core.errors import ExportError
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.store import audit as audit_log
+from cobbdesk.core.store.study import Study
 
 
 def evidence_uid(sr: Dataset) -> str:
@@ -69,6 +76,29 @@ def _ours(header: Dataset) -> bool:
     return str(header.get("Manufacturer", "")) == c.MANUFACTURER
 
 
+def stale_reports(target: Path, film_uids: set[str], keep: set[str]) -> list[Path]:
+    """CobbDesk's own earlier SRs in the folder ``target`` (not its sub-folders) of the films
+    ``film_uids`` that an export writing the file names ``keep`` does not replace: regular
+    files (not links), DICOM SRs (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`), Manufacturer
+    CobbDesk, evidence one of those films — the reports of measurements (or raters) since
+    deleted, which would bring them back if the folder were imported.  Names are compared
+    case-insensitively (case-insensitive file systems); nothing else is ever listed."""
+    wanted = {name.casefold() for name in keep}
+    found: list[Path] = []
+    for entry in sorted(target.iterdir()):
+        if entry.name.casefold() in wanted:
+            continue
+        try:
+            if not stat.S_ISREG(entry.lstat().st_mode):
+                continue
+        except OSError:
+            continue
+        header = _sr_header(entry)
+        if header is not None and _ours(header) and evidence_uid(header) in film_uids:
+            found.append(entry)
+    return found
+
+
 _HEADER = ("SOPClassUID", "Manufacturer", "CurrentRequestedProcedureEvidenceSequence")
 
 
@@ -81,10 +111,14 @@ def _sr_header(path: Path) -> Dataset | None:
     return ds if str(ds.get("SOPClassUID", "")) in c.SR_CLASSES else None
 
 
-def publish_all(staging: Path, paths: Sequence[Path], commit: Callable[[], None]) -> None:
-    """Move every report staged in ``staging`` (under its final name) to ``paths``, then call
+def publish_all(
+    staging: Path, paths: Sequence[Path], commit: Callable[[], None], stale: Sequence[Path] = ()
+) -> None:
+    """Move every report staged in ``staging`` (under its final name) to ``paths`` and the
+    ``stale`` reports (:func:`stale_reports`) out of the folder into ``staging``, then call
     ``commit`` (the audit); when a move or ``commit`` raises, undo the moves already made (a
-    replaced file is restored from the copy kept in ``staging``) and raise."""
+    replaced or removed file is restored from the copy kept in ``staging``) and raise.  The
+    caller deletes ``staging`` (and the stale reports with it)."""
     done: list[tuple[Path, Path | None]] = []
     try:
         for path in paths:
@@ -94,7 +128,10 @@ def publish_all(staging: Path, paths: Sequence[Path], commit: Callable[[], None]
                 shutil.copy2(path, backup)
             os.replace(staging / path.name, path)
             done.append((path, backup))
-        private.sync_folder(paths[0].parent)
+        for path in stale:
+            os.replace(path, staging / f".{path.name}.removed")
+            done.append((path, staging / f".{path.name}.removed"))
+        private.sync_folder([*paths, *stale][0].parent)
         commit()
     except BaseException:  # a failed move or audit: the folder holds what it held before
         for path, backup in reversed(done):
@@ -103,6 +140,28 @@ def publish_all(staging: Path, paths: Sequence[Path], commit: Callable[[], None]
             else:
                 os.replace(backup, path)
         raise
+
+
+def audit(study: Study, written: Sequence[Any], reason: str, stale: Sequence[Path]) -> None:
+    """One audit row per report ``written`` (:class:`~cobbdesk.core.sr.writer.SrFile`) and per
+    earlier report removed (``stale``), entity ``export``, all in one transaction."""
+    why = reason or "DICOM SR export (carries the film's patient identifiers)"
+    with study.transaction() as conn:
+        for result in written:
+            changes: dict[str, tuple[object, object]] = {
+                "format": (None, "sr"),
+                "file": (None, result.path.name),
+                "rows": (None, result.measurements),
+                "sha256": (None, result.sha256),
+                "identified": (None, True),
+                "sr_sop_instance_uid": (None, result.sr_sop_instance_uid),
+            }
+            audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes, reason=why)
+        for path in stale:  # an earlier report of measurements (or raters) deleted since
+            changes = {"format": ("sr", None), "file": (path.name, None)}
+            audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes,
+                             reason=f"{why}; earlier SR no longer describing the study "
+                             "removed")  # fmt: skip
 
 
 def new_folders(target: Path) -> list[Path]:
@@ -125,4 +184,7 @@ def remove_new_folders(folders: Sequence[Path]) -> None:
             return
 
 
-__all__ = ["check_target", "evidence_uid", "new_folders", "publish_all", "remove_new_folders"]
+__all__ = [
+    "audit", "check_target", "evidence_uid", "new_folders", "publish_all", "remove_new_folders",
+    "stale_reports",
+]  # fmt: skip

@@ -28,7 +28,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,14 +46,15 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.outputs import (
+    audit,
     check_target,
     evidence_uid,
     new_folders,
     publish_all,
     remove_new_folders,
+    stale_reports,
 )
 from cobbdesk.core.sr.pixels import file_pixel_sha256
-from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store import faults
 from cobbdesk.core.store.records import FilmRecord, Region
 from cobbdesk.core.store.study import Study
@@ -233,6 +233,7 @@ def export_sr(
     *,
     film_ids: Iterable[int] | None = None,
     reason: str = "",
+    removed: list[Path] | None = None,
 ) -> tuple[list[SrFile], list[str]]:
     """Write one SR per film and rater of ``study`` (or of ``film_ids``) into ``folder``.
 
@@ -247,7 +248,10 @@ def export_sr(
     when it writes nothing (refused, nothing measured) or fails.
     An earlier export of the same film in ``folder`` is replaced; any other file at a
     report's name is refused before anything is written
-    (:func:`~cobbdesk.core.sr.outputs.check_target`).
+    (:func:`~cobbdesk.core.sr.outputs.check_target`).  CobbDesk's own earlier SRs of the
+    exported films that this export does not write (measurements or raters deleted since:
+    :func:`~cobbdesk.core.sr.outputs.stale_reports`) are removed in the same step, audited,
+    and appended to ``removed`` when given — the folder describes the study as it is now.
     Raises StudyReadOnlyError before writing anything on a read-only study, ExportError
     (a name taken by a study, a film, a link or another SR…) and the store's errors (audit,
     disk full).
@@ -261,8 +265,9 @@ def export_sr(
     except OSError as exc:
         remove_new_folders(made)
         raise faults.os_error(exc, target, "export") from None
+    wanted = None if film_ids is None else set(film_ids)
     try:
-        written, problems = _export_into(study, target, film_ids, reason)
+        written, problems = _export_into(study, target, wanted, reason, removed)
     except BaseException:
         remove_new_folders(made)
         raise
@@ -272,12 +277,17 @@ def export_sr(
 
 
 def _export_into(
-    study: Study, target: Path, film_ids: Iterable[int] | None, reason: str
-) -> tuple[list[SrFile], list[str]]:
+    study: Study, target: Path, film_ids: set[int] | None, reason: str,
+    removed: list[Path] | None,
+) -> tuple[list[SrFile], list[str]]:  # fmt: skip
     """:func:`export_sr` into the existing folder ``target``."""
     reports, problems = _reports(study, film_ids)
-    if problems or not reports:
+    if problems:
         return [], problems
+    uids = {f.sop_instance_uid for f in study.films() if film_ids is None or f.id in film_ids}
+    stale = stale_reports(target, uids, {name for name, _ in reports})
+    if not reports and not stale:
+        return [], []
     for name, sr in reports:
         check_target(target / name, evidence_uid(sr))
     try:
@@ -287,11 +297,14 @@ def _export_into(
         raise faults.os_error(exc, target, "export") from None
     try:
         written = [_staged(sr, staging / name, target / name) for name, sr in reports]
-        publish_all(staging, [f.path for f in written], lambda: _audit(study, written, reason))
+        publish_all(staging, [f.path for f in written],
+                    lambda: audit(study, written, reason, stale), stale)  # fmt: skip
     except OSError as exc:
         raise faults.os_error(exc, target, "export") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if removed is not None:
+        removed.extend(stale)
     return written, []
 
 
@@ -372,22 +385,6 @@ def _rater(sr: Dataset) -> str:
         if item.ValueType == "PNAME":
             return str(item.PersonName).removesuffix("^")
     return ""
-
-
-def _audit(study: Study, written: list[SrFile], reason: str) -> None:
-    """One audit row per report (entity ``export``), all in one transaction."""
-    why = reason or "DICOM SR export (carries the film's patient identifiers)"
-    with study.transaction() as conn:
-        for result in written:
-            changes = {
-                "format": (None, "sr"),
-                "file": (None, result.path.name),
-                "rows": (None, result.measurements),
-                "sha256": (None, result.sha256),
-                "identified": (None, True),
-                "sr_sop_instance_uid": (None, result.sr_sop_instance_uid),
-            }
-            audit_log.record(conn, study.actor, "export", uuid.uuid4().hex, changes, reason=why)
 
 
 __all__ = ["SrFile", "export_sr", "film_report"]

@@ -82,7 +82,8 @@ def test_a_failed_audit_undoes_the_moves(
     study_path, _ = two_films
     out = tmp_path / "sr"
     with Study.open(study_path, actor="ann") as study:
-        export_sr(study, out)  # the earlier export: both replaced below
+        export_sr(study, out)  # the earlier export: one replaced, one removed (stale) below
+        study.delete_measurement(study.measurements()[0].id, reason="wrong endplate")
     (out / "keep.txt").write_text("unrelated")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     audited = _audited_files(study_path)
@@ -91,7 +92,7 @@ def test_a_failed_audit_undoes_the_moves(
     def refuse(*_: object, **__: object) -> None:
         raise StoreError(study_path, "the audit could not be written (disk full)")
 
-    monkeypatch.setattr("cobbdesk.core.sr.writer.audit_log.record", refuse)
+    monkeypatch.setattr("cobbdesk.core.sr.outputs.audit_log.record", refuse)
     with Study.open(study_path, actor="ann") as study, pytest.raises(StoreError, match="audit"):
         export_sr(study, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -143,7 +143,13 @@ class SrExportDialog(QDialog):
         text = f"{len(files)} SR file(s) written to {self.folder.text()}"
         if stored:
             text += f"; {stored} stored on the PACS"
-        self.status.setText(text if files else "This film has no measurements to export")
+        if problems:  # refused (the film's file missing or another film): the real reason
+            from cobbdesk.core.redact import redact
+
+            text = f"Nothing was written: {redact('; '.join(problems))}"
+        elif not files:
+            text = "This film has no measurements to export"
+        self.status.setText(text)
         if problems or fault:
             errors.present(self, "Export as DICOM SR", "\n".join([*problems, fault]).strip())
 

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.measure.facing import Facing
+from cobbdesk.core.sr import codes as c
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
 
@@ -84,10 +87,42 @@ def check_sign(stated: float, angle: float, film: FilmRecord, facing: Facing | N
                               "(check the film's facing)")  # fmt: skip
 
 
+FINDING = ("121071", "DCM")
+"""TID 1501 "Finding" (DCM 121071): CobbDesk writes Lordotic / Kyphotic / Straight there."""
+_SIGNS = {c.LORDOSIS.value: 1.0, c.KYPHOSIS.value: -1.0, c.STRAIGHT.value: 0.0}
+
+
+def _code(item: Dataset, keyword: str) -> tuple[str, str]:
+    seq = item.get(keyword)
+    if not seq:
+        return ("", "")
+    return (str(seq[0].get("CodeValue", "")), str(seq[0].get("CodingSchemeDesignator", "")))
+
+
+def stated_signed(items: list[Dataset], value: float | None) -> float | None:
+    """The signed angle (degrees, positive = lordosis) a CobbDesk measurement group states
+    even without its record and hash (a stripped copy, read as OHIF's): its Finding
+    (:data:`FINDING`: Lordotic → +|value|, Kyphotic → −|value|, Straight → 0; ±1 when the NUM
+    has no value), else the NUM ``value`` itself when the group's "Sign convention" item says
+    positive = lordosis (:data:`~cobbdesk.core.sr.codes.POSITIVE_LORDOSIS`).  None when the
+    group states no sign (OHIF's: |angle|).  ``items``: the group's content items."""
+    codes = {_code(i, "ConceptNameCodeSequence"): _code(i, "ConceptCodeSequence")
+             for i in items if i.get("ValueType") == "CODE"}  # fmt: skip
+    finding = codes.get(FINDING, ("", ""))
+    if finding[1] == c.PRIVATE_SCHEME and finding[0] in _SIGNS:
+        return _SIGNS[finding[0]] * (1.0 if value is None else abs(value))
+    convention = codes.get((c.SIGN_CONVENTION.value, c.PRIVATE_SCHEME))
+    if convention == (c.POSITIVE_LORDOSIS.value, c.PRIVATE_SCHEME):
+        return value
+    return None
+
+
 __all__ = [
+    "FINDING",
     "TOLERANCE_DEG",
     "check_pixel_hash",
     "check_sign",
     "file_pixel_sha256",
+    "stated_signed",
     "study_pixel_sha256",
 ]

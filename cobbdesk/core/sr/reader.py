@@ -25,7 +25,9 @@ What is imported (:func:`import_report`):
   2:1 film — would store other degrees for the same points).  A mirrored, cropped or
   processed copy with the same UID and spacing is told by the source image pixel SHA-256 the
   group carries, else by its stated signed angle changing sign under the film's facing
-  (:mod:`~cobbdesk.core.sr.pixels`): refused;
+  (:mod:`~cobbdesk.core.sr.pixels`): refused; a CobbDesk group stripped of its record and hash
+  (read as OHIF's) still states its sign by its Finding (Lordotic/Kyphotic) and sign
+  convention: the same sign check applies (:func:`~cobbdesk.core.sr.pixels.stated_signed`);
 * OHIF's groups carry no levels or anterior/posterior labels: the upper line is the one higher
   on the film, the template the one the user names (:mod:`~cobbdesk.core.sr.template`: on a
   cervical or lumbar film never guessed), the rater the SR's observer, the spacing the film's; the
@@ -44,7 +46,6 @@ What is imported (:func:`import_report`):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -71,7 +72,13 @@ from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.deleted import day_text_utc, deleted_on
 from cobbdesk.core.sr.fit import GeometryCache, fitted
 from cobbdesk.core.sr.identifiers import learn_identifiers
-from cobbdesk.core.sr.pixels import check_pixel_hash, check_sign, study_pixel_sha256
+from cobbdesk.core.sr.pixels import (
+    check_pixel_hash,
+    check_sign,
+    stated_signed,
+    study_pixel_sha256,
+)
+from cobbdesk.core.sr.record import parse_record
 from cobbdesk.core.sr.template import ohif_template
 from cobbdesk.core.store.faults import STUDY_FAULTS, stopped
 from cobbdesk.core.store.study import Study
@@ -96,6 +103,9 @@ class SrCobb:
     observer: str
     pixel_sha256: str = ""
     """The source image pixel SHA-256 CobbDesk's SRs carry ("" when absent)."""
+    signed: float | None = None
+    """The signed angle the group states by its Finding / sign convention, record or not
+    (:func:`~cobbdesk.core.sr.pixels.stated_signed`); None for OHIF's |angle|."""
 
 
 @dataclass
@@ -203,35 +213,11 @@ def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | 
         stored_angle=_value(num),
         tracking_uid=uid,
         tracking_identifier=texts.get(("112039", "DCM"), ""),
-        record=_record(record_text, number, source) if record_text else None,
+        record=parse_record(record_text, number, source) if record_text else None,
         observer=observer,
         pixel_sha256=texts.get((c.PIXEL_HASH.value, c.PRIVATE_SCHEME), "").strip(),
+        signed=stated_signed(items, _value(num)),
     )
-
-
-def _record(text: str, number: int, source: Path) -> dict[str, Any]:
-    """The CobbDesk record of group ``number``: a JSON object that
-    :meth:`CobbMeasurement.from_dict` accepts.  Raises ValidationError naming the SR file and
-    the group (never the record's text) when it is not valid JSON, not an object or has a
-    field of the wrong type (e.g. ``"pixel_aspect": "2:1"``)."""
-    try:
-        record = json.loads(text)
-    except ValueError as exc:  # JSONDecodeError, and number strings Python refuses
-        raise ValidationError(source, f"group {number}: the CobbDesk measurement record is not "
-                              f"valid JSON ({type(exc).__name__} at position "
-                              f"{getattr(exc, 'pos', '?')})") from None  # fmt: skip
-    if not isinstance(record, dict):
-        raise ValidationError(source, f"group {number}: the CobbDesk measurement record is a "
-                              f"JSON {type(record).__name__}, not an object")  # fmt: skip
-    try:  # a CobbdeskError (incomplete record, zero-length line) refuses the group later
-        CobbMeasurement.from_dict({**record, "sop_instance_uid": "", "pixel_sha256": ""})
-    except CobbdeskError:
-        pass
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        problem = f"field of the wrong type ({type(exc).__name__})"
-        raise ValidationError(source, f"group {number}: the CobbDesk measurement record has a "
-                              f"{problem}") from None  # fmt: skip
-    return record
 
 
 def _value(num: Dataset) -> float | None:
@@ -304,11 +290,13 @@ def _check_inside(found: SrCobb, film: Any, geo: FilmGeometry) -> None:
 def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportReport) -> None:
     if found.stored_angle is None:
         return
-    recomputed = m.angle if own else abs(m.angle)
-    if abs(recomputed - found.stored_angle) > ANGLE_TOLERANCE_DEG:
+    signed = own or found.signed is not None  # CobbDesk's, record or not: signed
+    stated = found.stored_angle if own or found.signed is None else found.signed
+    recomputed = m.angle if signed else abs(m.angle)
+    if abs(recomputed - stated) > ANGLE_TOLERANCE_DEG:
         report.warnings.append(
-            f"group {found.group}: the SR states {found.stored_angle:.2f}°, the points give "
-            f"{recomputed:.2f}° (difference {abs(recomputed - found.stored_angle):.2f}°); "
+            f"group {found.group}: the SR states {stated:.2f}°, the points give "
+            f"{recomputed:.2f}° (difference {abs(recomputed - stated):.2f}°); "
             "the angle from the points is kept"
         )
 
@@ -347,7 +335,8 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
                                   "left|right --reason …) and import again")  # fmt: skip
         m = _from_points(found, film, geos.stored, study.actor.rater, state.template)
     m, notes = checked_measurement(film, m, facing, source)
-    if own and stated is not None:  # signed: a mirrored copy's labels swap with the facing
+    stated = stated if own else found.signed  # a stripped CobbDesk SR still states its sign
+    if stated is not None:  # signed: a mirrored copy's labels swap with the facing
         check_sign(stated, m.angle, film, facing)
     notes += [mismatch] if (mismatch := region_warning(film, m.template)) else []
     if facing is None:

@@ -113,3 +113,55 @@ def test_without_the_hash_the_flipped_sign_refuses_it(tmp_path: Path) -> None:
     assert angles == []
     assert (f"the SR states +{LORDOSIS:.2f}°, its points give -{LORDOSIS:.2f}° with the film's "
             "facing (left): the SR was computed on a mirrored copy") in errors[0]  # fmt: skip
+
+
+def _stripped(sr: Path, drop: tuple[str, ...]) -> Path:
+    """``sr`` without the group's items whose concept is in ``drop`` (saved in place)."""
+    ds = pydicom.dcmread(sr)
+    group = ds.ContentSequence[-1].ContentSequence[0]
+    group.ContentSequence = [i for i in group.ContentSequence
+                             if i.ConceptNameCodeSequence[0].CodeValue not in drop]  # fmt: skip
+    ds.save_as(sr)
+    return sr
+
+
+def _import_as_ohif(folder: Path, film: Path, sr: Path) -> tuple[list[float], list[str]]:
+    with Study.create(folder / "into.cobbdesk", actor="bob") as study:
+        import_paths(study, [film])
+        report = import_report(study, sr, template="C2-C7")  # no record: named as for OHIF's
+        return [m.angle for m in study.measurements()], report.errors + report.warnings
+
+
+STRIP = (codes.PIXEL_HASH.value, codes.RECORD.value)
+
+
+def test_stripped_of_hash_and_record_its_finding_refuses_the_flipped_sign(
+    tmp_path: Path,
+) -> None:
+    genuine, mirror, _ = _films(tmp_path)
+    sr = _stripped(_sr_of(tmp_path, mirror, MIRRORED), STRIP)
+    angles, errors = _import_as_ohif(tmp_path, genuine, sr)
+    assert angles == []
+    assert (f"the SR states +{LORDOSIS:.2f}°, its points give -{LORDOSIS:.2f}° with the film's "
+            "facing (left): the SR was computed on a mirrored copy") in errors[0]  # fmt: skip
+
+
+@pytest.mark.parametrize("also", [(), ("SIGN",), ("121071",)])
+def test_stripped_genuine_sr_imports_signed_without_a_difference_warning(
+    tmp_path: Path, also: tuple[str, ...]
+) -> None:
+    genuine, _, _ = _films(tmp_path)
+    sr = _stripped(_sr_of(tmp_path, genuine, GENUINE), STRIP + also)
+    angles, notes = _import_as_ohif(tmp_path, genuine, sr)
+    assert angles == [pytest.approx(LORDOSIS, abs=1e-9)]
+    assert not [n for n in notes if "the SR states" in n]
+
+
+@pytest.mark.parametrize("drop", [("SIGN",), ("121071",)])
+def test_the_finding_or_the_sign_convention_alone_refuses_the_flip(
+    tmp_path: Path, drop: tuple[str, ...]
+) -> None:
+    genuine, mirror, _ = _films(tmp_path)
+    sr = _stripped(_sr_of(tmp_path, mirror, MIRRORED), STRIP + drop)
+    angles, errors = _import_as_ohif(tmp_path, genuine, sr)
+    assert angles == [] and "computed on a mirrored copy" in errors[0]

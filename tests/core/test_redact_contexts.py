@@ -67,15 +67,15 @@ BEFORE = ("in/", "x_", "778-899_", "out/Waylon Smithers ", "1_", "1/", "2-")
 def test_a_two_digit_year_birth_date_before_a_folders_or_files_number() -> None:
     """Born 1961-02-03 (breaker 7): every two-digit-year layout, followed by ``/`` and a
     file's number (``in/Feb 3 '61/1.dcm``, ``in/3.2.61/00001``) or after a number glued by
-    ``_`` (``778-899_Feb 3 '61.csv``) is found; only the same separator as the date's own
-    parts makes one longer number (``3.2.61.1``, ``1/3/2/61``), which stays; nobody's birth
-    date (02-04) stays in every context."""
+    ``_`` (``778-899_Feb 3 '61.csv``) is found, dashed with a counter too (``3-2-61-1``); only
+    the same ``.`` or ``/`` as the date's own parts makes one longer number (``3.2.61.1``,
+    ``1/3/2/61``), which stays; nobody's birth date (02-04) stays in every context."""
     for date, inner in _short_year_dates(3):
         for before, after in itertools.product(BEFORE, AFTER):
             text = f"{before}{date}{after}"
             out = redact.redact(text)
-            glued_before = inner and before[-1:] == inner and before[-2:-1].isdigit()
-            if glued_before or (inner and after[:1] == inner and after[1:2].isdigit()):
+            glued_before = inner in "./" and before[-1:] == inner and before[-2:-1].isdigit()
+            if glued_before or (inner in "./" and after[:1] == inner and after[1:2].isdigit()):
                 assert date in out, text
             else:
                 assert date not in out and MASK in out, text

@@ -187,10 +187,14 @@ def _version(words: list[str], gaps: list[str], first: int) -> bool:
 
 def _isolated(words: list[str], gaps: list[str], first: int, stop: int, inner: str) -> bool:
     """Whether the numbers at words ``first`` to ``stop - 1``, separated by ``inner``, are
-    not joined to a number before or after them by ``inner`` too, one longer dotted, dashed
-    or slashed number (``1.2.[3.2.61].4``, ``3/2/61/1``).  Another separator ends the date:
-    a folder named by it holds files named by numbers (``3.2.61/1.dcm``, ``3.2.61/00001``),
-    a file name glues more after it (``778-899_3.2.61``)."""
+    not joined to a number before or after them by ``inner`` too, one longer dotted or
+    slashed number (``1.2.[3.2.61].4``, a version, a path of numbered folders ``3/2/61/1``).
+    Another separator ends the date: a folder named by it holds files named by numbers
+    (``3.2.61/1.dcm``, ``3.2.61/00001``), a file name glues more after it
+    (``778-899_3.2.61``); so does a dash (``3-2-61-001.dcm``: a counter; no version or UID
+    is written with dashes)."""
+    if inner not in "./":
+        return True
     before = gaps[first] if first > 0 and words[first - 1][-1].isdigit() else ""
     after = gaps[stop] if stop < len(words) and words[stop][0].isdigit() else ""
     return inner not in (before, after)

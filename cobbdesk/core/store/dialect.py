@@ -24,12 +24,11 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from cobbdesk.core.errors import StoreError
 from cobbdesk.core.store import checkpoint, faults
-from cobbdesk.core.store.file_identity import FileGuard
+from cobbdesk.core.store.file_identity import FileGuard, file_tag
 from cobbdesk.core.store.schema import audit
 from cobbdesk.core.store.waiting import notice_if_waiting
 
 SUFFIX = ".cobbdesk"
-SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html section 1.3
 WRITE_OPTION = "cobbdesk_write"
 BUSY_TIMEOUT_MS = 10_000
 WAL_INFO = "cobbdesk_wal"  # a pooled connection's info: True when it runs in WAL mode
@@ -222,14 +221,16 @@ def probe(path: Path, *, check: bool = True) -> Engine:
     ``check=False`` leaves out ``PRAGMA quick_check`` (the study open runs it in the
     background: :mod:`~cobbdesk.core.store.background_check`).
     """
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+    try:  # never open() + close(): that would drop this process's SQLite locks on the
+        # file (another study of it may be open here; file_identity.file_tag)
+        size = path.stat().st_size
+        if not os.access(path, os.R_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
     except OSError as exc:
         raise faults.os_error(exc, path) from None
-    if not header:
+    if not size:
         raise StoreError(path, "the file is empty, not a CobbDesk study; it was not changed")
-    if header != SQLITE_HEADER:
+    if file_tag(path) is None:  # no SQLite header (read through SQLite, immutable)
         raise StoreError(
             path, "this is not a CobbDesk study (not a SQLite database); it was not changed"
         )

@@ -28,7 +28,8 @@ writes into it; so do some sync tools).  So each study also carries its own iden
 file: a random 31-bit tag in the header's "user version" field (:data:`TAG_OFFSET`; SQLite
 never uses it, https://www.sqlite.org/fileformat.html §1.3.14), written by the study's first
 write transaction and read straight from the file — one ``pread`` of its first 100 bytes —
-before every write transaction and at every commit.  Read straight from the file because
+before every write transaction and at every commit (through SQLite's ``immutable`` URI, never
+``open()``: :func:`file_tag`).  Read straight from the file because
 SQL cannot see the rewrite: a pooled connection keeps the pages it read in its cache (WAL mode
 revalidates them against the ``-shm`` index, which a rewrite does not touch) and reads pages
 still in the ``-wal`` from there, so a ``meta`` row read in the transaction gives this study's
@@ -53,9 +54,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from cobbdesk.core.errors import StudyMovedError
 
@@ -97,22 +101,46 @@ def identity(path: Path | str) -> FileIdentity | None:
     return FileIdentity(found.st_dev, found.st_ino)
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html §1.3
 TAG_OFFSET = 60
 """The header's "user version" (4 bytes, big-endian, signed; fileformat.html §1.3.14)."""
 
 
 def file_tag(path: Path | str) -> int | None:
     """The study tag in the header of the file at ``path`` as it is on disk (0: none written;
-    None: no SQLite header there — missing, empty, being rewritten, or not SQLite)."""
+    None: no SQLite header there — missing, empty, being rewritten, or not SQLite).
+
+    Read through SQLite itself, never with ``open()``: this process holds SQLite's POSIX
+    locks on the study file, and closing *any* descriptor of a file drops every lock the
+    process holds on it (https://www.sqlite.org/howtocorrupt.html §2.2) — another program
+    then deleted the ``-wal`` under our waiting write.  SQLite's own unix VFS keeps such a
+    descriptor open until its locks are gone.  ``immutable=1`` reads page 1 from the file
+    itself (no ``-wal``, no ``-shm``, no lock): what is on disk, as this check needs.
+    """
+    for attempt in range(_TAG_ATTEMPTS):
+        try:
+            if os.stat(path).st_size < TAG_OFFSET + 4:
+                return None
+            return _user_version(f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1")
+        except (OSError, ValueError):
+            return None
+        except sqlite3.DatabaseError as exc:  # not SQLite: "file is not a database"
+            if "malformed" not in str(exc):
+                return None
+            time.sleep(0.002 * (attempt + 1))  # read while a checkpoint was writing: again
+    return None
+
+
+_TAG_ATTEMPTS = 8
+"""Reads of the header while a checkpoint is writing the file (seen: 6 in 8,000 reads report
+"database disk image is malformed" without locks) are tried again, up to ~70 ms in all."""
+
+
+def _user_version(uri: str) -> int:
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(TAG_OFFSET + 4)
-    except (OSError, ValueError):
-        return None
-    if len(head) < TAG_OFFSET + 4 or not head.startswith(SQLITE_HEADER):
-        return None
-    return int.from_bytes(head[TAG_OFFSET:], "big", signed=True)
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def new_tag() -> int:

@@ -63,11 +63,12 @@ def emit_json(data: dict[str, Any]) -> None:
     out(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-#: Keys of a command's JSON report whose value is machine-made and never an identifier, yet
-#: may look like a date to :func:`redact` (the audit head ``SEQ:HASH``: a hex digest can hold
-#: a ``YYYYMMDD`` run; the ISO time a measurement was deleted): kept as they are.  Every
-#: other string is redacted.
-MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc"})
+#: Keys of a command's JSON report whose value is never an identifier, yet may look like a
+#: date to :func:`redact`: the audit head ``SEQ:HASH`` (a hex digest can hold a ``YYYYMMDD``
+#: run), the ISO time a measurement was deleted, the new visits ("P0001 admission
+#: 2026-01-05": the study's code, label and visit date, printed as they are by the text
+#: output too).  Kept as they are; every other string is redacted.
+MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc", "new_visits"})
 
 
 def redact_files(data: Any) -> Any:

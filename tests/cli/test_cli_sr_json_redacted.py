@@ -46,3 +46,10 @@ def test_every_string_at_any_depth_is_redacted_numbers_and_keys_kept() -> None:
                      "angle": 12.5, "ok": False, "id": None, "pair": [MASK, 2]}],
         "audit_head": "12:ab20201231cd",
     }  # fmt: skip
+
+
+def test_the_new_visits_dates_are_kept() -> None:
+    # a visit date is no identifier: masking it would make the report wrong (before the
+    # structural rule it was not redacted either)
+    data = {"new_visits": ["P0001 admission 2026-01-05"], "audit_head": "3:20260105ab"}
+    assert redact_files(data) == data

@@ -71,37 +71,14 @@ def learn_named(servers: bool = False) -> None:
 
 def held_open(path: Path) -> bool:
     """Whether this process has ``path`` or its ``-wal``/``-shm`` open (a study it opened and
-    has not closed, or a connection a thread still holds), by the device and inode of each
-    descriptor in ``/dev/fd``; True when that cannot be listed (except on Windows).
+    has not closed, or a connection a thread still holds): such a file is never opened here,
+    since closing *any* descriptor of a file drops every POSIX advisory lock the process
+    holds on it, SQLite's among them (:mod:`cobbdesk.core.held_files`)."""
+    from cobbdesk.core.held_files import held_identities, is_held
 
-    Such a file is never opened here: closing *any* descriptor of a file drops every POSIX
-    advisory lock the process holds on it, SQLite's among them
-    (https://sqlite.org/howtocorrupt.html, section 2.2) — another program could then
-    checkpoint and delete the ``-wal`` under this process's open study.
-    """
-    import os
-
-    if os.name == "nt":  # Windows locks belong to a handle: reading a file drops none
-        return False
-    ids = set()
-    for name in (path.name, path.name + "-wal", path.name + "-shm"):
-        try:
-            info = os.stat(path.with_name(name))
-        except OSError:
-            continue
-        ids.add((info.st_dev, info.st_ino))
-    try:
-        descriptors = os.listdir("/dev/fd")
-    except OSError:
-        return True  # cannot tell: do not risk the locks
-    for fd in descriptors:
-        try:
-            info = os.fstat(int(fd))
-        except (OSError, ValueError):  # the listing's own descriptor, closed by now
-            continue
-        if (info.st_dev, info.st_ino) in ids:
-            return True
-    return False
+    held = held_identities()
+    names = (path.name, path.name + "-wal", path.name + "-shm")
+    return any(is_held(path.with_name(name), held) for name in names)
 
 
 def _learn(location: Path | str) -> None:

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from cobbdesk.core.errors import ExportError
+from cobbdesk.core.held_files import is_held
 
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -76,7 +77,11 @@ def _refuse_precious(target: Path) -> None:
     """ExportError when the regular file ``target`` is a study (any SQLite database: its
     header "SQLite format 3\\0", SQLite file format §1.3) or a DICOM film ("DICM" at byte
     128, PS3.10 §7.1): an export, report or JSON named like the study by a slip of ``-o``
-    replaced the whole study (tester's find)."""
+    replaced the whole study (tester's find).  A file this process has open (its own study,
+    whose locks a read would drop: :mod:`~cobbdesk.core.held_files`) is refused unread."""
+    if is_held(target):
+        raise ExportError(None, f"{target}: is a file CobbDesk has open (a study or its film); "
+                          "it was left untouched. Choose the name of a new file")  # fmt: skip
     try:
         with target.open("rb") as f:
             head = f.read(132)

@@ -1,0 +1,70 @@
+"""Files of a study this process has open are never opened and closed again: that would drop
+SQLite's POSIX locks on them (https://www.sqlite.org/howtocorrupt.html §2.2), and another
+program could then take the study out of WAL mode or delete its ``-wal`` under us.  Checked
+with a real second process: while our locks stand it cannot switch the study out of WAL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cobbdesk.core.errors import ExportError
+from cobbdesk.core.importing.films import film_files
+from cobbdesk.core.private import check_target
+from cobbdesk.core.store import Study
+
+OTHER_PROGRAM = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=0)
+try:
+    print(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+except sqlite3.OperationalError as exc:
+    print(exc)
+"""
+
+
+def _other_program(path: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", OTHER_PROGRAM, str(path)],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def open_study(tmp_path: Path):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "films"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a film")
+    study = Study.create(folder / "s.cobbdesk", actor="t")
+    study.add_patient("P1")
+    with study.engine.connect() as conn:  # a pooled connection stays open, with its locks
+        conn.exec_driver_sql("SELECT count(*) FROM patients").fetchall()
+    assert (folder / "s.cobbdesk-wal").exists() and (folder / "s.cobbdesk-shm").exists()
+    yield study
+    study.close()
+
+
+def test_walking_a_folder_that_holds_the_open_study_keeps_its_locks(open_study: Study) -> None:
+    folder = open_study.path.parent
+    files, issues = film_files([folder])
+    assert files == [] and issues == []
+    assert _other_program(open_study.path) == "database is locked"
+
+
+def test_naming_the_open_study_as_a_film_is_refused_unread(open_study: Study) -> None:
+    files, issues = film_files([open_study.path])  # named: refused unread, said why
+    assert files == [] and "CobbDesk has open" in issues[0].message
+    assert _other_program(open_study.path) == "database is locked"
+
+
+def test_an_output_named_like_the_open_study_is_refused_unread(open_study: Study) -> None:
+    with pytest.raises(ExportError, match="CobbDesk has open"):
+        check_target(open_study.path)
+    assert _other_program(open_study.path) == "database is locked"
+
+
+def test_the_study_closed_its_files_are_free_again(open_study: Study) -> None:
+    open_study.close()
+    assert _other_program(open_study.path) == "delete"

@@ -80,8 +80,9 @@ def _refuse_precious(target: Path) -> None:
     replaced the whole study (tester's find).  A file this process has open (its own study,
     whose locks a read would drop: :mod:`~cobbdesk.core.held_files`) is refused unread."""
     if is_held(target):
-        raise ExportError(None, f"{target}: is a file CobbDesk has open (a study or its film); "
-                          "it was left untouched. Choose the name of a new file")  # fmt: skip
+        raise ExportError(None, f"{target}: is a study (SQLite database); it was left "
+                          "untouched (open in CobbDesk: not read). Choose the name of a new "
+                          "file")  # fmt: skip
     try:
         with target.open("rb") as f:
             head = f.read(132)

@@ -60,7 +60,7 @@ def test_naming_the_open_study_as_a_film_is_refused_unread(open_study: Study) ->
 
 
 def test_an_output_named_like_the_open_study_is_refused_unread(open_study: Study) -> None:
-    with pytest.raises(ExportError, match="CobbDesk has open"):
+    with pytest.raises(ExportError, match="open in CobbDesk: not read"):
         check_target(open_study.path)
     assert _other_program(open_study.path) == "database is locked"
 
@@ -68,3 +68,27 @@ def test_an_output_named_like_the_open_study_is_refused_unread(open_study: Study
 def test_the_study_closed_its_files_are_free_again(open_study: Study) -> None:
     open_study.close()
     assert _other_program(open_study.path) == "delete"
+
+
+def test_importing_the_folder_that_holds_the_open_study_keeps_its_locks(
+    open_study: Study,
+) -> None:
+    """The import itself (header scan, photos), not just the film filter: the study, its
+    -wal and -shm are not read, not counted, not listed as skipped; the next save lands."""
+    from cobbdesk.core.importing.importer import import_paths
+
+    report = import_paths(open_study, [open_study.path.parent])
+    shown = " | ".join(str(issue) for issue in [*report.skipped, *report.errors])
+    assert "s.cobbdesk" not in shown
+    assert _other_program(open_study.path) == "database is locked"
+    open_study.add_patient("P2")  # the -wal is still ours: the write goes on
+    assert len(open_study.patients()) == 2
+
+
+def test_importing_the_open_study_by_name_is_refused_unread(open_study: Study) -> None:
+    from cobbdesk.core.importing.importer import import_paths
+
+    report = import_paths(open_study, [open_study.path])
+    shown = " | ".join(str(issue) for issue in [*report.skipped, *report.errors])
+    assert "CobbDesk has open" in shown
+    assert _other_program(open_study.path) == "database is locked"

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cobbdesk.core.dicom.film import Film
-from cobbdesk.core.held_files import held_identities, is_held
 from cobbdesk.core.importing.scan import Cancel, ScanIssue, collect_files
 from cobbdesk.core.store.records import FilmRecord
 
@@ -56,15 +55,8 @@ def film_files(
     given = [Path(p) for p in paths]
     files, issues = collect_files(given, cancel)
     named = {p.resolve() for p in given if p.is_file() and p.name.upper() != "DICOMDIR"}
-    held = held_identities()  # an open study's files here are never opened (held_files)
-    free = [p for p in files if not is_held(p, held)]
-    taken = set(files) - set(free)
-    issues += [ScanIssue(p, _HELD) for p in files if p in named and p in taken]
-    kept = [p for p in free if p in named or (not p.name.startswith(".") and may_be_dicom(p))]
+    kept = [p for p in files if p in named or (not p.name.startswith(".") and may_be_dicom(p))]
     return kept, issues
-
-
-_HELD = "a file CobbDesk has open (a study, its -wal or -shm), not a film; it was not read"
 
 
 def stored_film_path(stored: str | Path, study_file: Path | None) -> Path:

@@ -51,6 +51,7 @@ from pydicom.filereader import read_partial
 from pydicom.tag import BaseTag, Tag
 
 from cobbdesk.core.dicom.faults import film_error
+from cobbdesk.core.held_files import held_identities, is_held
 from cobbdesk.core.importing.dicomdir import dicomdir_references
 from cobbdesk.core.importing.header_fields import FailError, HeaderInfo, SkipError, header_info
 from cobbdesk.core.importing.quick_header import quick_parse
@@ -118,21 +119,33 @@ class ScanResult:
 
 
 # --- collecting files --------------------------------------------------------------------
+HELD = "a file CobbDesk has open (a study, its -wal or -shm), not a film; it was not read"
+
+
 def collect_files(
     paths: Iterable[str | os.PathLike[str]], cancel: Cancel | None = None
 ) -> tuple[list[Path], list[ScanIssue]]:
-    """Every file under ``paths`` (folders walked, DICOMDIRs expanded), once each, in order."""
+    """Every file under ``paths`` (folders walked, DICOMDIRs expanded), once each, in order.
+
+    A file this process has open — a study open here, its ``-wal`` or ``-shm``, often kept
+    beside its films — is left out unread (named, it is reported): whoever reads and closes
+    it drops SQLite's locks on it (:mod:`~cobbdesk.core.held_files`)."""
     seen: dict[Path, None] = {}
     errors: list[ScanIssue] = []
+    held = held_identities()
     for raw in paths:
         path = Path(raw)
         if cancel is not None and cancel():
             break
         if path.is_dir():
             for file, resolved in walk_files(path, cancel):
-                _add(file, seen, errors, resolved)
+                if not is_held(resolved, held):
+                    _add(file, seen, errors, resolved)
         elif path.is_file():
-            _add(path, seen, errors)
+            if is_held(path, held):
+                errors.append(ScanIssue(path, HELD))
+            else:
+                _add(path, seen, errors)
         else:
             errors.append(ScanIssue(path, "no such file or folder"))
     return list(seen), errors

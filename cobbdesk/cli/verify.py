@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
@@ -32,12 +33,29 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--head", action="store_true", help="print the audit head (keep it outside the study)"
     )
     verify.add_argument(
-        "--expect-head", metavar="SEQ:HASH", help="a head printed earlier by --head"
-    )
+        "--expect-head", metavar="SEQ:HASH", type=audit_head,
+        help="a head printed earlier by --head",
+    )  # fmt: skip
     verify.add_argument(
         "--same-as", metavar="OTHER", help="prove OTHER (file or server URL) holds the same "
         "rows in every table, audit trail included (after cobbdesk copy)",
     )  # fmt: skip
+
+
+_HEAD = re.compile(r"(?:audit head:\s*)?(\d{1,18})\s*:\s*([0-9a-fA-F]{16,128})")
+
+
+def audit_head(text: str) -> str:
+    """``--expect-head``'s value as ``SEQ:HASH`` (the row number and hexadecimal hash
+    ``verify --head`` printed; its whole line, ``audit head: SEQ:HASH``, is accepted too).
+    Anything else is a usage error (exit 2), never a tampering alarm."""
+    found = _HEAD.fullmatch(text.strip())
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"expected SEQ:HASH as printed by 'cobbdesk verify --head' (a row number, a colon "
+            f"and a hexadecimal hash), not {text.strip()[:40]!r}"
+        )
+    return f"{int(found.group(1))}:{found.group(2).lower()}"
 
 
 def verify(args: argparse.Namespace) -> int:

@@ -204,12 +204,15 @@ def read_uri(path: Path, *, probe: bool) -> str:
     """A SQLite URI that reads ``path`` without writing a byte (https://sqlite.org/uri.html).
 
     ``immutable=1`` creates no ``-wal``/``-shm`` files, but ignores other writers: used for a
-    probe (a moment's read of a file with no ``-wal``, i.e. no writer active) and in an
-    unwritable folder, where no writer can work.  Otherwise ``mode=ro``, which sees other
-    writers' commits (and creates the ``-shm`` index WAL readers need).
+    probe (a moment's read of a file with no ``-wal``, i.e. no writer active), in an
+    unwritable folder and for an unwritable file, where no writer can work (a ``-shm`` made
+    by reading a read-only study would be read-only too, and block the writes once the
+    study is made writable again).  Otherwise ``mode=ro``, which sees other writers'
+    commits (and creates the ``-shm`` index WAL readers need).
     """
     wal = path.with_name(path.name + "-wal")
-    quiet = not wal.exists() and (probe or not os.access(path.parent, os.W_OK))
+    unwritable = not os.access(path.parent, os.W_OK) or not os.access(path, os.W_OK)
+    quiet = not wal.exists() and (probe or unwritable)
     return f"file:{quote(str(path.resolve()))}?{'immutable=1' if quiet else 'mode=ro'}"
 
 

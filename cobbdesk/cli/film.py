@@ -25,7 +25,6 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
@@ -92,13 +91,17 @@ def _summary_dict(s: Any) -> dict[str, Any]:
     }
 
 
-def _header_spacing(path: str) -> tuple[tuple[float, float] | None, str]:
+def _header_spacing(study: Any, stored: str) -> tuple[tuple[float, float] | None, str]:
     """``(spacing, where from)`` of a film nothing in the study gives a spacing for (not
     measured, not calibrated): its own header's, read as the import reads headers; or why
-    there is none (file missing, a photo or scan, an unreadable header)."""
+    there is none (file missing, a photo or scan, an unreadable header).  ``stored`` is the
+    path the study holds, found as every film of the study is found
+    (:func:`~cobbdesk.core.importing.films.study_film_path`: an older study's relative path
+    is anchored at the study file, never at the working folder)."""
+    from cobbdesk.core.importing.films import study_film_path
     from cobbdesk.core.importing.scan import HeaderInfo, read_header
 
-    file = Path(path)
+    file = study_film_path(study, stored)
     if not file.is_file():
         return None, "film file missing"
     with warnings.catch_warnings():  # the header's problems were reported at its import:
@@ -120,7 +123,7 @@ def _list(study: Any, as_json: bool) -> int:
     rows = [_summary_dict(s) for s in summaries]
     for row, summary in zip(rows, summaries, strict=True):
         if summary.spacing_from == "none":  # nothing recorded in the study: the header's
-            spacing, row["spacing_from"] = _header_spacing(study.film(summary.film_id).path)
+            spacing, row["spacing_from"] = _header_spacing(study, study.film(summary.film_id).path)
             row["spacing_mm"] = list(spacing) if spacing else None
     if as_json:
         _out(json.dumps(rows, indent=2, ensure_ascii=False))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import threading
 import time
 import weakref
@@ -46,7 +47,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cobbdesk.core.store.file_identity import REPLACED, FileGuard, wal_path
+from cobbdesk.core.store.file_identity import REPLACED, FileGuard, file_tag, wal_path
 
 logger = logging.getLogger("cobbdesk.store")
 
@@ -60,10 +61,12 @@ def checkpoint(dbapi_connection: Any, mode: str = "PASSIVE") -> bool:
     """Run ``PRAGMA wal_checkpoint(mode)`` on a driver connection outside any transaction.
 
     Returns True when the study file now holds every frame of the ``-wal`` (SQLite returns
-    ``(busy, frames in the log, frames checkpointed)``; -1 frames: not in WAL mode).
+    ``(busy, frames in the log, frames checkpointed)``; -1 frames: not in WAL mode).  A busy
+    checkpoint (another checkpoint held SQLite's checkpoint lock: ``(1, -1, -1)``) copied
+    nothing and is not whole (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
     """
     row = dbapi_connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-    return row is None or int(row[1]) == int(row[2])
+    return row is None or (int(row[0]) == 0 and int(row[1]) == int(row[2]))
 
 
 class Checkpointer:
@@ -153,10 +156,20 @@ class Checkpointer:
                 self._timer.cancel()
                 self._timer = None
         with self._running:  # a retry under way ends first (PASSIVE never waits)
-            if self.guard.problem() == REPLACED:
+            if self._replaced_for_sure():
                 self._disarm()
             else:
                 self._truncate()
+
+    def _replaced_for_sure(self) -> bool:
+        """The file at the path holds another study: its tag, read twice, is another
+        study's (never on a failed read — ``file_tag`` None — which an I/O hiccup gives)."""
+        guard = self.guard
+        ours = {guard.tag, guard.assigned} - {None, 0}
+        if guard.problem() != REPLACED or not ours:
+            return False
+        found = [file_tag(guard.real) for _ in range(2)]
+        return all(tag not in (None, 0) and tag not in ours for tag in found)
 
     def _disarm(self) -> None:
         """The file at the path now holds another study, rewritten in place (the same inode):
@@ -164,9 +177,20 @@ class Checkpointer:
         into it when the last connection closes (tried: the other study's file then showed
         this study's patients).  The ``-wal`` is emptied first: a ``-wal`` without a valid
         header holds no frames (https://www.sqlite.org/walformat.html §2), nothing is copied.
-        What it held was this study's, whose file is gone."""
+        What it held — this study's newest commits — is first copied beside it
+        (``NAME-wal.replaced-UTCSTAMP``): with this study's file put back at its name and
+        that copy renamed ``NAME-wal``, SQLite replays them at the next open."""
+        wal = wal_path(self.guard.real)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        kept = wal.with_name(f"{wal.name}.replaced-{stamp}")
+        try:
+            shutil.copy2(wal, kept)
+        except OSError as exc:  # frames not kept: never destroy them
+            logger.warning("Study file overwritten: its -wal could not be kept (%s)", exc)
+            return
+        logger.warning("Study file overwritten while open: its newest commits kept in %s", kept)
         with contextlib.suppress(OSError):
-            os.truncate(wal_path(self.guard.real), 0)
+            os.truncate(wal, 0)
 
     def _truncate(self) -> None:
         engine = self._engine()

@@ -15,13 +15,12 @@ measurements that had another spacing, needs ``--reason``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.output import emit_json, fail, say
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -125,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _print(result: dict[str, Any], calibration: Any, as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        emit_json(result)
     elif calibration is None:
         sys.stdout.write(f"film {result['film_id']}: not calibrated by the user\n")
     else:

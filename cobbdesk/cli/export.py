@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
+from cobbdesk.cli.output import emit_json
 from cobbdesk.cli.parsing import Parser
 
 COMMANDS = ("export", "stats")
@@ -263,12 +264,12 @@ def _write_stats_json(path: Path, long: Any, policy: Any) -> None:
 def _dump_stats(path: Path, data: dict[str, Any]) -> None:
     from cobbdesk.core.private import write_private
 
-    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
-    if path == STDOUT:
-        sys.stdout.write(text + "\n")
+    if path == STDOUT:  # a report on stdout: redacted; the file is the data product
+        emit_json(data, indent=1, allow_nan=False)
         sys.stdout.flush()
         _note("standard output: statistics (JSON)")
         return
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False)
     write_private(path, text + "\n")  # 0600, atomic
     _note(f"{path}: statistics (JSON)")
 
@@ -324,7 +325,7 @@ def _stats(args: argparse.Namespace) -> int:
         if not args.json:
             _out(f"report: {_shown(written[0])} ({len(written) - 1} plot files)")
     if args.json:
-        _out(json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False))
+        emit_json(data, indent=1, allow_nan=False)
     else:
         _out("\n".join(_summary(data)))
     return 0
@@ -343,7 +344,7 @@ def _plan_stats(args: argparse.Namespace) -> int:
         if not args.json:
             _out(f"report: {_shown(written)}")
     if args.json:
-        _out(json.dumps(stats.to_dict(), indent=1, ensure_ascii=False, allow_nan=False))
+        emit_json(stats.to_dict(), indent=1, allow_nan=False)
     else:
         _out("\n".join(summary_lines(stats)))
     return 0

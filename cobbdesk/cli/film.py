@@ -21,14 +21,13 @@ exit status 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import fail, say
+from cobbdesk.cli.output import emit_json, fail, say
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -126,7 +125,7 @@ def _list(study: Any, as_json: bool) -> int:
             spacing, row["spacing_from"] = _header_spacing(study, study.film(summary.film_id).path)
             row["spacing_mm"] = list(spacing) if spacing else None
     if as_json:
-        _out(json.dumps(rows, indent=2, ensure_ascii=False))
+        emit_json(rows)  # visit dates kept exact: see MACHINE_FIELDS
         return 0
     for r in rows:
         facing = f"{r['facing']} ({r['facing_source']})" if r["facing"] else "unknown"

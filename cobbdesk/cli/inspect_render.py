@@ -15,7 +15,6 @@ met while reading are held and printed (redacted) after every file was read.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -121,7 +120,7 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from cobbdesk.cli.output import redact_files, say, shown_warnings
+    from cobbdesk.cli.output import emit_json, say, shown_warnings
     from cobbdesk.core.redact import redact
 
     files = _files(args.files)
@@ -134,7 +133,7 @@ def _inspect(args: argparse.Namespace) -> int:
         if not rec["ok"]:
             say("error", rec["error"])  # redacted (names, MRNs, dates in file names)
     if args.json:  # file names redacted like every line naming a film
-        print(json.dumps(redact_files(records), indent=2, ensure_ascii=False))
+        emit_json(records)
     else:
         for rec in (r for r in records if r["ok"]):
             spacing = (

@@ -58,17 +58,34 @@ def out(text: str, stream: TextIO | None = None, end: str = "\n") -> None:
     (stream or sys.stdout).write(text + end)
 
 
-def emit_json(data: dict[str, Any]) -> None:
-    """A command's ``--json`` report on stdout (indented; values JSON cannot hold as text)."""
-    out(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+def emit_json(data: Any, *, indent: int | None = 2, allow_nan: bool = True) -> None:
+    """A command's JSON report on stdout — every one (``--json``, ``--stats-json -``, ``pacs
+    find``) goes through here: redacted whole by :func:`redact_files` (what stays exact:
+    :data:`MACHINE_FIELDS`), indented, values JSON cannot hold as text; ``allow_nan=False``
+    refuses NaN and infinity (:class:`ValueError`) where a report promises strict JSON."""
+    text = json.dumps(
+        redact_files(data), indent=indent, ensure_ascii=False, allow_nan=allow_nan, default=str
+    )
+    out(text)
 
 
-#: Keys of a command's JSON report whose value is never an identifier, yet may look like a
-#: date to :func:`redact`: the audit head ``SEQ:HASH`` (a hex digest can hold a ``YYYYMMDD``
-#: run), the ISO time a measurement was deleted, the new visits ("P0001 admission
-#: 2026-01-05": the study's code, label and visit date, printed as they are by the text
-#: output too).  Kept as they are; every other string is redacted.
-MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc", "new_visits"})
+#: Keys of a command's JSON report whose value is never a patient identifier, yet may look
+#: like a date to :func:`redact` (which masks every ISO date and ``YYYYMMDD`` run), kept as
+#: they are; every other string is redacted:
+#:
+#: * ``audit_head`` — the audit head ``SEQ:HASH`` (a hex digest can hold a ``YYYYMMDD`` run);
+#: * ``deleted_utc``, ``created_utc`` — when a measurement was deleted, a calibration made:
+#:   the study's own clock, not the patient's;
+#: * ``new_visits`` (``import``: "P0001 admission 2026-01-05") and ``visit_date``
+#:   (``film --list``) — a visit's date.  The decision: dates of visits are identifying in
+#:   logs and messages (where they sit beside a file name, a path or a header value that
+#:   may name the patient, they are masked), but a visit date the study reports *keyed to
+#:   its pseudonymous study code* (``P0001``) and nothing else is the study's own data —
+#:   the same pairing ``import`` prints in its text output and every export holds, which a
+#:   statistician needs exact (visit intervals).  Both fields carry only that pairing, so
+#:   both are kept; a date anywhere else — a PACS result's ``StudyDate`` beside the
+#:   hospital's patient ID, a date in a film's path or in a warning — is redacted.
+MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc", "created_utc", "new_visits", "visit_date"})
 
 
 def redact_files(data: Any) -> Any:

@@ -15,14 +15,13 @@ NODE: --host H --port P --called-aet AE [--aet COBBDESK] [--timeout S], or --dic
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import fail
+from cobbdesk.cli.output import emit_json, fail
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError
 
@@ -100,8 +99,30 @@ def _find(args: argparse.Namespace) -> int:
         from cobbdesk.core.pacs.query import find_studies
 
         studies = find_studies(_node(args), _query(args))
-    sys.stdout.write(json.dumps(studies, indent=1, ensure_ascii=False) + "\n")
+    _emit_found(studies)
     return 0
+
+
+#: The study-level keys of a C-FIND / QIDO-RS answer that identify the patient: learned by
+#: redaction before the answer is printed, and masked (:func:`_emit_found`).
+IDENTIFYING_KEYS = ("PatientID", "PatientName", "PatientBirthDate", "AccessionNumber")
+
+
+def _emit_found(studies: list[dict[str, Any]]) -> None:
+    """The studies found, as JSON through the one redaction boundary
+    (:func:`cobbdesk.cli.output.emit_json`): the archive's identifiers of each patient are
+    learned first (:func:`cobbdesk.core.redact.remember_patients`) so they are masked in every
+    field (a study description quoting the name too), and the identifying keys themselves are
+    masked whatever their length.  What stays: the Study/Series Instance UIDs that ``pacs
+    get --study-uid`` takes, modalities, descriptions, counts; the study date is masked like
+    every date beside a hospital's identifiers (see ``MACHINE_FIELDS``)."""
+    from cobbdesk.core.redact import MASK, remember_patients
+
+    names = [str(s.get("PatientName") or "") for s in studies]
+    values = [str(s.get(k) or "") for s in studies for k in IDENTIFYING_KEYS if k != "PatientName"]
+    remember_patients(names, values)
+    shown = [{k: MASK if k in IDENTIFYING_KEYS and v else v for k, v in s.items()} for s in studies]
+    emit_json(shown, indent=1)
 
 
 def _get(args: argparse.Namespace) -> int:

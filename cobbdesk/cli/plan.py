@@ -18,14 +18,13 @@ cobbdesk stats STUDY --plan NAME [--json] [--report FILE]   the plan's reliabili
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import fail
+from cobbdesk.cli.output import emit_json, fail
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -91,7 +90,7 @@ def _create(study: Any, args: argparse.Namespace) -> int:
     plan = create_plan(study, spec)
     films = len(worklist(study, plan, plan.raters[0], 1))
     if args.json:
-        _out(json.dumps({"plan": plan.name, "films": films, "description": plan.describe()}))
+        emit_json({"plan": plan.name, "films": films, "description": plan.describe()}, indent=None)
     else:
         _out(f"{plan.describe()}\n{films} films per worklist")
     return 0
@@ -123,7 +122,7 @@ def _items(study: Any, args: argparse.Namespace) -> tuple[Any, list[Any]]:
 def _worklist(study: Any, args: argparse.Namespace) -> int:
     plan, items = _items(study, args)
     if args.json:
-        _out(json.dumps(worklist_json(items, plan, args.rater, args.round), indent=1))
+        emit_json(worklist_json(items, plan, args.rater, args.round), indent=1)
         return 0
     for i in items:
         _out(f"{i.position:4d}  {i.template}  {i.sop_instance_uid}  {i.state}")
@@ -164,8 +163,8 @@ def _status(study: Any, args: argparse.Namespace) -> int:
     statuses, note = visible_status(study, plan, study_viewer(study))
     rows = [s.to_dict() for s in statuses]
     if args.json:
-        _out(json.dumps({"plan": plan.name, "rounds": rows, "hidden": bool(note),
-                         "note": note}, indent=1))  # fmt: skip
+        emit_json({"plan": plan.name, "rounds": rows, "hidden": bool(note), "note": note},
+                  indent=1)  # fmt: skip
         return 0
     _out(plan.describe())
     for r in rows:

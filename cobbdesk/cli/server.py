@@ -12,12 +12,11 @@ subcommand (:mod:`cobbdesk.cli.output`; 6: the server cannot be reached).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import fail
+from cobbdesk.cli.output import emit_json, fail
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, StoreError
 
@@ -90,7 +89,7 @@ def _copy(args: argparse.Namespace) -> int:
     if args.json:
         data = {"tables": {k: {"rows": r, "sha256": h} for k, (r, h) in result.tables.items()},
                 "audit_head": result.head, "equal": True}  # fmt: skip
-        print(json.dumps(data, indent=2))
+        emit_json(data)
     else:
         rows = sum(r for r, _ in result.tables.values())
         print(f"copied {rows} rows in {len(result.tables)} tables; the copy equals the "

@@ -26,7 +26,7 @@ from typing import Any
 from cobbdesk.cli.locations import exists, study_location
 from cobbdesk.cli.opening import open_study as _open
 from cobbdesk.cli.output import emit_json as _emit_json
-from cobbdesk.cli.output import fail, redact_files, say, shown_warnings
+from cobbdesk.cli.output import fail, say, shown_warnings
 from cobbdesk.cli.output import out as _out
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.cli.verify import add_parser as add_verify_parser
@@ -141,7 +141,7 @@ def _import(args: argparse.Namespace) -> int:
         data["warnings"] = [*data["warnings"], *library]
         if results:
             data["reports"] = [r.to_dict() for r in results]
-        _emit_json(redact_files(data))
+        _emit_json(data)
         return 0 if report.ok and sr_ok else 1
     _films_summary(report)
     return 0 if _sr_summary(args, results) and report.ok else 1
@@ -192,7 +192,7 @@ def _import_sr(args: argparse.Namespace, reports: list[Path], others: list[Path]
         results = given + results
     ok = _sr_summary(args, results) and ok
     if args.json:
-        _emit_json(redact_files({"reports": [r.to_dict() for r in results]}))
+        _emit_json({"reports": [r.to_dict() for r in results]})
     return 0 if ok else 1
 
 
@@ -249,7 +249,7 @@ def _labs(args: argparse.Namespace) -> int:
             study, args.csv, reason=args.reason, progress=_progress("checking and saving rows")
         )
     if args.json:
-        _emit_json(redact_files(report.to_dict()))
+        _emit_json(report.to_dict())
     else:
         _csv_summary(report, f" ({report.values} value(s) saved)")
         for visit in report.visits_created:
@@ -270,7 +270,7 @@ def _measure(args: argparse.Namespace) -> int:
             save = plan_saver(study, args.plan, args.round, args.override_washout)
         report = import_points(study, args.csv, reason=args.reason, save=save)
     if args.json:
-        _emit_json(redact_files(report.to_dict()))
+        _emit_json(report.to_dict())
     else:
         _csv_summary(report, "")
         for m in report.measurements:

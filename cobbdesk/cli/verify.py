@@ -22,7 +22,7 @@ from typing import Any
 
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.opening import open_study
-from cobbdesk.cli.output import emit_json, out, redact_files, say
+from cobbdesk.cli.output import emit_json, out, say
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def verify(args: argparse.Namespace) -> int:
     found = _findings(args)
     _say_problems(found, args.same_as)
     if args.json:
-        emit_json(redact_files(_result(found, args.same_as)))
+        emit_json(_result(found, args.same_as))
     else:
         _say_summary(found, args)
     clean = not found["stale"] and not found["shapes"] and not found["files"].disagreements

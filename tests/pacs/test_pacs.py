@@ -87,7 +87,8 @@ def test_cli_pacs_echo_find_get(archive: Archive, tmp_path: Path,
     capsys.readouterr()
     assert main(["pacs", "find", *base, "--patient-id", PATIENT]) == 0
     found = json.loads(capsys.readouterr().out)
-    assert len(found) == 2 and all(s["PatientID"] == PATIENT for s in found)
+    assert len(found) == 2 and all(s["PatientID"] == "[redacted]" for s in found)  # stdout JSON
+    assert PATIENT not in json.dumps(found)  # is redacted (cobbdesk.cli.pacs._emit_found)
     study = tmp_path / "s.cobbdesk"
     Study.create(study, actor="t").close()
     assert main(["pacs", "get", str(study), *base, "--patient-id", PATIENT]) == 0

@@ -45,6 +45,15 @@ def report(parent: QWidget | None, error: BaseException, action: str) -> str:
     return message
 
 
+def inform(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """The one information dialog (an import's summary, an audit check's result): not
+    modal, its text redacted like the error dialog's (an import summary names the files it
+    could not read, and file names often carry a patient's name or MRN)."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, redact(text), parent=parent)
+    box.open()
+    return box
+
+
 FORCE_NOTICE = (
     "This file has no DICOM File Meta header (an old ACR-NEMA style file), so CobbDesk has to "
     "guess how it is encoded. Open it anyway only if you trust the file, then check that the "

@@ -374,3 +374,31 @@ def test_recent_films_keep_no_file_names(qtbot, window: MainWindow, tmp_path: Pa
     store.sync()
     settings.settings().sync()
     assert "Doe_Jane" not in settings.settings_path().read_text(encoding="utf-8")
+
+
+def test_the_import_summary_names_no_patient(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Files named after the study's patient that cannot be read are listed in the "Import
+    finished" box and the status bar redacted (breaker 9: the box read "MRN…_lat.dcm: the
+    DICOM header cannot be read" in clear)."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for name in (f"{MRN}_lat.dcm", f"{NAME}.dcm"):  # DICOM preamble, then a broken header
+        (incoming / name).write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff")
+
+    def boxes() -> list[QMessageBox]:
+        return [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QMessageBox) and w.windowTitle() == "Import finished"]  # fmt: skip
+
+    assert window.session.import_films([incoming]) is not None
+    qtbot.waitUntil(lambda: not window.session.jobs, timeout=20000)
+    qtbot.waitUntil(lambda: bool(boxes()), timeout=10_000)
+    shown = boxes()[0].text()
+    boxes()[0].done(0)
+    text = shown + window.statusBar().currentMessage()
+    assert "2 error(s)" in shown and shown.count("[redacted]") >= 2
+    for identifier in (MRN, NAME, NAME.split("^", maxsplit=1)[0]):
+        assert identifier not in text

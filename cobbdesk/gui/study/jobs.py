@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from cobbdesk.core.errors import CobbdeskError
 from cobbdesk.core.importing.films import film_files
@@ -164,8 +164,8 @@ class StudyJobs:
         self._inform("Import finished", import_summary(report))
 
     def _inform(self, title: str, text: str) -> None:
-        self.window.status.showMessage(text, 8000)
-        QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.window).open()
+        self.window.status.showMessage(text, 8000)  # redacted by the status bar
+        errors.inform(self.window, title, text)
 
 
 def run_import(study: Study, paths: list[Path], progress: Progress, cancel: Cancel,

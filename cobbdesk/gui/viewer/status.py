@@ -126,9 +126,13 @@ class StatusBar(QStatusBar):
         self.fit()
 
     def showMessage(self, text: str, timeout: int = 0) -> None:
-        """One line: a multi-line message shows its first line (the rest is in its dialog)."""
+        """One line: a multi-line message shows its first line (the rest is in its dialog),
+        redacted (:func:`cobbdesk.core.redact.redact`: file names often carry a patient's
+        name or MRN; whoever shows a message)."""
+        from cobbdesk.core.redact import redact
+
         lines = text.strip().splitlines()
-        super().showMessage(lines[0] if lines else "", timeout)
+        super().showMessage(redact(lines[0]) if lines else "", timeout)
 
     def clear_film(self) -> None:
         """Another film (or none) is on screen: nothing of the previous one stays."""

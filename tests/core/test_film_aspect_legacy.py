@@ -57,6 +57,8 @@ def _legacy(tmp_path: Path, film: Path, *, measured_in: str | None = None) -> St
     if measured_in == "pixels":  # as the code of that time stored it: no aspect, square
         raw.execute("UPDATE measurements SET spacing_row_mm = NULL, spacing_col_mm = NULL, "
                     "spacing_source = 'none'")  # fmt: skip
+    elif measured_in == "calibration":  # computed with a calibration since retired
+        raw.execute("UPDATE measurements SET spacing_source = 'user calibration'")
     elif measured_in is None:
         raw.execute("DELETE FROM measurements")
     raw.commit()
@@ -143,6 +145,20 @@ def test_a_user_calibration_keeps_the_refusal(tmp_path: Path, make_ds: Callable[
     with _legacy(tmp_path, film) as study:
         study.calibrate_film(1, (10.0, 10.0), (10.0, 110.0), 50.0, kind="ruler",
                              reason="ruler on the film", pixel_shape=None)  # fmt: skip
+        record = study.film(1)
+        assert record is not None and recorded(study, record).aspect_known
+        with pytest.raises(ValidationError, match="Pixel Aspect Ratio"):
+            checked_film_file(study, record, film)
+
+
+def test_a_measurement_computed_with_a_user_calibration_keeps_the_refusal(
+    tmp_path: Path, make_ds: Callable[..., Any]
+) -> None:
+    """Its spacing came through the pixel shape the calibration line was drawn with (review:
+    the guard listed the source as "user", never stored, so the aspect was recorded under
+    an angle computed square)."""
+    film = _film(make_ds, tmp_path / "films" / "a.dcm")
+    with _legacy(tmp_path, film, measured_in="calibration") as study:
         record = study.film(1)
         assert record is not None and recorded(study, record).aspect_known
         with pytest.raises(ValidationError, match="Pixel Aspect Ratio"):

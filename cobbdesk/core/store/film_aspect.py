@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, exists, or_, select
 
+from cobbdesk.core.dicom.film import SpacingSource
 from cobbdesk.core.store.integrity import SNAPSHOT
 from cobbdesk.core.store.migrations import V4_SNAPSHOT
 from cobbdesk.core.store.rows import update_row
@@ -42,7 +43,9 @@ REASON = (
     "Pixel Aspect Ratio (0028,0034) {row:g}:{col:g} recorded from the film's file at its first "
     "verified opening (imported before CobbDesk recorded it)"
 )
-_PIXEL_SHAPED = ("none", "user")  # spacing sources computed through the pixel shape
+_PIXEL_SHAPED = (SpacingSource.NONE.value, SpacingSource.USER.value)
+"""Spacing sources of angles computed through the pixel shape: in pixels ("none") and a user
+calibration ("user calibration"), made with the film's shape."""
 
 _EARLY: weakref.WeakKeyDictionary[object, frozenset[int]] = weakref.WeakKeyDictionary()
 

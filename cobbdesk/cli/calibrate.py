@@ -83,16 +83,22 @@ def _shape(study: Any, film: Any) -> tuple[float, float] | None:
 
 def calibrate(
     study: Any, film: Any, points: Sequence[float], length_mm: float, *, kind: str, reason: str
-) -> tuple[float, float]:
-    """Store the film's user calibration (shared by ``calibrate`` and ``film --calibrate``);
-    refused (:class:`~cobbdesk.core.errors.ValidationError`) when the film's file is not the
-    film the study recorded."""
+) -> tuple[tuple[float, float], bool]:
+    """Store the film's user calibration (shared by ``calibrate`` and ``film --calibrate``):
+    ``((row_mm, col_mm), unchanged)`` — ``unchanged`` when the calibration in force already
+    gave that spacing, so nothing was written (see
+    :meth:`~cobbdesk.core.store.calibration.CalibrationRecords.calibrate_film`); refused
+    (:class:`~cobbdesk.core.errors.ValidationError`) when the film's file is not the film
+    the study recorded."""
     x1, y1, x2, y2 = points
+    before = study.film_calibration(film.id)
     spacing: tuple[float, float] = study.calibrate_film(
         film.id, (x1, y1), (x2, y2), length_mm, kind=kind,
         reason=reason, pixel_shape=_shape(study, film),
     )  # fmt: skip
-    return spacing
+    after = study.film_calibration(film.id)
+    unchanged = before is not None and after is not None and after.id == before.id
+    return spacing, unchanged
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -103,11 +109,16 @@ def _run(args: argparse.Namespace) -> int:
         if film is None:
             _say(f"{args.study.name}: no film with SOP Instance UID {args.uid}")
             return 1
+        unchanged = False
         if args.points:
-            calibrate(study, film, args.points, args.length_mm, kind=args.kind, reason=args.reason)
+            _, unchanged = calibrate(
+                study, film, args.points, args.length_mm, kind=args.kind, reason=args.reason
+            )
         calibration = study.film_calibration(film.id)
         measured = len(study.measurements(film.id))
     result: dict[str, Any] = {"film_id": film.id, "sop_instance_uid": film.sop_instance_uid}
+    if args.points:
+        result["unchanged"] = unchanged
     if calibration is None:
         result.update(calibrated=False)
     else:
@@ -129,6 +140,11 @@ def _print(result: dict[str, Any], calibration: Any, as_json: bool) -> None:
         sys.stdout.write(f"film {result['film_id']}: not calibrated by the user\n")
     else:
         row, col = calibration.spacing_mm
+        if result.get("unchanged"):
+            sys.stdout.write(
+                f"film {result['film_id']}: spacing unchanged: the calibration in force already "
+                f"gives {row:.6g} × {col:.6g} mm; nothing written\n"
+            )
         sys.stdout.write(
             f"film {result['film_id']}: spacing {row:.6g} × {col:.6g} mm (user calibration: "
             f"{calibration.description}); {result['measurements']} measurement(s) use it\n"

@@ -215,10 +215,13 @@ def _calibrate(study: Any, film: Any, args: argparse.Namespace) -> None:
 
     if not args.reason.strip():
         raise ValidationError(None, "--calibrate needs --reason (the audit trail keeps it)")
-    row, col = calibrate(
+    (row, col), unchanged = calibrate(
         study, film, args.calibrate, args.length_mm, kind=args.kind, reason=args.reason
     )
-    _out(f"{args.uid}: spacing → {row:.6g}×{col:.6g} mm (user calibration, {args.kind})")
+    if unchanged:
+        _out(f"{args.uid}: spacing unchanged ({row:.6g}×{col:.6g} mm, the calibration in force)")
+    else:
+        _out(f"{args.uid}: spacing → {row:.6g}×{col:.6g} mm (user calibration, {args.kind})")
 
 
 def _visit_name(visit: Any) -> str:

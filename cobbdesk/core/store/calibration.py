@@ -50,6 +50,39 @@ from cobbdesk.core.store.schema import calibrations, films, measurements
 MIN_LINE_PX = 20.0
 KINDS = ("ruler", "ball", "marker", "other")
 
+#: Relative tolerance under which two spacings are the same: the one relink uses
+#: (:data:`cobbdesk.core.importing.relink.REL_TOL`; the store sits below importing, so the
+#: value is repeated here and a test holds them equal).  Values round-trip through text.
+SAME_SPACING_REL_TOL = 1e-6
+
+
+def same_spacing(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """True when both ``(row_mm, col_mm)`` spacings are given and equal within
+    :data:`SAME_SPACING_REL_TOL` on each axis."""
+    if a is None or b is None:
+        return False
+    return all(math.isclose(x, y, rel_tol=SAME_SPACING_REL_TOL) for x, y in zip(a, b, strict=True))
+
+
+def line_text(p1: Point, p2: Point, pixel_shape: tuple[float, float] | None = None) -> str:
+    """How long the line ``p1``–``p2`` is, in words: ``"447.2 px"`` on square pixels; on
+    non-square ones (``pixel_shape`` = (vertical, horizontal), or a ``(row_mm, col_mm)``
+    spacing: the same ratio) a pixel count along a diagonal means nothing, so the line is
+    given as the columns and rows it spans and the pixels' shape:
+    ``"200.0 columns × 400.0 rows, pixels 1:2 high:wide"``.
+
+    >>> line_text((0, 0), (200, 400), (0.2, 0.4))
+    '200.0 columns × 400.0 rows, pixels 1:2 high:wide'
+    """
+    v, h = pixel_shape or (1.0, 1.0)
+    if math.isclose(v, h, rel_tol=SAME_SPACING_REL_TOL):
+        return f"{math.dist(p1, p2):.1f} px"
+    small = min(v, h)
+    return (
+        f"{abs(p2[0] - p1[0]):.1f} columns × {abs(p2[1] - p1[1]):.1f} rows, "
+        f"pixels {v / small:.4g}:{h / small:.4g} high:wide"
+    )
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -78,9 +111,12 @@ class Calibration:
 
     @property
     def description(self) -> str:
-        """E.g. ``"ruler 100 mm over 714.3 px (ab, 2026-01-05)"``."""
+        """E.g. ``"ruler 100 mm over 714.3 px (ab, 2026-01-05)"``; on non-square pixels the
+        line's columns, rows and the pixels' shape instead of a diagonal pixel count
+        (:func:`line_text`: ``"… over 200.0 columns × 400.0 rows, pixels 1:2 high:wide …"``)."""
         who = ", ".join(p for p in (self.rater, self.created_utc[:10]) if p)
-        return f"{self.kind} {self.length_mm:g} mm over {self.length_px:.1f} px ({who})"
+        line = line_text(self.p1, self.p2, self.spacing_mm)
+        return f"{self.kind} {self.length_mm:g} mm over {line} ({who})"
 
 
 def calibration_spacing(
@@ -119,7 +155,8 @@ def calibration_spacing(
         low, high = PLAUSIBLE_MM
         raise ValidationError(
             None,
-            f"{length:g} mm over {length_px:.1f} px gives {spacing[0]:.4g} × {spacing[1]:.4g} mm "
+            f"{length:g} mm over {line_text(p1, p2, (v, h))} gives {spacing[0]:.4g} × "
+            f"{spacing[1]:.4g} mm "
             f"per pixel, outside the physical range {low:g}–{high:g} mm: check the length",
         )
     return spacing
@@ -173,6 +210,11 @@ class CalibrationRecords:
 
         ``pixel_shape`` is ``(vertical, horizontal)`` (see :func:`film_shape`); by default the
         film row's stored Pixel Aspect Ratio, else square.  Raises :class:`ValidationError`.
+
+        A line giving the spacing of the calibration in force (:func:`same_spacing`), on a
+        film whose saved measurements all use it already, changes nothing: nothing is
+        written (no reason asked, no audit row "0.2 × 0.4 mm → 0.2 × 0.4 mm") and the
+        calibration in force stays, with its line; its spacing is returned.
         """
         if kind not in KINDS:
             raise ValidationError(
@@ -186,6 +228,8 @@ class CalibrationRecords:
             spacing = calibration_spacing(p1, p2, length_mm, shape)
             old = _current(conn, film_id)
             saved = _film_measurements(conn, film_id, film)
+            if _unchanged(old, spacing, saved):
+                return (old["spacing_row_mm"], old["spacing_col_mm"])
             stale = [
                 m for m in saved if (m.spacing, m.spacing_source) != (spacing, SpacingSource.USER)
             ]
@@ -258,6 +302,16 @@ class CalibrationRecords:
         seen = getattr(self, "_seen_measurements", None)
         if seen is not None and m.id in seen:  # this study object's own change: no conflict
             seen[m.id] = {**seen[m.id], **{k: v for k, v in new_row.items() if k in seen[m.id]}}
+
+
+def _unchanged(old: Any, spacing: tuple[float, float], saved: list[CobbMeasurement]) -> bool:
+    """True when the calibration in force (``old`` row) already gives ``spacing`` and every
+    saved measurement uses that user calibration's spacing."""
+    if old is None or not same_spacing((old["spacing_row_mm"], old["spacing_col_mm"]), spacing):
+        return False
+    return all(
+        m.spacing_source is SpacingSource.USER and same_spacing(m.spacing, spacing) for m in saved
+    )
 
 
 def _point(value: Any) -> Point:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["held_identities", "is_held"]
+__all__ = ["SQLITE_NAMES", "held_identities", "is_held"]
 
 Identity = tuple[int, int]
 """``(st_dev, st_ino)``: a file's identity on this machine."""
@@ -49,13 +49,22 @@ def held_identities() -> frozenset[Identity] | None:
     return frozenset(found)
 
 
-def is_held(path: Path, held: frozenset[Identity] | None = None) -> bool:
+SQLITE_NAMES = (".cobbdesk", ".cobbdesk-wal", ".cobbdesk-shm", ".cobbdesk-journal")
+"""Endings of a study and its companions: when the descriptors cannot be listed, files named
+so are taken as held (nothing else is: a folder walk must still find its films)."""
+LIST = object()
+"""``held`` default of :func:`is_held`: list the descriptors now."""
+
+
+def is_held(path: Path, held: object = LIST) -> bool:
     """Whether this process has ``path`` open (``held``: :func:`held_identities` listed once
-    for many paths).  False for a path naming no file; True when the descriptors cannot be
-    listed (do not risk the locks)."""
+    for many paths, None when it could not list them).  False for a path naming no file;
+    when the descriptors cannot be listed, True for a study's or companion's name only."""
     try:
         info = os.stat(path)
     except (OSError, ValueError):
         return False
-    held = held_identities() if held is None else held
-    return held is None or (info.st_dev, info.st_ino) in held
+    found = held_identities() if held is LIST else held
+    if found is None:  # cannot tell: do not risk the locks of what may be a study
+        return Path(path).name.endswith(SQLITE_NAMES)
+    return isinstance(found, frozenset) and (info.st_dev, info.st_ino) in found

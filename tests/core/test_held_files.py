@@ -92,3 +92,21 @@ def test_importing_the_open_study_by_name_is_refused_unread(open_study: Study) -
     shown = " | ".join(str(issue) for issue in [*report.skipped, *report.errors])
     assert "CobbDesk has open" in shown
     assert _other_program(open_study.path) == "database is locked"
+
+
+def test_when_the_descriptors_cannot_be_listed_only_study_names_are_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No /dev/fd (review: every file was then taken as held and a folder import found
+    nothing, silently): films are still found; a study's files are left unread, said so."""
+    from cobbdesk.core import held_files
+    from cobbdesk.core.importing.scan import collect_files
+
+    (tmp_path / "a.dcm").write_bytes(b"x")
+    (tmp_path / "s.cobbdesk").write_bytes(b"x")
+    (tmp_path / "s.cobbdesk-wal").write_bytes(b"x")
+    monkeypatch.setattr(held_files, "held_identities", lambda: None)
+    monkeypatch.setattr("cobbdesk.core.importing.scan.held_identities", lambda: None)
+    files, issues = collect_files([tmp_path])
+    assert [f.name for f in files] == ["a.dcm"]
+    assert sorted(i.path.name for i in issues) == ["s.cobbdesk", "s.cobbdesk-wal"]

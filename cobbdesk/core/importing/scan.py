@@ -141,6 +141,8 @@ def collect_files(
             for file, resolved in walk_files(path, cancel):
                 if not is_held(resolved, held):
                     _add(file, seen, errors, resolved)
+                elif held is None:  # taken as held by its name only: say so
+                    errors.append(ScanIssue(file, HELD))
         elif path.is_file():
             if is_held(path, held):
                 errors.append(ScanIssue(path, HELD))

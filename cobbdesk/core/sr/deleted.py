@@ -20,6 +20,12 @@ def deleted_on(study: Study, measurement_id: str) -> str | None:
     return None if value is None else str(value)
 
 
+def measurement_ids(study: Study) -> frozenset[str]:
+    """The ids of every measurement the study holds, live or soft-deleted."""
+    with study.engine.connect() as conn:
+        return frozenset(str(v) for v in conn.execute(select(measurements.c.id)).scalars())
+
+
 def day_text_utc(stamp: str) -> str:
     """``2026-11-30T10:05:07.123456Z`` as ``30 Nov 2026 10:05 UTC``: a moment in words, not the
     ISO date the redaction rules mask as date-looking text (``YYYY-MM-DD``); the stamp as it
@@ -35,4 +41,4 @@ def day_text_utc(stamp: str) -> str:
     return f"{moment.day} {moment:%b %Y %H:%M} UTC"
 
 
-__all__ = ["day_text_utc", "deleted_on"]
+__all__ = ["day_text_utc", "deleted_on", "measurement_ids"]

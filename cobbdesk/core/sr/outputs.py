@@ -5,9 +5,10 @@ leaving no folder of its own behind when it writes nothing.
   film (CobbDesk's own SR, made again from the study); any other file — a study, a film, a
   link, a plain file, another program's SR — is left untouched and the export refused, asking
   for a new folder.
-* :func:`stale_reports`: CobbDesk's own earlier SRs of the exported films that this export does
-  not write (measurements or raters deleted since): removed, so the folder describes the
-  study as it is now (imported elsewhere it would bring deleted measurements back).
+* :func:`stale_reports`: CobbDesk's own earlier SRs of this study's measurements of the
+  exported films that this export does not write (measurements or raters deleted since):
+  removed, so the folder describes the study as it is now (imported elsewhere it would bring
+  deleted measurements back); another study's SRs of the same films are left alone.
 * :func:`publish_all`: every report moved in and every stale one out, then the audit; a
   failure puts back what the folder held.
 * :func:`new_folders` / :func:`remove_new_folders`: the folders an export creates for its
@@ -16,11 +17,12 @@ leaving no folder of its own behind when it writes nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +46,18 @@ def evidence_uid(sr: Dataset) -> str:
         return ""
 
 
-def check_target(target: Path, film_uid: str) -> None:
+def check_target(target: Path, film_uid: str, ours: frozenset[str]) -> None:
     """Raise ExportError (one line, nothing touched) unless ``target`` may take the SR of film
     ``film_uid``: a new name (its folder must exist:
-    :func:`cobbdesk.core.private.check_target`'s rule), or an earlier export of that film —
-    a regular file (not a link) that is a DICOM SR (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`)
-    written by CobbDesk (Manufacturer (0008,0070)) whose evidence is that film, an output made
-    again from the study.  Any other file at the name — a study, a film, a link, a plain file,
-    another program's SR (OHIF's, a radiologist's, another film's) — is left untouched and the
+    :func:`cobbdesk.core.private.check_target`'s rule), or an earlier export of that film from
+    this study — a regular file (not a link, not a file this process holds open:
+    :mod:`cobbdesk.core.held_files`) that is a DICOM SR
+    (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`) written by CobbDesk (Manufacturer
+    (0008,0070)) whose evidence is that film and whose measurements (the ids of its CobbDesk
+    records, :func:`report_measurements`) are all among ``ours``, the ids of this study's
+    measurements (live or deleted): an output made again from the study.  Any other file at
+    the name — a study, a film, a link, a plain file, another program's SR (OHIF's, a
+    radiologist's, another film's), another study's CobbDesk SR — is left untouched and the
     export refused, asking for a new folder."""
     try:
         regular = stat.S_ISREG(target.lstat().st_mode)
@@ -62,7 +68,11 @@ def check_target(target: Path, film_uid: str) -> None:
         return
     header = _sr_header(target) if regular else None
     if header is not None and _ours(header) and evidence_uid(header) == film_uid:
-        return
+        if _this_studys(header, ours):
+            return
+        raise ExportError(None, f"{target}: is a CobbDesk SR of film {film_uid} holding "
+                          "measurements of another study; it was left untouched. Choose a new "
+                          "folder for the export")  # fmt: skip
     if header is None:  # a study, a film, a link, a folder: private's own words
         private.check_target(target)
     what = "a DICOM SR that CobbDesk did not write for" if header is not None else (
@@ -71,17 +81,63 @@ def check_target(target: Path, film_uid: str) -> None:
                       "Choose a new folder for the export")  # fmt: skip
 
 
+def report_measurements(sr: Dataset) -> set[str]:
+    """The measurement ids (``id`` of :meth:`CobbMeasurement.to_dict`) of the CobbDesk records
+    (TEXT :data:`~cobbdesk.core.sr.codes.RECORD`) anywhere in the SR's content tree; a record
+    that is no JSON object with a string ``id`` names none."""
+    found: set[str] = set()
+    for item in _walk(sr):
+        if item.get("ValueType") != "TEXT" or _concept(item) != (c.RECORD.value,
+                                                                c.PRIVATE_SCHEME):
+            continue
+        try:
+            record = json.loads(str(item.get("TextValue", "")))
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            found.add(record["id"])
+    return found
+
+
+def _walk(item: Dataset) -> Iterator[Dataset]:
+    children = item.get("ContentSequence")
+    for child in children if isinstance(children, Sequence) else ():
+        if isinstance(child, Dataset):
+            yield child
+            yield from _walk(child)
+
+
+def _concept(item: Dataset) -> tuple[str, str]:
+    seq = item.get("ConceptNameCodeSequence")
+    if not isinstance(seq, Sequence) or not seq or not isinstance(seq[0], Dataset):
+        return ("", "")
+    return (str(seq[0].get("CodeValue", "")), str(seq[0].get("CodingSchemeDesignator", "")))
+
+
+def _this_studys(header: Dataset, ours: frozenset[str]) -> bool:
+    """True when the SR names measurements and every one is among ``ours``."""
+    named = report_measurements(header)
+    return bool(named) and named <= ours
+
+
 def _ours(header: Dataset) -> bool:
     """True when the SR header names CobbDesk as its Manufacturer (0008,0070)."""
     return str(header.get("Manufacturer", "")) == c.MANUFACTURER
 
 
-def stale_reports(target: Path, film_uids: set[str], keep: set[str]) -> list[Path]:
-    """CobbDesk's own earlier SRs in the folder ``target`` (not its sub-folders) of the films
-    ``film_uids`` that an export writing the file names ``keep`` does not replace: regular
-    files (not links), DICOM SRs (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`), Manufacturer
-    CobbDesk, evidence one of those films — the reports of measurements (or raters) since
-    deleted, which would bring them back if the folder were imported.  Names are compared
+def stale_reports(
+    target: Path, film_uids: set[str], keep: set[str], ours: frozenset[str]
+) -> list[Path]:
+    """CobbDesk's own earlier SRs of this study in the folder ``target`` (not its sub-folders)
+    of the films ``film_uids`` that an export writing the file names ``keep`` does not
+    replace: regular files (not links), DICOM SRs (:data:`~cobbdesk.core.sr.codes.SR_CLASSES`),
+    Manufacturer CobbDesk, evidence one of those films, and every measurement they hold (the
+    ids of their CobbDesk records) one of ``ours`` — this study's measurements, live or
+    deleted: the reports of measurements (or raters) since deleted or renamed, which would
+    bring them back if the folder were imported.  Another study's CobbDesk SRs of the same
+    films (another rater's study exported into a shared folder) are never listed.  Files this
+    process holds open (the open study, its -wal and -shm: :mod:`cobbdesk.core.held_files`)
+    are never read (closing them would drop the study's SQLite locks).  Names are compared
     case-insensitively (case-insensitive file systems); nothing else is ever listed."""
     wanted = {name.casefold() for name in keep}
     found: list[Path] = []
@@ -94,18 +150,16 @@ def stale_reports(target: Path, film_uids: set[str], keep: set[str]) -> list[Pat
         except OSError:
             continue
         header = _sr_header(entry)
-        if header is not None and _ours(header) and evidence_uid(header) in film_uids:
+        if (header is not None and _ours(header) and evidence_uid(header) in film_uids
+                and _this_studys(header, ours)):  # fmt: skip
             found.append(entry)
     return found
 
 
-_HEADER = ("SOPClassUID", "Manufacturer", "CurrentRequestedProcedureEvidenceSequence")
-
-
 def _sr_header(path: Path) -> Dataset | None:
-    """The header of ``path`` when it is a DICOM SR, else None."""
+    """``path`` read (content tree included, no pixels) when it is a DICOM SR, else None."""
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(_HEADER))
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
     except Exception:  # not DICOM: private's rule decides
         return None
     return ds if str(ds.get("SOPClassUID", "")) in c.SR_CLASSES else None
@@ -186,5 +240,5 @@ def remove_new_folders(folders: Sequence[Path]) -> None:
 
 __all__ = [
     "audit", "check_target", "evidence_uid", "new_folders", "publish_all", "remove_new_folders",
-    "stale_reports",
+    "report_measurements", "stale_reports",
 ]  # fmt: skip

@@ -45,6 +45,7 @@ from cobbdesk.core import private
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.measure.measurement import CONVENTION, CobbMeasurement
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.deleted import measurement_ids
 from cobbdesk.core.sr.outputs import (
     audit,
     check_target,
@@ -285,11 +286,12 @@ def _export_into(
     if problems:
         return [], problems
     uids = {f.sop_instance_uid for f in study.films() if film_ids is None or f.id in film_ids}
-    stale = stale_reports(target, uids, {name for name, _ in reports})
+    ours = measurement_ids(study)
+    stale = stale_reports(target, uids, {name for name, _ in reports}, ours)
     if not reports and not stale:
         return [], []
     for name, sr in reports:
-        check_target(target / name, evidence_uid(sr))
+        check_target(target / name, evidence_uid(sr), ours)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial",
                                         dir=target.parent))  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 from cobbdesk.cli.main import main
 from cobbdesk.core.errors import ExportError
 from cobbdesk.core.importing.importer import import_paths
+from cobbdesk.core.sr.deleted import measurement_ids
 from cobbdesk.core.sr.outputs import check_target
 from cobbdesk.core.sr.writer import export_sr
 from cobbdesk.core.store import Study
@@ -71,10 +72,11 @@ def test_an_sr_not_written_by_cobbdesk_is_refused_asking_for_a_new_folder(
 def test_cobbdesks_sr_of_another_film_is_refused(study_path: Path, tmp_path: Path) -> None:
     with Study.open(study_path, actor="ann") as study:
         files, _ = export_sr(study, tmp_path / "sr")
+        ours = measurement_ids(study)
     first, second = files
     with pytest.raises(ExportError, match="did not write for film"):
-        check_target(first.path, second.film_sop_instance_uid)
-    check_target(first.path, first.film_sop_instance_uid)  # its own film: replaceable
+        check_target(first.path, second.film_sop_instance_uid, ours)
+    check_target(first.path, first.film_sop_instance_uid, ours)  # its own film: replaceable
 
 
 def test_a_film_or_a_study_at_the_name_stays_refused(study_path: Path, tmp_path: Path) -> None:
@@ -83,10 +85,10 @@ def test_a_film_or_a_study_at_the_name_stays_refused(study_path: Path, tmp_path:
     target = tmp_path / "t.sr.dcm"
     shutil.copy(film, target)
     with pytest.raises(ExportError, match="is a DICOM film"):
-        check_target(target, uid)
+        check_target(target, uid, frozenset())
     shutil.copy(study_path, target)
     with pytest.raises(ExportError, match="is a study"):
-        check_target(target, uid)
+        check_target(target, uid, frozenset())
 
 
 def test_a_link_to_an_earlier_report_is_refused(study_path: Path, tmp_path: Path) -> None:
@@ -95,4 +97,4 @@ def test_a_link_to_an_earlier_report_is_refused(study_path: Path, tmp_path: Path
     link = tmp_path / "link.sr.dcm"
     link.symlink_to(f.path)
     with pytest.raises(ExportError, match="symbolic link"):
-        check_target(link, f.film_sop_instance_uid)
+        check_target(link, f.film_sop_instance_uid, frozenset())

@@ -31,6 +31,7 @@ from pydicom.dataset import Dataset
 
 from cobbdesk.core import private
 from cobbdesk.core.errors import ExportError
+from cobbdesk.core.held_files import held_identities, is_held
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.study import Study
@@ -66,7 +67,7 @@ def check_target(target: Path, film_uid: str, ours: frozenset[str]) -> None:
         return
     except OSError:  # unreadable: the write itself reports it
         return
-    header = _sr_header(target) if regular else None
+    header = _sr_header(target) if regular and not is_held(target) else None
     if header is not None and _ours(header) and evidence_uid(header) == film_uid:
         if _this_studys(header, ours):
             return
@@ -140,12 +141,13 @@ def stale_reports(
     are never read (closing them would drop the study's SQLite locks).  Names are compared
     case-insensitively (case-insensitive file systems); nothing else is ever listed."""
     wanted = {name.casefold() for name in keep}
+    held = held_identities()
     found: list[Path] = []
     for entry in sorted(target.iterdir()):
         if entry.name.casefold() in wanted:
             continue
         try:
-            if not stat.S_ISREG(entry.lstat().st_mode):
+            if not stat.S_ISREG(entry.lstat().st_mode) or is_held(entry, held):
                 continue
         except OSError:
             continue

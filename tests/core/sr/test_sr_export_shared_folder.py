@@ -17,6 +17,7 @@ from cobbdesk.core.importing.importer import import_paths
 from cobbdesk.core.sr.writer import export_sr
 from cobbdesk.core.store import Study
 from tests.core.sr.test_sr import _film, _measure
+from tests.core.test_held_files import _other_program
 
 
 def _study(path: Path, films: list[Path], rater: str) -> Path:
@@ -80,3 +81,21 @@ def test_another_studys_sr_at_a_reports_name_is_refused_untouched(
         export_sr(study, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
+
+def test_exporting_into_the_open_studys_own_folder_keeps_its_locks(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    film = _film(folder)
+    study = Study.create(folder / "s.cobbdesk", actor="ann")
+    try:
+        import_paths(study, [film])
+        (record,) = study.films()
+        study.save_measurement(record.id, _measure(record.sop_instance_uid, "ann"))
+        with study.engine.connect() as conn:  # a pooled connection stays open, with its locks
+            conn.exec_driver_sql("SELECT count(*) FROM films").fetchall()
+        assert (folder / "s.cobbdesk-wal").exists() and (folder / "s.cobbdesk-shm").exists()
+        files, problems = export_sr(study, folder)
+        assert problems == [] and len(files) == 1
+        assert _other_program(study.path) == "database is locked"
+    finally:
+        study.close()

@@ -180,11 +180,25 @@ def read_report(path: str | Path) -> tuple[Dataset, list[SrCobb]]:
     learn_identifiers(ds)
     if str(ds.get("SOPClassUID", "")) not in c.SR_CLASSES:
         raise ValidationError(source, "SOP Class UID (0008,0016) is not a Structured Report")
-    observer = _observer(ds)
-    groups = [i for i in _walk(ds) if i.get("ValueType") == "CONTAINER"
-              and _code(i) == ("125007", "DCM")]  # fmt: skip
-    found = [_cobb(g, n, observer, source) for n, g in enumerate(groups, 1)]
+    number = 0
+    try:
+        observer = _observer(ds)
+        groups = [i for i in _walk(ds) if i.get("ValueType") == "CONTAINER"
+                  and _code(i) == ("125007", "DCM")]  # fmt: skip
+        found = []
+        for number, group in enumerate(groups, 1):
+            found.append(_cobb(group, number, observer, source))
+        str(ds.SOPInstanceUID)  # the SR's own UID: every report names it
+    except _DAMAGED as exc:  # an attribute of the wrong VR, absent or empty: this file refused
+        where = f"group {number}" if number else "the SR's content tree"
+        raise ValidationError(source, f"{where}: a content item is damaged ({type(exc).__name__}: "
+                              "an attribute absent, empty or of the wrong type); the SR was "
+                              "refused") from None  # fmt: skip
     return ds, [f for f in found if f is not None]
+
+
+_DAMAGED = (AttributeError, TypeError, ValueError, IndexError, KeyError, OverflowError)
+"""What reading a damaged SR's attributes raises (pydicom's values as found in the file)."""
 
 
 def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | None:
@@ -194,12 +208,18 @@ def _cobb(group: Dataset, number: int, observer: str, source: Path) -> SrCobb | 
     if num is None:
         return None
     scoord = next((i for i in _children(num) if i.get("ValueType") == "SCOORD"), None)
-    if scoord is None or scoord.get("GraphicType") != "POLYLINE" or len(scoord.GraphicData) != 8:
-        raise ValidationError(source, f"group {number}: the Cobb angle has no 4-point POLYLINE")
+    values = None if scoord is None else scoord.get("GraphicData")
+    data = tuple(float(v) for v in values) if values is not None and len(values) == 8 else ()
+    if scoord is None or scoord.get("GraphicType") != "POLYLINE" or len(data) != 8:
+        raise ValidationError(source, f"group {number}: the Cobb angle has no 4-point POLYLINE "
+                              "(SCOORD Graphic Data (0070,0022) absent, empty or not 8 "
+                              "values)")  # fmt: skip
+    if not all(math.isfinite(v) for v in data):
+        raise ValidationError(source, f"group {number}: the POLYLINE's Graphic Data (0070,0022) "
+                              "holds a value that is not a finite number")  # fmt: skip
     image = next((i for i in _children(scoord) if i.get("ValueType") == "IMAGE"), None)
     if image is None or not image.get("ReferencedSOPSequence"):
         raise ValidationError(source, f"group {number}: the POLYLINE names no source image")
-    data = tuple(float(v) for v in scoord.GraphicData)
     pts = tuple(c.from_scoord((data[i], data[i + 1])) for i in range(0, 8, 2))
     texts = {_code(i): str(i.get("TextValue", "")) for i in items if i.get("ValueType") == "TEXT"}
     uid = next((str(i.UID) for i in items if i.get("ValueType") == "UIDREF"

@@ -205,13 +205,18 @@ def read_uri(path: Path, *, probe: bool) -> str:
 
     ``immutable=1`` creates no ``-wal``/``-shm`` files, but ignores other writers: used for a
     probe (a moment's read of a file with no ``-wal``, i.e. no writer active), in an
-    unwritable folder and for an unwritable file, where no writer can work (a ``-shm`` made
-    by reading a read-only study would be read-only too, and block the writes once the
-    study is made writable again).  Otherwise ``mode=ro``, which sees other writers'
-    commits (and creates the ``-shm`` index WAL readers need).
+    unwritable folder, and for a file whose mode lets nobody write it (e.g. 0400), where no
+    writer can work (a ``-shm`` made by reading it would be read-only too, and block the
+    writes once the study is made writable again).  A file only *this* user may not write
+    is read ``mode=ro``: another account may be writing it.  Otherwise ``mode=ro``, which
+    sees other writers' commits (and creates the ``-shm`` index WAL readers need).
     """
     wal = path.with_name(path.name + "-wal")
-    unwritable = not os.access(path.parent, os.W_OK) or not os.access(path, os.W_OK)
+    try:
+        nobody_writes = not path.stat().st_mode & 0o222
+    except OSError:
+        nobody_writes = False
+    unwritable = not os.access(path.parent, os.W_OK) or nobody_writes
     quiet = not wal.exists() and (probe or unwritable)
     return f"file:{quote(str(path.resolve()))}?{'immutable=1' if quiet else 'mode=ro'}"
 

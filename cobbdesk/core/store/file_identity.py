@@ -27,9 +27,9 @@ A file *rewritten in place* keeps its inode (``cp other.cobbdesk study.cobbdesk`
 writes into it; so do some sync tools).  So each study also carries its own identity *in* the
 file: a random 31-bit tag in the header's "user version" field (:data:`TAG_OFFSET`; SQLite
 never uses it, https://www.sqlite.org/fileformat.html §1.3.14), written by the study's first
-write transaction and read straight from the file — one ``pread`` of its first 100 bytes —
-before every write transaction and at every commit (through SQLite's ``immutable`` URI, never
-``open()``: :func:`file_tag`).  Read straight from the file because
+write transaction and read straight from the file — page 1 read through SQLite's
+``immutable`` URI (never ``open()``: :func:`file_tag`) — before every write transaction and
+at every commit.  Read straight from the file because
 SQL cannot see the rewrite: a pooled connection keeps the pages it read in its cache (WAL mode
 revalidates them against the ``-shm`` index, which a rewrite does not touch) and reads pages
 still in the ``-wal`` from there, so a ``meta`` row read in the transaction gives this study's
@@ -41,10 +41,11 @@ once unless a reader holds it back); until then an older study's file (no tag) i
 Not caught: a rewrite with a *copy of the same study* (same tag: an older copy, a backup, a
 sync of the same study from another machine).
 
-Cost: one ``stat`` and one read of the file's header (about 10 µs each) before and after
-taking the write lock, at every commit and per new pooled connection, never per read: about
-0.1 ms per write transaction (:meth:`FileGuard.check` with the ``-wal``: 50 µs on a loaded
-machine) against 13–20 ms for saving one measurement with ``synchronous=FULL`` and the
+Cost: one ``stat`` (about 10 µs) and one read of the file's header through a short-lived
+SQLite connection (about 80 µs) before and after taking the write lock, at every commit and
+per new pooled connection, never per read: about 0.3–0.4 ms per write transaction (measured
+in review: ``file_tag`` median 79 µs, :meth:`FileGuard.check` with the ``-wal`` 96 µs)
+against 13–20 ms for saving one measurement with ``synchronous=FULL`` and the
 checkpoint after it.  Moving the file back (the same inode at the path again) lets writes
 resume.  A file system whose inode numbers are not stable (CIFS mounted ``noserverino``, some
 FUSE file systems) may report a move that did not happen: saves pause, edits are kept.

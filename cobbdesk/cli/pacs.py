@@ -4,6 +4,8 @@ cobbdesk pacs echo [NODE]                                  C-ECHO (exit 0 when i
 cobbdesk pacs find [NODE] [--patient-id ID] [--name N] [--accession A] [--study-uid UID]
                    [--from YYYYMMDD] [--to YYYYMMDD] [--modality CR --modality DX]
                                                            studies with their series, as JSON
+                                                           (redacted: patient name, ID, birth
+                                                           date, accession and dates masked)
 cobbdesk pacs get STUDY [NODE] --patient-id ID [--study-uid UID] [--move --move-port N]
                    [--into DIR]                            retrieve into STUDY (C-GET default)
 cobbdesk pacs store [NODE] FILE...                         C-STORE files (e.g. the SRs)

@@ -308,17 +308,27 @@ def _check_inside(found: SrCobb, film: Any, geo: FilmGeometry) -> None:
 
 
 def _compare(found: SrCobb, m: CobbMeasurement, own: bool, report: SrImportReport) -> None:
+    """Warn when the SR's NUM is further than :data:`ANGLE_TOLERANCE_DEG` from the angle the
+    points give: signed values (``+``/``-``) when the SR states a sign (CobbDesk's, record or
+    not), else magnitudes (OHIF's |angle|; a negative NUM there carries no sign convention),
+    the signed angle stored named too."""
     if found.stored_angle is None:
         return
     signed = own or found.signed is not None  # CobbDesk's, record or not: signed
-    stated = found.stored_angle if own or found.signed is None else found.signed
-    recomputed = m.angle if signed else abs(m.angle)
+    if signed:
+        stated = found.stored_angle if own else float(found.signed or 0.0)
+        if abs(m.angle - stated) > ANGLE_TOLERANCE_DEG:
+            report.warnings.append(
+                f"group {found.group}: the SR states {stated:+.2f}°, the points give "
+                f"{m.angle:+.2f}° (difference {abs(m.angle - stated):.2f}°); the angle from "
+                "the points is kept")  # fmt: skip
+        return
+    stated, recomputed = abs(found.stored_angle), abs(m.angle)
     if abs(recomputed - stated) > ANGLE_TOLERANCE_DEG:
         report.warnings.append(
-            f"group {found.group}: the SR states {stated:.2f}°, the points give "
-            f"{recomputed:.2f}° (difference {abs(recomputed - stated):.2f}°); "
-            "the angle from the points is kept"
-        )
+            f"group {found.group}: the SR states {stated:.2f}° (no sign), the points give "
+            f"{recomputed:.2f}° (difference {abs(recomputed - stated):.2f}°); the angle from "
+            f"the points is kept: {m.angle:+.2f}° signed")  # fmt: skip
 
 
 @dataclass

@@ -84,8 +84,16 @@ def emit_json(data: Any, *, indent: int | None = 2, allow_nan: bool = True) -> N
 #:   the same pairing ``import`` prints in its text output and every export holds, which a
 #:   statistician needs exact (visit intervals).  Both fields carry only that pairing, so
 #:   both are kept; a date anywhere else — a PACS result's ``StudyDate`` beside the
-#:   hospital's patient ID, a date in a film's path or in a warning — is redacted.
-MACHINE_FIELDS = frozenset({"audit_head", "deleted_utc", "created_utc", "new_visits", "visit_date"})
+#:   hospital's patient ID, a date in a film's path or in a warning — is redacted;
+#: * ``sop_instance_uid``, ``study_instance_uid``, ``series_instance_uid`` — DICOM UIDs,
+#:   the keys scripts use (``film --list --json`` → a ``measure`` CSV): a component that
+#:   happens to spell an MRN's digits or a birth date (``1.2.826…1961.2.3``) must not turn
+#:   the UID into another (breaker 9: ``import --json`` masked UID components while
+#:   ``film --list`` showed them whole).
+MACHINE_FIELDS = frozenset({
+    "audit_head", "deleted_utc", "created_utc", "new_visits", "visit_date",
+    "sop_instance_uid", "study_instance_uid", "series_instance_uid",
+})  # fmt: skip
 
 
 def redact_files(data: Any) -> Any:

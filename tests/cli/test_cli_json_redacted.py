@@ -151,3 +151,23 @@ def test_pacs_find_keeps_the_uids_get_takes(
     assert found["series"] == [{"SeriesInstanceUID": "1.2.3.4.5", "Modality": "DX"}]
     assert {found[k] for k in ("PatientID", "PatientName", "PatientBirthDate")} == {"[redacted]"}
     assert found["StudyDescription"] == "C-spine [redacted]"
+
+
+def test_dicom_uids_stay_whole_in_json_reports() -> None:
+    """A UID whose components spell the MRN's digits or the birth date is a film's key for
+    scripts (``film --list --json`` → a ``measure`` CSV): kept whole (breaker 9: ``import
+    --json`` printed ``1.2.826.0.1.3680043.2.1961.2.3.[redacted]``); the same digits in a
+    path are still masked."""
+    from cobbdesk.cli.output import redact_files
+    from cobbdesk.core import redact
+
+    redact.remember(["MRN4455667", "SMITHERS^WAYLON", "1961-02-03"])
+    try:
+        uid = "1.2.826.0.1.3680043.2.1961.2.3.4455667"
+        keys = ("sop_instance_uid", "study_instance_uid", "series_instance_uid")
+        found = redact_files({**dict.fromkeys(keys, uid), "file": f"/in/4455667/{uid}.dcm"})
+        assert found["sop_instance_uid"] == found["study_instance_uid"] == uid
+        assert found["series_instance_uid"] == uid
+        assert "4455667/" not in found["file"]
+    finally:
+        redact.forget_all()

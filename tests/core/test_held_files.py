@@ -5,8 +5,6 @@ with a real second process: while our locks stand it cannot switch the study out
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,21 +13,7 @@ from cobbdesk.core.errors import ExportError
 from cobbdesk.core.importing.films import film_files
 from cobbdesk.core.private import check_target
 from cobbdesk.core.store import Study
-
-OTHER_PROGRAM = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], timeout=0)
-try:
-    print(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
-except sqlite3.OperationalError as exc:
-    print(exc)
-"""
-
-
-def _other_program(path: Path) -> str:
-    done = subprocess.run([sys.executable, "-c", OTHER_PROGRAM, str(path)],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return done.stdout.strip()
+from tests.sqlite_locks import other_program_leaves_wal
 
 
 @pytest.fixture
@@ -50,24 +34,24 @@ def test_walking_a_folder_that_holds_the_open_study_keeps_its_locks(open_study: 
     folder = open_study.path.parent
     files, issues = film_files([folder])
     assert files == [] and issues == []
-    assert _other_program(open_study.path) == "database is locked"
+    assert other_program_leaves_wal(open_study.path) == "database is locked"
 
 
 def test_naming_the_open_study_as_a_film_is_refused_unread(open_study: Study) -> None:
     files, issues = film_files([open_study.path])  # named: refused unread, said why
     assert files == [] and "CobbDesk has open" in issues[0].message
-    assert _other_program(open_study.path) == "database is locked"
+    assert other_program_leaves_wal(open_study.path) == "database is locked"
 
 
 def test_an_output_named_like_the_open_study_is_refused_unread(open_study: Study) -> None:
     with pytest.raises(ExportError, match="open in CobbDesk: not read"):
         check_target(open_study.path)
-    assert _other_program(open_study.path) == "database is locked"
+    assert other_program_leaves_wal(open_study.path) == "database is locked"
 
 
 def test_the_study_closed_its_files_are_free_again(open_study: Study) -> None:
     open_study.close()
-    assert _other_program(open_study.path) == "delete"
+    assert other_program_leaves_wal(open_study.path) == "delete"
 
 
 def test_importing_the_folder_that_holds_the_open_study_keeps_its_locks(
@@ -80,7 +64,7 @@ def test_importing_the_folder_that_holds_the_open_study_keeps_its_locks(
     report = import_paths(open_study, [open_study.path.parent])
     shown = " | ".join(str(issue) for issue in [*report.skipped, *report.errors])
     assert "s.cobbdesk" not in shown
-    assert _other_program(open_study.path) == "database is locked"
+    assert other_program_leaves_wal(open_study.path) == "database is locked"
     open_study.add_patient("P2")  # the -wal is still ours: the write goes on
     assert len(open_study.patients()) == 2
 
@@ -91,7 +75,7 @@ def test_importing_the_open_study_by_name_is_refused_unread(open_study: Study) -
     report = import_paths(open_study, [open_study.path])
     shown = " | ".join(str(issue) for issue in [*report.skipped, *report.errors])
     assert "CobbDesk has open" in shown
-    assert _other_program(open_study.path) == "database is locked"
+    assert other_program_leaves_wal(open_study.path) == "database is locked"
 
 
 def test_when_the_descriptors_cannot_be_listed_only_study_names_are_held(

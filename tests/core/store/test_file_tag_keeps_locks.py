@@ -10,27 +10,11 @@ every write transaction, so it must read without ``open()``/``close()`` of its o
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from cobbdesk.core.store import Study
 from cobbdesk.core.store.file_identity import file_tag
-
-OTHER_PROGRAM = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], timeout=0)
-try:
-    print(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
-except sqlite3.OperationalError as exc:
-    print(exc)
-"""
-
-
-def _other_program_leaves_wal(path: Path) -> str:
-    done = subprocess.run([sys.executable, "-c", OTHER_PROGRAM, str(path)],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return done.stdout.strip()
+from tests.sqlite_locks import other_program_leaves_wal
 
 
 def test_reading_the_tag_keeps_the_locks_of_an_open_connection(tmp_path: Path) -> None:
@@ -44,10 +28,10 @@ def test_reading_the_tag_keeps_the_locks_of_an_open_connection(tmp_path: Path) -
         held.execute("SELECT count(*) FROM patients").fetchone()  # holds its shared lock
         assert file_tag(path) not in (None, 0)
         # the lock still stands: the other program cannot take the file out of WAL mode
-        assert _other_program_leaves_wal(path) == "database is locked"
+        assert other_program_leaves_wal(path) == "database is locked"
     finally:
         held.close()
-    assert _other_program_leaves_wal(path) == "delete"  # and can once we let go
+    assert other_program_leaves_wal(path) == "delete"  # and can once we let go
 
 
 def test_a_file_that_is_not_sqlite_has_no_tag(tmp_path: Path) -> None:
@@ -69,6 +53,6 @@ def test_opening_the_study_again_in_this_process_keeps_the_locks(tmp_path: Path)
         held.execute("SELECT count(*) FROM patients").fetchone()
         Study.open(path, read_only=True).close()
         Study.open(path).close()
-        assert _other_program_leaves_wal(path) == "database is locked"
+        assert other_program_leaves_wal(path) == "database is locked"
     finally:
         held.close()

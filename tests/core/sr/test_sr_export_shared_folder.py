@@ -17,7 +17,7 @@ from cobbdesk.core.importing.importer import import_paths
 from cobbdesk.core.sr.writer import export_sr
 from cobbdesk.core.store import Study
 from tests.core.sr.test_sr import _film, _measure
-from tests.core.test_held_files import _other_program
+from tests.sqlite_locks import other_program_leaves_wal
 
 
 def _study(path: Path, films: list[Path], rater: str) -> Path:
@@ -96,6 +96,6 @@ def test_exporting_into_the_open_studys_own_folder_keeps_its_locks(tmp_path: Pat
         assert (folder / "s.cobbdesk-wal").exists() and (folder / "s.cobbdesk-shm").exists()
         files, problems = export_sr(study, folder)
         assert problems == [] and len(files) == 1
-        assert _other_program(study.path) == "database is locked"
+        assert other_program_leaves_wal(study.path) == "database is locked"
     finally:
         study.close()

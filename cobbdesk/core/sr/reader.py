@@ -47,6 +47,7 @@ What is imported (:func:`import_report`):
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,7 +68,7 @@ from cobbdesk.core.importing.point_checks import (
     region_warning,
 )
 from cobbdesk.core.measure.geometry import Point
-from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine, new_id
+from cobbdesk.core.measure.measurement import CobbMeasurement, EndplateLine
 from cobbdesk.core.sr import codes as c
 from cobbdesk.core.sr.deleted import day_text_utc, deleted_on
 from cobbdesk.core.sr.fit import GeometryCache, fitted
@@ -272,11 +273,13 @@ def _from_record(found: SrCobb, film: Any, report: SrImportReport) -> CobbMeasur
 
 
 def _from_points(
-    found: SrCobb, film: Any, geo: FilmGeometry, rater: str, template: str | None
+    found: SrCobb, film: Any, geo: FilmGeometry, rater: str, template: str | None, *,
+    sr_uid: str,
 ) -> CobbMeasurement:
     """An OHIF group: the higher line on the film is the upper one; labels as drawn (the
     facing check orients them); the template the user named
-    (:func:`~cobbdesk.core.sr.template.ohif_template`)."""
+    (:func:`~cobbdesk.core.sr.template.ohif_template`); the id the tracking UID's (the same
+    SR imported again names the same measurement)."""
     first, second = EndplateLine(*found.points[:2]), EndplateLine(*found.points[2:])
     mean_y = [(line.anterior[1] + line.posterior[1]) / 2 for line in (first, second)]
     upper, lower = (first, second) if mean_y[0] <= mean_y[1] else (second, first)
@@ -290,8 +293,16 @@ def _from_points(
         spacing_source=geo.source,
         pixel_aspect=geo.pixel_aspect if geo.spacing is None else None,
         rater=found.observer or rater,
-        id=c.uid_to_uuid(found.tracking_uid) or new_id(),
+        id=c.uid_to_uuid(found.tracking_uid) or _stable_id(found, sr_uid),
     )
+
+
+def _stable_id(found: SrCobb, sr_uid: str) -> str:
+    """The measurement id of a group whose tracking UID is no ``2.25`` UUID: a UUID 5 of that
+    UID (unique to the measurement, PS3.3 C.17.3.2.1), else of the SR's SOP Instance UID and
+    the group's number — the same for the same SR read again."""
+    name = found.tracking_uid or f"{sr_uid}#{found.group}"
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
 
 
 def _check_inside(found: SrCobb, film: Any, geo: FilmGeometry) -> None:
@@ -363,7 +374,8 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
                                   "Cobb angle has no anterior/posterior labels, so its sign would "
                                   "be a guess; set the facing (cobbdesk film STUDY UID --facing "
                                   "left|right --reason …) and import again")  # fmt: skip
-        m = _from_points(found, film, geos.stored, study.actor.rater, state.template)
+        m = _from_points(found, film, geos.stored, study.actor.rater, state.template,
+                         sr_uid=report.sr_sop_instance_uid)
     m, notes = checked_measurement(film, m, facing, source)
     stated = stated if own else found.signed  # a stripped CobbDesk SR still states its sign
     if stated is not None:  # signed: a mirrored copy's labels swap with the facing
@@ -373,7 +385,17 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
         facings.check(film, m, study.measurements(film.id), found.group)
     report.warnings += [f"group {found.group}: {note}" for note in notes]
     _compare(found, m, own, report)
-    _save(study, film.id, m, report, found.group)
+    _save(study, film.id, m if own else _same_times(study, film.id, m), report, found.group)
+
+
+def _same_times(study: Study, film_id: int, m: CobbMeasurement) -> CobbMeasurement:
+    """``m`` (read from an SR without CobbDesk's record: no times of its own) with the times
+    of the measurement the study already holds under its id, so that the same SR imported
+    again (or a group repeated in it) compares as unchanged; ``m`` when there is none."""
+    saved = next((s for s in study.measurements(film_id) if s.id == m.id), None)
+    if saved is None:
+        return m
+    return replace(m, created_utc=saved.created_utc, updated_utc=saved.updated_utc)
 
 
 def _save(

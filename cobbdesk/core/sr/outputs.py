@@ -22,7 +22,7 @@ import os
 import shutil
 import stat
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from cobbdesk.core import private
 from cobbdesk.core.errors import ExportError
 from cobbdesk.core.held_files import held_identities, is_held
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.content import code_of, walk
 from cobbdesk.core.store import audit as audit_log
 from cobbdesk.core.store.study import Study
 
@@ -87,8 +88,8 @@ def report_measurements(sr: Dataset) -> set[str]:
     (TEXT :data:`~cobbdesk.core.sr.codes.RECORD`) anywhere in the SR's content tree; a record
     that is no JSON object with a string ``id`` names none."""
     found: set[str] = set()
-    for item in _walk(sr):
-        if item.get("ValueType") != "TEXT" or _concept(item) != (c.RECORD.value,
+    for item in walk(sr):
+        if item.get("ValueType") != "TEXT" or code_of(item) != (c.RECORD.value,
                                                                 c.PRIVATE_SCHEME):
             continue
         try:
@@ -98,21 +99,6 @@ def report_measurements(sr: Dataset) -> set[str]:
         if isinstance(record, dict) and isinstance(record.get("id"), str):
             found.add(record["id"])
     return found
-
-
-def _walk(item: Dataset) -> Iterator[Dataset]:
-    children = item.get("ContentSequence")
-    for child in children if isinstance(children, Sequence) else ():
-        if isinstance(child, Dataset):
-            yield child
-            yield from _walk(child)
-
-
-def _concept(item: Dataset) -> tuple[str, str]:
-    seq = item.get("ConceptNameCodeSequence")
-    if not isinstance(seq, Sequence) or not seq or not isinstance(seq[0], Dataset):
-        return ("", "")
-    return (str(seq[0].get("CodeValue", "")), str(seq[0].get("CodingSchemeDesignator", "")))
 
 
 def _this_studys(header: Dataset, ours: frozenset[str]) -> bool:

@@ -29,6 +29,7 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.films import study_film_path
 from cobbdesk.core.measure.facing import Facing
 from cobbdesk.core.sr import codes as c
+from cobbdesk.core.sr.content import code_of as _code
 from cobbdesk.core.store.records import FilmRecord
 from cobbdesk.core.store.study import Study
 
@@ -90,13 +91,6 @@ def check_sign(stated: float, angle: float, film: FilmRecord, facing: Facing | N
 FINDING = ("121071", "DCM")
 """TID 1501 "Finding" (DCM 121071): CobbDesk writes Lordotic / Kyphotic / Straight there."""
 _SIGNS = {c.LORDOSIS.value: 1.0, c.KYPHOSIS.value: -1.0, c.STRAIGHT.value: 0.0}
-
-
-def _code(item: Dataset, keyword: str) -> tuple[str, str]:
-    seq = item.get(keyword)
-    if not seq:
-        return ("", "")
-    return (str(seq[0].get("CodeValue", "")), str(seq[0].get("CodingSchemeDesignator", "")))
 
 
 def stated_signed(items: list[Dataset], value: float | None) -> float | None:

@@ -171,6 +171,9 @@ class ClinicalRecords:
         ``seen`` (a window's baseline table, moved by this write), else the one this study
         object last read (:meth:`measurements`) or wrote.  When someone else changed the
         stored one since, :class:`ConflictError` names the fields (nothing is written).
+        ValidationError when ``m``'s id is a measurement of another film: a measurement never
+        moves (a CSV row or an SR naming film 1 with film 5's measurement id rewrote film 5's
+        angle with film 1's points).
         """
         new = measurement_row(m)
         self.check_rater(m.rater)
@@ -179,6 +182,10 @@ class ClinicalRecords:
             if old is None:
                 self._insert_measurement(conn, film_id, m, reason, seen)
                 return
+            if old["film_id"] != film_id:  # an id never moves a measurement to another film
+                raise ValidationError(None, f"measurement {m.id} is film #{old['film_id']}'s, "
+                                      f"not film #{film_id}'s; nothing was changed (give a new "
+                                      "id, or none, to add a measurement)")  # fmt: skip
             self._check_measurement(old, new, self._baseline(m.id, expected, seen), seen)
             if all(old[k] == v for k, v in new.items() if k != "updated_utc"):
                 self._table(seen)[m.id] = _state(old)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cobbdesk.cli.locations import study_location
-from cobbdesk.cli.output import emit_json, fail, say
+from cobbdesk.cli.output import emit_json, fail, redact_files, say
 from cobbdesk.cli.parsing import Parser
 from cobbdesk.core.errors import CobbdeskError, ValidationError
 
@@ -127,7 +127,7 @@ def _list(study: Any, as_json: bool) -> int:
     if as_json:
         emit_json(rows)  # visit dates kept exact: see MACHINE_FIELDS
         return 0
-    for r in rows:
+    for r in map(redact_files, rows):  # as in --json: a UID field holding a name is masked
         facing = f"{r['facing']} ({r['facing_source']})" if r["facing"] else "unknown"
         spacing = r["spacing_mm"] and tuple(r["spacing_mm"])
         line = (

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -112,7 +113,22 @@ def redact_files(data: Any) -> Any:
         return [redact_files(item) for item in data]
     if not isinstance(data, dict):
         return data
-    return {k: v if k in MACHINE_FIELDS else redact_files(v) for k, v in data.items()}
+    return {k: v if _kept(k, v) else redact_files(v) for k, v in data.items()}
+
+
+_UIDS = frozenset({"sop_instance_uid", "study_instance_uid", "series_instance_uid"})
+_UID = re.compile(r"(?=.{3,64}$)[0-9]+(?:\.[0-9]+)+")
+"""A DICOM UID: components of digits joined by full stops, at most 64 characters (PS3.5
+§9.1); one bare number (an MRN in a UID field) is not kept."""
+
+
+def _kept(key: str, value: Any) -> bool:
+    """A :data:`MACHINE_FIELDS` value kept as it is; a UID field only when it is a UID (a
+    file may carry any text there: breaker 10's film had the patient's name as its SOP
+    Instance UID)."""
+    if key not in MACHINE_FIELDS:
+        return False
+    return key not in _UIDS or not isinstance(value, str) or bool(_UID.fullmatch(value))
 
 
 @contextmanager

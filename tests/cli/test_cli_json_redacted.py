@@ -171,3 +171,20 @@ def test_dicom_uids_stay_whole_in_json_reports() -> None:
         assert "4455667/" not in found["file"]
     finally:
         redact.forget_all()
+
+
+def test_a_uid_field_holding_other_text_is_redacted() -> None:
+    """Kept whole only when it is a UID (digits and full stops, PS3.5 §9.1): breaker 10's film
+    carried the patient's name as its SOP Instance UID and it was printed in clear."""
+    from cobbdesk.cli.output import redact_files
+    from cobbdesk.core import redact
+
+    redact.remember(["Kowalski^Jan", "77889900"])
+    try:
+        keys = ("sop_instance_uid", "study_instance_uid", "series_instance_uid")
+        found = redact_files(dict(zip(keys, ("Kowalski^Jan", "77889900", "1.2.3"), strict=True)))
+        assert "Kowalski" not in found["sop_instance_uid"]
+        assert "77889900" not in found["study_instance_uid"]  # one number: not a UID
+        assert found["series_instance_uid"] == "1.2.3"
+    finally:
+        redact.forget_all()

@@ -23,6 +23,7 @@ from typing import Any
 from cobbdesk.cli.locations import study_location
 from cobbdesk.cli.opening import open_study
 from cobbdesk.cli.output import emit_json, out, say
+from cobbdesk.core.errors import CobbdeskError
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -131,7 +132,7 @@ def _say_problems(found: dict[str, Any], same_as: str | None) -> None:
     if not check.ok:
         say("error", f"{found['name']}: audit trail damaged: {check.problem}")
     for difference in found["differences"]:
-        say("error", f"not the same as {same_as}: {difference}")
+        say("error", f"not the same as {_shown(same_as)}: {difference}")
     for problem in found["integrity"].problems:
         say("error", f"tampering: {problem.describe()}")
     for d in found["stale"]:
@@ -165,7 +166,7 @@ def _say_summary(found: dict[str, Any], args: argparse.Namespace) -> None:
     if args.head:
         out(f"audit head: {integrity.head_text}")
     if args.same_as is not None and not found["differences"]:
-        out(f"same as {args.same_as}: every table and the audit head are equal")
+        out(f"same as {_shown(args.same_as)}: every table and the audit head are equal")
 
 
 def _file_shape_dict(d: Any) -> dict[str, Any]:
@@ -180,6 +181,19 @@ def _say_file_shapes(files: Any) -> None:
         say("error", f"pixel shape differs from the film file: {d.describe()}")
     for film_id in files.not_checked:
         say("warning", f"film #{film_id}: file not found, its pixel shape not checked")
+
+
+def _shown(other: str) -> str:
+    """``--same-as``'s study as it may be printed: a server URL without its password
+    (:attr:`~cobbdesk.core.store.pg_url.ServerLocation.url`), a file as given."""
+    from cobbdesk.core.store import pg_url
+
+    if not pg_url.is_url(other):
+        return other
+    try:
+        return pg_url.parse(other).url
+    except (CobbdeskError, ValueError):
+        return "the other server study"
 
 
 def _same_as(study: Any, other: str | None) -> list[str]:

@@ -50,3 +50,10 @@ def test_a_wellformed_head_not_in_the_trail_is_tampering(head: tuple[Path, str])
     seq, _, hash_ = line.removeprefix("audit head: ").partition(":")
     other = "0" * len(hash_) if hash_ != "0" * len(hash_) else "1" * len(hash_)
     assert main(["verify", str(path), "--expect-head", f"{seq}:{other}"]) == 1
+
+
+def test_same_as_never_prints_a_servers_password() -> None:
+    from cobbdesk.cli.verify import _shown
+
+    assert _shown("postgresql://bob:secret@db.example/trial") == "postgresql://bob@db.example/trial"
+    assert _shown("/x/s.cobbdesk") == "/x/s.cobbdesk"

@@ -43,9 +43,11 @@ class Runner(QObject):
         self.job = worker
 
         def finish(handler: Callable[[Any], None], value: Any) -> None:
+            # no deleteLater here: the worker thread may still be returning from the post
+            # that queued this call, and deleting its QObject under it crashed (segfault in
+            # a test, 2 runs of 8); the job belongs to this runner and goes with it
             if self.job is worker:
                 self.job = None
-            worker.deleteLater()
             handler(value)
 
         worker.finished.connect(lambda v: finish(done, v))

@@ -164,7 +164,7 @@ class StudyJobs:
         self._inform("Import finished", import_summary(report))
 
     def _inform(self, title: str, text: str) -> None:
-        self.window.status.showMessage(text, 8000)  # redacted by the status bar
+        self.window.status.showMessage(text, 8000)  # its first line: counts only
         errors.inform(self.window, title, text)
 
 

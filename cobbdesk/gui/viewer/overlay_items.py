@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from cobbdesk.core.dicom.screen import axis_scales
 from cobbdesk.core.measure.geometry import Point
 
 LINE = QColor("#36d7ff")
@@ -185,7 +186,6 @@ class OverlayItem(QGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.view_transform = QTransform()
-        self.pixel = 1.0  # scene units per screen pixel (the larger of the two below)
         self.pixels = (1.0, 1.0)  # scene units per screen pixel along scene x and scene y
         self._bounds = QRectF()
 
@@ -194,10 +194,9 @@ class OverlayItem(QGraphicsItem):
         if transform == self.view_transform and not self._bounds.isNull():
             return
         self.view_transform = transform
-        x_scale = math.hypot(transform.m11(), transform.m12())  # screen px per scene x unit
-        y_scale = math.hypot(transform.m21(), transform.m22())
+        affine = (transform.m11(), transform.m12(), transform.m21(), transform.m22(), 0.0, 0.0)
+        x_scale, y_scale = axis_scales(affine)  # screen px per scene x and y unit
         self.pixels = (1.0 / max(x_scale, 1e-9), 1.0 / max(y_scale, 1e-9))
-        self.pixel = max(self.pixels)
         self.relayout()
 
     def relayout(self) -> None:  # pragma: no cover - overridden

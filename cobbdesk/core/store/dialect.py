@@ -22,7 +22,7 @@ from sqlalchemy import DDL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import NullPool, QueuePool
 
-from cobbdesk.core.errors import StoreError
+from cobbdesk.core.errors import StoreError, StudyMovedError
 from cobbdesk.core.store import checkpoint, faults
 from cobbdesk.core.store.file_identity import FileGuard, file_tag
 from cobbdesk.core.store.schema import audit
@@ -191,8 +191,9 @@ def _translator(path: Path, guard: FileGuard | None = None) -> Any:
     def handle_error(context: ExceptionContext) -> None:
         """Re-raise a driver or OS fault as the user-facing error (:func:`faults.translate`);
         any fault once the file moved (a new connection cannot open it) as that move."""
-        if guard is not None and guard.moved():
-            raise guard.error() from None
+        problem = guard.problem() if guard is not None else None  # one header read
+        if guard is not None and problem is not None:
+            raise StudyMovedError(guard.path, problem) from None
         error = faults.translate(context.original_exception, path)
         if error is not None:
             raise error from None

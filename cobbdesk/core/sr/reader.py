@@ -238,27 +238,29 @@ def _import_one(study: Study, found: SrCobb, state: _State, report: SrImportRepo
     if stated is not None:  # signed: a mirrored copy's labels swap with the facing
         check_sign(stated, m.angle, film, facing)
     notes += [mismatch] if (mismatch := region_warning(film, m.template)) else []
+    saved = {s.id: s for s in study.measurements(film.id)}  # read once for the three uses
     if facing is None:
-        facings.check(film, m, study.measurements(film.id), found.group)
+        facings.check(film, m, list(saved.values()), found.group)
     report.warnings += [f"group {found.group}: {note}" for note in notes]
     _compare(found, m, own, report)
-    _save(study, film.id, m if own else _same_times(study, film.id, m), report, found.group)
+    _save(study, film.id, m if own else _same_times(saved, m), report, found.group, saved=saved)
 
 
-def _same_times(study: Study, film_id: int, m: CobbMeasurement) -> CobbMeasurement:
+def _same_times(saved: dict[str, CobbMeasurement], m: CobbMeasurement) -> CobbMeasurement:
     """``m`` (read from an SR without CobbDesk's record: no times of its own) with the times
-    of the measurement the study already holds under its id, so that the same SR imported
-    again (or a group repeated in it) compares as unchanged; ``m`` when there is none."""
-    saved = next((s for s in study.measurements(film_id) if s.id == m.id), None)
-    if saved is None:
+    of the measurement the study already holds under its id (``saved``: the film's, by id),
+    so that the same SR imported again (or a group repeated in it) compares as unchanged;
+    ``m`` when there is none."""
+    held = saved.get(m.id)
+    if held is None:
         return m
-    return replace(m, created_utc=saved.created_utc, updated_utc=saved.updated_utc)
+    return replace(m, created_utc=held.created_utc, updated_utc=held.updated_utc)
 
 
 def _save(
-    study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport, group: int
-) -> None:
-    saved = {s.id: s for s in study.measurements(film_id)}
+    study: Study, film_id: int, m: CobbMeasurement, report: SrImportReport, group: int, *,
+    saved: dict[str, CobbMeasurement],
+) -> None:  # fmt: skip
     if m.id in saved:
         if saved[m.id] == m:
             report.unchanged += 1

@@ -18,6 +18,11 @@ from __future__ import annotations
 import math
 from typing import Protocol, TypeGuard
 
+REL_TOL = 1e-6
+"""The one relative tolerance under which two spacings, aspects or pixel shapes are the same
+(values round-trip through text): relinking, the SR import, verify's shape checks and an
+unchanged calibration all compare with it."""
+
 
 class PixelFields(Protocol):
     """What :func:`film_shape` reads: a decoded :class:`~cobbdesk.core.dicom.film.Film` or a

@@ -51,14 +51,11 @@ from cobbdesk.core.errors import CobbdeskError, ValidationError
 from cobbdesk.core.importing.scan import Cancel, Progress
 from cobbdesk.core.measure.facing import facing_from_orientation
 from cobbdesk.core.measure.measurement import CobbMeasurement
+from cobbdesk.core.pixel_shape import REL_TOL
 from cobbdesk.core.store import FilmRecord, Study, film_aspect
 from cobbdesk.core.store.calibration import film_shape
 from cobbdesk.core.store.records import iso_date
 from cobbdesk.core.store.schema import films, measurements, readings
-
-REL_TOL = 1e-6
-"""Relative tolerance of spacing and aspect comparisons (values round-trip through text);
-the SR import compares an SR's geometry with the film's with it too."""
 
 Pair = tuple[float, float]
 _SQUARE: Pair = (1.0, 1.0)

@@ -39,6 +39,7 @@ from cobbdesk.core.dicom.spacing import PLAUSIBLE_MM, plausible
 from cobbdesk.core.errors import ValidationError
 from cobbdesk.core.measure.geometry import Point
 from cobbdesk.core.measure.measurement import CobbMeasurement, utc_now
+from cobbdesk.core.pixel_shape import REL_TOL
 from cobbdesk.core.pixel_shape import PixelFields as PixelFields  # noqa: PLC0414
 from cobbdesk.core.pixel_shape import film_shape as film_shape  # noqa: PLC0414 (the rule)
 from cobbdesk.core.store import audit as audit_log
@@ -50,10 +51,9 @@ from cobbdesk.core.store.schema import calibrations, films, measurements
 MIN_LINE_PX = 20.0
 KINDS = ("ruler", "ball", "marker", "other")
 
-#: Relative tolerance under which two spacings are the same: the one relink uses
-#: (:data:`cobbdesk.core.importing.relink.REL_TOL`; the store sits below importing, so the
-#: value is repeated here and a test holds them equal).  Values round-trip through text.
-SAME_SPACING_REL_TOL = 1e-6
+#: Relative tolerance under which two spacings are the same: the one every comparison uses
+#: (:data:`cobbdesk.core.pixel_shape.REL_TOL`).
+SAME_SPACING_REL_TOL = REL_TOL
 
 
 def same_spacing(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:

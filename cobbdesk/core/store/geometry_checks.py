@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cobbdesk.core.dicom.film import SpacingSource
+from cobbdesk.core.pixel_shape import REL_TOL
 from cobbdesk.core.store.checks import live_measurement_query
 from cobbdesk.core.store.ordering import by_study_id
 from cobbdesk.core.store.schema import films, measurements, patients
 from cobbdesk.core.store.study import Study
 
-SHAPE_RELATIVE_TOLERANCE = 1e-6
-"""Shapes closer than this (relative) are the same (values round-trip through text)."""
+SHAPE_RELATIVE_TOLERANCE = REL_TOL
+"""Shapes closer than this (relative) are the same: :data:`cobbdesk.core.pixel_shape.REL_TOL`."""
 _USER = SpacingSource.USER.value
 
 

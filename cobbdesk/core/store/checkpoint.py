@@ -47,7 +47,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cobbdesk.core.store.file_identity import REPLACED, FileGuard, file_tag, wal_path
+from cobbdesk.core.store.file_identity import (
+    REPLACED,
+    UNREADABLE,
+    FileGuard,
+    file_tag,
+    wal_path,
+)
 
 logger = logging.getLogger("cobbdesk.store")
 
@@ -169,7 +175,7 @@ class Checkpointer:
         if guard.problem() != REPLACED or not ours:
             return False
         found = [file_tag(guard.real) for _ in range(2)]
-        return all(tag not in (None, 0) and tag not in ours for tag in found)
+        return all(tag not in (None, 0, UNREADABLE) and tag not in ours for tag in found)
 
     def _disarm(self) -> None:
         """The file at the path now holds another study, rewritten in place (the same inode):

@@ -106,9 +106,17 @@ TAG_OFFSET = 60
 """The header's "user version" (4 bytes, big-endian, signed; fileformat.html §1.3.14)."""
 
 
+UNREADABLE = -(2**40)
+"""What :func:`file_tag` returns when the file is SQLite but its header could not be read
+alone: its main file is mid-checkpoint (a checkpoint stopped by a full disk leaves it
+inconsistent without its ``-wal``, which SQLite replays: "database disk image is malformed"
+for an immutable read, seen by a tester).  No evidence either way: never a refusal."""
+
+
 def file_tag(path: Path | str) -> int | None:
     """The study tag in the header of the file at ``path`` as it is on disk (0: none written;
-    None: no SQLite header there — missing, empty, being rewritten, or not SQLite).
+    None: no SQLite header there — missing, empty, being rewritten, or not SQLite;
+    :data:`UNREADABLE`: SQLite, but page 1 cannot be read without the ``-wal``).
 
     Read through SQLite itself, never with ``open()``: this process holds SQLite's POSIX
     locks on the study file, and closing *any* descriptor of a file drops every lock the
@@ -128,7 +136,7 @@ def file_tag(path: Path | str) -> int | None:
             if "malformed" not in str(exc):
                 return None
             time.sleep(0.002 * (attempt + 1))  # read while a checkpoint was writing: again
-    return None
+    return UNREADABLE
 
 
 _TAG_ATTEMPTS = 8
@@ -168,7 +176,8 @@ class FileGuard:
         self.path = path
         self.real = path.resolve()  # what SQLite opened (the engine's URI resolves it too)
         self.opened = identity(self.real)
-        self.tag = file_tag(self.real)
+        found = file_tag(self.real)
+        self.tag = None if found == UNREADABLE else found
         self.assigned: int | None = None
 
     @property
@@ -182,8 +191,8 @@ class FileGuard:
         if self.opened is None or identity(self.real) != self.opened:
             return MOVED
         found = file_tag(self.real)
-        if found == self.tag or not (found or self.tag):  # the same tag, or none either side
-            return None
+        if found in (UNREADABLE, self.tag) or not (found or self.tag):  # no evidence,
+            return None  # the same tag, or none either side
         if self.assigned is not None and found == self.assigned:
             self.tag = found  # this study's own tag has reached the file
             return None
@@ -200,7 +209,7 @@ class FileGuard:
         the file on disk carries a tag that this study's data does not.
         """
         found = file_tag(self.real)
-        if found and found != stored:
+        if found and found not in (stored, UNREADABLE):
             raise StudyMovedError(self.path, REPLACED)
         self.assigned = stored or self.assigned or new_tag()
         return self.assigned
@@ -227,6 +236,7 @@ __all__ = [
     "MOVED",
     "REPLACED",
     "TAG_OFFSET",
+    "UNREADABLE",
     "WAL_GONE",
     "FileGuard",
     "FileIdentity",

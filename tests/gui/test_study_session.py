@@ -175,6 +175,7 @@ def test_changing_a_settled_measurement_needs_a_reason(qtbot, window: MainWindow
     window.session.reason_prompt = lambda parent, what: (asked.append(what), answers.pop(0))[1]
     record = open_film(qtbot, window, "cervical")
     controller = window.current.controller  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: bool(controller.measurements))  # read off the UI thread
     (m,) = controller.measurements.values()
     controller.push(MovePoint(m.id, PointName.UPPER_ANTERIOR, (90.0, 100.0)))
     qtbot.waitUntil(lambda: len(asked) == 1)

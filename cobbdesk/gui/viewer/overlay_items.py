@@ -15,7 +15,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from cobbdesk.core.dicom.screen import axis_scales
 from cobbdesk.core.measure.geometry import Point
 
 LINE = QColor("#36d7ff")
@@ -194,8 +193,10 @@ class OverlayItem(QGraphicsItem):
         if transform == self.view_transform and not self._bounds.isNull():
             return
         self.view_transform = transform
-        affine = (transform.m11(), transform.m12(), transform.m21(), transform.m22(), 0.0, 0.0)
-        x_scale, y_scale = axis_scales(affine)  # screen px per scene x and y unit
+        # screen px per scene x and y unit (screen.axis_scales's rule, not imported: that
+        # module loads numpy and OpenCV, which the first paint must not wait for)
+        x_scale = math.hypot(transform.m11(), transform.m12())
+        y_scale = math.hypot(transform.m21(), transform.m22())
         self.pixels = (1.0 / max(x_scale, 1e-9), 1.0 / max(y_scale, 1e-9))
         self.relayout()
 
